@@ -1,0 +1,717 @@
+//! Bytes → spanned documents, with budgets and findings instead of failures.
+
+use crate::node::{Node, NodeValue, Scalar};
+use crate::{codes, finding};
+use meshlint_diag::{Finding, Pos, Related, Severity, SourceFile, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Budgets that bound the work one file can cause.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadLimits {
+    /// Larger files are refused with a finding.
+    pub max_file_bytes: usize,
+    /// Deepest nesting of mappings and sequences accepted.
+    pub max_depth: usize,
+    /// Most nodes one document may produce, counting every alias expansion.
+    pub max_nodes_per_document: usize,
+}
+
+impl Default for LoadLimits {
+    fn default() -> Self {
+        LoadLimits {
+            max_file_bytes: 64 * 1024 * 1024,
+            max_depth: 128,
+            max_nodes_per_document: 1_000_000,
+        }
+    }
+}
+
+/// One YAML document that parsed (empty documents are dropped).
+#[derive(Debug, Clone)]
+pub struct LoadedDocument {
+    /// 0-based position of the document in its file.
+    pub index: usize,
+    pub root: Node,
+}
+
+/// Everything the loader learned about one file.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    pub source: SourceFile,
+    pub documents: Vec<LoadedDocument>,
+    pub findings: Vec<Finding>,
+}
+
+/// Loads one file's bytes. Never panics and never fails: problems are findings.
+pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> LoadedFile {
+    let mut findings = Vec::new();
+    let start = Span::point(1, 1);
+    let refuse = |text: &str, findings: Vec<Finding>| LoadedFile {
+        source: SourceFile::new(name.clone(), text.to_string()),
+        documents: Vec::new(),
+        findings,
+    };
+    if bytes.len() > limits.max_file_bytes {
+        findings.push(finding(
+            &name,
+            codes::INPUT_LIMIT,
+            Severity::Error,
+            start,
+            format!(
+                "file is {} bytes, above the {} byte limit; it was not analyzed",
+                bytes.len(),
+                limits.max_file_bytes
+            ),
+        ));
+        return refuse("", findings);
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        findings.push(finding(
+            &name,
+            codes::UNREADABLE_FILE,
+            Severity::Error,
+            start,
+            "file is UTF-16 encoded; Kubernetes manifests must be UTF-8 (re-save it as UTF-8)"
+                .to_string(),
+        ));
+        return refuse("", findings);
+    }
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        findings.push(finding(
+            &name,
+            codes::UNREADABLE_FILE,
+            Severity::Error,
+            start,
+            "file looks binary (it contains NUL bytes); it was not analyzed".to_string(),
+        ));
+        return refuse("", findings);
+    }
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t.to_string(),
+        Err(e) => {
+            let valid = &body[..e.valid_up_to()];
+            let valid = std::str::from_utf8(valid).unwrap_or("");
+            let line = valid.matches('\n').count() as u32 + 1;
+            let column = valid.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+            findings.push(finding(
+                &name,
+                codes::UNREADABLE_FILE,
+                Severity::Error,
+                Span::point(line, column),
+                "invalid UTF-8 byte sequence; the rest of the file was read with replacement characters"
+                    .to_string(),
+            ));
+            String::from_utf8_lossy(body).into_owned()
+        }
+    };
+    let source = SourceFile::new(name.clone(), text);
+
+    if let Some(span) = helm_template_marker(&source.text) {
+        findings.push(
+            finding(
+                &name,
+                codes::HELM_TEMPLATE,
+                Severity::Error,
+                span,
+                "this is an unrendered Helm template, not a manifest; it was not analyzed"
+                    .to_string(),
+            )
+            .with_help(
+                "render the chart first: `helm template RELEASE CHART | meshlint check -`",
+            ),
+        );
+        return LoadedFile {
+            source,
+            documents: Vec::new(),
+            findings,
+        };
+    }
+
+    let mut documents = Vec::new();
+    let text = source.text.clone();
+    for chunk in split_documents(&text) {
+        let mut builder = TreeBuilder::new(&name, chunk.line_offset, limits);
+        builder.run(chunk.text);
+        findings.append(&mut builder.findings);
+        for root in builder.documents {
+            if root.is_null() {
+                continue;
+            }
+            documents.push(LoadedDocument {
+                index: documents.len(),
+                root,
+            });
+        }
+    }
+    LoadedFile {
+        source,
+        documents,
+        findings,
+    }
+}
+
+/// Finds Go-template actions that only an unrendered chart contains. Template-looking
+/// text inside ordinary values (Prometheus `{{ $labels.x }}`, Lua in an EnvoyFilter) is
+/// left alone: only Helm's own objects and control actions count.
+fn helm_template_marker(text: &str) -> Option<Span> {
+    const HELM_WORDS: &[&str] = &[
+        ".Values",
+        ".Release",
+        ".Chart",
+        ".Capabilities",
+        ".Files",
+        ".Template",
+        "include ",
+        "template ",
+        "toYaml",
+        "if ",
+        "else",
+        "end",
+        "range ",
+        "with ",
+        "define ",
+        "tpl ",
+        "required ",
+        "/*",
+    ];
+    for (line_idx, line) in text.lines().enumerate() {
+        let mut rest = line;
+        let mut col_bytes = 0;
+        while let Some(pos) = rest.find("{{") {
+            let after = rest[pos + 2..].trim_start_matches('-').trim_start();
+            if HELM_WORDS.iter().any(|w| after.starts_with(w)) {
+                let prefix = &line[..col_bytes + pos];
+                let column = prefix.chars().count() as u32 + 1;
+                let end = line[col_bytes + pos..]
+                    .find("}}")
+                    .map(|e| line[..col_bytes + pos + e + 2].chars().count() as u32 + 1)
+                    .unwrap_or(column + 2);
+                return Some(Span {
+                    start: Pos {
+                        line: line_idx as u32 + 1,
+                        column,
+                    },
+                    end: Pos {
+                        line: line_idx as u32 + 1,
+                        column: end,
+                    },
+                });
+            }
+            col_bytes += pos + 2;
+            rest = &rest[pos + 2..];
+        }
+    }
+    None
+}
+
+struct Chunk<'a> {
+    text: &'a str,
+    line_offset: u32,
+}
+
+/// Splits a stream at document markers so each document is parsed on its own: a syntax
+/// error then costs only its own document. Directives (`%YAML`) stay with the document
+/// they introduce.
+fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut chunk_start = 0usize;
+    let mut chunk_line = 0u32;
+    let mut in_directives = false;
+    let mut offset = 0usize;
+    for (line_no, line) in text.split_inclusive('\n').enumerate() {
+        let is_marker = line.starts_with("---")
+            && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        let is_directive = line.starts_with('%');
+        let starts_new = (is_directive && !in_directives) || (is_marker && !in_directives);
+        if starts_new && offset > chunk_start {
+            chunks.push(Chunk {
+                text: &text[chunk_start..offset],
+                line_offset: chunk_line,
+            });
+            chunk_start = offset;
+            chunk_line = line_no as u32;
+        } else if starts_new {
+            chunk_line = line_no as u32;
+        }
+        if is_directive {
+            in_directives = true;
+        } else if is_marker {
+            in_directives = false;
+        }
+        offset += line.len();
+    }
+    if chunk_start < text.len() {
+        chunks.push(Chunk {
+            text: &text[chunk_start..],
+            line_offset: chunk_line,
+        });
+    }
+    chunks
+}
+
+enum Frame {
+    Seq {
+        start: Pos,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: Pos,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
+}
+
+struct TreeBuilder<'a> {
+    file: &'a Arc<str>,
+    line_offset: u32,
+    limits: &'a LoadLimits,
+    stack: Vec<Frame>,
+    anchors: Vec<Option<Node>>,
+    nodes: usize,
+    documents: Vec<Node>,
+    findings: Vec<Finding>,
+}
+
+impl<'a> TreeBuilder<'a> {
+    fn new(file: &'a Arc<str>, line_offset: u32, limits: &'a LoadLimits) -> Self {
+        TreeBuilder {
+            file,
+            line_offset,
+            limits,
+            stack: Vec::new(),
+            anchors: Vec::new(),
+            nodes: 0,
+            documents: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    fn pos(&self, m: &saphyr_parser::Marker) -> Pos {
+        Pos {
+            line: m.line() as u32 + self.line_offset,
+            column: m.col() as u32 + 1,
+        }
+    }
+
+    fn span(&self, s: &YSpan) -> Span {
+        Span {
+            start: self.pos(&s.start),
+            end: self.pos(&s.end),
+        }
+    }
+
+    fn fail(&mut self, code: &'static str, span: Span, message: String) {
+        self.findings
+            .push(finding(self.file, code, Severity::Error, span, message));
+    }
+
+    fn run(&mut self, text: &str) {
+        let mut parser = Parser::new_from_str(text);
+        loop {
+            let (event, yspan) = match parser.next_event() {
+                None => return,
+                Some(Ok(ev)) => ev,
+                Some(Err(e)) => {
+                    let at = self.pos(e.marker());
+                    let span = Span {
+                        start: at,
+                        end: Pos {
+                            line: at.line,
+                            column: at.column + 1,
+                        },
+                    };
+                    self.fail(
+                        codes::PARSE_ERROR,
+                        span,
+                        format!("invalid YAML: {}", e.info()),
+                    );
+                    return;
+                }
+            };
+            let span = self.span(&yspan);
+            let ok = match event {
+                Event::StreamEnd => return,
+                Event::DocumentStart(_) => {
+                    self.stack.clear();
+                    self.anchors.clear();
+                    self.nodes = 0;
+                    true
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    let forced_str = tag
+                        .as_ref()
+                        .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
+                    let node = Node {
+                        span,
+                        value: NodeValue::Scalar(Scalar {
+                            text: text.as_ref().into(),
+                            plain: style == ScalarStyle::Plain && !forced_str,
+                        }),
+                    };
+                    self.complete(node, anchor)
+                }
+                Event::SequenceStart(anchor, _) => self.open(Frame::Seq {
+                    start: span.start,
+                    anchor,
+                    items: Vec::new(),
+                }),
+                Event::MappingStart(anchor, _) => self.open(Frame::Map {
+                    start: span.start,
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                }),
+                Event::SequenceEnd | Event::MappingEnd => self.close(span),
+                Event::Alias(id) => self.alias(id, span),
+                Event::DocumentEnd | Event::StreamStart | Event::Nothing => true,
+            };
+            if !ok {
+                return;
+            }
+        }
+    }
+
+    fn open(&mut self, frame: Frame) -> bool {
+        if self.stack.len() >= self.limits.max_depth {
+            let start = match &frame {
+                Frame::Seq { start, .. } | Frame::Map { start, .. } => *start,
+            };
+            self.fail(
+                codes::INPUT_LIMIT,
+                Span::point(start.line, start.column),
+                format!(
+                    "nesting deeper than {} levels; this document was not analyzed",
+                    self.limits.max_depth
+                ),
+            );
+            return false;
+        }
+        self.stack.push(frame);
+        true
+    }
+
+    fn close(&mut self, end_span: Span) -> bool {
+        let Some(frame) = self.stack.pop() else {
+            return true;
+        };
+        let (node, anchor) = match frame {
+            Frame::Seq {
+                start,
+                anchor,
+                items,
+            } => {
+                let end = items.last().map(|n| n.span.end).unwrap_or(end_span.end);
+                (
+                    Node {
+                        span: Span { start, end },
+                        value: NodeValue::Seq(items),
+                    },
+                    anchor,
+                )
+            }
+            Frame::Map {
+                start,
+                anchor,
+                entries,
+                ..
+            } => {
+                let end = entries
+                    .last()
+                    .map(|(_, v)| v.span.end)
+                    .unwrap_or(end_span.end);
+                let entries = self.finish_mapping(entries);
+                (
+                    Node {
+                        span: Span { start, end },
+                        value: NodeValue::Map(entries),
+                    },
+                    anchor,
+                )
+            }
+        };
+        self.complete(node, anchor)
+    }
+
+    /// Applies merge keys and reports duplicate keys (the last one wins, as in most
+    /// YAML libraries, but kubectl refuses such manifests, hence an error).
+    fn finish_mapping(&mut self, entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
+        let has_merge = entries
+            .iter()
+            .any(|(k, _)| matches!(k.scalar(), Some(s) if s.plain && &*s.text == "<<"));
+        let mut own: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
+        let mut merged: Vec<(Node, Node)> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut duplicates = Vec::new();
+        for (i, (k, _)) in entries.iter().enumerate() {
+            if let Some(s) = k.scalar() {
+                if s.plain && &*s.text == "<<" {
+                    continue;
+                }
+                if !seen.insert(&s.text) {
+                    duplicates.push(i);
+                }
+            }
+        }
+        for i in duplicates {
+            let (k, _) = &entries[i];
+            let key = k.as_str().unwrap_or("");
+            let first = entries
+                .iter()
+                .find(|(f, _)| f.as_str() == Some(key))
+                .map(|(f, _)| f.span);
+            let mut f = finding(
+                self.file,
+                codes::DUPLICATE_KEY,
+                Severity::Error,
+                k.span,
+                format!(
+                    "duplicate key `{key}`: kubectl rejects this manifest, and other tools silently keep only the last value"
+                ),
+            )
+            .with_help("remove one of the two entries");
+            if let Some(first) = first {
+                f.related.push(Related {
+                    location: meshlint_diag::Location {
+                        file: self.file.clone(),
+                        span: first,
+                    },
+                    message: "first defined here".to_string(),
+                });
+            }
+            self.findings.push(f);
+        }
+        for (k, v) in entries {
+            let is_merge = matches!(k.scalar(), Some(s) if s.plain && &*s.text == "<<");
+            if is_merge && has_merge {
+                match v.value {
+                    NodeValue::Map(m) => merged.extend(m),
+                    NodeValue::Seq(items) => {
+                        for item in items {
+                            if let NodeValue::Map(m) = item.value {
+                                merged.extend(m);
+                            }
+                        }
+                    }
+                    NodeValue::Scalar(_) => {}
+                }
+                continue;
+            }
+            // Later duplicates replace earlier ones.
+            if let Some(key) = k.as_str() {
+                if let Some(pos) = own.iter().position(|(ok, _)| ok.as_str() == Some(key)) {
+                    own.remove(pos);
+                }
+            }
+            own.push((k, v));
+        }
+        for (k, v) in merged {
+            let key = k.as_str();
+            if key.is_some() && own.iter().any(|(ok, _)| ok.as_str() == key) {
+                continue;
+            }
+            own.push((k, v));
+        }
+        own
+    }
+
+    fn alias(&mut self, id: usize, span: Span) -> bool {
+        let Some(Some(target)) = self.anchors.get(id) else {
+            self.fail(
+                codes::PARSE_ERROR,
+                span,
+                "alias refers to an anchor that is not defined before it".to_string(),
+            );
+            return false;
+        };
+        let size = target.count();
+        if self.nodes + size > self.limits.max_nodes_per_document {
+            self.fail(
+                codes::INPUT_LIMIT,
+                span,
+                format!(
+                    "alias expansion exceeds {} nodes (a \"billion laughs\" document?); this document was not analyzed",
+                    self.limits.max_nodes_per_document
+                ),
+            );
+            return false;
+        }
+        let mut node = target.clone();
+        node.span = span;
+        self.nodes += size - 1;
+        self.complete(node, 0)
+    }
+
+    fn complete(&mut self, node: Node, anchor: usize) -> bool {
+        self.nodes += 1;
+        if self.nodes > self.limits.max_nodes_per_document {
+            self.fail(
+                codes::INPUT_LIMIT,
+                node.span,
+                format!(
+                    "document has more than {} nodes; it was not analyzed",
+                    self.limits.max_nodes_per_document
+                ),
+            );
+            return false;
+        }
+        if anchor > 0 {
+            if self.anchors.len() <= anchor {
+                self.anchors.resize(anchor + 1, None);
+            }
+            self.anchors[anchor] = Some(node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.documents.push(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => entries.push((k, node)),
+            },
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> LoadedFile {
+        load_source(
+            "t.yaml".into(),
+            text.as_bytes().to_vec(),
+            &LoadLimits::default(),
+        )
+    }
+
+    fn rules(f: &LoadedFile) -> Vec<(&str, u32, u32)> {
+        f.findings
+            .iter()
+            .map(|f| {
+                (
+                    &*f.rule,
+                    f.location.span.start.line,
+                    f.location.span.start.column,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn spans_point_at_values_across_documents() {
+        let f = load("a: 1\n---\nkind: X\nspec:\n  mode: STRICT\n");
+        assert_eq!(f.documents.len(), 2);
+        let doc = &f.documents[1].root;
+        let mode = doc.get("spec").unwrap().get("mode").unwrap();
+        assert_eq!(mode.span.start, Pos { line: 5, column: 9 });
+        assert_eq!(mode.span.end, Pos { line: 5, column: 15 });
+    }
+
+    #[test]
+    fn broken_document_does_not_hide_its_neighbours() {
+        let f = load("a: 1\n---\nb: [1, 2\nc: d\n---\ne: 3\n");
+        assert_eq!(f.documents.len(), 2);
+        assert_eq!(rules(&f).len(), 1);
+        assert_eq!(rules(&f)[0].0, "parse-error");
+        assert!(rules(&f)[0].1 >= 3);
+        assert_eq!(f.documents[1].root.get("e").unwrap().as_i64(), Some(3));
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_and_last_wins() {
+        let f = load("a: 1\nb: 2\na: 3\n");
+        assert_eq!(rules(&f), vec![("duplicate-key", 3, 1)]);
+        assert_eq!(f.documents[0].root.get("a").unwrap().as_i64(), Some(3));
+        assert_eq!(f.findings[0].related[0].location.span.start.line, 1);
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let f = load("base: &b\n  x: 1\n  y: 2\nother:\n  <<: *b\n  y: 5\n");
+        assert!(f.findings.is_empty(), "{:?}", f.findings);
+        let other = f.documents[0].root.get("other").unwrap();
+        assert_eq!(other.get("x").unwrap().as_i64(), Some(1));
+        assert_eq!(other.get("y").unwrap().as_i64(), Some(5));
+    }
+
+    #[test]
+    fn billion_laughs_fails_fast() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let prev = format!("*a{}", i - 1);
+            text.push_str(&format!(
+                "a{i}: &a{i} [{}]\n",
+                std::iter::repeat_n(prev.as_str(), 10)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let f = load(&text);
+        assert_eq!(f.findings.len(), 1);
+        assert_eq!(&*f.findings[0].rule, "input-limit");
+        assert!(f.documents.is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let text = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let f = load(&text);
+        assert_eq!(&*f.findings[0].rule, "input-limit");
+    }
+
+    #[test]
+    fn helm_templates_get_one_finding() {
+        let f = load("apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n");
+        assert_eq!(rules(&f), vec![("helm-template", 4, 9)]);
+        assert!(f.documents.is_empty());
+        // Prometheus-style templating inside a value is not Helm.
+        let f = load("summary: \"{{ $labels.instance }} down\"\n");
+        assert!(f.findings.is_empty());
+    }
+
+    #[test]
+    fn encodings_bom_crlf_binary() {
+        let f = load("\u{feff}a: 1\r\nb: 2\r\n");
+        assert!(f.findings.is_empty());
+        assert_eq!(
+            f.documents[0].root.get("b").unwrap().span.start,
+            Pos { line: 2, column: 4 }
+        );
+        let f = load_source(
+            "b".into(),
+            vec![0, 1, 2, 3],
+            &LoadLimits::default(),
+        );
+        assert_eq!(&*f.findings[0].rule, "unreadable-file");
+        let f = load_source(
+            "c".into(),
+            b"a: \xff\xfe\nb: 2\n".to_vec(),
+            &LoadLimits::default(),
+        );
+        assert_eq!(rules(&f), vec![("unreadable-file", 1, 4)]);
+        assert_eq!(f.documents.len(), 1);
+    }
+
+    #[test]
+    fn json_is_read_too() {
+        let f = load("{\"kind\": \"Service\", \"spec\": {\"ports\": [{\"port\": 80}]}}");
+        assert!(f.findings.is_empty());
+        let port = f.documents[0].root.get("spec").unwrap().get("ports").unwrap();
+        assert_eq!(port.items()[0].get("port").unwrap().as_i64(), Some(80));
+    }
+
+    #[test]
+    fn oversized_files_are_refused() {
+        let limits = LoadLimits {
+            max_file_bytes: 4,
+            ..LoadLimits::default()
+        };
+        let f = load_source("big".into(), b"a: 12345".to_vec(), &limits);
+        assert_eq!(&*f.findings[0].rule, "input-limit");
+    }
+}
