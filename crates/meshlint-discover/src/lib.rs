@@ -1,1 +1,223 @@
-//! (stub)
+//! Discovery: which inputs a run reads, in a deterministic order.
+//!
+//! Paths given on the command line are taken as they are (a file is read whatever its
+//! extension); directories are walked recursively for `.yaml`, `.yml` and `.json`, with
+//! `.git/` skipped and `.gitignore` honoured; `-` means standard input. Include and
+//! exclude globs filter what the walk finds. The result is sorted and deduplicated, so
+//! the order never depends on the file system or the thread count.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::path::{Path, PathBuf};
+
+/// One input to read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Input {
+    Stdin,
+    /// `display` is the path as shown in reports: as given, or joined below a given directory.
+    File { path: PathBuf, display: String },
+}
+
+impl Input {
+    pub fn display(&self) -> &str {
+        match self {
+            Input::Stdin => "<stdin>",
+            Input::File { display, .. } => display,
+        }
+    }
+}
+
+/// Filters applied to directory walks.
+#[derive(Debug, Clone, Default)]
+pub struct DiscoverOptions {
+    /// When non-empty, a walked file must match one of these globs.
+    pub include: Vec<String>,
+    /// Walked files matching any of these are skipped.
+    pub exclude: Vec<String>,
+    /// Honour `.gitignore` / `.ignore` files (default on in the CLI).
+    pub respect_gitignore: bool,
+}
+
+/// Why discovery could not do its job.
+#[derive(Debug)]
+pub enum DiscoverError {
+    Missing(String),
+    BadGlob(String, String),
+    Walk(String),
+}
+
+impl std::fmt::Display for DiscoverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DiscoverError::Missing(p) => write!(f, "{p}: no such file or directory"),
+            DiscoverError::BadGlob(g, e) => write!(f, "invalid glob `{g}`: {e}"),
+            DiscoverError::Walk(e) => write!(f, "cannot read directory: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DiscoverError {}
+
+const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+fn globset(patterns: &[String]) -> Result<Option<GlobSet>, DiscoverError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let g = Glob::new(p).map_err(|e| DiscoverError::BadGlob(p.clone(), e.to_string()))?;
+        b.add(g);
+        // `dir/**` should also match when the user writes `dir/`.
+        if let Some(stripped) = p.strip_suffix('/') {
+            let g = Glob::new(&format!("{stripped}/**"))
+                .map_err(|e| DiscoverError::BadGlob(p.clone(), e.to_string()))?;
+            b.add(g);
+        }
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| DiscoverError::BadGlob(patterns.join(","), e.to_string()))
+}
+
+fn has_manifest_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+/// Expands the given paths into the sorted list of inputs.
+pub fn discover(paths: &[String], opts: &DiscoverOptions) -> Result<Vec<Input>, DiscoverError> {
+    let include = globset(&opts.include)?;
+    let exclude = globset(&opts.exclude)?;
+    let mut out = Vec::new();
+    for given in paths {
+        if given == "-" {
+            out.push(Input::Stdin);
+            continue;
+        }
+        let path = PathBuf::from(given);
+        let meta = std::fs::metadata(&path).map_err(|_| DiscoverError::Missing(given.clone()))?;
+        if !meta.is_dir() {
+            out.push(Input::File {
+                display: given.clone(),
+                path,
+            });
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(&path)
+            .hidden(false)
+            .git_ignore(opts.respect_gitignore)
+            .git_global(false)
+            .git_exclude(opts.respect_gitignore)
+            .ignore(opts.respect_gitignore)
+            .parents(opts.respect_gitignore)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| DiscoverError::Walk(e.to_string()))?;
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let p = entry.path();
+            if !has_manifest_extension(p) {
+                continue;
+            }
+            let rel = p.strip_prefix(&path).unwrap_or(p);
+            let matches = |set: &Option<GlobSet>| {
+                set.as_ref()
+                    .map(|s| s.is_match(rel) || s.is_match(p))
+                    .unwrap_or(false)
+            };
+            if include.is_some() && !matches(&include) {
+                continue;
+            }
+            if matches(&exclude) {
+                continue;
+            }
+            out.push(Input::File {
+                display: display_path(p),
+                path: p.to_path_buf(),
+            });
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn display_path(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn tree() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        fs::create_dir_all(r.join("a/b")).unwrap();
+        fs::create_dir_all(r.join(".git")).unwrap();
+        fs::create_dir_all(r.join("vendor")).unwrap();
+        for f in [
+            "a/b/z.yaml",
+            "a/one.yml",
+            "a/two.json",
+            "a/notes.txt",
+            ".git/config.yaml",
+            "vendor/x.yaml",
+            "ignored.yaml",
+        ] {
+            fs::write(r.join(f), "a: 1\n").unwrap();
+        }
+        fs::write(r.join(".gitignore"), "ignored.yaml\n").unwrap();
+        d
+    }
+
+    fn names(inputs: &[Input], root: &Path) -> Vec<String> {
+        let root = root.to_string_lossy().to_string();
+        inputs
+            .iter()
+            .map(|i| i.display().trim_start_matches(&root).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn walks_sorted_skipping_git_and_gitignored() {
+        let d = tree();
+        let opts = DiscoverOptions {
+            respect_gitignore: true,
+            ..Default::default()
+        };
+        let got = discover(&[d.path().to_string_lossy().into()], &opts).unwrap();
+        assert_eq!(
+            names(&got, d.path()),
+            vec!["/a/b/z.yaml", "/a/one.yml", "/a/two.json", "/vendor/x.yaml"]
+        );
+    }
+
+    #[test]
+    fn include_and_exclude_globs() {
+        let d = tree();
+        let opts = DiscoverOptions {
+            include: vec!["a/**".into()],
+            exclude: vec!["**/*.json".into()],
+            respect_gitignore: false,
+        };
+        let got = discover(&[d.path().to_string_lossy().into()], &opts).unwrap();
+        assert_eq!(names(&got, d.path()), vec!["/a/b/z.yaml", "/a/one.yml"]);
+    }
+
+    #[test]
+    fn stdin_and_missing_paths() {
+        let got = discover(&["-".into()], &DiscoverOptions::default()).unwrap();
+        assert_eq!(got, vec![Input::Stdin]);
+        assert!(matches!(
+            discover(&["/no/such/path".into()], &DiscoverOptions::default()),
+            Err(DiscoverError::Missing(_))
+        ));
+    }
+}
