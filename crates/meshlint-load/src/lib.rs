@@ -14,7 +14,7 @@
 mod node;
 mod parse;
 
-pub use node::{Node, NodeValue, PathSegment, Scalar};
+pub use node::{Node, NodeValue, PathSegment, Resolved, Scalar};
 pub use parse::{load_source, LoadLimits, LoadedDocument, LoadedFile};
 
 use meshlint_diag::{Finding, Location, Severity, Span};

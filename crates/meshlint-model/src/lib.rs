@@ -1,1 +1,31 @@
-//! (stub)
+//! The model: what each loaded document *is*.
+//!
+//! It turns spanned documents into [`Resource`]s — identity (apiVersion, kind,
+//! namespace as written, name), the kind meshlint recognises ([`Kind`]), the raw tree
+//! for rules, and a typed view ([`Typed`]) of the fields the graph reasons about.
+//! It validates Istio kinds against field schemas kept as data (`schema/*.yaml`), so a
+//! typo such as `mode: ISTIO_MUTAL` is reported at its field with a suggestion, and it
+//! reads the mesh configuration (MeshConfig or the `istio` ConfigMap). Kinds it does not
+//! know are carried as generic resources and never fail a run. Secrets keep only their
+//! name and type: their data is never stored.
+
+mod kinds;
+mod mesh;
+mod resource;
+pub mod schema;
+pub mod typed;
+
+pub use kinds::Kind;
+pub use mesh::{MeshConfig, OutboundPolicy};
+pub use resource::{build_resources, Resource, ResourceSet, Skipped};
+pub use typed::Typed;
+
+/// Rule ids of the findings the model produces.
+pub mod codes {
+    pub const SCHEMA_TYPE: &str = "schema-type";
+    pub const SCHEMA_ENUM: &str = "schema-enum";
+    pub const SCHEMA_UNKNOWN_FIELD: &str = "schema-unknown-field";
+    pub const SCHEMA_REQUIRED: &str = "schema-required";
+    pub const INVALID_RESOURCE: &str = "invalid-resource";
+    pub const MESH_CONFIG: &str = "mesh-config";
+}

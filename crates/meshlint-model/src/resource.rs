@@ -1,0 +1,247 @@
+//! Documents → resources with identity, kind and typed view.
+
+use crate::kinds::Kind;
+use crate::typed::Typed;
+use crate::{codes, schema};
+use meshlint_diag::{Finding, Location, ResourceId, Severity, Span};
+use meshlint_load::{LoadedFile, Node, NodeValue, PathSegment};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One Kubernetes object found in the inputs.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Identity as written (namespace `None` when the YAML has none).
+    pub id: ResourceId,
+    pub group: String,
+    pub version: String,
+    pub kind: Kind,
+    pub file: Arc<str>,
+    /// 0-based document index within the file.
+    pub doc_index: usize,
+    /// The object's tree. Secrets have `data`/`stringData` removed.
+    pub node: Node,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub typed: Typed,
+}
+
+impl Resource {
+    /// The namespace the object lives in: as written, else `default` (what `kubectl
+    /// apply` would use); empty for cluster-scoped kinds.
+    pub fn namespace(&self) -> &str {
+        if self.kind.is_cluster_scoped() {
+            return "";
+        }
+        self.id.namespace.as_deref().unwrap_or("default")
+    }
+
+    pub fn name(&self) -> &str {
+        &self.id.name
+    }
+
+    /// Location of a field path (`spec.http[0].route`), falling back to the name.
+    pub fn location_of(&self, path: &str) -> Location {
+        let span = PathSegment::parse_path(path)
+            .and_then(|p| self.node.span_of(&p))
+            .unwrap_or_else(|| self.name_span());
+        Location {
+            file: self.file.clone(),
+            span,
+        }
+    }
+
+    /// Whether a field path exists in this resource.
+    pub fn has_path(&self, path: &str) -> bool {
+        PathSegment::parse_path(path).is_some_and(|p| self.node.lookup(&p).is_some())
+    }
+
+    pub fn name_span(&self) -> Span {
+        self.node
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .map(|n| n.span)
+            .unwrap_or_else(|| self.node.head_span())
+    }
+
+    pub fn name_location(&self) -> Location {
+        Location {
+            file: self.file.clone(),
+            span: self.name_span(),
+        }
+    }
+
+    pub fn spec(&self) -> Option<&Node> {
+        self.node.get("spec")
+    }
+}
+
+/// A document that is not a Kubernetes object (values file, kustomization, CI config).
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub file: Arc<str>,
+    pub doc_index: usize,
+    pub reason: &'static str,
+}
+
+/// The resources of one file plus what the model had to say about them.
+#[derive(Debug, Default)]
+pub struct ResourceSet {
+    pub resources: Vec<Resource>,
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Skipped>,
+}
+
+fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
+    node.map(|n| {
+        n.entries()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str().unwrap_or("").to_string())))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Builds the resources of one loaded file (documents, `List` items), validating Istio
+/// kinds against their schemas.
+pub fn build_resources(file: &LoadedFile) -> ResourceSet {
+    let mut set = ResourceSet::default();
+    let name = &file.source.name;
+    for doc in &file.documents {
+        let root = &doc.root;
+        if root.as_map().is_none() {
+            set.skipped.push(Skipped {
+                file: name.clone(),
+                doc_index: doc.index,
+                reason: "not a mapping",
+            });
+            continue;
+        }
+        let (Some(api_version), Some(kind)) = (root.str_at(&["apiVersion"]), root.str_at(&["kind"]))
+        else {
+            set.skipped.push(Skipped {
+                file: name.clone(),
+                doc_index: doc.index,
+                reason: "no apiVersion/kind (not a Kubernetes object)",
+            });
+            continue;
+        };
+        if (kind == "List" || kind.ends_with("List")) && root.get("items").is_some() {
+            for item in root.get("items").map(|i| i.items()).unwrap_or(&[]) {
+                if item.str_at(&["apiVersion"]).is_some() && item.str_at(&["kind"]).is_some() {
+                    add_resource(&mut set, name, doc.index, item);
+                }
+            }
+            continue;
+        }
+        let _ = api_version;
+        add_resource(&mut set, name, doc.index, root);
+    }
+    set
+}
+
+fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, node: &Node) {
+    let api_version = node.str_at(&["apiVersion"]).unwrap_or("").to_string();
+    let kind_name = node.str_at(&["kind"]).unwrap_or("").to_string();
+    let (group, version) = match api_version.rsplit_once('/') {
+        Some((g, v)) => (g.to_string(), v.to_string()),
+        None => (String::new(), api_version.clone()),
+    };
+    let kind = Kind::classify(&group, &kind_name);
+    let metadata = node.get("metadata");
+    let name = metadata.and_then(|m| m.get("name")).and_then(Node::as_str);
+    let namespace = metadata
+        .and_then(|m| m.get("namespace"))
+        .and_then(Node::as_str)
+        .map(str::to_string);
+    if name.is_none() && metadata.and_then(|m| m.get("generateName")).is_none() {
+        set.findings.push(
+            Finding::new(
+                codes::INVALID_RESOURCE,
+                Severity::Error,
+                format!("{kind_name} has no metadata.name; Kubernetes will refuse it"),
+                Location {
+                    file: file.clone(),
+                    span: metadata
+                        .map(|m| m.head_span())
+                        .unwrap_or_else(|| node.head_span()),
+                },
+            )
+            .with_help("add `metadata.name`"),
+        );
+    }
+    let mut node = node.clone();
+    if kind == Kind::Secret {
+        if let NodeValue::Map(entries) = &mut node.value {
+            entries.retain(|(k, _)| !matches!(k.as_str(), Some("data" | "stringData")));
+        }
+    }
+    let id = ResourceId {
+        api_version,
+        kind: kind_name,
+        namespace,
+        name: name.unwrap_or("").to_string(),
+    };
+    let labels = string_map(node.get("metadata").and_then(|m| m.get("labels")));
+    let annotations = string_map(node.get("metadata").and_then(|m| m.get("annotations")));
+    let mut resource = Resource {
+        id,
+        group,
+        version,
+        kind,
+        file: file.clone(),
+        doc_index,
+        node,
+        labels,
+        annotations,
+        typed: Typed::None,
+    };
+    set.findings.extend(schema::validate(&resource));
+    resource.typed = Typed::extract(&resource);
+    set.resources.push(resource);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshlint_load::{load_source, LoadLimits};
+
+    pub(crate) fn resources(text: &str) -> ResourceSet {
+        let f = load_source("t.yaml".into(), text.as_bytes().to_vec(), &LoadLimits::default());
+        build_resources(&f)
+    }
+
+    #[test]
+    fn lists_values_files_and_unknown_kinds() {
+        let set = resources(
+            "replicaCount: 3\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n---\napiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: c\n  labels: {team: a}\n",
+        );
+        assert_eq!(set.skipped.len(), 1);
+        assert_eq!(set.resources.len(), 2);
+        assert_eq!(set.resources[0].kind, Kind::Service);
+        assert_eq!(set.resources[0].namespace(), "x");
+        assert_eq!(set.resources[1].kind, Kind::Other);
+        assert_eq!(set.resources[1].namespace(), "default");
+        assert_eq!(set.resources[1].id.namespace, None);
+        assert_eq!(set.resources[1].labels.get("team").map(String::as_str), Some("a"));
+        assert!(set.findings.is_empty(), "{:?}", set.findings);
+    }
+
+    #[test]
+    fn secrets_never_keep_data() {
+        let set = resources(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ntype: kubernetes.io/tls\ndata:\n  tls.key: c2VjcmV0\n",
+        );
+        let s = &set.resources[0];
+        assert!(s.node.get("data").is_none());
+        assert_eq!(s.node.str_at(&["type"]), Some("kubernetes.io/tls"));
+    }
+
+    #[test]
+    fn locations_follow_paths() {
+        let set = resources("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ports:\n  - port: 80\n");
+        let r = &set.resources[0];
+        assert_eq!(r.location_of("spec.ports[0].port").span.start.line, 7);
+        assert_eq!(r.location_of("spec.nope").span.start.line, 4);
+    }
+}

@@ -1,0 +1,659 @@
+//! Typed views of the fields the graph reasons about. Each keeps the field path of
+//! what it read, so findings can point back at the YAML.
+
+use crate::kinds::Kind;
+use crate::resource::Resource;
+use meshlint_load::Node;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub type Labels = BTreeMap<String, String>;
+
+/// The typed view of a resource, when its kind has one.
+#[derive(Debug, Clone, Serialize)]
+pub enum Typed {
+    None,
+    Namespace(Namespace),
+    Service(Service),
+    Workload(Workload),
+    DestinationRule(DestinationRule),
+    VirtualService(VirtualService),
+    Gateway(Gateway),
+    ServiceEntry(ServiceEntry),
+    Sidecar(Sidecar),
+    PeerAuthentication(PeerAuthentication),
+    /// RequestAuthentication, AuthorizationPolicy, Telemetry, WasmPlugin, EnvoyFilter:
+    /// what matters to the graph is which workloads they select.
+    Selecting(Selecting),
+    WorkloadEntry(WorkloadEntry),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Namespace {
+    pub injection: Injection,
+}
+
+/// What a namespace label or pod annotation says about sidecar injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Injection {
+    Enabled,
+    Disabled,
+    Unset,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServicePort {
+    pub path: String,
+    pub name: Option<String>,
+    pub port: u32,
+    pub target_port: Option<String>,
+    pub protocol: Option<String>,
+    pub app_protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub selector: Option<Labels>,
+    pub ports: Vec<ServicePort>,
+    pub export_to: Option<Vec<String>>,
+    pub service_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Workload {
+    /// Labels of the pods (the template's for controllers).
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub ports: Vec<ContainerPort>,
+    /// The pod spec says it has a sidecar (an `istio-proxy` container, as in rendered pods).
+    pub has_proxy_container: bool,
+    /// `sidecar.istio.io/inject` on the pod (annotation or label).
+    pub inject: Injection,
+    pub service_account: Option<String>,
+    /// Path to the pod spec within the resource (`spec.template.spec`, …).
+    pub pod_spec_path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientTls {
+    pub mode: String,
+    /// Path of the `tls` block.
+    pub path: String,
+    pub has_ca: bool,
+    pub has_client_cert: bool,
+    pub credential_name: bool,
+    pub sni: Option<String>,
+    pub insecure_skip_verify: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PortTls {
+    pub port: u32,
+    pub tls: Option<ClientTls>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TrafficPolicy {
+    pub tls: Option<ClientTls>,
+    pub port_level: Vec<PortTls>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Subset {
+    pub name: String,
+    pub path: String,
+    pub labels: Labels,
+    pub traffic_policy: TrafficPolicy,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DestinationRule {
+    pub host: String,
+    pub export_to: Option<Vec<String>>,
+    pub workload_selector: Option<Labels>,
+    pub traffic_policy: TrafficPolicy,
+    pub subsets: Vec<Subset>,
+}
+
+/// One route destination of a VirtualService.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteDestination {
+    /// Path of the `destination` block.
+    pub path: String,
+    pub host: String,
+    pub port: Option<u32>,
+    pub subset: Option<String>,
+    /// `http`, `tcp` or `tls`.
+    pub protocol: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayRef {
+    pub path: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VirtualService {
+    pub hosts: Vec<String>,
+    pub gateways: Vec<GatewayRef>,
+    pub export_to: Option<Vec<String>>,
+    pub destinations: Vec<RouteDestination>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayServer {
+    pub path: String,
+    pub port: u32,
+    pub protocol: String,
+    pub hosts: Vec<String>,
+    pub tls_mode: Option<String>,
+    pub credential_name: Option<String>,
+    pub has_cert_files: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gateway {
+    pub selector: Labels,
+    pub servers: Vec<GatewayServer>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SePort {
+    pub path: String,
+    pub number: u32,
+    pub protocol: Option<String>,
+    pub name: Option<String>,
+    pub target_port: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceEntry {
+    pub hosts: Vec<String>,
+    pub addresses: Vec<String>,
+    pub ports: Vec<SePort>,
+    pub location: String,
+    pub resolution: String,
+    pub export_to: Option<Vec<String>>,
+    pub has_endpoints: bool,
+    pub workload_selector: Option<Labels>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SidecarEgress {
+    pub path: String,
+    pub port: Option<u32>,
+    pub hosts: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sidecar {
+    pub selector: Option<Labels>,
+    pub egress: Vec<SidecarEgress>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PortMode {
+    pub port: u32,
+    pub mode: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerAuthentication {
+    pub selector: Option<Labels>,
+    /// `UNSET` when absent.
+    pub mode: String,
+    pub port_level: Vec<PortMode>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Selecting {
+    pub selector: Option<Labels>,
+    pub has_target_ref: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadEntry {
+    pub labels: Labels,
+    pub address: Option<String>,
+    pub ports: BTreeMap<String, u32>,
+    pub service_account: Option<String>,
+}
+
+fn labels(node: Option<&Node>) -> Labels {
+    node.map(|n| {
+        n.entries()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str().unwrap_or("").to_string())))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn strings(node: Option<&Node>) -> Vec<String> {
+    node.map(|n| n.items().iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+fn opt_strings(node: Option<&Node>) -> Option<Vec<String>> {
+    node.filter(|n| n.as_seq().is_some()).map(|n| strings(Some(n)))
+}
+
+fn string(node: Option<&Node>) -> Option<String> {
+    node.and_then(Node::as_str).map(str::to_string)
+}
+
+fn port_number(node: Option<&Node>) -> Option<u32> {
+    node.and_then(Node::as_i64).and_then(|p| u32::try_from(p).ok())
+}
+
+fn selector(spec: Option<&Node>, key: &str) -> Option<Labels> {
+    spec.and_then(|s| s.get(key))
+        .and_then(|w| w.get("matchLabels").or(w.get("labels")))
+        .map(|m| labels(Some(m)))
+}
+
+/// Reads an `exportTo` list from a field or the `networking.istio.io/exportTo` annotation.
+fn export_to(r: &Resource) -> Option<Vec<String>> {
+    if let Some(list) = opt_strings(r.spec().and_then(|s| s.get("exportTo"))) {
+        return Some(list);
+    }
+    r.annotations
+        .get("networking.istio.io/exportTo")
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+}
+
+impl Typed {
+    pub fn extract(r: &Resource) -> Typed {
+        let spec = r.spec();
+        match r.kind {
+            Kind::Namespace => Typed::Namespace(Namespace {
+                injection: namespace_injection(&r.labels),
+            }),
+            Kind::Service => Typed::Service(service(r, spec)),
+            k if k.is_workload() => Typed::Workload(workload(r)),
+            Kind::DestinationRule => Typed::DestinationRule(destination_rule(r, spec)),
+            Kind::VirtualService => Typed::VirtualService(virtual_service(r, spec)),
+            Kind::Gateway => Typed::Gateway(gateway(spec)),
+            Kind::ServiceEntry => Typed::ServiceEntry(service_entry(r, spec)),
+            Kind::Sidecar => Typed::Sidecar(sidecar(spec)),
+            Kind::PeerAuthentication => Typed::PeerAuthentication(peer_authentication(spec)),
+            Kind::RequestAuthentication
+            | Kind::AuthorizationPolicy
+            | Kind::Telemetry
+            | Kind::WasmPlugin
+            | Kind::EnvoyFilter => Typed::Selecting(Selecting {
+                selector: selector(spec, "selector").or_else(|| selector(spec, "workloadSelector")),
+                has_target_ref: spec
+                    .is_some_and(|s| s.get("targetRef").is_some() || s.get("targetRefs").is_some()),
+            }),
+            Kind::WorkloadEntry => Typed::WorkloadEntry(workload_entry(spec)),
+            _ => Typed::None,
+        }
+    }
+}
+
+/// Injection as the namespace labels request it. `istio.io/rev` counts as enabled.
+pub fn namespace_injection(labels: &Labels) -> Injection {
+    match labels.get("istio-injection").map(String::as_str) {
+        Some("enabled") => return Injection::Enabled,
+        Some("disabled") => return Injection::Disabled,
+        _ => {}
+    }
+    if labels.contains_key("istio.io/rev") {
+        return Injection::Enabled;
+    }
+    Injection::Unset
+}
+
+fn service(r: &Resource, spec: Option<&Node>) -> Service {
+    let ports = spec
+        .and_then(|s| s.get("ports"))
+        .map(|p| p.items())
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ServicePort {
+            path: format!("spec.ports[{i}]"),
+            name: string(p.get("name")),
+            port: port_number(p.get("port")).unwrap_or(0),
+            target_port: string(p.get("targetPort")),
+            protocol: string(p.get("protocol")),
+            app_protocol: string(p.get("appProtocol")),
+        })
+        .collect();
+    Service {
+        selector: spec.and_then(|s| s.get("selector")).map(|s| labels(Some(s))),
+        ports,
+        export_to: export_to(r),
+        service_type: string(spec.and_then(|s| s.get("type"))),
+    }
+}
+
+fn pod_template(r: &Resource) -> (Option<&Node>, Option<&Node>, String) {
+    let spec = r.spec();
+    match r.kind {
+        Kind::Pod => (r.node.get("metadata"), spec, "spec".to_string()),
+        Kind::CronJob => {
+            let t = spec
+                .and_then(|s| s.get("jobTemplate"))
+                .and_then(|j| j.get("spec"))
+                .and_then(|s| s.get("template"));
+            (
+                t.and_then(|t| t.get("metadata")),
+                t.and_then(|t| t.get("spec")),
+                "spec.jobTemplate.spec.template.spec".to_string(),
+            )
+        }
+        _ => {
+            let t = spec.and_then(|s| s.get("template"));
+            (
+                t.and_then(|t| t.get("metadata")),
+                t.and_then(|t| t.get("spec")),
+                "spec.template.spec".to_string(),
+            )
+        }
+    }
+}
+
+fn injection_value(v: Option<&String>) -> Injection {
+    match v.map(String::as_str) {
+        Some("true" | "enabled") => Injection::Enabled,
+        Some("false" | "disabled") => Injection::Disabled,
+        _ => Injection::Unset,
+    }
+}
+
+fn workload(r: &Resource) -> Workload {
+    let (meta, pod, pod_spec_path) = pod_template(r);
+    let pod_labels = labels(meta.and_then(|m| m.get("labels")));
+    let pod_annotations = labels(meta.and_then(|m| m.get("annotations")));
+    let containers = pod.and_then(|p| p.get("containers")).map(|c| c.items()).unwrap_or(&[]);
+    let ports = containers
+        .iter()
+        .flat_map(|c| c.get("ports").map(|p| p.items()).unwrap_or(&[]))
+        .filter_map(|p| {
+            Some(ContainerPort {
+                name: string(p.get("name")),
+                port: port_number(p.get("containerPort"))?,
+            })
+        })
+        .collect();
+    let has_proxy_container = containers
+        .iter()
+        .any(|c| c.str_at(&["name"]) == Some("istio-proxy"));
+    let inject = match injection_value(pod_labels.get("sidecar.istio.io/inject")) {
+        Injection::Unset => injection_value(pod_annotations.get("sidecar.istio.io/inject")),
+        other => other,
+    };
+    Workload {
+        labels: pod_labels,
+        annotations: pod_annotations,
+        ports,
+        has_proxy_container,
+        inject,
+        service_account: string(pod.and_then(|p| p.get("serviceAccountName")))
+            .or_else(|| string(pod.and_then(|p| p.get("serviceAccount")))),
+        pod_spec_path,
+    }
+}
+
+fn client_tls(node: Option<&Node>, path: String) -> Option<ClientTls> {
+    let tls = node?;
+    tls.as_map()?;
+    Some(ClientTls {
+        mode: string(tls.get("mode")).unwrap_or_else(|| "DISABLE".to_string()),
+        path,
+        has_ca: tls.get("caCertificates").is_some_and(|n| !n.is_null()),
+        has_client_cert: tls.get("clientCertificate").is_some() || tls.get("privateKey").is_some(),
+        credential_name: tls.get("credentialName").is_some_and(|n| !n.is_null()),
+        sni: string(tls.get("sni")),
+        insecure_skip_verify: tls.get("insecureSkipVerify").and_then(Node::as_bool) == Some(true),
+    })
+}
+
+fn traffic_policy(node: Option<&Node>, path: &str) -> TrafficPolicy {
+    let Some(tp) = node else {
+        return TrafficPolicy::default();
+    };
+    let port_level = tp
+        .get("portLevelSettings")
+        .map(|p| p.items())
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .filter_map(|(i, pls)| {
+            let port = port_number(pls.get("port").and_then(|p| p.get("number")))?;
+            Some(PortTls {
+                port,
+                tls: client_tls(pls.get("tls"), format!("{path}.portLevelSettings[{i}].tls")),
+            })
+        })
+        .collect();
+    TrafficPolicy {
+        tls: client_tls(tp.get("tls"), format!("{path}.tls")),
+        port_level,
+    }
+}
+
+fn destination_rule(r: &Resource, spec: Option<&Node>) -> DestinationRule {
+    let subsets = spec
+        .and_then(|s| s.get("subsets"))
+        .map(|s| s.items())
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Subset {
+            name: string(s.get("name")).unwrap_or_default(),
+            path: format!("spec.subsets[{i}]"),
+            labels: labels(s.get("labels")),
+            traffic_policy: traffic_policy(
+                s.get("trafficPolicy"),
+                &format!("spec.subsets[{i}].trafficPolicy"),
+            ),
+        })
+        .collect();
+    DestinationRule {
+        host: string(spec.and_then(|s| s.get("host"))).unwrap_or_default(),
+        export_to: export_to(r),
+        workload_selector: selector(spec, "workloadSelector"),
+        traffic_policy: traffic_policy(spec.and_then(|s| s.get("trafficPolicy")), "spec.trafficPolicy"),
+        subsets,
+    }
+}
+
+fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
+    let mut destinations = Vec::new();
+    let mut gateways: Vec<GatewayRef> = spec
+        .and_then(|s| s.get("gateways"))
+        .map(|g| g.items())
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            Some(GatewayRef {
+                path: format!("spec.gateways[{i}]"),
+                name: g.as_str()?.to_string(),
+            })
+        })
+        .collect();
+    for protocol in ["http", "tcp", "tls"] {
+        let routes = spec.and_then(|s| s.get(protocol)).map(|h| h.items()).unwrap_or(&[]);
+        for (ri, route) in routes.iter().enumerate() {
+            for (mi, m) in route.get("match").map(|m| m.items()).unwrap_or(&[]).iter().enumerate() {
+                for (gi, g) in m.get("gateways").map(|g| g.items()).unwrap_or(&[]).iter().enumerate() {
+                    if let Some(name) = g.as_str() {
+                        gateways.push(GatewayRef {
+                            path: format!("spec.{protocol}[{ri}].match[{mi}].gateways[{gi}]"),
+                            name: name.to_string(),
+                        });
+                    }
+                }
+            }
+            let mut push = |dest: Option<&Node>, path: String| {
+                if let Some(d) = dest {
+                    destinations.push(RouteDestination {
+                        path,
+                        host: string(d.get("host")).unwrap_or_default(),
+                        port: port_number(d.get("port").and_then(|p| p.get("number"))),
+                        subset: string(d.get("subset")),
+                        protocol,
+                    });
+                }
+            };
+            for (di, rd) in route.get("route").map(|r| r.items()).unwrap_or(&[]).iter().enumerate() {
+                push(
+                    rd.get("destination"),
+                    format!("spec.{protocol}[{ri}].route[{di}].destination"),
+                );
+            }
+            push(
+                route.get("mirror"),
+                format!("spec.{protocol}[{ri}].mirror"),
+            );
+            for (mi, m) in route.get("mirrors").map(|m| m.items()).unwrap_or(&[]).iter().enumerate() {
+                push(
+                    m.get("destination"),
+                    format!("spec.{protocol}[{ri}].mirrors[{mi}].destination"),
+                );
+            }
+        }
+    }
+    VirtualService {
+        hosts: strings(spec.and_then(|s| s.get("hosts"))),
+        gateways,
+        export_to: export_to(r),
+        destinations,
+    }
+}
+
+fn gateway(spec: Option<&Node>) -> Gateway {
+    let servers = spec
+        .and_then(|s| s.get("servers"))
+        .map(|s| s.items())
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let tls = s.get("tls");
+            GatewayServer {
+                path: format!("spec.servers[{i}]"),
+                port: port_number(s.get("port").and_then(|p| p.get("number"))).unwrap_or(0),
+                protocol: string(s.get("port").and_then(|p| p.get("protocol")))
+                    .unwrap_or_default()
+                    .to_ascii_uppercase(),
+                hosts: strings(s.get("hosts")),
+                tls_mode: tls.map(|t| string(t.get("mode")).unwrap_or_else(|| "PASSTHROUGH".into())),
+                credential_name: string(tls.and_then(|t| t.get("credentialName"))),
+                has_cert_files: tls.is_some_and(|t| {
+                    t.get("serverCertificate").is_some() || t.get("privateKey").is_some()
+                }),
+            }
+        })
+        .collect();
+    Gateway {
+        selector: labels(spec.and_then(|s| s.get("selector"))),
+        servers,
+    }
+}
+
+fn service_entry(r: &Resource, spec: Option<&Node>) -> ServiceEntry {
+    let ports = spec
+        .and_then(|s| s.get("ports"))
+        .map(|p| p.items())
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(i, p)| SePort {
+            path: format!("spec.ports[{i}]"),
+            number: port_number(p.get("number")).unwrap_or(0),
+            protocol: string(p.get("protocol")).map(|s| s.to_ascii_uppercase()),
+            name: string(p.get("name")),
+            target_port: port_number(p.get("targetPort")),
+        })
+        .collect();
+    ServiceEntry {
+        hosts: strings(spec.and_then(|s| s.get("hosts"))),
+        addresses: strings(spec.and_then(|s| s.get("addresses"))),
+        ports,
+        location: string(spec.and_then(|s| s.get("location")))
+            .unwrap_or_else(|| "MESH_EXTERNAL".to_string()),
+        resolution: string(spec.and_then(|s| s.get("resolution"))).unwrap_or_else(|| "NONE".to_string()),
+        export_to: export_to(r),
+        has_endpoints: spec
+            .and_then(|s| s.get("endpoints"))
+            .is_some_and(|e| !e.items().is_empty()),
+        workload_selector: selector(spec, "workloadSelector"),
+    }
+}
+
+fn sidecar(spec: Option<&Node>) -> Sidecar {
+    let egress = spec
+        .and_then(|s| s.get("egress"))
+        .map(|e| e.items())
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(i, e)| SidecarEgress {
+            path: format!("spec.egress[{i}]"),
+            port: port_number(e.get("port").and_then(|p| p.get("number"))),
+            hosts: strings(e.get("hosts"))
+                .into_iter()
+                .map(|h| match h.split_once('/') {
+                    Some((ns, host)) => (ns.to_string(), host.to_string()),
+                    None => ("*".to_string(), h),
+                })
+                .collect(),
+        })
+        .collect();
+    Sidecar {
+        selector: selector(spec, "workloadSelector"),
+        egress,
+    }
+}
+
+fn peer_authentication(spec: Option<&Node>) -> PeerAuthentication {
+    let mode = string(spec.and_then(|s| s.get("mtls")).and_then(|m| m.get("mode")))
+        .unwrap_or_else(|| "UNSET".to_string());
+    let port_level = spec
+        .and_then(|s| s.get("portLevelMtls"))
+        .map(|p| p.entries())
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|(k, v)| {
+            let port: u32 = k.as_str()?.parse().ok()?;
+            Some(PortMode {
+                port,
+                mode: string(v.get("mode")).unwrap_or_else(|| "UNSET".to_string()),
+                path: format!("spec.portLevelMtls[\"{port}\"]"),
+            })
+        })
+        .collect();
+    PeerAuthentication {
+        selector: selector(spec, "selector"),
+        mode,
+        port_level,
+    }
+}
+
+fn workload_entry(spec: Option<&Node>) -> WorkloadEntry {
+    WorkloadEntry {
+        labels: labels(spec.and_then(|s| s.get("labels"))),
+        address: string(spec.and_then(|s| s.get("address"))),
+        ports: spec
+            .and_then(|s| s.get("ports"))
+            .map(|p| p.entries())
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), port_number(Some(v))?)))
+            .collect(),
+        service_account: string(spec.and_then(|s| s.get("serviceAccount"))),
+    }
+}
