@@ -1,1 +1,19 @@
-//! (stub)
+//! The mesh graph: every resource, host, namespace and workload of the inputs, and the
+//! relations between them (defines, selects, configures, routes to, binds, imports).
+//!
+//! It owns Istio's semantics so rules do not have to: short-host resolution in the
+//! writer's namespace, wildcard host matching, selector matching, DestinationRule lookup
+//! order and setting precedence (client namespace, service namespace, root namespace;
+//! subset over port-level over top-level), PeerAuthentication precedence (port-level,
+//! workload, namespace, mesh; UNSET inherits), Sidecar egress imports and `exportTo`
+//! visibility, sidecar injection, Gateway references and port protocols. Every answer
+//! carries the resource and field path that decided it, so findings can point there.
+//! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
+
+mod build;
+mod queries;
+
+pub use build::{Edge, GraphNode, MeshGraph};
+pub use queries::{
+    host_matches, selector_matches, Decision, HostTarget, PortInfo, Visibility,
+};

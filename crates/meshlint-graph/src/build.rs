@@ -1,0 +1,283 @@
+//! Building the indexes and the petgraph relation graph.
+
+use meshlint_model::typed::{namespace_injection, Injection, Typed};
+use meshlint_model::{Kind, MeshConfig, Resource};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeSet, HashMap};
+
+/// A vertex of the relation graph.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GraphNode {
+    Resource(usize),
+    Host(String),
+    Namespace(String),
+}
+
+/// What an edge means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Edge {
+    /// Service/ServiceEntry → host it defines.
+    Defines,
+    /// Service, Gateway, policy, Sidecar → workload it selects.
+    Selects,
+    /// DestinationRule/VirtualService → host it configures.
+    Configures,
+    /// VirtualService → destination host.
+    RoutesTo,
+    /// VirtualService → Gateway it is bound to.
+    Binds,
+    /// Sidecar → host it imports explicitly.
+    Imports,
+    /// Resource → its namespace.
+    InNamespace,
+}
+
+/// All resources plus indexes and relations.
+pub struct MeshGraph {
+    pub resources: Vec<Resource>,
+    pub mesh: MeshConfig,
+    /// When true, the inputs are the whole mesh.
+    pub closed_world: bool,
+    pub graph: DiGraph<GraphNode, Edge>,
+    pub(crate) node_of: HashMap<GraphNode, NodeIndex>,
+    pub(crate) by_kind: HashMap<Kind, Vec<usize>>,
+    pub(crate) by_ns_kind: HashMap<(String, Kind), Vec<usize>>,
+    /// Namespace name → its Namespace resource, when the inputs contain one.
+    pub(crate) namespace_resources: HashMap<String, usize>,
+    /// Every namespace that appears anywhere in the inputs.
+    pub(crate) known_namespaces: BTreeSet<String>,
+    /// Exact FQDN → Services and ServiceEntries defining it.
+    pub(crate) hosts: HashMap<String, Vec<usize>>,
+    /// ServiceEntry wildcard hosts (`*.example.com`) → entries.
+    pub(crate) wildcard_hosts: Vec<(String, usize)>,
+    /// Workload resources (pods, pod templates, WorkloadEntries) by namespace.
+    pub(crate) workloads_by_ns: HashMap<String, Vec<usize>>,
+    /// Gateways by (namespace, name).
+    pub(crate) gateways: HashMap<(String, String), usize>,
+    /// Resources by (kind, namespace, name).
+    pub(crate) by_identity: HashMap<(Kind, String, String), usize>,
+}
+
+impl MeshGraph {
+    pub fn new(resources: Vec<Resource>, mesh: MeshConfig, closed_world: bool) -> MeshGraph {
+        let mut g = MeshGraph {
+            resources,
+            mesh,
+            closed_world,
+            graph: DiGraph::new(),
+            node_of: HashMap::new(),
+            by_kind: HashMap::new(),
+            by_ns_kind: HashMap::new(),
+            namespace_resources: HashMap::new(),
+            known_namespaces: BTreeSet::new(),
+            hosts: HashMap::new(),
+            wildcard_hosts: Vec::new(),
+            workloads_by_ns: HashMap::new(),
+            gateways: HashMap::new(),
+            by_identity: HashMap::new(),
+        };
+        g.index();
+        g.relate();
+        g
+    }
+
+    fn index(&mut self) {
+        let domain = self.mesh.dns_domain.clone();
+        for (i, r) in self.resources.iter().enumerate() {
+            self.by_kind.entry(r.kind).or_default().push(i);
+            let ns = r.namespace().to_string();
+            self.by_ns_kind.entry((ns.clone(), r.kind)).or_default().push(i);
+            self.by_identity
+                .entry((r.kind, ns.clone(), r.name().to_string()))
+                .or_insert(i);
+            if r.kind == Kind::Namespace {
+                self.namespace_resources.insert(r.name().to_string(), i);
+                self.known_namespaces.insert(r.name().to_string());
+            } else if !ns.is_empty() {
+                self.known_namespaces.insert(ns.clone());
+            }
+            match &r.typed {
+                Typed::Service(_) => {
+                    let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
+                    self.hosts.entry(fqdn).or_default().push(i);
+                }
+                Typed::ServiceEntry(se) => {
+                    for h in &se.hosts {
+                        let h = crate::queries::resolve_short(h, &ns, &domain);
+                        if let Some(suffix) = h.strip_prefix('*') {
+                            self.wildcard_hosts.push((suffix.to_string(), i));
+                        } else {
+                            self.hosts.entry(h).or_default().push(i);
+                        }
+                    }
+                }
+                Typed::Workload(_) | Typed::WorkloadEntry(_) => {
+                    self.workloads_by_ns.entry(ns.clone()).or_default().push(i);
+                }
+                Typed::Gateway(_) => {
+                    self.gateways.insert((ns.clone(), r.name().to_string()), i);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn node(&mut self, n: GraphNode) -> NodeIndex {
+        if let Some(&i) = self.node_of.get(&n) {
+            return i;
+        }
+        let i = self.graph.add_node(n.clone());
+        self.node_of.insert(n, i);
+        i
+    }
+
+    fn edge(&mut self, from: GraphNode, to: GraphNode, e: Edge) {
+        let a = self.node(from);
+        let b = self.node(to);
+        self.graph.add_edge(a, b, e);
+    }
+
+    fn relate(&mut self) {
+        let domain = self.mesh.dns_domain.clone();
+        for i in 0..self.resources.len() {
+            let ns = self.resources[i].namespace().to_string();
+            let me = GraphNode::Resource(i);
+            if !ns.is_empty() {
+                self.edge(me.clone(), GraphNode::Namespace(ns.clone()), Edge::InNamespace);
+            }
+            let typed = self.resources[i].typed.clone();
+            match typed {
+                Typed::Service(svc) => {
+                    let fqdn = format!("{}.{}.svc.{}", self.resources[i].name(), ns, domain);
+                    self.edge(me.clone(), GraphNode::Host(fqdn), Edge::Defines);
+                    if let Some(sel) = svc.selector.filter(|s| !s.is_empty()) {
+                        for w in self.workloads_selected(&ns, &sel) {
+                            self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
+                        }
+                    }
+                }
+                Typed::ServiceEntry(se) => {
+                    for h in &se.hosts {
+                        let h = crate::queries::resolve_short(h, &ns, &domain);
+                        self.edge(me.clone(), GraphNode::Host(h), Edge::Defines);
+                    }
+                }
+                Typed::DestinationRule(dr) => {
+                    let h = crate::queries::resolve_short(&dr.host, &ns, &domain);
+                    self.edge(me.clone(), GraphNode::Host(h), Edge::Configures);
+                }
+                Typed::VirtualService(vs) => {
+                    for h in &vs.hosts {
+                        let h = crate::queries::resolve_short(h, &ns, &domain);
+                        self.edge(me.clone(), GraphNode::Host(h), Edge::Configures);
+                    }
+                    for d in &vs.destinations {
+                        let h = crate::queries::resolve_short(&d.host, &ns, &domain);
+                        self.edge(me.clone(), GraphNode::Host(h), Edge::RoutesTo);
+                    }
+                    for gw in &vs.gateways {
+                        if let Some(g) = self.gateway_ref(&gw.name, &ns) {
+                            self.edge(me.clone(), GraphNode::Resource(g), Edge::Binds);
+                        }
+                    }
+                }
+                Typed::Gateway(gw) => {
+                    for w in self.gateway_workloads_for(&gw.selector, &ns) {
+                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
+                    }
+                }
+                Typed::Sidecar(sc) => {
+                    for w in self.policy_targets(&ns, sc.selector.as_ref()) {
+                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
+                    }
+                    for e in &sc.egress {
+                        for (hns, host) in &e.hosts {
+                            if !host.contains('*') {
+                                let _ = hns;
+                                self.edge(me.clone(), GraphNode::Host(host.clone()), Edge::Imports);
+                            }
+                        }
+                    }
+                }
+                Typed::PeerAuthentication(pa) => {
+                    if pa.selector.is_some() {
+                        for w in self.policy_targets(&ns, pa.selector.as_ref()) {
+                            self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
+                        }
+                    }
+                }
+                Typed::Selecting(s) => {
+                    if s.selector.is_some() {
+                        for w in self.policy_targets(&ns, s.selector.as_ref()) {
+                            self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Resources of a kind, in input order.
+    pub fn of_kind(&self, kind: Kind) -> &[usize] {
+        self.by_kind.get(&kind).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Resources of a kind in a namespace.
+    pub fn in_namespace(&self, ns: &str, kind: Kind) -> &[usize] {
+        self.by_ns_kind
+            .get(&(ns.to_string(), kind))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn find(&self, kind: Kind, ns: &str, name: &str) -> Option<usize> {
+        self.by_identity
+            .get(&(kind, ns.to_string(), name.to_string()))
+            .copied()
+    }
+
+    /// The Namespace resource of a namespace, when the inputs contain it.
+    pub fn namespace_resource(&self, ns: &str) -> Option<usize> {
+        self.namespace_resources.get(ns).copied()
+    }
+
+    /// Whether the inputs say anything about this namespace.
+    pub fn namespace_known(&self, ns: &str) -> bool {
+        self.known_namespaces.contains(ns)
+    }
+
+    pub fn known_namespaces(&self) -> impl Iterator<Item = &str> {
+        self.known_namespaces.iter().map(String::as_str)
+    }
+
+    /// Whether a workload gets a sidecar: an `istio-proxy` container, else the pod's
+    /// `sidecar.istio.io/inject`, else its namespace's injection label.
+    pub fn has_sidecar(&self, workload: usize) -> bool {
+        let r = &self.resources[workload];
+        match &r.typed {
+            Typed::Workload(w) => {
+                if w.has_proxy_container {
+                    return true;
+                }
+                match w.inject {
+                    Injection::Enabled => {
+                        // Pod-level opt-in only works where the namespace is not disabled.
+                        self.namespace_injection(r.namespace()) != Injection::Disabled
+                    }
+                    Injection::Disabled => false,
+                    Injection::Unset => self.namespace_injection(r.namespace()) == Injection::Enabled,
+                }
+            }
+            // WorkloadEntries are VMs or external endpoints running their own proxy.
+            Typed::WorkloadEntry(_) => true,
+            _ => false,
+        }
+    }
+
+    pub fn namespace_injection(&self, ns: &str) -> Injection {
+        self.namespace_resource(ns)
+            .map(|i| namespace_injection(&self.resources[i].labels))
+            .unwrap_or(Injection::Unset)
+    }
+}

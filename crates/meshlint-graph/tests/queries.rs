@@ -1,0 +1,286 @@
+//! Unit tests of each graph query on small meshes.
+
+use meshlint_graph::MeshGraph;
+use meshlint_load::{load_source, LoadLimits};
+use meshlint_model::{build_resources, Kind, MeshConfig};
+
+fn graph(yaml: &str) -> MeshGraph {
+    graph_with(yaml, MeshConfig::default())
+}
+
+fn graph_with(yaml: &str, mesh: MeshConfig) -> MeshGraph {
+    let f = load_source("t.yaml".into(), yaml.as_bytes().to_vec(), &LoadLimits::default());
+    assert!(f.findings.is_empty(), "{:?}", f.findings);
+    MeshGraph::new(build_resources(&f).resources, mesh, false)
+}
+
+fn idx(g: &MeshGraph, kind: Kind, ns: &str, name: &str) -> usize {
+    g.find(kind, ns, name).unwrap_or_else(|| panic!("{kind:?} {ns}/{name}"))
+}
+
+const APP: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec:
+  selector: {app: reviews}
+  ports:
+  - {name: http-web, port: 9080, targetPort: web}
+  - {name: https-admin, port: 8443}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-v1, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: reviews, version: v1}}
+    spec:
+      containers:
+      - name: app
+        ports: [{name: web, containerPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-v2, namespace: shop}
+spec:
+  template:
+    metadata:
+      labels: {app: reviews, version: v2}
+      annotations: {sidecar.istio.io/inject: "false"}
+    spec:
+      containers: [{name: app}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: old, namespace: legacy}
+spec:
+  template:
+    metadata: {labels: {app: old}}
+    spec:
+      containers: [{name: app}, {name: istio-proxy}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bare, namespace: legacy, labels: {app: bare}}
+spec:
+  containers: [{name: app}]
+"#;
+
+#[test]
+fn short_hosts_resolve_in_the_writers_namespace() {
+    let g = graph(APP);
+    assert_eq!(g.resolve_host("reviews", "istio-system"), "reviews.istio-system.svc.cluster.local");
+    assert_eq!(g.resolve_host("reviews.shop.svc.cluster.local", "x"), "reviews.shop.svc.cluster.local");
+    assert_eq!(g.resolve_host("*.example.com", "x"), "*.example.com");
+    assert_eq!(g.host_targets("reviews.shop.svc.cluster.local").len(), 1);
+    assert!(g.host_targets("reviews.istio-system.svc.cluster.local").is_empty());
+    assert_eq!(
+        g.suggest_host("reviews.istio-system.svc.cluster.local").as_deref(),
+        Some("reviews.shop.svc.cluster.local")
+    );
+    assert_eq!(g.host_targets("*.shop.svc.cluster.local").len(), 1);
+}
+
+#[test]
+fn sidecar_injection_detection() {
+    let g = graph(APP);
+    assert!(g.has_sidecar(idx(&g, Kind::Deployment, "shop", "reviews-v1")), "namespace label");
+    assert!(!g.has_sidecar(idx(&g, Kind::Deployment, "shop", "reviews-v2")), "pod opt-out");
+    assert!(g.has_sidecar(idx(&g, Kind::Deployment, "legacy", "old")), "istio-proxy container");
+    assert!(!g.has_sidecar(idx(&g, Kind::Pod, "legacy", "bare")), "not injected");
+}
+
+#[test]
+fn workloads_behind_hosts_and_target_ports() {
+    let g = graph(APP);
+    let ws = g.workloads_for_host("reviews.shop.svc.cluster.local");
+    assert_eq!(ws.len(), 2);
+    let svc = idx(&g, Kind::Service, "shop", "reviews");
+    let ports = g.ports_of(svc);
+    assert_eq!(ports[0].protocol, "HTTP");
+    assert_eq!(ports[1].protocol, "HTTPS");
+    assert_eq!(g.target_port(ws[0], &ports[0]), 8080, "named targetPort");
+    assert_eq!(g.target_port(ws[0], &ports[1]), 8443);
+}
+
+const PAS: &str = r#"
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: istio-system}
+spec: {mtls: {mode: STRICT}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: ns, namespace: shop}
+spec: {mtls: {mode: UNSET}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: v1, namespace: shop}
+spec:
+  selector: {matchLabels: {version: v1}}
+  mtls: {mode: PERMISSIVE}
+  portLevelMtls:
+    "8080": {mode: DISABLE}
+    "9000": {mode: UNSET}
+"#;
+
+#[test]
+fn peer_authentication_precedence() {
+    let g = graph(&format!("{APP}{PAS}"));
+    let v1 = idx(&g, Kind::Deployment, "shop", "reviews-v1");
+    let v2 = idx(&g, Kind::Deployment, "shop", "reviews-v2");
+    let old = idx(&g, Kind::Deployment, "legacy", "old");
+    let pa_v1 = idx(&g, Kind::PeerAuthentication, "shop", "v1");
+    let mesh = idx(&g, Kind::PeerAuthentication, "istio-system", "default");
+    // Port-level beats the workload's mode.
+    let d = g.peer_mode(v1, Some(8080));
+    assert_eq!(d.value, "DISABLE");
+    assert_eq!(d.source.as_ref().unwrap().0, pa_v1);
+    // Port-level UNSET inherits the workload policy's mode.
+    assert_eq!(g.peer_mode(v1, Some(9000)).value, "PERMISSIVE");
+    assert_eq!(g.peer_mode(v1, None).value, "PERMISSIVE");
+    // Namespace policy is UNSET: inherit mesh-wide STRICT.
+    let d = g.peer_mode(v2, Some(8080));
+    assert_eq!(d.value, "STRICT");
+    assert_eq!(d.source.unwrap().0, mesh);
+    assert_eq!(g.peer_mode(old, None).value, "STRICT");
+    // No policies at all: PERMISSIVE by default.
+    let g = graph(APP);
+    let d = g.peer_mode(idx(&g, Kind::Deployment, "shop", "reviews-v1"), None);
+    assert_eq!((d.value.as_str(), d.source), ("PERMISSIVE", None));
+}
+
+const DRS: &str = r#"
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: root, namespace: istio-system}
+spec:
+  host: "*.local"
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: svc-ns, namespace: shop}
+spec:
+  host: reviews
+  trafficPolicy:
+    tls: {mode: ISTIO_MUTUAL}
+    portLevelSettings:
+    - port: {number: 8443}
+      tls: {mode: SIMPLE}
+  subsets:
+  - name: v2
+    labels: {version: v2}
+    trafficPolicy: {tls: {mode: DISABLE}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: client-private, namespace: frontend}
+spec:
+  host: reviews.shop.svc.cluster.local
+  exportTo: ["."]
+  trafficPolicy: {tls: {mode: MUTUAL}}
+"#;
+
+#[test]
+fn destination_rule_precedence_and_overrides() {
+    let g = graph(&format!("{APP}{DRS}"));
+    let h = "reviews.shop.svc.cluster.local";
+    let svc_ns = idx(&g, Kind::DestinationRule, "shop", "svc-ns");
+    let client = idx(&g, Kind::DestinationRule, "frontend", "client-private");
+    let root = idx(&g, Kind::DestinationRule, "istio-system", "root");
+    // Client namespace first.
+    assert_eq!(g.destination_rule_for("frontend", h), Some(client));
+    // exportTo "." keeps it private: other clients fall through to the service namespace.
+    assert_eq!(g.destination_rule_for("other", h), Some(svc_ns));
+    // Hosts without a rule in client or service namespace: root namespace.
+    assert_eq!(g.destination_rule_for("other", "x.y.svc.cluster.local"), Some(root));
+    // Port-level overrides the top level; subset overrides both.
+    assert_eq!(g.client_tls("other", h, Some(9080), None).0.value, "ISTIO_MUTUAL");
+    let (d, _) = g.client_tls("other", h, Some(8443), None);
+    assert_eq!(d.value, "SIMPLE");
+    assert_eq!(d.source.unwrap().1, "spec.trafficPolicy.portLevelSettings[0].tls.mode");
+    assert_eq!(g.client_tls("other", h, Some(8443), Some("v2")).0.value, "DISABLE");
+    // No rule anywhere: UNSET (auto mTLS decides).
+    let g = graph(APP);
+    assert_eq!(g.client_tls("shop", h, None, None).0.value, "UNSET");
+}
+
+#[test]
+fn sidecar_egress_imports_and_export_to() {
+    let yaml = format!(
+        "{APP}{}",
+        r#"
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: istio-system}
+spec:
+  egress:
+  - hosts: ["./*", "istio-system/*"]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: frontend}
+spec:
+  egress:
+  - hosts: ["shop/reviews.shop.svc.cluster.local", "*/*.example.com"]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: private-api, namespace: shop}
+spec:
+  hosts: [api.internal.example.com]
+  exportTo: ["."]
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: api, namespace: egress}
+spec:
+  hosts: [api.example.com]
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+"#
+    );
+    let g = graph(&yaml);
+    let h = "reviews.shop.svc.cluster.local";
+    assert!(g.host_visible("frontend", None, h).visible);
+    assert!(g.host_visible("frontend", None, "api.example.com").visible);
+    // Namespace without its own Sidecar uses the root default: only ./* and istio-system/*.
+    let v = g.host_visible("billing", None, h);
+    assert!(!v.visible);
+    assert_eq!(v.hidden_by.unwrap().0, idx(&g, Kind::Sidecar, "istio-system", "default"));
+    assert!(g.host_visible("shop", None, h).visible, "./* in its own namespace");
+    // exportTo: "." hides the entry from other namespaces.
+    let v = g.host_visible("frontend", None, "api.internal.example.com");
+    assert!(!v.visible);
+    assert_eq!(v.hidden_by.unwrap(), (idx(&g, Kind::ServiceEntry, "shop", "private-api"), "spec.exportTo".to_string()));
+}
+
+#[test]
+fn gateway_references() {
+    let yaml = r#"
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+"#;
+    let g = graph(yaml);
+    let gw = idx(&g, Kind::Gateway, "istio-system", "public");
+    assert_eq!(g.gateway_ref("istio-system/public", "shop"), Some(gw));
+    assert_eq!(g.gateway_ref("public", "istio-system"), Some(gw));
+    assert_eq!(g.gateway_ref("public", "shop"), None, "needs the namespace prefix");
+}
