@@ -12,7 +12,11 @@ use std::sync::OnceLock;
 
 /// The embedded schema files: (name, YAML text).
 pub const SCHEMA_FILES: &[(&str, &str)] = &[
-    // SCHEMA-FILES-PENDING
+    ("networking.yaml", include_str!("../schema/networking.yaml")),
+    ("security.yaml", include_str!("../schema/security.yaml")),
+    ("telemetry.yaml", include_str!("../schema/telemetry.yaml")),
+    ("extensions.yaml", include_str!("../schema/extensions.yaml")),
+    ("meshconfig.yaml", include_str!("../schema/meshconfig.yaml")),
 ];
 
 #[derive(Debug, Clone, PartialEq)]
