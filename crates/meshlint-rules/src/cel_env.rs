@@ -1,0 +1,607 @@
+//! The CEL environment: compiling with validation, converting the model into CEL
+//! values, and the graph functions rules call.
+
+use cel::objects::{Key, Map};
+use cel::{Context, Env, ExecutionError, Program, Value};
+use meshlint_graph::{Decision, MeshGraph};
+use meshlint_load::{Node, NodeValue, Resolved};
+use meshlint_model::typed::Labels;
+use meshlint_model::OutboundPolicy;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+/// Graph functions and their arities: the contract of `docs/rule-language.md`.
+pub const GRAPH_FUNCTIONS: &[(&str, usize)] = &[
+    ("resolveHost", 2),
+    ("hostTargets", 1),
+    ("hostExists", 1),
+    ("suggestHost", 1),
+    ("portsOf", 1),
+    ("portProtocol", 2),
+    ("workloadsForHost", 1),
+    ("workloadsSelected", 2),
+    ("peerMode", 2),
+    ("peerModes", 2),
+    ("clientTls", 4),
+    ("destinationRuleFor", 2),
+    ("hostVisible", 2),
+    ("sidecarFor", 1),
+    ("gateway", 2),
+    ("namespaceKnown", 1),
+    ("selects", 2),
+    ("refAt", 2),
+    ("resourcesOf", 1),
+    ("resourcesIn", 2),
+];
+
+/// Standard-library and extension functions a rule may call.
+const STANDARD_FUNCTIONS: &[&str] = &[
+    "size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double", "string",
+    "bytes", "bool", "type", "dyn", "duration", "timestamp", "max", "min", "has", "all", "exists",
+    "exists_one", "map", "filter", "charAt", "indexOf", "lastIndexOf", "lowerAscii", "upperAscii",
+    "replace", "split", "substring", "trim", "join", "format", "quote", "reverse", "distinct",
+    "flatten", "range", "slice", "sort", "sortBy", "first", "last", "getDays", "getHours",
+    "getMinutes", "getSeconds", "getMilliseconds", "getFullYear", "getMonth", "getDate",
+    "getDayOfMonth", "getDayOfWeek", "getDayOfYear", "base64", "encode", "decode", "math",
+    "greatest", "least", "ceil", "floor", "round", "abs", "sign", "isNaN", "isInf", "isFinite",
+];
+
+pub(crate) fn env() -> Arc<Env> {
+    static ENV: OnceLock<Arc<Env>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Env::stdlib();
+        let _ = env.add_extension(cel::extensions::strings);
+        let _ = env.add_extension(cel::extensions::lists);
+        Arc::new(env)
+    })
+    .clone()
+}
+
+fn check_calls(e: &cel::IdedExpr, errors: &mut Vec<String>) {
+    use cel::common::ast::{EntryExpr, Expr};
+    match &e.expr {
+        Expr::Call(c) => {
+            let name = c.func_name.as_str();
+            let is_operator = !name.starts_with(|ch: char| ch.is_ascii_alphabetic());
+            if !is_operator {
+                if let Some((_, arity)) = GRAPH_FUNCTIONS.iter().find(|(n, _)| *n == name) {
+                    if c.target.is_some() {
+                        errors.push(format!("`{name}` is a global function; call it as `{name}(…)`"));
+                    } else if c.args.len() != *arity {
+                        errors.push(format!(
+                            "`{name}` takes {arity} argument(s), {} given",
+                            c.args.len()
+                        ));
+                    }
+                } else if !STANDARD_FUNCTIONS.contains(&name) {
+                    let mut msg = format!("unknown function `{name}`");
+                    let all = GRAPH_FUNCTIONS.iter().map(|(n, _)| *n).chain(STANDARD_FUNCTIONS.iter().copied());
+                    if let Some(s) = meshlint_model::schema::did_you_mean(name, all) {
+                        msg.push_str(&format!("; did you mean `{s}`?"));
+                    }
+                    errors.push(msg);
+                }
+            }
+            if let Some(t) = &c.target {
+                check_calls(t, errors);
+            }
+            for a in &c.args {
+                check_calls(a, errors);
+            }
+        }
+        Expr::Comprehension(c) => {
+            for x in [&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+                check_calls(x, errors);
+            }
+        }
+        Expr::List(l) => l.elements.iter().for_each(|x| check_calls(x, errors)),
+        Expr::Map(m) => m.entries.iter().for_each(|en| match &en.expr {
+            EntryExpr::MapEntry(me) => {
+                check_calls(&me.key, errors);
+                check_calls(&me.value, errors);
+            }
+            EntryExpr::StructField(sf) => check_calls(&sf.value, errors),
+        }),
+        Expr::Struct(s) => s.entries.iter().for_each(|en| {
+            if let EntryExpr::StructField(sf) = &en.expr {
+                check_calls(&sf.value, errors)
+            }
+        }),
+        Expr::Select(s) => check_calls(&s.operand, errors),
+        _ => {}
+    }
+}
+
+/// Compiles a CEL expression and checks every function it calls exists with the
+/// right number of arguments.
+pub fn compile(source: &str) -> Result<Program, String> {
+    let program = env()
+        .compile(source)
+        .map_err(|e| format!("CEL syntax error: {}", e.to_string().trim()))?;
+    let mut errors = Vec::new();
+    check_calls(program.expression(), &mut errors);
+    if let Some(first) = errors.into_iter().next() {
+        return Err(first);
+    }
+    Ok(program)
+}
+
+/// Text with `{{ expr }}` interpolations, or a whole CEL string expression.
+pub(crate) enum Template {
+    Parts(Vec<Part>),
+}
+
+pub(crate) enum Part {
+    Text(String),
+    Expr(Program),
+}
+
+impl Template {
+    pub fn parse(source: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut rest = source;
+        while let Some(start) = rest.find("{{") {
+            if start > 0 {
+                parts.push(Part::Text(rest[..start].to_string()));
+            }
+            let after = &rest[start + 2..];
+            let end = after.find("}}").ok_or("`{{` without closing `}}`")?;
+            parts.push(Part::Expr(compile(after[..end].trim())?));
+            rest = &after[end + 2..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        Ok(Template::Parts(parts))
+    }
+
+    pub fn expression(p: Program) -> Template {
+        Template::Parts(vec![Part::Expr(p)])
+    }
+
+    pub fn render(&self, ctx: &Context) -> Result<String, ExecutionError> {
+        let Template::Parts(parts) = self;
+        let mut out = String::new();
+        for p in parts {
+            match p {
+                Part::Text(t) => out.push_str(t),
+                Part::Expr(e) => out.push_str(&display(&e.execute(ctx)?)),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Human text for a CEL value in messages.
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_string(),
+        Value::List(l) => l.iter().map(display).collect::<Vec<_>>().join(", "),
+        other => format!("{other:?}"),
+    }
+}
+
+pub(crate) fn map(pairs: Vec<(&str, Value)>) -> Value {
+    let m: HashMap<Key, Value> = pairs
+        .into_iter()
+        .map(|(k, v)| (Key::String(Arc::new(k.to_string())), v))
+        .collect();
+    Value::Map(Map { map: Arc::new(m) })
+}
+
+fn s(v: &str) -> Value {
+    Value::String(Arc::new(v.to_string()))
+}
+
+fn list(v: Vec<Value>) -> Value {
+    Value::List(Arc::new(v))
+}
+
+fn labels_value(l: &Labels) -> Value {
+    map(l.iter().map(|(k, v)| (k.as_str(), s(v))).collect())
+}
+
+/// Converts a YAML tree into a CEL value (plain scalars resolved by the core schema).
+pub fn node_value(node: &Node) -> Value {
+    match &node.value {
+        NodeValue::Scalar(sc) => match sc.resolved() {
+            Resolved::Null => Value::Null,
+            Resolved::Bool(b) => Value::Bool(b),
+            Resolved::Int(i) => Value::Int(i),
+            Resolved::Float(f) => Value::Float(f),
+            Resolved::Str(t) => s(t),
+        },
+        NodeValue::Seq(items) => list(items.iter().map(node_value).collect()),
+        NodeValue::Map(entries) => {
+            let m: HashMap<Key, Value> = entries
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.as_str().unwrap_or("").to_string())), node_value(v)))
+                .collect();
+            Value::Map(Map { map: Arc::new(m) })
+        }
+    }
+}
+
+/// A reference to a resource field, as graph functions return and `related` consumes.
+pub fn ref_value(g: &MeshGraph, idx: usize, path: &str) -> Value {
+    let r = &g.resources[idx];
+    map(vec![
+        ("_r", Value::Int(idx as i64)),
+        ("path", s(path)),
+        ("kind", s(&r.id.kind)),
+        ("namespace", s(r.namespace())),
+        ("name", s(r.name())),
+    ])
+}
+
+fn decision_ref(g: &MeshGraph, d: &Decision) -> Value {
+    match &d.source {
+        Some((i, p)) => ref_value(g, *i, p),
+        None => Value::Null,
+    }
+}
+
+/// The `resource` variable: identity plus a reference to the resource itself.
+pub fn resource_value(g: &MeshGraph, idx: usize) -> Value {
+    let r = &g.resources[idx];
+    map(vec![
+        ("kind", s(&r.id.kind)),
+        ("apiVersion", s(&r.id.api_version)),
+        ("group", s(&r.group)),
+        ("version", s(&r.version)),
+        ("namespace", s(r.namespace())),
+        (
+            "namespaceWritten",
+            r.id.namespace.as_deref().map(s).unwrap_or(Value::Null),
+        ),
+        ("name", s(r.name())),
+        ("file", s(&r.file)),
+        ("labels", labels_value(&r.labels)),
+        ("annotations", labels_value(&r.annotations)),
+        ("ref", ref_value(g, idx, "metadata.name")),
+    ])
+}
+
+fn workload_value(g: &MeshGraph, w: usize) -> Value {
+    let r = &g.resources[w];
+    let (ports, sa) = match &r.typed {
+        meshlint_model::Typed::Workload(wl) => (
+            wl.ports.iter().map(|p| Value::Int(p.port as i64)).collect(),
+            wl.service_account.clone().unwrap_or_default(),
+        ),
+        meshlint_model::Typed::WorkloadEntry(we) => (
+            we.ports.values().map(|p| Value::Int(*p as i64)).collect(),
+            we.service_account.clone().unwrap_or_default(),
+        ),
+        _ => (Vec::new(), String::new()),
+    };
+    map(vec![
+        ("kind", s(&r.id.kind)),
+        ("namespace", s(r.namespace())),
+        ("name", s(r.name())),
+        ("labels", labels_value(g.workload_labels(w))),
+        ("sidecar", Value::Bool(g.has_sidecar(w))),
+        ("ports", list(ports)),
+        ("serviceAccount", s(&sa)),
+        ("ref", ref_value(g, w, "metadata.name")),
+    ])
+}
+
+fn port_values(g: &MeshGraph, target: usize) -> Vec<Value> {
+    g.ports_of(target)
+        .into_iter()
+        .map(|p| {
+            map(vec![
+                ("number", Value::Int(p.number as i64)),
+                ("name", s(&p.name)),
+                ("protocol", s(&p.protocol)),
+                ("targetPort", p.target_port.as_deref().map(s).unwrap_or(Value::Null)),
+                ("ref", ref_value(g, target, &p.path)),
+            ])
+        })
+        .collect()
+}
+
+fn target_value(g: &MeshGraph, t: &meshlint_graph::HostTarget) -> Value {
+    let r = &g.resources[t.resource];
+    let (location, resolution, addresses) = match &r.typed {
+        meshlint_model::Typed::ServiceEntry(se) => (
+            se.location.clone(),
+            se.resolution.clone(),
+            se.addresses.iter().map(|a| s(a)).collect(),
+        ),
+        _ => ("MESH_INTERNAL".to_string(), "SERVICE".to_string(), Vec::new()),
+    };
+    map(vec![
+        ("kind", s(&r.id.kind)),
+        ("namespace", s(r.namespace())),
+        ("name", s(r.name())),
+        ("host", s(&t.host)),
+        ("location", s(&location)),
+        ("resolution", s(&resolution)),
+        ("addresses", list(addresses)),
+        ("ports", list(port_values(g, t.resource))),
+        ("ref", ref_value(g, t.resource, "metadata.name")),
+    ])
+}
+
+fn labels_from(v: &Value) -> Labels {
+    match v {
+        Value::Map(m) => m
+            .map
+            .iter()
+            .filter_map(|(k, v)| match (k, v) {
+                (Key::String(k), Value::String(v)) => Some((k.to_string(), v.to_string())),
+                _ => None,
+            })
+            .collect(),
+        _ => Labels::new(),
+    }
+}
+
+fn ref_index(v: &Value) -> Option<usize> {
+    match v {
+        Value::Map(m) => match m.map.get(&Key::String(Arc::new("_r".to_string()))) {
+            Some(Value::Int(i)) => usize::try_from(*i).ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Reads a reference map produced by [`ref_value`].
+pub fn read_ref(v: &Value) -> Option<(usize, String)> {
+    let idx = ref_index(v)?;
+    let path = match v {
+        Value::Map(m) => match m.map.get(&Key::String(Arc::new("path".to_string()))) {
+            Some(Value::String(p)) => p.to_string(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    Some((idx, path))
+}
+
+fn kind_of(name: &str) -> Option<meshlint_model::Kind> {
+    use meshlint_model::Kind;
+    let groups = [
+        "",
+        "apps",
+        "batch",
+        "networking.istio.io",
+        "security.istio.io",
+        "telemetry.istio.io",
+        "extensions.istio.io",
+        "admissionregistration.k8s.io",
+    ];
+    groups
+        .iter()
+        .map(|g| Kind::classify(g, name))
+        .find(|k| *k != Kind::Other)
+}
+
+/// Adds the graph functions, closing over the graph.
+pub fn add_graph_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
+    let g = graph.clone();
+    let _ = ctx.add_function("resolveHost", move |host: Arc<String>, ns: Arc<String>| {
+        g.resolve_host(&host, &ns)
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("hostTargets", move |host: Arc<String>| -> Value {
+        list(g.host_targets(&host).iter().map(|t| target_value(&g, t)).collect())
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("hostExists", move |host: Arc<String>| !g.host_targets(&host).is_empty());
+    let g = graph.clone();
+    let _ = ctx.add_function("suggestHost", move |host: Arc<String>| g.suggest_host(&host).unwrap_or_default());
+    let g = graph.clone();
+    let _ = ctx.add_function("portsOf", move |host: Arc<String>| -> Value {
+        list(g.host_targets(&host).iter().flat_map(|t| port_values(&g, t.resource)).collect())
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("portProtocol", move |host: Arc<String>, port: i64| -> String {
+        g.host_targets(&host)
+            .iter()
+            .flat_map(|t| g.ports_of(t.resource))
+            .find(|p| p.number as i64 == port)
+            .map(|p| p.protocol)
+            .unwrap_or_default()
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("workloadsForHost", move |host: Arc<String>| -> Value {
+        list(g.workloads_for_host(&host).into_iter().map(|w| workload_value(&g, w)).collect())
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("workloadsSelected", move |ns: Arc<String>, sel: Value| -> Value {
+        let sel = labels_from(&sel);
+        list(g.workloads_selected(&ns, &sel).into_iter().map(|w| workload_value(&g, w)).collect())
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("peerMode", move |w: Value, port: i64| -> Value {
+        let Some(idx) = ref_index(&w).or_else(|| {
+            if let Value::Map(m) = &w {
+                m.map.get(&Key::String(Arc::new("ref".into()))).and_then(ref_index)
+            } else {
+                None
+            }
+        }) else {
+            return Value::Null;
+        };
+        let d = g.peer_mode(idx, u32::try_from(port).ok().filter(|p| *p > 0));
+        map(vec![("mode", s(&d.value)), ("ref", decision_ref(&g, &d))])
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("peerModes", move |host: Arc<String>, port: i64| -> Value {
+        let mut out = Vec::new();
+        for t in g.host_targets(&host) {
+            let ports = g.ports_of(t.resource);
+            for w in g.workloads_of(t.resource) {
+                let container_port = ports
+                    .iter()
+                    .find(|p| p.number as i64 == port)
+                    .map(|p| g.target_port(w, p))
+                    .or(u32::try_from(port).ok().filter(|p| *p > 0));
+                let d = g.peer_mode(w, container_port);
+                out.push(map(vec![
+                    ("workload", workload_value(&g, w)),
+                    ("mode", s(&d.value)),
+                    ("ref", decision_ref(&g, &d)),
+                    ("targetPort", container_port.map(|p| Value::Int(p as i64)).unwrap_or(Value::Null)),
+                ]));
+            }
+        }
+        list(out)
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function(
+        "clientTls",
+        move |ns: Arc<String>, host: Arc<String>, port: i64, subset: Arc<String>| -> Value {
+            let port = u32::try_from(port).ok().filter(|p| *p > 0);
+            let subset = Some(subset.as_str()).filter(|s| !s.is_empty());
+            let (d, tls) = g.client_tls(&ns, &host, port, subset);
+            let tls_bool = |f: fn(&meshlint_model::typed::ClientTls) -> bool| {
+                Value::Bool(tls.as_ref().is_some_and(f))
+            };
+            map(vec![
+                ("mode", s(&d.value)),
+                ("ref", decision_ref(&g, &d)),
+                ("hasCa", tls_bool(|t| t.has_ca)),
+                ("hasClientCert", tls_bool(|t| t.has_client_cert)),
+                ("credentialName", tls_bool(|t| t.credential_name)),
+                ("insecureSkipVerify", tls_bool(|t| t.insecure_skip_verify)),
+                (
+                    "sni",
+                    tls.as_ref().and_then(|t| t.sni.as_deref()).map(s).unwrap_or(Value::Null),
+                ),
+            ])
+        },
+    );
+    let g = graph.clone();
+    let _ = ctx.add_function("destinationRuleFor", move |ns: Arc<String>, host: Arc<String>| -> Value {
+        match g.destination_rule_for(&ns, &host) {
+            Some(d) => {
+                let r = &g.resources[d];
+                let subsets = match &r.typed {
+                    meshlint_model::Typed::DestinationRule(dr) => dr.subsets.iter().map(|x| s(&x.name)).collect(),
+                    _ => Vec::new(),
+                };
+                map(vec![
+                    ("namespace", s(r.namespace())),
+                    ("name", s(r.name())),
+                    ("subsets", list(subsets)),
+                    ("ref", ref_value(&g, d, "spec.host")),
+                ])
+            }
+            None => Value::Null,
+        }
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("hostVisible", move |ns: Arc<String>, host: Arc<String>| -> Value {
+        let v = g.host_visible(&ns, None, &host);
+        map(vec![
+            ("visible", Value::Bool(v.visible)),
+            ("reason", s(&v.reason)),
+            (
+                "ref",
+                v.hidden_by.map(|(i, p)| ref_value(&g, i, &p)).unwrap_or(Value::Null),
+            ),
+        ])
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("sidecarFor", move |ns: Arc<String>| -> Value {
+        g.sidecar_for(&ns, None)
+            .map(|i| ref_value(&g, i, "metadata.name"))
+            .unwrap_or(Value::Null)
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("gateway", move |reference: Arc<String>, ns: Arc<String>| -> Value {
+        match g.gateway_ref(&reference, &ns) {
+            Some(i) => {
+                let r = &g.resources[i];
+                let workloads = match &r.typed {
+                    meshlint_model::Typed::Gateway(gw) => g
+                        .gateway_workloads_for(&gw.selector, r.namespace())
+                        .into_iter()
+                        .map(|w| workload_value(&g, w))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                map(vec![
+                    ("namespace", s(r.namespace())),
+                    ("name", s(r.name())),
+                    ("object", node_value(&r.node)),
+                    ("workloads", list(workloads)),
+                    ("ref", ref_value(&g, i, "metadata.name")),
+                ])
+            }
+            None => Value::Null,
+        }
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("namespaceKnown", move |ns: Arc<String>| g.namespace_known(&ns));
+    let _ = ctx.add_function("selects", move |sel: Value, labels: Value| {
+        meshlint_graph::selector_matches(&labels_from(&sel), &labels_from(&labels))
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("refAt", move |r: Value, path: Arc<String>| -> Value {
+        match ref_index(&r) {
+            Some(i) if i < g.resources.len() => ref_value(&g, i, &path),
+            _ => Value::Null,
+        }
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("resourcesOf", move |kind: Arc<String>| -> Value {
+        let Some(k) = kind_of(&kind) else {
+            return list(Vec::new());
+        };
+        list(g.of_kind(k).iter().map(|&i| resource_entry(&g, i)).collect())
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("resourcesIn", move |kind: Arc<String>, ns: Arc<String>| -> Value {
+        let Some(k) = kind_of(&kind) else {
+            return list(Vec::new());
+        };
+        list(g.in_namespace(&ns, k).iter().map(|&i| resource_entry(&g, i)).collect())
+    });
+}
+
+fn resource_entry(g: &MeshGraph, i: usize) -> Value {
+    let r = &g.resources[i];
+    map(vec![
+        ("kind", s(&r.id.kind)),
+        ("namespace", s(r.namespace())),
+        ("name", s(r.name())),
+        ("object", node_value(&r.node)),
+        ("ref", ref_value(g, i, "metadata.name")),
+    ])
+}
+
+/// The `mesh` variable.
+pub fn mesh_value(g: &MeshGraph) -> Value {
+    let m = &g.mesh;
+    map(vec![
+        ("rootNamespace", s(&m.root_namespace)),
+        ("enableAutoMtls", Value::Bool(m.enable_auto_mtls)),
+        ("trustDomain", s(&m.trust_domain)),
+        ("domain", s(&m.dns_domain)),
+        (
+            "outboundTrafficPolicy",
+            s(match m.outbound_traffic_policy {
+                OutboundPolicy::AllowAny => "ALLOW_ANY",
+                OutboundPolicy::RegistryOnly => "REGISTRY_ONLY",
+            }),
+        ),
+        ("dnsAutoAllocate", Value::Bool(m.dns_auto_allocate)),
+        ("dnsCapture", Value::Bool(m.dns_capture)),
+        (
+            "extensionProviders",
+            list(m.extension_providers.iter().map(|p| s(p)).collect()),
+        ),
+        ("raw", m.raw.as_ref().map(node_value).unwrap_or(Value::Null)),
+    ])
+}

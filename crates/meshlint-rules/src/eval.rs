@@ -1,0 +1,230 @@
+//! Running compiled rules over the graph, in parallel, deterministically.
+
+use crate::cel_env::{self, map, node_value, read_ref, resource_value};
+use crate::file::Rule;
+use cel::{Context, ExecutionError, Value};
+use meshlint_diag::{Finding, Related, Severity};
+use meshlint_graph::MeshGraph;
+use meshlint_model::Kind;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
+
+/// What a run produced: findings for the user, and rule bugs for the rule's author.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    /// One message per rule that failed at runtime (not the user's fault).
+    pub rule_errors: BTreeMap<String, String>,
+}
+
+enum Outcome {
+    Finding(Box<Finding>),
+    RuleError(String, String),
+}
+
+fn absent_field(e: &ExecutionError) -> bool {
+    matches!(e, ExecutionError::NoSuchKey(_))
+        || matches!(e, ExecutionError::UndeclaredReference(_))
+            && false
+}
+
+/// Builds the per-thread root context: functions and run-wide variables.
+fn root_context(graph: &Arc<MeshGraph>, mesh: &Value) -> Context<'static, 'static> {
+    let mut ctx = Context::with_env(cel_env::env());
+    cel_env::add_graph_functions(&mut ctx, graph);
+    ctx.add_variable_from_value("mesh", mesh.clone());
+    ctx.add_variable_from_value("closedWorld", graph.closed_world);
+    ctx
+}
+
+/// Evaluates every rule on every resource it matches.
+pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
+    let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in graph.resources.iter().enumerate() {
+        by_kind.entry(r.id.kind.as_str()).or_default().push(i);
+    }
+    let mut work: Vec<(usize, usize)> = Vec::new();
+    for (ri, rule) in rules.iter().enumerate() {
+        for kind in &rule.file.match_spec.kinds {
+            for &res in by_kind.get(kind.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                work.push((ri, res));
+            }
+        }
+    }
+    let objects: Vec<OnceLock<Value>> = (0..graph.resources.len()).map(|_| OnceLock::new()).collect();
+    let resources: Vec<OnceLock<Value>> = (0..graph.resources.len()).map(|_| OnceLock::new()).collect();
+    let mesh = cel_env::mesh_value(&graph);
+    let outcomes: Vec<Outcome> = work
+        .par_iter()
+        .with_min_len(64)
+        .map_init(
+            || root_context(&graph, &mesh),
+            |root, &(ri, res)| {
+                let rule = &rules[ri];
+                let object = objects[res].get_or_init(|| node_value(&graph.resources[res].node));
+                let resource = resources[res].get_or_init(|| resource_value(&graph, res));
+                run_rule(rule, &graph, res, object, resource, root)
+            },
+        )
+        .flatten_iter()
+        .collect();
+    let mut eval = Evaluation::default();
+    for o in outcomes {
+        match o {
+            Outcome::Finding(f) => eval.findings.push(*f),
+            Outcome::RuleError(id, msg) => {
+                eval.rule_errors.entry(id).or_insert(msg);
+            }
+        }
+    }
+    eval
+}
+
+fn namespace_object(graph: &MeshGraph, res: usize) -> Value {
+    let ns = graph.resources[res].namespace();
+    graph
+        .namespace_resource(ns)
+        .map(|i| node_value(&graph.resources[i].node))
+        .unwrap_or(Value::Null)
+}
+
+fn run_rule(
+    rule: &Rule,
+    graph: &Arc<MeshGraph>,
+    res: usize,
+    object: &Value,
+    resource: &Value,
+    root: &Context,
+) -> Vec<Outcome> {
+    let mut scope = root.new_inner_scope();
+    scope.add_variable_from_value("object", object.clone());
+    scope.add_variable_from_value("resource", resource.clone());
+    scope.add_variable_from_value("namespaceObject", namespace_object(graph, res));
+    let bug = |e: ExecutionError| {
+        Outcome::RuleError(
+            rule.id().to_string(),
+            format!(
+                "{} ({}): runtime error on {}: {e}",
+                rule.id(),
+                rule.origin,
+                graph.resources[res].id
+            ),
+        )
+    };
+    let mut out = Vec::new();
+    match &rule.for_each {
+        None => match check(rule, &scope) {
+            Ok(true) => out.push(produce(rule, graph, res, &scope)),
+            Ok(false) => {}
+            Err(e) if absent_field(&e) => {}
+            Err(e) => out.push(bug(e)),
+        },
+        Some(program) => {
+            let items = match program.execute(&scope) {
+                Ok(Value::List(items)) => items,
+                Ok(Value::Null) => return out,
+                Ok(other) => {
+                    return vec![bug(ExecutionError::function_error(
+                        "for_each",
+                        format!("expected a list, got {other:?}"),
+                    ))]
+                }
+                Err(e) if absent_field(&e) => return out,
+                Err(e) => return vec![bug(e)],
+            };
+            for (i, item) in items.iter().enumerate() {
+                let mut inner = scope.new_inner_scope();
+                inner.add_variable_from_value("item", item.clone());
+                inner.add_variable_from_value("index", i as i64);
+                match check(rule, &inner) {
+                    Ok(true) => out.push(produce(rule, graph, res, &inner)),
+                    Ok(false) => {}
+                    Err(e) if absent_field(&e) => {}
+                    Err(e) => {
+                        out.push(bug(e));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn check(rule: &Rule, ctx: &Context) -> Result<bool, ExecutionError> {
+    match &rule.when {
+        None => Ok(true),
+        Some(p) => match p.execute(ctx)? {
+            Value::Bool(b) => Ok(b),
+            Value::Null => Ok(false),
+            other => Err(ExecutionError::function_error(
+                "when",
+                format!("expected a boolean, got {other:?}"),
+            )),
+        },
+    }
+}
+
+fn produce(rule: &Rule, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome {
+    let r = &graph.resources[res];
+    let render = |t: &crate::cel_env::Template| t.render(ctx);
+    let message = match render(&rule.message) {
+        Ok(m) => m,
+        Err(e) => {
+            return Outcome::RuleError(
+                rule.id().to_string(),
+                format!("{} ({}): message failed on {}: {e}", rule.id(), rule.origin, r.id),
+            )
+        }
+    };
+    let path = rule.at.as_ref().and_then(|t| render(t).ok()).unwrap_or_default();
+    let location = r.location_of(&path);
+    let mut severity = rule.severity;
+    if let Some(p) = &rule.severity_expression {
+        if let Ok(Value::String(s)) = p.execute(ctx) {
+            if let Some(sev) = Severity::parse(&s) {
+                severity = sev;
+            }
+        }
+    }
+    let mut related = Vec::new();
+    for (expr, template) in &rule.related {
+        let refs = match expr.execute(ctx) {
+            Ok(Value::List(l)) => l.iter().cloned().collect(),
+            Ok(Value::Null) | Err(_) => Vec::new(),
+            Ok(v) => vec![v],
+        };
+        for rv in refs {
+            let Some((idx, p)) = read_ref(&rv) else { continue };
+            let Some(target) = graph.resources.get(idx) else { continue };
+            let mut inner = ctx.new_inner_scope();
+            inner.add_variable_from_value("ref", rv.clone());
+            let message = template.render(&inner).unwrap_or_default();
+            related.push(Related {
+                location: target.location_of(&p),
+                message,
+            });
+        }
+    }
+    let fingerprint = {
+        let value = meshlint_load::PathSegment::parse_path(&path)
+            .and_then(|segs| r.node.lookup(&segs).map(|(n, _)| n.as_str().unwrap_or("").to_string()))
+            .unwrap_or_default();
+        Some(format!("{}|{}|{}", r.id, path, value))
+    };
+    let _ = map;
+    let _ = Kind::Other;
+    Outcome::Finding(Box::new(Finding {
+        rule: rule.id().into(),
+        rule_name: Some(rule.name().into()),
+        severity,
+        message,
+        location,
+        resource: Some(r.id.clone()),
+        istio_code: rule.file.istio_code.as_deref().map(Into::into),
+        related,
+        help: rule.help.as_ref().and_then(|t| render(t).ok()),
+        fingerprint,
+    }))
+}

@@ -1,0 +1,322 @@
+//! The rule-file format, its JSON Schema, and loading with precise errors.
+
+use crate::cel_env::{self, Template};
+use meshlint_diag::{Location, Severity, Span};
+use meshlint_load::{load_source, LoadLimits, Node, NodeValue, PathSegment};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Severity as written in a rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityName {
+    Error,
+    Warning,
+    Info,
+}
+
+impl From<SeverityName> for Severity {
+    fn from(s: SeverityName) -> Severity {
+        match s {
+            SeverityName::Error => Severity::Error,
+            SeverityName::Warning => Severity::Warning,
+            SeverityName::Info => Severity::Info,
+        }
+    }
+}
+
+/// Which resources a rule visits.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    /// Kind names (`DestinationRule`, `Deployment`, …); every API version of each.
+    pub kinds: Vec<String>,
+}
+
+/// A secondary location attached to each finding.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelatedSpec {
+    /// CEL: a reference (as returned by graph functions, with `_r` and `path`), a list
+    /// of them, or null.
+    pub expression: String,
+    /// Label text; `{{ expr }}` interpolates CEL, with the reference bound to `ref`.
+    pub message: String,
+}
+
+/// The rule's documentation: what `meshlint explain` and `docs/rules/` show.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocsSpec {
+    /// What the rule catches.
+    pub what: String,
+    /// Why it breaks at runtime.
+    pub why: String,
+    /// YAML that triggers the rule.
+    pub bad: String,
+    /// The corrected YAML.
+    pub good: String,
+    /// Anything else worth knowing (limits, severity choice, Istio version notes).
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// One rule file. Unknown keys are refused.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// Unique id (built-ins: `ML` + four digits).
+    pub id: String,
+    /// Stable slug naming what is wrong (`dr-disable-toward-strict`).
+    #[serde(default)]
+    pub name: Option<String>,
+    pub severity: SeverityName,
+    /// Group for `--select/--ignore` (`mtls`, `tls`, `hosts`, `serviceentry`, …).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// One line: what the rule checks.
+    pub summary: String,
+    /// The `istioctl analyze` code this rule stands in for.
+    #[serde(default)]
+    pub istio_code: Option<String>,
+    #[serde(rename = "match")]
+    pub match_spec: MatchSpec,
+    /// CEL list expression: one finding per element (bound to `item`, index `index`).
+    #[serde(default)]
+    pub for_each: Option<String>,
+    /// CEL condition; the rule reports when it is true. Defaults to `true`.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// Message text; `{{ expr }}` interpolates CEL.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// CEL string expression for the message (alternative to `message`).
+    #[serde(default, rename = "messageExpression")]
+    pub message_expression: Option<String>,
+    /// Field path to point at (`spec.http[0].route`); `{{ expr }}` interpolates CEL,
+    /// e.g. `spec.subsets[{{ index }}].labels`. Falls back to `metadata.name`.
+    #[serde(default)]
+    pub at: Option<String>,
+    /// What to write instead; `{{ expr }}` interpolates CEL.
+    #[serde(default)]
+    pub help: Option<String>,
+    /// CEL returning `error`, `warning`, `info`, or `''` to keep the rule's severity
+    /// (used to soften findings about references outside the inputs).
+    #[serde(default, rename = "severityExpression")]
+    pub severity_expression: Option<String>,
+    #[serde(default)]
+    pub related: Vec<RelatedSpec>,
+    #[serde(default)]
+    pub docs: Option<DocsSpec>,
+}
+
+/// A rule file that loaded and compiled.
+pub struct Rule {
+    pub file: RuleFile,
+    pub origin: Arc<str>,
+    pub severity: Severity,
+    pub(crate) for_each: Option<cel::Program>,
+    pub(crate) when: Option<cel::Program>,
+    pub(crate) message: Template,
+    pub(crate) at: Option<Template>,
+    pub(crate) help: Option<Template>,
+    pub(crate) severity_expression: Option<cel::Program>,
+    pub(crate) related: Vec<(cel::Program, Template)>,
+}
+
+impl Rule {
+    pub fn id(&self) -> &str {
+        &self.file.id
+    }
+
+    pub fn name(&self) -> &str {
+        self.file.name.as_deref().unwrap_or(&self.file.id)
+    }
+
+    pub fn category(&self) -> &str {
+        self.file.category.as_deref().unwrap_or("general")
+    }
+}
+
+/// Why a rule file was refused, with its own location.
+#[derive(Debug, Clone)]
+pub struct RuleError {
+    pub location: Location,
+    pub message: String,
+}
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: invalid rule file: {}",
+            self.location.file, self.location.span.start.line, self.location.span.start.column, self.message
+        )
+    }
+}
+
+fn to_json(node: &Node) -> serde_json::Value {
+    match &node.value {
+        NodeValue::Scalar(s) => match s.resolved() {
+            meshlint_load::Resolved::Null => serde_json::Value::Null,
+            meshlint_load::Resolved::Bool(b) => serde_json::Value::Bool(b),
+            meshlint_load::Resolved::Int(i) => serde_json::Value::from(i),
+            meshlint_load::Resolved::Float(f) => serde_json::Value::from(f),
+            meshlint_load::Resolved::Str(t) => serde_json::Value::String(t.to_string()),
+        },
+        NodeValue::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        NodeValue::Map(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.as_str().unwrap_or("").to_string(), to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn json_path_to_segments(path: &serde_path_to_error::Path) -> Vec<PathSegment> {
+    path.iter()
+        .filter_map(|seg| match seg {
+            serde_path_to_error::Segment::Seq { index } => Some(PathSegment::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => Some(PathSegment::Key(key.clone())),
+            serde_path_to_error::Segment::Enum { variant } => Some(PathSegment::Key(variant.clone())),
+            serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// Parses and compiles one rule file.
+pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
+    let origin: Arc<str> = origin.into();
+    let at = |span: Span| Location {
+        file: origin.clone(),
+        span,
+    };
+    let loaded = load_source(origin.clone(), text.as_bytes().to_vec(), &LoadLimits::default());
+    if let Some(f) = loaded.findings.first() {
+        return Err(RuleError {
+            location: f.location.clone(),
+            message: f.message.clone(),
+        });
+    }
+    let Some(doc) = loaded.documents.first() else {
+        return Err(RuleError {
+            location: at(Span::point(1, 1)),
+            message: "empty rule file".to_string(),
+        });
+    };
+    let root = &doc.root;
+    let json = to_json(root);
+    let file: RuleFile = serde_path_to_error::deserialize(json).map_err(|e| {
+        let segments = json_path_to_segments(e.path());
+        let inner = e.inner().to_string();
+        // For unknown keys serde reports the parent; point at the key itself.
+        let unknown = inner
+            .strip_prefix("unknown field `")
+            .and_then(|s| s.split('`').next())
+            .map(str::to_string);
+        let mut span = root.span_of(&segments).unwrap_or(Span::point(1, 1));
+        if let Some(key) = &unknown {
+            let parent = if segments.is_empty() {
+                Some(root)
+            } else {
+                root.lookup(&segments).map(|(n, _)| n)
+            };
+            if let Some((k, _)) = parent.and_then(|p| p.get_entry(key).or_else(|| p.get_entry(key))) {
+                span = k.span;
+            }
+        }
+        if segments.is_empty() && unknown.is_none() {
+            span = root.head_span();
+        }
+        RuleError {
+            location: at(span),
+            message: inner.split(" at line").next().unwrap_or(&inner).to_string(),
+        }
+    })?;
+    let field_span = |key: &str| {
+        root.get_entry(key)
+            .map(|(_, v)| v.span)
+            .unwrap_or(Span::point(1, 1))
+    };
+    let compile = |key: &str, source: &str, span: Span| {
+        cel_env::compile(source).map_err(|message| RuleError {
+            location: at(span),
+            message: format!("`{key}`: {message}"),
+        })
+    };
+    let template = |key: &str, source: &str, span: Span| {
+        Template::parse(source).map_err(|message| RuleError {
+            location: at(span),
+            message: format!("`{key}`: {message}"),
+        })
+    };
+    if file.id.trim().is_empty() {
+        return Err(RuleError {
+            location: at(field_span("id")),
+            message: "`id` must not be empty".to_string(),
+        });
+    }
+    if file.match_spec.kinds.is_empty() {
+        return Err(RuleError {
+            location: at(field_span("match")),
+            message: "`match.kinds` must name at least one kind".to_string(),
+        });
+    }
+    let message = match (&file.message, &file.message_expression) {
+        (Some(m), None) => template("message", m, field_span("message"))?,
+        (None, Some(e)) => Template::expression(compile("messageExpression", e, field_span("messageExpression"))?),
+        (Some(_), Some(_)) => {
+            return Err(RuleError {
+                location: at(field_span("messageExpression")),
+                message: "give either `message` or `messageExpression`, not both".to_string(),
+            })
+        }
+        (None, None) => {
+            return Err(RuleError {
+                location: at(root.head_span()),
+                message: "missing field `message` (or `messageExpression`)".to_string(),
+            })
+        }
+    };
+    let mut related = Vec::new();
+    for (i, r) in file.related.iter().enumerate() {
+        let span = root
+            .span_of(&[PathSegment::Key("related".into()), PathSegment::Index(i)])
+            .unwrap_or(field_span("related"));
+        related.push((
+            compile("related.expression", &r.expression, span)?,
+            template("related.message", &r.message, span)?,
+        ));
+    }
+    Ok(Rule {
+        severity: file.severity.into(),
+        for_each: file
+            .for_each
+            .as_deref()
+            .map(|s| compile("for_each", s, field_span("for_each")))
+            .transpose()?,
+        when: file
+            .when
+            .as_deref()
+            .map(|s| compile("when", s, field_span("when")))
+            .transpose()?,
+        message,
+        at: file.at.as_deref().map(|s| template("at", s, field_span("at"))).transpose()?,
+        help: file.help.as_deref().map(|s| template("help", s, field_span("help"))).transpose()?,
+        severity_expression: file
+            .severity_expression
+            .as_deref()
+            .map(|s| compile("severityExpression", s, field_span("severityExpression")))
+            .transpose()?,
+        related,
+        origin,
+        file,
+    })
+}
+
+/// The JSON Schema of rule files, for editors.
+pub fn rule_file_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(RuleFile)).unwrap_or_default()
+}
