@@ -1,0 +1,202 @@
+//! `meshlint check` minus argument parsing and rendering.
+
+use meshlint_diag::{sort_findings, Finding, SourceFile, Summary};
+use meshlint_discover::{discover, DiscoverOptions, Input};
+use meshlint_graph::MeshGraph;
+use meshlint_load::{load_source, LoadLimits, LoadedFile};
+use meshlint_model::{build_resources, MeshConfig, ResourceSet, Skipped};
+use meshlint_rules::RuleSet;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Everything that shapes one check run.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub paths: Vec<String>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub respect_gitignore: bool,
+    pub mesh_config: Option<PathBuf>,
+    pub mesh_networks: Option<PathBuf>,
+    pub closed_world: bool,
+    /// Load these for cross-resource context but report only on `paths`.
+    pub context: Vec<String>,
+    pub limits: Option<LoadLimits>,
+}
+
+/// Wall time of each stage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTimings {
+    pub discover: Duration,
+    pub load_and_model: Duration,
+    pub graph: Duration,
+    pub rules: Duration,
+}
+
+/// What a check run produced.
+pub struct CheckResult {
+    pub findings: Vec<Finding>,
+    pub sources: HashMap<Arc<str>, SourceFile>,
+    pub summary: Summary,
+    pub skipped: Vec<Skipped>,
+    /// Rule bugs, one per rule (not the user's fault).
+    pub rule_errors: Vec<String>,
+    pub timings: StageTimings,
+    pub resource_count: usize,
+}
+
+/// Why a run could not do its job (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn read_input(input: &Input) -> Result<(Arc<str>, Vec<u8>), String> {
+    match input {
+        Input::Stdin => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| format!("<stdin>: {e}"))?;
+            Ok(("<stdin>".into(), buf))
+        }
+        Input::File { path, display } => std::fs::read(path)
+            .map(|b| (display.as_str().into(), b))
+            .map_err(|e| format!("{display}: {e}")),
+    }
+}
+
+fn load_all(inputs: &[Input], limits: &LoadLimits) -> Result<Vec<(LoadedFile, ResourceSet)>, UsageError> {
+    inputs
+        .par_iter()
+        .map(|input| {
+            let (name, bytes) = read_input(input).map_err(UsageError)?;
+            let loaded = load_source(name, bytes, limits);
+            let set = build_resources(&loaded);
+            Ok((loaded, set))
+        })
+        .collect()
+}
+
+/// Reads `--mesh-config`.
+pub fn read_mesh_config(path: &PathBuf) -> Result<MeshConfig, UsageError> {
+    let bytes = std::fs::read(path).map_err(|e| UsageError(format!("--mesh-config {}: {e}", path.display())))?;
+    let loaded = load_source(path.to_string_lossy().into(), bytes, &LoadLimits::default());
+    if let Some(f) = loaded.findings.first() {
+        return Err(UsageError(format!(
+            "--mesh-config {}:{}:{}: {}",
+            path.display(),
+            f.location.span.start.line,
+            f.location.span.start.column,
+            f.message
+        )));
+    }
+    Ok(loaded
+        .documents
+        .first()
+        .map(|d| MeshConfig::from_document(&d.root))
+        .unwrap_or_default())
+}
+
+/// Runs the whole pipeline.
+pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, UsageError> {
+    let started = Instant::now();
+    let discover_opts = DiscoverOptions {
+        include: opts.include.clone(),
+        exclude: opts.exclude.clone(),
+        respect_gitignore: opts.respect_gitignore,
+    };
+    let paths = if opts.paths.is_empty() {
+        vec![".".to_string()]
+    } else {
+        opts.paths.clone()
+    };
+    let inputs = discover(&paths, &discover_opts).map_err(|e| UsageError(e.to_string()))?;
+    let mut all_inputs = inputs.clone();
+    if !opts.context.is_empty() {
+        let ctx = discover(&opts.context, &discover_opts).map_err(|e| UsageError(e.to_string()))?;
+        let given: HashSet<PathBuf> = inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::File { path, .. } => path.canonicalize().ok(),
+                Input::Stdin => None,
+            })
+            .collect();
+        for c in ctx {
+            if let Input::File { path, .. } = &c {
+                if path.canonicalize().is_ok_and(|p| given.contains(&p)) {
+                    continue;
+                }
+            }
+            all_inputs.push(c);
+        }
+    }
+    let t_discover = started.elapsed();
+
+    let started = Instant::now();
+    let limits = opts.limits.unwrap_or_default();
+    let loaded = load_all(&all_inputs, &limits)?;
+    let mut findings = Vec::new();
+    let mut resources = Vec::new();
+    let mut skipped = Vec::new();
+    let mut sources = HashMap::new();
+    for (file, set) in loaded {
+        findings.extend(file.findings);
+        findings.extend(set.findings);
+        resources.extend(set.resources);
+        skipped.extend(set.skipped);
+        sources.insert(file.source.name.clone(), file.source);
+    }
+    let t_load = started.elapsed();
+
+    let started = Instant::now();
+    let mesh = match &opts.mesh_config {
+        Some(p) => read_mesh_config(p)?,
+        None => MeshConfig::discover(&resources).unwrap_or_default(),
+    };
+    if let Some(p) = &opts.mesh_networks {
+        std::fs::metadata(p).map_err(|e| UsageError(format!("--mesh-networks {}: {e}", p.display())))?;
+    }
+    let resource_count = resources.len();
+    let graph = Arc::new(MeshGraph::new(resources, mesh, opts.closed_world));
+    let t_graph = started.elapsed();
+
+    let started = Instant::now();
+    let eval = meshlint_rules::evaluate(&rules.rules, graph.clone());
+    findings.extend(eval.findings);
+    let t_rules = started.elapsed();
+
+    if !opts.context.is_empty() {
+        let reported: HashSet<&str> = inputs.iter().map(|i| i.display()).collect();
+        findings.retain(|f| reported.contains(&*f.location.file));
+    }
+    sort_findings(&mut findings);
+    let mut summary = Summary {
+        files: inputs.len(),
+        resources: resource_count,
+        ..Summary::default()
+    };
+    summary.count(&findings);
+    Ok(CheckResult {
+        findings,
+        sources,
+        summary,
+        skipped,
+        rule_errors: eval.rule_errors.into_values().collect(),
+        timings: StageTimings {
+            discover: t_discover,
+            load_and_model: t_load,
+            graph: t_graph,
+            rules: t_rules,
+        },
+        resource_count,
+    })
+}
