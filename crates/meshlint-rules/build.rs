@@ -17,7 +17,12 @@ fn main() {
         println!("cargo:rerun-if-changed={}", p.display());
         let name = p.file_name().unwrap().to_string_lossy().to_string();
         let abs = p.canonicalize().unwrap();
-        writeln!(out, "    (\"rules/{name}\", include_str!({:?})),", abs.display()).unwrap();
+        writeln!(
+            out,
+            "    (\"rules/{name}\", include_str!({:?})),",
+            abs.display()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "meshlint", version, about = "Offline static analyzer for Istio manifests")]
+#[command(
+    name = "meshlint",
+    version,
+    about = "Offline static analyzer for Istio manifests"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -153,7 +157,10 @@ fn main() -> ExitCode {
                 SchemaKind::Rules => rule_file_schema(),
                 SchemaKind::Config => serde_json::json!({}),
             };
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
     }
@@ -173,16 +180,24 @@ fn rules(args: RulesArgs) -> ExitCode {
     let mut out = std::io::stdout().lock();
     match args.format.as_str() {
         "json" => {
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&set.infos()).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&set.infos()).unwrap_or_default()
+            );
         }
         "table" => {
-            let _ = writeln!(out, "{:<8} {:<8} {:<12} {:<8} {:<44} SUMMARY", "ID", "SEVERITY", "CATEGORY", "ISTIO", "NAME");
+            let _ = writeln!(
+                out,
+                "{:<8} {:<8} {:<12} {:<8} {:<44} SUMMARY",
+                "ID", "SEVERITY", "CATEGORY", "ISTIO", "NAME"
+            );
             for r in &set.rules {
                 let _ = writeln!(
                     out,
                     "{:<8} {:<8} {:<12} {:<8} {:<44} {}",
                     r.id(),
-                    r.severity,
+                    r.severity.as_str(),
                     r.category(),
                     r.file.istio_code.as_deref().unwrap_or("-"),
                     r.name(),
@@ -247,7 +262,12 @@ fn check(args: CheckArgs) -> ExitCode {
         tool_version: env!("CARGO_PKG_VERSION"),
     };
     let mut out = stdout.lock();
-    if let Err(e) = render(format, &input, &HumanOptions { color, width: None }, &mut out) {
+    if let Err(e) = render(
+        format,
+        &input,
+        &HumanOptions { color, width: None },
+        &mut out,
+    ) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return fail(e);
         }
@@ -255,7 +275,12 @@ fn check(args: CheckArgs) -> ExitCode {
     let _ = out.flush();
     if args.verbose {
         for s in &result.skipped {
-            eprintln!("skipped {} document {}: {}", s.file, s.doc_index + 1, s.reason);
+            eprintln!(
+                "skipped {} document {}: {}",
+                s.file,
+                s.doc_index + 1,
+                s.reason
+            );
         }
         let t = result.timings;
         eprintln!(

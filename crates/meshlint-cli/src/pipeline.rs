@@ -74,7 +74,10 @@ fn read_input(input: &Input) -> Result<(Arc<str>, Vec<u8>), String> {
     }
 }
 
-fn load_all(inputs: &[Input], limits: &LoadLimits) -> Result<Vec<(LoadedFile, ResourceSet)>, UsageError> {
+fn load_all(
+    inputs: &[Input],
+    limits: &LoadLimits,
+) -> Result<Vec<(LoadedFile, ResourceSet)>, UsageError> {
     inputs
         .par_iter()
         .map(|input| {
@@ -88,7 +91,8 @@ fn load_all(inputs: &[Input], limits: &LoadLimits) -> Result<Vec<(LoadedFile, Re
 
 /// Reads `--mesh-config`.
 pub fn read_mesh_config(path: &PathBuf) -> Result<MeshConfig, UsageError> {
-    let bytes = std::fs::read(path).map_err(|e| UsageError(format!("--mesh-config {}: {e}", path.display())))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| UsageError(format!("--mesh-config {}: {e}", path.display())))?;
     let loaded = load_source(path.to_string_lossy().into(), bytes, &LoadLimits::default());
     if let Some(f) = loaded.findings.first() {
         return Err(UsageError(format!(
@@ -163,7 +167,8 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
         None => MeshConfig::discover(&resources).unwrap_or_default(),
     };
     if let Some(p) = &opts.mesh_networks {
-        std::fs::metadata(p).map_err(|e| UsageError(format!("--mesh-networks {}: {e}", p.display())))?;
+        std::fs::metadata(p)
+            .map_err(|e| UsageError(format!("--mesh-networks {}: {e}", p.display())))?;
     }
     let resource_count = resources.len();
     let graph = Arc::new(MeshGraph::new(resources, mesh, opts.closed_world));

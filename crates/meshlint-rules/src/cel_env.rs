@@ -36,14 +36,75 @@ pub const GRAPH_FUNCTIONS: &[(&str, usize)] = &[
 
 /// Standard-library and extension functions a rule may call.
 const STANDARD_FUNCTIONS: &[&str] = &[
-    "size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double", "string",
-    "bytes", "bool", "type", "dyn", "duration", "timestamp", "max", "min", "has", "all", "exists",
-    "exists_one", "map", "filter", "charAt", "indexOf", "lastIndexOf", "lowerAscii", "upperAscii",
-    "replace", "split", "substring", "trim", "join", "format", "quote", "reverse", "distinct",
-    "flatten", "range", "slice", "sort", "sortBy", "first", "last", "getDays", "getHours",
-    "getMinutes", "getSeconds", "getMilliseconds", "getFullYear", "getMonth", "getDate",
-    "getDayOfMonth", "getDayOfWeek", "getDayOfYear", "base64", "encode", "decode", "math",
-    "greatest", "least", "ceil", "floor", "round", "abs", "sign", "isNaN", "isInf", "isFinite",
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bytes",
+    "bool",
+    "type",
+    "dyn",
+    "duration",
+    "timestamp",
+    "max",
+    "min",
+    "has",
+    "all",
+    "exists",
+    "exists_one",
+    "map",
+    "filter",
+    "charAt",
+    "indexOf",
+    "lastIndexOf",
+    "lowerAscii",
+    "upperAscii",
+    "replace",
+    "split",
+    "substring",
+    "trim",
+    "join",
+    "format",
+    "quote",
+    "reverse",
+    "distinct",
+    "flatten",
+    "range",
+    "slice",
+    "sort",
+    "sortBy",
+    "first",
+    "last",
+    "getDays",
+    "getHours",
+    "getMinutes",
+    "getSeconds",
+    "getMilliseconds",
+    "getFullYear",
+    "getMonth",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
+    "base64",
+    "encode",
+    "decode",
+    "math",
+    "greatest",
+    "least",
+    "ceil",
+    "floor",
+    "round",
+    "abs",
+    "sign",
+    "isNaN",
+    "isInf",
+    "isFinite",
 ];
 
 pub(crate) fn env() -> Arc<Env> {
@@ -66,7 +127,9 @@ fn check_calls(e: &cel::IdedExpr, errors: &mut Vec<String>) {
             if !is_operator {
                 if let Some((_, arity)) = GRAPH_FUNCTIONS.iter().find(|(n, _)| *n == name) {
                     if c.target.is_some() {
-                        errors.push(format!("`{name}` is a global function; call it as `{name}(…)`"));
+                        errors.push(format!(
+                            "`{name}` is a global function; call it as `{name}(…)`"
+                        ));
                     } else if c.args.len() != *arity {
                         errors.push(format!(
                             "`{name}` takes {arity} argument(s), {} given",
@@ -75,7 +138,10 @@ fn check_calls(e: &cel::IdedExpr, errors: &mut Vec<String>) {
                     }
                 } else if !STANDARD_FUNCTIONS.contains(&name) {
                     let mut msg = format!("unknown function `{name}`");
-                    let all = GRAPH_FUNCTIONS.iter().map(|(n, _)| *n).chain(STANDARD_FUNCTIONS.iter().copied());
+                    let all = GRAPH_FUNCTIONS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .chain(STANDARD_FUNCTIONS.iter().copied());
                     if let Some(s) = meshlint_model::schema::did_you_mean(name, all) {
                         msg.push_str(&format!("; did you mean `{s}`?"));
                     }
@@ -90,7 +156,13 @@ fn check_calls(e: &cel::IdedExpr, errors: &mut Vec<String>) {
             }
         }
         Expr::Comprehension(c) => {
-            for x in [&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+            for x in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
                 check_calls(x, errors);
             }
         }
@@ -220,7 +292,12 @@ pub fn node_value(node: &Node) -> Value {
         NodeValue::Map(entries) => {
             let m: HashMap<Key, Value> = entries
                 .iter()
-                .map(|(k, v)| (Key::String(Arc::new(k.as_str().unwrap_or("").to_string())), node_value(v)))
+                .map(|(k, v)| {
+                    (
+                        Key::String(Arc::new(k.as_str().unwrap_or("").to_string())),
+                        node_value(v),
+                    )
+                })
                 .collect();
             Value::Map(Map { map: Arc::new(m) })
         }
@@ -300,7 +377,10 @@ fn port_values(g: &MeshGraph, target: usize) -> Vec<Value> {
                 ("number", Value::Int(p.number as i64)),
                 ("name", s(&p.name)),
                 ("protocol", s(&p.protocol)),
-                ("targetPort", p.target_port.as_deref().map(s).unwrap_or(Value::Null)),
+                (
+                    "targetPort",
+                    p.target_port.as_deref().map(s).unwrap_or(Value::Null),
+                ),
                 ("ref", ref_value(g, target, &p.path)),
             ])
         })
@@ -315,7 +395,11 @@ fn target_value(g: &MeshGraph, t: &meshlint_graph::HostTarget) -> Value {
             se.resolution.clone(),
             se.addresses.iter().map(|a| s(a)).collect(),
         ),
-        _ => ("MESH_INTERNAL".to_string(), "SERVICE".to_string(), Vec::new()),
+        _ => (
+            "MESH_INTERNAL".to_string(),
+            "SERVICE".to_string(),
+            Vec::new(),
+        ),
     };
     map(vec![
         ("kind", s(&r.id.kind)),
@@ -393,39 +477,71 @@ pub fn add_graph_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
     });
     let g = graph.clone();
     let _ = ctx.add_function("hostTargets", move |host: Arc<String>| -> Value {
-        list(g.host_targets(&host).iter().map(|t| target_value(&g, t)).collect())
+        list(
+            g.host_targets(&host)
+                .iter()
+                .map(|t| target_value(&g, t))
+                .collect(),
+        )
     });
     let g = graph.clone();
-    let _ = ctx.add_function("hostExists", move |host: Arc<String>| !g.host_targets(&host).is_empty());
+    let _ = ctx.add_function("hostExists", move |host: Arc<String>| {
+        !g.host_targets(&host).is_empty()
+    });
     let g = graph.clone();
-    let _ = ctx.add_function("suggestHost", move |host: Arc<String>| g.suggest_host(&host).unwrap_or_default());
+    let _ = ctx.add_function("suggestHost", move |host: Arc<String>| {
+        g.suggest_host(&host).unwrap_or_default()
+    });
     let g = graph.clone();
     let _ = ctx.add_function("portsOf", move |host: Arc<String>| -> Value {
-        list(g.host_targets(&host).iter().flat_map(|t| port_values(&g, t.resource)).collect())
+        list(
+            g.host_targets(&host)
+                .iter()
+                .flat_map(|t| port_values(&g, t.resource))
+                .collect(),
+        )
     });
     let g = graph.clone();
-    let _ = ctx.add_function("portProtocol", move |host: Arc<String>, port: i64| -> String {
-        g.host_targets(&host)
-            .iter()
-            .flat_map(|t| g.ports_of(t.resource))
-            .find(|p| p.number as i64 == port)
-            .map(|p| p.protocol)
-            .unwrap_or_default()
-    });
+    let _ = ctx.add_function(
+        "portProtocol",
+        move |host: Arc<String>, port: i64| -> String {
+            g.host_targets(&host)
+                .iter()
+                .flat_map(|t| g.ports_of(t.resource))
+                .find(|p| p.number as i64 == port)
+                .map(|p| p.protocol)
+                .unwrap_or_default()
+        },
+    );
     let g = graph.clone();
     let _ = ctx.add_function("workloadsForHost", move |host: Arc<String>| -> Value {
-        list(g.workloads_for_host(&host).into_iter().map(|w| workload_value(&g, w)).collect())
+        list(
+            g.workloads_for_host(&host)
+                .into_iter()
+                .map(|w| workload_value(&g, w))
+                .collect(),
+        )
     });
     let g = graph.clone();
-    let _ = ctx.add_function("workloadsSelected", move |ns: Arc<String>, sel: Value| -> Value {
-        let sel = labels_from(&sel);
-        list(g.workloads_selected(&ns, &sel).into_iter().map(|w| workload_value(&g, w)).collect())
-    });
+    let _ = ctx.add_function(
+        "workloadsSelected",
+        move |ns: Arc<String>, sel: Value| -> Value {
+            let sel = labels_from(&sel);
+            list(
+                g.workloads_selected(&ns, &sel)
+                    .into_iter()
+                    .map(|w| workload_value(&g, w))
+                    .collect(),
+            )
+        },
+    );
     let g = graph.clone();
     let _ = ctx.add_function("peerMode", move |w: Value, port: i64| -> Value {
         let Some(idx) = ref_index(&w).or_else(|| {
             if let Value::Map(m) = &w {
-                m.map.get(&Key::String(Arc::new("ref".into()))).and_then(ref_index)
+                m.map
+                    .get(&Key::String(Arc::new("ref".into())))
+                    .and_then(ref_index)
             } else {
                 None
             }
@@ -451,7 +567,12 @@ pub fn add_graph_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
                     ("workload", workload_value(&g, w)),
                     ("mode", s(&d.value)),
                     ("ref", decision_ref(&g, &d)),
-                    ("targetPort", container_port.map(|p| Value::Int(p as i64)).unwrap_or(Value::Null)),
+                    (
+                        "targetPort",
+                        container_port
+                            .map(|p| Value::Int(p as i64))
+                            .unwrap_or(Value::Null),
+                    ),
                 ]));
             }
         }
@@ -476,42 +597,55 @@ pub fn add_graph_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
                 ("insecureSkipVerify", tls_bool(|t| t.insecure_skip_verify)),
                 (
                     "sni",
-                    tls.as_ref().and_then(|t| t.sni.as_deref()).map(s).unwrap_or(Value::Null),
+                    tls.as_ref()
+                        .and_then(|t| t.sni.as_deref())
+                        .map(s)
+                        .unwrap_or(Value::Null),
                 ),
             ])
         },
     );
     let g = graph.clone();
-    let _ = ctx.add_function("destinationRuleFor", move |ns: Arc<String>, host: Arc<String>| -> Value {
-        match g.destination_rule_for(&ns, &host) {
-            Some(d) => {
-                let r = &g.resources[d];
-                let subsets = match &r.typed {
-                    meshlint_model::Typed::DestinationRule(dr) => dr.subsets.iter().map(|x| s(&x.name)).collect(),
-                    _ => Vec::new(),
-                };
-                map(vec![
-                    ("namespace", s(r.namespace())),
-                    ("name", s(r.name())),
-                    ("subsets", list(subsets)),
-                    ("ref", ref_value(&g, d, "spec.host")),
-                ])
+    let _ = ctx.add_function(
+        "destinationRuleFor",
+        move |ns: Arc<String>, host: Arc<String>| -> Value {
+            match g.destination_rule_for(&ns, &host) {
+                Some(d) => {
+                    let r = &g.resources[d];
+                    let subsets = match &r.typed {
+                        meshlint_model::Typed::DestinationRule(dr) => {
+                            dr.subsets.iter().map(|x| s(&x.name)).collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    map(vec![
+                        ("namespace", s(r.namespace())),
+                        ("name", s(r.name())),
+                        ("subsets", list(subsets)),
+                        ("ref", ref_value(&g, d, "spec.host")),
+                    ])
+                }
+                None => Value::Null,
             }
-            None => Value::Null,
-        }
-    });
+        },
+    );
     let g = graph.clone();
-    let _ = ctx.add_function("hostVisible", move |ns: Arc<String>, host: Arc<String>| -> Value {
-        let v = g.host_visible(&ns, None, &host);
-        map(vec![
-            ("visible", Value::Bool(v.visible)),
-            ("reason", s(&v.reason)),
-            (
-                "ref",
-                v.hidden_by.map(|(i, p)| ref_value(&g, i, &p)).unwrap_or(Value::Null),
-            ),
-        ])
-    });
+    let _ = ctx.add_function(
+        "hostVisible",
+        move |ns: Arc<String>, host: Arc<String>| -> Value {
+            let v = g.host_visible(&ns, None, &host);
+            map(vec![
+                ("visible", Value::Bool(v.visible)),
+                ("reason", s(&v.reason)),
+                (
+                    "ref",
+                    v.hidden_by
+                        .map(|(i, p)| ref_value(&g, i, &p))
+                        .unwrap_or(Value::Null),
+                ),
+            ])
+        },
+    );
     let g = graph.clone();
     let _ = ctx.add_function("sidecarFor", move |ns: Arc<String>| -> Value {
         g.sidecar_for(&ns, None)
@@ -519,31 +653,36 @@ pub fn add_graph_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
             .unwrap_or(Value::Null)
     });
     let g = graph.clone();
-    let _ = ctx.add_function("gateway", move |reference: Arc<String>, ns: Arc<String>| -> Value {
-        match g.gateway_ref(&reference, &ns) {
-            Some(i) => {
-                let r = &g.resources[i];
-                let workloads = match &r.typed {
-                    meshlint_model::Typed::Gateway(gw) => g
-                        .gateway_workloads_for(&gw.selector, r.namespace())
-                        .into_iter()
-                        .map(|w| workload_value(&g, w))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                map(vec![
-                    ("namespace", s(r.namespace())),
-                    ("name", s(r.name())),
-                    ("object", node_value(&r.node)),
-                    ("workloads", list(workloads)),
-                    ("ref", ref_value(&g, i, "metadata.name")),
-                ])
+    let _ = ctx.add_function(
+        "gateway",
+        move |reference: Arc<String>, ns: Arc<String>| -> Value {
+            match g.gateway_ref(&reference, &ns) {
+                Some(i) => {
+                    let r = &g.resources[i];
+                    let workloads = match &r.typed {
+                        meshlint_model::Typed::Gateway(gw) => g
+                            .gateway_workloads_for(&gw.selector, r.namespace())
+                            .into_iter()
+                            .map(|w| workload_value(&g, w))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    map(vec![
+                        ("namespace", s(r.namespace())),
+                        ("name", s(r.name())),
+                        ("object", node_value(&r.node)),
+                        ("workloads", list(workloads)),
+                        ("ref", ref_value(&g, i, "metadata.name")),
+                    ])
+                }
+                None => Value::Null,
             }
-            None => Value::Null,
-        }
-    });
+        },
+    );
     let g = graph.clone();
-    let _ = ctx.add_function("namespaceKnown", move |ns: Arc<String>| g.namespace_known(&ns));
+    let _ = ctx.add_function("namespaceKnown", move |ns: Arc<String>| {
+        g.namespace_known(&ns)
+    });
     let _ = ctx.add_function("selects", move |sel: Value, labels: Value| {
         meshlint_graph::selector_matches(&labels_from(&sel), &labels_from(&labels))
     });
@@ -559,15 +698,28 @@ pub fn add_graph_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
         let Some(k) = kind_of(&kind) else {
             return list(Vec::new());
         };
-        list(g.of_kind(k).iter().map(|&i| resource_entry(&g, i)).collect())
+        list(
+            g.of_kind(k)
+                .iter()
+                .map(|&i| resource_entry(&g, i))
+                .collect(),
+        )
     });
     let g = graph.clone();
-    let _ = ctx.add_function("resourcesIn", move |kind: Arc<String>, ns: Arc<String>| -> Value {
-        let Some(k) = kind_of(&kind) else {
-            return list(Vec::new());
-        };
-        list(g.in_namespace(&ns, k).iter().map(|&i| resource_entry(&g, i)).collect())
-    });
+    let _ = ctx.add_function(
+        "resourcesIn",
+        move |kind: Arc<String>, ns: Arc<String>| -> Value {
+            let Some(k) = kind_of(&kind) else {
+                return list(Vec::new());
+            };
+            list(
+                g.in_namespace(&ns, k)
+                    .iter()
+                    .map(|&i| resource_entry(&g, i))
+                    .collect(),
+            )
+        },
+    );
 }
 
 fn resource_entry(g: &MeshGraph, i: usize) -> Value {

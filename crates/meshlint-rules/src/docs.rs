@@ -23,7 +23,11 @@ pub fn render_rule_markdown(r: &Rule) -> String {
         let _ = writeln!(out, "## What it catches\n\n{}\n", d.what.trim());
         let _ = writeln!(out, "## Why it breaks\n\n{}\n", d.why.trim());
         let _ = writeln!(out, "## Example\n\n```yaml\n{}\n```\n", d.bad.trim_end());
-        let _ = writeln!(out, "## Use instead\n\n```yaml\n{}\n```\n", d.good.trim_end());
+        let _ = writeln!(
+            out,
+            "## Use instead\n\n```yaml\n{}\n```\n",
+            d.good.trim_end()
+        );
         if let Some(n) = &d.notes {
             let _ = writeln!(out, "## Notes\n\n{}\n", n.trim());
         }

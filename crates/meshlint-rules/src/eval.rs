@@ -25,8 +25,7 @@ enum Outcome {
 
 fn absent_field(e: &ExecutionError) -> bool {
     matches!(e, ExecutionError::NoSuchKey(_))
-        || matches!(e, ExecutionError::UndeclaredReference(_))
-            && false
+        || matches!(e, ExecutionError::UndeclaredReference(_)) && false
 }
 
 /// Builds the per-thread root context: functions and run-wide variables.
@@ -52,8 +51,12 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
             }
         }
     }
-    let objects: Vec<OnceLock<Value>> = (0..graph.resources.len()).map(|_| OnceLock::new()).collect();
-    let resources: Vec<OnceLock<Value>> = (0..graph.resources.len()).map(|_| OnceLock::new()).collect();
+    let objects: Vec<OnceLock<Value>> = (0..graph.resources.len())
+        .map(|_| OnceLock::new())
+        .collect();
+    let resources: Vec<OnceLock<Value>> = (0..graph.resources.len())
+        .map(|_| OnceLock::new())
+        .collect();
     let mesh = cel_env::mesh_value(&graph);
     let outcomes: Vec<Outcome> = work
         .par_iter()
@@ -174,11 +177,20 @@ fn produce(rule: &Rule, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome
         Err(e) => {
             return Outcome::RuleError(
                 rule.id().to_string(),
-                format!("{} ({}): message failed on {}: {e}", rule.id(), rule.origin, r.id),
+                format!(
+                    "{} ({}): message failed on {}: {e}",
+                    rule.id(),
+                    rule.origin,
+                    r.id
+                ),
             )
         }
     };
-    let path = rule.at.as_ref().and_then(|t| render(t).ok()).unwrap_or_default();
+    let path = rule
+        .at
+        .as_ref()
+        .and_then(|t| render(t).ok())
+        .unwrap_or_default();
     let location = r.location_of(&path);
     let mut severity = rule.severity;
     if let Some(p) = &rule.severity_expression {
@@ -196,8 +208,12 @@ fn produce(rule: &Rule, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome
             Ok(v) => vec![v],
         };
         for rv in refs {
-            let Some((idx, p)) = read_ref(&rv) else { continue };
-            let Some(target) = graph.resources.get(idx) else { continue };
+            let Some((idx, p)) = read_ref(&rv) else {
+                continue;
+            };
+            let Some(target) = graph.resources.get(idx) else {
+                continue;
+            };
             let mut inner = ctx.new_inner_scope();
             inner.add_variable_from_value("ref", rv.clone());
             let message = template.render(&inner).unwrap_or_default();
@@ -209,7 +225,11 @@ fn produce(rule: &Rule, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome
     }
     let fingerprint = {
         let value = meshlint_load::PathSegment::parse_path(&path)
-            .and_then(|segs| r.node.lookup(&segs).map(|(n, _)| n.as_str().unwrap_or("").to_string()))
+            .and_then(|segs| {
+                r.node
+                    .lookup(&segs)
+                    .map(|(n, _)| n.as_str().unwrap_or("").to_string())
+            })
             .unwrap_or_default();
         Some(format!("{}|{}|{}", r.id, path, value))
     };

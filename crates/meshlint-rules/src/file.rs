@@ -80,6 +80,10 @@ pub struct RuleFile {
     /// The `istioctl analyze` code this rule stands in for.
     #[serde(default)]
     pub istio_code: Option<String>,
+    /// The `istioctl analyze` analyzer whose job this rule does (e.g.
+    /// `virtualservice.GatewayAnalyzer`), used by the conformance suite.
+    #[serde(default)]
+    pub istio_analyzer: Option<String>,
     #[serde(rename = "match")]
     pub match_spec: MatchSpec,
     /// CEL list expression: one finding per element (bound to `item`, index `index`).
@@ -151,7 +155,10 @@ impl std::fmt::Display for RuleError {
         write!(
             f,
             "{}:{}:{}: invalid rule file: {}",
-            self.location.file, self.location.span.start.line, self.location.span.start.column, self.message
+            self.location.file,
+            self.location.span.start.line,
+            self.location.span.start.column,
+            self.message
         )
     }
 }
@@ -180,7 +187,9 @@ fn json_path_to_segments(path: &serde_path_to_error::Path) -> Vec<PathSegment> {
         .filter_map(|seg| match seg {
             serde_path_to_error::Segment::Seq { index } => Some(PathSegment::Index(*index)),
             serde_path_to_error::Segment::Map { key } => Some(PathSegment::Key(key.clone())),
-            serde_path_to_error::Segment::Enum { variant } => Some(PathSegment::Key(variant.clone())),
+            serde_path_to_error::Segment::Enum { variant } => {
+                Some(PathSegment::Key(variant.clone()))
+            }
             serde_path_to_error::Segment::Unknown => None,
         })
         .collect()
@@ -193,7 +202,11 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
         file: origin.clone(),
         span,
     };
-    let loaded = load_source(origin.clone(), text.as_bytes().to_vec(), &LoadLimits::default());
+    let loaded = load_source(
+        origin.clone(),
+        text.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
     if let Some(f) = loaded.findings.first() {
         return Err(RuleError {
             location: f.location.clone(),
@@ -223,7 +236,8 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
             } else {
                 root.lookup(&segments).map(|(n, _)| n)
             };
-            if let Some((k, _)) = parent.and_then(|p| p.get_entry(key).or_else(|| p.get_entry(key))) {
+            if let Some((k, _)) = parent.and_then(|p| p.get_entry(key).or_else(|| p.get_entry(key)))
+            {
                 span = k.span;
             }
         }
@@ -266,7 +280,11 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
     }
     let message = match (&file.message, &file.message_expression) {
         (Some(m), None) => template("message", m, field_span("message"))?,
-        (None, Some(e)) => Template::expression(compile("messageExpression", e, field_span("messageExpression"))?),
+        (None, Some(e)) => Template::expression(compile(
+            "messageExpression",
+            e,
+            field_span("messageExpression"),
+        )?),
         (Some(_), Some(_)) => {
             return Err(RuleError {
                 location: at(field_span("messageExpression")),
@@ -303,8 +321,16 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
             .map(|s| compile("when", s, field_span("when")))
             .transpose()?,
         message,
-        at: file.at.as_deref().map(|s| template("at", s, field_span("at"))).transpose()?,
-        help: file.help.as_deref().map(|s| template("help", s, field_span("help"))).transpose()?,
+        at: file
+            .at
+            .as_deref()
+            .map(|s| template("at", s, field_span("at")))
+            .transpose()?,
+        help: file
+            .help
+            .as_deref()
+            .map(|s| template("help", s, field_span("help")))
+            .transpose()?,
         severity_expression: file
             .severity_expression
             .as_deref()

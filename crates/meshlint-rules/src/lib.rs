@@ -62,7 +62,11 @@ impl RuleSet {
                     file: rule.origin.clone(),
                     span: meshlint_diag::Span::point(line, 1),
                 },
-                message: format!("duplicate rule id `{}` (already defined in {})", rule.id(), existing.origin),
+                message: format!(
+                    "duplicate rule id `{}` (already defined in {})",
+                    rule.id(),
+                    existing.origin
+                ),
             });
         }
         self.rules.push(rule);
@@ -78,14 +82,16 @@ impl RuleSet {
             },
             message,
         };
-        let entries = std::fs::read_dir(dir).map_err(|e| err(format!("cannot read rule directory: {e}")))?;
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| err(format!("cannot read rule directory: {e}")))?;
         let mut paths: Vec<_> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
             .collect();
         paths.sort();
         for p in paths {
-            let text = std::fs::read_to_string(&p).map_err(|e| err(format!("{}: {e}", p.display())))?;
+            let text =
+                std::fs::read_to_string(&p).map_err(|e| err(format!("{}: {e}", p.display())))?;
             self.add(load_rule(&p.to_string_lossy(), &text)?)?;
         }
         Ok(())
