@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 pub enum Input {
     Stdin,
     /// `display` is the path as shown in reports: as given, or joined below a given directory.
-    File { path: PathBuf, display: String },
+    File {
+        path: PathBuf,
+        display: String,
+    },
 }
 
 impl Input {

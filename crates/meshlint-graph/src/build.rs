@@ -86,7 +86,10 @@ impl MeshGraph {
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
             let ns = r.namespace().to_string();
-            self.by_ns_kind.entry((ns.clone(), r.kind)).or_default().push(i);
+            self.by_ns_kind
+                .entry((ns.clone(), r.kind))
+                .or_default()
+                .push(i);
             self.by_identity
                 .entry((r.kind, ns.clone(), r.name().to_string()))
                 .or_insert(i);
@@ -143,7 +146,11 @@ impl MeshGraph {
             let ns = self.resources[i].namespace().to_string();
             let me = GraphNode::Resource(i);
             if !ns.is_empty() {
-                self.edge(me.clone(), GraphNode::Namespace(ns.clone()), Edge::InNamespace);
+                self.edge(
+                    me.clone(),
+                    GraphNode::Namespace(ns.clone()),
+                    Edge::InNamespace,
+                );
             }
             let typed = self.resources[i].typed.clone();
             match typed {
@@ -266,7 +273,9 @@ impl MeshGraph {
                         self.namespace_injection(r.namespace()) != Injection::Disabled
                     }
                     Injection::Disabled => false,
-                    Injection::Unset => self.namespace_injection(r.namespace()) == Injection::Enabled,
+                    Injection::Unset => {
+                        self.namespace_injection(r.namespace()) == Injection::Enabled
+                    }
                 }
             }
             // WorkloadEntries are VMs or external endpoints running their own proxy.

@@ -14,6 +14,4 @@ mod build;
 mod queries;
 
 pub use build::{Edge, GraphNode, MeshGraph};
-pub use queries::{
-    host_matches, selector_matches, Decision, HostTarget, PortInfo, Visibility,
-};
+pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo, Visibility};

@@ -77,7 +77,11 @@ pub fn selector_matches(selector: &Labels, labels: &Labels) -> bool {
 }
 
 /// Protocol from `appProtocol`, else the port-name prefix.
-pub fn infer_protocol(app_protocol: Option<&str>, name: Option<&str>, declared: Option<&str>) -> String {
+pub fn infer_protocol(
+    app_protocol: Option<&str>,
+    name: Option<&str>,
+    declared: Option<&str>,
+) -> String {
     if let Some(p) = app_protocol {
         let p = p.rsplit('/').next().unwrap_or(p);
         return normalise_protocol(p);
@@ -142,7 +146,9 @@ impl MeshGraph {
             }));
         }
         for (suffix, r) in &self.wildcard_hosts {
-            if fqdn.ends_with(suffix.as_str()) || (fqdn.starts_with('*') && host_matches(fqdn, &format!("*{suffix}"))) {
+            if fqdn.ends_with(suffix.as_str())
+                || (fqdn.starts_with('*') && host_matches(fqdn, &format!("*{suffix}")))
+            {
                 out.push(HostTarget {
                     resource: *r,
                     host: format!("*{suffix}"),
@@ -198,7 +204,8 @@ impl MeshGraph {
         match selector {
             Some(sel) => self.workloads_selected(ns, sel),
             None if ns == self.mesh.root_namespace => {
-                let mut all: Vec<usize> = self.workloads_by_ns.values().flatten().copied().collect();
+                let mut all: Vec<usize> =
+                    self.workloads_by_ns.values().flatten().copied().collect();
                 all.sort_unstable();
                 all
             }
@@ -229,7 +236,9 @@ impl MeshGraph {
             None => (ns, reference),
         };
         let name = name.split('.').next().unwrap_or(name);
-        self.gateways.get(&(gns.to_string(), name.to_string())).copied()
+        self.gateways
+            .get(&(gns.to_string(), name.to_string()))
+            .copied()
     }
 
     /// Ports of a Service or ServiceEntry, with inferred protocols.
@@ -241,7 +250,11 @@ impl MeshGraph {
                 .map(|p| PortInfo {
                     number: p.port,
                     name: p.name.clone().unwrap_or_default(),
-                    protocol: infer_protocol(p.app_protocol.as_deref(), p.name.as_deref(), p.protocol.as_deref()),
+                    protocol: infer_protocol(
+                        p.app_protocol.as_deref(),
+                        p.name.as_deref(),
+                        p.protocol.as_deref(),
+                    ),
                     target_port: p.target_port.clone(),
                     path: p.path.clone(),
                 })
@@ -325,22 +338,30 @@ impl MeshGraph {
             .iter()
             .copied()
             .filter(|&p| match &self.resources[p].typed {
-                Typed::PeerAuthentication(pa) => {
-                    pa.selector.as_ref().is_some_and(|s| !s.is_empty() && selector_matches(s, labels))
-                }
+                Typed::PeerAuthentication(pa) => pa
+                    .selector
+                    .as_ref()
+                    .is_some_and(|s| !s.is_empty() && selector_matches(s, labels)),
                 _ => false,
             })
             .collect();
         selected.sort_by(|a, b| self.resources[*a].name().cmp(self.resources[*b].name()));
         let namespace_wide = self.selectorless_pa(ns);
         let mesh_wide = self.selectorless_pa(&self.mesh.root_namespace.clone());
-        let chain = selected.first().copied().into_iter().chain(namespace_wide).chain(mesh_wide);
+        let chain = selected
+            .first()
+            .copied()
+            .into_iter()
+            .chain(namespace_wide)
+            .chain(mesh_wide);
         for (level, p) in chain.enumerate() {
             let Typed::PeerAuthentication(pa) = &self.resources[p].typed else {
                 continue;
             };
             if level == 0 && pa.selector.is_some() {
-                if let Some(pm) = port.and_then(|port| pa.port_level.iter().find(|pm| pm.port == port)) {
+                if let Some(pm) =
+                    port.and_then(|port| pa.port_level.iter().find(|pm| pm.port == port))
+                {
                     if pm.mode != "UNSET" {
                         return Decision {
                             value: pm.mode.clone(),
@@ -406,7 +427,11 @@ impl MeshGraph {
                     continue;
                 }
                 // Longer (more specific) host patterns win.
-                let specificity = if host.starts_with('*') { host.len() } else { usize::MAX };
+                let specificity = if host.starts_with('*') {
+                    host.len()
+                } else {
+                    usize::MAX
+                };
                 if best.is_none_or(|(_, s)| specificity > s) {
                     best = Some((d, specificity));
                 }
@@ -421,7 +446,13 @@ impl MeshGraph {
     /// The client TLS setting for (client namespace, host, port, subset): subset
     /// port-level, subset, top-level port-level, top-level. `value` is the mode or
     /// `UNSET` when no DestinationRule sets one (auto mTLS decides then).
-    pub fn client_tls(&self, client_ns: &str, fqdn: &str, port: Option<u32>, subset: Option<&str>) -> (Decision, Option<ClientTls>) {
+    pub fn client_tls(
+        &self,
+        client_ns: &str,
+        fqdn: &str,
+        port: Option<u32>,
+        subset: Option<&str>,
+    ) -> (Decision, Option<ClientTls>) {
         let Some(d) = self.destination_rule_for(client_ns, fqdn) else {
             return (Decision::default_value("UNSET"), None);
         };
@@ -467,7 +498,11 @@ impl MeshGraph {
             let labels = self.workload_labels(w);
             for &s in self.in_namespace(ns, Kind::Sidecar) {
                 if let Typed::Sidecar(sc) = &self.resources[s].typed {
-                    if sc.selector.as_ref().is_some_and(|sel| !sel.is_empty() && selector_matches(sel, labels)) {
+                    if sc
+                        .selector
+                        .as_ref()
+                        .is_some_and(|sel| !sel.is_empty() && selector_matches(sel, labels))
+                    {
                         return Some(s);
                     }
                 }
@@ -543,7 +578,11 @@ impl MeshGraph {
             };
         }
         let sidecar_ns = self.resources[s].namespace();
-        let effective_ns = if sidecar_ns == self.mesh.root_namespace { from_ns } else { sidecar_ns };
+        let effective_ns = if sidecar_ns == self.mesh.root_namespace {
+            from_ns
+        } else {
+            sidecar_ns
+        };
         for e in &sc.egress {
             for (ns_part, host_part) in &e.hosts {
                 let ns_ok = match ns_part.as_str() {
@@ -561,7 +600,11 @@ impl MeshGraph {
                 }
             }
         }
-        let path = sc.egress.first().map(|e| format!("{}.hosts", e.path)).unwrap_or_else(|| "spec".to_string());
+        let path = sc
+            .egress
+            .first()
+            .map(|e| format!("{}.hosts", e.path))
+            .unwrap_or_else(|| "spec".to_string());
         Visibility {
             visible: false,
             hidden_by: Some((s, path)),

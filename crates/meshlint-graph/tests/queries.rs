@@ -9,13 +9,18 @@ fn graph(yaml: &str) -> MeshGraph {
 }
 
 fn graph_with(yaml: &str, mesh: MeshConfig) -> MeshGraph {
-    let f = load_source("t.yaml".into(), yaml.as_bytes().to_vec(), &LoadLimits::default());
+    let f = load_source(
+        "t.yaml".into(),
+        yaml.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
     assert!(f.findings.is_empty(), "{:?}", f.findings);
     MeshGraph::new(build_resources(&f).resources, mesh, false)
 }
 
 fn idx(g: &MeshGraph, kind: Kind, ns: &str, name: &str) -> usize {
-    g.find(kind, ns, name).unwrap_or_else(|| panic!("{kind:?} {ns}/{name}"))
+    g.find(kind, ns, name)
+        .unwrap_or_else(|| panic!("{kind:?} {ns}/{name}"))
 }
 
 const APP: &str = r#"
@@ -77,13 +82,22 @@ spec:
 #[test]
 fn short_hosts_resolve_in_the_writers_namespace() {
     let g = graph(APP);
-    assert_eq!(g.resolve_host("reviews", "istio-system"), "reviews.istio-system.svc.cluster.local");
-    assert_eq!(g.resolve_host("reviews.shop.svc.cluster.local", "x"), "reviews.shop.svc.cluster.local");
+    assert_eq!(
+        g.resolve_host("reviews", "istio-system"),
+        "reviews.istio-system.svc.cluster.local"
+    );
+    assert_eq!(
+        g.resolve_host("reviews.shop.svc.cluster.local", "x"),
+        "reviews.shop.svc.cluster.local"
+    );
     assert_eq!(g.resolve_host("*.example.com", "x"), "*.example.com");
     assert_eq!(g.host_targets("reviews.shop.svc.cluster.local").len(), 1);
-    assert!(g.host_targets("reviews.istio-system.svc.cluster.local").is_empty());
+    assert!(g
+        .host_targets("reviews.istio-system.svc.cluster.local")
+        .is_empty());
     assert_eq!(
-        g.suggest_host("reviews.istio-system.svc.cluster.local").as_deref(),
+        g.suggest_host("reviews.istio-system.svc.cluster.local")
+            .as_deref(),
         Some("reviews.shop.svc.cluster.local")
     );
     assert_eq!(g.host_targets("*.shop.svc.cluster.local").len(), 1);
@@ -92,10 +106,22 @@ fn short_hosts_resolve_in_the_writers_namespace() {
 #[test]
 fn sidecar_injection_detection() {
     let g = graph(APP);
-    assert!(g.has_sidecar(idx(&g, Kind::Deployment, "shop", "reviews-v1")), "namespace label");
-    assert!(!g.has_sidecar(idx(&g, Kind::Deployment, "shop", "reviews-v2")), "pod opt-out");
-    assert!(g.has_sidecar(idx(&g, Kind::Deployment, "legacy", "old")), "istio-proxy container");
-    assert!(!g.has_sidecar(idx(&g, Kind::Pod, "legacy", "bare")), "not injected");
+    assert!(
+        g.has_sidecar(idx(&g, Kind::Deployment, "shop", "reviews-v1")),
+        "namespace label"
+    );
+    assert!(
+        !g.has_sidecar(idx(&g, Kind::Deployment, "shop", "reviews-v2")),
+        "pod opt-out"
+    );
+    assert!(
+        g.has_sidecar(idx(&g, Kind::Deployment, "legacy", "old")),
+        "istio-proxy container"
+    );
+    assert!(
+        !g.has_sidecar(idx(&g, Kind::Pod, "legacy", "bare")),
+        "not injected"
+    );
 }
 
 #[test]
@@ -205,13 +231,25 @@ fn destination_rule_precedence_and_overrides() {
     // exportTo "." keeps it private: other clients fall through to the service namespace.
     assert_eq!(g.destination_rule_for("other", h), Some(svc_ns));
     // Hosts without a rule in client or service namespace: root namespace.
-    assert_eq!(g.destination_rule_for("other", "x.y.svc.cluster.local"), Some(root));
+    assert_eq!(
+        g.destination_rule_for("other", "x.y.svc.cluster.local"),
+        Some(root)
+    );
     // Port-level overrides the top level; subset overrides both.
-    assert_eq!(g.client_tls("other", h, Some(9080), None).0.value, "ISTIO_MUTUAL");
+    assert_eq!(
+        g.client_tls("other", h, Some(9080), None).0.value,
+        "ISTIO_MUTUAL"
+    );
     let (d, _) = g.client_tls("other", h, Some(8443), None);
     assert_eq!(d.value, "SIMPLE");
-    assert_eq!(d.source.unwrap().1, "spec.trafficPolicy.portLevelSettings[0].tls.mode");
-    assert_eq!(g.client_tls("other", h, Some(8443), Some("v2")).0.value, "DISABLE");
+    assert_eq!(
+        d.source.unwrap().1,
+        "spec.trafficPolicy.portLevelSettings[0].tls.mode"
+    );
+    assert_eq!(
+        g.client_tls("other", h, Some(8443), Some("v2")).0.value,
+        "DISABLE"
+    );
     // No rule anywhere: UNSET (auto mTLS decides).
     let g = graph(APP);
     assert_eq!(g.client_tls("shop", h, None, None).0.value, "UNSET");
@@ -260,12 +298,24 @@ spec:
     // Namespace without its own Sidecar uses the root default: only ./* and istio-system/*.
     let v = g.host_visible("billing", None, h);
     assert!(!v.visible);
-    assert_eq!(v.hidden_by.unwrap().0, idx(&g, Kind::Sidecar, "istio-system", "default"));
-    assert!(g.host_visible("shop", None, h).visible, "./* in its own namespace");
+    assert_eq!(
+        v.hidden_by.unwrap().0,
+        idx(&g, Kind::Sidecar, "istio-system", "default")
+    );
+    assert!(
+        g.host_visible("shop", None, h).visible,
+        "./* in its own namespace"
+    );
     // exportTo: "." hides the entry from other namespaces.
     let v = g.host_visible("frontend", None, "api.internal.example.com");
     assert!(!v.visible);
-    assert_eq!(v.hidden_by.unwrap(), (idx(&g, Kind::ServiceEntry, "shop", "private-api"), "spec.exportTo".to_string()));
+    assert_eq!(
+        v.hidden_by.unwrap(),
+        (
+            idx(&g, Kind::ServiceEntry, "shop", "private-api"),
+            "spec.exportTo".to_string()
+        )
+    );
 }
 
 #[test]
@@ -282,5 +332,9 @@ spec:
     let gw = idx(&g, Kind::Gateway, "istio-system", "public");
     assert_eq!(g.gateway_ref("istio-system/public", "shop"), Some(gw));
     assert_eq!(g.gateway_ref("public", "istio-system"), Some(gw));
-    assert_eq!(g.gateway_ref("public", "shop"), None, "needs the namespace prefix");
+    assert_eq!(
+        g.gateway_ref("public", "shop"),
+        None,
+        "needs the namespace prefix"
+    );
 }

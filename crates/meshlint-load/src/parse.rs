@@ -119,9 +119,7 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
                 "this is an unrendered Helm template, not a manifest; it was not analyzed"
                     .to_string(),
             )
-            .with_help(
-                "render the chart first: `helm template RELEASE CHART | meshlint check -`",
-            ),
+            .with_help("render the chart first: `helm template RELEASE CHART | meshlint check -`"),
         );
         return LoadedFile {
             source,
@@ -222,8 +220,8 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut in_directives = false;
     let mut offset = 0usize;
     for (line_no, line) in text.split_inclusive('\n').enumerate() {
-        let is_marker = line.starts_with("---")
-            && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        let is_marker =
+            line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
         let is_directive = line.starts_with('%');
         let starts_new = (is_directive && !in_directives) || (is_marker && !in_directives);
         if starts_new && offset > chunk_start {
@@ -609,7 +607,13 @@ mod tests {
         let doc = &f.documents[1].root;
         let mode = doc.get("spec").unwrap().get("mode").unwrap();
         assert_eq!(mode.span.start, Pos { line: 5, column: 9 });
-        assert_eq!(mode.span.end, Pos { line: 5, column: 15 });
+        assert_eq!(
+            mode.span.end,
+            Pos {
+                line: 5,
+                column: 15
+            }
+        );
     }
 
     #[test]
@@ -682,11 +686,7 @@ mod tests {
             f.documents[0].root.get("b").unwrap().span.start,
             Pos { line: 2, column: 4 }
         );
-        let f = load_source(
-            "b".into(),
-            vec![0, 1, 2, 3],
-            &LoadLimits::default(),
-        );
+        let f = load_source("b".into(), vec![0, 1, 2, 3], &LoadLimits::default());
         assert_eq!(&*f.findings[0].rule, "unreadable-file");
         let f = load_source(
             "c".into(),
@@ -701,7 +701,12 @@ mod tests {
     fn json_is_read_too() {
         let f = load("{\"kind\": \"Service\", \"spec\": {\"ports\": [{\"port\": 80}]}}");
         assert!(f.findings.is_empty());
-        let port = f.documents[0].root.get("spec").unwrap().get("ports").unwrap();
+        let port = f.documents[0]
+            .root
+            .get("spec")
+            .unwrap()
+            .get("ports")
+            .unwrap();
         assert_eq!(port.items()[0].get("port").unwrap().as_i64(), Some(80));
     }
 

@@ -74,7 +74,9 @@ impl MeshConfig {
         if node.str_at(&["outboundTrafficPolicy", "mode"]) == Some("REGISTRY_ONLY") {
             m.outbound_traffic_policy = OutboundPolicy::RegistryOnly;
         }
-        let meta = node.get("defaultConfig").and_then(|d| d.get("proxyMetadata"));
+        let meta = node
+            .get("defaultConfig")
+            .and_then(|d| d.get("proxyMetadata"));
         m.dns_auto_allocate = truthy(meta.and_then(|p| p.get("ISTIO_META_DNS_AUTO_ALLOCATE")));
         m.dns_capture = truthy(meta.and_then(|p| p.get("ISTIO_META_DNS_CAPTURE")));
         m.extension_providers = node
@@ -103,7 +105,11 @@ impl MeshConfig {
     }
 
     fn from_embedded(text: &str) -> MeshConfig {
-        let loaded = load_source("mesh".into(), text.as_bytes().to_vec(), &LoadLimits::default());
+        let loaded = load_source(
+            "mesh".into(),
+            text.as_bytes().to_vec(),
+            &LoadLimits::default(),
+        );
         loaded
             .documents
             .first()
@@ -122,7 +128,9 @@ impl MeshConfig {
                     m.origin = Some(r.location_of("data.mesh"));
                     let better = match &found {
                         None => true,
-                        Some((prev, _)) => prev.namespace() != "istio-system" && r.namespace() == "istio-system",
+                        Some((prev, _)) => {
+                            prev.namespace() != "istio-system" && r.namespace() == "istio-system"
+                        }
                     };
                     if better {
                         found = Some((r, m));

@@ -96,7 +96,12 @@ fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
     node.map(|n| {
         n.entries()
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str().unwrap_or("").to_string())))
+            .filter_map(|(k, v)| {
+                Some((
+                    k.as_str()?.to_string(),
+                    v.as_str().unwrap_or("").to_string(),
+                ))
+            })
             .collect()
     })
     .unwrap_or_default()
@@ -117,7 +122,8 @@ pub fn build_resources(file: &LoadedFile) -> ResourceSet {
             });
             continue;
         }
-        let (Some(api_version), Some(kind)) = (root.str_at(&["apiVersion"]), root.str_at(&["kind"]))
+        let (Some(api_version), Some(kind)) =
+            (root.str_at(&["apiVersion"]), root.str_at(&["kind"]))
         else {
             set.skipped.push(Skipped {
                 file: name.clone(),
@@ -207,7 +213,11 @@ mod tests {
     use meshlint_load::{load_source, LoadLimits};
 
     pub(crate) fn resources(text: &str) -> ResourceSet {
-        let f = load_source("t.yaml".into(), text.as_bytes().to_vec(), &LoadLimits::default());
+        let f = load_source(
+            "t.yaml".into(),
+            text.as_bytes().to_vec(),
+            &LoadLimits::default(),
+        );
         build_resources(&f)
     }
 
@@ -223,7 +233,10 @@ mod tests {
         assert_eq!(set.resources[1].kind, Kind::Other);
         assert_eq!(set.resources[1].namespace(), "default");
         assert_eq!(set.resources[1].id.namespace, None);
-        assert_eq!(set.resources[1].labels.get("team").map(String::as_str), Some("a"));
+        assert_eq!(
+            set.resources[1].labels.get("team").map(String::as_str),
+            Some("a")
+        );
         assert!(set.findings.is_empty(), "{:?}", set.findings);
     }
 
@@ -239,7 +252,9 @@ mod tests {
 
     #[test]
     fn locations_follow_paths() {
-        let set = resources("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ports:\n  - port: 80\n");
+        let set = resources(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ports:\n  - port: 80\n",
+        );
         let r = &set.resources[0];
         assert_eq!(r.location_of("spec.ports[0].port").span.start.line, 7);
         assert_eq!(r.location_of("spec.nope").span.start.line, 4);

@@ -5,8 +5,8 @@
 use crate::codes;
 use crate::resource::Resource;
 use meshlint_diag::{Finding, Location, Severity, Span};
-use meshlint_load::{load_source, LoadLimits, Node, NodeValue};
 use meshlint_load::Scalar;
+use meshlint_load::{load_source, LoadLimits, Node, NodeValue};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -84,7 +84,11 @@ impl Schema {
     pub fn parse(files: &[(&str, &str)]) -> Result<Schema, String> {
         let mut schema = Schema::default();
         for (name, text) in files {
-            let loaded = load_source((*name).into(), text.as_bytes().to_vec(), &LoadLimits::default());
+            let loaded = load_source(
+                (*name).into(),
+                text.as_bytes().to_vec(),
+                &LoadLimits::default(),
+            );
             if let Some(f) = loaded.findings.first() {
                 return Err(format!("{name}: {}", f.message));
             }
@@ -92,13 +96,22 @@ impl Schema {
                 continue;
             };
             for k in doc.root.get("kinds").map(|k| k.items()).unwrap_or(&[]) {
-                let kind = k.str_at(&["kind"]).ok_or(format!("{name}: kind entry without kind"))?;
+                let kind = k
+                    .str_at(&["kind"])
+                    .ok_or(format!("{name}: kind entry without kind"))?;
                 let group = k.str_at(&["group"]).unwrap_or("");
                 let versions = k
                     .get("versions")
-                    .map(|v| v.items().iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+                    .map(|v| {
+                        v.items()
+                            .iter()
+                            .filter_map(|i| i.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
-                let spec = k.str_at(&["spec"]).ok_or(format!("{name}: {kind} without spec type"))?;
+                let spec = k
+                    .str_at(&["spec"])
+                    .ok_or(format!("{name}: {kind} without spec type"))?;
                 schema.kinds.insert(
                     (group.to_string(), kind.to_string()),
                     KindSchema {
@@ -108,7 +121,9 @@ impl Schema {
                 );
             }
             for (tname, fields) in doc.root.get("types").map(|t| t.entries()).unwrap_or(&[]) {
-                let tname = tname.as_str().ok_or(format!("{name}: non-string type name"))?;
+                let tname = tname
+                    .as_str()
+                    .ok_or(format!("{name}: non-string type name"))?;
                 let mut out = Vec::new();
                 for (fname, fty) in fields.entries() {
                     let raw = fname.as_str().unwrap_or("");
@@ -167,7 +182,10 @@ pub fn embedded() -> &'static Schema {
 }
 
 /// The closest candidate to `word`, if it is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     let mut best: Option<(&str, f64)> = None;
     for c in candidates {
@@ -208,7 +226,14 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn report(&mut self, code: &'static str, severity: Severity, span: Span, message: String, help: Option<String>) {
+    fn report(
+        &mut self,
+        code: &'static str,
+        severity: Severity,
+        span: Span,
+        message: String,
+        help: Option<String>,
+    ) {
         let mut f = Finding::new(
             code,
             severity,
@@ -236,7 +261,9 @@ impl Validator<'_> {
             codes::SCHEMA_TYPE,
             Severity::Error,
             node.head_span(),
-            format!("`{what}` must be {expected}, found {found}; the API server rejects this resource"),
+            format!(
+                "`{what}` must be {expected}, found {found}; the API server rejects this resource"
+            ),
             None,
         );
     }
@@ -261,15 +288,23 @@ impl Validator<'_> {
                 }
             }
             Ty::Int | Ty::Uint => {
-                let v = node.scalar().and_then(|s| s.as_i64().or_else(|| s.text.trim().parse().ok()));
+                let v = node
+                    .scalar()
+                    .and_then(|s| s.as_i64().or_else(|| s.text.trim().parse().ok()));
                 match v {
-                    Some(v) if *ty == Ty::Uint && v < 0 => self.type_error(node, what, "a non-negative integer"),
+                    Some(v) if *ty == Ty::Uint && v < 0 => {
+                        self.type_error(node, what, "a non-negative integer")
+                    }
                     Some(_) => {}
                     None => self.type_error(node, what, "an integer"),
                 }
             }
             Ty::Number => {
-                if node.scalar().and_then(|s| s.as_f64().or_else(|| s.text.trim().parse().ok())).is_none() {
+                if node
+                    .scalar()
+                    .and_then(|s| s.as_f64().or_else(|| s.text.trim().parse().ok()))
+                    .is_none()
+                {
                     self.type_error(node, what, "a number")
                 }
             }
@@ -329,13 +364,10 @@ impl Validator<'_> {
                 };
                 for (k, v) in entries {
                     let Some(key) = k.as_str() else { continue };
-                    let field = fields
-                        .iter()
-                        .find(|(n, _)| n == key)
-                        .or_else(|| {
-                            let camel = camel_from_snake(key)?;
-                            fields.iter().find(|(n, _)| *n == camel)
-                        });
+                    let field = fields.iter().find(|(n, _)| n == key).or_else(|| {
+                        let camel = camel_from_snake(key)?;
+                        fields.iter().find(|(n, _)| *n == camel)
+                    });
                     match field {
                         Some((fname, f)) => {
                             let f = f.clone();
@@ -348,7 +380,13 @@ impl Validator<'_> {
                                 Some(s) => message.push_str(&format!("; did you mean `{s}`?")),
                                 None => message.push_str("; Istio ignores or rejects it"),
                             }
-                            self.report(codes::SCHEMA_UNKNOWN_FIELD, Severity::Warning, k.span, message, None);
+                            self.report(
+                                codes::SCHEMA_UNKNOWN_FIELD,
+                                Severity::Warning,
+                                k.span,
+                                message,
+                                None,
+                            );
                         }
                     }
                 }
@@ -457,7 +495,11 @@ mod tests {
 
     fn findings(yaml: &str) -> Vec<(String, u32, u32, String)> {
         let schema = Schema::parse(&[("t.yaml", TEST_SCHEMA)]).unwrap();
-        let f = load_source("r.yaml".into(), yaml.as_bytes().to_vec(), &LoadLimits::default());
+        let f = load_source(
+            "r.yaml".into(),
+            yaml.as_bytes().to_vec(),
+            &LoadLimits::default(),
+        );
         let set = build_resources(&f);
         validate_with(&schema, &set.resources[0])
             .into_iter()
@@ -476,8 +518,15 @@ mod tests {
     fn enum_typo_gets_a_suggestion_at_its_value() {
         let got = findings("apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: r}\nspec:\n  host: a\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTAL\n");
         assert_eq!(got.len(), 1);
-        assert_eq!((got[0].0.as_str(), got[0].1, got[0].2), ("schema-enum", 8, 13));
-        assert!(got[0].3.contains("did you mean `ISTIO_MUTUAL`"), "{}", got[0].3);
+        assert_eq!(
+            (got[0].0.as_str(), got[0].1, got[0].2),
+            ("schema-enum", 8, 13)
+        );
+        assert!(
+            got[0].3.contains("did you mean `ISTIO_MUTUAL`"),
+            "{}",
+            got[0].3
+        );
     }
 
     #[test]
@@ -515,9 +564,31 @@ mod tests {
     #[test]
     fn embedded_schema_is_consistent() {
         let schema = Schema::parse(SCHEMA_FILES).expect("embedded schema parses");
-        assert!(schema.undefined_types().is_empty(), "{:?}", schema.undefined_types());
-        for kind in ["VirtualService", "DestinationRule", "Gateway", "ServiceEntry", "Sidecar", "PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication", "Telemetry", "WasmPlugin", "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "ProxyConfig"] {
-            assert!(schema.kinds.keys().any(|(_, k)| k == kind), "{kind} has no schema");
+        assert!(
+            schema.undefined_types().is_empty(),
+            "{:?}",
+            schema.undefined_types()
+        );
+        for kind in [
+            "VirtualService",
+            "DestinationRule",
+            "Gateway",
+            "ServiceEntry",
+            "Sidecar",
+            "PeerAuthentication",
+            "AuthorizationPolicy",
+            "RequestAuthentication",
+            "Telemetry",
+            "WasmPlugin",
+            "EnvoyFilter",
+            "WorkloadEntry",
+            "WorkloadGroup",
+            "ProxyConfig",
+        ] {
+            assert!(
+                schema.kinds.keys().any(|(_, k)| k == kind),
+                "{kind} has no schema"
+            );
         }
     }
 }

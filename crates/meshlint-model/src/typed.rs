@@ -231,19 +231,30 @@ fn labels(node: Option<&Node>) -> Labels {
     node.map(|n| {
         n.entries()
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str().unwrap_or("").to_string())))
+            .filter_map(|(k, v)| {
+                Some((
+                    k.as_str()?.to_string(),
+                    v.as_str().unwrap_or("").to_string(),
+                ))
+            })
             .collect()
     })
     .unwrap_or_default()
 }
 
 fn strings(node: Option<&Node>) -> Vec<String> {
-    node.map(|n| n.items().iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
+    node.map(|n| {
+        n.items()
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 fn opt_strings(node: Option<&Node>) -> Option<Vec<String>> {
-    node.filter(|n| n.as_seq().is_some()).map(|n| strings(Some(n)))
+    node.filter(|n| n.as_seq().is_some())
+        .map(|n| strings(Some(n)))
 }
 
 fn string(node: Option<&Node>) -> Option<String> {
@@ -251,7 +262,8 @@ fn string(node: Option<&Node>) -> Option<String> {
 }
 
 fn port_number(node: Option<&Node>) -> Option<u32> {
-    node.and_then(Node::as_i64).and_then(|p| u32::try_from(p).ok())
+    node.and_then(Node::as_i64)
+        .and_then(|p| u32::try_from(p).ok())
 }
 
 fn selector(spec: Option<&Node>, key: &str) -> Option<Labels> {
@@ -265,9 +277,12 @@ fn export_to(r: &Resource) -> Option<Vec<String>> {
     if let Some(list) = opt_strings(r.spec().and_then(|s| s.get("exportTo"))) {
         return Some(list);
     }
-    r.annotations
-        .get("networking.istio.io/exportTo")
-        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+    r.annotations.get("networking.istio.io/exportTo").map(|v| {
+        v.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
 }
 
 impl Typed {
@@ -330,7 +345,9 @@ fn service(r: &Resource, spec: Option<&Node>) -> Service {
         })
         .collect();
     Service {
-        selector: spec.and_then(|s| s.get("selector")).map(|s| labels(Some(s))),
+        selector: spec
+            .and_then(|s| s.get("selector"))
+            .map(|s| labels(Some(s))),
         ports,
         export_to: export_to(r),
         service_type: string(spec.and_then(|s| s.get("type"))),
@@ -375,7 +392,10 @@ fn workload(r: &Resource) -> Workload {
     let (meta, pod, pod_spec_path) = pod_template(r);
     let pod_labels = labels(meta.and_then(|m| m.get("labels")));
     let pod_annotations = labels(meta.and_then(|m| m.get("annotations")));
-    let containers = pod.and_then(|p| p.get("containers")).map(|c| c.items()).unwrap_or(&[]);
+    let containers = pod
+        .and_then(|p| p.get("containers"))
+        .map(|c| c.items())
+        .unwrap_or(&[]);
     let ports = containers
         .iter()
         .flat_map(|c| c.get("ports").map(|p| p.items()).unwrap_or(&[]))
@@ -464,7 +484,10 @@ fn destination_rule(r: &Resource, spec: Option<&Node>) -> DestinationRule {
         host: string(spec.and_then(|s| s.get("host"))).unwrap_or_default(),
         export_to: export_to(r),
         workload_selector: selector(spec, "workloadSelector"),
-        traffic_policy: traffic_policy(spec.and_then(|s| s.get("trafficPolicy")), "spec.trafficPolicy"),
+        traffic_policy: traffic_policy(
+            spec.and_then(|s| s.get("trafficPolicy")),
+            "spec.trafficPolicy",
+        ),
         subsets,
     }
 }
@@ -485,10 +508,25 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
         })
         .collect();
     for protocol in ["http", "tcp", "tls"] {
-        let routes = spec.and_then(|s| s.get(protocol)).map(|h| h.items()).unwrap_or(&[]);
+        let routes = spec
+            .and_then(|s| s.get(protocol))
+            .map(|h| h.items())
+            .unwrap_or(&[]);
         for (ri, route) in routes.iter().enumerate() {
-            for (mi, m) in route.get("match").map(|m| m.items()).unwrap_or(&[]).iter().enumerate() {
-                for (gi, g) in m.get("gateways").map(|g| g.items()).unwrap_or(&[]).iter().enumerate() {
+            for (mi, m) in route
+                .get("match")
+                .map(|m| m.items())
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                for (gi, g) in m
+                    .get("gateways")
+                    .map(|g| g.items())
+                    .unwrap_or(&[])
+                    .iter()
+                    .enumerate()
+                {
                     if let Some(name) = g.as_str() {
                         gateways.push(GatewayRef {
                             path: format!("spec.{protocol}[{ri}].match[{mi}].gateways[{gi}]"),
@@ -508,17 +546,26 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
                     });
                 }
             };
-            for (di, rd) in route.get("route").map(|r| r.items()).unwrap_or(&[]).iter().enumerate() {
+            for (di, rd) in route
+                .get("route")
+                .map(|r| r.items())
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
                 push(
                     rd.get("destination"),
                     format!("spec.{protocol}[{ri}].route[{di}].destination"),
                 );
             }
-            push(
-                route.get("mirror"),
-                format!("spec.{protocol}[{ri}].mirror"),
-            );
-            for (mi, m) in route.get("mirrors").map(|m| m.items()).unwrap_or(&[]).iter().enumerate() {
+            push(route.get("mirror"), format!("spec.{protocol}[{ri}].mirror"));
+            for (mi, m) in route
+                .get("mirrors")
+                .map(|m| m.items())
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
                 push(
                     m.get("destination"),
                     format!("spec.{protocol}[{ri}].mirrors[{mi}].destination"),
@@ -550,7 +597,8 @@ fn gateway(spec: Option<&Node>) -> Gateway {
                     .unwrap_or_default()
                     .to_ascii_uppercase(),
                 hosts: strings(s.get("hosts")),
-                tls_mode: tls.map(|t| string(t.get("mode")).unwrap_or_else(|| "PASSTHROUGH".into())),
+                tls_mode: tls
+                    .map(|t| string(t.get("mode")).unwrap_or_else(|| "PASSTHROUGH".into())),
                 credential_name: string(tls.and_then(|t| t.get("credentialName"))),
                 has_cert_files: tls.is_some_and(|t| {
                     t.get("serverCertificate").is_some() || t.get("privateKey").is_some()
@@ -585,7 +633,8 @@ fn service_entry(r: &Resource, spec: Option<&Node>) -> ServiceEntry {
         ports,
         location: string(spec.and_then(|s| s.get("location")))
             .unwrap_or_else(|| "MESH_EXTERNAL".to_string()),
-        resolution: string(spec.and_then(|s| s.get("resolution"))).unwrap_or_else(|| "NONE".to_string()),
+        resolution: string(spec.and_then(|s| s.get("resolution")))
+            .unwrap_or_else(|| "NONE".to_string()),
         export_to: export_to(r),
         has_endpoints: spec
             .and_then(|s| s.get("endpoints"))
