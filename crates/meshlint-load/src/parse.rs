@@ -223,7 +223,7 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
         let is_marker =
             line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
         let is_directive = line.starts_with('%');
-        let starts_new = (is_directive && !in_directives) || (is_marker && !in_directives);
+        let starts_new = (is_directive || is_marker) && !in_directives;
         if starts_new && offset > chunk_start {
             chunks.push(Chunk {
                 text: &text[chunk_start..offset],

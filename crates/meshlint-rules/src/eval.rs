@@ -1,11 +1,10 @@
 //! Running compiled rules over the graph, in parallel, deterministically.
 
-use crate::cel_env::{self, map, node_value, read_ref, resource_value};
+use crate::cel_env::{self, node_value, read_ref, resource_value};
 use crate::file::Rule;
 use cel::{Context, ExecutionError, Value};
 use meshlint_diag::{Finding, Related, Severity};
 use meshlint_graph::MeshGraph;
-use meshlint_model::Kind;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -233,8 +232,6 @@ fn produce(rule: &Rule, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome
             .unwrap_or_default();
         Some(format!("{}|{}|{}", r.id, path, value))
     };
-    let _ = map;
-    let _ = Kind::Other;
     Outcome::Finding(Box::new(Finding {
         rule: rule.id().into(),
         rule_name: Some(rule.name().into()),
