@@ -1,7 +1,14 @@
 //! The meshlint command line as a library: the `check` pipeline (discover → load →
-//! model → graph → rules → findings) and the other subcommands, so integration tests,
-//! the conformance suite and benchmarks drive exactly what users run.
+//! model → graph → rules → suppressions → baseline → findings), the configuration file,
+//! the graph view and the other subcommands, so integration tests, the conformance suite
+//! and benchmarks drive exactly what users run.
 
+pub mod baseline;
+pub mod cli;
+pub mod config;
+pub mod graph_view;
 pub mod pipeline;
+pub mod spanned;
+pub mod suppress;
 
-pub use pipeline::{run_check, CheckOptions, CheckResult, StageTimings};
+pub use pipeline::{load_mesh, run_check, CheckOptions, CheckResult, LoadedMesh, StageTimings};

@@ -1,5 +1,7 @@
 //! `meshlint check` minus argument parsing and rendering.
 
+use crate::baseline::{self, StaleScope};
+use crate::suppress::{self, SuppressOptions};
 use meshlint_diag::{sort_findings, Finding, SourceFile, Summary};
 use meshlint_discover::{discover, DiscoverOptions, Input};
 use meshlint_graph::MeshGraph;
@@ -26,6 +28,21 @@ pub struct CheckOptions {
     /// Load these for cross-resource context but report only on `paths`.
     pub context: Vec<String>,
     pub limits: Option<LoadLimits>,
+    /// Do not honour suppression annotations and comments (see [`crate::suppress`]).
+    pub ignore_suppressions: bool,
+    /// Report suppressions that silenced nothing as `unused-suppression` findings.
+    pub report_unused_suppressions: bool,
+    /// Ids and names of loaded rules that this run does not evaluate (`--select` /
+    /// `--ignore`): suppressions and baseline entries naming them are not reported as
+    /// unused or stale.
+    pub disabled_rules: Vec<String>,
+    /// Report only findings not in this baseline (see [`crate::baseline`]).
+    pub baseline: Option<PathBuf>,
+    /// Report baseline entries that match nothing as `stale-baseline-entry` findings.
+    pub report_stale_baseline: bool,
+    /// Files never read as inputs (the configuration and baseline files, which a
+    /// directory walk would otherwise pick up).
+    pub skip_files: Vec<PathBuf>,
 }
 
 /// Wall time of each stage.
@@ -47,6 +64,25 @@ pub struct CheckResult {
     pub rule_errors: Vec<String>,
     pub timings: StageTimings,
     pub resource_count: usize,
+    /// Findings silenced by suppression annotations or comments.
+    pub suppressed: usize,
+    /// Findings matched by the baseline.
+    pub baselined: usize,
+}
+
+/// The inputs read and the graph built from them (everything before rule evaluation).
+pub struct LoadedMesh {
+    /// The inputs reported on (the given paths).
+    pub inputs: Vec<Input>,
+    /// Loader and model findings of every input, context included.
+    pub findings: Vec<Finding>,
+    pub sources: HashMap<Arc<str>, SourceFile>,
+    pub skipped: Vec<Skipped>,
+    pub graph: Arc<MeshGraph>,
+    pub resource_count: usize,
+    pub t_discover: Duration,
+    pub t_load: Duration,
+    pub t_graph: Duration,
 }
 
 /// Why a run could not do its job (exit code 2).
@@ -110,8 +146,8 @@ pub fn read_mesh_config(path: &PathBuf) -> Result<MeshConfig, UsageError> {
         .unwrap_or_default())
 }
 
-/// Runs the whole pipeline.
-pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, UsageError> {
+/// Discovers, loads and models the inputs (and the `--context`) and builds the graph.
+pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
     let started = Instant::now();
     let discover_opts = DiscoverOptions {
         include: opts.include.clone(),
@@ -123,7 +159,19 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
     } else {
         opts.paths.clone()
     };
-    let inputs = discover(&paths, &discover_opts).map_err(|e| UsageError(e.to_string()))?;
+    let skip: HashSet<PathBuf> = opts
+        .skip_files
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let keep = |i: &Input| match i {
+        Input::File { path, .. } if !skip.is_empty() => {
+            !path.canonicalize().is_ok_and(|p| skip.contains(&p))
+        }
+        _ => true,
+    };
+    let mut inputs = discover(&paths, &discover_opts).map_err(|e| UsageError(e.to_string()))?;
+    inputs.retain(keep);
     let mut all_inputs = inputs.clone();
     if !opts.context.is_empty() {
         let ctx = discover(&opts.context, &discover_opts).map_err(|e| UsageError(e.to_string()))?;
@@ -134,7 +182,7 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
                 Input::Stdin => None,
             })
             .collect();
-        for c in ctx {
+        for c in ctx.into_iter().filter(keep) {
             if let Input::File { path, .. } = &c {
                 if path.canonicalize().is_ok_and(|p| given.contains(&p)) {
                     continue;
@@ -173,16 +221,85 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
     let resource_count = resources.len();
     let graph = Arc::new(MeshGraph::new(resources, mesh, opts.closed_world));
     let t_graph = started.elapsed();
+    Ok(LoadedMesh {
+        inputs,
+        findings,
+        sources,
+        skipped,
+        graph,
+        resource_count,
+        t_discover,
+        t_load,
+        t_graph,
+    })
+}
+
+/// Runs the whole pipeline: load, evaluate, then suppressions, `--context` scoping and
+/// the baseline, in that order.
+pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, UsageError> {
+    let LoadedMesh {
+        inputs,
+        mut findings,
+        mut sources,
+        skipped,
+        graph,
+        resource_count,
+        t_discover,
+        t_load,
+        t_graph,
+    } = load_mesh(opts)?;
 
     let started = Instant::now();
     let eval = meshlint_rules::evaluate(&rules.rules, graph.clone());
     findings.extend(eval.findings);
     let t_rules = started.elapsed();
 
-    if !opts.context.is_empty() {
-        let reported: HashSet<&str> = inputs.iter().map(|i| i.display()).collect();
-        findings.retain(|f| reported.contains(&*f.location.file));
+    let reported: HashSet<Arc<str>> = inputs.iter().map(|i| Arc::from(i.display())).collect();
+    let disabled: HashSet<String> = opts.disabled_rules.iter().cloned().collect();
+    let mut suppressed = 0;
+    if !opts.ignore_suppressions {
+        let mut known_istio_codes: HashSet<String> = rules
+            .rules
+            .iter()
+            .filter_map(|r| r.file.istio_code.clone())
+            .collect();
+        known_istio_codes.extend(
+            findings
+                .iter()
+                .filter_map(|f| f.istio_code.as_deref().map(str::to_string)),
+        );
+        let sopts = SuppressOptions {
+            report_unused: opts.report_unused_suppressions,
+            reported_files: Some(reported.clone()),
+            disabled_rules: disabled.clone(),
+            known_istio_codes,
+        };
+        let outcome = suppress::apply(findings, &graph.resources, &sources, &sopts);
+        suppressed = outcome.suppressed;
+        findings = outcome.kept;
+        findings.extend(outcome.unused);
     }
+
+    if !opts.context.is_empty() {
+        findings.retain(|f| reported.contains(&f.location.file));
+    }
+
+    let mut baselined = 0;
+    if let Some(path) = &opts.baseline {
+        let b = baseline::read(path).map_err(|e| UsageError(e.to_string()))?;
+        let scope = StaleScope {
+            reported_files: reported,
+            disabled_rules: disabled,
+        };
+        let applied = baseline::apply(&b, findings, &sources, &scope);
+        baselined = applied.matched;
+        findings = applied.new;
+        if opts.report_stale_baseline && !applied.stale.is_empty() {
+            findings.extend(applied.stale);
+            sources.insert(b.name.clone(), b.source.clone());
+        }
+    }
+
     sort_findings(&mut findings);
     let mut summary = Summary {
         files: inputs.len(),
@@ -203,5 +320,7 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
             rules: t_rules,
         },
         resource_count,
+        suppressed,
+        baselined,
     })
 }

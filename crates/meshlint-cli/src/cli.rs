@@ -1,0 +1,607 @@
+//! Argument parsing, configuration merging, rendering and exit codes of the `meshlint`
+//! binary (`src/main.rs` only calls [`main`]).
+
+use crate::baseline;
+use crate::config::{self, FailOn, LoadedConfig};
+use crate::graph_view::{self, GraphFilter, GraphFormat};
+use crate::pipeline::{load_mesh, run_check, CheckOptions};
+use crate::suppress::UNUSED_SUPPRESSION;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use meshlint_diag::Severity;
+use meshlint_report::{render, summary_line, Format, HumanOptions, ReportInput};
+use meshlint_rules::{render_index, render_rule_markdown, rule_file_schema, RuleSet};
+use std::collections::{HashMap, HashSet};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "meshlint",
+    version,
+    about = "Offline static analyzer for Istio manifests"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyze manifests (files, directories, `-` for stdin; default `.`).
+    Check(Box<CheckArgs>),
+    /// List the rules.
+    Rules(RulesArgs),
+    /// Print a rule's documentation as Markdown.
+    Explain {
+        /// Rule id or name.
+        rule: String,
+        #[arg(long = "rules", value_name = "DIR")]
+        rule_dirs: Vec<PathBuf>,
+    },
+    /// Print a JSON Schema: `rules` (rule files) or `config` (.meshlint.yaml).
+    Schema { which: SchemaKind },
+    /// Print the resource graph (which route goes to which host, what configures and
+    /// selects what) as Graphviz DOT or JSON.
+    Graph(GraphArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaKind {
+    Rules,
+    Config,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Where the configuration comes from.
+#[derive(Args)]
+struct ConfigArgs {
+    /// Configuration file (default: `.meshlint.yaml` found upward from the working directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not read any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Files or directories to analyze; `-` reads standard input.
+    paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f')]
+    format: Option<Format>,
+    /// Lowest severity that makes the exit code 1 (default `error`).
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Fail (exit 1) when there are more than N warnings.
+    #[arg(long, value_name = "N")]
+    max_warnings: Option<usize>,
+    /// An Istio MeshConfig file (or the `istio` ConfigMap carrying one).
+    #[arg(long, value_name = "FILE")]
+    mesh_config: Option<PathBuf>,
+    /// An Istio MeshNetworks file.
+    #[arg(long, value_name = "FILE")]
+    mesh_networks: Option<PathBuf>,
+    /// Extra rule directory (repeatable; added to the configuration's `rules`).
+    #[arg(long = "rules", value_name = "DIR")]
+    rule_dirs: Vec<PathBuf>,
+    /// Only these rules (ids, names or categories; repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    select: Vec<String>,
+    /// Skip these rules (ids, names or categories; repeatable or comma-separated).
+    /// `unused-suppression` and `stale-baseline-entry` work here too.
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// The inputs are the whole mesh: missing references are errors.
+    #[arg(long, conflicts_with = "open_world")]
+    closed_world: bool,
+    /// The inputs are part of a mesh (the default; overrides `closed_world: true`).
+    #[arg(long)]
+    open_world: bool,
+    /// Load these paths for cross-resource context; report only on the given paths.
+    #[arg(long, value_name = "DIR")]
+    context: Vec<String>,
+    /// Only files matching these globs (directory walks).
+    #[arg(long)]
+    include: Vec<String>,
+    /// Skip files matching these globs (directory walks).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Do not honour .gitignore files.
+    #[arg(long)]
+    no_gitignore: bool,
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file (and report none).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Do not honour `meshlint.io/ignore`, `galley.istio.io/analyze-suppress` and
+    /// `# meshlint-ignore:` suppressions.
+    #[arg(long)]
+    no_suppressions: bool,
+    /// The Istio version the manifests target (informational; shown by --verbose).
+    #[arg(long, value_name = "VERSION")]
+    istio_version: Option<String>,
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Colour for the human format.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+    /// Also list skipped documents and stage timings on stderr.
+    #[arg(long, short = 'v')]
+    verbose: bool,
+}
+
+#[derive(Args)]
+struct RulesArgs {
+    /// `table` (default) or `json`.
+    #[arg(long, default_value = "table")]
+    format: String,
+    #[arg(long = "rules", value_name = "DIR")]
+    rule_dirs: Vec<PathBuf>,
+    /// Write the rule reference (one page per rule and an index) into DIR.
+    #[arg(long, value_name = "DIR")]
+    write_docs: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct GraphArgs {
+    /// Files or directories to read; `-` reads standard input.
+    paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "dot")]
+    format: GraphFormat,
+    /// Show only this namespace and what is one hop from it.
+    #[arg(long, value_name = "NS")]
+    namespace: Option<String>,
+    /// Show only this host (FQDN or short name) and what is one hop from it.
+    #[arg(long, value_name = "HOST")]
+    host: Option<String>,
+    /// An Istio MeshConfig file (or the `istio` ConfigMap carrying one).
+    #[arg(long, value_name = "FILE")]
+    mesh_config: Option<PathBuf>,
+    /// Only files matching these globs (directory walks).
+    #[arg(long)]
+    include: Vec<String>,
+    /// Skip files matching these globs (directory walks).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Do not honour .gitignore files.
+    #[arg(long)]
+    no_gitignore: bool,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("meshlint: {message}");
+    ExitCode::from(2)
+}
+
+fn load_rules(dirs: &[PathBuf]) -> Result<RuleSet, String> {
+    let mut set = RuleSet::builtin().map_err(|e| e.to_string())?;
+    for d in dirs {
+        set.add_dir(d).map_err(|e| e.to_string())?;
+    }
+    Ok(set)
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(*args),
+        Command::Rules(args) => rules(args),
+        Command::Graph(args) => graph(args),
+        Command::Explain { rule, rule_dirs } => {
+            let set = match load_rules(&rule_dirs) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
+            match set.get(&rule) {
+                Some(r) => {
+                    print!("{}", render_rule_markdown(r));
+                    ExitCode::SUCCESS
+                }
+                None => fail(format!("no rule `{rule}` (see `meshlint rules`)")),
+            }
+        }
+        Command::Schema { which } => {
+            let schema = match which {
+                SchemaKind::Rules => rule_file_schema(),
+                SchemaKind::Config => config::config_schema(),
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn rules(args: RulesArgs) -> ExitCode {
+    let set = match load_rules(&args.rule_dirs) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if let Some(dir) = args.write_docs {
+        if let Err(e) = write_docs(&set, &dir) {
+            return fail(format!("{}: {e}", dir.display()));
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format.as_str() {
+        "json" => {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&set.infos()).unwrap_or_default()
+            );
+        }
+        "table" => {
+            let _ = writeln!(
+                out,
+                "{:<8} {:<8} {:<12} {:<8} {:<44} SUMMARY",
+                "ID", "SEVERITY", "CATEGORY", "ISTIO", "NAME"
+            );
+            for r in &set.rules {
+                let _ = writeln!(
+                    out,
+                    "{:<8} {:<8} {:<12} {:<8} {:<44} {}",
+                    r.id(),
+                    r.severity,
+                    r.category(),
+                    r.file.istio_code.as_deref().unwrap_or("-"),
+                    r.name(),
+                    r.file.summary
+                );
+            }
+        }
+        other => return fail(format!("unknown format `{other}` (table or json)")),
+    }
+    ExitCode::SUCCESS
+}
+
+/// Writes `docs/rules/`: one page per rule plus an index.
+fn write_docs(set: &RuleSet, dir: &PathBuf) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut rules: Vec<_> = set.rules.iter().collect();
+    rules.sort_by(|a, b| a.id().cmp(b.id()));
+    for r in &rules {
+        std::fs::write(dir.join(format!("{}.md", r.id())), render_rule_markdown(r))?;
+    }
+    std::fs::write(dir.join("README.md"), render_index(&rules))
+}
+
+/// The configuration of this run: `--config`, else discovered, unless `--no-config`.
+fn read_config(args: &ConfigArgs) -> Result<Option<LoadedConfig>, String> {
+    if args.no_config {
+        return Ok(None);
+    }
+    let path = match &args.config {
+        Some(p) => p.clone(),
+        None => {
+            let cwd = std::env::current_dir().map_err(|e| format!("working directory: {e}"))?;
+            match config::discover(&cwd) {
+                Some(p) => p,
+                None => return Ok(None),
+            }
+        }
+    };
+    config::load(&path).map(Some).map_err(|e| e.to_string())
+}
+
+/// Meta findings that `--select`/`--ignore` may name although they are not rules.
+const META_RULES: [&str; 2] = [UNUSED_SUPPRESSION, baseline::STALE_BASELINE_ENTRY];
+
+fn names_something(set: &RuleSet, entry: &str) -> bool {
+    entry == "ALL"
+        || META_RULES.contains(&entry)
+        || set
+            .rules
+            .iter()
+            .any(|r| r.id() == entry || r.name() == entry || r.category() == entry)
+}
+
+/// Everything `check` needs, merged from the command line and the configuration.
+struct Settings {
+    opts: CheckOptions,
+    rules: RuleSet,
+    fail_on: FailOn,
+    max_warnings: Option<usize>,
+    istio_version: Option<String>,
+}
+
+fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, String> {
+    let file = cfg.map(|c| c.config.clone()).unwrap_or_default();
+    let resolve = |p: &str| {
+        cfg.map(|c| c.resolve(p))
+            .unwrap_or_else(|| PathBuf::from(p))
+    };
+    let config_error = |key: &str, entry: Option<&str>, msg: String| -> String {
+        match cfg {
+            Some(c) => config::ConfigError::Invalid(c.error_at_key(key, entry, msg)).to_string(),
+            None => msg,
+        }
+    };
+
+    let mut rule_dirs: Vec<PathBuf> = file.rules.iter().map(|d| resolve(d)).collect();
+    rule_dirs.extend(args.rule_dirs.iter().cloned());
+    let mut rules = load_rules(&rule_dirs)?;
+
+    let mut overrides = HashMap::new();
+    for (rule, sev) in &file.severity {
+        if rules.get(rule).is_none() {
+            return Err(config_error(
+                "severity",
+                Some(rule),
+                format!("`severity` names `{rule}`, which is not a rule (see `meshlint rules`)"),
+            ));
+        }
+        overrides.insert(rule.clone(), Severity::from(*sev));
+    }
+    rules.override_severities(&overrides);
+
+    for (key, list) in [("select", &file.select), ("ignore", &file.ignore)] {
+        if let Some(bad) = list.iter().find(|e| !names_something(&rules, e)) {
+            return Err(config_error(
+                key,
+                Some(bad),
+                format!("`{key}` names `{bad}`, which is no rule id, name or category"),
+            ));
+        }
+    }
+    let select = if args.select.is_empty() {
+        file.select.clone()
+    } else {
+        args.select.clone()
+    };
+    let ignore = if args.ignore.is_empty() {
+        file.ignore.clone()
+    } else {
+        args.ignore.clone()
+    };
+    let before: Vec<(String, String)> = rules
+        .rules
+        .iter()
+        .map(|r| (r.id().to_string(), r.name().to_string()))
+        .collect();
+    rules.filter(&select, &ignore);
+    let kept: HashSet<&str> = rules.rules.iter().map(|r| r.id()).collect();
+    let disabled_rules: Vec<String> = before
+        .into_iter()
+        .filter(|(id, _)| !kept.contains(id.as_str()))
+        .flat_map(|(id, name)| [id, name])
+        .collect();
+    let meta_on = |m: &str| !ignore.iter().any(|i| i == m);
+
+    let mesh_config = args
+        .mesh_config
+        .clone()
+        .or_else(|| file.mesh_config.as_deref().map(resolve));
+    let mesh_networks = args
+        .mesh_networks
+        .clone()
+        .or_else(|| file.mesh_networks.as_deref().map(resolve));
+    let closed_world = if args.closed_world {
+        true
+    } else if args.open_world {
+        false
+    } else {
+        file.closed_world.unwrap_or(false)
+    };
+    let baseline = if args.write_baseline.is_some() {
+        None
+    } else {
+        args.baseline
+            .clone()
+            .or_else(|| file.baseline.as_deref().map(resolve))
+    };
+    let pick = |cli: &[String], cfg: &[String]| {
+        if cli.is_empty() {
+            cfg.to_vec()
+        } else {
+            cli.to_vec()
+        }
+    };
+    let opts = CheckOptions {
+        paths: args.paths.clone(),
+        include: pick(&args.include, &file.include),
+        exclude: pick(&args.exclude, &file.exclude),
+        respect_gitignore: !args.no_gitignore && file.respect_gitignore.unwrap_or(true),
+        mesh_config,
+        mesh_networks,
+        closed_world,
+        context: args.context.clone(),
+        limits: None,
+        ignore_suppressions: args.no_suppressions,
+        report_unused_suppressions: meta_on(UNUSED_SUPPRESSION),
+        disabled_rules,
+        baseline,
+        report_stale_baseline: meta_on(baseline::STALE_BASELINE_ENTRY),
+        skip_files: cfg
+            .map(|c| c.path.clone())
+            .into_iter()
+            .chain(args.baseline.clone())
+            .chain(args.write_baseline.clone())
+            .chain(file.baseline.as_deref().map(resolve))
+            .collect(),
+    };
+    Ok(Settings {
+        opts,
+        rules,
+        fail_on: args.fail_on.or(file.fail_on).unwrap_or(FailOn::Error),
+        max_warnings: args.max_warnings.or(file.max_warnings),
+        istio_version: args.istio_version.clone().or(file.istio_version),
+    })
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let cfg = match read_config(&args.config) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let Settings {
+        opts,
+        rules: set,
+        fail_on,
+        max_warnings,
+        istio_version,
+    } = match settings(&args, cfg.as_ref()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let mut result = match run_check(&opts, &set) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    for e in &result.rule_errors {
+        eprintln!("meshlint: rule bug (not a problem in your manifests): {e}");
+    }
+    if let Some(path) = &args.write_baseline {
+        let b = baseline::build(&result.findings, &result.sources);
+        if let Err(e) = baseline::write(path, &b) {
+            return fail(format!("{}: {e}", path.display()));
+        }
+        eprintln!(
+            "meshlint: wrote {} baseline entries to {}",
+            b.entries.len(),
+            path.display()
+        );
+        result.baselined = result.findings.len();
+        result.findings.clear();
+        result.summary.count(&result.findings);
+    }
+    let stdout = std::io::stdout();
+    let is_tty = stdout.is_terminal();
+    let format = args.format.unwrap_or(Format::Human);
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let infos = set.infos();
+    let input = ReportInput {
+        findings: &result.findings,
+        sources: &result.sources,
+        rules: &infos,
+        summary: result.summary,
+        tool_version: env!("CARGO_PKG_VERSION"),
+    };
+    let mut out = stdout.lock();
+    if let Err(e) = render(
+        format,
+        &input,
+        &HumanOptions { color, width: None },
+        &mut out,
+    ) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return fail(e);
+        }
+    }
+    let _ = out.flush();
+    if args.verbose {
+        if let Some(c) = &cfg {
+            eprintln!("config: {}", c.path.display());
+        }
+        if let Some(v) = &istio_version {
+            eprintln!("target Istio version: {v}");
+        }
+        for s in &result.skipped {
+            eprintln!(
+                "skipped {} document {}: {}",
+                s.file,
+                s.doc_index + 1,
+                s.reason
+            );
+        }
+        eprintln!(
+            "suppressed: {}, baselined: {}",
+            result.suppressed, result.baselined
+        );
+        let t = result.timings;
+        eprintln!(
+            "timings: discover {:?}, load+model {:?}, graph {:?}, rules {:?}",
+            t.discover, t.load_and_model, t.graph, t.rules
+        );
+    }
+    if format == Format::Human {
+        eprintln!("{}", summary_line(&result.summary));
+    }
+    let failing = fail_on
+        .threshold()
+        .is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
+    let too_many_warnings = max_warnings.is_some_and(|n| result.summary.warnings > n);
+    if failing || too_many_warnings {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn graph(args: GraphArgs) -> ExitCode {
+    let cfg = match read_config(&args.config) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let file = cfg.as_ref().map(|c| c.config.clone()).unwrap_or_default();
+    let resolve = |p: &str| {
+        cfg.as_ref()
+            .map(|c| c.resolve(p))
+            .unwrap_or_else(|| Path::new(p).to_path_buf())
+    };
+    let opts = CheckOptions {
+        paths: args.paths.clone(),
+        include: if args.include.is_empty() {
+            file.include.clone()
+        } else {
+            args.include.clone()
+        },
+        exclude: if args.exclude.is_empty() {
+            file.exclude.clone()
+        } else {
+            args.exclude.clone()
+        },
+        respect_gitignore: !args.no_gitignore && file.respect_gitignore.unwrap_or(true),
+        mesh_config: args
+            .mesh_config
+            .clone()
+            .or_else(|| file.mesh_config.as_deref().map(resolve)),
+        closed_world: file.closed_world.unwrap_or(false),
+        skip_files: cfg.iter().map(|c| c.path.clone()).collect(),
+        ..CheckOptions::default()
+    };
+    let loaded = match load_mesh(&opts) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let filter = GraphFilter {
+        namespace: args.namespace.clone(),
+        host: args.host.clone(),
+    };
+    let nodes = match graph_view::select_nodes(&loaded.graph, &filter) {
+        Ok(n) => n,
+        Err(e) => return fail(e),
+    };
+    let text = match args.format {
+        GraphFormat::Dot => graph_view::render_dot(&loaded.graph, &nodes),
+        GraphFormat::Json => {
+            let v = graph_view::render_json(&loaded.graph, &nodes);
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    ExitCode::SUCCESS
+}
