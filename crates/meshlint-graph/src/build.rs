@@ -56,6 +56,11 @@ pub struct MeshGraph {
     pub(crate) gateways: HashMap<(String, String), usize>,
     /// Resources by (kind, namespace, name).
     pub(crate) by_identity: HashMap<(Kind, String, String), usize>,
+    /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
+    /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
+    pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
+    /// Namespaces with at least one workload that runs an Istio proxy.
+    pub(crate) proxy_namespaces: BTreeSet<String>,
 }
 
 impl MeshGraph {
@@ -75,9 +80,17 @@ impl MeshGraph {
             workloads_by_ns: HashMap::new(),
             gateways: HashMap::new(),
             by_identity: HashMap::new(),
+            host_blind_ports: HashMap::new(),
+            proxy_namespaces: BTreeSet::new(),
         };
         g.index();
         g.relate();
+        g.proxy_namespaces = g
+            .workloads_by_ns
+            .iter()
+            .filter(|(_, ws)| ws.iter().any(|&w| g.has_sidecar(w)))
+            .map(|(ns, _)| ns.clone())
+            .collect();
         g
     }
 
@@ -111,6 +124,15 @@ impl MeshGraph {
                             self.wildcard_hosts.push((suffix.to_string(), i));
                         } else {
                             self.hosts.entry(h).or_default().push(i);
+                        }
+                    }
+                    for p in &se.ports {
+                        if crate::queries::matches_by_address(&crate::queries::se_port_protocol(p))
+                        {
+                            let claims = self.host_blind_ports.entry(p.number).or_default();
+                            if claims.last() != Some(&i) {
+                                claims.push(i);
+                            }
                         }
                     }
                 }
@@ -206,18 +228,14 @@ impl MeshGraph {
                         }
                     }
                 }
-                Typed::PeerAuthentication(pa) => {
-                    if pa.selector.is_some() {
-                        for w in self.policy_targets(&ns, pa.selector.as_ref()) {
-                            self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                        }
+                Typed::PeerAuthentication(pa) if pa.selector.is_some() => {
+                    for w in self.policy_targets(&ns, pa.selector.as_ref()) {
+                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
                     }
                 }
-                Typed::Selecting(s) => {
-                    if s.selector.is_some() {
-                        for w in self.policy_targets(&ns, s.selector.as_ref()) {
-                            self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                        }
+                Typed::Selecting(s) if s.selector.is_some() => {
+                    for w in self.policy_targets(&ns, s.selector.as_ref()) {
+                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
                     }
                 }
                 _ => {}

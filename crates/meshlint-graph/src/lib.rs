@@ -14,4 +14,8 @@ mod build;
 mod queries;
 
 pub use build::{Edge, GraphNode, MeshGraph};
-pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo, Visibility};
+pub use queries::{addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict};
+pub use queries::{
+    host_matches, selector_matches, Decision, GovernedPort, GovernedWorkload, HostTarget,
+    PeerTarget, PortInfo, ProxyNamespace, RouteTo, TlsSetting, Visibility,
+};

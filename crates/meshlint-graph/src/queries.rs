@@ -155,7 +155,7 @@ impl MeshGraph {
                 });
             }
         }
-        out.sort_by(|a, b| a.resource.cmp(&b.resource));
+        out.sort_by_key(|t| t.resource);
         out.dedup();
         out
     }
@@ -619,5 +619,830 @@ impl MeshGraph {
     /// Whether a resource is a Service/ServiceEntry the given namespace can see by exportTo.
     pub fn resource(&self, i: usize) -> &Resource {
         &self.resources[i]
+    }
+}
+
+/// A host and port that two ServiceEntries declare with different protocols.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProtocolConflict {
+    pub host: String,
+    pub port: u32,
+    /// This entry's protocol, and the path of its `protocol` field (of the port when unset).
+    pub protocol: String,
+    pub path: String,
+    /// The other entry, its protocol and the path of its `protocol` field (or port).
+    pub other: usize,
+    pub other_protocol: String,
+    pub other_path: String,
+}
+
+/// Whether Istio tells services on a port apart by host name (HTTP `Host`/authority or
+/// TLS SNI). For every other protocol it matches by destination address and port only.
+pub fn routes_by_host(protocol: &str) -> bool {
+    matches!(
+        protocol,
+        "HTTP" | "HTTP2" | "HTTPS" | "GRPC" | "GRPC-WEB" | "TLS"
+    )
+}
+
+/// Whether a ServiceEntry port with this protocol is matched by address and port alone
+/// (TCP, unset, MONGO, MYSQL, REDIS, …; UDP is not proxied at all).
+pub fn matches_by_address(protocol: &str) -> bool {
+    !routes_by_host(protocol) && protocol != "UDP"
+}
+
+/// The upper-case protocol of a ServiceEntry port (`UNKNOWN` when unset).
+pub(crate) fn se_port_protocol(p: &meshlint_model::typed::SePort) -> String {
+    p.protocol
+        .as_deref()
+        .map(normalise_protocol)
+        .unwrap_or_else(|| "UNKNOWN".to_string())
+}
+
+/// Path of a ServiceEntry port's `protocol` field, or of the port when it has none.
+fn protocol_path(p: &meshlint_model::typed::SePort) -> String {
+    match p.protocol {
+        Some(_) => format!("{}.protocol", p.path),
+        None => p.path.clone(),
+    }
+}
+
+/// The namespaces an `exportTo` list exports to (`None` = every namespace).
+fn export_scope(export_to: Option<&Vec<String>>, owner_ns: &str) -> Option<Vec<String>> {
+    let list = export_to.filter(|l| !l.is_empty())?;
+    if list.iter().any(|e| e == "*") {
+        return None;
+    }
+    let mut out: Vec<String> = list
+        .iter()
+        .filter(|e| e.as_str() != "~")
+        .map(|e| {
+            if e == "." {
+                owner_ns.to_string()
+            } else {
+                e.clone()
+            }
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+fn scopes_overlap(a: &Option<Vec<String>>, b: &Option<Vec<String>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (None, Some(x)) | (Some(x), None) => !x.is_empty(),
+        (Some(x), Some(y)) => x.iter().any(|n| y.contains(n)),
+    }
+}
+
+/// An IP address or CIDR block as (bits, left-aligned in 128; prefix length; is IPv6).
+fn parse_cidr(s: &str) -> Option<(u128, u32, bool)> {
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l.trim().parse::<u32>().ok()?)),
+        None => (s, None),
+    };
+    match addr.trim().parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => {
+            let len = len.unwrap_or(32).min(32);
+            Some(((u32::from(v4) as u128) << 96, len, false))
+        }
+        std::net::IpAddr::V6(v6) => Some((u128::from(v6), len.unwrap_or(128).min(128), true)),
+    }
+}
+
+/// Whether two address lists (IPs or CIDR blocks) share any address.
+pub fn addresses_overlap(a: &[String], b: &[String]) -> bool {
+    a.iter().any(|x| {
+        b.iter().any(|y| {
+            if x == y {
+                return true;
+            }
+            match (parse_cidr(x), parse_cidr(y)) {
+                (Some((xa, xl, x6)), Some((ya, yl, y6))) if x6 == y6 => {
+                    let len = xl.min(yl);
+                    let mask = if len == 0 {
+                        0
+                    } else {
+                        u128::MAX << (128 - len)
+                    };
+                    xa & mask == ya & mask
+                }
+                _ => false,
+            }
+        })
+    })
+}
+
+impl MeshGraph {
+    /// The addresses a ServiceEntry claims: `spec.addresses`, else the ones Istio
+    /// allocated (`status.addresses[].value`).
+    pub fn service_entry_addresses(&self, se: usize) -> Vec<String> {
+        let r = &self.resources[se];
+        let Typed::ServiceEntry(entry) = &r.typed else {
+            return Vec::new();
+        };
+        if !entry.addresses.is_empty() {
+            return entry.addresses.clone();
+        }
+        r.node
+            .get("status")
+            .and_then(|s| s.get("addresses"))
+            .map(|a| a.items())
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|a| {
+                a.as_str()
+                    .or_else(|| a.get("value").and_then(|v| v.as_str()))
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The namespaces a VirtualService, DestinationRule, ServiceEntry or Service is
+    /// exported to (`None` = all); other kinds are visible in their own namespace only.
+    pub fn export_scope_of(&self, r: usize) -> Option<Vec<String>> {
+        let res = &self.resources[r];
+        let export = match &res.typed {
+            Typed::Service(s) => s.export_to.as_ref(),
+            Typed::ServiceEntry(se) => se.export_to.as_ref(),
+            Typed::VirtualService(vs) => vs.export_to.as_ref(),
+            Typed::DestinationRule(dr) => dr.export_to.as_ref(),
+            _ => return Some(vec![res.namespace().to_string()]),
+        };
+        export_scope(export, res.namespace())
+    }
+
+    /// Other ServiceEntries that claim the same address-matched port (TCP, unset, …) as
+    /// ServiceEntry `se`, where Envoy cannot tell them apart: neither has addresses (both
+    /// take `0.0.0.0:port`) or their addresses overlap, and their `exportTo` scopes share
+    /// a namespace. Each is returned with the path of its conflicting port. With DNS
+    /// auto-allocation on, entries without addresses get distinct addresses and do not
+    /// conflict.
+    pub fn address_port_conflicts(&self, se: usize, port: u32) -> Vec<(usize, String)> {
+        let Some(claims) = self.host_blind_ports.get(&port) else {
+            return Vec::new();
+        };
+        if !claims.contains(&se) {
+            return Vec::new();
+        }
+        let mine = self.service_entry_addresses(se);
+        let my_scope = self.export_scope_of(se);
+        let mut out = Vec::new();
+        for &other in claims {
+            if other == se {
+                continue;
+            }
+            let theirs = self.service_entry_addresses(other);
+            let clash = match (mine.is_empty(), theirs.is_empty()) {
+                (true, true) => !(self.mesh.dns_auto_allocate && self.mesh.dns_capture),
+                (false, false) => addresses_overlap(&mine, &theirs),
+                _ => false,
+            };
+            if !clash || !scopes_overlap(&my_scope, &self.export_scope_of(other)) {
+                continue;
+            }
+            let path = match &self.resources[other].typed {
+                Typed::ServiceEntry(e) => e
+                    .ports
+                    .iter()
+                    .find(|p| p.number == port)
+                    .map(|p| p.path.clone())
+                    .unwrap_or_else(|| "spec.ports".to_string()),
+                _ => "spec.ports".to_string(),
+            };
+            out.push((other, path));
+        }
+        out
+    }
+
+    /// Ports of other ServiceEntries that declare one of the hosts of ServiceEntry `se`
+    /// (exactly, as an FQDN) with the same port number but another protocol, where the
+    /// two entries' `exportTo` scopes share a namespace.
+    pub fn protocol_conflicts(&self, se: usize) -> Vec<ProtocolConflict> {
+        let r = &self.resources[se];
+        let Typed::ServiceEntry(entry) = &r.typed else {
+            return Vec::new();
+        };
+        let my_scope = self.export_scope_of(se);
+        let mut out = Vec::new();
+        for h in &entry.hosts {
+            let fqdn = self.resolve_host(h, r.namespace());
+            let Some(others) = self.hosts.get(&fqdn) else {
+                continue;
+            };
+            for &o in others {
+                if o == se || out.iter().any(|c: &ProtocolConflict| c.other == o) {
+                    continue;
+                }
+                let Typed::ServiceEntry(other) = &self.resources[o].typed else {
+                    continue;
+                };
+                if !scopes_overlap(&my_scope, &self.export_scope_of(o)) {
+                    continue;
+                }
+                for p in &entry.ports {
+                    let mine = se_port_protocol(p);
+                    if let Some(q) = other
+                        .ports
+                        .iter()
+                        .find(|q| q.number == p.number && se_port_protocol(q) != mine)
+                    {
+                        out.push(ProtocolConflict {
+                            host: fqdn.clone(),
+                            port: p.number,
+                            protocol: mine,
+                            path: protocol_path(p),
+                            other: o,
+                            other_protocol: se_port_protocol(q),
+                            other_path: protocol_path(q),
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Namespaces with at least one workload that runs an Istio proxy, sorted.
+    pub fn proxy_namespaces(&self) -> impl Iterator<Item = &str> {
+        self.proxy_namespaces.iter().map(String::as_str)
+    }
+
+    /// The namespaces (among those with proxied workloads) whose proxies a resource's
+    /// configuration is meant for: its `exportTo` scope; for a DestinationRule outside
+    /// the lookup path (neither the root namespace nor a namespace defining its host) or
+    /// with a `workloadSelector`, only its own namespace.
+    pub fn client_namespaces(&self, r: usize) -> Vec<String> {
+        let res = &self.resources[r];
+        let ns = res.namespace();
+        let scope = self.export_scope_of(r);
+        let mut only_own = false;
+        if let Typed::DestinationRule(dr) = &res.typed {
+            if dr.workload_selector.is_some() {
+                only_own = true;
+            } else if ns != self.mesh.root_namespace {
+                let host = self.resolve_host(&dr.host, ns);
+                only_own = !self
+                    .host_targets(&host)
+                    .iter()
+                    .any(|t| self.resources[t.resource].namespace() == ns);
+            }
+        }
+        self.proxy_namespaces
+            .iter()
+            .filter(|n| {
+                if only_own {
+                    n.as_str() == ns
+                } else {
+                    scope.as_ref().is_none_or(|s| s.contains(n))
+                }
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Resources of `kind` that select workload `w` (Sidecars, PeerAuthentications,
+    /// AuthorizationPolicies, Services, Gateways, …), in input order.
+    pub fn selected_by(&self, w: usize, kind: Kind) -> Vec<usize> {
+        let Some(&n) = self.node_of.get(&crate::build::GraphNode::Resource(w)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<usize> = self
+            .graph
+            .edges_directed(n, petgraph::Direction::Incoming)
+            .filter(|e| *e.weight() == crate::build::Edge::Selects)
+            .filter_map(
+                |e| match &self.graph[petgraph::visit::EdgeRef::source(&e)] {
+                    crate::build::GraphNode::Resource(i) if self.resources[*i].kind == kind => {
+                        Some(*i)
+                    }
+                    _ => None,
+                },
+            )
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// A namespace of the inputs spelled like `ns` (not `ns` itself), if any.
+    pub fn suggest_namespace(&self, ns: &str) -> Option<String> {
+        meshlint_model::schema::did_you_mean(
+            ns,
+            self.known_namespaces
+                .iter()
+                .map(String::as_str)
+                .filter(|n| *n != ns),
+        )
+        .map(str::to_string)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// TLS relations: what each client TLS setting governs, which proxies run where,
+// which ports bypass the sidecar, which routes reach a host, and which service
+// ports a PeerAuthentication decides.
+
+/// A workload behind a governed port: the container port reached, the server-side
+/// mTLS mode there and what decided it, and whether a sidecar intercepts that port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GovernedWorkload {
+    pub workload: usize,
+    pub container_port: u32,
+    pub peer: Decision,
+    pub captured: bool,
+}
+
+/// A (host, service port) a client TLS setting applies to, with the workloads behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GovernedPort {
+    pub host: String,
+    pub target: usize,
+    pub port: PortInfo,
+    pub workloads: Vec<GovernedWorkload>,
+}
+
+/// One explicit `tls` block of a DestinationRule and what it governs once the
+/// precedence (subset port-level, subset, top-level port-level, top level) and the
+/// DestinationRule lookup of the rule's own namespace are applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsSetting {
+    pub tls: ClientTls,
+    pub port: Option<u32>,
+    pub subset: Option<String>,
+    pub destinations: Vec<GovernedPort>,
+}
+
+/// A VirtualService route destination that sends traffic to a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteTo {
+    pub virtual_service: usize,
+    /// Path of the `destination` block.
+    pub path: String,
+    pub port: Option<u32>,
+    pub subset: Option<String>,
+    /// `http`, `tcp` or `tls`.
+    pub protocol: String,
+    /// VirtualService-level `gateways` as written (`mesh` when none).
+    pub gateways: Vec<String>,
+    /// Gateway resources among them that exist.
+    pub gateway_resources: Vec<usize>,
+    /// Namespaces of the gateway proxies that execute the route (the namespace of the
+    /// Gateway resource when its workloads are not in the inputs).
+    pub gateway_namespaces: Vec<String>,
+}
+
+/// A service port whose server-side mTLS mode a PeerAuthentication decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeerTarget {
+    pub host: String,
+    pub target: usize,
+    pub port: PortInfo,
+    pub workload: usize,
+    pub container_port: u32,
+    pub peer: Decision,
+    pub captured: bool,
+}
+
+/// Proxies found in one namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProxyNamespace {
+    pub namespace: String,
+    /// Workloads with an injected sidecar (not gateways).
+    pub sidecars: usize,
+    /// Gateway proxies.
+    pub gateways: usize,
+}
+
+fn port_list(v: Option<&String>) -> Option<Vec<String>> {
+    v.map(|s| {
+        s.split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    })
+}
+
+impl MeshGraph {
+    /// Whether the inputs say for certain whether a workload has a sidecar: a proxy
+    /// container, a pod-level `sidecar.istio.io/inject`, or its Namespace resource.
+    pub fn sidecar_known(&self, workload: usize) -> bool {
+        let r = &self.resources[workload];
+        match &r.typed {
+            Typed::Workload(w) => {
+                w.has_proxy_container
+                    || w.inject != meshlint_model::typed::Injection::Unset
+                    || self.namespace_resource(r.namespace()).is_some()
+            }
+            Typed::WorkloadEntry(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether inbound traffic to a container port goes through the workload's sidecar:
+    /// it has one, and the port is not excluded by
+    /// `traffic.sidecar.istio.io/excludeInboundPorts` nor left out of
+    /// `traffic.sidecar.istio.io/includeInboundPorts`.
+    pub fn inbound_captured(&self, workload: usize, port: u32) -> bool {
+        if !self.has_sidecar(workload) {
+            return false;
+        }
+        let Typed::Workload(w) = &self.resources[workload].typed else {
+            return true;
+        };
+        let p = port.to_string();
+        if let Some(ex) = port_list(
+            w.annotations
+                .get("traffic.sidecar.istio.io/excludeInboundPorts"),
+        ) {
+            if ex.contains(&p) {
+                return false;
+            }
+        }
+        if let Some(inc) = port_list(
+            w.annotations
+                .get("traffic.sidecar.istio.io/includeInboundPorts"),
+        ) {
+            return inc.iter().any(|x| x == "*" || *x == p);
+        }
+        true
+    }
+
+    /// Container ports of a workload that bypass its sidecar (excluded inbound ports).
+    pub fn excluded_inbound_ports(&self, workload: usize) -> Vec<u32> {
+        let Typed::Workload(w) = &self.resources[workload].typed else {
+            return Vec::new();
+        };
+        port_list(
+            w.annotations
+                .get("traffic.sidecar.istio.io/excludeInboundPorts"),
+        )
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+    }
+
+    /// Whether a workload is a gateway proxy: selected by a Gateway in the inputs, or
+    /// injected with the `gateway` template.
+    pub fn is_gateway_workload(&self, workload: usize) -> bool {
+        let Typed::Workload(w) = &self.resources[workload].typed else {
+            return false;
+        };
+        if w.annotations
+            .get("inject.istio.io/templates")
+            .is_some_and(|t| t.split(',').any(|x| x.trim() == "gateway"))
+        {
+            return true;
+        }
+        self.of_kind(Kind::Gateway)
+            .iter()
+            .any(|&g| match &self.resources[g].typed {
+                Typed::Gateway(gw) => {
+                    !gw.selector.is_empty() && selector_matches(&gw.selector, &w.labels)
+                }
+                _ => false,
+            })
+    }
+
+    /// Namespaces that contain proxied workloads, with how many are sidecars and how
+    /// many gateways, sorted by namespace.
+    pub fn proxies_by_namespace(&self) -> Vec<ProxyNamespace> {
+        let mut out: Vec<ProxyNamespace> = Vec::new();
+        let mut names: Vec<&String> = self.workloads_by_ns.keys().collect();
+        names.sort();
+        for ns in names {
+            let (mut sidecars, mut gateways) = (0, 0);
+            for &w in &self.workloads_by_ns[ns] {
+                if !self.has_sidecar(w) {
+                    continue;
+                }
+                if self.is_gateway_workload(w) {
+                    gateways += 1;
+                } else {
+                    sidecars += 1;
+                }
+            }
+            if sidecars + gateways > 0 {
+                out.push(ProxyNamespace {
+                    namespace: ns.clone(),
+                    sidecars,
+                    gateways,
+                });
+            }
+        }
+        out
+    }
+
+    /// Services and ServiceEntries (with a workload selector) that select a workload.
+    pub fn services_for(&self, workload: usize) -> Vec<usize> {
+        let ns = self.resources[workload].namespace();
+        let mut out: Vec<usize> = self
+            .in_namespace(ns, Kind::Service)
+            .iter()
+            .chain(self.in_namespace(ns, Kind::ServiceEntry))
+            .copied()
+            .filter(|&t| self.workloads_of(t).contains(&workload))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    fn governed(
+        &self,
+        host: &str,
+        target: usize,
+        port: &PortInfo,
+        labels: Option<&Labels>,
+    ) -> GovernedPort {
+        let workloads = self
+            .workloads_of(target)
+            .into_iter()
+            .filter(|&w| labels.is_none_or(|l| selector_matches(l, self.workload_labels(w))))
+            .map(|w| {
+                let cp = self.target_port(w, port);
+                GovernedWorkload {
+                    workload: w,
+                    container_port: cp,
+                    peer: self.peer_mode(w, Some(cp)),
+                    captured: self.inbound_captured(w, cp),
+                }
+            })
+            .collect();
+        GovernedPort {
+            host: host.to_string(),
+            target,
+            port: port.clone(),
+            workloads,
+        }
+    }
+
+    /// Every explicit `tls` block of a DestinationRule with the (host, port, workloads)
+    /// it decides for the clients that use the rule. Hosts for which a more specific
+    /// DestinationRule of the same namespace wins are left out.
+    pub fn tls_settings(&self, dr: usize) -> Vec<TlsSetting> {
+        let r = &self.resources[dr];
+        let Typed::DestinationRule(d) = &r.typed else {
+            return Vec::new();
+        };
+        let ns = r.namespace();
+        let fqdn = self.resolve_host(&d.host, ns);
+        let targets: Vec<HostTarget> = self
+            .host_targets(&fqdn)
+            .into_iter()
+            .filter(|t| {
+                d.workload_selector.is_some() || self.destination_rule_for(ns, &t.host) == Some(dr)
+            })
+            .collect();
+        let port_tls = |tp: &TrafficPolicy, n: u32| {
+            tp.port_level.iter().any(|p| p.port == n && p.tls.is_some())
+        };
+        let mut out = Vec::new();
+        let mut blocks: Vec<(
+            ClientTls,
+            Option<u32>,
+            Option<&meshlint_model::typed::Subset>,
+        )> = Vec::new();
+        if let Some(t) = &d.traffic_policy.tls {
+            blocks.push((t.clone(), None, None));
+        }
+        for p in &d.traffic_policy.port_level {
+            if let Some(t) = &p.tls {
+                blocks.push((t.clone(), Some(p.port), None));
+            }
+        }
+        for s in &d.subsets {
+            if let Some(t) = &s.traffic_policy.tls {
+                blocks.push((t.clone(), None, Some(s)));
+            }
+            for p in &s.traffic_policy.port_level {
+                if let Some(t) = &p.tls {
+                    blocks.push((t.clone(), Some(p.port), Some(s)));
+                }
+            }
+        }
+        for (tls, port, subset) in blocks {
+            let mut destinations = Vec::new();
+            for t in &targets {
+                for p in self.ports_of(t.resource) {
+                    let applies = match (port, subset) {
+                        (Some(n), _) => p.number == n,
+                        (None, None) => !port_tls(&d.traffic_policy, p.number),
+                        (None, Some(s)) => !port_tls(&s.traffic_policy, p.number),
+                    };
+                    if applies {
+                        destinations.push(self.governed(
+                            &t.host,
+                            t.resource,
+                            &p,
+                            subset.map(|s| &s.labels),
+                        ));
+                    }
+                }
+            }
+            out.push(TlsSetting {
+                tls,
+                port,
+                subset: subset.map(|s| s.name.clone()),
+                destinations,
+            });
+        }
+        out
+    }
+
+    /// VirtualService route destinations that send traffic to `fqdn`, with the gateways
+    /// executing them.
+    pub fn routes_to(&self, fqdn: &str) -> Vec<RouteTo> {
+        let mut out = Vec::new();
+        for &v in self.of_kind(Kind::VirtualService) {
+            let r = &self.resources[v];
+            let Typed::VirtualService(vs) = &r.typed else {
+                continue;
+            };
+            let ns = r.namespace();
+            let mut gateways: Vec<String> = vs
+                .gateways
+                .iter()
+                .filter(|g| g.path.starts_with("spec.gateways"))
+                .map(|g| g.name.clone())
+                .collect();
+            if gateways.is_empty() {
+                gateways.push("mesh".to_string());
+            }
+            let mut gateway_resources = Vec::new();
+            let mut gateway_namespaces: Vec<String> = Vec::new();
+            for g in gateways.iter().filter(|g| g.as_str() != "mesh") {
+                let Some(gi) = self.gateway_ref(g, ns) else {
+                    continue;
+                };
+                gateway_resources.push(gi);
+                let proxies = match &self.resources[gi].typed {
+                    Typed::Gateway(gw) => self.gateway_workloads_for(&gw.selector, ns),
+                    _ => Vec::new(),
+                };
+                if proxies.is_empty() {
+                    gateway_namespaces.push(self.resources[gi].namespace().to_string());
+                }
+                for w in proxies {
+                    gateway_namespaces.push(self.resources[w].namespace().to_string());
+                }
+            }
+            gateway_namespaces.sort();
+            gateway_namespaces.dedup();
+            for d in &vs.destinations {
+                if self.resolve_host(&d.host, ns) != fqdn {
+                    continue;
+                }
+                out.push(RouteTo {
+                    virtual_service: v,
+                    path: d.path.clone(),
+                    port: d.port,
+                    subset: d.subset.clone(),
+                    protocol: d.protocol.to_string(),
+                    gateways: gateways.clone(),
+                    gateway_resources: gateway_resources.clone(),
+                    gateway_namespaces: gateway_namespaces.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// The service ports (and workloads behind them) whose effective server-side mTLS
+    /// mode a PeerAuthentication decides.
+    pub fn peer_targets(&self, pa: usize) -> Vec<PeerTarget> {
+        let r = &self.resources[pa];
+        let Typed::PeerAuthentication(p) = &r.typed else {
+            return Vec::new();
+        };
+        let selector = p.selector.as_ref().filter(|s| !s.is_empty());
+        let mut out = Vec::new();
+        for w in self.policy_targets(r.namespace(), selector) {
+            for t in self.services_for(w) {
+                let host = match &self.resources[t].typed {
+                    Typed::Service(_) => format!(
+                        "{}.{}.svc.{}",
+                        self.resources[t].name(),
+                        self.resources[t].namespace(),
+                        self.mesh.dns_domain
+                    ),
+                    Typed::ServiceEntry(se) => se
+                        .hosts
+                        .first()
+                        .map(|h| self.resolve_host(h, self.resources[t].namespace()))
+                        .unwrap_or_default(),
+                    _ => continue,
+                };
+                for port in self.ports_of(t) {
+                    let cp = self.target_port(w, &port);
+                    let d = self.peer_mode(w, Some(cp));
+                    if d.source.as_ref().map(|s| s.0) != Some(pa) {
+                        continue;
+                    }
+                    out.push(PeerTarget {
+                        host: host.clone(),
+                        target: t,
+                        port,
+                        workload: w,
+                        container_port: cp,
+                        captured: self.inbound_captured(w, cp),
+                        peer: d,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+impl MeshGraph {
+    /// The path of a workload's pod metadata (`metadata` for Pods,
+    /// `spec.template.metadata` for controllers, …).
+    pub fn pod_metadata_path(&self, workload: usize) -> String {
+        match &self.resources[workload].typed {
+            Typed::Workload(w) => match w.pod_spec_path.strip_suffix(".spec") {
+                Some(prefix) => format!("{prefix}.metadata"),
+                None => "metadata".to_string(),
+            },
+            _ => "metadata".to_string(),
+        }
+    }
+
+    /// Why a workload has (or lacks) a sidecar, and the field that decides it:
+    /// `proxy-container`, `pod-enabled`, `pod-disabled`, `namespace-enabled`,
+    /// `namespace-disabled` (also when a pod opts in inside a disabled namespace),
+    /// `namespace-unlabelled`, `workload-entry`, or `unknown` (the namespace is not in
+    /// the inputs).
+    pub fn injection_decision(&self, workload: usize) -> Decision {
+        use meshlint_model::typed::Injection;
+        let r = &self.resources[workload];
+        let decided = |v: &str, source: Option<(usize, String)>| Decision {
+            value: v.to_string(),
+            source,
+        };
+        let w = match &r.typed {
+            Typed::Workload(w) => w,
+            Typed::WorkloadEntry(_) => return decided("workload-entry", None),
+            _ => return decided("unknown", None),
+        };
+        if w.has_proxy_container {
+            return decided(
+                "proxy-container",
+                Some((workload, format!("{}.containers", w.pod_spec_path))),
+            );
+        }
+        let ns = r.namespace();
+        let ns_res = self.namespace_resource(ns);
+        let ns_source = |label: Option<&str>| {
+            ns_res.map(|i| {
+                let path = match label {
+                    Some(l) if self.resources[i].labels.contains_key(l) => {
+                        format!("metadata.labels[\"{l}\"]")
+                    }
+                    _ => "metadata.name".to_string(),
+                };
+                (i, path)
+            })
+        };
+        let ns_label = ns_res.and_then(|i| {
+            let labels = &self.resources[i].labels;
+            if labels.contains_key("istio-injection") {
+                Some("istio-injection")
+            } else if labels.contains_key("istio.io/rev") {
+                Some("istio.io/rev")
+            } else {
+                None
+            }
+        });
+        let meta = self.pod_metadata_path(workload);
+        let key = "sidecar.istio.io/inject";
+        let pod_path = if w.labels.contains_key(key) {
+            format!("{meta}.labels[\"{key}\"]")
+        } else {
+            format!("{meta}.annotations[\"{key}\"]")
+        };
+        match w.inject {
+            Injection::Disabled => decided("pod-disabled", Some((workload, pod_path))),
+            Injection::Enabled => {
+                if self.namespace_injection(ns) == Injection::Disabled {
+                    decided("namespace-disabled", ns_source(ns_label))
+                } else {
+                    decided("pod-enabled", Some((workload, pod_path)))
+                }
+            }
+            Injection::Unset => match (ns_res, self.namespace_injection(ns)) {
+                (None, _) => decided("unknown", None),
+                (Some(_), Injection::Enabled) => {
+                    decided("namespace-enabled", ns_source(ns_label))
+                }
+                (Some(_), Injection::Disabled) => {
+                    decided("namespace-disabled", ns_source(ns_label))
+                }
+                (Some(_), Injection::Unset) => decided("namespace-unlabelled", ns_source(None)),
+            },
+        }
     }
 }

@@ -338,3 +338,259 @@ spec:
         "needs the namespace prefix"
     );
 }
+
+const TCP_ENTRIES: &str = r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: db-a, namespace: ext}
+spec:
+  hosts: [a.db.example]
+  ports: [{number: 5432, name: tcp, protocol: TCP}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: db-b, namespace: ext}
+spec:
+  hosts: [b.db.example]
+  ports: [{number: 5432, name: pg}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: db-private, namespace: team}
+spec:
+  hosts: [c.db.example]
+  exportTo: ["."]
+  ports: [{number: 5432, name: tcp, protocol: TCP}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: db-addr-1, namespace: ext}
+spec:
+  hosts: [d.db.example]
+  addresses: [10.0.0.0/24]
+  ports: [{number: 3306, name: tcp, protocol: TCP}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: db-addr-2, namespace: ext}
+spec:
+  hosts: [e.db.example]
+  addresses: [10.0.0.7]
+  ports: [{number: 3306, name: tcp, protocol: TCP}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: db-addr-3, namespace: ext}
+spec:
+  hosts: [f.db.example]
+  addresses: [10.0.1.7]
+  ports: [{number: 3306, name: tcp, protocol: TCP}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: web, namespace: ext}
+spec:
+  hosts: [web.example]
+  ports: [{number: 5432, name: https, protocol: HTTPS}]
+"#;
+
+#[test]
+fn address_matched_ports_conflict_by_address_and_scope() {
+    let g = graph(TCP_ENTRIES);
+    let a = idx(&g, Kind::ServiceEntry, "ext", "db-a");
+    let b = idx(&g, Kind::ServiceEntry, "ext", "db-b");
+    let private = idx(&g, Kind::ServiceEntry, "team", "db-private");
+    let web = idx(&g, Kind::ServiceEntry, "ext", "web");
+    // Both without addresses, both exported everywhere: each takes 0.0.0.0:5432.
+    // db-private is exported to `team` only, which db-a also reaches.
+    assert_eq!(
+        g.address_port_conflicts(a, 5432),
+        vec![
+            (b, "spec.ports[0]".to_string()),
+            (private, "spec.ports[0]".to_string())
+        ]
+    );
+    // HTTPS is matched by SNI: it claims nothing by address.
+    assert!(g.address_port_conflicts(web, 5432).is_empty());
+    assert!(g.address_port_conflicts(a, 80).is_empty());
+    // Overlapping CIDR vs address conflict; disjoint ones do not.
+    let d1 = idx(&g, Kind::ServiceEntry, "ext", "db-addr-1");
+    let d2 = idx(&g, Kind::ServiceEntry, "ext", "db-addr-2");
+    let d3 = idx(&g, Kind::ServiceEntry, "ext", "db-addr-3");
+    assert_eq!(
+        g.address_port_conflicts(d1, 3306),
+        vec![(d2, "spec.ports[0]".to_string())]
+    );
+    assert!(g.address_port_conflicts(d3, 3306).is_empty());
+    // With DNS auto-allocation, entries without addresses get their own VIPs.
+    let mesh = MeshConfig {
+        dns_auto_allocate: true,
+        dns_capture: true,
+        ..MeshConfig::default()
+    };
+    let g = graph_with(TCP_ENTRIES, mesh);
+    assert!(g.address_port_conflicts(a, 5432).is_empty());
+}
+
+#[test]
+fn addresses_overlap_handles_cidrs() {
+    use meshlint_graph::addresses_overlap;
+    let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert!(addresses_overlap(&v(&["10.0.0.0/8"]), &v(&["10.1.2.3"])));
+    assert!(!addresses_overlap(
+        &v(&["10.0.0.0/16"]),
+        &v(&["10.1.2.3/32"])
+    ));
+    assert!(addresses_overlap(
+        &v(&["2001:db8::/32"]),
+        &v(&["2001:db8::1"])
+    ));
+    assert!(!addresses_overlap(
+        &v(&["2001:db8::/32"]),
+        &v(&["10.0.0.1"])
+    ));
+}
+
+#[test]
+fn client_namespaces_follow_export_and_lookup_path() {
+    let g = graph(&format!(
+        "{APP}{}",
+        r#"
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: web, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: front, namespace: web}
+spec:
+  template:
+    metadata: {labels: {app: front}}
+    spec: {containers: [{name: app}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec: {host: reviews}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews-from-web, namespace: web}
+spec: {host: reviews.shop.svc.cluster.local}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews-private, namespace: shop}
+spec: {host: reviews, exportTo: ["."]}
+"#
+    ));
+    // Proxied workloads: shop (injected), legacy (istio-proxy container), web.
+    assert_eq!(
+        g.proxy_namespaces().collect::<Vec<_>>(),
+        vec!["legacy", "shop", "web"]
+    );
+    let dr = idx(&g, Kind::DestinationRule, "shop", "reviews");
+    assert_eq!(g.client_namespaces(dr), vec!["legacy", "shop", "web"]);
+    // Outside the lookup path: only its own namespace's clients use it.
+    let dr = idx(&g, Kind::DestinationRule, "web", "reviews-from-web");
+    assert_eq!(g.client_namespaces(dr), vec!["web"]);
+    let dr = idx(&g, Kind::DestinationRule, "shop", "reviews-private");
+    assert_eq!(g.client_namespaces(dr), vec!["shop"]);
+}
+
+#[test]
+fn selected_by_and_namespace_suggestions() {
+    let g = graph(&format!(
+        "{APP}{}",
+        r#"
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: by-app, namespace: shop}
+spec: {workloadSelector: {labels: {app: reviews}}}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: by-version, namespace: shop}
+spec: {workloadSelector: {labels: {version: v1}}}
+"#
+    ));
+    let v1 = idx(&g, Kind::Deployment, "shop", "reviews-v1");
+    let v2 = idx(&g, Kind::Deployment, "shop", "reviews-v2");
+    let a = idx(&g, Kind::Sidecar, "shop", "by-app");
+    let b = idx(&g, Kind::Sidecar, "shop", "by-version");
+    assert_eq!(g.selected_by(v1, Kind::Sidecar), vec![a, b]);
+    assert_eq!(g.selected_by(v2, Kind::Sidecar), vec![a]);
+    assert!(g.selected_by(v1, Kind::PeerAuthentication).is_empty());
+    assert_eq!(g.suggest_namespace("shpo").as_deref(), Some("shop"));
+    assert_eq!(g.suggest_namespace("shop"), None);
+    assert_eq!(g.suggest_namespace("payments"), None);
+}
+
+#[test]
+fn protocol_conflicts_need_same_host_port_and_scope() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: se-http, namespace: a}
+spec:
+  hosts: [example.com]
+  ports: [{number: 8443, name: http, protocol: HTTP}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: se-https, namespace: b}
+spec:
+  hosts: [example.com]
+  ports: [{number: 80, name: web, protocol: http}, {number: 8443, name: https, protocol: HTTPS}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: se-local, namespace: c}
+spec:
+  hosts: [example.com]
+  exportTo: ["."]
+  ports: [{number: 8443, name: tls, protocol: TLS}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: se-local2, namespace: d}
+spec:
+  hosts: [example.com]
+  exportTo: ["."]
+  ports: [{number: 8443, name: tcp, protocol: TCP}]
+"#,
+    );
+    let http = idx(&g, Kind::ServiceEntry, "a", "se-http");
+    let https = idx(&g, Kind::ServiceEntry, "b", "se-https");
+    let local = idx(&g, Kind::ServiceEntry, "c", "se-local");
+    let local2 = idx(&g, Kind::ServiceEntry, "d", "se-local2");
+    let c = g.protocol_conflicts(http);
+    assert_eq!(
+        c.iter()
+            .map(|c| (
+                c.other,
+                c.port,
+                c.protocol.as_str(),
+                c.other_protocol.as_str()
+            ))
+            .collect::<Vec<_>>(),
+        vec![
+            (https, 8443, "HTTP", "HTTPS"),
+            (local, 8443, "HTTP", "TLS"),
+            (local2, 8443, "HTTP", "TCP")
+        ]
+    );
+    assert_eq!(c[0].path, "spec.ports[0].protocol");
+    assert_eq!(c[0].other_path, "spec.ports[1].protocol");
+    // Exported to their own namespaces only: c and d never meet.
+    assert_eq!(
+        g.protocol_conflicts(local)
+            .iter()
+            .map(|c| c.other)
+            .collect::<Vec<_>>(),
+        vec![http, https]
+    );
+}

@@ -32,6 +32,18 @@ pub const GRAPH_FUNCTIONS: &[(&str, usize)] = &[
     ("refAt", 2),
     ("resourcesOf", 1),
     ("resourcesIn", 2),
+    ("tcpPortConflicts", 2),
+    ("clientNamespaces", 1),
+    ("selectedBy", 2),
+    ("suggestNamespace", 1),
+    ("destinationsOf", 1),
+    ("protocolConflicts", 1),
+    ("tlsSettings", 1),
+    ("routesTo", 1),
+    ("peerTargets", 1),
+    ("proxiesByNamespace", 0),
+    ("servicesFor", 1),
+    ("hostMatches", 2),
 ];
 
 /// Standard-library and extension functions a rule may call.
@@ -366,6 +378,20 @@ fn workload_value(g: &MeshGraph, w: usize) -> Value {
         ("ports", list(ports)),
         ("serviceAccount", s(&sa)),
         ("ref", ref_value(g, w, "metadata.name")),
+        ("sidecarKnown", Value::Bool(g.sidecar_known(w))),
+        ("injection", s(&g.injection_decision(w).value)),
+        ("injectionRef", decision_ref(g, &g.injection_decision(w))),
+        ("podMetadataPath", s(&g.pod_metadata_path(w))),
+        ("gateway", Value::Bool(g.is_gateway_workload(w))),
+        (
+            "excludedInboundPorts",
+            list(
+                g.excluded_inbound_ports(w)
+                    .into_iter()
+                    .map(|p| Value::Int(p as i64))
+                    .collect(),
+            ),
+        ),
     ])
 }
 
@@ -411,6 +437,15 @@ fn target_value(g: &MeshGraph, t: &meshlint_graph::HostTarget) -> Value {
         ("addresses", list(addresses)),
         ("ports", list(port_values(g, t.resource))),
         ("ref", ref_value(g, t.resource, "metadata.name")),
+        (
+            "serviceType",
+            match &r.typed {
+                meshlint_model::Typed::Service(svc) => {
+                    s(svc.service_type.as_deref().unwrap_or("ClusterIP"))
+                }
+                _ => s(""),
+            },
+        ),
     ])
 }
 
@@ -573,6 +608,14 @@ pub fn add_graph_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
                             .map(|p| Value::Int(p as i64))
                             .unwrap_or(Value::Null),
                     ),
+                    (
+                        "captured",
+                        Value::Bool(
+                            container_port
+                                .map(|p| g.inbound_captured(w, p))
+                                .unwrap_or_else(|| g.has_sidecar(w)),
+                        ),
+                    ),
                 ]));
             }
         }
@@ -720,6 +763,110 @@ pub fn add_graph_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
             )
         },
     );
+    add_scoping_functions(ctx, graph);
+    add_tls_functions(ctx, graph);
+}
+
+/// Graph functions for ServiceEntry addressing and host scoping (issue 4, ML2xxx rules).
+pub fn add_scoping_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
+    let g = graph.clone();
+    let _ = ctx.add_function("tcpPortConflicts", move |se: Value, port: i64| -> Value {
+        let (Some(i), Ok(port)) = (ref_index(&se), u32::try_from(port)) else {
+            return list(Vec::new());
+        };
+        if i >= g.resources.len() {
+            return list(Vec::new());
+        }
+        list(
+            g.address_port_conflicts(i, port)
+                .into_iter()
+                .map(|(o, path)| ref_value(&g, o, &path))
+                .collect(),
+        )
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("protocolConflicts", move |se: Value| -> Value {
+        let Some(i) = ref_index(&se).filter(|i| *i < g.resources.len()) else {
+            return list(Vec::new());
+        };
+        list(
+            g.protocol_conflicts(i)
+                .into_iter()
+                .map(|c| {
+                    map(vec![
+                        ("host", s(&c.host)),
+                        ("port", Value::Int(c.port as i64)),
+                        ("protocol", s(&c.protocol)),
+                        ("path", s(&c.path)),
+                        ("otherProtocol", s(&c.other_protocol)),
+                        ("ref", ref_value(&g, c.other, &c.other_path)),
+                    ])
+                })
+                .collect(),
+        )
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("clientNamespaces", move |r: Value| -> Value {
+        match ref_index(&r) {
+            Some(i) if i < g.resources.len() => {
+                list(g.client_namespaces(i).iter().map(|n| s(n)).collect())
+            }
+            _ => list(Vec::new()),
+        }
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("selectedBy", move |w: Value, kind: Arc<String>| -> Value {
+        let idx = ref_index(&w).or_else(|| match &w {
+            Value::Map(m) => m
+                .map
+                .get(&Key::String(Arc::new("ref".into())))
+                .and_then(ref_index),
+            _ => None,
+        });
+        let (Some(i), Some(k)) = (idx, kind_of(&kind)) else {
+            return list(Vec::new());
+        };
+        if i >= g.resources.len() {
+            return list(Vec::new());
+        }
+        list(
+            g.selected_by(i, k)
+                .into_iter()
+                .map(|x| ref_value(&g, x, "metadata.name"))
+                .collect(),
+        )
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("suggestNamespace", move |ns: Arc<String>| {
+        g.suggest_namespace(&ns).unwrap_or_default()
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("destinationsOf", move |r: Value| -> Value {
+        let Some(i) = ref_index(&r).filter(|i| *i < g.resources.len()) else {
+            return list(Vec::new());
+        };
+        let res = &g.resources[i];
+        let meshlint_model::Typed::VirtualService(vs) = &res.typed else {
+            return list(Vec::new());
+        };
+        list(
+            vs.destinations
+                .iter()
+                .map(|d| {
+                    map(vec![
+                        ("host", s(&d.host)),
+                        ("fqdn", s(&g.resolve_host(&d.host, res.namespace()))),
+                        ("port", Value::Int(d.port.map(i64::from).unwrap_or(0))),
+                        ("subset", s(d.subset.as_deref().unwrap_or(""))),
+                        ("protocol", s(d.protocol)),
+                        ("mirror", Value::Bool(d.path.contains(".mirror"))),
+                        ("path", s(&d.path)),
+                        ("ref", ref_value(&g, i, &format!("{}.host", d.path))),
+                    ])
+                })
+                .collect(),
+        )
+    });
 }
 
 fn resource_entry(g: &MeshGraph, i: usize) -> Value {
@@ -756,4 +903,215 @@ pub fn mesh_value(g: &MeshGraph) -> Value {
         ),
         ("raw", m.raw.as_ref().map(node_value).unwrap_or(Value::Null)),
     ])
+}
+
+/// One port of a Service or ServiceEntry, as `portsOf` returns it.
+fn port_info_value(g: &MeshGraph, target: usize, p: &meshlint_graph::PortInfo) -> Value {
+    map(vec![
+        ("number", Value::Int(p.number as i64)),
+        ("name", s(&p.name)),
+        ("protocol", s(&p.protocol)),
+        (
+            "targetPort",
+            p.target_port.as_deref().map(s).unwrap_or(Value::Null),
+        ),
+        ("ref", ref_value(g, target, &p.path)),
+    ])
+}
+
+fn resource_index(g: &MeshGraph, v: &Value) -> Option<usize> {
+    ref_index(v)
+        .or_else(|| match v {
+            Value::Map(m) => m
+                .map
+                .get(&Key::String(Arc::new("ref".into())))
+                .and_then(ref_index),
+            _ => None,
+        })
+        .filter(|i| *i < g.resources.len())
+}
+
+/// Graph functions for mTLS and TLS consistency (issue 4, ML1xxx rules).
+pub fn add_tls_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
+    let g = graph.clone();
+    let _ = ctx.add_function("tlsSettings", move |dr: Value| -> Value {
+        let Some(i) = resource_index(&g, &dr) else {
+            return list(Vec::new());
+        };
+        list(
+            g.tls_settings(i)
+                .iter()
+                .map(|t| {
+                    let mode_path = format!("{}.mode", t.tls.path);
+                    let at = if g.resources[i].has_path(&mode_path) {
+                        mode_path
+                    } else {
+                        t.tls.path.clone()
+                    };
+                    let destinations = t
+                        .destinations
+                        .iter()
+                        .map(|d| {
+                            let target = meshlint_graph::HostTarget {
+                                resource: d.target,
+                                host: d.host.clone(),
+                            };
+                            map(vec![
+                                ("host", s(&d.host)),
+                                ("target", target_value(&g, &target)),
+                                ("port", port_info_value(&g, d.target, &d.port)),
+                                (
+                                    "workloads",
+                                    list(
+                                        d.workloads
+                                            .iter()
+                                            .map(|w| {
+                                                map(vec![
+                                                    ("workload", workload_value(&g, w.workload)),
+                                                    (
+                                                        "containerPort",
+                                                        Value::Int(w.container_port as i64),
+                                                    ),
+                                                    ("mode", s(&w.peer.value)),
+                                                    ("ref", decision_ref(&g, &w.peer)),
+                                                    ("captured", Value::Bool(w.captured)),
+                                                ])
+                                            })
+                                            .collect(),
+                                    ),
+                                ),
+                            ])
+                        })
+                        .collect();
+                    map(vec![
+                        ("mode", s(&t.tls.mode)),
+                        ("path", s(&t.tls.path)),
+                        ("at", s(&at)),
+                        ("port", Value::Int(t.port.unwrap_or(0) as i64)),
+                        ("subset", s(t.subset.as_deref().unwrap_or(""))),
+                        ("hasCa", Value::Bool(t.tls.has_ca)),
+                        ("hasClientCert", Value::Bool(t.tls.has_client_cert)),
+                        ("credentialName", Value::Bool(t.tls.credential_name)),
+                        (
+                            "insecureSkipVerify",
+                            Value::Bool(t.tls.insecure_skip_verify),
+                        ),
+                        ("sni", t.tls.sni.as_deref().map(s).unwrap_or(Value::Null)),
+                        ("ref", ref_value(&g, i, &at)),
+                        (
+                            "object",
+                            meshlint_load::PathSegment::parse_path(&t.tls.path)
+                                .and_then(|p| g.resources[i].node.lookup(&p).map(|(n, _)| n))
+                                .map(node_value)
+                                .unwrap_or(Value::Null),
+                        ),
+                        ("destinations", list(destinations)),
+                    ])
+                })
+                .collect(),
+        )
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("routesTo", move |host: Arc<String>| -> Value {
+        list(
+            g.routes_to(&host)
+                .iter()
+                .map(|r| {
+                    let vs = &g.resources[r.virtual_service];
+                    map(vec![
+                        ("namespace", s(vs.namespace())),
+                        ("name", s(vs.name())),
+                        ("port", Value::Int(r.port.unwrap_or(0) as i64)),
+                        ("subset", s(r.subset.as_deref().unwrap_or(""))),
+                        ("protocol", s(&r.protocol)),
+                        ("gateways", list(r.gateways.iter().map(|x| s(x)).collect())),
+                        (
+                            "gatewayRefs",
+                            list(
+                                r.gateway_resources
+                                    .iter()
+                                    .map(|&x| ref_value(&g, x, "metadata.name"))
+                                    .collect(),
+                            ),
+                        ),
+                        (
+                            "gatewayNamespaces",
+                            list(r.gateway_namespaces.iter().map(|x| s(x)).collect()),
+                        ),
+                        ("ref", ref_value(&g, r.virtual_service, &r.path)),
+                    ])
+                })
+                .collect(),
+        )
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("peerTargets", move |pa: Value| -> Value {
+        let Some(i) = resource_index(&g, &pa) else {
+            return list(Vec::new());
+        };
+        list(
+            g.peer_targets(i)
+                .iter()
+                .map(|t| {
+                    map(vec![
+                        ("host", s(&t.host)),
+                        ("port", port_info_value(&g, t.target, &t.port)),
+                        ("workload", workload_value(&g, t.workload)),
+                        ("containerPort", Value::Int(t.container_port as i64)),
+                        ("mode", s(&t.peer.value)),
+                        ("ref", decision_ref(&g, &t.peer)),
+                        ("captured", Value::Bool(t.captured)),
+                    ])
+                })
+                .collect(),
+        )
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("proxiesByNamespace", move || -> Value {
+        list(
+            g.proxies_by_namespace()
+                .iter()
+                .map(|p| {
+                    map(vec![
+                        ("namespace", s(&p.namespace)),
+                        ("sidecars", Value::Int(p.sidecars as i64)),
+                        ("gateways", Value::Int(p.gateways as i64)),
+                    ])
+                })
+                .collect(),
+        )
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("servicesFor", move |w: Value| -> Value {
+        let Some(i) = resource_index(&g, &w) else {
+            return list(Vec::new());
+        };
+        list(
+            g.services_for(i)
+                .into_iter()
+                .map(|t| {
+                    let host = match &g.resources[t].typed {
+                        meshlint_model::Typed::ServiceEntry(se) => se
+                            .hosts
+                            .first()
+                            .map(|h| g.resolve_host(h, g.resources[t].namespace()))
+                            .unwrap_or_default(),
+                        _ => format!(
+                            "{}.{}.svc.{}",
+                            g.resources[t].name(),
+                            g.resources[t].namespace(),
+                            g.mesh.dns_domain
+                        ),
+                    };
+                    target_value(&g, &meshlint_graph::HostTarget { resource: t, host })
+                })
+                .collect(),
+        )
+    });
+    let _ = ctx.add_function(
+        "hostMatches",
+        move |pattern: Arc<String>, host: Arc<String>| {
+            meshlint_graph::host_matches(&pattern, &host)
+        },
+    );
 }
