@@ -1,0 +1,111 @@
+//! Helpers shared by the integration tests: running the built binary and making
+//! throw-away copies of the fixture repository under `testdata/integration/`.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `testdata/integration/`.
+pub fn integration() -> PathBuf {
+    workspace().join("testdata/integration")
+}
+
+/// What a run of the binary produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// `(rule, file, line)` of every finding of a `--format json` run.
+    pub fn findings(&self) -> Vec<(String, String, u64)> {
+        self.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["location"]["file"].as_str().unwrap().to_string(),
+                    f["location"]["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Runs `meshlint ARGS` in `cwd`, feeding `stdin` when given. `NO_COLOR` is removed
+/// from the environment unless `env` sets it.
+pub fn run_env(cwd: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshlint"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run meshlint");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn run(cwd: &Path, args: &[&str]) -> Run {
+    run_env(cwd, args, None, &[])
+}
+
+pub fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to);
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
+
+/// A copy of `testdata/integration/{repo,rules}` in a temporary directory; the repo is
+/// `<tmp>/repo` (its `.meshlint.yaml` loads `../rules`).
+pub fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&integration().join("repo"), &tmp.path().join("repo"));
+    copy_dir(&integration().join("rules"), &tmp.path().join("rules"));
+    let repo = tmp.path().join("repo");
+    (tmp, repo)
+}
+
+/// The shop Service, Deployment and namespace the suppression fixtures route to.
+pub const SHOP_APP: &str = include_str!("../../../../testdata/integration/repo/shop/app.yaml");
