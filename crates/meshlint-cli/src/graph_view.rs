@@ -2,7 +2,8 @@
 //! the neighbourhood (one hop, both directions) of a namespace or a host.
 //!
 //! DOT draws namespaces as clusters (resources and the `*.NS.svc.*` hosts of a namespace
-//! inside its box) instead of `in namespace` edges; JSON lists every node and edge.
+//! inside its box) instead of `in namespace` edges, and leaves out Kubernetes objects
+//! that relate to nothing (ServiceAccounts, ConfigMaps); JSON lists every node and edge.
 
 use meshlint_graph::{Edge, GraphNode, MeshGraph};
 use petgraph::graph::NodeIndex;
@@ -119,8 +120,27 @@ pub fn render_dot(g: &MeshGraph, nodes: &[NodeIndex]) -> String {
     // Cluster of each drawable node (resource or host), by namespace.
     let mut clusters: BTreeMap<String, Vec<NodeIndex>> = BTreeMap::new();
     let mut loose = Vec::new();
+    let kept: BTreeSet<NodeIndex> = nodes.iter().copied().collect();
+    let related = |n: NodeIndex| {
+        g.graph
+            .edges_directed(n, Direction::Outgoing)
+            .chain(g.graph.edges_directed(n, Direction::Incoming))
+            .any(|e| {
+                *e.weight() != Edge::InNamespace
+                    && kept.contains(&e.source())
+                    && kept.contains(&e.target())
+            })
+    };
     for &n in nodes {
         let ns = match &g.graph[n] {
+            // Kubernetes objects that relate to nothing (ServiceAccounts, ConfigMaps,
+            // Namespaces) only clutter the picture; Istio resources always show, since a
+            // namespace-wide policy applies through its namespace alone.
+            GraphNode::Resource(i)
+                if !g.resources[*i].group.ends_with("istio.io") && !related(n) =>
+            {
+                continue
+            }
             GraphNode::Resource(i) => Some(g.resources[*i].namespace().to_string()),
             GraphNode::Host(h) => host_namespace(g, h).map(str::to_string),
             GraphNode::Namespace(_) => continue,
@@ -171,14 +191,29 @@ pub fn render_dot(g: &MeshGraph, nodes: &[NodeIndex]) -> String {
     for n in loose {
         let _ = writeln!(out, "  {}", node_line(n));
     }
+    // Parallel edges of one relation (a route with three destinations on one host) are
+    // drawn once, with a count.
+    let mut edges: Vec<(usize, usize, Edge)> = Vec::new();
+    let mut counts: BTreeMap<(usize, usize, &'static str), usize> = BTreeMap::new();
     for e in g.graph.edge_references() {
         if *e.weight() == Edge::InNamespace {
             continue;
         }
-        let (Some(a), Some(b)) = (id.get(&e.source()), id.get(&e.target())) else {
+        let (Some(&a), Some(&b)) = (id.get(&e.source()), id.get(&e.target())) else {
             continue;
         };
-        let label = edge_name(*e.weight()).replace('_', " ");
+        let c = counts.entry((a, b, edge_name(*e.weight()))).or_insert(0);
+        if *c == 0 {
+            edges.push((a, b, *e.weight()));
+        }
+        *c += 1;
+    }
+    for (a, b, e) in edges {
+        let mut label = edge_name(e).replace('_', " ");
+        let n = counts[&(a, b, edge_name(e))];
+        if n > 1 {
+            label = format!("{label} ({n})");
+        }
         let _ = writeln!(out, "  n{a} -> n{b} [label=\"{label}\"];");
     }
     out.push_str("}\n");

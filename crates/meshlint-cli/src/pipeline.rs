@@ -215,8 +215,13 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         None => MeshConfig::discover(&resources).unwrap_or_default(),
     };
     if let Some(p) = &opts.mesh_networks {
-        std::fs::metadata(p)
+        // The mesh networks file joins the inputs as `MeshNetworks istio-system/meshnetworks`.
+        let bytes = std::fs::read(p)
             .map_err(|e| UsageError(format!("--mesh-networks {}: {e}", p.display())))?;
+        let loaded = load_source(p.to_string_lossy().into(), bytes, &LoadLimits::default());
+        findings.extend(loaded.findings.iter().cloned());
+        resources.extend(meshlint_model::mesh_networks_resource(&loaded));
+        sources.insert(loaded.source.name.clone(), loaded.source);
     }
     let resource_count = resources.len();
     let graph = Arc::new(MeshGraph::new(resources, mesh, opts.closed_world));
