@@ -1,0 +1,177 @@
+//! `--context` and the pre-commit hook. The hook is run the way pre-commit runs it —
+//! `.pre-commit-hooks.yaml`'s `entry` split like a shell would, its `args`, then the
+//! staged files that pass its `types_or` filter, in one batch (`require_serial`) from the
+//! repository root — against a copy of the fixture repository.
+
+mod common;
+use common::*;
+use meshlint_load::{load_source, LoadLimits, Node};
+use std::collections::BTreeSet;
+
+fn hook() -> Node {
+    let path = workspace().join(".pre-commit-hooks.yaml");
+    let bytes = std::fs::read(&path).unwrap();
+    let loaded = load_source(
+        ".pre-commit-hooks.yaml".into(),
+        bytes,
+        &LoadLimits::default(),
+    );
+    assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
+    let root = loaded.documents.into_iter().next().unwrap().root;
+    let hooks = root.items();
+    assert_eq!(hooks.len(), 1);
+    hooks[0].clone()
+}
+
+fn strings(n: Option<&Node>) -> Vec<String> {
+    n.map(|n| {
+        n.items()
+            .iter()
+            .filter_map(|i| i.as_str().map(String::from))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// pre-commit's `identify` tags for the extensions that matter here.
+fn tags(file: &str) -> Vec<&'static str> {
+    match file.rsplit('.').next() {
+        Some("yaml" | "yml") => vec!["yaml"],
+        Some("json") => vec!["json"],
+        Some("md") => vec!["markdown"],
+        _ => vec![],
+    }
+}
+
+/// The argv pre-commit would run for these staged files.
+fn hook_command(staged: &[&str]) -> Vec<String> {
+    let h = hook();
+    assert_eq!(h.str_at(&["id"]), Some("meshlint"));
+    assert_eq!(h.str_at(&["language"]), Some("system"));
+    assert_eq!(h.get("pass_filenames").and_then(Node::as_bool), Some(true));
+    assert_eq!(
+        h.get("require_serial").and_then(Node::as_bool),
+        Some(true),
+        "one batch"
+    );
+    let entry = h.str_at(&["entry"]).unwrap();
+    let mut argv: Vec<String> = entry.split_whitespace().map(String::from).collect();
+    argv.extend(strings(h.get("args")));
+    let types_or = strings(h.get("types_or"));
+    assert_eq!(types_or, ["yaml", "json"]);
+    argv.extend(
+        staged
+            .iter()
+            .filter(|f| tags(f).iter().any(|t| types_or.iter().any(|x| x == t)))
+            .map(|f| f.to_string()),
+    );
+    argv
+}
+
+fn run_hook(repo: &std::path::Path, staged: &[&str]) -> Run {
+    let argv = hook_command(staged);
+    assert_eq!(argv[0], "meshlint", "entry runs meshlint from PATH");
+    let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+    run(repo, &args)
+}
+
+/// Files named in human output (`,-[file:line:col]`).
+fn reported_files(r: &Run) -> BTreeSet<String> {
+    let re = regex::Regex::new(r",-\[([^\]:]+):\d+:\d+\]").unwrap();
+    re.captures_iter(&r.stdout)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+#[test]
+fn hook_reports_only_the_staged_files_with_the_repository_as_context() {
+    let (_tmp, repo) = fixture_copy();
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    std::fs::write(
+        repo.join(".github/workflows/ci.yml"),
+        "on: [push]\njobs: {}\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("README.md"), "# shop\n").unwrap();
+
+    let staged = ["shop/routing.yaml", "README.md", ".github/workflows/ci.yml"];
+    assert_eq!(
+        hook_command(&staged),
+        [
+            "meshlint",
+            "check",
+            "--context",
+            ".",
+            "shop/routing.yaml",
+            ".github/workflows/ci.yml"
+        ]
+    );
+    let r = run_hook(&repo, &staged);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(reported_files(&r), ["shop/routing.yaml".to_string()].into());
+    // IT001 and IT002 in routing.yaml; not IT003 (its host is defined in shop/app.yaml,
+    // loaded as context), and not payments' IT003 (not staged).
+    assert!(
+        r.stdout.contains("IT001") && r.stdout.contains("IT002"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("IT003"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("in 2 files"),
+        "only the given files count: {}",
+        r.stderr
+    );
+
+    // A staged file without problems passes.
+    let r = run_hook(&repo, &["shop/app.yaml"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(reported_files(&r), BTreeSet::new());
+    // No staged file of the hook's types: only the entry is left (pre-commit does not
+    // run a hook that has no files).
+    assert_eq!(
+        hook_command(&["README.md"]),
+        ["meshlint", "check", "--context", "."]
+    );
+}
+
+#[test]
+fn context_is_what_makes_cross_file_rules_right() {
+    let (_tmp, repo) = fixture_copy();
+    // Alone, routing.yaml's DestinationRule names a host nothing defines.
+    let alone = run(&repo, &["check", "--format", "json", "shop/routing.yaml"]);
+    let rules: Vec<String> = alone.findings().into_iter().map(|f| f.0).collect();
+    assert_eq!(rules, ["IT001", "IT003", "IT002"], "{}", alone.stdout);
+    // With the repository as context the host resolves, and only routing.yaml is reported.
+    let ctx = run(
+        &repo,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--context",
+            ".",
+            "shop/routing.yaml",
+        ],
+    );
+    let got = ctx.findings();
+    assert_eq!(
+        got,
+        [
+            ("IT001".to_string(), "shop/routing.yaml".to_string(), 10),
+            ("IT002".to_string(), "shop/routing.yaml".to_string(), 24)
+        ]
+    );
+    assert_eq!(ctx.json()["summary"]["files"], 1);
+    // A context directory elsewhere works too, and so does stdin as the reported input.
+    let routing = std::fs::read(repo.join("shop/routing.yaml")).unwrap();
+    let r = run_env(
+        &repo,
+        &["check", "--format", "json", "--context", "shop", "-"],
+        Some(&routing),
+        &[],
+    );
+    let got = r.findings();
+    assert_eq!(got.len(), 2, "{}", r.stdout);
+    assert!(got.iter().all(|f| f.1 == "<stdin>"));
+}
