@@ -594,3 +594,34 @@ spec:
         vec![http, https]
     );
 }
+
+#[test]
+fn host_suggestions_prefer_the_same_name_and_near_spellings() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: bookinfo}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: payments, namespace: ext}
+spec:
+  hosts: [api.payments.example, api.github.com]
+"#,
+    );
+    assert_eq!(
+        g.suggest_host("reviews.istio-system.svc.cluster.local").as_deref(),
+        Some("reviews.bookinfo.svc.cluster.local")
+    );
+    assert_eq!(
+        g.suggest_host("reveiws.bookinfo.svc.cluster.local").as_deref(),
+        Some("reviews.bookinfo.svc.cluster.local")
+    );
+    assert_eq!(g.suggest_host("ratings.bookinfo.svc.cluster.local"), None);
+    assert_eq!(
+        g.suggest_host("api.paymnts.example").as_deref(),
+        Some("api.payments.example")
+    );
+    assert_eq!(g.suggest_host("api.stripe.com"), None);
+}
