@@ -128,7 +128,7 @@ struct CheckArgs {
     #[arg(long)]
     no_suppressions: bool,
     /// The Istio version the manifests target (informational; shown by --verbose).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", value_parser = parse_istio_version)]
     istio_version: Option<String>,
     #[command(flatten)]
     config: ConfigArgs,
@@ -179,6 +179,14 @@ struct GraphArgs {
     no_gitignore: bool,
     #[command(flatten)]
     config: ConfigArgs,
+}
+
+fn parse_istio_version(v: &str) -> Result<String, String> {
+    if config::check_version(v) {
+        Ok(v.to_string())
+    } else {
+        Err("expected a version like `1.24` or `1.24.2`".to_string())
+    }
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {

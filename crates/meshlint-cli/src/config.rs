@@ -212,7 +212,8 @@ pub fn discover(cwd: &Path) -> Option<PathBuf> {
     None
 }
 
-fn check_version(v: &str) -> bool {
+/// Whether a version is written `1.24`, `1.24.2` or `v1.24`.
+pub fn check_version(v: &str) -> bool {
     let v = v.strip_prefix('v').unwrap_or(v);
     let parts: Vec<&str> = v.split('.').collect();
     (2..=3).contains(&parts.len())

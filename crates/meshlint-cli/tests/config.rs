@@ -210,3 +210,29 @@ fn schema_config_prints_the_json_schema() {
         assert!(v["properties"].get(key).is_some(), "{key}");
     }
 }
+
+#[test]
+fn the_example_in_docs_configuration_md_is_valid() {
+    let md = std::fs::read_to_string(workspace().join("docs/configuration.md")).unwrap();
+    let start = md.find("```yaml\n# .meshlint.yaml\n").unwrap() + "```yaml\n".len();
+    let text = &md[start..start + md[start..].find("```").unwrap()];
+    let (c, _) = meshlint_cli::config::parse(".meshlint.yaml", text).unwrap();
+    assert_eq!(c.fail_on, Some(meshlint_cli::config::FailOn::Warning));
+    assert_eq!(c.istio_version.as_deref(), Some("1.24"));
+    assert_eq!(c.severity.len(), 2);
+    // The documented error message is what a wrong `fail_on` gives.
+    let bad = text.replace("fail_on: warning", "fail_on: warn");
+    let e = meshlint_cli::config::parse(".meshlint.yaml", &bad).unwrap_err();
+    let line = bad.lines().position(|l| l.starts_with("fail_on:")).unwrap() + 1;
+    let shown = format!(
+        "meshlint: {}",
+        meshlint_cli::config::ConfigError::Invalid(e)
+    );
+    assert!(
+        shown.starts_with(&format!(
+            "meshlint: .meshlint.yaml:{line}:10: invalid configuration: unknown variant `warn`"
+        )),
+        "{shown}"
+    );
+    assert!(md.contains(&shown), "docs show: {shown}");
+}
