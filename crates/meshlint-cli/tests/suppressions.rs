@@ -237,3 +237,30 @@ fn suppressions_in_context_files_are_honoured_but_not_reported() {
     assert_eq!(r.findings(), vec![], "{}", r.stdout);
     assert_eq!(r.code, 0);
 }
+
+#[test]
+fn galley_codes_meshlint_implements_are_reported_when_unused() {
+    let (_tmp, repo) = fixture_copy();
+    std::fs::write(
+        repo.join("shop/fixed.yaml"),
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: fixed\n  namespace: shop\n  annotations:\n    galley.istio.io/analyze-suppress: \"IST9002, IST0101\"\nspec:\n  host: web\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n",
+    )
+    .unwrap();
+    let r = run(
+        &repo,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--context",
+            ".",
+            "shop/fixed.yaml",
+        ],
+    );
+    let v = r.json();
+    let f = v["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["rule"], "unused-suppression");
+    assert_eq!(f[0]["location"]["line"], 7);
+    assert!(f[0]["message"].as_str().unwrap().contains("`IST9002`"));
+}
