@@ -625,3 +625,251 @@ spec:
     );
     assert_eq!(g.suggest_host("api.stripe.com"), None);
 }
+
+// --- TLS relations (ML1xxx rules) -------------------------------------------
+
+const TLS_MESH: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec:
+  selector: {app: reviews}
+  ports:
+  - {name: http-web, port: 9080, targetPort: web}
+  - {name: https-admin, port: 8443}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-v1, namespace: shop}
+spec:
+  template:
+    metadata:
+      labels: {app: reviews, version: v1}
+      annotations: {traffic.sidecar.istio.io/excludeInboundPorts: "8443"}
+    spec:
+      containers:
+      - name: app
+        ports: [{name: web, containerPort: 8080}, {containerPort: 8443}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-v2, namespace: shop}
+spec:
+  template:
+    metadata:
+      labels: {app: reviews, version: v2}
+      annotations: {sidecar.istio.io/inject: "false"}
+    spec:
+      containers: [{name: app, ports: [{name: web, containerPort: 8080}]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: old, namespace: legacy}
+spec:
+  template:
+    metadata: {labels: {app: old}}
+    spec:
+      containers: [{name: app}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: elsewhere, namespace: unknown-ns}
+spec:
+  template:
+    metadata: {labels: {app: elsewhere}}
+    spec:
+      containers: [{name: app}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ingress, namespace: istio-system}
+spec:
+  template:
+    metadata: {labels: {istio: ingressgateway}}
+    spec:
+      containers: [{name: istio-proxy}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: edge, namespace: shop}
+spec:
+  hosts: [shop.example.com]
+  gateways: [istio-system/public]
+  http:
+  - route:
+    - destination: {host: reviews, port: {number: 8443}, subset: v1}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: shop}
+spec:
+  mtls: {mode: STRICT}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: v1, namespace: shop}
+spec:
+  selector: {matchLabels: {version: v1}}
+  portLevelMtls:
+    "8080": {mode: PERMISSIVE}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec:
+  host: reviews
+  trafficPolicy:
+    tls: {mode: DISABLE}
+    portLevelSettings:
+    - port: {number: 8443}
+      tls: {mode: SIMPLE}
+  subsets:
+  - name: v1
+    labels: {version: v1}
+    trafficPolicy:
+      tls: {mode: ISTIO_MUTUAL}
+      portLevelSettings:
+      - port: {number: 9080}
+        tls: {mode: ISTIO_MUTUAL}
+"#;
+
+#[test]
+fn sidecar_capture_injection_and_gateways() {
+    let g = graph(TLS_MESH);
+    let v1 = idx(&g, Kind::Deployment, "shop", "reviews-v1");
+    let v2 = idx(&g, Kind::Deployment, "shop", "reviews-v2");
+    let old = idx(&g, Kind::Deployment, "legacy", "old");
+    let elsewhere = idx(&g, Kind::Deployment, "unknown-ns", "elsewhere");
+    let ingress = idx(&g, Kind::Deployment, "istio-system", "ingress");
+    assert!(g.inbound_captured(v1, 8080));
+    assert!(!g.inbound_captured(v1, 8443), "excluded inbound port");
+    assert!(!g.inbound_captured(v2, 8080), "no sidecar at all");
+    assert_eq!(g.excluded_inbound_ports(v1), vec![8443]);
+    assert_eq!(g.injection_decision(v1).value, "namespace-enabled");
+    let d = g.injection_decision(v2);
+    assert_eq!(d.value, "pod-disabled");
+    assert_eq!(
+        d.source.unwrap().1,
+        "spec.template.metadata.annotations[\"sidecar.istio.io/inject\"]"
+    );
+    assert_eq!(g.injection_decision(old).value, "namespace-unlabelled");
+    assert_eq!(g.injection_decision(ingress).value, "proxy-container");
+    assert_eq!(g.injection_decision(elsewhere).value, "unknown");
+    assert!(g.sidecar_known(old) && !g.sidecar_known(elsewhere));
+    assert!(g.is_gateway_workload(ingress) && !g.is_gateway_workload(v1));
+    let p = g.proxies_by_namespace();
+    assert_eq!(
+        p.iter()
+            .map(|p| (p.namespace.as_str(), p.sidecars, p.gateways))
+            .collect::<Vec<_>>(),
+        vec![("istio-system", 0, 1), ("shop", 1, 0)]
+    );
+    assert_eq!(
+        g.services_for(v1),
+        vec![idx(&g, Kind::Service, "shop", "reviews")]
+    );
+}
+
+#[test]
+fn tls_settings_apply_subset_and_port_precedence() {
+    let g = graph(TLS_MESH);
+    let dr = idx(&g, Kind::DestinationRule, "shop", "reviews");
+    let v1 = idx(&g, Kind::Deployment, "shop", "reviews-v1");
+    let s = g.tls_settings(dr);
+    type Summary = (String, Option<u32>, Option<String>, Vec<u32>);
+    let summary: Vec<Summary> = s
+        .iter()
+        .map(|t| {
+            (
+                t.tls.mode.clone(),
+                t.port,
+                t.subset.clone(),
+                t.destinations.iter().map(|d| d.port.number).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            // Top level: every port without a port-level tls (8443 has one).
+            ("DISABLE".into(), None, None, vec![9080]),
+            ("SIMPLE".into(), Some(8443), None, vec![8443]),
+            // Subset top level: every port the subset does not override itself.
+            ("ISTIO_MUTUAL".into(), None, Some("v1".into()), vec![8443]),
+            (
+                "ISTIO_MUTUAL".into(),
+                Some(9080),
+                Some("v1".into()),
+                vec![9080]
+            ),
+        ]
+    );
+    // The top level reaches both versions; the subset only v1.
+    assert_eq!(s[0].destinations[0].workloads.len(), 2);
+    let w = &s[3].destinations[0].workloads;
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].workload, v1);
+    assert_eq!(w[0].container_port, 8080, "named targetPort");
+    assert_eq!(
+        w[0].peer.value, "PERMISSIVE",
+        "port-level of the workload policy"
+    );
+    assert!(w[0].captured);
+    let admin = &s[2].destinations[0].workloads[0];
+    assert_eq!(
+        (admin.peer.value.as_str(), admin.captured),
+        ("STRICT", false)
+    );
+}
+
+#[test]
+fn routes_to_and_peer_targets() {
+    let g = graph(TLS_MESH);
+    let r = g.routes_to("reviews.shop.svc.cluster.local");
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].path, "spec.http[0].route[0].destination");
+    assert_eq!(
+        (r[0].port, r[0].subset.as_deref(), r[0].protocol.as_str()),
+        (Some(8443), Some("v1"), "http")
+    );
+    assert_eq!(r[0].gateways, vec!["istio-system/public".to_string()]);
+    assert_eq!(r[0].gateway_namespaces, vec!["istio-system".to_string()]);
+    // The namespace policy decides every port except v1's 8080 (its own policy makes that
+    // PERMISSIVE); `captured` says whether a sidecar enforces the mode.
+    let ns_pa = idx(&g, Kind::PeerAuthentication, "shop", "default");
+    let t = g.peer_targets(ns_pa);
+    let got: Vec<(String, u32, u32)> = t
+        .iter()
+        .map(|t| {
+            (
+                g.resource(t.workload).name().to_string(),
+                t.port.number,
+                t.container_port,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("reviews-v1".to_string(), 8443, 8443),
+            ("reviews-v2".to_string(), 9080, 8080),
+            ("reviews-v2".to_string(), 8443, 8443),
+        ]
+    );
+    assert!(!t[0].captured, "8443 bypasses v1's sidecar");
+}

@@ -24,7 +24,6 @@ enum Outcome {
 
 fn absent_field(e: &ExecutionError) -> bool {
     matches!(e, ExecutionError::NoSuchKey(_))
-        || matches!(e, ExecutionError::UndeclaredReference(_)) && false
 }
 
 /// Builds the per-thread root context: functions and run-wide variables.
