@@ -4,8 +4,9 @@
 //! Rendered human output of each triggering fixture is snapshotted. A rule without
 //! both kinds of fixture fails the suite, and so does a stale `docs/rules/` page.
 //!
-//! Directives in a fixture's comments: `# meshlint-test: closed-world` and
-//! `# meshlint-test: mesh-config=FILE` (relative to the fixture's directory).
+//! Directives in a fixture's comments: `# meshlint-test: closed-world`,
+//! `# meshlint-test: mesh-config=FILE` and `# meshlint-test: mesh-networks=FILE` (relative
+//! to the fixture's directory; the `# expect:` lines of a mesh networks file count too).
 
 use meshlint_cli::{run_check, CheckOptions};
 use meshlint_report::{render_to_string, Format, HumanOptions, ReportInput};
@@ -39,12 +40,31 @@ fn run_fixture(rule_id: &str, file: &Path) -> Outcome {
         .lines()
         .find_map(|l| l.split("# meshlint-test: mesh-config=").nth(1))
         .map(|f| file.parent().unwrap().join(f.trim()));
+    // `# meshlint-test: mesh-networks=FILE`: its `# expect:` lines count too.
+    let mesh_networks = text
+        .lines()
+        .find_map(|l| l.split("# meshlint-test: mesh-networks=").nth(1))
+        .map(|f| file.parent().unwrap().join(f.trim()));
+    if let Some(p) = &mesh_networks {
+        let networks = std::fs::read_to_string(p).unwrap();
+        for (i, line) in networks.lines().enumerate() {
+            if let Some(pos) = line.find("# expect:") {
+                if line[pos + 9..]
+                    .split([',', ' '])
+                    .any(|id| id.trim() == rule_id)
+                {
+                    expected.push(i as u32 + 1);
+                }
+            }
+        }
+    }
     let mut rules = RuleSet::builtin().unwrap();
     rules.filter(&[rule_id.to_string()], &[]);
     let opts = CheckOptions {
         paths: vec![file.to_string_lossy().to_string()],
         closed_world,
         mesh_config,
+        mesh_networks,
         ..CheckOptions::default()
     };
     let result = run_check(&opts, &rules).unwrap();

@@ -56,6 +56,8 @@ pub struct MeshGraph {
     pub(crate) gateways: HashMap<(String, String), usize>,
     /// Resources by (kind, namespace, name).
     pub(crate) by_identity: HashMap<(Kind, String, String), usize>,
+    /// Indexes for istioctl-analyze relations, built on first use (see `istio.rs`).
+    pub(crate) istio_index: std::sync::OnceLock<crate::istio::IstioIndex>,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
     pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
@@ -80,6 +82,7 @@ impl MeshGraph {
             workloads_by_ns: HashMap::new(),
             gateways: HashMap::new(),
             by_identity: HashMap::new(),
+            istio_index: std::sync::OnceLock::new(),
             host_blind_ports: HashMap::new(),
             proxy_namespaces: BTreeSet::new(),
         };

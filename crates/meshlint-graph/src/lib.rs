@@ -11,9 +11,11 @@
 //! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
 
 mod build;
+mod istio;
 mod queries;
 
 pub use build::{Edge, GraphNode, MeshGraph};
+pub use istio::{export_scopes, hosts_overlap};
 pub use queries::{addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict};
 pub use queries::{
     host_matches, selector_matches, Decision, GovernedPort, GovernedWorkload, HostTarget,

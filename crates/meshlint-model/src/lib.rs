@@ -13,10 +13,11 @@ mod kinds;
 mod mesh;
 mod resource;
 pub mod schema;
+pub mod secret;
 pub mod typed;
 
 pub use kinds::Kind;
-pub use mesh::{MeshConfig, OutboundPolicy};
+pub use mesh::{mesh_networks_resource, MeshConfig, OutboundPolicy};
 pub use resource::{build_resources, Resource, ResourceSet, Skipped};
 pub use typed::Typed;
 

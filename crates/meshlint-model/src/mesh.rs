@@ -4,7 +4,8 @@
 use crate::kinds::Kind;
 use crate::resource::Resource;
 use meshlint_diag::Location;
-use meshlint_load::{load_source, LoadLimits, Node};
+use meshlint_diag::ResourceId;
+use meshlint_load::{load_source, LoadLimits, LoadedFile, Node};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -140,6 +141,31 @@ impl MeshConfig {
         }
         found.map(|(_, m)| m)
     }
+}
+
+/// The `--mesh-networks` file as the pseudo-resource `MeshNetworks istio-system/meshnetworks`
+/// (the identity `istioctl analyze` gives it), so rules can check it and findings point
+/// into the file. `None` when the file holds no mapping.
+pub fn mesh_networks_resource(file: &LoadedFile) -> Option<Resource> {
+    let doc = file.documents.first()?;
+    doc.root.as_map()?;
+    Some(Resource {
+        id: ResourceId {
+            api_version: String::new(),
+            kind: "MeshNetworks".to_string(),
+            namespace: Some("istio-system".to_string()),
+            name: "meshnetworks".to_string(),
+        },
+        group: String::new(),
+        version: String::new(),
+        kind: Kind::Other,
+        file: file.source.name.clone(),
+        doc_index: doc.index,
+        node: doc.root.clone(),
+        labels: Default::default(),
+        annotations: Default::default(),
+        typed: crate::typed::Typed::None,
+    })
 }
 
 #[cfg(test)]

@@ -177,6 +177,7 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, node: 
         );
     }
     let mut node = node.clone();
+    let secret = (kind == Kind::Secret).then(|| crate::secret::secret_facts(&node));
     if kind == Kind::Secret {
         if let NodeValue::Map(entries) = &mut node.value {
             entries.retain(|(k, _)| !matches!(k.as_str(), Some("data" | "stringData")));
@@ -203,7 +204,10 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, node: 
         typed: Typed::None,
     };
     set.findings.extend(schema::validate(&resource));
-    resource.typed = Typed::extract(&resource);
+    resource.typed = match secret {
+        Some(facts) => Typed::Secret(facts),
+        None => Typed::extract(&resource),
+    };
     set.resources.push(resource);
 }
 

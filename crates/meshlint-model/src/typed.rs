@@ -26,6 +26,8 @@ pub enum Typed {
     /// what matters to the graph is which workloads they select.
     Selecting(Selecting),
     WorkloadEntry(WorkloadEntry),
+    /// Key names and certificate facts; never values.
+    Secret(crate::secret::Secret),
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -44,6 +44,23 @@ pub const GRAPH_FUNCTIONS: &[(&str, usize)] = &[
     ("proxiesByNamespace", 0),
     ("servicesFor", 1),
     ("hostMatches", 2),
+    // istioctl analyze parity (issue 6), see cel_istio.rs
+    ("podsMatching", 1),
+    ("podsIn", 2),
+    ("servicesSelecting", 1),
+    ("policiesSelecting", 2),
+    ("named", 2),
+    ("lookup", 3),
+    ("gatewayConflicts", 1),
+    ("sharedCertificates", 1),
+    ("meshHostConflicts", 1),
+    ("destinationOf", 3),
+    ("subsetDefined", 3),
+    ("secret", 2),
+    ("hostsOverlap", 2),
+    ("parseYaml", 1),
+    ("labelSelectorMatches", 2),
+    ("subsetRoutesTo", 1),
 ];
 
 /// Standard-library and extension functions a rule may call.
@@ -765,6 +782,7 @@ pub fn add_graph_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
     );
     add_scoping_functions(ctx, graph);
     add_tls_functions(ctx, graph);
+    crate::cel_istio::add_istio_functions(ctx, graph);
 }
 
 /// Graph functions for ServiceEntry addressing and host scoping (issue 4, ML2xxx rules).

@@ -10,6 +10,7 @@
 //! The CEL variables and graph functions are documented in `docs/rule-language.md`.
 
 mod cel_env;
+mod cel_istio;
 mod docs;
 mod eval;
 mod file;

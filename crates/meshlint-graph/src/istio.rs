@@ -1,0 +1,581 @@
+//! Relations `istioctl analyze` reasons about that the core graph does not: pods by label
+//! in every namespace, Services selecting a pod, Gateway servers that collide or share a
+//! certificate, VirtualService hosts claimed by several mesh-bound VirtualServices,
+//! destination lookup through export scopes, DestinationRule subsets by host, policies
+//! selecting a pod, and resources by name. Each is an index built once, on first use,
+//! so rules never compare all pairs.
+
+use crate::build::MeshGraph;
+use crate::queries::{host_matches, selector_matches};
+use meshlint_load::Node;
+use meshlint_model::typed::{Labels, Typed};
+use meshlint_model::Kind;
+use std::collections::{BTreeSet, HashMap};
+
+/// The lazily built indexes of this module.
+#[derive(Default)]
+pub struct IstioIndex {
+    /// `key=value` → pods carrying that label (every namespace).
+    pods_by_label: HashMap<(String, String), Vec<usize>>,
+    /// Every Pod, in input order.
+    pods: Vec<usize>,
+    /// (port, host, bind) → (Istio Gateway, server index).
+    gateway_servers: HashMap<(u32, String, String), Vec<(usize, usize)>>,
+    /// TLS identity of a Gateway server (credential name, or certificate+key files) →
+    /// (Gateway, server index).
+    gateway_certs: HashMap<String, Vec<(usize, usize)>>,
+    /// (scope, FQDN) → mesh-bound VirtualServices declaring it.
+    mesh_vs_hosts: HashMap<(String, String), Vec<usize>>,
+    /// FQDN → mesh-bound VirtualServices exported everywhere, for wildcard overlap.
+    mesh_vs_global: Vec<(String, usize)>,
+    /// (scope, FQDN) → Services and ServiceEntries, as Istio's destination lookup sees them.
+    destinations: HashMap<(String, String), Vec<usize>>,
+    /// Wildcard ServiceEntry hosts: (scope, suffix without `*`, entry).
+    wildcard_destinations: Vec<(String, String, usize)>,
+    /// Normalised DestinationRule host (`ns/name` for cluster services) → subset names.
+    subsets_by_host: HashMap<String, BTreeSet<String>>,
+    /// Pod → (kind, policy) for Sidecars/Telemetries/… with a non-empty selector matching it.
+    selected_by: HashMap<usize, Vec<(Kind, usize)>>,
+    /// (kind, name) → resources in any namespace.
+    by_name: HashMap<(Kind, String), Vec<usize>>,
+    /// Destination host (as written) → VirtualServices with an HTTP route to it with a
+    /// subset, where the host is also one of the VirtualService's own hosts.
+    subset_routes_by_host: HashMap<String, Vec<usize>>,
+}
+
+/// Export scopes of a resource: `*`, or each namespace of `exportTo` (`.` = its own).
+pub fn export_scopes(export_to: Option<&Vec<String>>, own_ns: &str) -> Vec<String> {
+    match export_to {
+        None => vec!["*".to_string()],
+        Some(list) if list.is_empty() || list.iter().any(|e| e == "*") => vec!["*".to_string()],
+        Some(list) => {
+            let mut out: Vec<String> = list
+                .iter()
+                .map(|e| {
+                    if e == "." {
+                        own_ns.to_string()
+                    } else {
+                        e.clone()
+                    }
+                })
+                .collect();
+            out.sort();
+            out.dedup();
+            out
+        }
+    }
+}
+
+/// Whether two hosts overlap (either may be a wildcard).
+pub fn hosts_overlap(a: &str, b: &str) -> bool {
+    host_matches(a, b) || host_matches(b, a)
+}
+
+/// `k1=v1,k2=v2` with keys sorted.
+fn canonical_selector(s: &Labels) -> String {
+    s.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn str_at<'a>(n: &'a Node, path: &[&str]) -> Option<&'a str> {
+    n.str_at(path)
+}
+
+impl MeshGraph {
+    pub(crate) fn istio(&self) -> &IstioIndex {
+        self.istio_index.get_or_init(|| self.build_istio_index())
+    }
+
+    fn build_istio_index(&self) -> IstioIndex {
+        let mut ix = IstioIndex::default();
+        let domain = self.mesh.dns_domain.clone();
+        for (i, r) in self.resources.iter().enumerate() {
+            ix.by_name
+                .entry((r.kind, r.name().to_string()))
+                .or_default()
+                .push(i);
+            let ns = r.namespace();
+            match &r.typed {
+                Typed::Workload(w) if r.kind == Kind::Pod => {
+                    ix.pods.push(i);
+                    for (k, v) in &w.labels {
+                        ix.pods_by_label
+                            .entry((k.clone(), v.clone()))
+                            .or_default()
+                            .push(i);
+                    }
+                }
+                Typed::Gateway(gw) => {
+                    let servers = r
+                        .spec()
+                        .and_then(|s| s.get("servers"))
+                        .map(|s| s.items())
+                        .unwrap_or(&[]);
+                    for (si, s) in gw.servers.iter().enumerate() {
+                        let bind = servers
+                            .get(si)
+                            .and_then(|n| str_at(n, &["bind"]))
+                            .unwrap_or("")
+                            .to_string();
+                        for h in &s.hosts {
+                            ix.gateway_servers
+                                .entry((s.port, h.clone(), bind.clone()))
+                                .or_default()
+                                .push((i, si));
+                        }
+                        if let Some(tls) = servers.get(si).and_then(|n| n.get("tls")) {
+                            let key =
+                                match str_at(tls, &["credentialName"]).filter(|c| !c.is_empty()) {
+                                    Some(c) => Some(format!("credential:{c}")),
+                                    None => match (
+                                        str_at(tls, &["serverCertificate"]),
+                                        str_at(tls, &["privateKey"]),
+                                    ) {
+                                        (Some(c), Some(k)) if !c.is_empty() && !k.is_empty() => {
+                                            Some(format!("files:{c}|{k}"))
+                                        }
+                                        _ => None,
+                                    },
+                                };
+                            if let Some(key) = key {
+                                ix.gateway_certs.entry(key).or_default().push((i, si));
+                            }
+                        }
+                    }
+                }
+                Typed::VirtualService(vs) => {
+                    for d in &vs.destinations {
+                        if d.protocol == "http"
+                            && d.subset.as_deref().is_some_and(|x| !x.is_empty())
+                            && vs.hosts.contains(&d.host)
+                        {
+                            let l = ix.subset_routes_by_host.entry(d.host.clone()).or_default();
+                            if l.last() != Some(&i) {
+                                l.push(i);
+                            }
+                        }
+                    }
+                    let mesh_bound =
+                        vs.gateways.is_empty() || vs.gateways.iter().any(|g| g.name == "mesh");
+                    if mesh_bound {
+                        let scopes = export_scopes(vs.export_to.as_ref(), ns);
+                        for h in &vs.hosts {
+                            let fqdn = crate::queries::resolve_short(h, ns, &domain);
+                            for s in &scopes {
+                                let list = ix
+                                    .mesh_vs_hosts
+                                    .entry((s.clone(), fqdn.clone()))
+                                    .or_default();
+                                if list.last() != Some(&i) {
+                                    list.push(i);
+                                }
+                            }
+                            if scopes.iter().any(|s| s == "*") {
+                                ix.mesh_vs_global.push((fqdn, i));
+                            }
+                        }
+                    }
+                }
+                Typed::Service(svc) => {
+                    let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
+                    for s in export_scopes(svc.export_to.as_ref(), ns) {
+                        ix.destinations
+                            .entry((s, fqdn.clone()))
+                            .or_default()
+                            .push(i);
+                    }
+                }
+                Typed::ServiceEntry(se) => {
+                    let scopes = export_scopes(se.export_to.as_ref(), ns);
+                    for h in &se.hosts {
+                        let h = crate::queries::resolve_short(h, ns, &domain);
+                        for s in &scopes {
+                            if let Some(suffix) = h.strip_prefix('*') {
+                                ix.wildcard_destinations
+                                    .push((s.clone(), suffix.to_string(), i));
+                            } else {
+                                ix.destinations
+                                    .entry((s.clone(), h.clone()))
+                                    .or_default()
+                                    .push(i);
+                            }
+                        }
+                    }
+                }
+                Typed::DestinationRule(dr) => {
+                    let key = self.service_identity(&dr.host, ns);
+                    let e = ix.subsets_by_host.entry(key).or_default();
+                    for s in &dr.subsets {
+                        e.insert(s.name.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Policies with a non-empty selector → the pods of their namespace they select.
+        for (i, r) in self.resources.iter().enumerate() {
+            let sel = match &r.typed {
+                Typed::Sidecar(sc) => sc.selector.clone(),
+                Typed::Selecting(s) if !s.has_target_ref => s.selector.clone(),
+                _ => None,
+            };
+            let Some(sel) = sel.filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            for p in self.pods_in_index(&ix, r.namespace(), &sel) {
+                ix.selected_by.entry(p).or_default().push((r.kind, i));
+            }
+        }
+        ix
+    }
+
+    fn pods_matching_index(&self, ix: &IstioIndex, selector: &Labels) -> Vec<usize> {
+        if selector.is_empty() {
+            return ix.pods.clone();
+        }
+        let smallest = selector
+            .iter()
+            .map(|(k, v)| {
+                ix.pods_by_label
+                    .get(&(k.clone(), v.clone()))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+            })
+            .min_by_key(|l| l.len())
+            .unwrap_or(&[]);
+        smallest
+            .iter()
+            .copied()
+            .filter(|&p| selector_matches(selector, self.workload_labels(p)))
+            .collect()
+    }
+
+    fn pods_in_index(&self, ix: &IstioIndex, ns: &str, selector: &Labels) -> Vec<usize> {
+        if selector.is_empty() {
+            return ix
+                .pods
+                .iter()
+                .copied()
+                .filter(|&p| self.resources[p].namespace() == ns)
+                .collect();
+        }
+        self.pods_matching_index(ix, selector)
+            .into_iter()
+            .filter(|&p| self.resources[p].namespace() == ns)
+            .collect()
+    }
+
+    /// Pods in any namespace whose labels the selector matches (an empty selector matches
+    /// every pod), as Istio's Gateway analyzers select gateway pods.
+    pub fn pods_matching(&self, selector: &Labels) -> Vec<usize> {
+        self.pods_matching_index(self.istio(), selector)
+    }
+
+    /// Pods of one namespace whose labels the selector matches (empty = all of them).
+    pub fn pods_in(&self, ns: &str, selector: &Labels) -> Vec<usize> {
+        self.pods_in_index(self.istio(), ns, selector)
+    }
+
+    /// Services of the workload's namespace whose (non-empty) selector matches it.
+    pub fn services_selecting(&self, workload: usize) -> Vec<usize> {
+        let Some(&node) = self.node_of.get(&crate::GraphNode::Resource(workload)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<usize> = self
+            .graph
+            .edges_directed(node, petgraph::Direction::Incoming)
+            .filter(|e| *e.weight() == crate::Edge::Selects)
+            .filter_map(|e| match self.graph[petgraph::visit::EdgeRef::source(&e)] {
+                crate::GraphNode::Resource(r) if self.resources[r].kind == Kind::Service => Some(r),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Policies of a kind (Sidecar, Telemetry, AuthorizationPolicy, …) whose non-empty
+    /// selector matches a pod (of the pod's namespace).
+    pub fn policies_selecting_pod(&self, pod: usize, kind: Kind) -> Vec<usize> {
+        self.istio()
+            .selected_by
+            .get(&pod)
+            .map(|l| {
+                l.iter()
+                    .filter(|(k, _)| *k == kind)
+                    .map(|(_, i)| *i)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Resources of a kind with a name, in any namespace.
+    pub fn named(&self, kind: Kind, name: &str) -> Vec<usize> {
+        self.istio()
+            .by_name
+            .get(&(kind, name.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// For each server of an Istio Gateway that conflicts with another Gateway (same
+    /// port, a host written identically with the same `bind`, related selectors): the
+    /// server index and the conflicting Gateways.
+    pub fn gateway_conflicts(&self, gw: usize) -> Vec<(usize, Vec<usize>)> {
+        let Typed::Gateway(g) = &self.resources[gw].typed else {
+            return Vec::new();
+        };
+        let ix = self.istio();
+        let servers = self.resources[gw]
+            .spec()
+            .and_then(|s| s.get("servers"))
+            .map(|s| s.items())
+            .unwrap_or(&[]);
+        let mut out = Vec::new();
+        for (si, s) in g.servers.iter().enumerate() {
+            let bind = servers
+                .get(si)
+                .and_then(|n| str_at(n, &["bind"]))
+                .unwrap_or("")
+                .to_string();
+            let mut others: Vec<usize> = s
+                .hosts
+                .iter()
+                .flat_map(|h| {
+                    ix.gateway_servers
+                        .get(&(s.port, h.clone(), bind.clone()))
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[])
+                })
+                .map(|(o, _)| *o)
+                .filter(|&o| o != gw && self.selectors_related(gw, o))
+                .collect();
+            others.sort_unstable();
+            others.dedup();
+            if !others.is_empty() {
+                out.push((si, others));
+            }
+        }
+        out
+    }
+
+    fn selectors_related(&self, a: usize, b: usize) -> bool {
+        let (Typed::Gateway(ga), Typed::Gateway(gb)) =
+            (&self.resources[a].typed, &self.resources[b].typed)
+        else {
+            return false;
+        };
+        let (sa, sb) = (
+            canonical_selector(&ga.selector),
+            canonical_selector(&gb.selector),
+        );
+        if sa == sb {
+            return true;
+        }
+        if !(sa.contains(&sb) || sb.contains(&sa)) {
+            return false;
+        }
+        let mut union = ga.selector.clone();
+        union.extend(gb.selector.clone());
+        !self.pods_matching(&union).is_empty()
+    }
+
+    /// Other Istio Gateways whose selector includes every label of this Gateway's and
+    /// that serve TLS with the same certificate (credential name, or certificate and key
+    /// files): (server index here, other Gateway).
+    pub fn gateways_sharing_certificate(&self, gw: usize) -> Vec<(usize, usize)> {
+        let Typed::Gateway(g) = &self.resources[gw].typed else {
+            return Vec::new();
+        };
+        let ix = self.istio();
+        let mut out = Vec::new();
+        for list in ix.gateway_certs.values() {
+            for &(a, sa) in list.iter().filter(|(a, _)| *a == gw) {
+                let _ = a;
+                for &(o, _) in list.iter().filter(|(o, _)| *o != gw) {
+                    let Typed::Gateway(og) = &self.resources[o].typed else {
+                        continue;
+                    };
+                    if selector_matches(&g.selector, &og.selector) && !out.contains(&(sa, o)) {
+                        out.push((sa, o));
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// Other mesh-bound VirtualServices claiming a host of this one in an overlapping
+    /// export scope (exact FQDN in the same scope, or a `*`-exported one whose host
+    /// overlaps), as Istio's ConflictingMeshGatewayHostsAnalyzer groups them.
+    pub fn mesh_host_conflicts(&self, vs: usize) -> Vec<(String, usize)> {
+        let Typed::VirtualService(v) = &self.resources[vs].typed else {
+            return Vec::new();
+        };
+        if !(v.gateways.is_empty() || v.gateways.iter().any(|g| g.name == "mesh")) {
+            return Vec::new();
+        }
+        let ix = self.istio();
+        let ns = self.resources[vs].namespace();
+        let scopes = export_scopes(v.export_to.as_ref(), ns);
+        let mut out: Vec<(String, usize)> = Vec::new();
+        for h in &v.hosts {
+            let fqdn = self.resolve_host(h, ns);
+            for s in &scopes {
+                let mut group: Vec<usize> = ix
+                    .mesh_vs_hosts
+                    .get(&(s.clone(), fqdn.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                if s != "*" {
+                    group.extend(
+                        ix.mesh_vs_global
+                            .iter()
+                            .filter(|(g, _)| hosts_overlap(g, &fqdn))
+                            .map(|(_, i)| *i),
+                    );
+                }
+                group.sort_unstable();
+                group.dedup();
+                if group.len() > 1 && group.contains(&vs) {
+                    for o in group.into_iter().filter(|&o| o != vs) {
+                        if !out.iter().any(|(_, x)| *x == o) {
+                            out.push((fqdn.clone(), o));
+                        }
+                    }
+                }
+            }
+            // A `*`-exported VirtualService also conflicts with scoped ones whose host
+            // it overlaps.
+            if scopes.iter().any(|s| s == "*") {
+                for ((s, f), list) in &ix.mesh_vs_hosts {
+                    if s != "*" && hosts_overlap(&fqdn, f) {
+                        for &o in list.iter().filter(|&&o| o != vs) {
+                            if !out.iter().any(|(_, x)| *x == o) {
+                                out.push((f.clone(), o));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// VirtualServices routing to `host` (as written) with a subset on HTTP routes, where
+    /// `host` is also one of their own hosts (Istio's IngressRouteRulesNotAffected).
+    pub fn subset_routes_to(&self, host: &str) -> Vec<usize> {
+        self.istio()
+            .subset_routes_by_host
+            .get(host)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Istio's destination lookup: the Service or ServiceEntry a host written in `ns`
+    /// resolves to, seen through export scopes (`export_to` of the referring resource).
+    pub fn destination_target(
+        &self,
+        host: &str,
+        ns: &str,
+        export_to: Option<&Vec<String>>,
+    ) -> Option<usize> {
+        let ix = self.istio();
+        let fqdn = self.resolve_host(host, ns);
+        let mut scopes = vec!["*".to_string()];
+        match export_to.filter(|l| !l.is_empty()) {
+            None => scopes.push(ns.to_string()),
+            Some(list) => {
+                scopes.extend(
+                    list.iter()
+                        .map(|e| if e == "." { ns.to_string() } else { e.clone() }),
+                )
+            }
+        }
+        for s in &scopes {
+            if let Some(t) = ix
+                .destinations
+                .get(&(s.clone(), fqdn.clone()))
+                .and_then(|l| l.first())
+            {
+                return Some(*t);
+            }
+        }
+        let bare = fqdn.trim_start_matches('*');
+        ix.wildcard_destinations
+            .iter()
+            .find(|(s, suffix, _)| (s == "*" || s == ns) && bare.ends_with(suffix.as_str()))
+            .map(|(_, _, i)| *i)
+    }
+
+    /// `reviews` in `default` and `reviews.default.svc.cluster.local` → `default/reviews`;
+    /// other hosts unchanged.
+    pub fn service_identity(&self, host: &str, ns: &str) -> String {
+        let fqdn = self.resolve_host(host, ns);
+        let suffix = format!(".svc.{}", self.mesh.dns_domain);
+        match fqdn.strip_suffix(&suffix) {
+            Some(rest) => match rest.split_once('.') {
+                Some((name, n)) if !n.contains('.') => format!("{n}/{name}"),
+                _ => fqdn,
+            },
+            None => fqdn,
+        }
+    }
+
+    /// Whether some DestinationRule for the host (normalised as [`Self::service_identity`])
+    /// defines the subset.
+    pub fn subset_defined(&self, host: &str, ns: &str, subset: &str) -> bool {
+        self.istio()
+            .subsets_by_host
+            .get(&self.service_identity(host, ns))
+            .is_some_and(|s| s.contains(subset))
+    }
+
+    /// Whether a pod runs in the mesh as Istio's analyzers judge it: an `istio-proxy`
+    /// container with an image, else `sidecar.istio.io/inject` on the pod, else its
+    /// Namespace labelled `istio-injection: enabled`.
+    pub fn pod_in_mesh(&self, pod: usize) -> bool {
+        let r = &self.resources[pod];
+        let spec = r.spec();
+        let has_proxy = ["containers", "initContainers"].iter().any(|k| {
+            spec.and_then(|s| s.get(k))
+                .map(|c| c.items())
+                .unwrap_or(&[])
+                .iter()
+                .any(|c| {
+                    c.str_at(&["name"]) == Some("istio-proxy")
+                        && c.str_at(&["image"]).is_some_and(|i| !i.is_empty())
+                })
+        });
+        if has_proxy {
+            return true;
+        }
+        let inject = r
+            .labels
+            .get("sidecar.istio.io/inject")
+            .or_else(|| r.annotations.get("sidecar.istio.io/inject"));
+        if let Some(v) = inject {
+            return v == "true";
+        }
+        self.namespace_resource(r.namespace()).is_some_and(|n| {
+            self.resources[n]
+                .labels
+                .get("istio-injection")
+                .map(String::as_str)
+                == Some("enabled")
+        })
+    }
+
+    /// Whether a pod is captured by ambient mode (`ambient.istio.io/redirection: enabled`).
+    pub fn pod_ambient(&self, pod: usize) -> bool {
+        self.resources[pod]
+            .annotations
+            .get("ambient.istio.io/redirection")
+            .map(String::as_str)
+            == Some("enabled")
+    }
+}
