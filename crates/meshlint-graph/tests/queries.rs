@@ -873,3 +873,169 @@ fn routes_to_and_peer_targets() {
     );
     assert!(!t[0].captured, "8443 bypasses v1's sidecar");
 }
+
+// ---- istioctl analyze parity relations (issue 6, `istio.rs`) ----
+
+const GATEWAYS: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: gw-1, namespace: istio-system, labels: {istio: ingressgateway, tier: edge}}
+spec:
+  containers: [{name: istio-proxy, image: proxyv2}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  ports: [{name: http2, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: a, namespace: shop}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [shop.example.com]
+    tls: {mode: SIMPLE, credentialName: shared}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: b, namespace: blog}
+spec:
+  selector: {istio: ingressgateway, tier: edge}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [blog.example.com]
+    tls: {mode: SIMPLE, credentialName: shared}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: other-pods, namespace: blog}
+spec:
+  selector: {istio: internal}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+"#;
+
+#[test]
+fn gateway_pods_services_conflicts_and_certificates() {
+    let g = graph(GATEWAYS);
+    let pod = idx(&g, Kind::Pod, "istio-system", "gw-1");
+    let sel = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(g.pods_matching(&sel(&[("istio", "ingressgateway")])), vec![pod]);
+    assert!(g.pods_matching(&sel(&[("istio", "internal")])).is_empty());
+    assert_eq!(g.pods_matching(&sel(&[])), vec![pod], "empty selector = every pod");
+    assert_eq!(g.pods_in("shop", &sel(&[])), Vec::<usize>::new());
+    let svc = idx(&g, Kind::Service, "istio-system", "gw");
+    assert_eq!(g.services_selecting(pod), vec![svc]);
+
+    let a = idx(&g, Kind::Gateway, "shop", "a");
+    let b = idx(&g, Kind::Gateway, "blog", "b");
+    // Port 80 / shop.example.com collides with `b` (its selector contains `a`'s and the
+    // pod matches both); `other-pods` selects other pods and does not count.
+    assert_eq!(g.gateway_conflicts(a), vec![(0, vec![b])]);
+    assert_eq!(g.gateway_conflicts(b), vec![(0, vec![a])]);
+    // `a`'s selector is included in `b`'s: only `a` is reported for the shared certificate.
+    assert_eq!(g.gateways_sharing_certificate(a), vec![(1, b)]);
+    assert!(g.gateways_sharing_certificate(b).is_empty());
+}
+
+const ROUTING: &str = r#"
+apiVersion: v1
+kind: Service
+metadata:
+  name: details
+  namespace: default
+  annotations: {networking.istio.io/exportTo: banana}
+spec:
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: eu, namespace: other}
+spec:
+  hosts: ["*.eu.example.com"]
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: details, namespace: banana}
+spec:
+  host: details.default.svc.cluster.local
+  subsets: [{name: v1, labels: {version: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r1, namespace: foo}
+spec:
+  hosts: [ratings]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r2, namespace: bar}
+spec:
+  hosts: [ratings.foo.svc.cluster.local]
+  gateways: [mesh, istio-system/public]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: scoped, namespace: team}
+spec:
+  hosts: ["*.productpage.d"]
+  exportTo: ["."]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: wide, namespace: bar}
+spec:
+  hosts: ["*.d"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: edge-only, namespace: bar}
+spec:
+  hosts: [ratings.foo.svc.cluster.local]
+  gateways: [istio-system/public]
+"#;
+
+#[test]
+fn destination_lookup_subsets_and_mesh_host_conflicts() {
+    let g = graph(ROUTING);
+    let details = idx(&g, Kind::Service, "default", "details");
+    let eu = idx(&g, Kind::ServiceEntry, "other", "eu");
+    // The Service is exported to `banana` only.
+    assert_eq!(g.destination_target("details.default.svc.cluster.local", "banana", None), Some(details));
+    assert_eq!(g.destination_target("details.default.svc.cluster.local", "istio-system", None), None);
+    // ServiceEntry wildcard hosts resolve concrete names.
+    assert_eq!(g.destination_target("shop.eu.example.com", "default", None), Some(eu));
+    // Short and fully qualified names are one host for subsets.
+    assert!(g.subset_defined("details", "default", "v1"));
+    assert!(!g.subset_defined("details.default.svc.cluster.local", "x", "v2"));
+
+    let r1 = idx(&g, Kind::VirtualService, "foo", "r1");
+    let r2 = idx(&g, Kind::VirtualService, "bar", "r2");
+    let scoped = idx(&g, Kind::VirtualService, "team", "scoped");
+    let wide = idx(&g, Kind::VirtualService, "bar", "wide");
+    let others = |vs| -> Vec<usize> {
+        g.mesh_host_conflicts(vs)
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect()
+    };
+    assert_eq!(others(r1), vec![r2]);
+    assert_eq!(others(r2), vec![r1], "gateway-only VirtualServices do not count");
+    assert_eq!(others(scoped), vec![wide], "a `*`-exported wildcard overlaps a scoped host");
+    assert_eq!(others(wide), vec![scoped]);
+}
