@@ -934,9 +934,16 @@ fn gateway_pods_services_conflicts_and_certificates() {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     };
-    assert_eq!(g.pods_matching(&sel(&[("istio", "ingressgateway")])), vec![pod]);
+    assert_eq!(
+        g.pods_matching(&sel(&[("istio", "ingressgateway")])),
+        vec![pod]
+    );
     assert!(g.pods_matching(&sel(&[("istio", "internal")])).is_empty());
-    assert_eq!(g.pods_matching(&sel(&[])), vec![pod], "empty selector = every pod");
+    assert_eq!(
+        g.pods_matching(&sel(&[])),
+        vec![pod],
+        "empty selector = every pod"
+    );
     assert_eq!(g.pods_in("shop", &sel(&[])), Vec::<usize>::new());
     let svc = idx(&g, Kind::Service, "istio-system", "gw");
     assert_eq!(g.services_selecting(pod), vec![svc]);
@@ -1016,10 +1023,19 @@ fn destination_lookup_subsets_and_mesh_host_conflicts() {
     let details = idx(&g, Kind::Service, "default", "details");
     let eu = idx(&g, Kind::ServiceEntry, "other", "eu");
     // The Service is exported to `banana` only.
-    assert_eq!(g.destination_target("details.default.svc.cluster.local", "banana", None), Some(details));
-    assert_eq!(g.destination_target("details.default.svc.cluster.local", "istio-system", None), None);
+    assert_eq!(
+        g.destination_target("details.default.svc.cluster.local", "banana", None),
+        Some(details)
+    );
+    assert_eq!(
+        g.destination_target("details.default.svc.cluster.local", "istio-system", None),
+        None
+    );
     // ServiceEntry wildcard hosts resolve concrete names.
-    assert_eq!(g.destination_target("shop.eu.example.com", "default", None), Some(eu));
+    assert_eq!(
+        g.destination_target("shop.eu.example.com", "default", None),
+        Some(eu)
+    );
     // Short and fully qualified names are one host for subsets.
     assert!(g.subset_defined("details", "default", "v1"));
     assert!(!g.subset_defined("details.default.svc.cluster.local", "x", "v2"));
@@ -1035,7 +1051,15 @@ fn destination_lookup_subsets_and_mesh_host_conflicts() {
             .collect()
     };
     assert_eq!(others(r1), vec![r2]);
-    assert_eq!(others(r2), vec![r1], "gateway-only VirtualServices do not count");
-    assert_eq!(others(scoped), vec![wide], "a `*`-exported wildcard overlaps a scoped host");
+    assert_eq!(
+        others(r2),
+        vec![r1],
+        "gateway-only VirtualServices do not count"
+    );
+    assert_eq!(
+        others(scoped),
+        vec![wide],
+        "a `*`-exported wildcard overlaps a scoped host"
+    );
     assert_eq!(others(wide), vec![scoped]);
 }

@@ -214,7 +214,10 @@ mod tests {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         assert_eq!(time(0x17, b"230314120000Z"), Some(1_678_795_200));
-        assert_eq!(time(0x18, b"21220101000000Z").map(|t| t > 4_700_000_000), Some(true));
+        assert_eq!(
+            time(0x18, b"21220101000000Z").map(|t| t > 4_700_000_000),
+            Some(true)
+        );
     }
 
     #[test]
