@@ -63,6 +63,8 @@ pub struct MeshGraph {
     pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
     /// Namespaces with at least one workload that runs an Istio proxy.
     pub(crate) proxy_namespaces: BTreeSet<String>,
+    /// Kubernetes Nodes by name (for the topology labels of the pods scheduled on them).
+    pub(crate) nodes: HashMap<String, usize>,
 }
 
 impl MeshGraph {
@@ -85,6 +87,7 @@ impl MeshGraph {
             istio_index: std::sync::OnceLock::new(),
             host_blind_ports: HashMap::new(),
             proxy_namespaces: BTreeSet::new(),
+            nodes: HashMap::new(),
         };
         g.index();
         g.relate();
@@ -109,6 +112,9 @@ impl MeshGraph {
             self.by_identity
                 .entry((r.kind, ns.clone(), r.name().to_string()))
                 .or_insert(i);
+            if r.id.kind == "Node" && r.group.is_empty() {
+                self.nodes.insert(r.name().to_string(), i);
+            }
             if r.kind == Kind::Namespace {
                 self.namespace_resources.insert(r.name().to_string(), i);
                 self.known_namespaces.insert(r.name().to_string());

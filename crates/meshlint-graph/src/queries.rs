@@ -186,7 +186,9 @@ impl MeshGraph {
             if other.len() != labels.len() {
                 return false;
             }
-            let diff: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] != other[i]).collect();
+            let diff: Vec<usize> = (0..labels.len())
+                .filter(|&i| labels[i] != other[i])
+                .collect();
             diff.len() == 1
                 && meshlint_model::schema::did_you_mean(labels[diff[0]], [other[diff[0]]]).is_some()
         };
@@ -949,6 +951,36 @@ impl MeshGraph {
         out
     }
 
+    /// The locality labels Istio adds to a pod's endpoints from the Node it runs on
+    /// (`spec.nodeName`, when that Node is in the inputs): region, zone and subzone when
+    /// present and non-empty, and `kubernetes.io/hostname` = the node name.
+    pub fn topology_labels(&self, w: usize) -> Labels {
+        let mut out = Labels::new();
+        let r = &self.resources[w];
+        let Some(node_name) = r
+            .node
+            .get("spec")
+            .and_then(|s| s.get("nodeName"))
+            .and_then(|n| n.as_str())
+        else {
+            return out;
+        };
+        let Some(&node) = self.nodes.get(node_name) else {
+            return out;
+        };
+        for key in [
+            "topology.kubernetes.io/region",
+            "topology.kubernetes.io/zone",
+            "topology.istio.io/subzone",
+        ] {
+            if let Some(v) = self.resources[node].labels.get(key).filter(|v| !v.is_empty()) {
+                out.insert(key.to_string(), v.clone());
+            }
+        }
+        out.insert("kubernetes.io/hostname".to_string(), node_name.to_string());
+        out
+    }
+
     /// A namespace of the inputs spelled like `ns` (not `ns` itself), if any.
     pub fn suggest_namespace(&self, ns: &str) -> Option<String> {
         meshlint_model::schema::did_you_mean(
@@ -1456,9 +1488,7 @@ impl MeshGraph {
             }
             Injection::Unset => match (ns_res, self.namespace_injection(ns)) {
                 (None, _) => decided("unknown", None),
-                (Some(_), Injection::Enabled) => {
-                    decided("namespace-enabled", ns_source(ns_label))
-                }
+                (Some(_), Injection::Enabled) => decided("namespace-enabled", ns_source(ns_label)),
                 (Some(_), Injection::Disabled) => {
                     decided("namespace-disabled", ns_source(ns_label))
                 }

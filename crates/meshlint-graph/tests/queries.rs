@@ -611,11 +611,13 @@ spec:
 "#,
     );
     assert_eq!(
-        g.suggest_host("reviews.istio-system.svc.cluster.local").as_deref(),
+        g.suggest_host("reviews.istio-system.svc.cluster.local")
+            .as_deref(),
         Some("reviews.bookinfo.svc.cluster.local")
     );
     assert_eq!(
-        g.suggest_host("reveiws.bookinfo.svc.cluster.local").as_deref(),
+        g.suggest_host("reveiws.bookinfo.svc.cluster.local")
+            .as_deref(),
         Some("reviews.bookinfo.svc.cluster.local")
     );
     assert_eq!(g.suggest_host("ratings.bookinfo.svc.cluster.local"), None);
@@ -872,6 +874,47 @@ fn routes_to_and_peer_targets() {
         ]
     );
     assert!(!t[0].captured, "8443 bypasses v1's sidecar");
+}
+
+#[test]
+fn topology_labels_come_from_the_pods_node() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default, labels: {app: web}}
+spec:
+  nodeName: node-1
+  containers: [{name: app}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: unscheduled, namespace: default}
+spec:
+  containers: [{name: app}]
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-1
+  labels:
+    topology.kubernetes.io/region: us-west-1
+    topology.kubernetes.io/zone: ""
+"#,
+    );
+    let web = idx(&g, Kind::Pod, "default", "web");
+    let t = g.topology_labels(web);
+    assert_eq!(
+        t.get("topology.kubernetes.io/region").map(String::as_str),
+        Some("us-west-1")
+    );
+    assert_eq!(
+        t.get("kubernetes.io/hostname").map(String::as_str),
+        Some("node-1")
+    );
+    assert!(!t.contains_key("topology.kubernetes.io/zone"));
+    let other = idx(&g, Kind::Pod, "default", "unscheduled");
+    assert!(g.topology_labels(other).is_empty());
 }
 
 // ---- istioctl analyze parity relations (issue 6, `istio.rs`) ----

@@ -38,6 +38,8 @@ pub const GRAPH_FUNCTIONS: &[(&str, usize)] = &[
     ("suggestNamespace", 1),
     ("destinationsOf", 1),
     ("protocolConflicts", 1),
+    ("exportedTo", 2),
+    ("topologyLabels", 1),
     ("tlsSettings", 1),
     ("routesTo", 1),
     ("peerTargets", 1),
@@ -801,6 +803,29 @@ pub fn add_scoping_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
                 .map(|(o, path)| ref_value(&g, o, &path))
                 .collect(),
         )
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("topologyLabels", move |w: Value| -> Value {
+        let idx = ref_index(&w).or_else(|| match &w {
+            Value::Map(m) => m
+                .map
+                .get(&Key::String(Arc::new("ref".into())))
+                .and_then(ref_index),
+            _ => None,
+        });
+        match idx {
+            Some(i) if i < g.resources.len() => labels_value(&g.topology_labels(i)),
+            _ => map(Vec::new()),
+        }
+    });
+    let g = graph.clone();
+    let _ = ctx.add_function("exportedTo", move |r: Value, ns: Arc<String>| -> bool {
+        match ref_index(&r) {
+            Some(i) if i < g.resources.len() => g
+                .export_scope_of(i)
+                .is_none_or(|scope| scope.iter().any(|n| n == ns.as_str())),
+            _ => false,
+        }
     });
     let g = graph.clone();
     let _ = ctx.add_function("protocolConflicts", move |se: Value| -> Value {
