@@ -1,7 +1,7 @@
 //! Running compiled rules over the graph, in parallel, deterministically.
 
 use crate::cel_env::{self, node_value, read_ref, resource_value};
-use crate::file::Rule;
+use crate::file::{Compiled, Rule};
 use cel::{Context, ExecutionError, Value};
 use meshlint_diag::{Finding, Related, Severity};
 use meshlint_graph::MeshGraph;
@@ -113,10 +113,14 @@ fn run_rule(
             ),
         )
     };
+    let c = match rule.compiled() {
+        Ok(c) => c,
+        Err(e) => return vec![Outcome::RuleError(rule.id().to_string(), e.to_string())],
+    };
     let mut out = Vec::new();
-    match &rule.for_each {
-        None => match check(rule, &scope) {
-            Ok(true) => out.push(produce(rule, graph, res, &scope)),
+    match &c.for_each {
+        None => match check(c, &scope) {
+            Ok(true) => out.push(produce(rule, c, graph, res, &scope)),
             Ok(false) => {}
             Err(e) if absent_field(&e) => {}
             Err(e) => out.push(bug(e)),
@@ -138,8 +142,8 @@ fn run_rule(
                 let mut inner = scope.new_inner_scope();
                 inner.add_variable_from_value("item", item.clone());
                 inner.add_variable_from_value("index", i as i64);
-                match check(rule, &inner) {
-                    Ok(true) => out.push(produce(rule, graph, res, &inner)),
+                match check(c, &inner) {
+                    Ok(true) => out.push(produce(rule, c, graph, res, &inner)),
                     Ok(false) => {}
                     Err(e) if absent_field(&e) => {}
                     Err(e) => {
@@ -153,8 +157,8 @@ fn run_rule(
     out
 }
 
-fn check(rule: &Rule, ctx: &Context) -> Result<bool, ExecutionError> {
-    match &rule.when {
+fn check(c: &Compiled, ctx: &Context) -> Result<bool, ExecutionError> {
+    match &c.when {
         None => Ok(true),
         Some(p) => match p.execute(ctx)? {
             Value::Bool(b) => Ok(b),
@@ -167,10 +171,10 @@ fn check(rule: &Rule, ctx: &Context) -> Result<bool, ExecutionError> {
     }
 }
 
-fn produce(rule: &Rule, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome {
+fn produce(rule: &Rule, c: &Compiled, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome {
     let r = &graph.resources[res];
     let render = |t: &crate::cel_env::Template| t.render(ctx);
-    let message = match render(&rule.message) {
+    let message = match render(&c.message) {
         Ok(m) => m,
         Err(e) => {
             return Outcome::RuleError(
@@ -184,14 +188,13 @@ fn produce(rule: &Rule, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome
             )
         }
     };
-    let path = rule
-        .at
-        .as_ref()
-        .and_then(|t| render(t).ok())
-        .unwrap_or_default();
+    let path =
+        c.at.as_ref()
+            .and_then(|t| render(t).ok())
+            .unwrap_or_default();
     let location = r.location_of(&path);
     let mut severity = rule.severity;
-    if let Some(p) = &rule.severity_expression {
+    if let Some(p) = &c.severity_expression {
         if let Ok(Value::String(s)) = p.execute(ctx) {
             if let Some(sev) = Severity::parse(&s) {
                 severity = sev;
@@ -199,7 +202,7 @@ fn produce(rule: &Rule, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome
         }
     }
     let mut related = Vec::new();
-    for (expr, template) in &rule.related {
+    for (expr, template) in &c.related {
         let refs = match expr.execute(ctx) {
             Ok(Value::List(l)) => l.iter().cloned().collect(),
             Ok(Value::Null) | Err(_) => Vec::new(),
@@ -240,7 +243,7 @@ fn produce(rule: &Rule, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome
         resource: Some(r.id.clone()),
         istio_code: rule.file.istio_code.as_deref().map(Into::into),
         related,
-        help: rule.help.as_ref().and_then(|t| render(t).ok()),
+        help: c.help.as_ref().and_then(|t| render(t).ok()),
         fingerprint,
     }))
 }

@@ -5,7 +5,7 @@ use meshlint_diag::{Location, Severity, Span};
 use meshlint_load::{load_source, LoadLimits, Node, NodeValue, PathSegment};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Severity as written in a rule file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -115,11 +115,8 @@ pub struct RuleFile {
     pub docs: Option<DocsSpec>,
 }
 
-/// A rule file that loaded and compiled.
-pub struct Rule {
-    pub file: RuleFile,
-    pub origin: Arc<str>,
-    pub severity: Severity,
+/// The compiled expressions of a rule.
+pub(crate) struct Compiled {
     pub(crate) for_each: Option<cel::Program>,
     pub(crate) when: Option<cel::Program>,
     pub(crate) message: Template,
@@ -129,7 +126,30 @@ pub struct Rule {
     pub(crate) related: Vec<(cel::Program, Template)>,
 }
 
+/// A rule file that loaded. User rules are compiled (and so validated) at load;
+/// built-in rules, which the test suite compiles and checks, are compiled on first use,
+/// so a run over one small file pays only for the rules its kinds reach.
+pub struct Rule {
+    pub file: RuleFile,
+    pub origin: Arc<str>,
+    pub severity: Severity,
+    root: Node,
+    compiled: OnceLock<Result<Compiled, RuleError>>,
+}
+
 impl Rule {
+    /// The compiled expressions (compiling them on first call).
+    pub(crate) fn compiled(&self) -> Result<&Compiled, &RuleError> {
+        self.compiled
+            .get_or_init(|| compile_rule(&self.file, &self.root, &self.origin))
+            .as_ref()
+    }
+
+    /// Compiles now, reporting any error with the rule file's position.
+    pub fn validate(&self) -> Result<(), RuleError> {
+        self.compiled().map(|_| ()).map_err(Clone::clone)
+    }
+
     pub fn id(&self) -> &str {
         &self.file.id
     }
@@ -197,6 +217,13 @@ fn json_path_to_segments(path: &serde_path_to_error::Path) -> Vec<PathSegment> {
 
 /// Parses and compiles one rule file.
 pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
+    let rule = parse_rule(origin, text)?;
+    rule.validate()?;
+    Ok(rule)
+}
+
+/// Parses one rule file; its expressions compile on first use.
+pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
     let origin: Arc<str> = origin.into();
     let at = |span: Span| Location {
         file: origin.clone(),
@@ -249,6 +276,20 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
             message: inner.split(" at line").next().unwrap_or(&inner).to_string(),
         }
     })?;
+    Ok(Rule {
+        severity: file.severity.into(),
+        root: root.clone(),
+        compiled: OnceLock::new(),
+        origin,
+        file,
+    })
+}
+
+fn compile_rule(file: &RuleFile, root: &Node, origin: &Arc<str>) -> Result<Compiled, RuleError> {
+    let at = |span: Span| Location {
+        file: origin.clone(),
+        span,
+    };
     let field_span = |key: &str| {
         root.get_entry(key)
             .map(|(_, v)| v.span)
@@ -308,8 +349,7 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
             template("related.message", &r.message, span)?,
         ));
     }
-    Ok(Rule {
-        severity: file.severity.into(),
+    Ok(Compiled {
         for_each: file
             .for_each
             .as_deref()
@@ -337,8 +377,6 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
             .map(|s| compile("severityExpression", s, field_span("severityExpression")))
             .transpose()?,
         related,
-        origin,
-        file,
     })
 }
 

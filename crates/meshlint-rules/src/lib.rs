@@ -18,7 +18,7 @@ mod file;
 pub use cel_env::GRAPH_FUNCTIONS;
 pub use docs::{render_index, render_rule_markdown};
 pub use eval::{evaluate, Evaluation};
-pub use file::{load_rule, rule_file_schema, Rule, RuleError, RuleFile};
+pub use file::{load_rule, parse_rule, rule_file_schema, Rule, RuleError, RuleFile};
 
 use meshlint_diag::{RuleInfo, Severity};
 use std::collections::HashMap;
@@ -44,7 +44,7 @@ impl RuleSet {
     pub fn builtin() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         for (origin, text) in builtin_sources() {
-            set.add(load_rule(origin, text)?)?;
+            set.add(parse_rule(origin, text)?)?;
         }
         Ok(set)
     }
