@@ -6,7 +6,7 @@ use meshlint_diag::{sort_findings, Finding, SourceFile, Summary};
 use meshlint_discover::{discover, DiscoverOptions, Input};
 use meshlint_graph::MeshGraph;
 use meshlint_load::{load_source, LoadLimits, LoadedFile};
-use meshlint_model::{build_resources, MeshConfig, ResourceSet, Skipped};
+use meshlint_model::{take_resources, MeshConfig, ResourceSet, Skipped};
 use meshlint_rules::RuleSet;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -118,8 +118,8 @@ fn load_all(
         .par_iter()
         .map(|input| {
             let (name, bytes) = read_input(input).map_err(UsageError)?;
-            let loaded = load_source(name, bytes, limits);
-            let set = build_resources(&loaded);
+            let mut loaded = load_source(name, bytes, limits);
+            let set = take_resources(&mut loaded);
             Ok((loaded, set))
         })
         .collect()

@@ -50,6 +50,9 @@ pub struct MeshGraph {
     pub(crate) hosts: HashMap<String, Vec<usize>>,
     /// ServiceEntry wildcard hosts (`*.example.com`) → entries.
     pub(crate) wildcard_hosts: Vec<(String, usize)>,
+    /// The same entries keyed by suffix (`.example.com`), so a concrete host finds the
+    /// wildcards covering it by looking up its own suffixes instead of scanning them all.
+    pub(crate) wildcard_by_suffix: HashMap<String, Vec<usize>>,
     /// Workload resources (pods, pod templates, WorkloadEntries) by namespace.
     pub(crate) workloads_by_ns: HashMap<String, Vec<usize>>,
     /// Gateways by (namespace, name).
@@ -81,6 +84,7 @@ impl MeshGraph {
             known_namespaces: BTreeSet::new(),
             hosts: HashMap::new(),
             wildcard_hosts: Vec::new(),
+            wildcard_by_suffix: HashMap::new(),
             workloads_by_ns: HashMap::new(),
             gateways: HashMap::new(),
             by_identity: HashMap::new(),
@@ -131,6 +135,10 @@ impl MeshGraph {
                         let h = crate::queries::resolve_short(h, &ns, &domain);
                         if let Some(suffix) = h.strip_prefix('*') {
                             self.wildcard_hosts.push((suffix.to_string(), i));
+                            self.wildcard_by_suffix
+                                .entry(suffix.to_string())
+                                .or_default()
+                                .push(i);
                         } else {
                             self.hosts.entry(h).or_default().push(i);
                         }

@@ -145,14 +145,26 @@ impl MeshGraph {
                 host: fqdn.to_string(),
             }));
         }
-        for (suffix, r) in &self.wildcard_hosts {
-            if fqdn.ends_with(suffix.as_str())
-                || (fqdn.starts_with('*') && host_matches(fqdn, &format!("*{suffix}")))
-            {
-                out.push(HostTarget {
-                    resource: *r,
-                    host: format!("*{suffix}"),
-                });
+        if fqdn.starts_with('*') {
+            for (suffix, r) in &self.wildcard_hosts {
+                if host_matches(fqdn, &format!("*{suffix}")) {
+                    out.push(HostTarget {
+                        resource: *r,
+                        host: format!("*{suffix}"),
+                    });
+                }
+            }
+        } else {
+            // `*` covers everything (suffix ""); `*.b.c` covers `a.b.c` (suffix ".b.c").
+            let suffixes = std::iter::once("")
+                .chain(fqdn.match_indices('.').map(|(i, _)| &fqdn[i..]));
+            for suffix in suffixes {
+                for &r in self.wildcard_by_suffix.get(suffix).map(Vec::as_slice).unwrap_or(&[]) {
+                    out.push(HostTarget {
+                        resource: r,
+                        host: format!("*{suffix}"),
+                    });
+                }
             }
         }
         out.sort_by_key(|t| t.resource);
@@ -899,32 +911,75 @@ impl MeshGraph {
     /// the lookup path (neither the root namespace nor a namespace defining its host) or
     /// with a `workloadSelector`, only its own namespace.
     pub fn client_namespaces(&self, r: usize) -> Vec<String> {
+        let is_client = self.client_test(r);
+        self.proxy_namespaces
+            .iter()
+            .filter(|n| is_client(n))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether a namespace is a client of resource `r` (see [`Self::client_namespaces`]),
+    /// leaving out the proxied-workloads condition.
+    fn client_test(&self, r: usize) -> impl Fn(&str) -> bool + '_ {
         let res = &self.resources[r];
-        let ns = res.namespace();
+        let ns = res.namespace().to_string();
         let scope = self.export_scope_of(r);
         let mut only_own = false;
         if let Typed::DestinationRule(dr) = &res.typed {
             if dr.workload_selector.is_some() {
                 only_own = true;
             } else if ns != self.mesh.root_namespace {
-                let host = self.resolve_host(&dr.host, ns);
+                let host = self.resolve_host(&dr.host, &ns);
                 only_own = !self
                     .host_targets(&host)
                     .iter()
                     .any(|t| self.resources[t.resource].namespace() == ns);
             }
         }
-        self.proxy_namespaces
-            .iter()
-            .filter(|n| {
-                if only_own {
-                    n.as_str() == ns
-                } else {
-                    scope.as_ref().is_none_or(|s| s.contains(n))
-                }
-            })
-            .cloned()
-            .collect()
+        move |n: &str| {
+            if only_own {
+                n == ns
+            } else {
+                scope.as_ref().is_none_or(|s| s.iter().any(|x| x == n))
+            }
+        }
+    }
+
+    /// When none of the client namespaces of `r` can see `fqdn`: each of them with what
+    /// hides the host from it. Empty when some client sees the host, or when `r` has no
+    /// client namespace in the inputs. The resource's own namespace and the host's
+    /// namespaces are tried first, so the usual answer (visible) costs a lookup or two.
+    pub fn hidden_from_all_clients(&self, r: usize, fqdn: &str) -> Vec<(String, Visibility)> {
+        let is_client = self.client_test(r);
+        let own = self.resources[r].namespace();
+        let mut likely: Vec<&str> = vec![own];
+        for t in self.host_targets(fqdn) {
+            let n = self.resources[t.resource].namespace();
+            if !likely.contains(&n) {
+                likely.push(n);
+            }
+        }
+        for n in likely {
+            if self.proxy_namespaces.contains(n)
+                && is_client(n)
+                && self.host_visible(n, None, fqdn).visible
+            {
+                return Vec::new();
+            }
+        }
+        let mut hidden = Vec::new();
+        for n in &self.proxy_namespaces {
+            if !is_client(n) {
+                continue;
+            }
+            let v = self.host_visible(n, None, fqdn);
+            if v.visible {
+                return Vec::new();
+            }
+            hidden.push((n.clone(), v));
+        }
+        hidden
     }
 
     /// Resources of `kind` that select workload `w` (Sidecars, PeerAuthentications,

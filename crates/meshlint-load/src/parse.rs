@@ -90,6 +90,7 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
     let text = match std::str::from_utf8(body) {
+        Ok(_) if body.len() == bytes.len() => String::from_utf8(bytes).unwrap_or_default(),
         Ok(t) => t.to_string(),
         Err(e) => {
             let valid = &body[..e.valid_up_to()];
@@ -203,6 +204,24 @@ fn helm_template_marker(text: &str) -> Option<Span> {
         }
     }
     None
+}
+
+/// Fast duplicate check: small mappings (almost all of them) without allocating.
+fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
+    if entries.len() <= 16 {
+        for (i, (a, _)) in entries.iter().enumerate() {
+            let Some(a) = a.as_str() else { continue };
+            if entries[i + 1..].iter().any(|(b, _)| b.as_str() == Some(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+    let mut seen = HashSet::with_capacity(entries.len());
+    entries
+        .iter()
+        .filter_map(|(k, _)| k.as_str())
+        .any(|k| !seen.insert(k))
 }
 
 struct Chunk<'a> {
@@ -441,6 +460,9 @@ impl<'a> TreeBuilder<'a> {
         let has_merge = entries
             .iter()
             .any(|(k, _)| matches!(k.scalar(), Some(s) if s.plain && &*s.text == "<<"));
+        if !has_merge && !has_duplicate_keys(&entries) {
+            return entries;
+        }
         let mut own: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
         let mut merged: Vec<(Node, Node)> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();

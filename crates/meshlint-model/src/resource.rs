@@ -108,12 +108,22 @@ fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
 }
 
 /// Builds the resources of one loaded file (documents, `List` items), validating Istio
-/// kinds against their schemas.
+/// kinds against their schemas. Clones the documents; see [`take_resources`].
 pub fn build_resources(file: &LoadedFile) -> ResourceSet {
+    build_from(&file.source.name, file.documents.clone())
+}
+
+/// Like [`build_resources`], but moves the documents out of the file instead of
+/// copying them (the pipeline's path: one tree per document, never two).
+pub fn take_resources(file: &mut LoadedFile) -> ResourceSet {
+    let documents = std::mem::take(&mut file.documents);
+    build_from(&file.source.name.clone(), documents)
+}
+
+fn build_from(name: &Arc<str>, documents: Vec<meshlint_load::LoadedDocument>) -> ResourceSet {
     let mut set = ResourceSet::default();
-    let name = &file.source.name;
-    for doc in &file.documents {
-        let root = &doc.root;
+    for doc in documents {
+        let root = doc.root;
         if root.as_map().is_none() {
             set.skipped.push(Skipped {
                 file: name.clone(),
@@ -122,9 +132,7 @@ pub fn build_resources(file: &LoadedFile) -> ResourceSet {
             });
             continue;
         }
-        let (Some(api_version), Some(kind)) =
-            (root.str_at(&["apiVersion"]), root.str_at(&["kind"]))
-        else {
+        let (Some(_), Some(kind)) = (root.str_at(&["apiVersion"]), root.str_at(&["kind"])) else {
             set.skipped.push(Skipped {
                 file: name.clone(),
                 doc_index: doc.index,
@@ -133,20 +141,29 @@ pub fn build_resources(file: &LoadedFile) -> ResourceSet {
             continue;
         };
         if (kind == "List" || kind.ends_with("List")) && root.get("items").is_some() {
-            for item in root.get("items").map(|i| i.items()).unwrap_or(&[]) {
-                if item.str_at(&["apiVersion"]).is_some() && item.str_at(&["kind"]).is_some() {
-                    add_resource(&mut set, name, doc.index, item);
+            let NodeValue::Map(entries) = root.value else {
+                continue;
+            };
+            for (k, v) in entries {
+                if k.as_str() != Some("items") {
+                    continue;
+                }
+                if let NodeValue::Seq(items) = v.value {
+                    for item in items {
+                        if item.str_at(&["apiVersion"]).is_some() && item.str_at(&["kind"]).is_some() {
+                            add_resource(&mut set, name, doc.index, item);
+                        }
+                    }
                 }
             }
             continue;
         }
-        let _ = api_version;
         add_resource(&mut set, name, doc.index, root);
     }
     set
 }
 
-fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, node: &Node) {
+fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, mut node: Node) {
     let api_version = node.str_at(&["apiVersion"]).unwrap_or("").to_string();
     let kind_name = node.str_at(&["kind"]).unwrap_or("").to_string();
     let (group, version) = match api_version.rsplit_once('/') {
@@ -155,7 +172,10 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, node: 
     };
     let kind = Kind::classify(&group, &kind_name);
     let metadata = node.get("metadata");
-    let name = metadata.and_then(|m| m.get("name")).and_then(Node::as_str);
+    let name = metadata
+        .and_then(|m| m.get("name"))
+        .and_then(Node::as_str)
+        .map(str::to_string);
     let namespace = metadata
         .and_then(|m| m.get("namespace"))
         .and_then(Node::as_str)
@@ -176,7 +196,6 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, node: 
             .with_help("add `metadata.name`"),
         );
     }
-    let mut node = node.clone();
     let secret = (kind == Kind::Secret).then(|| crate::secret::secret_facts(&node));
     if kind == Kind::Secret {
         if let NodeValue::Map(entries) = &mut node.value {
@@ -187,7 +206,7 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, node: 
         api_version,
         kind: kind_name,
         namespace,
-        name: name.unwrap_or("").to_string(),
+        name: name.unwrap_or_default(),
     };
     let labels = string_map(node.get("metadata").and_then(|m| m.get("labels")));
     let annotations = string_map(node.get("metadata").and_then(|m| m.get("annotations")));

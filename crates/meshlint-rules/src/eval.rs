@@ -65,7 +65,12 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
                 let rule = &rules[ri];
                 let object = objects[res].get_or_init(|| node_value(&graph.resources[res].node));
                 let resource = resources[res].get_or_init(|| resource_value(&graph, res));
-                run_rule(rule, &graph, res, object, resource, root)
+                // The Namespace's own value comes from the same cache as every object.
+                let namespace = graph
+                    .namespace_resource(graph.resources[res].namespace())
+                    .map(|i| objects[i].get_or_init(|| node_value(&graph.resources[i].node)).clone())
+                    .unwrap_or(Value::Null);
+                run_rule(rule, &graph, res, object, resource, namespace, root)
             },
         )
         .flatten_iter()
@@ -82,26 +87,19 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
     eval
 }
 
-fn namespace_object(graph: &MeshGraph, res: usize) -> Value {
-    let ns = graph.resources[res].namespace();
-    graph
-        .namespace_resource(ns)
-        .map(|i| node_value(&graph.resources[i].node))
-        .unwrap_or(Value::Null)
-}
-
 fn run_rule(
     rule: &Rule,
     graph: &Arc<MeshGraph>,
     res: usize,
     object: &Value,
     resource: &Value,
+    namespace: Value,
     root: &Context,
 ) -> Vec<Outcome> {
     let mut scope = root.new_inner_scope();
     scope.add_variable_from_value("object", object.clone());
     scope.add_variable_from_value("resource", resource.clone());
-    scope.add_variable_from_value("namespaceObject", namespace_object(graph, res));
+    scope.add_variable_from_value("namespaceObject", namespace);
     let bug = |e: ExecutionError| {
         Outcome::RuleError(
             rule.id().to_string(),
