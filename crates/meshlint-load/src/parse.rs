@@ -152,9 +152,26 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
     }
 }
 
+/// Whether a line ends with a block scalar indicator (`key: |`, `- >-`, `key: |2 # c`):
+/// the more indented lines after it are the text of one string value.
+fn opens_block_scalar(line: &str) -> bool {
+    let t = line.trim_end();
+    let t = t.find(" #").map_or(t, |p| t[..p].trim_end());
+    let indicator = t.rsplit([' ', '\t']).next().unwrap_or("");
+    let Some(flags) = indicator.strip_prefix(['|', '>']) else {
+        return false;
+    };
+    let before = t[..t.len() - indicator.len()].trim_end();
+    flags.len() <= 2
+        && flags.chars().all(|c| matches!(c, '+' | '-' | '1'..='9'))
+        && (before.ends_with(':') || before.ends_with('-'))
+}
+
 /// Finds Go-template actions that only an unrendered chart contains. Template-looking
-/// text inside ordinary values (Prometheus `{{ $labels.x }}`, Lua in an EnvoyFilter) is
-/// left alone: only Helm's own objects and control actions count.
+/// text inside ordinary values (Prometheus `{{ $labels.x }}`, Lua in an EnvoyFilter, the
+/// injection template kept in a block scalar of Istio's `istio-sidecar-injector`
+/// ConfigMap) is left alone: only Helm's own objects and control actions outside block
+/// scalars count.
 fn helm_template_marker(text: &str) -> Option<Span> {
     const HELM_WORDS: &[&str] = &[
         ".Values",
@@ -176,7 +193,19 @@ fn helm_template_marker(text: &str) -> Option<Span> {
         "required ",
         "/*",
     ];
+    // Indentation of the line that opened the block scalar being skipped.
+    let mut block: Option<usize> = None;
     for (line_idx, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(b) = block {
+            if line.trim().is_empty() || indent > b {
+                continue;
+            }
+            block = None;
+        }
+        if opens_block_scalar(line) {
+            block = Some(indent);
+        }
         let mut rest = line;
         let mut col_bytes = 0;
         while let Some(pos) = rest.find("{{") {
@@ -698,6 +727,12 @@ mod tests {
         // Prometheus-style templating inside a value is not Helm.
         let f = load("summary: \"{{ $labels.instance }} down\"\n");
         assert!(f.findings.is_empty());
+        // Nor is a template kept as the text of a block scalar (Istio's injector
+        // ConfigMap); a Helm action after the block still is.
+        let cm = "kind: ConfigMap\ndata:\n  config: |-\n    {{- if .Values.x }}\n\n    a: 1\n  other: x\n";
+        assert!(load(cm).findings.is_empty());
+        let f = load(&format!("{cm}  name: {{{{ .Release.Name }}}}\n"));
+        assert_eq!(rules(&f), vec![("helm-template", 8, 9)]);
     }
 
     #[test]
