@@ -21,7 +21,9 @@ pub enum NodeValue {
 /// schema on demand; quoted and block scalars are always strings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scalar {
-    pub text: Box<str>,
+    /// Short scalars (most YAML keys and values) are stored inline, without a heap
+    /// allocation each: the tree is the bulk of meshlint's memory.
+    pub text: compact_str::CompactString,
     pub plain: bool,
 }
 

@@ -452,6 +452,8 @@ impl<'a> TreeBuilder<'a> {
                 items,
             } => {
                 let end = items.last().map(|n| n.span.end).unwrap_or(end_span.end);
+                let mut items = items;
+                items.shrink_to_fit();
                 (
                     Node {
                         span: Span { start, end },
@@ -470,7 +472,8 @@ impl<'a> TreeBuilder<'a> {
                     .last()
                     .map(|(_, v)| v.span.end)
                     .unwrap_or(end_span.end);
-                let entries = self.finish_mapping(entries);
+                let mut entries = self.finish_mapping(entries);
+                entries.shrink_to_fit();
                 (
                     Node {
                         span: Span { start, end },
