@@ -19,6 +19,8 @@ pub struct IstioIndex {
     pods_by_label: HashMap<(String, String), Vec<usize>>,
     /// Every Pod, in input order.
     pods: Vec<usize>,
+    /// Namespace → its Pods, in input order.
+    pods_by_ns: HashMap<String, Vec<usize>>,
     /// (port, host, bind) → (Istio Gateway, server index).
     gateway_servers: HashMap<(u32, String, String), Vec<(usize, usize)>>,
     /// TLS identity of a Gateway server (credential name, or certificate+key files) →
@@ -100,6 +102,7 @@ impl MeshGraph {
             match &r.typed {
                 Typed::Workload(w) if r.kind == Kind::Pod => {
                     ix.pods.push(i);
+                    ix.pods_by_ns.entry(ns.to_string()).or_default().push(i);
                     for (k, v) in &w.labels {
                         ix.pods_by_label
                             .entry((k.clone(), v.clone()))
@@ -254,12 +257,7 @@ impl MeshGraph {
 
     fn pods_in_index(&self, ix: &IstioIndex, ns: &str, selector: &Labels) -> Vec<usize> {
         if selector.is_empty() {
-            return ix
-                .pods
-                .iter()
-                .copied()
-                .filter(|&p| self.resources[p].namespace() == ns)
-                .collect();
+            return ix.pods_by_ns.get(ns).cloned().unwrap_or_default();
         }
         self.pods_matching_index(ix, selector)
             .into_iter()

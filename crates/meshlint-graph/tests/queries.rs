@@ -988,6 +988,7 @@ fn gateway_pods_services_conflicts_and_certificates() {
         "empty selector = every pod"
     );
     assert_eq!(g.pods_in("shop", &sel(&[])), Vec::<usize>::new());
+    assert_eq!(g.pods_in("istio-system", &sel(&[])), vec![pod], "by namespace");
     let svc = idx(&g, Kind::Service, "istio-system", "gw");
     assert_eq!(g.services_selecting(pod), vec![svc]);
 
