@@ -40,6 +40,7 @@ pub const GRAPH_FUNCTIONS: &[(&str, usize)] = &[
     ("protocolConflicts", 1),
     ("exportedTo", 2),
     ("topologyLabels", 1),
+    ("hiddenFromClients", 2),
     ("tlsSettings", 1),
     ("routesTo", 1),
     ("peerTargets", 1),
@@ -63,6 +64,7 @@ pub const GRAPH_FUNCTIONS: &[(&str, usize)] = &[
     ("parseYaml", 1),
     ("labelSelectorMatches", 2),
     ("subsetRoutesTo", 1),
+    ("namespaceMatches", 1),
 ];
 
 /// Standard-library and extension functions a rule may call.
@@ -289,11 +291,29 @@ pub fn display(v: &Value) -> String {
     }
 }
 
+/// Graph functions build many small maps with the same few keys; sharing each key's
+/// string (per thread) saves an allocation per entry.
+fn interned_key(k: &str) -> Key {
+    thread_local! {
+        static KEYS: std::cell::RefCell<HashMap<String, Arc<String>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if let Some(a) = keys.get(k) {
+            return Key::String(a.clone());
+        }
+        let a = Arc::new(k.to_string());
+        keys.insert(k.to_string(), a.clone());
+        Key::String(a)
+    })
+}
+
 pub(crate) fn map(pairs: Vec<(&str, Value)>) -> Value {
-    let m: HashMap<Key, Value> = pairs
-        .into_iter()
-        .map(|(k, v)| (Key::String(Arc::new(k.to_string())), v))
-        .collect();
+    let mut m: HashMap<Key, Value> = HashMap::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        m.insert(interned_key(k), v);
+    }
     Value::Map(Map { map: Arc::new(m) })
 }
 
@@ -323,12 +343,7 @@ pub fn node_value(node: &Node) -> Value {
         NodeValue::Map(entries) => {
             let m: HashMap<Key, Value> = entries
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        Key::String(Arc::new(k.as_str().unwrap_or("").to_string())),
-                        node_value(v),
-                    )
-                })
+                .map(|(k, v)| (interned_key(k.as_str().unwrap_or("")), node_value(v)))
                 .collect();
             Value::Map(Map { map: Arc::new(m) })
         }
@@ -722,8 +737,8 @@ pub fn add_graph_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
                 Some(i) => {
                     let r = &g.resources[i];
                     let workloads = match &r.typed {
-                        meshlint_model::Typed::Gateway(gw) => g
-                            .gateway_workloads_for(&gw.selector, r.namespace())
+                        meshlint_model::Typed::Gateway(_) => g
+                            .selected_workloads(i)
                             .into_iter()
                             .map(|w| workload_value(&g, w))
                             .collect(),
@@ -804,6 +819,32 @@ pub fn add_scoping_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
                 .collect(),
         )
     });
+    let g = graph.clone();
+    let _ = ctx.add_function(
+        "hiddenFromClients",
+        move |r: Value, host: Arc<String>| -> Value {
+            let Some(i) = ref_index(&r).filter(|i| *i < g.resources.len()) else {
+                return list(Vec::new());
+            };
+            list(
+                g.hidden_from_all_clients(i, &host)
+                    .into_iter()
+                    .map(|(ns, v)| {
+                        map(vec![
+                            ("namespace", s(&ns)),
+                            ("reason", s(&v.reason)),
+                            (
+                                "ref",
+                                v.hidden_by
+                                    .map(|(h, p)| ref_value(&g, h, &p))
+                                    .unwrap_or(Value::Null),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            )
+        },
+    );
     let g = graph.clone();
     let _ = ctx.add_function("topologyLabels", move |w: Value| -> Value {
         let idx = ref_index(&w).or_else(|| match &w {
