@@ -10,7 +10,7 @@ use crate::queries::{host_matches, selector_matches};
 use meshlint_load::Node;
 use meshlint_model::typed::{Labels, Typed};
 use meshlint_model::Kind;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The lazily built indexes of this module.
 #[derive(Default)]
@@ -43,6 +43,10 @@ pub struct IstioIndex {
     /// Destination host (as written) → VirtualServices with an HTTP route to it with a
     /// subset, where the host is also one of the VirtualService's own hosts.
     subset_routes_by_host: HashMap<String, Vec<usize>>,
+    /// Every namespace of the inputs spelled backwards, sorted, for `*suffix` patterns.
+    namespaces_reversed: Vec<String>,
+    /// Every namespace of the inputs in lower case, for case-insensitive equality.
+    namespaces_lower: HashSet<String>,
 }
 
 /// Export scopes of a resource: `*`, or each namespace of `exportTo` (`.` = its own).
@@ -217,6 +221,12 @@ impl MeshGraph {
                 _ => {}
             }
         }
+        ix.namespaces_reversed = self
+            .known_namespaces()
+            .map(|n| n.chars().rev().collect())
+            .collect();
+        ix.namespaces_reversed.sort();
+        ix.namespaces_lower = self.known_namespaces().map(str::to_lowercase).collect();
         // Policies with a non-empty selector → the pods of their namespace they select.
         for (i, r) in self.resources.iter().enumerate() {
             let sel = match &r.typed {
@@ -531,6 +541,32 @@ impl MeshGraph {
             .subsets_by_host
             .get(&self.service_identity(host, ns))
             .is_some_and(|s| s.contains(subset))
+    }
+
+    /// Whether some namespace of the inputs (a Namespace resource, or the namespace of any
+    /// resource) matches an AuthorizationPolicy `source.namespaces` entry: `*` matches any
+    /// namespace, `*x` is a suffix and `x*` a prefix match, anything else is compared
+    /// ignoring case. Answered from sorted name lists, never by scanning them.
+    pub fn namespace_pattern_matches(&self, pattern: &str) -> bool {
+        if pattern == "*" {
+            return self.known_namespaces().next().is_some();
+        }
+        if let Some(suffix) = pattern.strip_prefix('*') {
+            let rev: String = suffix.chars().rev().collect();
+            let names = &self.istio().namespaces_reversed;
+            let i = names.partition_point(|n| n.as_str() < rev.as_str());
+            return names.get(i).is_some_and(|n| n.starts_with(&rev));
+        }
+        if let Some(prefix) = pattern.strip_suffix('*') {
+            return self
+                .known_namespaces
+                .range(prefix.to_string()..)
+                .next()
+                .is_some_and(|n| n.starts_with(prefix));
+        }
+        self.istio()
+            .namespaces_lower
+            .contains(&pattern.to_lowercase())
     }
 
     /// Whether a pod runs in the mesh as Istio's analyzers judge it: an `istio-proxy`

@@ -989,6 +989,14 @@ fn gateway_pods_services_conflicts_and_certificates() {
     );
     assert_eq!(g.pods_in("shop", &sel(&[])), Vec::<usize>::new());
     assert_eq!(g.pods_in("istio-system", &sel(&[])), vec![pod], "by namespace");
+    // Namespace patterns of AuthorizationPolicy sources, against every namespace.
+    assert!(g.namespace_pattern_matches("*"));
+    assert!(g.namespace_pattern_matches("istio-*"));
+    assert!(g.namespace_pattern_matches("*-system"));
+    assert!(g.namespace_pattern_matches("SHOP"));
+    assert!(!g.namespace_pattern_matches("*-bogus"));
+    assert!(!g.namespace_pattern_matches("bogus-*"));
+    assert!(!g.namespace_pattern_matches("sho"));
     let svc = idx(&g, Kind::Service, "istio-system", "gw");
     assert_eq!(g.services_selecting(pod), vec![svc]);
 

@@ -385,6 +385,10 @@ pub fn add_istio_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
                 .collect(),
         )
     });
+    let g = graph.clone();
+    let _ = ctx.add_function("namespaceMatches", move |pattern: Arc<String>| {
+        g.namespace_pattern_matches(&pattern)
+    });
     let _ = ctx.add_function("hostsOverlap", move |a: Arc<String>, b: Arc<String>| {
         meshlint_graph::hosts_overlap(&a, &b)
     });
