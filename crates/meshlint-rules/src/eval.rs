@@ -41,36 +41,47 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
     for (i, r) in graph.resources.iter().enumerate() {
         by_kind.entry(r.id.kind.as_str()).or_default().push(i);
     }
-    let mut work: Vec<(usize, usize)> = Vec::new();
+    // One work item per resource with every rule its kind matches: the resource's CEL
+    // values (converted into the interpreter's representation when bound) are built
+    // once per resource, not once per rule.
+    let mut rules_for: Vec<Vec<usize>> = vec![Vec::new(); graph.resources.len()];
     for (ri, rule) in rules.iter().enumerate() {
         for kind in &rule.file.match_spec.kinds {
             for &res in by_kind.get(kind.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
-                work.push((ri, res));
+                rules_for[res].push(ri);
             }
         }
     }
-    let objects: Vec<OnceLock<Value>> = (0..graph.resources.len())
-        .map(|_| OnceLock::new())
+    let work: Vec<usize> = (0..graph.resources.len())
+        .filter(|&r| !rules_for[r].is_empty())
         .collect();
-    let resources: Vec<OnceLock<Value>> = (0..graph.resources.len())
+    let namespaces: Vec<OnceLock<Value>> = (0..graph.resources.len())
         .map(|_| OnceLock::new())
         .collect();
     let mesh = cel_env::mesh_value(&graph);
     let outcomes: Vec<Outcome> = work
         .par_iter()
-        .with_min_len(64)
+        .with_min_len(16)
         .map_init(
             || root_context(&graph, &mesh),
-            |root, &(ri, res)| {
-                let rule = &rules[ri];
-                let object = objects[res].get_or_init(|| node_value(&graph.resources[res].node));
-                let resource = resources[res].get_or_init(|| resource_value(&graph, res));
-                // The Namespace's own value comes from the same cache as every object.
+            |root, &res| {
                 let namespace = graph
                     .namespace_resource(graph.resources[res].namespace())
-                    .map(|i| objects[i].get_or_init(|| node_value(&graph.resources[i].node)).clone())
+                    .map(|i| {
+                        namespaces[i]
+                            .get_or_init(|| node_value(&graph.resources[i].node))
+                            .clone()
+                    })
                     .unwrap_or(Value::Null);
-                run_rule(rule, &graph, res, object, resource, namespace, root)
+                let mut scope = root.new_inner_scope();
+                scope.add_variable_from_value("object", node_value(&graph.resources[res].node));
+                scope.add_variable_from_value("resource", resource_value(&graph, res));
+                scope.add_variable_from_value("namespaceObject", namespace);
+                let mut out = Vec::new();
+                for &ri in &rules_for[res] {
+                    out.extend(run_rule(&rules[ri], &graph, res, &scope));
+                }
+                out
             },
         )
         .flatten_iter()
@@ -87,19 +98,7 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
     eval
 }
 
-fn run_rule(
-    rule: &Rule,
-    graph: &Arc<MeshGraph>,
-    res: usize,
-    object: &Value,
-    resource: &Value,
-    namespace: Value,
-    root: &Context,
-) -> Vec<Outcome> {
-    let mut scope = root.new_inner_scope();
-    scope.add_variable_from_value("object", object.clone());
-    scope.add_variable_from_value("resource", resource.clone());
-    scope.add_variable_from_value("namespaceObject", namespace);
+fn run_rule(rule: &Rule, graph: &Arc<MeshGraph>, res: usize, scope: &Context) -> Vec<Outcome> {
     let bug = |e: ExecutionError| {
         Outcome::RuleError(
             rule.id().to_string(),
@@ -117,14 +116,14 @@ fn run_rule(
     };
     let mut out = Vec::new();
     match &c.for_each {
-        None => match check(c, &scope) {
-            Ok(true) => out.push(produce(rule, c, graph, res, &scope)),
+        None => match check(c, scope) {
+            Ok(true) => out.push(produce(rule, c, graph, res, scope)),
             Ok(false) => {}
             Err(e) if absent_field(&e) => {}
             Err(e) => out.push(bug(e)),
         },
         Some(program) => {
-            let items = match program.execute(&scope) {
+            let items = match program.execute(scope) {
                 Ok(Value::List(items)) => items,
                 Ok(Value::Null) => return out,
                 Ok(other) => {
