@@ -1,9 +1,9 @@
 //! Stage-by-stage benchmarks of the check pipeline on a generated corpus.
 //!
 //! Generate the corpora first (see docs/performance.md), e.g.
-//! `cargo run --release -p meshlint-corpus -- --namespaces 2000 --out bench-out/ns-2000`,
+//! `cargo run --release -p meshlint-corpus -- --namespaces 2000 --out bench-out/corpus-2000`,
 //! then `cargo bench -p meshlint-cli --bench stages`. `MESHLINT_BENCH_CORPUS` picks the
-//! directory (default `bench-out/ns-2000` at the workspace root).
+//! directory (default `bench-out/corpus-2000` at the workspace root).
 
 use meshlint_diag::Summary;
 use meshlint_discover::{discover, DiscoverOptions, Input};
@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 fn corpus() -> String {
     std::env::var("MESHLINT_BENCH_CORPUS").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench-out/ns-2000").to_string()
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench-out/corpus-2000").to_string()
     })
 }
 
@@ -33,7 +33,9 @@ fn read(inputs: &[Input]) -> Vec<(Arc<str>, Vec<u8>)> {
     inputs
         .iter()
         .filter_map(|i| match i {
-            Input::File { path, display } => Some((display.as_str().into(), std::fs::read(path).ok()?)),
+            Input::File { path, display } => {
+                Some((display.as_str().into(), std::fs::read(path).ok()?))
+            }
             Input::Stdin => None,
         })
         .collect()
