@@ -61,6 +61,10 @@ pub struct MeshGraph {
     pub(crate) by_identity: HashMap<(Kind, String, String), usize>,
     /// Indexes for istioctl-analyze relations, built on first use (see `istio.rs`).
     pub(crate) istio_index: std::sync::OnceLock<crate::istio::IstioIndex>,
+    /// Workloads that are gateway proxies, built on first use (`is_gateway_workload`).
+    pub(crate) gateway_workloads: std::sync::OnceLock<std::collections::HashSet<usize>>,
+    /// Route destinations by destination FQDN, built on first use (`routes_to`).
+    pub(crate) routes_index: std::sync::OnceLock<HashMap<String, Vec<crate::queries::RouteTo>>>,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
     pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
@@ -68,6 +72,9 @@ pub struct MeshGraph {
     pub(crate) proxy_namespaces: BTreeSet<String>,
     /// Kubernetes Nodes by name (for the topology labels of the pods scheduled on them).
     pub(crate) nodes: HashMap<String, usize>,
+    /// Workloads by one of their labels `(key, value)`, to answer cross-namespace
+    /// selectors (Gateways) without scanning every workload.
+    pub(crate) workloads_by_label: HashMap<(String, String), Vec<usize>>,
 }
 
 impl MeshGraph {
@@ -89,9 +96,12 @@ impl MeshGraph {
             gateways: HashMap::new(),
             by_identity: HashMap::new(),
             istio_index: std::sync::OnceLock::new(),
+            gateway_workloads: std::sync::OnceLock::new(),
+            routes_index: std::sync::OnceLock::new(),
             host_blind_ports: HashMap::new(),
             proxy_namespaces: BTreeSet::new(),
             nodes: HashMap::new(),
+            workloads_by_label: HashMap::new(),
         };
         g.index();
         g.relate();
@@ -155,6 +165,17 @@ impl MeshGraph {
                 }
                 Typed::Workload(_) | Typed::WorkloadEntry(_) => {
                     self.workloads_by_ns.entry(ns.clone()).or_default().push(i);
+                    let labels = match &r.typed {
+                        Typed::Workload(w) => &w.labels,
+                        Typed::WorkloadEntry(w) => &w.labels,
+                        _ => unreachable!(),
+                    };
+                    for (k, v) in labels {
+                        self.workloads_by_label
+                            .entry((k.clone(), v.clone()))
+                            .or_default()
+                            .push(i);
+                    }
                 }
                 Typed::Gateway(_) => {
                     self.gateways.insert((ns.clone(), r.name().to_string()), i);

@@ -4,6 +4,7 @@ use crate::build::MeshGraph;
 use meshlint_model::typed::{ClientTls, Labels, TrafficPolicy, Typed};
 use meshlint_model::{Kind, Resource};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// A setting and the resource field that decided it (`None` for defaults).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -156,10 +157,15 @@ impl MeshGraph {
             }
         } else {
             // `*` covers everything (suffix ""); `*.b.c` covers `a.b.c` (suffix ".b.c").
-            let suffixes = std::iter::once("")
-                .chain(fqdn.match_indices('.').map(|(i, _)| &fqdn[i..]));
+            let suffixes =
+                std::iter::once("").chain(fqdn.match_indices('.').map(|(i, _)| &fqdn[i..]));
             for suffix in suffixes {
-                for &r in self.wildcard_by_suffix.get(suffix).map(Vec::as_slice).unwrap_or(&[]) {
+                for &r in self
+                    .wildcard_by_suffix
+                    .get(suffix)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
                     out.push(HostTarget {
                         resource: r,
                         host: format!("*{suffix}"),
@@ -253,14 +259,24 @@ impl MeshGraph {
         if selector.is_empty() {
             return Vec::new();
         }
-        let mut out: Vec<usize> = self
-            .workloads_by_ns
-            .values()
-            .flatten()
+        // Start from the selector label with the fewest workloads (label index).
+        let candidates = selector
+            .iter()
+            .map(|(k, v)| {
+                self.workloads_by_label
+                    .get(&(k.clone(), v.clone()))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+            })
+            .min_by_key(|c| c.len())
+            .unwrap_or(&[]);
+        let mut out: Vec<usize> = candidates
+            .iter()
             .copied()
             .filter(|&w| selector_matches(selector, self.workload_labels(w)))
             .collect();
         out.sort_unstable();
+        out.dedup();
         out
     }
 
@@ -1028,11 +1044,61 @@ impl MeshGraph {
             "topology.kubernetes.io/zone",
             "topology.istio.io/subzone",
         ] {
-            if let Some(v) = self.resources[node].labels.get(key).filter(|v| !v.is_empty()) {
+            if let Some(v) = self.resources[node]
+                .labels
+                .get(key)
+                .filter(|v| !v.is_empty())
+            {
                 out.insert(key.to_string(), v.clone());
             }
         }
         out.insert("kubernetes.io/hostname".to_string(), node_name.to_string());
+        out
+    }
+
+    /// Whether some Service or ServiceEntry defining `fqdn` is exported to namespace `ns`.
+    pub fn host_exported_to(&self, fqdn: &str, ns: &str) -> bool {
+        self.host_targets(fqdn).iter().any(|t| {
+            self.export_scope_of(t.resource)
+                .is_none_or(|scope| scope.iter().any(|n| n == ns))
+        })
+    }
+
+    /// Namespaces of the proxies that run a Gateway's servers: those of the workloads
+    /// its selector picks, or the Gateway's own namespace when none is in the inputs.
+    pub fn gateway_proxy_namespaces(&self, gw: usize) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .selected_workloads(gw)
+            .into_iter()
+            .map(|w| self.resources[w].namespace().to_string())
+            .collect();
+        if out.is_empty() {
+            out.push(self.resources[gw].namespace().to_string());
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Workloads a resource selects (its outgoing `Selects` edges, built once with the
+    /// graph): a Gateway's proxies, a Service's endpoints, a policy's targets. Sorted.
+    pub fn selected_workloads(&self, r: usize) -> Vec<usize> {
+        let Some(&n) = self.node_of.get(&crate::build::GraphNode::Resource(r)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<usize> = self
+            .graph
+            .edges_directed(n, petgraph::Direction::Outgoing)
+            .filter(|e| *e.weight() == crate::build::Edge::Selects)
+            .filter_map(
+                |e| match &self.graph[petgraph::visit::EdgeRef::target(&e)] {
+                    crate::build::GraphNode::Resource(i) => Some(*i),
+                    _ => None,
+                },
+            )
+            .collect();
+        out.sort_unstable();
+        out.dedup();
         out
     }
 
@@ -1206,14 +1272,30 @@ impl MeshGraph {
         {
             return true;
         }
-        self.of_kind(Kind::Gateway)
-            .iter()
-            .any(|&g| match &self.resources[g].typed {
-                Typed::Gateway(gw) => {
-                    !gw.selector.is_empty() && selector_matches(&gw.selector, &w.labels)
-                }
-                _ => false,
+        self.gateway_workloads
+            .get_or_init(|| {
+                // Each distinct Gateway selector is matched against the workloads once.
+                let mut selectors: Vec<&Labels> = self
+                    .of_kind(Kind::Gateway)
+                    .iter()
+                    .filter_map(|&g| match &self.resources[g].typed {
+                        Typed::Gateway(gw) if !gw.selector.is_empty() => Some(&gw.selector),
+                        _ => None,
+                    })
+                    .collect();
+                selectors.sort();
+                selectors.dedup();
+                self.workloads_by_ns
+                    .values()
+                    .flatten()
+                    .copied()
+                    .filter(|&x| {
+                        let labels = self.workload_labels(x);
+                        selectors.iter().any(|s| selector_matches(s, labels))
+                    })
+                    .collect()
             })
+            .contains(&workload)
     }
 
     /// Namespaces that contain proxied workloads, with how many are sidecars and how
@@ -1364,7 +1446,15 @@ impl MeshGraph {
     /// VirtualService route destinations that send traffic to `fqdn`, with the gateways
     /// executing them.
     pub fn routes_to(&self, fqdn: &str) -> Vec<RouteTo> {
-        let mut out = Vec::new();
+        self.routes_index
+            .get_or_init(|| self.build_routes_index())
+            .get(fqdn)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn build_routes_index(&self) -> HashMap<String, Vec<RouteTo>> {
+        let mut out: HashMap<String, Vec<RouteTo>> = HashMap::new();
         for &v in self.of_kind(Kind::VirtualService) {
             let r = &self.resources[v];
             let Typed::VirtualService(vs) = &r.typed else {
@@ -1401,10 +1491,8 @@ impl MeshGraph {
             gateway_namespaces.sort();
             gateway_namespaces.dedup();
             for d in &vs.destinations {
-                if self.resolve_host(&d.host, ns) != fqdn {
-                    continue;
-                }
-                out.push(RouteTo {
+                let fqdn = self.resolve_host(&d.host, ns);
+                out.entry(fqdn).or_default().push(RouteTo {
                     virtual_service: v,
                     path: d.path.clone(),
                     port: d.port,

@@ -492,11 +492,17 @@ spec: {host: reviews, exportTo: ["."]}
     );
     let dr = idx(&g, Kind::DestinationRule, "shop", "reviews");
     assert_eq!(g.client_namespaces(dr), vec!["legacy", "shop", "web"]);
+    assert!(g.host_exported_to("reviews.shop.svc.cluster.local", "web"));
     // Outside the lookup path: only its own namespace's clients use it.
     let dr = idx(&g, Kind::DestinationRule, "web", "reviews-from-web");
     assert_eq!(g.client_namespaces(dr), vec!["web"]);
     let dr = idx(&g, Kind::DestinationRule, "shop", "reviews-private");
     assert_eq!(g.client_namespaces(dr), vec!["shop"]);
+    // Visible from its own namespace: not hidden from all clients.
+    let dr = idx(&g, Kind::DestinationRule, "shop", "reviews");
+    assert!(g
+        .hidden_from_all_clients(dr, "reviews.shop.svc.cluster.local")
+        .is_empty());
 }
 
 #[test]
@@ -523,6 +529,8 @@ spec: {workloadSelector: {labels: {version: v1}}}
     assert_eq!(g.selected_by(v1, Kind::Sidecar), vec![a, b]);
     assert_eq!(g.selected_by(v2, Kind::Sidecar), vec![a]);
     assert!(g.selected_by(v1, Kind::PeerAuthentication).is_empty());
+    assert_eq!(g.selected_workloads(a), vec![v1, v2]);
+    assert_eq!(g.selected_workloads(b), vec![v1]);
     assert_eq!(g.suggest_namespace("shpo").as_deref(), Some("shop"));
     assert_eq!(g.suggest_namespace("shop"), None);
     assert_eq!(g.suggest_namespace("payments"), None);
@@ -988,7 +996,11 @@ fn gateway_pods_services_conflicts_and_certificates() {
         "empty selector = every pod"
     );
     assert_eq!(g.pods_in("shop", &sel(&[])), Vec::<usize>::new());
-    assert_eq!(g.pods_in("istio-system", &sel(&[])), vec![pod], "by namespace");
+    assert_eq!(
+        g.pods_in("istio-system", &sel(&[])),
+        vec![pod],
+        "by namespace"
+    );
     // Namespace patterns of AuthorizationPolicy sources, against every namespace.
     assert!(g.namespace_pattern_matches("*"));
     assert!(g.namespace_pattern_matches("istio-*"));
@@ -1114,4 +1126,53 @@ fn destination_lookup_subsets_and_mesh_host_conflicts() {
         "a `*`-exported wildcard overlaps a scoped host"
     );
     assert_eq!(others(wide), vec![scoped]);
+}
+
+#[test]
+fn hosts_hidden_from_every_client_namespace() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: orders}}
+    spec: {containers: [{name: app}]}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: istio-system}
+spec:
+  egress: [{hosts: ["./*", "istio-system/*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: partner, namespace: external}
+spec:
+  hosts: [db.partner.example]
+  ports: [{number: 5432, name: tcp, protocol: TCP}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: local, namespace: shop}
+spec:
+  hosts: [local.example]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+"#,
+    );
+    assert!(g.host_exported_to("db.partner.example", "shop"));
+    assert!(!g.host_exported_to("nothing.example", "shop"));
+    let partner = idx(&g, Kind::ServiceEntry, "external", "partner");
+    let hidden = g.hidden_from_all_clients(partner, "db.partner.example");
+    assert_eq!(hidden.len(), 1);
+    assert_eq!(hidden[0].0, "shop");
+    let sidecar = idx(&g, Kind::Sidecar, "istio-system", "default");
+    assert_eq!(hidden[0].1.hidden_by.as_ref().map(|h| h.0), Some(sidecar));
+    let local = idx(&g, Kind::ServiceEntry, "shop", "local");
+    assert!(g.hidden_from_all_clients(local, "local.example").is_empty());
 }

@@ -41,6 +41,8 @@ pub const GRAPH_FUNCTIONS: &[(&str, usize)] = &[
     ("exportedTo", 2),
     ("topologyLabels", 1),
     ("hiddenFromClients", 2),
+    ("hostExportedTo", 2),
+    ("gatewayProxyNamespaces", 2),
     ("tlsSettings", 1),
     ("routesTo", 1),
     ("peerTargets", 1),
@@ -821,6 +823,21 @@ pub fn add_scoping_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
     });
     let g = graph.clone();
     let _ = ctx.add_function(
+        "hostExportedTo",
+        move |host: Arc<String>, ns: Arc<String>| -> bool { g.host_exported_to(&host, &ns) },
+    );
+    let g = graph.clone();
+    let _ = ctx.add_function(
+        "gatewayProxyNamespaces",
+        move |reference: Arc<String>, ns: Arc<String>| -> Value {
+            match g.gateway_ref(&reference, &ns) {
+                Some(i) => list(g.gateway_proxy_namespaces(i).iter().map(|n| s(n)).collect()),
+                None => Value::Null,
+            }
+        },
+    );
+    let g = graph.clone();
+    let _ = ctx.add_function(
         "hiddenFromClients",
         move |r: Value, host: Arc<String>| -> Value {
             let Some(i) = ref_index(&r).filter(|i| *i < g.resources.len()) else {
@@ -1015,6 +1032,41 @@ fn resource_index(g: &MeshGraph, v: &Value) -> Option<usize> {
         .filter(|i| *i < g.resources.len())
 }
 
+/// The identity of a Service or ServiceEntry plus what TLS rules need, without its
+/// port list: `tlsSettings` returns one per governed port, and CEL copies values whole.
+fn target_brief(g: &MeshGraph, t: &meshlint_graph::HostTarget) -> Value {
+    let r = &g.resources[t.resource];
+    let location = match &r.typed {
+        meshlint_model::Typed::ServiceEntry(se) => se.location.as_str(),
+        _ => "MESH_INTERNAL",
+    };
+    map(vec![
+        ("kind", s(&r.id.kind)),
+        ("namespace", s(r.namespace())),
+        ("name", s(r.name())),
+        ("host", s(&t.host)),
+        ("location", s(location)),
+        ("ref", ref_value(g, t.resource, "metadata.name")),
+    ])
+}
+
+/// A workload's identity and sidecar facts (no labels or ports), for `tlsSettings`.
+fn workload_brief(g: &MeshGraph, w: usize) -> Value {
+    let r = &g.resources[w];
+    let injection = g.injection_decision(w);
+    map(vec![
+        ("kind", s(&r.id.kind)),
+        ("namespace", s(r.namespace())),
+        ("name", s(r.name())),
+        ("sidecar", Value::Bool(g.has_sidecar(w))),
+        ("sidecarKnown", Value::Bool(g.sidecar_known(w))),
+        ("injection", s(&injection.value)),
+        ("injectionRef", decision_ref(g, &injection)),
+        ("podMetadataPath", s(&g.pod_metadata_path(w))),
+        ("ref", ref_value(g, w, "metadata.name")),
+    ])
+}
+
 /// Graph functions for mTLS and TLS consistency (issue 4, ML1xxx rules).
 pub fn add_tls_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
     let g = graph.clone();
@@ -1042,7 +1094,7 @@ pub fn add_tls_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
                             };
                             map(vec![
                                 ("host", s(&d.host)),
-                                ("target", target_value(&g, &target)),
+                                ("target", target_brief(&g, &target)),
                                 ("port", port_info_value(&g, d.target, &d.port)),
                                 (
                                     "workloads",
@@ -1051,7 +1103,7 @@ pub fn add_tls_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
                                             .iter()
                                             .map(|w| {
                                                 map(vec![
-                                                    ("workload", workload_value(&g, w.workload)),
+                                                    ("workload", workload_brief(&g, w.workload)),
                                                     (
                                                         "containerPort",
                                                         Value::Int(w.container_port as i64),
