@@ -150,7 +150,9 @@ fn build_from(name: &Arc<str>, documents: Vec<meshlint_load::LoadedDocument>) ->
                 }
                 if let NodeValue::Seq(items) = v.value {
                     for item in items {
-                        if item.str_at(&["apiVersion"]).is_some() && item.str_at(&["kind"]).is_some() {
+                        if item.str_at(&["apiVersion"]).is_some()
+                            && item.str_at(&["kind"]).is_some()
+                        {
                             add_resource(&mut set, name, doc.index, item);
                         }
                     }
