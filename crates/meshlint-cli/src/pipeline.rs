@@ -70,6 +70,34 @@ pub struct CheckResult {
     pub baselined: usize,
 }
 
+impl CheckResult {
+    /// Removes `prefix` from every file name (findings, related locations, sources), so
+    /// output rendered from it does not depend on where the inputs live — tests use it to
+    /// render paths relative to the workspace before the human format wraps lines.
+    pub fn strip_path_prefix(&mut self, prefix: &str) {
+        let strip = |name: &Arc<str>| -> Arc<str> {
+            match name.strip_prefix(prefix) {
+                Some(rest) => rest.into(),
+                None => name.clone(),
+            }
+        };
+        for f in &mut self.findings {
+            f.location.file = strip(&f.location.file);
+            for r in &mut f.related {
+                r.location.file = strip(&r.location.file);
+            }
+        }
+        self.sources = self
+            .sources
+            .values()
+            .map(|src| {
+                let name = strip(&src.name);
+                (name.clone(), SourceFile::new(name, src.text.clone()))
+            })
+            .collect();
+    }
+}
+
 /// The inputs read and the graph built from them (everything before rule evaluation).
 pub struct LoadedMesh {
     /// The inputs reported on (the given paths).

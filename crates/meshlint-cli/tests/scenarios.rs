@@ -35,8 +35,11 @@ fn check(dir: &Path, mesh_config: Option<PathBuf>, closed_world: bool) -> Run {
         closed_world,
         ..CheckOptions::default()
     };
-    let result = run_check(&opts, &rules).unwrap();
+    let mut result = run_check(&opts, &rules).unwrap();
     assert!(result.rule_errors.is_empty(), "{:?}", result.rule_errors);
+    // Render paths relative to the workspace *before* the human format wraps lines, so
+    // snapshots do not depend on where the repository is checked out.
+    result.strip_path_prefix(&format!("{}/", workspace().to_string_lossy()));
     let infos = rules.infos();
     let human = render_to_string(
         Format::Human,
