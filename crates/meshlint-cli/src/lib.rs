@@ -8,7 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod graph_view;
 pub mod pipeline;
-pub mod spanned;
+pub use meshlint_load::spanned;
 pub mod suppress;
 
 pub use pipeline::{load_mesh, run_check, CheckOptions, CheckResult, LoadedMesh, StageTimings};

@@ -13,6 +13,7 @@
 
 mod node;
 mod parse;
+pub mod spanned;
 
 pub use node::{Node, NodeValue, PathSegment, Resolved, Scalar};
 pub use parse::{load_source, LoadLimits, LoadedDocument, LoadedFile};

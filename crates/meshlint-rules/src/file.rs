@@ -2,7 +2,7 @@
 
 use crate::cel_env::{self, Template};
 use meshlint_diag::{Location, Severity, Span};
-use meshlint_load::{load_source, LoadLimits, Node, NodeValue, PathSegment};
+use meshlint_load::{spanned, Node, PathSegment};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::sync::{Arc, OnceLock};
@@ -183,38 +183,6 @@ impl std::fmt::Display for RuleError {
     }
 }
 
-fn to_json(node: &Node) -> serde_json::Value {
-    match &node.value {
-        NodeValue::Scalar(s) => match s.resolved() {
-            meshlint_load::Resolved::Null => serde_json::Value::Null,
-            meshlint_load::Resolved::Bool(b) => serde_json::Value::Bool(b),
-            meshlint_load::Resolved::Int(i) => serde_json::Value::from(i),
-            meshlint_load::Resolved::Float(f) => serde_json::Value::from(f),
-            meshlint_load::Resolved::Str(t) => serde_json::Value::String(t.to_string()),
-        },
-        NodeValue::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
-        NodeValue::Map(entries) => serde_json::Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.as_str().unwrap_or("").to_string(), to_json(v)))
-                .collect(),
-        ),
-    }
-}
-
-fn json_path_to_segments(path: &serde_path_to_error::Path) -> Vec<PathSegment> {
-    path.iter()
-        .filter_map(|seg| match seg {
-            serde_path_to_error::Segment::Seq { index } => Some(PathSegment::Index(*index)),
-            serde_path_to_error::Segment::Map { key } => Some(PathSegment::Key(key.clone())),
-            serde_path_to_error::Segment::Enum { variant } => {
-                Some(PathSegment::Key(variant.clone()))
-            }
-            serde_path_to_error::Segment::Unknown => None,
-        })
-        .collect()
-}
-
 /// Parses and compiles one rule file.
 pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
     let rule = parse_rule(origin, text)?;
@@ -229,53 +197,20 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
         file: origin.clone(),
         span,
     };
-    let loaded = load_source(
-        origin.clone(),
-        text.as_bytes().to_vec(),
-        &LoadLimits::default(),
-    );
-    if let Some(f) = loaded.findings.first() {
-        return Err(RuleError {
-            location: f.location.clone(),
-            message: f.message.clone(),
-        });
-    }
-    let Some(doc) = loaded.documents.first() else {
+    let spanned_error = |e: spanned::SpannedError| RuleError {
+        location: e.location,
+        message: e.message,
+    };
+    let Some(root) = spanned::parse(&origin, text.as_bytes().to_vec()).map_err(spanned_error)?
+    else {
         return Err(RuleError {
             location: at(Span::point(1, 1)),
             message: "empty rule file".to_string(),
         });
     };
-    let root = &doc.root;
-    let json = to_json(root);
-    let file: RuleFile = serde_path_to_error::deserialize(json).map_err(|e| {
-        let segments = json_path_to_segments(e.path());
-        let inner = e.inner().to_string();
-        // For unknown keys serde reports the parent; point at the key itself.
-        let unknown = inner
-            .strip_prefix("unknown field `")
-            .and_then(|s| s.split('`').next())
-            .map(str::to_string);
-        let mut span = root.span_of(&segments).unwrap_or(Span::point(1, 1));
-        if let Some(key) = &unknown {
-            let parent = if segments.is_empty() {
-                Some(root)
-            } else {
-                root.lookup(&segments).map(|(n, _)| n)
-            };
-            if let Some((k, _)) = parent.and_then(|p| p.get_entry(key).or_else(|| p.get_entry(key)))
-            {
-                span = k.span;
-            }
-        }
-        if segments.is_empty() && unknown.is_none() {
-            span = root.head_span();
-        }
-        RuleError {
-            location: at(span),
-            message: inner.split(" at line").next().unwrap_or(&inner).to_string(),
-        }
-    })?;
+    let root = &root;
+    let file: RuleFile =
+        spanned::deserialize(&origin, root, spanned::to_json(root)).map_err(spanned_error)?;
     Ok(Rule {
         severity: file.severity.into(),
         root: root.clone(),

@@ -1,9 +1,9 @@
 //! Typed deserialization of a spanned YAML/JSON tree, with errors at the offending
-//! line and column (the approach of the rule-file loader: serde through
-//! `serde_path_to_error`, then the error's path is looked up in the tree).
+//! line and column: serde through `serde_path_to_error`, then the error's path is looked
+//! up in the tree. Rule files, `.meshlint.yaml` and baselines are all read this way.
 
+use crate::{load_source, LoadLimits, Node, NodeValue, PathSegment, Resolved};
 use meshlint_diag::{Location, Span};
-use meshlint_load::{load_source, LoadLimits, Node, NodeValue, PathSegment, Resolved};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
