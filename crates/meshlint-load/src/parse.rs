@@ -235,6 +235,29 @@ fn helm_template_marker(text: &str) -> Option<Span> {
     None
 }
 
+/// The parser's span of a quoted scalar can run on over a trailing comment. When the
+/// quoted text cannot contain escapes (nothing the quotes would have to escape), its
+/// written length is known: the characters plus the two quotes.
+fn quoted_scalar_span(span: Span, style: ScalarStyle, text: &str) -> Span {
+    let quoted = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
+    let escapable = |c: char| matches!(c, '"' | '\\' | '\'') || c.is_control();
+    if !quoted || text.chars().any(escapable) {
+        return span;
+    }
+    let end = Pos {
+        line: span.start.line,
+        column: span.start.column + text.chars().count() as u32 + 2,
+    };
+    if end < span.end || span.end.line > span.start.line {
+        Span {
+            start: span.start,
+            end,
+        }
+    } else {
+        span
+    }
+}
+
 /// Fast duplicate check: small mappings (almost all of them) without allocating.
 fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
     if entries.len() <= 16 {
@@ -392,6 +415,7 @@ impl<'a> TreeBuilder<'a> {
                     let forced_str = tag
                         .as_ref()
                         .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
+                    let span = quoted_scalar_span(span, style, &text);
                     let node = Node {
                         span,
                         value: NodeValue::Scalar(Scalar {
@@ -678,6 +702,15 @@ mod tests {
         assert_eq!(rules(&f)[0].0, "parse-error");
         assert!(rules(&f)[0].1 >= 3);
         assert_eq!(f.documents[1].root.get("e").unwrap().as_i64(), Some(3));
+    }
+
+    #[test]
+    fn quoted_scalars_end_at_their_closing_quote() {
+        let f = load("a: \"STRICT\" # a comment\nb: 'x' # c\n");
+        let a = f.documents[0].root.get("a").unwrap();
+        assert_eq!((a.span.start.column, a.span.end.column), (4, 12));
+        let b = f.documents[0].root.get("b").unwrap();
+        assert_eq!((b.span.start.column, b.span.end.column), (4, 7));
     }
 
     #[test]
