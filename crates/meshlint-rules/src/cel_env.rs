@@ -319,15 +319,15 @@ pub(crate) fn map(pairs: Vec<(&str, Value)>) -> Value {
     Value::Map(Map { map: Arc::new(m) })
 }
 
-fn s(v: &str) -> Value {
+pub(crate) fn s(v: &str) -> Value {
     Value::String(Arc::new(v.to_string()))
 }
 
-fn list(v: Vec<Value>) -> Value {
+pub(crate) fn list(v: Vec<Value>) -> Value {
     Value::List(Arc::new(v))
 }
 
-fn labels_value(l: &Labels) -> Value {
+pub(crate) fn labels_value(l: &Labels) -> Value {
     map(l.iter().map(|(k, v)| (k.as_str(), s(v))).collect())
 }
 
@@ -485,7 +485,7 @@ fn target_value(g: &MeshGraph, t: &meshlint_graph::HostTarget) -> Value {
     ])
 }
 
-fn labels_from(v: &Value) -> Labels {
+pub(crate) fn labels_from(v: &Value) -> Labels {
     match v {
         Value::Map(m) => m
             .map

@@ -4,7 +4,7 @@
 //! DestinationRule subsets, Secret facts, resources by name, label selectors with
 //! expressions, and embedded YAML/JSON. Documented in `docs/rule-language.md`.
 
-use crate::cel_env::{map, node_value, ref_value};
+use crate::cel_env::{labels_from, labels_value, list, map, node_value, ref_value, s};
 use cel::objects::Key;
 use cel::{Context, Value};
 use meshlint_graph::MeshGraph;
@@ -12,18 +12,6 @@ use meshlint_load::{load_source, LoadLimits};
 use meshlint_model::typed::Labels;
 use meshlint_model::{Kind, Typed};
 use std::sync::Arc;
-
-fn s(v: &str) -> Value {
-    Value::String(Arc::new(v.to_string()))
-}
-
-fn list(v: Vec<Value>) -> Value {
-    Value::List(Arc::new(v))
-}
-
-fn labels_value(l: &Labels) -> Value {
-    map(l.iter().map(|(k, v)| (k.as_str(), s(v))).collect())
-}
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     match v {
@@ -44,20 +32,6 @@ fn index_of(g: &MeshGraph, v: &Value) -> Option<usize> {
             _ => None,
         })
         .filter(|i| *i < g.resources.len())
-}
-
-fn labels_from(v: &Value) -> Labels {
-    match v {
-        Value::Map(m) => m
-            .map
-            .iter()
-            .filter_map(|(k, v)| match (k, v) {
-                (Key::String(k), Value::String(v)) => Some((k.to_string(), v.to_string())),
-                _ => None,
-            })
-            .collect(),
-        _ => Labels::new(),
-    }
 }
 
 fn strings_from(v: &Value) -> Vec<String> {
