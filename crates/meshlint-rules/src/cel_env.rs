@@ -1070,11 +1070,17 @@ fn workload_brief(g: &MeshGraph, w: usize) -> Value {
 /// Graph functions for mTLS and TLS consistency (issue 4, ML1xxx rules).
 pub fn add_tls_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
     let g = graph.clone();
+    // Several TLS rules ask for the same DestinationRule's settings while its rules are
+    // evaluated together; remember them per evaluation context (values are Arc-shared).
+    let memo: std::sync::Mutex<HashMap<usize, Value>> = std::sync::Mutex::new(HashMap::new());
     let _ = ctx.add_function("tlsSettings", move |dr: Value| -> Value {
         let Some(i) = resource_index(&g, &dr) else {
             return list(Vec::new());
         };
-        list(
+        if let Some(v) = memo.lock().ok().and_then(|m| m.get(&i).cloned()) {
+            return v;
+        }
+        let v = list(
             g.tls_settings(i)
                 .iter()
                 .map(|t| {
@@ -1145,7 +1151,11 @@ pub fn add_tls_functions(ctx: &mut Context, graph: &Arc<MeshGraph>) {
                     ])
                 })
                 .collect(),
-        )
+        );
+        if let Ok(mut m) = memo.lock() {
+            m.insert(i, v.clone());
+        }
+        v
     });
     let g = graph.clone();
     let _ = ctx.add_function("routesTo", move |host: Arc<String>| -> Value {
