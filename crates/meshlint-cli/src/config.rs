@@ -17,24 +17,8 @@ use std::sync::Arc;
 /// File names looked for, in this order, in each directory from the working directory up.
 pub const CONFIG_FILE_NAMES: [&str; 2] = [".meshlint.yaml", ".meshlint.yml"];
 
-/// A severity as written in the configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SeverityName {
-    Error,
-    Warning,
-    Info,
-}
-
-impl From<SeverityName> for Severity {
-    fn from(s: SeverityName) -> Severity {
-        match s {
-            SeverityName::Error => Severity::Error,
-            SeverityName::Warning => Severity::Warning,
-            SeverityName::Info => Severity::Info,
-        }
-    }
-}
+/// A severity as written in the configuration (the same spelling as in rule files).
+pub use meshlint_rules::SeverityName;
 
 /// The lowest severity that makes `meshlint check` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, clap::ValueEnum)]

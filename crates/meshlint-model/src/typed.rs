@@ -244,6 +244,13 @@ fn labels(node: Option<&Node>) -> Labels {
     .unwrap_or_default()
 }
 
+/// The items of the sequence at `key` (nothing when absent or not a sequence).
+fn items<'a>(node: Option<&'a Node>, key: &str) -> &'a [Node] {
+    node.and_then(|n| n.get(key))
+        .map(Node::items)
+        .unwrap_or(&[])
+}
+
 fn strings(node: Option<&Node>) -> Vec<String> {
     node.map(|n| {
         n.items()
@@ -331,10 +338,7 @@ pub fn namespace_injection(labels: &Labels) -> Injection {
 }
 
 fn service(r: &Resource, spec: Option<&Node>) -> Service {
-    let ports = spec
-        .and_then(|s| s.get("ports"))
-        .map(|p| p.items())
-        .unwrap_or(&[])
+    let ports = items(spec, "ports")
         .iter()
         .enumerate()
         .map(|(i, p)| ServicePort {
@@ -394,13 +398,10 @@ fn workload(r: &Resource) -> Workload {
     let (meta, pod, pod_spec_path) = pod_template(r);
     let pod_labels = labels(meta.and_then(|m| m.get("labels")));
     let pod_annotations = labels(meta.and_then(|m| m.get("annotations")));
-    let containers = pod
-        .and_then(|p| p.get("containers"))
-        .map(|c| c.items())
-        .unwrap_or(&[]);
+    let containers = items(pod, "containers");
     let ports = containers
         .iter()
-        .flat_map(|c| c.get("ports").map(|p| p.items()).unwrap_or(&[]))
+        .flat_map(|c| items(Some(c), "ports"))
         .filter_map(|p| {
             Some(ContainerPort {
                 name: string(p.get("name")),
@@ -445,10 +446,7 @@ fn traffic_policy(node: Option<&Node>, path: &str) -> TrafficPolicy {
     let Some(tp) = node else {
         return TrafficPolicy::default();
     };
-    let port_level = tp
-        .get("portLevelSettings")
-        .map(|p| p.items())
-        .unwrap_or(&[])
+    let port_level = items(Some(tp), "portLevelSettings")
         .iter()
         .enumerate()
         .filter_map(|(i, pls)| {
@@ -466,10 +464,7 @@ fn traffic_policy(node: Option<&Node>, path: &str) -> TrafficPolicy {
 }
 
 fn destination_rule(r: &Resource, spec: Option<&Node>) -> DestinationRule {
-    let subsets = spec
-        .and_then(|s| s.get("subsets"))
-        .map(|s| s.items())
-        .unwrap_or(&[])
+    let subsets = items(spec, "subsets")
         .iter()
         .enumerate()
         .map(|(i, s)| Subset {
@@ -496,10 +491,7 @@ fn destination_rule(r: &Resource, spec: Option<&Node>) -> DestinationRule {
 
 fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
     let mut destinations = Vec::new();
-    let mut gateways: Vec<GatewayRef> = spec
-        .and_then(|s| s.get("gateways"))
-        .map(|g| g.items())
-        .unwrap_or(&[])
+    let mut gateways: Vec<GatewayRef> = items(spec, "gateways")
         .iter()
         .enumerate()
         .filter_map(|(i, g)| {
@@ -510,25 +502,10 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
         })
         .collect();
     for protocol in ["http", "tcp", "tls"] {
-        let routes = spec
-            .and_then(|s| s.get(protocol))
-            .map(|h| h.items())
-            .unwrap_or(&[]);
+        let routes = items(spec, protocol);
         for (ri, route) in routes.iter().enumerate() {
-            for (mi, m) in route
-                .get("match")
-                .map(|m| m.items())
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
-                for (gi, g) in m
-                    .get("gateways")
-                    .map(|g| g.items())
-                    .unwrap_or(&[])
-                    .iter()
-                    .enumerate()
-                {
+            for (mi, m) in items(Some(route), "match").iter().enumerate() {
+                for (gi, g) in items(Some(m), "gateways").iter().enumerate() {
                     if let Some(name) = g.as_str() {
                         gateways.push(GatewayRef {
                             path: format!("spec.{protocol}[{ri}].match[{mi}].gateways[{gi}]"),
@@ -548,26 +525,14 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
                     });
                 }
             };
-            for (di, rd) in route
-                .get("route")
-                .map(|r| r.items())
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
+            for (di, rd) in items(Some(route), "route").iter().enumerate() {
                 push(
                     rd.get("destination"),
                     format!("spec.{protocol}[{ri}].route[{di}].destination"),
                 );
             }
             push(route.get("mirror"), format!("spec.{protocol}[{ri}].mirror"));
-            for (mi, m) in route
-                .get("mirrors")
-                .map(|m| m.items())
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
+            for (mi, m) in items(Some(route), "mirrors").iter().enumerate() {
                 push(
                     m.get("destination"),
                     format!("spec.{protocol}[{ri}].mirrors[{mi}].destination"),
@@ -584,10 +549,7 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
 }
 
 fn gateway(spec: Option<&Node>) -> Gateway {
-    let servers = spec
-        .and_then(|s| s.get("servers"))
-        .map(|s| s.items())
-        .unwrap_or(&[])
+    let servers = items(spec, "servers")
         .iter()
         .enumerate()
         .map(|(i, s)| {
@@ -615,10 +577,7 @@ fn gateway(spec: Option<&Node>) -> Gateway {
 }
 
 fn service_entry(r: &Resource, spec: Option<&Node>) -> ServiceEntry {
-    let ports = spec
-        .and_then(|s| s.get("ports"))
-        .map(|p| p.items())
-        .unwrap_or(&[])
+    let ports = items(spec, "ports")
         .iter()
         .enumerate()
         .map(|(i, p)| SePort {
@@ -646,10 +605,7 @@ fn service_entry(r: &Resource, spec: Option<&Node>) -> ServiceEntry {
 }
 
 fn sidecar(spec: Option<&Node>) -> Sidecar {
-    let egress = spec
-        .and_then(|s| s.get("egress"))
-        .map(|e| e.items())
-        .unwrap_or(&[])
+    let egress = items(spec, "egress")
         .iter()
         .enumerate()
         .map(|(i, e)| SidecarEgress {

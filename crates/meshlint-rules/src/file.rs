@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use std::sync::{Arc, OnceLock};
 
-/// Severity as written in a rule file.
+/// Severity as written in a rule file (and in `.meshlint.yaml` severity overrides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SeverityName {

@@ -18,7 +18,7 @@ mod file;
 pub use cel_env::GRAPH_FUNCTIONS;
 pub use docs::{render_index, render_rule_markdown};
 pub use eval::{evaluate, Evaluation};
-pub use file::{load_rule, parse_rule, rule_file_schema, Rule, RuleError, RuleFile};
+pub use file::{load_rule, parse_rule, rule_file_schema, Rule, RuleError, RuleFile, SeverityName};
 
 use meshlint_diag::{RuleInfo, Severity};
 use std::collections::HashMap;
