@@ -1,13 +1,13 @@
 //! Running compiled rules over the graph, in parallel, deterministically.
 
-use crate::cel_env::{self, node_value, read_ref, resource_value};
 use crate::file::{Compiled, Rule};
-use cel::{Context, ExecutionError, Value};
+use crate::graph_fns::{mesh_value, read_ref, resource_value, GraphHost};
+use meshlint_cel::{EvalError, Host, Scope, Val};
 use meshlint_diag::{Finding, Related, Severity};
 use meshlint_graph::MeshGraph;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// What a run produced: findings for the user, and rule bugs for the rule's author.
 #[derive(Debug, Default)]
@@ -22,29 +22,16 @@ enum Outcome {
     RuleError(String, String),
 }
 
-fn absent_field(e: &ExecutionError) -> bool {
-    matches!(e, ExecutionError::NoSuchKey(_))
-}
-
-/// Builds the per-thread root context: functions and run-wide variables.
-fn root_context(graph: &Arc<MeshGraph>, mesh: &Value) -> Context<'static, 'static> {
-    let mut ctx = Context::with_env(cel_env::env());
-    cel_env::add_graph_functions(&mut ctx, graph);
-    ctx.add_variable_from_value("mesh", mesh.clone());
-    ctx.add_variable_from_value("closedWorld", graph.closed_world);
-    ctx
-}
-
 /// Evaluates every rule on every resource it matches.
 pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
+    let g: &MeshGraph = &graph;
     let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, r) in graph.resources.iter().enumerate() {
+    for (i, r) in g.resources.iter().enumerate() {
         by_kind.entry(r.id.kind.as_str()).or_default().push(i);
     }
-    // One work item per resource with every rule its kind matches: the resource's CEL
-    // values (converted into the interpreter's representation when bound) are built
-    // once per resource, not once per rule.
-    let mut rules_for: Vec<Vec<usize>> = vec![Vec::new(); graph.resources.len()];
+    // One work item per resource with every rule its kind matches, so the resource's
+    // variables are bound once for all of them.
+    let mut rules_for: Vec<Vec<usize>> = vec![Vec::new(); g.resources.len()];
     for (ri, rule) in rules.iter().enumerate() {
         for kind in &rule.file.match_spec.kinds {
             for &res in by_kind.get(kind.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
@@ -52,34 +39,28 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
             }
         }
     }
-    let work: Vec<usize> = (0..graph.resources.len())
+    let work: Vec<usize> = (0..g.resources.len())
         .filter(|&r| !rules_for[r].is_empty())
         .collect();
-    let namespaces: Vec<OnceLock<Value>> = (0..graph.resources.len())
-        .map(|_| OnceLock::new())
-        .collect();
-    let mesh = cel_env::mesh_value(&graph);
     let outcomes: Vec<Outcome> = work
         .par_iter()
         .with_min_len(16)
         .map_init(
-            || root_context(&graph, &mesh),
-            |root, &res| {
-                let namespace = graph
-                    .namespace_resource(graph.resources[res].namespace())
-                    .map(|i| {
-                        namespaces[i]
-                            .get_or_init(|| node_value(&graph.resources[i].node))
-                            .clone()
-                    })
-                    .unwrap_or(Value::Null);
-                let mut scope = root.new_inner_scope();
-                scope.add_variable_from_value("object", node_value(&graph.resources[res].node));
-                scope.add_variable_from_value("resource", resource_value(&graph, res));
-                scope.add_variable_from_value("namespaceObject", namespace);
+            || (GraphHost::new(g), mesh_value(g)),
+            |(host, mesh), &res| {
+                let namespace = g
+                    .namespace_resource(g.resources[res].namespace())
+                    .map(|i| Val::from_node(&g.resources[i].node))
+                    .unwrap_or(Val::Null);
+                let mut scope = Scope::new();
+                scope.push("mesh", mesh.clone());
+                scope.push("closedWorld", Val::Bool(g.closed_world));
+                scope.push("object", Val::from_node(&g.resources[res].node));
+                scope.push("resource", resource_value(g, res));
+                scope.push("namespaceObject", namespace);
                 let mut out = Vec::new();
                 for &ri in &rules_for[res] {
-                    out.extend(run_rule(&rules[ri], &graph, res, &scope));
+                    run_rule(&rules[ri], g, res, &mut scope, &*host, &mut out);
                 }
                 out
             },
@@ -98,80 +79,97 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
     eval
 }
 
-fn run_rule(rule: &Rule, graph: &Arc<MeshGraph>, res: usize, scope: &Context) -> Vec<Outcome> {
-    let bug = |e: ExecutionError| {
+fn run_rule<'a>(
+    rule: &'a Rule,
+    g: &'a MeshGraph,
+    res: usize,
+    scope: &mut Scope<'a>,
+    host: &dyn Host<'a>,
+    out: &mut Vec<Outcome>,
+) {
+    let bug = |e: &dyn std::fmt::Display| {
         Outcome::RuleError(
             rule.id().to_string(),
             format!(
                 "{} ({}): runtime error on {}: {e}",
                 rule.id(),
                 rule.origin,
-                graph.resources[res].id
+                g.resources[res].id
             ),
         )
     };
     let c = match rule.compiled() {
         Ok(c) => c,
-        Err(e) => return vec![Outcome::RuleError(rule.id().to_string(), e.to_string())],
+        Err(e) => {
+            out.push(Outcome::RuleError(rule.id().to_string(), e.to_string()));
+            return;
+        }
     };
-    let mut out = Vec::new();
-    match &c.for_each {
-        None => match check(c, scope) {
-            Ok(true) => out.push(produce(rule, c, graph, res, scope)),
-            Ok(false) => {}
-            Err(e) if absent_field(&e) => {}
-            Err(e) => out.push(bug(e)),
-        },
-        Some(program) => {
-            let items = match program.execute(scope) {
-                Ok(Value::List(items)) => items,
-                Ok(Value::Null) => return out,
-                Ok(other) => {
-                    return vec![bug(ExecutionError::function_error(
-                        "for_each",
-                        format!("expected a list, got {other:?}"),
-                    ))]
-                }
-                Err(e) if absent_field(&e) => return out,
-                Err(e) => return vec![bug(e)],
-            };
-            for (i, item) in items.iter().enumerate() {
-                let mut inner = scope.new_inner_scope();
-                inner.add_variable_from_value("item", item.clone());
-                inner.add_variable_from_value("index", i as i64);
-                match check(c, &inner) {
-                    Ok(true) => out.push(produce(rule, c, graph, res, &inner)),
-                    Ok(false) => {}
-                    Err(e) if absent_field(&e) => {}
-                    Err(e) => {
-                        out.push(bug(e));
-                        break;
-                    }
-                }
+    let Some(program) = &c.for_each else {
+        match check(c, scope, host) {
+            Ok(true) => out.push(produce(rule, c, g, res, scope, host)),
+            Ok(false) | Err(EvalError::NoSuchKey(_)) => {}
+            Err(e) => out.push(bug(&e)),
+        }
+        return;
+    };
+    let items = match program.eval(scope, host) {
+        Ok(Val::Null) | Err(EvalError::NoSuchKey(_)) => return,
+        Ok(v) if v.is_list() => v.elements().unwrap_or_default(),
+        Ok(other) => {
+            out.push(bug(&format!(
+                "for_each must give a list, got {}",
+                other.type_name()
+            )));
+            return;
+        }
+        Err(e) => {
+            out.push(bug(&e));
+            return;
+        }
+    };
+    let mark = scope.len();
+    for (i, item) in items.into_iter().enumerate() {
+        scope.push("item", item);
+        scope.push("index", Val::Int(i as i64));
+        let result = check(c, scope, host);
+        match result {
+            Ok(true) => out.push(produce(rule, c, g, res, scope, host)),
+            Ok(false) | Err(EvalError::NoSuchKey(_)) => {}
+            Err(e) => {
+                out.push(bug(&e));
+                scope.truncate(mark);
+                break;
             }
         }
+        scope.truncate(mark);
     }
-    out
 }
 
-fn check(c: &Compiled, ctx: &Context) -> Result<bool, ExecutionError> {
+fn check<'a>(c: &'a Compiled, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<bool, EvalError> {
     match &c.when {
         None => Ok(true),
-        Some(p) => match p.execute(ctx)? {
-            Value::Bool(b) => Ok(b),
-            Value::Null => Ok(false),
-            other => Err(ExecutionError::function_error(
-                "when",
-                format!("expected a boolean, got {other:?}"),
-            )),
+        Some(p) => match p.eval(scope, host)? {
+            Val::Bool(b) => Ok(b),
+            Val::Null => Ok(false),
+            other => Err(EvalError::Error(format!(
+                "`when` must give a bool, got {}",
+                other.type_name()
+            ))),
         },
     }
 }
 
-fn produce(rule: &Rule, c: &Compiled, graph: &MeshGraph, res: usize, ctx: &Context) -> Outcome {
-    let r = &graph.resources[res];
-    let render = |t: &crate::cel_env::Template| t.render(ctx);
-    let message = match render(&c.message) {
+fn produce<'a>(
+    rule: &'a Rule,
+    c: &'a Compiled,
+    g: &'a MeshGraph,
+    res: usize,
+    scope: &mut Scope<'a>,
+    host: &dyn Host<'a>,
+) -> Outcome {
+    let r = &g.resources[res];
+    let message = match c.message.render(scope, host) {
         Ok(m) => m,
         Err(e) => {
             return Outcome::RuleError(
@@ -185,14 +183,15 @@ fn produce(rule: &Rule, c: &Compiled, graph: &MeshGraph, res: usize, ctx: &Conte
             )
         }
     };
-    let path =
-        c.at.as_ref()
-            .and_then(|t| render(t).ok())
-            .unwrap_or_default();
+    let path = c
+        .at
+        .as_ref()
+        .and_then(|t| t.render(scope, host).ok())
+        .unwrap_or_default();
     let location = r.location_of(&path);
     let mut severity = rule.severity;
     if let Some(p) = &c.severity_expression {
-        if let Ok(Value::String(s)) = p.execute(ctx) {
+        if let Ok(Val::Str(s)) = p.eval(scope, host) {
             if let Some(sev) = Severity::parse(&s) {
                 severity = sev;
             }
@@ -200,21 +199,22 @@ fn produce(rule: &Rule, c: &Compiled, graph: &MeshGraph, res: usize, ctx: &Conte
     }
     let mut related = Vec::new();
     for (expr, template) in &c.related {
-        let refs = match expr.execute(ctx) {
-            Ok(Value::List(l)) => l.iter().cloned().collect(),
-            Ok(Value::Null) | Err(_) => Vec::new(),
+        let refs = match expr.eval(scope, host) {
+            Ok(Val::Null) | Err(_) => Vec::new(),
+            Ok(v) if v.is_list() => v.elements().unwrap_or_default(),
             Ok(v) => vec![v],
         };
         for rv in refs {
             let Some((idx, p)) = read_ref(&rv) else {
                 continue;
             };
-            let Some(target) = graph.resources.get(idx) else {
+            let Some(target) = g.resources.get(idx) else {
                 continue;
             };
-            let mut inner = ctx.new_inner_scope();
-            inner.add_variable_from_value("ref", rv.clone());
-            let message = template.render(&inner).unwrap_or_default();
+            let mark = scope.len();
+            scope.push("ref", rv);
+            let message = template.render(scope, host).unwrap_or_default();
+            scope.truncate(mark);
             related.push(Related {
                 location: target.location_of(&p),
                 message,
@@ -231,6 +231,7 @@ fn produce(rule: &Rule, c: &Compiled, graph: &MeshGraph, res: usize, ctx: &Conte
             .unwrap_or_default();
         Some(format!("{}|{}|{}", r.id, path, value))
     };
+    let help = c.help.as_ref().and_then(|t| t.render(scope, host).ok());
     Outcome::Finding(Box::new(Finding {
         rule: rule.id().into(),
         rule_name: Some(rule.name().into()),
@@ -240,7 +241,7 @@ fn produce(rule: &Rule, c: &Compiled, graph: &MeshGraph, res: usize, ctx: &Conte
         resource: Some(r.id.clone()),
         istio_code: rule.file.istio_code.as_deref().map(Into::into),
         related,
-        help: c.help.as_ref().and_then(|t| render(t).ok()),
+        help,
         fingerprint,
     }))
 }

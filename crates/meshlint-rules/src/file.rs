@@ -1,6 +1,6 @@
 //! The rule-file format, its JSON Schema, and loading with precise errors.
 
-use crate::cel_env::{self, Template};
+use crate::expr::{self, Template};
 use meshlint_diag::{Location, Severity, Span};
 use meshlint_load::{spanned, Node, PathSegment};
 use schemars::JsonSchema;
@@ -117,13 +117,13 @@ pub struct RuleFile {
 
 /// The compiled expressions of a rule.
 pub(crate) struct Compiled {
-    pub(crate) for_each: Option<cel::Program>,
-    pub(crate) when: Option<cel::Program>,
+    pub(crate) for_each: Option<meshlint_cel::Program>,
+    pub(crate) when: Option<meshlint_cel::Program>,
     pub(crate) message: Template,
     pub(crate) at: Option<Template>,
     pub(crate) help: Option<Template>,
-    pub(crate) severity_expression: Option<cel::Program>,
-    pub(crate) related: Vec<(cel::Program, Template)>,
+    pub(crate) severity_expression: Option<meshlint_cel::Program>,
+    pub(crate) related: Vec<(meshlint_cel::Program, Template)>,
 }
 
 /// A rule file that loaded. User rules are compiled (and so validated) at load;
@@ -231,7 +231,7 @@ fn compile_rule(file: &RuleFile, root: &Node, origin: &Arc<str>) -> Result<Compi
             .unwrap_or(Span::point(1, 1))
     };
     let compile = |key: &str, source: &str, span: Span| {
-        cel_env::compile(source).map_err(|message| RuleError {
+        expr::compile(source).map_err(|message| RuleError {
             location: at(span),
             message: format!("`{key}`: {message}"),
         })

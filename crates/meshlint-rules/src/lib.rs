@@ -9,13 +9,13 @@
 //! visits only the kinds a rule matches, and returns findings in a deterministic order.
 //! The CEL variables and graph functions are documented in `docs/rule-language.md`.
 
-mod cel_env;
-mod cel_istio;
 mod docs;
 mod eval;
+mod expr;
 mod file;
+mod graph_fns;
 
-pub use cel_env::GRAPH_FUNCTIONS;
+pub use graph_fns::GRAPH_FUNCTIONS;
 pub use docs::{render_index, render_rule_markdown};
 pub use eval::{evaluate, Evaluation};
 pub use file::{load_rule, parse_rule, rule_file_schema, Rule, RuleError, RuleFile, SeverityName};

@@ -1,0 +1,410 @@
+//! The interpreter: a tree walk over the checked expression.
+
+use crate::parse::{BinOp, CompKind, Expr, Func, Lit, Program};
+use crate::stdlib;
+use crate::value::{compare, error, EvalError, Str, Val};
+use std::cmp::Ordering;
+
+/// Functions the embedding crate supplies (the graph functions of rule files), called
+/// by their position in the table given to [`crate::compile`].
+pub trait Host<'a> {
+    fn call(&self, function: usize, args: &[Val<'a>]) -> Result<Val<'a>, EvalError>;
+}
+
+/// A host without functions, for expressions that call none.
+pub struct NoHost;
+
+impl<'a> Host<'a> for NoHost {
+    fn call(&self, function: usize, _args: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+        Err(EvalError::Error(format!("no host function #{function}")))
+    }
+}
+
+/// Variables visible to an evaluation, innermost last.
+#[derive(Default, Clone)]
+pub struct Scope<'a> {
+    vars: Vec<(&'a str, Val<'a>)>,
+}
+
+impl<'a> Scope<'a> {
+    pub fn new() -> Self {
+        Scope { vars: Vec::new() }
+    }
+
+    /// Binds `name` (shadowing an outer binding) until [`Scope::truncate`].
+    pub fn push(&mut self, name: &'a str, value: Val<'a>) {
+        self.vars.push((name, value));
+    }
+
+    pub fn len(&self) -> usize {
+        self.vars.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vars.is_empty()
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        self.vars.truncate(len);
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<&Val<'a>> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+}
+
+impl Program {
+    /// Evaluates the expression with the variables of `scope`.
+    pub fn eval<'a>(
+        &'a self,
+        scope: &mut Scope<'a>,
+        host: &dyn Host<'a>,
+    ) -> Result<Val<'a>, EvalError> {
+        eval(&self.expr, scope, host)
+    }
+}
+
+fn as_bool(v: Result<Val<'_>, EvalError>, what: &str) -> Result<bool, EvalError> {
+    match v? {
+        Val::Bool(b) => Ok(b),
+        other => error(format!("{what} needs a bool, got {}", other.type_name())),
+    }
+}
+
+fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<Val<'a>, EvalError> {
+    match e {
+        Expr::Lit(l) => Ok(match l {
+            Lit::Null => Val::Null,
+            Lit::Bool(b) => Val::Bool(*b),
+            Lit::Int(i) => Val::Int(*i),
+            Lit::UInt(u) => Val::UInt(*u),
+            Lit::Double(d) => Val::Double(*d),
+            Lit::Str(s) => Val::Str(Str::Borrowed(s)),
+        }),
+        Expr::Ident(name) => match scope.lookup(name) {
+            Some(v) => Ok(v.clone()),
+            None => error(format!("undeclared variable `{name}`")),
+        },
+        Expr::Select(operand, field) => {
+            let v = eval(operand, scope, host)?;
+            select(&v, field)
+        }
+        Expr::Has(operand, field) => {
+            let v = eval(operand, scope, host)?;
+            Ok(Val::Bool(v.field(field).is_some()))
+        }
+        Expr::Index(operand, index) => {
+            let v = eval(operand, scope, host)?;
+            let i = eval(index, scope, host)?;
+            index_into(&v, &i)
+        }
+        Expr::Call(func, args) => {
+            let mut values = Vec::with_capacity(args.len());
+            for a in args {
+                values.push(eval(a, scope, host)?);
+            }
+            match func {
+                Func::Std(i) => stdlib::call(*i, &values).map_err(|e| match e {
+                    EvalError::Error(m) if !m.contains('`') => {
+                        EvalError::Error(format!("`{}`: {m}", stdlib::name(*i)))
+                    }
+                    other => other,
+                }),
+                Func::Host(i) => host.call(*i, &values),
+            }
+        }
+        Expr::List(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(eval(item, scope, host)?);
+            }
+            Ok(Val::list(out))
+        }
+        Expr::Map(entries) => {
+            let mut out: Vec<(Val<'a>, Val<'a>)> = Vec::with_capacity(entries.len());
+            for (k, v) in entries {
+                let k = eval(k, scope, host)?;
+                let v = eval(v, scope, host)?;
+                if out.iter().any(|(x, _)| *x == k) {
+                    return error(format!("duplicate key {k:?} in map literal"));
+                }
+                out.push((k, v));
+            }
+            Ok(Val::Map(std::rc::Rc::new(out)))
+        }
+        Expr::Not(x) => Ok(Val::Bool(!as_bool(eval(x, scope, host), "`!`")?)),
+        Expr::Neg(x) => match eval(x, scope, host)? {
+            Val::Int(i) => i
+                .checked_neg()
+                .map(Val::Int)
+                .map_or_else(|| error("int overflow"), Ok),
+            Val::Double(d) => Ok(Val::Double(-d)),
+            other => error(format!("cannot negate a {}", other.type_name())),
+        },
+        Expr::And(l, r) => {
+            // Commutative over errors, as CEL specifies: `error && false` is false.
+            let left = as_bool(eval(l, scope, host), "`&&`");
+            if left == Ok(false) {
+                return Ok(Val::Bool(false));
+            }
+            let right = as_bool(eval(r, scope, host), "`&&`");
+            match (left, right) {
+                (Ok(true), right) => right.map(Val::Bool),
+                (Err(_), Ok(false)) => Ok(Val::Bool(false)),
+                (Err(e), _) => Err(e),
+                (Ok(false), _) => Ok(Val::Bool(false)),
+            }
+        }
+        Expr::Or(l, r) => {
+            let left = as_bool(eval(l, scope, host), "`||`");
+            if left == Ok(true) {
+                return Ok(Val::Bool(true));
+            }
+            let right = as_bool(eval(r, scope, host), "`||`");
+            match (left, right) {
+                (Ok(false), right) => right.map(Val::Bool),
+                (Err(_), Ok(true)) => Ok(Val::Bool(true)),
+                (Err(e), _) => Err(e),
+                (Ok(true), _) => Ok(Val::Bool(true)),
+            }
+        }
+        Expr::Cond(c, then, otherwise) => {
+            if as_bool(eval(c, scope, host), "`? :`")? {
+                eval(then, scope, host)
+            } else {
+                eval(otherwise, scope, host)
+            }
+        }
+        Expr::Bin(op, l, r) => {
+            let left = eval(l, scope, host)?;
+            let right = eval(r, scope, host)?;
+            binary(*op, &left, &right)
+        }
+        Expr::Comp {
+            kind,
+            range,
+            var,
+            filter,
+            body,
+        } => {
+            let range = eval(range, scope, host)?;
+            let Some(items) = range.elements() else {
+                return error(format!(
+                    "cannot iterate over a {} (macros need a list or a map)",
+                    range.type_name()
+                ));
+            };
+            comprehension(*kind, items, var, filter.as_deref(), body, scope, host)
+        }
+    }
+}
+
+fn comprehension<'a>(
+    kind: CompKind,
+    items: Vec<Val<'a>>,
+    var: &'a str,
+    filter: Option<&'a Expr>,
+    body: &'a Expr,
+    scope: &mut Scope<'a>,
+    host: &dyn Host<'a>,
+) -> Result<Val<'a>, EvalError> {
+    let mark = scope.len();
+    let mut result = Ok(());
+    let mut pending: Option<EvalError> = None;
+    let mut count = 0usize;
+    let mut out = Vec::new();
+    for item in items {
+        scope.truncate(mark);
+        scope.push(var, item.clone());
+        match kind {
+            CompKind::All | CompKind::Exists => {
+                let what = if kind == CompKind::All { "`all`" } else { "`exists`" };
+                match as_bool(eval(body, scope, host), what) {
+                    Ok(b) if b == (kind == CompKind::Exists) => {
+                        scope.truncate(mark);
+                        return Ok(Val::Bool(b));
+                    }
+                    Ok(_) => {}
+                    // Another element may still decide the result (CEL's error absorption).
+                    Err(e) => {
+                        pending.get_or_insert(e);
+                    }
+                }
+            }
+            CompKind::ExistsOne => match as_bool(eval(body, scope, host), "`exists_one`") {
+                Ok(true) => count += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            },
+            CompKind::Filter => match as_bool(eval(body, scope, host), "`filter`") {
+                Ok(true) => out.push(item),
+                Ok(false) => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            },
+            CompKind::Map => {
+                if let Some(f) = filter {
+                    match as_bool(eval(f, scope, host), "`map` filter") {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+                match eval(body, scope, host) {
+                    Ok(v) => out.push(v),
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    scope.truncate(mark);
+    result?;
+    match kind {
+        CompKind::All | CompKind::Exists => match pending {
+            Some(e) => Err(e),
+            None => Ok(Val::Bool(kind == CompKind::All)),
+        },
+        CompKind::ExistsOne => Ok(Val::Bool(count == 1)),
+        CompKind::Filter | CompKind::Map => Ok(Val::list(out)),
+    }
+}
+
+fn select<'a>(v: &Val<'a>, field: &str) -> Result<Val<'a>, EvalError> {
+    if v.is_map() {
+        return v
+            .field(field)
+            .map_or_else(|| Err(EvalError::NoSuchKey(field.to_string())), Ok);
+    }
+    match v {
+        // An absent parent (`spec:` left empty) reads as absent, not as a rule bug.
+        Val::Null => Err(EvalError::NoSuchKey(field.to_string())),
+        other => error(format!(
+            "cannot select field `{field}` of a {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn index_into<'a>(v: &Val<'a>, i: &Val<'a>) -> Result<Val<'a>, EvalError> {
+    if v.is_list() {
+        let n = match i {
+            Val::Double(d) if d.fract() == 0.0 => Some(*d as i64),
+            other => other.as_int(),
+        };
+        let Some(n) = n else {
+            return error(format!("a list index must be an int, got {}", i.type_name()));
+        };
+        let len = v.len().unwrap_or(0);
+        return usize::try_from(n)
+            .ok()
+            .and_then(|n| v.index(n))
+            .map_or_else(
+                || error(format!("index {n} out of range for a list of {len}")),
+                Ok,
+            );
+    }
+    if v.is_map() {
+        return v
+            .get(i)
+            .map_or_else(|| Err(EvalError::NoSuchKey(i.display())), Ok);
+    }
+    match v {
+        Val::Null => Err(EvalError::NoSuchKey(i.display())),
+        other => error(format!("cannot index a {}", other.type_name())),
+    }
+}
+
+fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError> {
+    use Val::*;
+    let order = |want: fn(Ordering) -> bool| match compare(l, r) {
+        Some(o) => Ok(Bool(want(o))),
+        None => error(format!(
+            "cannot compare {} with {}",
+            l.type_name(),
+            r.type_name()
+        )),
+    };
+    let mismatch = |sym: &str| {
+        error(format!(
+            "`{sym}` is not defined for {} and {}",
+            l.type_name(),
+            r.type_name()
+        ))
+    };
+    let overflow = || error("integer overflow");
+    match op {
+        BinOp::Eq => Ok(Bool(l == r)),
+        BinOp::Ne => Ok(Bool(l != r)),
+        BinOp::Lt => order(|o| o == Ordering::Less),
+        BinOp::Le => order(|o| o != Ordering::Greater),
+        BinOp::Gt => order(|o| o == Ordering::Greater),
+        BinOp::Ge => order(|o| o != Ordering::Less),
+        BinOp::In => {
+            if r.is_list() {
+                let n = r.len().unwrap_or(0);
+                Ok(Bool((0..n).any(|i| r.index(i).as_ref() == Some(l))))
+            } else if r.is_map() {
+                Ok(Bool(r.has_key(l)))
+            } else {
+                mismatch("in")
+            }
+        }
+        BinOp::Add => match (l, r) {
+            (Int(a), Int(b)) => a.checked_add(*b).map(Int).map_or_else(overflow, Ok),
+            (UInt(a), UInt(b)) => a.checked_add(*b).map(UInt).map_or_else(overflow, Ok),
+            (Double(a), Double(b)) => Ok(Double(a + b)),
+            (Str(a), Str(b)) => {
+                let mut s = String::with_capacity(a.len() + b.len());
+                s.push_str(a);
+                s.push_str(b);
+                Ok(Val::str(&s))
+            }
+            _ if l.is_list() && r.is_list() => {
+                let mut items = l.elements().unwrap_or_default();
+                items.extend(r.elements().unwrap_or_default());
+                Ok(Val::list(items))
+            }
+            _ => mismatch("+"),
+        },
+        BinOp::Sub => match (l, r) {
+            (Int(a), Int(b)) => a.checked_sub(*b).map(Int).map_or_else(overflow, Ok),
+            (UInt(a), UInt(b)) => a.checked_sub(*b).map(UInt).map_or_else(overflow, Ok),
+            (Double(a), Double(b)) => Ok(Double(a - b)),
+            _ => mismatch("-"),
+        },
+        BinOp::Mul => match (l, r) {
+            (Int(a), Int(b)) => a.checked_mul(*b).map(Int).map_or_else(overflow, Ok),
+            (UInt(a), UInt(b)) => a.checked_mul(*b).map(UInt).map_or_else(overflow, Ok),
+            (Double(a), Double(b)) => Ok(Double(a * b)),
+            _ => mismatch("*"),
+        },
+        BinOp::Div => match (l, r) {
+            (Int(_), Int(0)) | (UInt(_), UInt(0)) => error("division by zero"),
+            (Int(a), Int(b)) => a.checked_div(*b).map(Int).map_or_else(overflow, Ok),
+            (UInt(a), UInt(b)) => Ok(UInt(a / b)),
+            (Double(a), Double(b)) => Ok(Double(a / b)),
+            _ => mismatch("/"),
+        },
+        BinOp::Rem => match (l, r) {
+            (Int(_), Int(0)) | (UInt(_), UInt(0)) => error("modulus by zero"),
+            (Int(a), Int(b)) => a.checked_rem(*b).map(Int).map_or_else(overflow, Ok),
+            (UInt(a), UInt(b)) => Ok(UInt(a % b)),
+            _ => mismatch("%"),
+        },
+    }
+}

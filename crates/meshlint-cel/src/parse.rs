@@ -1,0 +1,561 @@
+//! Parsing CEL into a checked tree: macros expanded, every function call resolved to a
+//! standard-library or host function with its number of arguments checked.
+
+use crate::lex::{lex, Tok, Token};
+use crate::stdlib;
+use std::fmt;
+
+/// A compiled expression. Immutable and shareable between threads.
+#[derive(Debug)]
+pub struct Program {
+    pub(crate) expr: Expr,
+}
+
+/// Why an expression was refused, with the byte offset in its source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompileError {
+    pub message: String,
+    pub offset: usize,
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Lit {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Double(f64),
+    Str(Box<str>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum BinOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum CompKind {
+    All,
+    Exists,
+    ExistsOne,
+    Map,
+    Filter,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Func {
+    /// Index into the standard library table.
+    Std(usize),
+    /// Index into the host's table.
+    Host(usize),
+}
+
+#[derive(Debug)]
+pub(crate) enum Expr {
+    Lit(Lit),
+    Ident(Box<str>),
+    Select(Box<Expr>, Box<str>),
+    Has(Box<Expr>, Box<str>),
+    Index(Box<Expr>, Box<Expr>),
+    /// A call; for method calls the receiver is the first argument.
+    Call(Func, Vec<Expr>),
+    List(Vec<Expr>),
+    Map(Vec<(Expr, Expr)>),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    Comp {
+        kind: CompKind,
+        range: Box<Expr>,
+        var: Box<str>,
+        /// The predicate of a three-argument `map(x, p, e)`.
+        filter: Option<Box<Expr>>,
+        body: Box<Expr>,
+    },
+}
+
+/// Parses and checks `source`; `host` lists the host functions (name, arity) in the
+/// order [`crate::Host::call`] receives their index.
+pub fn compile(source: &str, host: &[(&str, usize)]) -> Result<Program, CompileError> {
+    let tokens = lex(source)?;
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        host,
+        depth: 0,
+    };
+    let expr = p.expr()?;
+    if p.peek() != &Tok::Eof {
+        return p.fail("unexpected input after the end of the expression");
+    }
+    Ok(Program { expr })
+}
+
+struct Parser<'h> {
+    tokens: Vec<Token>,
+    pos: usize,
+    host: &'h [(&'h str, usize)],
+    depth: usize,
+}
+
+/// Deep enough for any real rule; a hostile input cannot overflow the stack.
+const MAX_DEPTH: usize = 200;
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Ident(s) => format!("`{s}`"),
+        Tok::Int(i) => format!("`{i}`"),
+        Tok::UInt(u) => format!("`{u}u`"),
+        Tok::Double(d) => format!("`{d}`"),
+        Tok::Str(_) => "a string".to_string(),
+        Tok::Eof => "the end of the expression".to_string(),
+        other => {
+            let s = match other {
+                Tok::LParen => "(",
+                Tok::RParen => ")",
+                Tok::LBrack => "[",
+                Tok::RBrack => "]",
+                Tok::LBrace => "{",
+                Tok::RBrace => "}",
+                Tok::Dot => ".",
+                Tok::Comma => ",",
+                Tok::Colon => ":",
+                Tok::Question => "?",
+                Tok::Not => "!",
+                Tok::Minus => "-",
+                Tok::Plus => "+",
+                Tok::Star => "*",
+                Tok::Slash => "/",
+                Tok::Percent => "%",
+                Tok::Lt => "<",
+                Tok::Le => "<=",
+                Tok::Gt => ">",
+                Tok::Ge => ">=",
+                Tok::EqEq => "==",
+                Tok::Ne => "!=",
+                Tok::AndAnd => "&&",
+                Tok::OrOr => "||",
+                _ => "?",
+            };
+            format!("`{s}`")
+        }
+    }
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Tok {
+        &self.tokens[self.pos].tok
+    }
+
+    fn offset(&self) -> usize {
+        self.tokens[self.pos].offset
+    }
+
+    fn next(&mut self) -> Tok {
+        let t = self.tokens[self.pos].tok.clone();
+        if self.pos + 1 < self.tokens.len() {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn eat(&mut self, t: &Tok) -> bool {
+        if self.peek() == t {
+            self.next();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn fail<T>(&self, message: impl Into<String>) -> Result<T, CompileError> {
+        Err(CompileError {
+            message: message.into(),
+            offset: self.offset(),
+        })
+    }
+
+    fn expect(&mut self, t: &Tok) -> Result<(), CompileError> {
+        if self.eat(t) {
+            Ok(())
+        } else {
+            let found = describe(self.peek());
+            self.fail(format!("expected {}, found {found}", describe(t)))
+        }
+    }
+
+    fn enter(&mut self) -> Result<(), CompileError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.fail("expression nests too deeply");
+        }
+        Ok(())
+    }
+
+    fn expr(&mut self) -> Result<Expr, CompileError> {
+        self.enter()?;
+        let cond = self.or()?;
+        let e = if self.eat(&Tok::Question) {
+            let then = self.expr()?;
+            self.expect(&Tok::Colon)?;
+            let otherwise = self.expr()?;
+            Expr::Cond(Box::new(cond), Box::new(then), Box::new(otherwise))
+        } else {
+            cond
+        };
+        self.depth -= 1;
+        Ok(e)
+    }
+
+    fn or(&mut self) -> Result<Expr, CompileError> {
+        let mut left = self.and()?;
+        while self.eat(&Tok::OrOr) {
+            let right = self.and()?;
+            left = Expr::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Expr, CompileError> {
+        let mut left = self.relation()?;
+        while self.eat(&Tok::AndAnd) {
+            let right = self.relation()?;
+            left = Expr::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn relation(&mut self) -> Result<Expr, CompileError> {
+        let mut left = self.additive()?;
+        loop {
+            let op = match self.peek() {
+                Tok::EqEq => BinOp::Eq,
+                Tok::Ne => BinOp::Ne,
+                Tok::Lt => BinOp::Lt,
+                Tok::Le => BinOp::Le,
+                Tok::Gt => BinOp::Gt,
+                Tok::Ge => BinOp::Ge,
+                Tok::Ident(s) if s == "in" => BinOp::In,
+                _ => return Ok(left),
+            };
+            self.next();
+            let right = self.additive()?;
+            left = Expr::Bin(op, Box::new(left), Box::new(right));
+        }
+    }
+
+    fn additive(&mut self) -> Result<Expr, CompileError> {
+        let mut left = self.multiplicative()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Plus => BinOp::Add,
+                Tok::Minus => BinOp::Sub,
+                _ => return Ok(left),
+            };
+            self.next();
+            let right = self.multiplicative()?;
+            left = Expr::Bin(op, Box::new(left), Box::new(right));
+        }
+    }
+
+    fn multiplicative(&mut self) -> Result<Expr, CompileError> {
+        let mut left = self.unary()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Star => BinOp::Mul,
+                Tok::Slash => BinOp::Div,
+                Tok::Percent => BinOp::Rem,
+                _ => return Ok(left),
+            };
+            self.next();
+            let right = self.unary()?;
+            left = Expr::Bin(op, Box::new(left), Box::new(right));
+        }
+    }
+
+    fn unary(&mut self) -> Result<Expr, CompileError> {
+        self.enter()?;
+        let e = if self.eat(&Tok::Not) {
+            Expr::Not(Box::new(self.unary()?))
+        } else if self.eat(&Tok::Minus) {
+            match self.unary()? {
+                Expr::Lit(Lit::Int(i)) => Expr::Lit(Lit::Int(-i)),
+                Expr::Lit(Lit::Double(d)) => Expr::Lit(Lit::Double(-d)),
+                other => Expr::Neg(Box::new(other)),
+            }
+        } else {
+            self.member()?
+        };
+        self.depth -= 1;
+        Ok(e)
+    }
+
+    fn member(&mut self) -> Result<Expr, CompileError> {
+        let mut e = self.primary()?;
+        loop {
+            if self.eat(&Tok::Dot) {
+                let at = self.offset();
+                let name = match self.next() {
+                    Tok::Ident(n) => n,
+                    other => {
+                        return self.err_at(
+                            at,
+                            format!(
+                                "expected a field or method name after `.`, found {}",
+                                describe(&other)
+                            ),
+                        )
+                    }
+                };
+                if self.eat(&Tok::LParen) {
+                    let args = self.args(&Tok::RParen)?;
+                    e = self.method(e, &name, args, at)?;
+                } else {
+                    e = Expr::Select(Box::new(e), name.into());
+                }
+            } else if self.eat(&Tok::LBrack) {
+                let index = self.expr()?;
+                self.expect(&Tok::RBrack)?;
+                e = Expr::Index(Box::new(e), Box::new(index));
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+
+    fn args(&mut self, close: &Tok) -> Result<Vec<Expr>, CompileError> {
+        let mut out = Vec::new();
+        if self.eat(close) {
+            return Ok(out);
+        }
+        loop {
+            out.push(self.expr()?);
+            if self.eat(close) {
+                return Ok(out);
+            }
+            self.expect(&Tok::Comma)?;
+            if self.eat(close) {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn primary(&mut self) -> Result<Expr, CompileError> {
+        let at = self.offset();
+        match self.next() {
+            Tok::Int(i) => Ok(Expr::Lit(Lit::Int(i))),
+            Tok::UInt(u) => Ok(Expr::Lit(Lit::UInt(u))),
+            Tok::Double(d) => Ok(Expr::Lit(Lit::Double(d))),
+            Tok::Str(s) => Ok(Expr::Lit(Lit::Str(s.into()))),
+            Tok::LParen => {
+                let e = self.expr()?;
+                self.expect(&Tok::RParen)?;
+                Ok(e)
+            }
+            Tok::LBrack => Ok(Expr::List(self.args(&Tok::RBrack)?)),
+            Tok::LBrace => {
+                let mut entries = Vec::new();
+                if !self.eat(&Tok::RBrace) {
+                    loop {
+                        let k = self.expr()?;
+                        self.expect(&Tok::Colon)?;
+                        let v = self.expr()?;
+                        entries.push((k, v));
+                        if self.eat(&Tok::RBrace) {
+                            break;
+                        }
+                        self.expect(&Tok::Comma)?;
+                        if self.eat(&Tok::RBrace) {
+                            break;
+                        }
+                    }
+                }
+                Ok(Expr::Map(entries))
+            }
+            Tok::Ident(name) => match name.as_str() {
+                "true" => Ok(Expr::Lit(Lit::Bool(true))),
+                "false" => Ok(Expr::Lit(Lit::Bool(false))),
+                "null" => Ok(Expr::Lit(Lit::Null)),
+                _ if self.eat(&Tok::LParen) => {
+                    let args = self.args(&Tok::RParen)?;
+                    self.global(&name, args, at)
+                }
+                _ => Ok(Expr::Ident(name.into())),
+            },
+            Tok::Dot => self.fail("leading `.` (qualified names) is not supported"),
+            other => self.err_at(at, format!("expected a value, found {}", describe(&other))),
+        }
+    }
+
+    fn err_at<T>(&self, offset: usize, message: String) -> Result<T, CompileError> {
+        Err(CompileError { message, offset })
+    }
+
+    fn global(&self, name: &str, args: Vec<Expr>, at: usize) -> Result<Expr, CompileError> {
+        if name == "has" {
+            let mut args = args;
+            return match (args.len(), args.pop()) {
+                (1, Some(Expr::Select(operand, field))) => Ok(Expr::Has(operand, field)),
+                _ => self.err_at(
+                    at,
+                    "`has` takes one field selection, like `has(object.spec.tls)`".to_string(),
+                ),
+            };
+        }
+        if let Some(i) = self.host.iter().position(|(n, _)| *n == name) {
+            let arity = self.host[i].1;
+            if args.len() != arity {
+                return self.err_at(
+                    at,
+                    format!("`{name}` takes {arity} argument(s), {} given", args.len()),
+                );
+            }
+            return Ok(Expr::Call(Func::Host(i), args));
+        }
+        if let Some(i) = stdlib::find(name) {
+            self.check_std_arity(i, name, args.len(), at)?;
+            return Ok(Expr::Call(Func::Std(i), args));
+        }
+        if is_macro(name) {
+            return self.err_at(
+                at,
+                format!("`{name}` is a macro; call it on a list, like `list.{name}(x, …)`"),
+            );
+        }
+        self.unknown(name, at)
+    }
+
+    fn method(
+        &self,
+        target: Expr,
+        name: &str,
+        mut args: Vec<Expr>,
+        at: usize,
+    ) -> Result<Expr, CompileError> {
+        if is_macro(name) {
+            let wanted = if name == "map" { "2 or 3" } else { "2" };
+            let var = match args.first() {
+                Some(Expr::Ident(v)) => v.clone(),
+                _ => {
+                    return self.err_at(
+                        at,
+                        format!("`{name}` takes a variable name first, like `.{name}(x, …)`"),
+                    )
+                }
+            };
+            let kind = match name {
+                "all" => CompKind::All,
+                "exists" => CompKind::Exists,
+                "exists_one" => CompKind::ExistsOne,
+                "map" => CompKind::Map,
+                _ => CompKind::Filter,
+            };
+            let three = kind == CompKind::Map && args.len() == 3;
+            if args.len() != 2 && !three {
+                return self.err_at(
+                    at,
+                    format!("`{name}` takes {wanted} arguments, {} given", args.len()),
+                );
+            }
+            let body = args.pop().map(Box::new);
+            let filter = if three { args.pop().map(Box::new) } else { None };
+            return Ok(Expr::Comp {
+                kind,
+                range: Box::new(target),
+                var,
+                filter,
+                body: body.expect("checked above"),
+            });
+        }
+        // `lists.range(n)`, `strings.quote(s)`: namespaced globals.
+        if let Expr::Ident(ns) = &target {
+            let qualified = format!("{ns}.{name}");
+            if let Some(i) = stdlib::find(&qualified) {
+                self.check_std_arity(i, &qualified, args.len(), at)?;
+                return Ok(Expr::Call(Func::Std(i), args));
+            }
+        }
+        if self.host.iter().any(|(n, _)| *n == name) {
+            return self.err_at(
+                at,
+                format!("`{name}` is a global function; call it as `{name}(…)`"),
+            );
+        }
+        if let Some(i) = stdlib::find(name) {
+            self.check_std_arity(i, name, args.len() + 1, at)?;
+            args.insert(0, target);
+            return Ok(Expr::Call(Func::Std(i), args));
+        }
+        self.unknown(name, at)
+    }
+
+    fn check_std_arity(
+        &self,
+        i: usize,
+        name: &str,
+        given: usize,
+        at: usize,
+    ) -> Result<(), CompileError> {
+        let (min, max) = stdlib::arity(i);
+        if given < min || given > max {
+            let wanted = if min == max {
+                format!("{min}")
+            } else {
+                format!("{min} to {max}")
+            };
+            return self.err_at(
+                at,
+                format!(
+                    "`{name}` takes {wanted} argument(s) (counting the receiver of a method call), {given} given"
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    fn unknown(&self, name: &str, at: usize) -> Result<Expr, CompileError> {
+        let mut message = format!("unknown function `{name}`");
+        let mut candidates: Vec<&str> = self.host.iter().map(|(n, _)| *n).collect();
+        for n in stdlib::names().chain(["has", "all", "exists", "exists_one", "map", "filter"]) {
+            candidates.push(n);
+        }
+        if let Some(s) = did_you_mean(name, candidates.into_iter()) {
+            message.push_str(&format!("; did you mean `{s}`?"));
+        }
+        self.err_at(at, message)
+    }
+}
+
+fn is_macro(name: &str) -> bool {
+    matches!(name, "all" | "exists" | "exists_one" | "map" | "filter")
+}
+
+fn did_you_mean<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

@@ -1,0 +1,514 @@
+//! The standard library: conversions, strings and lists. A method call passes its
+//! receiver as the first argument, so `s.startsWith('x')` and `startsWith(s, 'x')` are
+//! the same call.
+
+use crate::value::{compare, error, format_double, EvalError, Val};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+type StdFn = for<'a> fn(&[Val<'a>]) -> Result<Val<'a>, EvalError>;
+
+/// (name, fewest arguments, most arguments, implementation); arguments count the receiver.
+const TABLE: &[(&str, usize, usize, StdFn)] = &[
+    ("size", 1, 1, size),
+    ("string", 1, 1, to_string),
+    ("int", 1, 1, to_int),
+    ("uint", 1, 1, to_uint),
+    ("double", 1, 1, to_double),
+    ("bool", 1, 1, to_bool),
+    ("dyn", 1, 1, identity),
+    ("type", 1, 1, type_of),
+    ("contains", 2, 2, contains),
+    ("startsWith", 2, 2, starts_with),
+    ("endsWith", 2, 2, ends_with),
+    ("matches", 2, 2, matches),
+    ("lowerAscii", 1, 1, lower_ascii),
+    ("upperAscii", 1, 1, upper_ascii),
+    ("trim", 1, 1, trim),
+    ("replace", 3, 4, replace),
+    ("split", 2, 3, split),
+    ("substring", 2, 3, substring),
+    ("charAt", 2, 2, char_at),
+    ("indexOf", 2, 3, index_of),
+    ("lastIndexOf", 2, 2, last_index_of),
+    ("join", 1, 2, join),
+    ("reverse", 1, 1, reverse),
+    ("strings.quote", 1, 1, quote),
+    ("distinct", 1, 1, distinct),
+    ("flatten", 1, 2, flatten),
+    ("sort", 1, 1, sort),
+    ("slice", 3, 3, slice),
+    ("lists.range", 1, 1, range),
+    ("math.greatest", 1, 8, greatest),
+    ("math.least", 1, 8, least),
+];
+
+/// Names of the standard functions (documented in `docs/rule-language.md`).
+pub const STANDARD_FUNCTIONS: &[&str] = &[
+    "size",
+    "string",
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "dyn",
+    "type",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "lowerAscii",
+    "upperAscii",
+    "trim",
+    "replace",
+    "split",
+    "substring",
+    "charAt",
+    "indexOf",
+    "lastIndexOf",
+    "join",
+    "reverse",
+    "strings.quote",
+    "distinct",
+    "flatten",
+    "sort",
+    "slice",
+    "lists.range",
+    "math.greatest",
+    "math.least",
+];
+
+pub(crate) fn find(name: &str) -> Option<usize> {
+    TABLE.iter().position(|(n, ..)| *n == name)
+}
+
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
+    TABLE.iter().map(|(n, ..)| *n)
+}
+
+pub(crate) fn arity(i: usize) -> (usize, usize) {
+    (TABLE[i].1, TABLE[i].2)
+}
+
+pub(crate) fn call<'a>(i: usize, args: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    (TABLE[i].3)(args)
+}
+
+pub(crate) fn name(i: usize) -> &'static str {
+    TABLE[i].0
+}
+
+fn want_str<'v>(f: &str, args: &'v [Val<'_>], i: usize) -> Result<&'v str, EvalError> {
+    match args.get(i) {
+        Some(Val::Str(s)) => Ok(s),
+        Some(v) => error(format!(
+            "`{f}` expects a string as argument {}, got {}",
+            i + 1,
+            v.type_name()
+        )),
+        None => error(format!("`{f}` is missing argument {}", i + 1)),
+    }
+}
+
+fn want_int(f: &str, args: &[Val<'_>], i: usize) -> Result<i64, EvalError> {
+    match args.get(i) {
+        Some(v) => v.as_int().map_or_else(
+            || {
+                error(format!(
+                    "`{f}` expects an int as argument {}, got {}",
+                    i + 1,
+                    v.type_name()
+                ))
+            },
+            Ok,
+        ),
+        None => error(format!("`{f}` is missing argument {}", i + 1)),
+    }
+}
+
+fn want_list<'a>(f: &str, args: &[Val<'a>], i: usize) -> Result<Vec<Val<'a>>, EvalError> {
+    match args.get(i) {
+        Some(v) if v.is_list() => Ok(v.elements().unwrap_or_default()),
+        Some(v) => error(format!(
+            "`{f}` expects a list as argument {}, got {}",
+            i + 1,
+            v.type_name()
+        )),
+        None => error(format!("`{f}` is missing argument {}", i + 1)),
+    }
+}
+
+fn size<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Str(s) => Ok(Val::Int(s.chars().count() as i64)),
+        v => match v.len() {
+            Some(n) => Ok(Val::Int(n as i64)),
+            None => error(format!("`size` is not defined for {}", v.type_name())),
+        },
+    }
+}
+
+fn to_string<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(match &a[0] {
+        Val::Str(s) => Val::Str(s.clone()),
+        Val::Int(i) => Val::str(&i.to_string()),
+        Val::UInt(u) => Val::str(&u.to_string()),
+        Val::Double(d) => Val::str(&format_double(*d)),
+        Val::Bool(b) => Val::borrowed(if *b { "true" } else { "false" }),
+        v => return error(format!("`string` is not defined for {}", v.type_name())),
+    })
+}
+
+fn to_int<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Int(i) => Ok(Val::Int(*i)),
+        Val::UInt(u) => i64::try_from(*u)
+            .map(Val::Int)
+            .or_else(|_| error("int overflow")),
+        Val::Double(d) if d.is_finite() && d.abs() < 9.2e18 => Ok(Val::Int(d.trunc() as i64)),
+        Val::Str(s) => s
+            .trim()
+            .parse()
+            .map(Val::Int)
+            .or_else(|_| error(format!("cannot convert {:?} to int", &**s))),
+        v => error(format!("`int` is not defined for {}", v.type_name())),
+    }
+}
+
+fn to_uint<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::UInt(u) => Ok(Val::UInt(*u)),
+        Val::Int(i) => u64::try_from(*i)
+            .map(Val::UInt)
+            .or_else(|_| error("uint overflow")),
+        Val::Double(d) if d.is_finite() && *d >= 0.0 && *d < 1.8e19 => {
+            Ok(Val::UInt(d.trunc() as u64))
+        }
+        Val::Str(s) => s
+            .trim()
+            .parse()
+            .map(Val::UInt)
+            .or_else(|_| error(format!("cannot convert {:?} to uint", &**s))),
+        v => error(format!("`uint` is not defined for {}", v.type_name())),
+    }
+}
+
+fn to_double<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Double(d) => Ok(Val::Double(*d)),
+        Val::Int(i) => Ok(Val::Double(*i as f64)),
+        Val::UInt(u) => Ok(Val::Double(*u as f64)),
+        Val::Str(s) => s
+            .trim()
+            .parse()
+            .map(Val::Double)
+            .or_else(|_| error(format!("cannot convert {:?} to double", &**s))),
+        v => error(format!("`double` is not defined for {}", v.type_name())),
+    }
+}
+
+fn to_bool<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Bool(b) => Ok(Val::Bool(*b)),
+        Val::Str(s) => match &**s {
+            "true" | "True" | "TRUE" | "t" | "1" => Ok(Val::Bool(true)),
+            "false" | "False" | "FALSE" | "f" | "0" => Ok(Val::Bool(false)),
+            other => error(format!("cannot convert {other:?} to bool")),
+        },
+        v => error(format!("`bool` is not defined for {}", v.type_name())),
+    }
+}
+
+fn identity<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(a[0].clone())
+}
+
+fn type_of<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::borrowed(a[0].type_name()))
+}
+
+fn contains<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(
+        want_str("contains", a, 0)?.contains(want_str("contains", a, 1)?),
+    ))
+}
+
+fn starts_with<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(
+        want_str("startsWith", a, 0)?.starts_with(want_str("startsWith", a, 1)?),
+    ))
+}
+
+fn ends_with<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(
+        want_str("endsWith", a, 0)?.ends_with(want_str("endsWith", a, 1)?),
+    ))
+}
+
+fn matches<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Rc<regex::Regex>>> = RefCell::new(HashMap::new());
+    }
+    let text = want_str("matches", a, 0)?;
+    let pattern = want_str("matches", a, 1)?;
+    let re = CACHE.with(|c| {
+        if let Some(re) = c.borrow().get(pattern) {
+            return Ok(re.clone());
+        }
+        let re = Rc::new(
+            regex::Regex::new(pattern)
+                .map_err(|e| EvalError::Error(format!("invalid regular expression: {e}")))?,
+        );
+        c.borrow_mut().insert(pattern.to_string(), re.clone());
+        Ok(re)
+    })?;
+    Ok(Val::Bool(re.is_match(text)))
+}
+
+fn lower_ascii<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::str(&want_str("lowerAscii", a, 0)?.to_ascii_lowercase()))
+}
+
+fn upper_ascii<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::str(&want_str("upperAscii", a, 0)?.to_ascii_uppercase()))
+}
+
+fn trim<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::str(want_str("trim", a, 0)?.trim()))
+}
+
+fn replace<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let s = want_str("replace", a, 0)?;
+    let from = want_str("replace", a, 1)?;
+    let to = want_str("replace", a, 2)?;
+    let out = if a.len() == 4 {
+        let n = want_int("replace", a, 3)?;
+        if n < 0 {
+            s.replace(from, to)
+        } else {
+            s.replacen(from, to, n as usize)
+        }
+    } else {
+        s.replace(from, to)
+    };
+    Ok(Val::str(&out))
+}
+
+fn split<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let s = want_str("split", a, 0)?;
+    let sep = want_str("split", a, 1)?;
+    let limit = if a.len() == 3 {
+        want_int("split", a, 2)?
+    } else {
+        -1
+    };
+    let parts: Vec<Val<'a>> = match limit {
+        0 => Vec::new(),
+        n if n < 0 => s.split(sep).map(Val::str).collect(),
+        n => s.splitn(n as usize, sep).map(Val::str).collect(),
+    };
+    Ok(Val::list(parts))
+}
+
+fn char_range(f: &str, s: &str, start: i64, end: i64) -> Result<String, EvalError> {
+    let count = s.chars().count() as i64;
+    if start < 0 || end < start || end > count {
+        return error(format!(
+            "`{f}` range [{start}, {end}) is outside a string of {count} characters"
+        ));
+    }
+    Ok(s.chars()
+        .skip(start as usize)
+        .take((end - start) as usize)
+        .collect())
+}
+
+fn substring<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let s = want_str("substring", a, 0)?;
+    let start = want_int("substring", a, 1)?;
+    let end = if a.len() == 3 {
+        want_int("substring", a, 2)?
+    } else {
+        s.chars().count() as i64
+    };
+    Ok(Val::str(&char_range("substring", s, start, end)?))
+}
+
+fn char_at<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let s = want_str("charAt", a, 0)?;
+    let i = want_int("charAt", a, 1)?;
+    if i == s.chars().count() as i64 {
+        return Ok(Val::borrowed(""));
+    }
+    Ok(Val::str(&char_range("charAt", s, i, i + 1)?))
+}
+
+fn index_of<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let s = want_str("indexOf", a, 0)?;
+    let sub = want_str("indexOf", a, 1)?;
+    let from = if a.len() == 3 {
+        want_int("indexOf", a, 2)?
+    } else {
+        0
+    };
+    let chars: Vec<char> = s.chars().collect();
+    if from < 0 || from as usize > chars.len() {
+        return error("`indexOf` start is out of range");
+    }
+    let tail: String = chars[from as usize..].iter().collect();
+    Ok(Val::Int(match tail.find(sub) {
+        Some(byte) => from + tail[..byte].chars().count() as i64,
+        None => -1,
+    }))
+}
+
+fn last_index_of<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let s = want_str("lastIndexOf", a, 0)?;
+    let sub = want_str("lastIndexOf", a, 1)?;
+    Ok(Val::Int(match s.rfind(sub) {
+        Some(byte) => s[..byte].chars().count() as i64,
+        None => -1,
+    }))
+}
+
+fn join<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let items = want_list("join", a, 0)?;
+    let sep = if a.len() == 2 {
+        want_str("join", a, 1)?
+    } else {
+        ""
+    };
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        match item {
+            Val::Str(s) => out.push_str(s),
+            other => {
+                return error(format!(
+                    "`join` expects a list of strings, found {}",
+                    other.type_name()
+                ))
+            }
+        }
+    }
+    Ok(Val::str(&out))
+}
+
+fn reverse<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Str(s) => Ok(Val::str(&s.chars().rev().collect::<String>())),
+        v if v.is_list() => {
+            let mut items = v.elements().unwrap_or_default();
+            items.reverse();
+            Ok(Val::list(items))
+        }
+        v => error(format!("`reverse` is not defined for {}", v.type_name())),
+    }
+}
+
+fn quote<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::str(&format!("{:?}", want_str("strings.quote", a, 0)?)))
+}
+
+fn distinct<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let items = want_list("distinct", a, 0)?;
+    let mut out: Vec<Val<'a>> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    Ok(Val::list(out))
+}
+
+fn flatten<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let depth = if a.len() == 2 {
+        want_int("flatten", a, 1)?
+    } else {
+        1
+    };
+    if depth < 0 {
+        return error("`flatten` depth must not be negative");
+    }
+    fn go<'a>(items: Vec<Val<'a>>, depth: i64, out: &mut Vec<Val<'a>>) {
+        for item in items {
+            if depth > 0 && item.is_list() {
+                go(item.elements().unwrap_or_default(), depth - 1, out);
+            } else {
+                out.push(item);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(want_list("flatten", a, 0)?, depth, &mut out);
+    Ok(Val::list(out))
+}
+
+fn sort<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let mut items = want_list("sort", a, 0)?;
+    let mut failed = None;
+    items.sort_by(|x, y| {
+        compare(x, y).unwrap_or_else(|| {
+            failed = Some((x.type_name(), y.type_name()));
+            std::cmp::Ordering::Equal
+        })
+    });
+    if let Some((x, y)) = failed {
+        return error(format!("`sort` cannot order {x} and {y}"));
+    }
+    Ok(Val::list(items))
+}
+
+fn slice<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let items = want_list("slice", a, 0)?;
+    let start = want_int("slice", a, 1)?;
+    let end = want_int("slice", a, 2)?;
+    if start < 0 || end < start || end as usize > items.len() {
+        return error(format!(
+            "`slice` range [{start}, {end}) is outside a list of {}",
+            items.len()
+        ));
+    }
+    Ok(Val::list(items[start as usize..end as usize].to_vec()))
+}
+
+fn range<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let n = want_int("lists.range", a, 0)?;
+    Ok(Val::list((0..n.max(0)).map(Val::Int).collect()))
+}
+
+fn extreme<'a>(
+    f: &str,
+    a: &[Val<'a>],
+    pick: std::cmp::Ordering,
+) -> Result<Val<'a>, EvalError> {
+    let items = if a.len() == 1 && a[0].is_list() {
+        a[0].elements().unwrap_or_default()
+    } else {
+        a.to_vec()
+    };
+    let mut best: Option<Val<'a>> = None;
+    for item in items {
+        best = Some(match best {
+            None => item,
+            Some(b) => match compare(&item, &b) {
+                Some(o) if o == pick => item,
+                Some(_) => b,
+                None => return error(format!("`{f}` cannot compare its arguments")),
+            },
+        });
+    }
+    best.map_or_else(|| error(format!("`{f}` of an empty list")), Ok)
+}
+
+fn greatest<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    extreme("math.greatest", a, std::cmp::Ordering::Greater)
+}
+
+fn least<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    extreme("math.least", a, std::cmp::Ordering::Less)
+}
+

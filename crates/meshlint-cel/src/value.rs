@@ -1,0 +1,390 @@
+//! Runtime values. YAML mappings and sequences are read in place (`Val::Node`), strings
+//! borrow from the tree or the graph where they can, and containers built at run time are
+//! reference-counted, so binding a resource or passing a value to a function copies
+//! nothing.
+
+use meshlint_load::{Node, NodeValue, Resolved};
+use std::cmp::Ordering;
+use std::fmt;
+use std::ops::Deref;
+use std::rc::Rc;
+
+/// A string value: borrowed from the input (tree, graph, program) or owned.
+#[derive(Clone)]
+pub enum Str<'a> {
+    Borrowed(&'a str),
+    Shared(Rc<str>),
+}
+
+impl Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Str::Borrowed(s) => s,
+            Str::Shared(s) => s,
+        }
+    }
+}
+
+impl fmt::Debug for Str<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// A CEL value.
+#[derive(Clone)]
+pub enum Val<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Double(f64),
+    Str(Str<'a>),
+    List(Rc<Vec<Val<'a>>>),
+    /// Entries in insertion order; lookups are linear (maps here have a handful of keys).
+    Map(Rc<Vec<(Val<'a>, Val<'a>)>>),
+    /// A YAML mapping or sequence, read in place. Scalars are never stored here:
+    /// [`Val::from_node`] resolves them by the YAML core schema.
+    Node(&'a Node),
+}
+
+/// Why an evaluation stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvalError {
+    /// A field or key that is not there: the rule's condition is simply not met.
+    NoSuchKey(String),
+    /// Anything else (type mismatch, bad argument, index out of range): a bug in the rule.
+    Error(String),
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EvalError::NoSuchKey(k) => write!(f, "no such key: {k}"),
+            EvalError::Error(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+/// Shorthand for a rule-bug error.
+pub fn error<T>(message: impl Into<String>) -> Result<T, EvalError> {
+    Err(EvalError::Error(message.into()))
+}
+
+impl<'a> Val<'a> {
+    /// An owned copy of `s`.
+    pub fn str(s: &str) -> Val<'a> {
+        Val::Str(Str::Shared(Rc::from(s)))
+    }
+
+    /// A string borrowed for the evaluation's lifetime (no copy).
+    pub fn borrowed(s: &'a str) -> Val<'a> {
+        Val::Str(Str::Borrowed(s))
+    }
+
+    pub fn list(items: Vec<Val<'a>>) -> Val<'a> {
+        Val::List(Rc::new(items))
+    }
+
+    /// A map with string keys, as graph functions build them.
+    pub fn map(pairs: Vec<(&'static str, Val<'a>)>) -> Val<'a> {
+        Val::Map(Rc::new(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Val::Str(Str::Borrowed(k)), v))
+                .collect(),
+        ))
+    }
+
+    /// A YAML node as a value; scalars resolved by the core schema.
+    pub fn from_node(node: &'a Node) -> Val<'a> {
+        match &node.value {
+            NodeValue::Scalar(sc) => match sc.resolved() {
+                Resolved::Null => Val::Null,
+                Resolved::Bool(b) => Val::Bool(b),
+                Resolved::Int(i) => Val::Int(i),
+                Resolved::Float(f) => Val::Double(f),
+                Resolved::Str(s) => Val::Str(Str::Borrowed(s)),
+            },
+            _ => Val::Node(node),
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Val::Null)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Val::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// An integer (int, or uint that fits).
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Val::Int(i) => Some(*i),
+            Val::UInt(u) => i64::try_from(*u).ok(),
+            _ => None,
+        }
+    }
+
+    pub fn is_list(&self) -> bool {
+        match self {
+            Val::List(_) => true,
+            Val::Node(n) => matches!(n.value, NodeValue::Seq(_)),
+            _ => false,
+        }
+    }
+
+    pub fn is_map(&self) -> bool {
+        match self {
+            Val::Map(_) => true,
+            Val::Node(n) => matches!(n.value, NodeValue::Map(_)),
+            _ => false,
+        }
+    }
+
+    /// The value under a string key of a map (`None` when absent or not a map).
+    pub fn field(&self, name: &str) -> Option<Val<'a>> {
+        match self {
+            Val::Map(m) => m
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(name))
+                .map(|(_, v)| v.clone()),
+            Val::Node(n) => match &n.value {
+                NodeValue::Map(entries) => entries
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k.scalar().is_some_and(|s| s.text == name))
+                    .map(|(_, v)| Val::from_node(v)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether a map has `key`.
+    pub fn has_key(&self, key: &Val<'a>) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Map lookup by any key value.
+    pub fn get(&self, key: &Val<'a>) -> Option<Val<'a>> {
+        match self {
+            Val::Map(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()),
+            Val::Node(_) => key.as_str().and_then(|k| self.field(k)),
+            _ => None,
+        }
+    }
+
+    /// The number of elements of a list or map, or `None`.
+    pub fn len(&self) -> Option<usize> {
+        match self {
+            Val::List(l) => Some(l.len()),
+            Val::Map(m) => Some(m.len()),
+            Val::Node(n) => match &n.value {
+                NodeValue::Seq(s) => Some(s.len()),
+                NodeValue::Map(m) => Some(m.len()),
+                NodeValue::Scalar(_) => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Element `i` of a list.
+    pub fn index(&self, i: usize) -> Option<Val<'a>> {
+        match self {
+            Val::List(l) => l.get(i).cloned(),
+            Val::Node(n) => match &n.value {
+                NodeValue::Seq(s) => s.get(i).map(Val::from_node),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The elements of a list, or the keys of a map (what comprehensions range over).
+    pub fn elements(&self) -> Option<Vec<Val<'a>>> {
+        match self {
+            Val::List(l) => Some(l.as_ref().clone()),
+            Val::Map(m) => Some(m.iter().map(|(k, _)| k.clone()).collect()),
+            Val::Node(n) => match &n.value {
+                NodeValue::Seq(s) => Some(s.iter().map(Val::from_node).collect()),
+                NodeValue::Map(m) => Some(
+                    m.iter()
+                        .map(|(k, _)| {
+                            Val::Str(Str::Borrowed(k.scalar().map(|s| s.text.as_str()).unwrap_or("")))
+                        })
+                        .collect(),
+                ),
+                NodeValue::Scalar(_) => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Key/value pairs of a map.
+    pub fn entries(&self) -> Option<Vec<(Val<'a>, Val<'a>)>> {
+        match self {
+            Val::Map(m) => Some(m.as_ref().clone()),
+            Val::Node(n) => match &n.value {
+                NodeValue::Map(m) => Some(
+                    m.iter()
+                        .map(|(k, v)| {
+                            (
+                                Val::Str(Str::Borrowed(
+                                    k.scalar().map(|s| s.text.as_str()).unwrap_or(""),
+                                )),
+                                Val::from_node(v),
+                            )
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The CEL type name, for error messages and `type()`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Null => "null_type",
+            Val::Bool(_) => "bool",
+            Val::Int(_) => "int",
+            Val::UInt(_) => "uint",
+            Val::Double(_) => "double",
+            Val::Str(_) => "string",
+            Val::List(_) => "list",
+            Val::Map(_) => "map",
+            Val::Node(n) => match n.value {
+                NodeValue::Seq(_) => "list",
+                _ => "map",
+            },
+        }
+    }
+
+    /// Human text, as messages interpolate values: strings bare, lists comma-separated.
+    pub fn display(&self) -> String {
+        match self {
+            Val::Str(s) => s.to_string(),
+            Val::Null => "null".to_string(),
+            Val::Bool(b) => b.to_string(),
+            Val::Int(i) => i.to_string(),
+            Val::UInt(u) => u.to_string(),
+            Val::Double(d) => format_double(*d),
+            Val::List(_) | Val::Node(_) if self.is_list() => self
+                .elements()
+                .unwrap_or_default()
+                .iter()
+                .map(Val::display)
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => format!("{self:?}"),
+        }
+    }
+}
+
+pub(crate) fn format_double(d: f64) -> String {
+    if d.is_finite() && d.fract() == 0.0 && d.abs() < 1e15 {
+        format!("{d:.1}")
+    } else {
+        d.to_string()
+    }
+}
+
+impl fmt::Debug for Val<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Val::Null => f.write_str("null"),
+            Val::Bool(b) => write!(f, "{b}"),
+            Val::Int(i) => write!(f, "{i}"),
+            Val::UInt(u) => write!(f, "{u}u"),
+            Val::Double(d) => f.write_str(&format_double(*d)),
+            Val::Str(s) => write!(f, "{:?}", &**s),
+            _ if self.is_list() => f
+                .debug_list()
+                .entries(self.elements().unwrap_or_default())
+                .finish(),
+            _ => f
+                .debug_map()
+                .entries(self.entries().unwrap_or_default())
+                .finish(),
+        }
+    }
+}
+
+/// CEL equality: numbers compare across int/uint/double, containers structurally,
+/// values of different types are unequal.
+impl PartialEq for Val<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        use Val::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Str(a), Str(b)) => **a == **b,
+            (Int(_) | UInt(_) | Double(_), Int(_) | UInt(_) | Double(_)) => {
+                numeric_cmp(self, other) == Some(Ordering::Equal)
+            }
+            _ if self.is_list() && other.is_list() => {
+                let (Some(a), Some(b)) = (self.len(), other.len()) else {
+                    return false;
+                };
+                a == b && (0..a).all(|i| self.index(i) == other.index(i))
+            }
+            _ if self.is_map() && other.is_map() => {
+                let (Some(a), Some(b)) = (self.entries(), other.len()) else {
+                    return false;
+                };
+                a.len() == b && a.iter().all(|(k, v)| other.get(k).as_ref() == Some(v))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn numeric_cmp(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
+    use Val::*;
+    match (a, b) {
+        (Int(x), Int(y)) => Some(x.cmp(y)),
+        (UInt(x), UInt(y)) => Some(x.cmp(y)),
+        (Double(x), Double(y)) => x.partial_cmp(y),
+        (Int(x), UInt(y)) => Some(if *x < 0 {
+            Ordering::Less
+        } else {
+            (*x as u64).cmp(y)
+        }),
+        (UInt(x), Int(y)) => Some(if *y < 0 {
+            Ordering::Greater
+        } else {
+            x.cmp(&(*y as u64))
+        }),
+        (Int(x), Double(y)) => (*x as f64).partial_cmp(y),
+        (Double(x), Int(y)) => x.partial_cmp(&(*y as f64)),
+        (UInt(x), Double(y)) => (*x as f64).partial_cmp(y),
+        (Double(x), UInt(y)) => x.partial_cmp(&(*y as f64)),
+        _ => None,
+    }
+}
+
+/// CEL ordering: numbers across types, strings, bools; `None` for anything else.
+pub fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
+    match (a, b) {
+        (Val::Str(x), Val::Str(y)) => Some((**x).cmp(&**y)),
+        (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(y)),
+        (Val::Null, Val::Null) => Some(Ordering::Equal),
+        _ => numeric_cmp(a, b),
+    }
+}
