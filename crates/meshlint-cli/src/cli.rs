@@ -542,6 +542,9 @@ fn check(args: CheckArgs) -> ExitCode {
             "timings: discover {:?}, load+model {:?}, graph {:?}, rules {:?}",
             t.discover, t.load_and_model, t.graph, t.rules
         );
+        for (id, spent) in result.rule_times.iter().take(15) {
+            eprintln!("  rule {id}: {spent:?}");
+        }
     }
     if format == Format::Human {
         eprintln!("{}", summary_line(&result.summary));

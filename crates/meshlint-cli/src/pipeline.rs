@@ -63,6 +63,8 @@ pub struct CheckResult {
     /// Rule bugs, one per rule (not the user's fault).
     pub rule_errors: Vec<String>,
     pub timings: StageTimings,
+    /// Per-rule time, slowest first (only with `MESHLINT_PROFILE_RULES` set).
+    pub rule_times: Vec<(String, std::time::Duration)>,
     pub resource_count: usize,
     /// Findings silenced by suppression annotations or comments.
     pub suppressed: usize,
@@ -346,6 +348,7 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
         summary,
         skipped,
         rule_errors: eval.rule_errors.into_values().collect(),
+        rule_times: eval.rule_times,
         timings: StageTimings {
             discover: t_discover,
             load_and_model: t_load,

@@ -28,8 +28,10 @@ pub struct IstioIndex {
     gateway_certs: HashMap<String, Vec<(usize, usize)>>,
     /// (scope, FQDN) → mesh-bound VirtualServices declaring it.
     mesh_vs_hosts: HashMap<(String, String), Vec<usize>>,
-    /// FQDN → mesh-bound VirtualServices exported everywhere, for wildcard overlap.
-    mesh_vs_global: Vec<(String, usize)>,
+    /// Mesh-bound VirtualServices exported everywhere, by host, for overlap queries.
+    mesh_vs_global: HostIndex<usize>,
+    /// Mesh-bound VirtualServices exported to one namespace: (host, VirtualService).
+    mesh_vs_scoped: HostIndex<(String, usize)>,
     /// (scope, FQDN) → Services and ServiceEntries, as Istio's destination lookup sees them.
     destinations: HashMap<(String, String), Vec<usize>>,
     /// Wildcard ServiceEntry hosts: (scope, suffix without `*`, entry).
@@ -75,6 +77,65 @@ pub fn export_scopes(export_to: Option<&Vec<String>>, own_ns: &str) -> Vec<Strin
 /// Whether two hosts overlap (either may be a wildcard).
 pub fn hosts_overlap(a: &str, b: &str) -> bool {
     host_matches(a, b) || host_matches(b, a)
+}
+
+/// Values keyed by host (possibly a `*.suffix` wildcard), answering "which entries
+/// overlap this host" without scanning them all: an exact host is looked up as itself and
+/// as every wildcard suffix that could cover it; only a wildcard query scans, and
+/// wildcard hosts are rare.
+#[derive(Debug)]
+pub(crate) struct HostIndex<T> {
+    exact: HashMap<String, Vec<T>>,
+    /// Wildcard entries by the part after `*` (`*.example.com` → `.example.com`).
+    wildcard: HashMap<String, Vec<T>>,
+    all: Vec<(String, usize)>,
+}
+
+impl<T> Default for HostIndex<T> {
+    fn default() -> Self {
+        HostIndex {
+            exact: HashMap::new(),
+            wildcard: HashMap::new(),
+            all: Vec::new(),
+        }
+    }
+}
+
+impl<T> HostIndex<T> {
+    pub(crate) fn insert(&mut self, host: &str, value: T) {
+        let bucket = match host.strip_prefix('*') {
+            Some(suffix) => self.wildcard.entry(suffix.to_string()).or_default(),
+            None => self.exact.entry(host.to_string()).or_default(),
+        };
+        self.all.push((host.to_string(), bucket.len()));
+        bucket.push(value);
+    }
+
+    /// Entries whose host overlaps `host` in the sense of [`hosts_overlap`].
+    pub(crate) fn overlapping<'s>(&'s self, host: &'s str) -> Box<dyn Iterator<Item = &'s T> + 's> {
+        if host.starts_with('*') {
+            return Box::new(
+                self.all
+                    .iter()
+                    .filter(move |(h, _)| hosts_overlap(h, host))
+                    .filter_map(move |(h, pos)| {
+                        let bucket = match h.strip_prefix('*') {
+                            Some(suffix) => self.wildcard.get(suffix),
+                            None => self.exact.get(h.as_str()),
+                        };
+                        bucket.and_then(|b| b.get(*pos))
+                    }),
+            );
+        }
+        let exact = self.exact.get(host).into_iter().flatten();
+        let covering = host
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(host.len()))
+            .filter_map(move |i| self.wildcard.get(&host[i..]))
+            .flatten();
+        Box::new(exact.chain(covering))
+    }
 }
 
 /// `k1=v1,k2=v2` with keys sorted.
@@ -180,7 +241,10 @@ impl MeshGraph {
                                 }
                             }
                             if scopes.iter().any(|s| s == "*") {
-                                ix.mesh_vs_global.push((fqdn, i));
+                                ix.mesh_vs_global.insert(&fqdn, i);
+                            }
+                            if scopes.iter().any(|s| s != "*") {
+                                ix.mesh_vs_scoped.insert(&fqdn, (fqdn.clone(), i));
                             }
                         }
                     }
@@ -440,12 +504,7 @@ impl MeshGraph {
                     .cloned()
                     .unwrap_or_default();
                 if s != "*" {
-                    group.extend(
-                        ix.mesh_vs_global
-                            .iter()
-                            .filter(|(g, _)| hosts_overlap(g, &fqdn))
-                            .map(|(_, i)| *i),
-                    );
+                    group.extend(ix.mesh_vs_global.overlapping(&fqdn).copied());
                 }
                 group.sort_unstable();
                 group.dedup();
@@ -460,13 +519,16 @@ impl MeshGraph {
             // A `*`-exported VirtualService also conflicts with scoped ones whose host
             // it overlaps.
             if scopes.iter().any(|s| s == "*") {
-                for ((s, f), list) in &ix.mesh_vs_hosts {
-                    if s != "*" && hosts_overlap(&fqdn, f) {
-                        for &o in list.iter().filter(|&&o| o != vs) {
-                            if !out.iter().any(|(_, x)| *x == o) {
-                                out.push((f.clone(), o));
-                            }
-                        }
+                let mut scoped: Vec<&(String, usize)> = ix
+                    .mesh_vs_scoped
+                    .overlapping(&fqdn)
+                    .filter(|(_, o)| *o != vs)
+                    .collect();
+                // The index answers in bucket order; keep the answer independent of it.
+                scoped.sort();
+                for (f, o) in scoped {
+                    if !out.iter().any(|(_, x)| x == o) {
+                        out.push((f.clone(), *o));
                     }
                 }
             }
@@ -611,5 +673,40 @@ impl MeshGraph {
             .get("ambient.istio.io/redirection")
             .map(String::as_str)
             == Some("enabled")
+    }
+}
+
+#[cfg(test)]
+mod host_index_tests {
+    use super::{hosts_overlap, HostIndex};
+
+    /// The index must answer exactly what a scan with `hosts_overlap` answers.
+    #[test]
+    fn agrees_with_a_scan() {
+        let hosts = [
+            "reviews.shop.svc.cluster.local",
+            "*.shop.svc.cluster.local",
+            "*.svc.cluster.local",
+            "*",
+            "*view.example.com",
+            "api.example.com",
+            "review.example.com",
+        ];
+        let mut ix = HostIndex::default();
+        for (i, h) in hosts.iter().enumerate() {
+            ix.insert(h, i);
+        }
+        let queries = hosts
+            .iter()
+            .copied()
+            .chain(["ratings.shop.svc.cluster.local", "*.example.com", "other"]);
+        for q in queries {
+            let mut got: Vec<usize> = ix.overlapping(q).copied().collect();
+            got.sort();
+            let want: Vec<usize> = (0..hosts.len())
+                .filter(|&i| hosts_overlap(hosts[i], q))
+                .collect();
+            assert_eq!(got, want, "query {q}");
+        }
     }
 }

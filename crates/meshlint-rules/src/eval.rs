@@ -7,7 +7,9 @@ use meshlint_diag::{Finding, Related, Severity};
 use meshlint_graph::MeshGraph;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// What a run produced: findings for the user, and rule bugs for the rule's author.
 #[derive(Debug, Default)]
@@ -15,6 +17,9 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     /// One message per rule that failed at runtime (not the user's fault).
     pub rule_errors: BTreeMap<String, String>,
+    /// Time spent in each rule (summed over threads), slowest first; measured only when
+    /// `MESHLINT_PROFILE_RULES` is set, to help rule authors find expensive rules.
+    pub rule_times: Vec<(String, std::time::Duration)>,
 }
 
 enum Outcome {
@@ -39,6 +44,8 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
             }
         }
     }
+    let profile = std::env::var_os("MESHLINT_PROFILE_RULES").is_some();
+    let nanos: Vec<AtomicU64> = (0..rules.len()).map(|_| AtomicU64::new(0)).collect();
     let work: Vec<usize> = (0..g.resources.len())
         .filter(|&r| !rules_for[r].is_empty())
         .collect();
@@ -60,7 +67,11 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
                 scope.push("namespaceObject", namespace);
                 let mut out = Vec::new();
                 for &ri in &rules_for[res] {
+                    let started = profile.then(Instant::now);
                     run_rule(&rules[ri], g, res, &mut scope, &*host, &mut out);
+                    if let Some(t) = started {
+                        nanos[ri].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    }
                 }
                 out
             },
@@ -68,6 +79,17 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
         .flatten_iter()
         .collect();
     let mut eval = Evaluation::default();
+    if profile {
+        eval.rule_times = rules
+            .iter()
+            .zip(&nanos)
+            .map(|(r, n)| {
+                let spent = Duration::from_nanos(n.load(Ordering::Relaxed));
+                (r.id().to_string(), spent)
+            })
+            .collect();
+        eval.rule_times.sort_by(|a, b| b.1.cmp(&a.1));
+    }
     for o in outcomes {
         match o {
             Outcome::Finding(f) => eval.findings.push(*f),
