@@ -222,7 +222,11 @@ fn comprehension<'a>(
         scope.push(var, item.clone());
         match kind {
             CompKind::All | CompKind::Exists => {
-                let what = if kind == CompKind::All { "`all`" } else { "`exists`" };
+                let what = if kind == CompKind::All {
+                    "`all`"
+                } else {
+                    "`exists`"
+                };
                 match as_bool(eval(body, scope, host), what) {
                     Ok(b) if b == (kind == CompKind::Exists) => {
                         scope.truncate(mark);
@@ -307,7 +311,10 @@ fn index_into<'a>(v: &Val<'a>, i: &Val<'a>) -> Result<Val<'a>, EvalError> {
             other => other.as_int(),
         };
         let Some(n) = n else {
-            return error(format!("a list index must be an int, got {}", i.type_name()));
+            return error(format!(
+                "a list index must be an int, got {}",
+                i.type_name()
+            ));
         };
         let len = v.len().unwrap_or(0);
         return usize::try_from(n)

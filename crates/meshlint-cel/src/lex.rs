@@ -86,7 +86,17 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, CompileError> {
         } else if two(b'>', b'=') {
             i += 2;
             Tok::Ge
-        } else if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) && !matches!(out.last(), Some(Token { tok: Tok::Ident(_) | Tok::RParen | Tok::RBrack, .. }))) {
+        } else if c.is_ascii_digit()
+            || (c == b'.'
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+                && !matches!(
+                    out.last(),
+                    Some(Token {
+                        tok: Tok::Ident(_) | Tok::RParen | Tok::RBrack,
+                        ..
+                    })
+                ))
+        {
             let (tok, next) = number(src, i)?;
             i = next;
             tok

@@ -480,7 +480,11 @@ impl Parser<'_> {
                 );
             }
             let body = args.pop().map(Box::new);
-            let filter = if three { args.pop().map(Box::new) } else { None };
+            let filter = if three {
+                args.pop().map(Box::new)
+            } else {
+                None
+            };
             return Ok(Expr::Comp {
                 kind,
                 range: Box::new(target),
@@ -554,7 +558,12 @@ fn is_macro(name: &str) -> bool {
 
 fn did_you_mean<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
     candidates
-        .map(|c| (strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)

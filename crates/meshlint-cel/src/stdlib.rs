@@ -267,11 +267,15 @@ fn matches<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 }
 
 fn lower_ascii<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
-    Ok(Val::str(&want_str("lowerAscii", a, 0)?.to_ascii_lowercase()))
+    Ok(Val::str(
+        &want_str("lowerAscii", a, 0)?.to_ascii_lowercase(),
+    ))
 }
 
 fn upper_ascii<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
-    Ok(Val::str(&want_str("upperAscii", a, 0)?.to_ascii_uppercase()))
+    Ok(Val::str(
+        &want_str("upperAscii", a, 0)?.to_ascii_uppercase(),
+    ))
 }
 
 fn trim<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
@@ -480,11 +484,7 @@ fn range<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     Ok(Val::list((0..n.max(0)).map(Val::Int).collect()))
 }
 
-fn extreme<'a>(
-    f: &str,
-    a: &[Val<'a>],
-    pick: std::cmp::Ordering,
-) -> Result<Val<'a>, EvalError> {
+fn extreme<'a>(f: &str, a: &[Val<'a>], pick: std::cmp::Ordering) -> Result<Val<'a>, EvalError> {
     let items = if a.len() == 1 && a[0].is_list() {
         a[0].elements().unwrap_or_default()
     } else {
@@ -511,4 +511,3 @@ fn greatest<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 fn least<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     extreme("math.least", a, std::cmp::Ordering::Less)
 }
-

@@ -225,7 +225,9 @@ impl<'a> Val<'a> {
                 NodeValue::Map(m) => Some(
                     m.iter()
                         .map(|(k, _)| {
-                            Val::Str(Str::Borrowed(k.scalar().map(|s| s.text.as_str()).unwrap_or("")))
+                            Val::Str(Str::Borrowed(
+                                k.scalar().map(|s| s.text.as_str()).unwrap_or(""),
+                            ))
                         })
                         .collect(),
                 ),

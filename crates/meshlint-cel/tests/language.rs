@@ -5,8 +5,17 @@ use meshlint_cel::{compile, EvalError, Host, NoHost, Scope, Val};
 use meshlint_load::{load_source, LoadLimits, Node};
 
 fn yaml(text: &str) -> Node {
-    let loaded = load_source("t.yaml".into(), text.as_bytes().to_vec(), &LoadLimits::default());
-    loaded.documents.into_iter().next().expect("one document").root
+    let loaded = load_source(
+        "t.yaml".into(),
+        text.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
+    loaded
+        .documents
+        .into_iter()
+        .next()
+        .expect("one document")
+        .root
 }
 
 fn run(expr: &str, object: &Node) -> Result<String, EvalError> {
@@ -56,7 +65,10 @@ fn literals_and_arithmetic() {
     assert_eq!(ok("r'\\d+'"), "\"\\\\d+\"");
     assert_eq!(ok("'''multi\nline'''"), "\"multi\\nline\"");
     assert_eq!(ok("[1, 2] + [3]"), "[1, 2, 3]");
-    assert_eq!(ok("{'a': 1, 'b': [true, null]}"), "{\"a\": 1, \"b\": [true, null]}");
+    assert_eq!(
+        ok("{'a': 1, 'b': [true, null]}"),
+        "{\"a\": 1, \"b\": [true, null]}"
+    );
     assert_eq!(ok("true ? 'y' : 'n'"), "\"y\"");
 }
 
@@ -66,8 +78,14 @@ fn equality_and_ordering() {
     assert_eq!(ok("'1' == 1"), "false");
     assert_eq!(ok("[1, 'a'] == [1, 'a'] && {'a': 1} == {'a': 1}"), "true");
     assert_eq!(ok("'abc' < 'abd' && 'b' > 'a'"), "true");
-    assert_eq!(ok("2 in [1, 2] && 'host' in object.spec && !('nope' in object.spec)"), "true");
-    assert!(matches!(run("1 < 'a'", &yaml(OBJECT)), Err(EvalError::Error(_))));
+    assert_eq!(
+        ok("2 in [1, 2] && 'host' in object.spec && !('nope' in object.spec)"),
+        "true"
+    );
+    assert!(matches!(
+        run("1 < 'a'", &yaml(OBJECT)),
+        Err(EvalError::Error(_))
+    ));
 }
 
 #[test]
@@ -80,25 +98,53 @@ fn yaml_is_read_in_place() {
     assert_eq!(ok("object.spec.subsets[1].labels['version']"), "\"v2\"");
     assert_eq!(ok("object.spec.subsets.map(s, s.name)"), "[\"v1\", \"v2\"]");
     assert_eq!(ok("object.spec.tls.map(k, k)"), "[\"mode\"]");
-    assert_eq!(ok("size(object.spec.subsets) + object.spec.tls.size()"), "3");
-    assert_eq!(ok("object.spec.subsets[0] == {'name': 'v1', 'labels': {'version': 'v1'}}"), "true");
+    assert_eq!(
+        ok("size(object.spec.subsets) + object.spec.tls.size()"),
+        "3"
+    );
+    assert_eq!(
+        ok("object.spec.subsets[0] == {'name': 'v1', 'labels': {'version': 'v1'}}"),
+        "true"
+    );
 }
 
 #[test]
 fn absent_fields_are_absent_and_bugs_are_bugs() {
     let doc = yaml(OBJECT);
-    assert_eq!(run("object.spec.timeout", &doc), Err(EvalError::NoSuchKey("timeout".into())));
-    assert_eq!(run("object.spec.empty.x", &doc), Err(EvalError::NoSuchKey("x".into())));
-    assert_eq!(run("object.spec.tls['sni']", &doc), Err(EvalError::NoSuchKey("sni".into())));
-    assert_eq!(ok("has(object.spec.tls) && !has(object.spec.timeout)"), "true");
+    assert_eq!(
+        run("object.spec.timeout", &doc),
+        Err(EvalError::NoSuchKey("timeout".into()))
+    );
+    assert_eq!(
+        run("object.spec.empty.x", &doc),
+        Err(EvalError::NoSuchKey("x".into()))
+    );
+    assert_eq!(
+        run("object.spec.tls['sni']", &doc),
+        Err(EvalError::NoSuchKey("sni".into()))
+    );
+    assert_eq!(
+        ok("has(object.spec.tls) && !has(object.spec.timeout)"),
+        "true"
+    );
     assert_eq!(ok("has(object.spec.host.x)"), "false");
-    assert!(matches!(run("object.spec.subsets[5]", &doc), Err(EvalError::Error(m)) if m.contains("out of range")));
-    assert!(matches!(run("object.spec.host.x", &doc), Err(EvalError::Error(_))));
-    assert!(matches!(run("unknownVar", &doc), Err(EvalError::Error(m)) if m.contains("undeclared")));
+    assert!(
+        matches!(run("object.spec.subsets[5]", &doc), Err(EvalError::Error(m)) if m.contains("out of range"))
+    );
+    assert!(matches!(
+        run("object.spec.host.x", &doc),
+        Err(EvalError::Error(_))
+    ));
+    assert!(
+        matches!(run("unknownVar", &doc), Err(EvalError::Error(m)) if m.contains("undeclared"))
+    );
     // CEL's commutative logic: the absent field does not decide when the other side does.
     assert_eq!(ok("object.spec.timeout == 1 || true"), "true");
     assert_eq!(ok("object.spec.timeout == 1 && false"), "false");
-    assert_eq!(run("object.spec.timeout == 1 || false", &doc), Err(EvalError::NoSuchKey("timeout".into())));
+    assert_eq!(
+        run("object.spec.timeout == 1 || false", &doc),
+        Err(EvalError::NoSuchKey("timeout".into()))
+    );
 }
 
 #[test]
@@ -117,14 +163,23 @@ fn macros() {
 
 #[test]
 fn standard_library() {
-    assert_eq!(ok("'Hello'.startsWith('He') && 'Hello'.endsWith('lo') && 'Hello'.contains('ll')"), "true");
+    assert_eq!(
+        ok("'Hello'.startsWith('He') && 'Hello'.endsWith('lo') && 'Hello'.contains('ll')"),
+        "true"
+    );
     assert_eq!(ok("'v1.2.3'.matches('^v[0-9]+\\\\.[0-9]+')"), "true");
     assert_eq!(ok("'a,b,c'.split(',')"), "[\"a\", \"b\", \"c\"]");
     assert_eq!(ok("['a', 'b'].join(', ')"), "\"a, b\"");
     assert_eq!(ok("'MiXeD'.lowerAscii() + 'x'.upperAscii()"), "\"mixedX\"");
-    assert_eq!(ok("'héllo'.substring(1, 3) + 'abc'.substring(2)"), "\"élc\"");
+    assert_eq!(
+        ok("'héllo'.substring(1, 3) + 'abc'.substring(2)"),
+        "\"élc\""
+    );
     assert_eq!(ok("'a-b-c'.replace('-', '+')"), "\"a+b+c\"");
-    assert_eq!(ok("string(80) + string(1.5) + string(true)"), "\"801.5true\"");
+    assert_eq!(
+        ok("string(80) + string(1.5) + string(true)"),
+        "\"801.5true\""
+    );
     assert_eq!(ok("int('42') + int(2.9)"), "44");
     assert_eq!(ok("[3, 1, 2, 1].distinct().sort()"), "[1, 2, 3]");
     assert_eq!(ok("[[1, 2], [3], 4].flatten()"), "[1, 2, 3, 4]");
@@ -138,7 +193,12 @@ fn standard_library() {
 #[test]
 fn compile_errors_name_the_problem() {
     let host = [("resolveHost", 2)];
-    let msg = |src: &str| compile(src, &host).err().map(|e| e.message).unwrap_or_default();
+    let msg = |src: &str| {
+        compile(src, &host)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default()
+    };
     assert!(msg("resolveHst('a', 'b')").contains("did you mean `resolveHost`"));
     assert!(msg("resolveHost('a')").contains("takes 2 argument(s), 1 given"));
     assert!(msg("'a'.resolveHost('b')").contains("global function"));

@@ -195,7 +195,10 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn load_rules(dirs: &[PathBuf]) -> Result<RuleSet, String> {
-    let mut set = RuleSet::builtin().map_err(|e| e.to_string())?;
+    // The embedded field schema is needed as soon as manifests load; parse it while the
+    // built-in rules parse.
+    let (set, _) = rayon::join(RuleSet::builtin, meshlint_model::schema::embedded);
+    let mut set = set.map_err(|e| e.to_string())?;
     for d in dirs {
         set.add_dir(d).map_err(|e| e.to_string())?;
     }
@@ -498,7 +501,12 @@ fn check(args: CheckArgs) -> ExitCode {
         ColorChoice::Never => false,
         ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let infos = set.infos();
+    // Only SARIF carries each rule's Markdown help; the other formats skip rendering it.
+    let infos = if format == Format::Sarif {
+        set.infos()
+    } else {
+        set.brief_infos()
+    };
     let input = ReportInput {
         findings: &result.findings,
         sources: &result.sources,

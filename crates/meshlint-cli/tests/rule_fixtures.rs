@@ -177,7 +177,7 @@ fn every_rule_is_documented_and_docs_are_fresh() {
     let mut sorted: Vec<_> = rules.rules.iter().collect();
     sorted.sort_by(|a, b| a.id().cmp(b.id()));
     for r in &sorted {
-        let d = r.file.docs.as_ref();
+        let d = r.docs();
         assert!(
             d.is_some_and(|d| !d.what.trim().is_empty()
                 && !d.why.trim().is_empty()

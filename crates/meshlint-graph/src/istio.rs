@@ -696,10 +696,11 @@ mod host_index_tests {
         for (i, h) in hosts.iter().enumerate() {
             ix.insert(h, i);
         }
-        let queries = hosts
-            .iter()
-            .copied()
-            .chain(["ratings.shop.svc.cluster.local", "*.example.com", "other"]);
+        let queries = hosts.iter().copied().chain([
+            "ratings.shop.svc.cluster.local",
+            "*.example.com",
+            "other",
+        ]);
         for q in queries {
             let mut got: Vec<usize> = ix.overlapping(q).copied().collect();
             got.sort();

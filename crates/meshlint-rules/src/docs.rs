@@ -19,7 +19,7 @@ pub fn render_rule_markdown(r: &Rule) -> String {
             .map(|c| format!("\n- istioctl analyze: {c}"))
             .unwrap_or_default()
     );
-    if let Some(d) = &f.docs {
+    if let Some(d) = r.docs() {
         let _ = writeln!(out, "## What it catches\n\n{}\n", d.what.trim());
         let _ = writeln!(out, "## Why it breaks\n\n{}\n", d.why.trim());
         let _ = writeln!(out, "## Example\n\n```yaml\n{}\n```\n", d.bad.trim_end());

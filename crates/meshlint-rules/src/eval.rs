@@ -44,6 +44,16 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
             }
         }
     }
+    // Compile the reached rules up front, in parallel, rather than have the first work
+    // items queue behind the same rule's compilation.
+    let reached: Vec<&Rule> = rules
+        .iter()
+        .zip(&rules_for_any(rules, &by_kind))
+        .filter_map(|(r, hit)| hit.then_some(r))
+        .collect();
+    reached.par_iter().for_each(|r| {
+        let _ = r.compiled();
+    });
     let profile = std::env::var_os("MESHLINT_PROFILE_RULES").is_some();
     let nanos: Vec<AtomicU64> = (0..rules.len()).map(|_| AtomicU64::new(0)).collect();
     let work: Vec<usize> = (0..g.resources.len())
@@ -99,6 +109,20 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
         }
     }
     eval
+}
+
+/// Whether each rule matches at least one resource.
+fn rules_for_any(rules: &[Rule], by_kind: &HashMap<&str, Vec<usize>>) -> Vec<bool> {
+    rules
+        .iter()
+        .map(|r| {
+            r.file
+                .match_spec
+                .kinds
+                .iter()
+                .any(|k| by_kind.contains_key(k.as_str()))
+        })
+        .collect()
 }
 
 fn run_rule<'a>(
@@ -168,7 +192,11 @@ fn run_rule<'a>(
     }
 }
 
-fn check<'a>(c: &'a Compiled, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<bool, EvalError> {
+fn check<'a>(
+    c: &'a Compiled,
+    scope: &mut Scope<'a>,
+    host: &dyn Host<'a>,
+) -> Result<bool, EvalError> {
     match &c.when {
         None => Ok(true),
         Some(p) => match p.eval(scope, host)? {
@@ -205,11 +233,10 @@ fn produce<'a>(
             )
         }
     };
-    let path = c
-        .at
-        .as_ref()
-        .and_then(|t| t.render(scope, host).ok())
-        .unwrap_or_default();
+    let path =
+        c.at.as_ref()
+            .and_then(|t| t.render(scope, host).ok())
+            .unwrap_or_default();
     let location = r.location_of(&path);
     let mut severity = rule.severity;
     if let Some(p) = &c.severity_expression {

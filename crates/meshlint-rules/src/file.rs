@@ -135,6 +135,10 @@ pub struct Rule {
     pub severity: Severity,
     root: Node,
     compiled: OnceLock<Result<Compiled, RuleError>>,
+    /// A built-in rule's `docs:` section, parsed on first use: it is most of each file's
+    /// text, and a check needs it only for SARIF help or `explain`.
+    deferred_docs: Option<String>,
+    docs: OnceLock<Option<DocsSpec>>,
 }
 
 impl Rule {
@@ -160,6 +164,27 @@ impl Rule {
 
     pub fn category(&self) -> &str {
         self.file.category.as_deref().unwrap_or("general")
+    }
+
+    /// The rule's documentation (parsing a built-in's deferred `docs:` section now).
+    pub fn docs(&self) -> Option<&DocsSpec> {
+        if self.file.docs.is_some() {
+            return self.file.docs.as_ref();
+        }
+        self.docs
+            .get_or_init(|| {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct DocsOnly {
+                    docs: DocsSpec,
+                }
+                let text = self.deferred_docs.as_deref()?;
+                let root = spanned::parse(&self.origin, text.as_bytes().to_vec()).ok()??;
+                let d: DocsOnly =
+                    spanned::deserialize(&self.origin, &root, spanned::to_json(&root)).ok()?;
+                Some(d.docs)
+            })
+            .as_ref()
     }
 }
 
@@ -192,6 +217,24 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
 
 /// Parses one rule file; its expressions compile on first use.
 pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
+    parse_rule_with(origin, text, false)
+}
+
+/// Parses a built-in rule file, leaving a trailing top-level `docs:` section for
+/// [`Rule::docs`] (line numbers are kept by padding the deferred text with newlines).
+pub(crate) fn parse_builtin_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
+    parse_rule_with(origin, text, true)
+}
+
+fn parse_rule_with(origin: &str, text: &str, defer_docs: bool) -> Result<Rule, RuleError> {
+    let (text, deferred_docs) = match text.find("\ndocs:").filter(|_| defer_docs) {
+        Some(at) => {
+            let head = &text[..at + 1];
+            let padding = "\n".repeat(head.matches('\n').count());
+            (head, Some(padding + &text[at + 1..]))
+        }
+        None => (text, None),
+    };
     let origin: Arc<str> = origin.into();
     let at = |span: Span| Location {
         file: origin.clone(),
@@ -217,6 +260,8 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
         compiled: OnceLock::new(),
         origin,
         file,
+        deferred_docs,
+        docs: OnceLock::new(),
     })
 }
 

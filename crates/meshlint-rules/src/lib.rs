@@ -15,10 +15,10 @@ mod expr;
 mod file;
 mod graph_fns;
 
-pub use graph_fns::GRAPH_FUNCTIONS;
 pub use docs::{render_index, render_rule_markdown};
 pub use eval::{evaluate, Evaluation};
 pub use file::{load_rule, parse_rule, rule_file_schema, Rule, RuleError, RuleFile, SeverityName};
+pub use graph_fns::GRAPH_FUNCTIONS;
 
 use meshlint_diag::{RuleInfo, Severity};
 use std::collections::HashMap;
@@ -42,9 +42,14 @@ pub struct RuleSet {
 impl RuleSet {
     /// The embedded rules.
     pub fn builtin() -> Result<RuleSet, RuleError> {
+        use rayon::prelude::*;
+        let parsed: Vec<Result<Rule, RuleError>> = builtin_sources()
+            .par_iter()
+            .map(|(origin, text)| file::parse_builtin_rule(origin, text))
+            .collect();
         let mut set = RuleSet::default();
-        for (origin, text) in builtin_sources() {
-            set.add(parse_rule(origin, text)?)?;
+        for rule in parsed {
+            set.add(rule?)?;
         }
         Ok(set)
     }
@@ -126,16 +131,35 @@ impl RuleSet {
     pub fn infos(&self) -> Vec<RuleInfo> {
         self.rules.iter().map(rule_info).collect()
     }
+
+    /// Metadata without the rendered Markdown help, for the formats that do not show it
+    /// (rendering it means parsing every built-in rule's documentation).
+    pub fn brief_infos(&self) -> Vec<RuleInfo> {
+        self.rules
+            .iter()
+            .map(|r| RuleInfo {
+                help_markdown: String::new(),
+                ..rule_brief(r)
+            })
+            .collect()
+    }
 }
 
 pub fn rule_info(r: &Rule) -> RuleInfo {
+    RuleInfo {
+        help_markdown: render_rule_markdown(r),
+        ..rule_brief(r)
+    }
+}
+
+fn rule_brief(r: &Rule) -> RuleInfo {
     RuleInfo {
         id: r.id().to_string(),
         name: r.name().to_string(),
         category: r.category().to_string(),
         severity: r.severity,
         summary: r.file.summary.clone(),
-        help_markdown: render_rule_markdown(r),
+        help_markdown: String::new(),
         istio_code: r.file.istio_code.clone(),
     }
 }
