@@ -316,7 +316,7 @@ fn index_into<'a>(v: &Val<'a>, i: &Val<'a>) -> Result<Val<'a>, EvalError> {
                 i.type_name()
             ));
         };
-        let len = v.len().unwrap_or(0);
+        let len = v.container_len().unwrap_or(0);
         return usize::try_from(n)
             .ok()
             .and_then(|n| v.index(n))
@@ -363,7 +363,7 @@ fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError>
         BinOp::Ge => order(|o| o != Ordering::Less),
         BinOp::In => {
             if r.is_list() {
-                let n = r.len().unwrap_or(0);
+                let n = r.container_len().unwrap_or(0);
                 Ok(Bool((0..n).any(|i| r.index(i).as_ref() == Some(l))))
             } else if r.is_map() {
                 Ok(Bool(r.has_key(l)))

@@ -142,7 +142,7 @@ fn want_list<'a>(f: &str, args: &[Val<'a>], i: usize) -> Result<Vec<Val<'a>>, Ev
 fn size<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     match &a[0] {
         Val::Str(s) => Ok(Val::Int(s.chars().count() as i64)),
-        v => match v.len() {
+        v => match v.container_len() {
             Some(n) => Ok(Val::Int(n as i64)),
             None => error(format!("`size` is not defined for {}", v.type_name())),
         },

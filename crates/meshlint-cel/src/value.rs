@@ -190,7 +190,7 @@ impl<'a> Val<'a> {
     }
 
     /// The number of elements of a list or map, or `None`.
-    pub fn len(&self) -> Option<usize> {
+    pub fn container_len(&self) -> Option<usize> {
         match self {
             Val::List(l) => Some(l.len()),
             Val::Map(m) => Some(m.len()),
@@ -341,13 +341,13 @@ impl PartialEq for Val<'_> {
                 numeric_cmp(self, other) == Some(Ordering::Equal)
             }
             _ if self.is_list() && other.is_list() => {
-                let (Some(a), Some(b)) = (self.len(), other.len()) else {
+                let (Some(a), Some(b)) = (self.container_len(), other.container_len()) else {
                     return false;
                 };
                 a == b && (0..a).all(|i| self.index(i) == other.index(i))
             }
             _ if self.is_map() && other.is_map() => {
-                let (Some(a), Some(b)) = (self.entries(), other.len()) else {
+                let (Some(a), Some(b)) = (self.entries(), other.container_len()) else {
                     return false;
                 };
                 a.len() == b && a.iter().all(|(k, v)| other.get(k).as_ref() == Some(v))

@@ -98,7 +98,7 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
                 (r.id().to_string(), spent)
             })
             .collect();
-        eval.rule_times.sort_by(|a, b| b.1.cmp(&a.1));
+        eval.rule_times.sort_by_key(|t| std::cmp::Reverse(t.1));
     }
     for o in outcomes {
         match o {

@@ -1651,7 +1651,7 @@ mod tests {
             ]),
         };
         let v = owned_value(&node);
-        assert_eq!(v.len(), Some(2));
+        assert_eq!(v.container_len(), Some(2));
         assert_eq!(v.field("a"), Some(Val::str("two")));
         assert_eq!(v.field("a"), Val::from_node(&node).field("a"));
     }
