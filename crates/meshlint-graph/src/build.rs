@@ -61,6 +61,8 @@ pub struct MeshGraph {
     pub(crate) by_identity: HashMap<(Kind, String, String), usize>,
     /// Indexes for istioctl-analyze relations, built on first use (see `istio.rs`).
     pub(crate) istio_index: std::sync::OnceLock<crate::istio::IstioIndex>,
+    pub(crate) proxies_by_ns: std::sync::OnceLock<Vec<crate::queries::ProxyNamespace>>,
+    pub(crate) scale_index: std::sync::OnceLock<crate::scale::ScaleIndex>,
     /// Workloads that are gateway proxies, built on first use (`is_gateway_workload`).
     pub(crate) gateway_workloads: std::sync::OnceLock<std::collections::HashSet<usize>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
@@ -96,6 +98,8 @@ impl MeshGraph {
             gateways: HashMap::new(),
             by_identity: HashMap::new(),
             istio_index: std::sync::OnceLock::new(),
+            proxies_by_ns: std::sync::OnceLock::new(),
+            scale_index: std::sync::OnceLock::new(),
             gateway_workloads: std::sync::OnceLock::new(),
             routes_index: std::sync::OnceLock::new(),
             host_blind_ports: HashMap::new(),

@@ -13,6 +13,7 @@
 mod build;
 mod istio;
 mod queries;
+mod scale;
 
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use istio::{export_scopes, hosts_overlap};

@@ -749,7 +749,7 @@ fn scopes_overlap(a: &Option<Vec<String>>, b: &Option<Vec<String>>) -> bool {
 }
 
 /// An IP address or CIDR block as (bits, left-aligned in 128; prefix length; is IPv6).
-fn parse_cidr(s: &str) -> Option<(u128, u32, bool)> {
+pub(crate) fn parse_cidr(s: &str) -> Option<(u128, u32, bool)> {
     let (addr, len) = match s.split_once('/') {
         Some((a, l)) => (a, Some(l.trim().parse::<u32>().ok()?)),
         None => (s, None),
@@ -835,13 +835,35 @@ impl MeshGraph {
         let Some(claims) = self.host_blind_ports.get(&port) else {
             return Vec::new();
         };
-        if !claims.contains(&se) {
+        // Claims are recorded in resource order, so this is a binary search.
+        if claims.binary_search(&se).is_err() {
             return Vec::new();
         }
         let mine = self.service_entry_addresses(se);
         let my_scope = self.export_scope_of(se);
+        let ix = self.scale();
+        // Candidates instead of every claim on the port: same address as written, a
+        // range on either side (compared exactly below), or both without addresses.
+        let candidates: Vec<usize> = if mine.iter().any(|a| crate::scale::is_range(a)) {
+            // A range overlaps too many ways to index; compare with every claim.
+            claims.clone()
+        } else {
+            let mut c: Vec<usize> = if mine.is_empty() {
+                ix.unaddressed_claims.get(&port).cloned().unwrap_or_default()
+            } else {
+                mine.iter()
+                    .filter_map(|a| ix.claims_by_address.get(&(port, crate::scale::address_key(a))))
+                    .flatten()
+                    .copied()
+                    .chain(ix.range_claims.get(&port).into_iter().flatten().copied())
+                    .collect()
+            };
+            c.sort_unstable();
+            c.dedup();
+            c
+        };
         let mut out = Vec::new();
-        for &other in claims {
+        for other in candidates {
             if other == se {
                 continue;
             }
@@ -878,12 +900,29 @@ impl MeshGraph {
         };
         let my_scope = self.export_scope_of(se);
         let mut out = Vec::new();
+        let ix = self.scale();
         for h in &entry.hosts {
             let fqdn = self.resolve_host(h, r.namespace());
-            let Some(others) = self.hosts.get(&fqdn) else {
-                continue;
-            };
-            for &o in others {
+            // Only entries declaring this host with one of my ports under another
+            // protocol can conflict; the index names them without a scan.
+            let mut others: Vec<usize> = entry
+                .ports
+                .iter()
+                .filter_map(|p| {
+                    let mine = se_port_protocol(p);
+                    ix.se_port_protocols
+                        .get(&(fqdn.clone(), p.number))
+                        .map(move |by| (mine, by))
+                })
+                .flat_map(|(mine, by)| {
+                    by.iter()
+                        .filter(move |(proto, _)| **proto != mine)
+                        .flat_map(|(_, l)| l.iter().copied())
+                })
+                .collect();
+            others.sort_unstable();
+            others.dedup();
+            for o in others {
                 if o == se || out.iter().any(|c: &ProtocolConflict| c.other == o) {
                     continue;
                 }
@@ -969,11 +1008,20 @@ impl MeshGraph {
     pub fn hidden_from_all_clients(&self, r: usize, fqdn: &str) -> Vec<(String, Visibility)> {
         let is_client = self.client_test(r);
         let own = self.resources[r].namespace();
+        let scope = self.export_scope_of(r).filter(|s| !s.iter().any(|x| x == "*"));
+        // The resource's own namespace first, then (when it is exported everywhere) the
+        // namespaces defining the host. Many namespaces may declare the same external
+        // host, so they are de-duplicated with a set, and skipped entirely when an
+        // exportTo list already names every possible client.
         let mut likely: Vec<&str> = vec![own];
-        for t in self.host_targets(fqdn) {
-            let n = self.resources[t.resource].namespace();
-            if !likely.contains(&n) {
-                likely.push(n);
+        if scope.is_none() {
+            let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+            seen.insert(own);
+            for t in self.host_targets(fqdn) {
+                let n = self.resources[t.resource].namespace();
+                if seen.insert(n) {
+                    likely.push(n);
+                }
             }
         }
         for n in likely {
@@ -984,8 +1032,58 @@ impl MeshGraph {
                 return Vec::new();
             }
         }
+        // Before walking every namespace, ask the only ones that can possibly see the
+        // host: namespaces whose Sidecar leaves egress open or imports from `*` or from a
+        // namespace defining the host (or, when exportTo lists namespaces, just those).
+        let ix = self.scale();
+        let mut host_namespaces: Vec<&str> = self
+            .host_targets(fqdn)
+            .iter()
+            .map(|t| self.resources[t.resource].namespace())
+            .collect();
+        let parts: Vec<&str> = fqdn.split('.').collect();
+        if parts.len() >= 3 && parts[2] == "svc" {
+            host_namespaces.push(parts[1]);
+        }
+        let candidates: Box<dyn Iterator<Item = &str>> = match &scope {
+            Some(list) => Box::new(list.iter().map(String::as_str)),
+            None => Box::new(
+                ix.open_namespaces
+                    .iter()
+                    .chain(ix.importers.get("*").into_iter().flatten())
+                    .chain(
+                        host_namespaces
+                            .iter()
+                            .filter_map(|h| ix.importers.get(*h))
+                            .flatten(),
+                    )
+                    .map(String::as_str),
+            ),
+        };
+        for n in candidates {
+            if self.proxy_namespaces.contains(n)
+                && is_client(n)
+                && self.host_visible(n, None, fqdn).visible
+            {
+                return Vec::new();
+            }
+        }
+        // No candidate sees it. With an exportTo list only the listed namespaces are
+        // clients, so walk those rather than every namespace.
+        let pool: Vec<&String> = match &scope {
+            Some(list) => {
+                let mut l: Vec<&String> = list
+                    .iter()
+                    .filter(|n| self.proxy_namespaces.contains(*n))
+                    .collect();
+                l.sort();
+                l.dedup();
+                l
+            }
+            None => self.proxy_namespaces.iter().collect(),
+        };
         let mut hidden = Vec::new();
-        for n in &self.proxy_namespaces {
+        for n in pool {
             if !is_client(n) {
                 continue;
             }
@@ -1300,7 +1398,13 @@ impl MeshGraph {
 
     /// Namespaces that contain proxied workloads, with how many are sidecars and how
     /// many gateways, sorted by namespace.
-    pub fn proxies_by_namespace(&self) -> Vec<ProxyNamespace> {
+    /// Computed once: rules ask for it per finding, and it walks every workload.
+    pub fn proxies_by_namespace(&self) -> &[ProxyNamespace] {
+        self.proxies_by_ns
+            .get_or_init(|| self.count_proxies_by_namespace())
+    }
+
+    fn count_proxies_by_namespace(&self) -> Vec<ProxyNamespace> {
         let mut out: Vec<ProxyNamespace> = Vec::new();
         let mut names: Vec<&String> = self.workloads_by_ns.keys().collect();
         names.sort();

@@ -35,6 +35,7 @@ pub struct GraphHost<'g> {
     /// evaluated together; remember them per `GraphHost` (values are `Rc`-shared, so a hit
     /// copies nothing).
     memo: RefCell<HashMap<usize, Val<'g>>>,
+    proxies: std::cell::OnceCell<Val<'g>>,
 }
 
 impl<'g> GraphHost<'g> {
@@ -42,6 +43,7 @@ impl<'g> GraphHost<'g> {
         GraphHost {
             g,
             memo: RefCell::new(HashMap::new()),
+            proxies: std::cell::OnceCell::new(),
         }
     }
 }
@@ -1210,18 +1212,22 @@ fn peer_targets<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 }
 
 fn proxies_by_namespace<'g>(h: &GraphHost<'g>, _: &[Val<'g>]) -> R<'g> {
-    Ok(Val::list(
-        h.g.proxies_by_namespace()
-            .iter()
-            .map(|p| {
-                Val::map(vec![
-                    ("namespace", Val::str(&p.namespace)),
-                    ("sidecars", usize_int(p.sidecars)),
-                    ("gateways", usize_int(p.gateways)),
-                ])
-            })
-            .collect(),
-    ))
+    // The answer is the same for every call; build the list once per host.
+    let v = h.proxies.get_or_init(|| {
+        Val::list(
+            h.g.proxies_by_namespace()
+                .iter()
+                .map(|p| {
+                    Val::map(vec![
+                        ("namespace", Val::borrowed(&p.namespace)),
+                        ("sidecars", usize_int(p.sidecars)),
+                        ("gateways", usize_int(p.gateways)),
+                    ])
+                })
+                .collect(),
+        )
+    });
+    Ok(v.clone())
 }
 
 fn services_for<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {

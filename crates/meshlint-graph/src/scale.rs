@@ -1,0 +1,123 @@
+//! Indexes that keep the cross-resource checks linear: who can import a namespace's
+//! hosts through Sidecar egress, which ServiceEntries share a host and port with another
+//! protocol, which address-matched ServiceEntry ports share an address. Each is built on
+//! first use and answers with candidates; the callers still apply the exact test to each
+//! candidate, so an index can only make a query cheaper, never change its answer.
+
+use crate::build::MeshGraph;
+use meshlint_model::Typed;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Default)]
+pub(crate) struct ScaleIndex {
+    /// Proxy namespaces whose namespace-wide Sidecar does not restrict egress.
+    pub open_namespaces: Vec<String>,
+    /// Namespace named by a Sidecar egress host (`ns/…`, `.` resolved, `*` kept) →
+    /// proxy namespaces whose namespace-wide Sidecar names it.
+    pub importers: HashMap<String, Vec<String>>,
+    /// (FQDN, port) → protocol → ServiceEntries declaring that host and port.
+    pub se_port_protocols: HashMap<(String, u32), BTreeMap<String, Vec<usize>>>,
+    /// (port, address as written) → address-matched ServiceEntry claims.
+    pub claims_by_address: HashMap<(u32, String), Vec<usize>>,
+    /// Per port: claims with a CIDR range wider than one address (compared by overlap).
+    pub range_claims: HashMap<u32, Vec<usize>>,
+    /// Per port: claims without any address.
+    pub unaddressed_claims: HashMap<u32, Vec<usize>>,
+}
+
+/// Whether an address is a range rather than one host (`10.0.0.0/8`, not `10.0.0.1/32`).
+pub(crate) fn is_range(address: &str) -> bool {
+    match crate::queries::parse_cidr(address) {
+        Some((_, len, v6)) => len < if v6 { 128 } else { 32 },
+        None => false,
+    }
+}
+
+/// One spelling per single address (`10.0.0.1` and `10.0.0.1/32` are the same key);
+/// unparseable text keys as written, as `addresses_overlap` compares it.
+pub(crate) fn address_key(address: &str) -> String {
+    match crate::queries::parse_cidr(address) {
+        Some((bits, _, v6)) if !is_range(address) => format!("{v6}:{bits:x}"),
+        _ => address.to_string(),
+    }
+}
+
+impl MeshGraph {
+    pub(crate) fn scale(&self) -> &ScaleIndex {
+        self.scale_index.get_or_init(|| self.build_scale_index())
+    }
+
+    fn build_scale_index(&self) -> ScaleIndex {
+        let mut ix = ScaleIndex::default();
+        for n in &self.proxy_namespaces {
+            let sidecar = self.sidecar_for(n, None).and_then(|s| {
+                let ns = self.resources[s].namespace();
+                match &self.resources[s].typed {
+                    Typed::Sidecar(sc) if !sc.egress.is_empty() => Some((sc, ns)),
+                    _ => None,
+                }
+            });
+            let Some((sc, sidecar_ns)) = sidecar else {
+                ix.open_namespaces.push(n.clone());
+                continue;
+            };
+            let own = if sidecar_ns == self.mesh.root_namespace {
+                n.as_str()
+            } else {
+                sidecar_ns
+            };
+            for e in &sc.egress {
+                for (ns_part, _) in &e.hosts {
+                    let key = match ns_part.as_str() {
+                        "~" => continue,
+                        "." => own,
+                        other => other,
+                    };
+                    let list = ix.importers.entry(key.to_string()).or_default();
+                    if list.last() != Some(n) {
+                        list.push(n.clone());
+                    }
+                }
+            }
+        }
+        for (i, r) in self.resources.iter().enumerate() {
+            let Typed::ServiceEntry(se) = &r.typed else {
+                continue;
+            };
+            // Exact hosts only, as the host index holds them (wildcards are matched, not
+            // merged, by Istio).
+            for h in se.hosts.iter().filter(|h| !h.starts_with('*')) {
+                let fqdn = self.resolve_host(h, r.namespace());
+                for p in &se.ports {
+                    let list = ix
+                        .se_port_protocols
+                        .entry((fqdn.clone(), p.number))
+                        .or_default()
+                        .entry(crate::queries::se_port_protocol(p))
+                        .or_default();
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        for (&port, claims) in &self.host_blind_ports {
+            for &se in claims {
+                let addresses = self.service_entry_addresses(se);
+                if addresses.is_empty() {
+                    ix.unaddressed_claims.entry(port).or_default().push(se);
+                }
+                if addresses.iter().any(|a| is_range(a)) {
+                    ix.range_claims.entry(port).or_default().push(se);
+                }
+                for a in addresses.iter().filter(|a| !is_range(a)) {
+                    let list = ix.claims_by_address.entry((port, address_key(a))).or_default();
+                    if list.last() != Some(&se) {
+                        list.push(se);
+                    }
+                }
+            }
+        }
+        ix
+    }
+}
