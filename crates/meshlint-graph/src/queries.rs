@@ -571,7 +571,9 @@ impl MeshGraph {
     /// `exportTo` of the defining resources, then the egress imports of the Sidecar.
     pub fn host_visible(&self, from_ns: &str, workload: Option<usize>, fqdn: &str) -> Visibility {
         let targets = self.host_targets(fqdn);
-        let mut host_ns: Vec<String> = Vec::new();
+        // Namespaces of the exported targets, borrowed (many namespaces may declare the
+        // same external host, and this is asked once per namespace and host).
+        let mut host_ns: Vec<&str> = Vec::new();
         let mut hidden: Option<(usize, String)> = None;
         let mut any_exported = targets.is_empty();
         for t in &targets {
@@ -583,7 +585,7 @@ impl MeshGraph {
             };
             if export_allows(export, r.namespace(), from_ns) {
                 any_exported = true;
-                host_ns.push(r.namespace().to_string());
+                host_ns.push(r.namespace());
             } else if hidden.is_none() {
                 let path = if r.has_path("spec.exportTo") {
                     "spec.exportTo"
@@ -604,7 +606,7 @@ impl MeshGraph {
             // Unknown host: judge the Sidecar by the namespace the name suggests.
             let parts: Vec<&str> = fqdn.split('.').collect();
             if parts.len() >= 3 && parts.get(2) == Some(&"svc") {
-                host_ns.push(parts[1].to_string());
+                host_ns.push(parts[1]);
             }
         }
         let Some(s) = self.sidecar_for(from_ns, workload) else {
@@ -639,8 +641,8 @@ impl MeshGraph {
                 let ns_ok = match ns_part.as_str() {
                     "*" => true,
                     "~" => false,
-                    "." => host_ns.iter().any(|h| h == effective_ns),
-                    other => host_ns.iter().any(|h| h == other),
+                    "." => host_ns.contains(&effective_ns),
+                    other => host_ns.contains(&other),
                 };
                 if ns_ok && host_matches(host_part, fqdn) {
                     return Visibility {
@@ -849,10 +851,16 @@ impl MeshGraph {
             claims.clone()
         } else {
             let mut c: Vec<usize> = if mine.is_empty() {
-                ix.unaddressed_claims.get(&port).cloned().unwrap_or_default()
+                ix.unaddressed_claims
+                    .get(&port)
+                    .cloned()
+                    .unwrap_or_default()
             } else {
                 mine.iter()
-                    .filter_map(|a| ix.claims_by_address.get(&(port, crate::scale::address_key(a))))
+                    .filter_map(|a| {
+                        ix.claims_by_address
+                            .get(&(port, crate::scale::address_key(a)))
+                    })
                     .flatten()
                     .copied()
                     .chain(ix.range_claims.get(&port).into_iter().flatten().copied())
@@ -1008,7 +1016,9 @@ impl MeshGraph {
     pub fn hidden_from_all_clients(&self, r: usize, fqdn: &str) -> Vec<(String, Visibility)> {
         let is_client = self.client_test(r);
         let own = self.resources[r].namespace();
-        let scope = self.export_scope_of(r).filter(|s| !s.iter().any(|x| x == "*"));
+        let scope = self
+            .export_scope_of(r)
+            .filter(|s| !s.iter().any(|x| x == "*"));
         // The resource's own namespace first, then (when it is exported everywhere) the
         // namespaces defining the host. Many namespaces may declare the same external
         // host, so they are de-duplicated with a set, and skipped entirely when an

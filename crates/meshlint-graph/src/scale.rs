@@ -111,7 +111,10 @@ impl MeshGraph {
                     ix.range_claims.entry(port).or_default().push(se);
                 }
                 for a in addresses.iter().filter(|a| !is_range(a)) {
-                    let list = ix.claims_by_address.entry((port, address_key(a))).or_default();
+                    let list = ix
+                        .claims_by_address
+                        .entry((port, address_key(a)))
+                        .or_default();
                     if list.last() != Some(&se) {
                         list.push(se);
                     }
