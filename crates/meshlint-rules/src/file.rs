@@ -133,11 +133,15 @@ pub struct Rule {
     pub file: RuleFile,
     pub origin: Arc<str>,
     pub severity: Severity,
-    root: Node,
+    /// The file's spanned tree: parsed at load for user rules; for built-ins (which
+    /// start from a build-time digest) only when a span is needed, i.e. on an error.
+    root: OnceLock<Node>,
+    /// A built-in rule's file text, for `root`.
+    builtin_text: Option<&'static str>,
     compiled: OnceLock<Result<Compiled, RuleError>>,
-    /// A built-in rule's `docs:` section, parsed on first use: it is most of each file's
-    /// text, and a check needs it only for SARIF help or `explain`.
-    deferred_docs: Option<String>,
+    /// A built-in rule's `docs` section as JSON, deserialized on first use: it is most of
+    /// each file, and a check needs it only for SARIF help or `explain`.
+    deferred_docs: Option<&'static str>,
     docs: OnceLock<Option<DocsSpec>>,
 }
 
@@ -145,7 +149,7 @@ impl Rule {
     /// The compiled expressions (compiling them on first call).
     pub(crate) fn compiled(&self) -> Result<&Compiled, &RuleError> {
         self.compiled
-            .get_or_init(|| compile_rule(&self.file, &self.root, &self.origin))
+            .get_or_init(|| compile_rule(&self.file, &|| self.root(), &self.origin))
             .as_ref()
     }
 
@@ -166,25 +170,26 @@ impl Rule {
         self.file.category.as_deref().unwrap_or("general")
     }
 
-    /// The rule's documentation (parsing a built-in's deferred `docs:` section now).
+    /// The rule's documentation (deserializing a built-in's deferred `docs` now).
     pub fn docs(&self) -> Option<&DocsSpec> {
         if self.file.docs.is_some() {
             return self.file.docs.as_ref();
         }
         self.docs
-            .get_or_init(|| {
-                #[derive(Deserialize)]
-                #[serde(deny_unknown_fields)]
-                struct DocsOnly {
-                    docs: DocsSpec,
-                }
-                let text = self.deferred_docs.as_deref()?;
-                let root = spanned::parse(&self.origin, text.as_bytes().to_vec()).ok()??;
-                let d: DocsOnly =
-                    spanned::deserialize(&self.origin, &root, spanned::to_json(&root)).ok()?;
-                Some(d.docs)
-            })
+            .get_or_init(|| serde_json::from_str(self.deferred_docs?).ok())
             .as_ref()
+    }
+
+    fn root(&self) -> &Node {
+        self.root.get_or_init(|| {
+            self.builtin_text
+                .and_then(|t| spanned::parse(&self.origin, t.as_bytes().to_vec()).ok())
+                .flatten()
+                .unwrap_or_else(|| Node {
+                    span: Span::point(1, 1),
+                    value: meshlint_load::NodeValue::Map(Vec::new()),
+                })
+        })
     }
 }
 
@@ -215,26 +220,31 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
     Ok(rule)
 }
 
+/// Parses a built-in rule from its build-time digest (see `build.rs`); a digest that
+/// does not deserialize falls back to parsing the YAML, which reports where it is wrong.
+pub(crate) fn parse_builtin_rule(
+    origin: &str,
+    text: &'static str,
+    head: &'static str,
+    docs: &'static str,
+) -> Result<Rule, RuleError> {
+    let Ok(file) = serde_json::from_str::<RuleFile>(head) else {
+        return parse_rule(origin, text);
+    };
+    Ok(Rule {
+        severity: file.severity.into(),
+        root: OnceLock::new(),
+        builtin_text: Some(text),
+        compiled: OnceLock::new(),
+        origin: origin.into(),
+        file,
+        deferred_docs: Some(docs),
+        docs: OnceLock::new(),
+    })
+}
+
 /// Parses one rule file; its expressions compile on first use.
 pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
-    parse_rule_with(origin, text, false)
-}
-
-/// Parses a built-in rule file, leaving a trailing top-level `docs:` section for
-/// [`Rule::docs`] (line numbers are kept by padding the deferred text with newlines).
-pub(crate) fn parse_builtin_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
-    parse_rule_with(origin, text, true)
-}
-
-fn parse_rule_with(origin: &str, text: &str, defer_docs: bool) -> Result<Rule, RuleError> {
-    let (text, deferred_docs) = match text.find("\ndocs:").filter(|_| defer_docs) {
-        Some(at) => {
-            let head = &text[..at + 1];
-            let padding = "\n".repeat(head.matches('\n').count());
-            (head, Some(padding + &text[at + 1..]))
-        }
-        None => (text, None),
-    };
     let origin: Arc<str> = origin.into();
     let at = |span: Span| Location {
         file: origin.clone(),
@@ -256,34 +266,41 @@ fn parse_rule_with(origin: &str, text: &str, defer_docs: bool) -> Result<Rule, R
         spanned::deserialize(&origin, root, spanned::to_json(root)).map_err(spanned_error)?;
     Ok(Rule {
         severity: file.severity.into(),
-        root: root.clone(),
+        root: OnceLock::from(root.clone()),
+        builtin_text: None,
         compiled: OnceLock::new(),
         origin,
         file,
-        deferred_docs,
+        deferred_docs: None,
         docs: OnceLock::new(),
     })
 }
 
-fn compile_rule(file: &RuleFile, root: &Node, origin: &Arc<str>) -> Result<Compiled, RuleError> {
+fn compile_rule<'r>(
+    file: &RuleFile,
+    root: &dyn Fn() -> &'r Node,
+    origin: &Arc<str>,
+) -> Result<Compiled, RuleError> {
     let at = |span: Span| Location {
         file: origin.clone(),
         span,
     };
     let field_span = |key: &str| {
-        root.get_entry(key)
+        root()
+            .get_entry(key)
             .map(|(_, v)| v.span)
             .unwrap_or(Span::point(1, 1))
     };
-    let compile = |key: &str, source: &str, span: Span| {
+    // Spans are looked up only for an error: a built-in rule's tree is parsed lazily.
+    let compile = |key: &str, source: &str, span: &dyn Fn() -> Span| {
         expr::compile(source).map_err(|message| RuleError {
-            location: at(span),
+            location: at(span()),
             message: format!("`{key}`: {message}"),
         })
     };
-    let template = |key: &str, source: &str, span: Span| {
+    let template = |key: &str, source: &str, span: &dyn Fn() -> Span| {
         Template::parse(source).map_err(|message| RuleError {
-            location: at(span),
+            location: at(span()),
             message: format!("`{key}`: {message}"),
         })
     };
@@ -300,12 +317,10 @@ fn compile_rule(file: &RuleFile, root: &Node, origin: &Arc<str>) -> Result<Compi
         });
     }
     let message = match (&file.message, &file.message_expression) {
-        (Some(m), None) => template("message", m, field_span("message"))?,
-        (None, Some(e)) => Template::expression(compile(
-            "messageExpression",
-            e,
-            field_span("messageExpression"),
-        )?),
+        (Some(m), None) => template("message", m, &|| field_span("message"))?,
+        (None, Some(e)) => Template::expression(compile("messageExpression", e, &|| {
+            field_span("messageExpression")
+        })?),
         (Some(_), Some(_)) => {
             return Err(RuleError {
                 location: at(field_span("messageExpression")),
@@ -314,47 +329,53 @@ fn compile_rule(file: &RuleFile, root: &Node, origin: &Arc<str>) -> Result<Compi
         }
         (None, None) => {
             return Err(RuleError {
-                location: at(root.head_span()),
+                location: at(root().head_span()),
                 message: "missing field `message` (or `messageExpression`)".to_string(),
             })
         }
     };
     let mut related = Vec::new();
     for (i, r) in file.related.iter().enumerate() {
-        let span = root
-            .span_of(&[PathSegment::Key("related".into()), PathSegment::Index(i)])
-            .unwrap_or(field_span("related"));
+        let span = || {
+            root()
+                .span_of(&[PathSegment::Key("related".into()), PathSegment::Index(i)])
+                .unwrap_or_else(|| field_span("related"))
+        };
         related.push((
-            compile("related.expression", &r.expression, span)?,
-            template("related.message", &r.message, span)?,
+            compile("related.expression", &r.expression, &span)?,
+            template("related.message", &r.message, &span)?,
         ));
     }
     Ok(Compiled {
         for_each: file
             .for_each
             .as_deref()
-            .map(|s| compile("for_each", s, field_span("for_each")))
+            .map(|s| compile("for_each", s, &|| field_span("for_each")))
             .transpose()?,
         when: file
             .when
             .as_deref()
-            .map(|s| compile("when", s, field_span("when")))
+            .map(|s| compile("when", s, &|| field_span("when")))
             .transpose()?,
         message,
         at: file
             .at
             .as_deref()
-            .map(|s| template("at", s, field_span("at")))
+            .map(|s| template("at", s, &|| field_span("at")))
             .transpose()?,
         help: file
             .help
             .as_deref()
-            .map(|s| template("help", s, field_span("help")))
+            .map(|s| template("help", s, &|| field_span("help")))
             .transpose()?,
         severity_expression: file
             .severity_expression
             .as_deref()
-            .map(|s| compile("severityExpression", s, field_span("severityExpression")))
+            .map(|s| {
+                compile("severityExpression", s, &|| {
+                    field_span("severityExpression")
+                })
+            })
             .transpose()?,
         related,
     })

@@ -45,7 +45,10 @@ impl RuleSet {
         use rayon::prelude::*;
         let parsed: Vec<Result<Rule, RuleError>> = builtin_sources()
             .par_iter()
-            .map(|(origin, text)| file::parse_builtin_rule(origin, text))
+            .zip(builtin::BUILTIN_DIGESTS)
+            .map(|((origin, text), (head, docs))| {
+                file::parse_builtin_rule(origin, text, head, docs)
+            })
             .collect();
         let mut set = RuleSet::default();
         for rule in parsed {
