@@ -636,22 +636,12 @@ impl MeshGraph {
         } else {
             sidecar_ns
         };
-        for e in &sc.egress {
-            for (ns_part, host_part) in &e.hosts {
-                let ns_ok = match ns_part.as_str() {
-                    "*" => true,
-                    "~" => false,
-                    "." => host_ns.contains(&effective_ns),
-                    other => host_ns.contains(&other),
-                };
-                if ns_ok && host_matches(host_part, fqdn) {
-                    return Visibility {
-                        visible: true,
-                        hidden_by: None,
-                        reason: String::new(),
-                    };
-                }
-            }
+        if egress_admits(sc, effective_ns, fqdn, &host_ns) {
+            return Visibility {
+                visible: true,
+                hidden_by: None,
+                reason: String::new(),
+            };
         }
         let path = sc
             .egress
@@ -763,6 +753,27 @@ pub(crate) fn parse_cidr(s: &str) -> Option<(u128, u32, bool)> {
         }
         std::net::IpAddr::V6(v6) => Some((u128::from(v6), len.unwrap_or(128).min(128), true)),
     }
+}
+
+/// Whether a Sidecar's egress imports `fqdn` defined in `host_ns` (`.` meaning
+/// `effective_ns`, the Sidecar's namespace, or the client's for a root-namespace one).
+fn egress_admits(
+    sc: &meshlint_model::typed::Sidecar,
+    effective_ns: &str,
+    fqdn: &str,
+    host_ns: &[&str],
+) -> bool {
+    sc.egress.iter().any(|e| {
+        e.hosts.iter().any(|(ns_part, host_part)| {
+            let ns_ok = match ns_part.as_str() {
+                "*" => true,
+                "~" => false,
+                "." => host_ns.contains(&effective_ns),
+                other => host_ns.contains(&other),
+            };
+            ns_ok && host_matches(host_part, fqdn)
+        })
+    })
 }
 
 /// Whether two address lists (IPs or CIDR blocks) share any address.
@@ -1019,6 +1030,37 @@ impl MeshGraph {
         let scope = self
             .export_scope_of(r)
             .filter(|s| !s.iter().any(|x| x == "*"));
+        // The usual answer without listing the host's definitions (many namespaces may
+        // declare the same external host): `r` defines the host, is exported to its own
+        // namespace, and that namespace's Sidecar imports it.
+        let defines = match &self.resources[r].typed {
+            Typed::ServiceEntry(se) => se.hosts.iter().any(|h| self.resolve_host(h, own) == fqdn),
+            _ => false,
+        };
+        if defines
+            && self.proxy_namespaces.contains(own)
+            && is_client(own)
+            && scope.as_ref().is_none_or(|l| l.iter().any(|n| n == own))
+        {
+            let admitted = match self.sidecar_for(own, None).map(|s| &self.resources[s]) {
+                None => true,
+                Some(sr) => match &sr.typed {
+                    Typed::Sidecar(sc) if !sc.egress.is_empty() => {
+                        let sidecar_ns = sr.namespace();
+                        let effective = if sidecar_ns == self.mesh.root_namespace {
+                            own
+                        } else {
+                            sidecar_ns
+                        };
+                        egress_admits(sc, effective, fqdn, &[own])
+                    }
+                    _ => true,
+                },
+            };
+            if admitted {
+                return Vec::new();
+            }
+        }
         // The resource's own namespace first, then (when it is exported everywhere) the
         // namespaces defining the host. Many namespaces may declare the same external
         // host, so they are de-duplicated with a set, and skipped entirely when an
