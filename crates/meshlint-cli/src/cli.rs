@@ -108,6 +108,10 @@ struct CheckArgs {
     /// Load these paths for cross-resource context; report only on the given paths.
     #[arg(long, value_name = "DIR")]
     context: Vec<String>,
+    /// Apply include/exclude globs (flags or `.meshlint.yaml`) to files named on the
+    /// command line too, as pre-commit needs: it names every staged file.
+    #[arg(long)]
+    force_exclude: bool,
     /// Only files matching these globs (directory walks).
     #[arg(long)]
     include: Vec<String>,
@@ -434,6 +438,7 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
         mesh_networks,
         closed_world,
         context: args.context.clone(),
+        force_exclude: args.force_exclude,
         limits: None,
         ignore_suppressions: args.no_suppressions,
         report_unused_suppressions: meta_on(UNUSED_SUPPRESSION),

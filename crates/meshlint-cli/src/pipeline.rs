@@ -46,6 +46,8 @@ pub struct CheckOptions {
     /// The process exits after this run: leave the mesh graph (every document's tree)
     /// for the OS to reclaim instead of freeing it node by node. Only the binary sets it.
     pub exit_after: bool,
+    /// Apply include/exclude to explicitly named files too (`--force-exclude`).
+    pub force_exclude: bool,
 }
 
 /// Wall time of each stage.
@@ -186,6 +188,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         include: opts.include.clone(),
         exclude: opts.exclude.clone(),
         respect_gitignore: opts.respect_gitignore,
+        force_exclude: opts.force_exclude,
     };
     let paths = if opts.paths.is_empty() {
         vec![".".to_string()]

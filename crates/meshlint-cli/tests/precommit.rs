@@ -100,6 +100,7 @@ fn hook_reports_only_the_staged_files_with_the_repository_as_context() {
         [
             "meshlint",
             "check",
+            "--force-exclude",
             "--context",
             ".",
             "shop/routing.yaml",
@@ -131,7 +132,7 @@ fn hook_reports_only_the_staged_files_with_the_repository_as_context() {
     // run a hook that has no files).
     assert_eq!(
         hook_command(&["README.md"]),
-        ["meshlint", "check", "--context", "."]
+        ["meshlint", "check", "--force-exclude", "--context", "."]
     );
 }
 
@@ -174,4 +175,32 @@ fn context_is_what_makes_cross_file_rules_right() {
     let got = r.findings();
     assert_eq!(got.len(), 2, "{}", r.stdout);
     assert!(got.iter().all(|f| f.1 == "<stdin>"));
+}
+
+#[test]
+fn hook_leaves_out_staged_files_the_configuration_excludes() {
+    let (_tmp, repo) = fixture_copy();
+    let config = std::fs::read_to_string(repo.join(".meshlint.yaml")).unwrap();
+    std::fs::write(
+        repo.join(".meshlint.yaml"),
+        format!("{config}exclude: [\"shop/routing.yaml\"]\n"),
+    )
+    .unwrap();
+    // pre-commit names the excluded file anyway; the hook must not lint it.
+    let r = run_hook(&repo, &["shop/routing.yaml", "payments/payments.yaml"]);
+    assert!(
+        !reported_files(&r).contains("shop/routing.yaml"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    // Named without --force-exclude, it is linted as before.
+    let r = run(&repo, &["check", "shop/routing.yaml"]);
+    assert_eq!(
+        reported_files(&r),
+        ["shop/routing.yaml".to_string()].into(),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
 }

@@ -3,7 +3,8 @@
 //! Paths given on the command line are taken as they are (a file is read whatever its
 //! extension); directories are walked recursively for `.yaml`, `.yml` and `.json`, with
 //! `.git/` skipped and `.gitignore` honoured; `-` means standard input. Include and
-//! exclude globs filter what the walk finds. The result is sorted and deduplicated, so
+//! exclude globs filter what the walk finds, and with `force_exclude` explicitly named
+//! files as well. The result is sorted and deduplicated, so
 //! the order never depends on the file system or the thread count.
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -38,6 +39,9 @@ pub struct DiscoverOptions {
     pub exclude: Vec<String>,
     /// Honour `.gitignore` / `.ignore` files (default on in the CLI).
     pub respect_gitignore: bool,
+    /// Apply `include`/`exclude` to files named explicitly too (pre-commit names every
+    /// staged file; a file the configuration excludes must stay excluded).
+    pub force_exclude: bool,
 }
 
 /// Why discovery could not do its job.
@@ -101,6 +105,20 @@ pub fn discover(paths: &[String], opts: &DiscoverOptions) -> Result<Vec<Input>, 
         let path = PathBuf::from(given);
         let meta = std::fs::metadata(&path).map_err(|_| DiscoverError::Missing(given.clone()))?;
         if !meta.is_dir() {
+            if opts.force_exclude {
+                // Globs are written relative to where meshlint runs (the repository root,
+                // for pre-commit); an absolute path is also tried relative to it.
+                let as_given = Path::new(given.strip_prefix("./").unwrap_or(given));
+                let cwd = std::env::current_dir().unwrap_or_default();
+                let relative = as_given.strip_prefix(&cwd).unwrap_or(as_given);
+                let hit = |set: &Option<GlobSet>| {
+                    set.as_ref()
+                        .is_some_and(|s| s.is_match(as_given) || s.is_match(relative))
+                };
+                if (include.is_some() && !hit(&include)) || hit(&exclude) {
+                    continue;
+                }
+            }
             out.push(Input::File {
                 display: given.clone(),
                 path,
@@ -209,6 +227,7 @@ mod tests {
             include: vec!["a/**".into()],
             exclude: vec!["**/*.json".into()],
             respect_gitignore: false,
+            force_exclude: false,
         };
         let got = discover(&[d.path().to_string_lossy().into()], &opts).unwrap();
         assert_eq!(names(&got, d.path()), vec!["/a/b/z.yaml", "/a/one.yml"]);
@@ -222,5 +241,35 @@ mod tests {
             discover(&["/no/such/path".into()], &DiscoverOptions::default()),
             Err(DiscoverError::Missing(_))
         ));
+    }
+
+    #[test]
+    fn force_exclude_applies_globs_to_named_files() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join("charts")).unwrap();
+        fs::write(d.path().join("keep.yaml"), "a: 1\n").unwrap();
+        fs::write(d.path().join("charts/t.yaml"), "a: 1\n").unwrap();
+        let keep = d.path().join("keep.yaml").to_string_lossy().to_string();
+        let chart = d.path().join("charts/t.yaml").to_string_lossy().to_string();
+        let named = |force| {
+            let opts = DiscoverOptions {
+                exclude: vec!["**/charts/**".into()],
+                force_exclude: force,
+                ..DiscoverOptions::default()
+            };
+            discover(&[keep.clone(), chart.clone()], &opts)
+                .unwrap()
+                .len()
+        };
+        assert_eq!(named(false), 2, "named files are read whatever the globs");
+        assert_eq!(named(true), 1, "unless --force-exclude");
+        let only = DiscoverOptions {
+            include: vec!["**/charts/**".into()],
+            force_exclude: true,
+            ..DiscoverOptions::default()
+        };
+        let got = discover(&[keep.clone(), chart.clone()], &only).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].display(), chart);
     }
 }
