@@ -663,12 +663,7 @@ fn resolve_host<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 fn host_targets<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let host = arg_str("hostTargets", a, 0)?;
     let g = h.g;
-    Ok(Val::list(
-        g.host_targets(host)
-            .iter()
-            .map(|t| target_value(g, t))
-            .collect(),
-    ))
+    each(g, g.host_targets(host).iter(), target_value)
 }
 
 fn host_exists<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -706,27 +701,26 @@ fn port_protocol<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     Ok(Val::str(&protocol))
 }
 
+/// A list with one value per item (resources, workloads, pods, host targets…).
+fn each<'g, T>(
+    g: &'g MeshGraph,
+    items: impl IntoIterator<Item = T>,
+    value: impl Fn(&'g MeshGraph, T) -> Val<'g>,
+) -> R<'g> {
+    Ok(Val::list(items.into_iter().map(|x| value(g, x)).collect()))
+}
+
 fn workloads_for_host<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let host = arg_str("workloadsForHost", a, 0)?;
     let g = h.g;
-    Ok(Val::list(
-        g.workloads_for_host(host)
-            .into_iter()
-            .map(|w| workload_value(g, w))
-            .collect(),
-    ))
+    each(g, g.workloads_for_host(host), workload_value)
 }
 
 fn workloads_selected<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let ns = arg_str("workloadsSelected", a, 0)?;
     let sel = labels_from(arg("workloadsSelected", a, 1)?);
     let g = h.g;
-    Ok(Val::list(
-        g.workloads_selected(ns, &sel)
-            .into_iter()
-            .map(|w| workload_value(g, w))
-            .collect(),
-    ))
+    each(g, g.workloads_selected(ns, &sel), workload_value)
 }
 
 fn peer_mode<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -907,12 +901,7 @@ fn resources_in<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(k) = kind_of(kind) else {
         return Ok(Val::list(Vec::new()));
     };
-    Ok(Val::list(
-        g.in_namespace(ns, k)
-            .iter()
-            .map(|&i| resource_entry(g, i))
-            .collect(),
-    ))
+    each(g, g.in_namespace(ns, k).iter().copied(), resource_entry)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -949,12 +938,7 @@ fn selected_by<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let (Some(i), Some(k)) = (resource_index(g, w), kind_of(kind)) else {
         return Ok(Val::list(Vec::new()));
     };
-    Ok(Val::list(
-        g.selected_by(i, k)
-            .into_iter()
-            .map(|x| name_ref(g, x))
-            .collect(),
-    ))
+    each(g, g.selected_by(i, k), name_ref)
 }
 
 fn suggest_namespace<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -1267,24 +1251,14 @@ fn host_matches<'g>(_: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 fn pods_matching<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let sel = labels_from(arg("podsMatching", a, 0)?);
     let g = h.g;
-    Ok(Val::list(
-        g.pods_matching(&sel)
-            .into_iter()
-            .map(|p| pod_value(g, p))
-            .collect(),
-    ))
+    each(g, g.pods_matching(&sel), pod_value)
 }
 
 fn pods_in<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let ns = arg_str("podsIn", a, 0)?;
     let sel = labels_from(arg("podsIn", a, 1)?);
     let g = h.g;
-    Ok(Val::list(
-        g.pods_in(ns, &sel)
-            .into_iter()
-            .map(|p| pod_value(g, p))
-            .collect(),
-    ))
+    each(g, g.pods_in(ns, &sel), pod_value)
 }
 
 fn services_selecting<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -1293,12 +1267,7 @@ fn services_selecting<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(i) = resource_index(g, w) else {
         return Ok(Val::list(Vec::new()));
     };
-    Ok(Val::list(
-        g.services_selecting(i)
-            .into_iter()
-            .map(|x| entry(g, x))
-            .collect(),
-    ))
+    each(g, g.services_selecting(i), entry)
 }
 
 fn policies_selecting<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -1308,12 +1277,7 @@ fn policies_selecting<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let (Some(i), Some(k)) = (resource_index(g, w), parity_kind_of(kind)) else {
         return Ok(Val::list(Vec::new()));
     };
-    Ok(Val::list(
-        g.policies_selecting_pod(i, k)
-            .into_iter()
-            .map(|x| entry(g, x))
-            .collect(),
-    ))
+    each(g, g.policies_selecting_pod(i, k), entry)
 }
 
 fn named<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -1470,12 +1434,7 @@ fn label_selector_matches_fn<'g>(_: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 fn subset_routes_to<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let host = arg_str("subsetRoutesTo", a, 0)?;
     let g = h.g;
-    Ok(Val::list(
-        g.subset_routes_to(host)
-            .into_iter()
-            .map(|x| entry(g, x))
-            .collect(),
-    ))
+    each(g, g.subset_routes_to(host), entry)
 }
 
 fn namespace_matches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
