@@ -545,7 +545,7 @@ impl Parser<'_> {
         for n in stdlib::names().chain(["has", "all", "exists", "exists_one", "map", "filter"]) {
             candidates.push(n);
         }
-        if let Some(s) = did_you_mean(name, candidates.into_iter()) {
+        if let Some(s) = meshlint_diag::did_you_mean(name, candidates) {
             message.push_str(&format!("; did you mean `{s}`?"));
         }
         self.err_at(at, message)
@@ -554,17 +554,4 @@ impl Parser<'_> {
 
 fn is_macro(name: &str) -> bool {
     matches!(name, "all" | "exists" | "exists_one" | "map" | "filter")
-}
-
-fn did_you_mean<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
-    candidates
-        .map(|c| {
-            (
-                strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase()),
-                c,
-            )
-        })
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
 }

@@ -1,6 +1,7 @@
 //! The vocabulary every stage of meshlint speaks when it reports something:
 //! source files with line tables, 1-based positions and spans, resource identities,
-//! severities and [`Finding`]s. It owns no behaviour beyond converting positions;
+//! severities and [`Finding`]s. It owns no behaviour beyond converting positions and
+//! the one spelling-suggestion rule every "did you mean" message uses ([`did_you_mean`]);
 //! the loader produces spans, the rule engine produces findings, the reporter renders them.
 
 use serde::{Deserialize, Serialize};
@@ -309,4 +310,26 @@ impl Summary {
             }
         }
     }
+}
+
+/// The closest candidate to `word`, if it is close enough to be a plausible typo: a
+/// case-insensitive match first, else the best Jaro-Winkler score above 0.85. Schema
+/// values and fields, configuration keys, CEL function names and namespaces all suggest
+/// through this, so "did you mean" means the same everywhere.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    let mut best: Option<(&str, f64)> = None;
+    for c in candidates {
+        if c.to_ascii_lowercase() == lower {
+            return Some(c);
+        }
+        let score = strsim::jaro_winkler(&lower, &c.to_ascii_lowercase());
+        if score > 0.85 && best.is_none_or(|(_, s)| score > s) {
+            best = Some((c, score));
+        }
+    }
+    best.map(|(c, _)| c)
 }

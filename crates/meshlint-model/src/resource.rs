@@ -92,21 +92,6 @@ pub struct ResourceSet {
     pub skipped: Vec<Skipped>,
 }
 
-fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
-    node.map(|n| {
-        n.entries()
-            .iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.as_str()?.to_string(),
-                    v.as_str().unwrap_or("").to_string(),
-                ))
-            })
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
 /// Builds the resources of one loaded file (documents, `List` items), validating Istio
 /// kinds against their schemas. Clones the documents; see [`take_resources`].
 pub fn build_resources(file: &LoadedFile) -> ResourceSet {
@@ -210,8 +195,8 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, mut no
         namespace,
         name: name.unwrap_or_default(),
     };
-    let labels = string_map(node.get("metadata").and_then(|m| m.get("labels")));
-    let annotations = string_map(node.get("metadata").and_then(|m| m.get("annotations")));
+    let labels = crate::typed::labels(node.get("metadata").and_then(|m| m.get("labels")));
+    let annotations = crate::typed::labels(node.get("metadata").and_then(|m| m.get("annotations")));
     let mut resource = Resource {
         id,
         group,

@@ -181,24 +181,7 @@ pub fn embedded() -> &'static Schema {
     SCHEMA.get_or_init(|| Schema::parse(SCHEMA_FILES).unwrap_or_default())
 }
 
-/// The closest candidate to `word`, if it is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
-    let mut best: Option<(&str, f64)> = None;
-    for c in candidates {
-        if c.to_ascii_lowercase() == lower {
-            return Some(c);
-        }
-        let score = strsim::jaro_winkler(&lower, &c.to_ascii_lowercase());
-        if score > 0.85 && best.is_none_or(|(_, s)| score > s) {
-            best = Some((c, score));
-        }
-    }
-    best.map(|(c, _)| c)
-}
+pub use meshlint_diag::did_you_mean;
 
 fn camel_from_snake(s: &str) -> Option<String> {
     if !s.contains('_') {

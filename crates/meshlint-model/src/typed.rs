@@ -229,7 +229,9 @@ pub struct WorkloadEntry {
     pub service_account: Option<String>,
 }
 
-fn labels(node: Option<&Node>) -> Labels {
+/// A string-to-string mapping (labels, annotations, selectors); non-string values read
+/// as empty.
+pub(crate) fn labels(node: Option<&Node>) -> Labels {
     node.map(|n| {
         n.entries()
             .iter()
