@@ -46,7 +46,33 @@ pub enum Kind {
     Other,
 }
 
+/// The API groups searched, in order, when a kind is named without its group.
+const GROUPS_BY_PRECEDENCE: &[&str] = &[
+    "",
+    "apps",
+    "batch",
+    "networking.istio.io",
+    "security.istio.io",
+    "telemetry.istio.io",
+    "extensions.istio.io",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "gateway.networking.k8s.io",
+];
+
 impl Kind {
+    /// A kind as rule files name it: `Kind` (core and workload groups first, then Istio's,
+    /// so `Gateway` is Istio's) or `group/Kind` (`gateway.networking.k8s.io/Gateway`).
+    pub fn by_name(name: &str) -> Option<Kind> {
+        if let Some((group, kind)) = name.rsplit_once('/') {
+            return Some(Kind::classify(group, kind)).filter(|k| *k != Kind::Other);
+        }
+        GROUPS_BY_PRECEDENCE
+            .iter()
+            .map(|g| Kind::classify(g, name))
+            .find(|k| *k != Kind::Other)
+    }
+
     /// Classifies an `apiVersion` group and `kind`.
     pub fn classify(group: &str, kind: &str) -> Kind {
         use Kind::*;

@@ -224,48 +224,6 @@ pub fn read_ref(v: &Val) -> Option<(usize, String)> {
     Some((idx, path))
 }
 
-/// A kind name, as `resourcesOf`, `resourcesIn` and `selectedBy` take it: the core,
-/// workload, Istio and admission groups only, no `group/Kind` (their answers predate
-/// the Gateway API and CRD kinds and must not change).
-fn kind_of(name: &str) -> Option<Kind> {
-    [
-        "",
-        "apps",
-        "batch",
-        "networking.istio.io",
-        "security.istio.io",
-        "telemetry.istio.io",
-        "extensions.istio.io",
-        "admissionregistration.k8s.io",
-    ]
-    .iter()
-    .map(|g| Kind::classify(g, name))
-    .find(|k| *k != Kind::Other)
-}
-
-/// A kind name for the `istioctl analyze` parity functions: `Kind`, or `group/Kind` to
-/// pick a group (`gateway.networking.k8s.io/Gateway`); CRDs and the Gateway API too.
-fn parity_kind_of(name: &str) -> Option<Kind> {
-    if let Some((group, kind)) = name.rsplit_once('/') {
-        return Some(Kind::classify(group, kind)).filter(|k| *k != Kind::Other);
-    }
-    [
-        "",
-        "apps",
-        "batch",
-        "networking.istio.io",
-        "security.istio.io",
-        "telemetry.istio.io",
-        "extensions.istio.io",
-        "admissionregistration.k8s.io",
-        "apiextensions.k8s.io",
-        "gateway.networking.k8s.io",
-    ]
-    .iter()
-    .map(|g| Kind::classify(g, name))
-    .find(|k| *k != Kind::Other)
-}
-
 // ---------------------------------------------------------------------------------------
 // Value builders
 
@@ -530,20 +488,8 @@ fn target_brief<'g>(g: &'g MeshGraph, target: usize, host: &str) -> Val<'g> {
     ])
 }
 
-/// A resource with its whole object, as `resourcesOf` and `resourcesIn` list them.
-fn resource_entry(g: &MeshGraph, i: usize) -> Val<'_> {
-    let r = &g.resources[i];
-    Val::map(vec![
-        ("kind", Val::borrowed(&r.id.kind)),
-        ("namespace", Val::borrowed(r.namespace())),
-        ("name", Val::borrowed(r.name())),
-        ("object", Val::from_node(&r.node)),
-        ("ref", name_ref(g, i)),
-    ])
-}
-
-/// A resource with its labels and whole object, as the `istioctl analyze` parity
-/// functions list them.
+/// A resource with its labels and whole object, as `resourcesOf`, `resourcesIn` and the
+/// `istioctl analyze` parity functions list them.
 fn entry(g: &MeshGraph, i: usize) -> Val<'_> {
     let r = &g.resources[i];
     Val::map(vec![
@@ -886,11 +832,11 @@ fn ref_at<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 fn resources_of<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let kind = arg_str("resourcesOf", a, 0)?;
     let g = h.g;
-    let Some(k) = kind_of(kind) else {
+    let Some(k) = Kind::by_name(kind) else {
         return Ok(Val::list(Vec::new()));
     };
     Ok(Val::list(
-        g.of_kind(k).iter().map(|&i| resource_entry(g, i)).collect(),
+        g.of_kind(k).iter().map(|&i| entry(g, i)).collect(),
     ))
 }
 
@@ -898,10 +844,10 @@ fn resources_in<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let kind = arg_str("resourcesIn", a, 0)?;
     let ns = arg_str("resourcesIn", a, 1)?;
     let g = h.g;
-    let Some(k) = kind_of(kind) else {
+    let Some(k) = Kind::by_name(kind) else {
         return Ok(Val::list(Vec::new()));
     };
-    each(g, g.in_namespace(ns, k).iter().copied(), resource_entry)
+    each(g, g.in_namespace(ns, k).iter().copied(), entry)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -935,7 +881,7 @@ fn selected_by<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let w = arg("selectedBy", a, 0)?;
     let kind = arg_str("selectedBy", a, 1)?;
     let g = h.g;
-    let (Some(i), Some(k)) = (resource_index(g, w), kind_of(kind)) else {
+    let (Some(i), Some(k)) = (resource_index(g, w), Kind::by_name(kind)) else {
         return Ok(Val::list(Vec::new()));
     };
     each(g, g.selected_by(i, k), name_ref)
@@ -1274,7 +1220,7 @@ fn policies_selecting<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let w = arg("policiesSelecting", a, 0)?;
     let kind = arg_str("policiesSelecting", a, 1)?;
     let g = h.g;
-    let (Some(i), Some(k)) = (resource_index(g, w), parity_kind_of(kind)) else {
+    let (Some(i), Some(k)) = (resource_index(g, w), Kind::by_name(kind)) else {
         return Ok(Val::list(Vec::new()));
     };
     each(g, g.policies_selecting_pod(i, k), entry)
@@ -1284,7 +1230,7 @@ fn named<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let kind = arg_str("named", a, 0)?;
     let name = arg_str("named", a, 1)?;
     let g = h.g;
-    let Some(k) = parity_kind_of(kind) else {
+    let Some(k) = Kind::by_name(kind) else {
         return Ok(Val::list(Vec::new()));
     };
     Ok(Val::list(
@@ -1297,7 +1243,7 @@ fn lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let ns = arg_str("lookup", a, 1)?;
     let name = arg_str("lookup", a, 2)?;
     let g = h.g;
-    Ok(parity_kind_of(kind)
+    Ok(Kind::by_name(kind)
         .and_then(|k| g.find(k, ns, name))
         .map(|i| entry(g, i))
         .unwrap_or(Val::Null))
