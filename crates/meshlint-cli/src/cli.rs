@@ -2,7 +2,7 @@
 //! binary (`src/main.rs` only calls [`main`]).
 
 use crate::baseline;
-use crate::config::{self, FailOn, LoadedConfig};
+use crate::config::{self, Config, FailOn, LoadedConfig};
 use crate::graph_view::{self, GraphFilter, GraphFormat};
 use crate::pipeline::{load_mesh, run_check, CheckOptions};
 use crate::suppress::UNUSED_SUPPRESSION;
@@ -70,6 +70,38 @@ struct ConfigArgs {
     no_config: bool,
 }
 
+/// Which files a directory walk reads (`check` and `graph` alike).
+#[derive(Args)]
+struct WalkArgs {
+    /// Only files matching these globs (directory walks).
+    #[arg(long)]
+    include: Vec<String>,
+    /// Skip files matching these globs (directory walks).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Do not honour .gitignore files.
+    #[arg(long)]
+    no_gitignore: bool,
+}
+
+impl WalkArgs {
+    /// The flags over the configuration file: a given list replaces the file's.
+    fn resolve(&self, file: &Config) -> (Vec<String>, Vec<String>, bool) {
+        let pick = |cli: &[String], cfg: &[String]| {
+            if cli.is_empty() {
+                cfg.to_vec()
+            } else {
+                cli.to_vec()
+            }
+        };
+        (
+            pick(&self.include, &file.include),
+            pick(&self.exclude, &file.exclude),
+            !self.no_gitignore && file.respect_gitignore.unwrap_or(true),
+        )
+    }
+}
+
 #[derive(Args)]
 struct CheckArgs {
     /// Files or directories to analyze; `-` reads standard input.
@@ -112,15 +144,8 @@ struct CheckArgs {
     /// command line too, as pre-commit needs: it names every staged file.
     #[arg(long)]
     force_exclude: bool,
-    /// Only files matching these globs (directory walks).
-    #[arg(long)]
-    include: Vec<String>,
-    /// Skip files matching these globs (directory walks).
-    #[arg(long)]
-    exclude: Vec<String>,
-    /// Do not honour .gitignore files.
-    #[arg(long)]
-    no_gitignore: bool,
+    #[command(flatten)]
+    walk: WalkArgs,
     /// Report only findings that are not in this baseline file.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -172,15 +197,8 @@ struct GraphArgs {
     /// An Istio MeshConfig file (or the `istio` ConfigMap carrying one).
     #[arg(long, value_name = "FILE")]
     mesh_config: Option<PathBuf>,
-    /// Only files matching these globs (directory walks).
-    #[arg(long)]
-    include: Vec<String>,
-    /// Skip files matching these globs (directory walks).
-    #[arg(long)]
-    exclude: Vec<String>,
-    /// Do not honour .gitignore files.
-    #[arg(long)]
-    no_gitignore: bool,
+    #[command(flatten)]
+    walk: WalkArgs,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -422,18 +440,12 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
             .clone()
             .or_else(|| file.baseline.as_deref().map(resolve))
     };
-    let pick = |cli: &[String], cfg: &[String]| {
-        if cli.is_empty() {
-            cfg.to_vec()
-        } else {
-            cli.to_vec()
-        }
-    };
+    let (include, exclude, respect_gitignore) = args.walk.resolve(&file);
     let opts = CheckOptions {
         paths: args.paths.clone(),
-        include: pick(&args.include, &file.include),
-        exclude: pick(&args.exclude, &file.exclude),
-        respect_gitignore: !args.no_gitignore && file.respect_gitignore.unwrap_or(true),
+        include,
+        exclude,
+        respect_gitignore,
         mesh_config,
         mesh_networks,
         closed_world,
@@ -589,19 +601,12 @@ fn graph(args: GraphArgs) -> ExitCode {
             .map(|c| c.resolve(p))
             .unwrap_or_else(|| Path::new(p).to_path_buf())
     };
+    let (include, exclude, respect_gitignore) = args.walk.resolve(&file);
     let opts = CheckOptions {
         paths: args.paths.clone(),
-        include: if args.include.is_empty() {
-            file.include.clone()
-        } else {
-            args.include.clone()
-        },
-        exclude: if args.exclude.is_empty() {
-            file.exclude.clone()
-        } else {
-            args.exclude.clone()
-        },
-        respect_gitignore: !args.no_gitignore && file.respect_gitignore.unwrap_or(true),
+        include,
+        exclude,
+        respect_gitignore,
         mesh_config: args
             .mesh_config
             .clone()
