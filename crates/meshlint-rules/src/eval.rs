@@ -37,20 +37,21 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
     // One work item per resource with every rule its kind matches, so the resource's
     // variables are bound once for all of them.
     let mut rules_for: Vec<Vec<usize>> = vec![Vec::new(); g.resources.len()];
+    let mut reached: Vec<&Rule> = Vec::new();
     for (ri, rule) in rules.iter().enumerate() {
+        let mut hit = false;
         for kind in &rule.file.match_spec.kinds {
             for &res in by_kind.get(kind.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
                 rules_for[res].push(ri);
+                hit = true;
             }
+        }
+        if hit {
+            reached.push(rule);
         }
     }
     // Compile the reached rules up front, in parallel, rather than have the first work
     // items queue behind the same rule's compilation.
-    let reached: Vec<&Rule> = rules
-        .iter()
-        .zip(&rules_for_any(rules, &by_kind))
-        .filter_map(|(r, hit)| hit.then_some(r))
-        .collect();
     reached.par_iter().for_each(|r| {
         let _ = r.compiled();
     });
@@ -109,20 +110,6 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
         }
     }
     eval
-}
-
-/// Whether each rule matches at least one resource.
-fn rules_for_any(rules: &[Rule], by_kind: &HashMap<&str, Vec<usize>>) -> Vec<bool> {
-    rules
-        .iter()
-        .map(|r| {
-            r.file
-                .match_spec
-                .kinds
-                .iter()
-                .any(|k| by_kind.contains_key(k.as_str()))
-        })
-        .collect()
 }
 
 fn run_rule<'a>(
