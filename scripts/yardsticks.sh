@@ -19,13 +19,7 @@
 # use. Prints a Markdown table and writes it to $BENCH_OUT/yardsticks.md.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-OUT=${BENCH_OUT:-$ROOT/bench-out}
-SEED=${BENCH_SEED:-42}
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-MESHLINT=$TARGET/release/meshlint
-GEN=$TARGET/release/meshlint-corpus
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 VENV=$OUT/venv
 RUNS_FAST=${YARDSTICK_RUNS_FAST:-10}
 RUNS_SLOW=${YARDSTICK_RUNS_SLOW:-3}
@@ -38,17 +32,6 @@ for arg in "$@"; do
     *) echo "yardsticks: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
-
-log() { printf '%s\n' "$*" >&2; }
-
-apt_install() {
-  local sudo=
-  if [[ $(id -u) != 0 ]]; then
-    if sudo -n true 2>/dev/null; then sudo="sudo -n"; else return 1; fi
-  fi
-  $sudo apt-get install -y -qq "$@" >/dev/null 2>&1 ||
-    { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq "$@" >/dev/null 2>&1; }
-}
 
 # --- tools ------------------------------------------------------------------
 if ! command -v hyperfine >/dev/null; then
@@ -67,33 +50,8 @@ if ! "$VENV/bin/python" -c 'import sys, yaml; sys.exit(0 if yaml.__with_libyaml_
 fi
 
 # --- build and corpora --------------------------------------------------------
-if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
-  if [[ $WITH_MESHLINT == 1 ]]; then
-    log "building meshlint and meshlint-corpus (release)..."
-    cargo build --release -q -p meshlint-cli -p meshlint-corpus
-  else
-    log "building meshlint-corpus (release)..."
-    cargo build --release -q -p meshlint-corpus
-  fi
-fi
-[[ -x $GEN ]] || { log "missing $GEN"; exit 1; }
-if [[ $WITH_MESHLINT == 1 && ! -x $MESHLINT ]]; then log "missing $MESHLINT"; exit 1; fi
+build_binaries "$WITH_MESHLINT"
 
-# ensure_corpus N: same corpora and cache as bench-process.sh. Sets CORPUS_PATH.
-ensure_corpus() {
-  local n=$1 dir=$OUT/corpus-$1 stamp=$OUT/corpus-$1.summary
-  if [[ -f $stamp && $stamp -nt $GEN && -d $dir ]] && grep -qx "seed=$SEED" "$stamp"; then
-    log "corpus-$n: up to date"
-  else
-    rm -f "$stamp"
-    "$GEN" --namespaces "$n" --out "$dir" --seed "$SEED" --force \
-      --mistakes "$OUT/corpus-$n.mistakes.tsv" 2>"$OUT/corpus-$n.log" ||
-      { cat "$OUT/corpus-$n.log" >&2; exit 1; }
-    { echo "seed=$SEED"; grep '^summary:' "$OUT/corpus-$n.log"; } >"$stamp"
-    log "corpus-$n: $(grep '^summary:' "$stamp" | cut -d' ' -f2-)"
-  fi
-  if [[ $n == 1 ]]; then CORPUS_PATH=$dir/mesh.yaml; else CORPUS_PATH=$dir; fi
-}
 ensure_corpus 1; SMALL=$CORPUS_PATH
 ensure_corpus 200; C200=$CORPUS_PATH
 ensure_corpus 2000; C2000=$CORPUS_PATH
@@ -126,31 +84,6 @@ rules:
 EOF
 
 # --- measuring --------------------------------------------------------------
-# median_ms RUNS WARMUP CMD...: median wall time in milliseconds.
-median_ms() {
-  local runs=$1 warmup=$2; shift 2
-  if command -v hyperfine >/dev/null; then
-    local csv; csv=$(mktemp)
-    if ! hyperfine --style none --shell=none --ignore-failure --warmup "$warmup" --runs "$runs" \
-      --export-csv "$csv" -- "$(printf '%q ' "$@")" >/dev/null 2>"$csv.err"; then
-      cat "$csv.err" >&2; rm -f "$csv" "$csv.err"; exit 1
-    fi
-    awk -F, 'NR==2 { printf "%.1f", $(NF-4) * 1000 }' "$csv"
-    rm -f "$csv" "$csv.err"
-  else
-    local i t0 t1 times=()
-    for ((i = 0; i < warmup; i++)); do "$@" >/dev/null 2>&1 || true; done
-    for ((i = 0; i < runs; i++)); do
-      t0=$EPOCHREALTIME
-      "$@" >/dev/null 2>&1 || true
-      t1=$EPOCHREALTIME
-      times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }')")
-    done
-    printf '%s\n' "${times[@]}" | sort -n |
-      awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", m }'
-  fi
-}
-
 # sane_run CMD...: one run; exit 0 or 1 is fine (lint findings), anything else aborts.
 sane_run() {
   local rc=0 err; err=$(mktemp)
