@@ -28,16 +28,15 @@
 //! count drops below the number recorded in `testdata/conformance-baseline.txt`; raise
 //! that number as rules land. Where the shared directory is absent it says so and passes.
 
+mod common;
+
+use common::workspace;
 use meshlint_cli::pipeline::read_mesh_config;
 use meshlint_cli::{run_check, CheckOptions};
 use meshlint_rules::RuleSet;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn shared_dir() -> Option<PathBuf> {
     [

@@ -8,14 +8,12 @@
 //! `# meshlint-test: mesh-config=FILE` and `# meshlint-test: mesh-networks=FILE` (relative
 //! to the fixture's directory; the `# expect:` lines of a mesh networks file count too).
 
+mod common;
+
+use common::workspace;
 use meshlint_cli::{run_check, CheckOptions};
-use meshlint_report::{render_to_string, Format, HumanOptions, ReportInput};
 use meshlint_rules::{render_index, render_rule_markdown, RuleSet};
 use std::path::{Path, PathBuf};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 struct Outcome {
     reported: Vec<u32>,
@@ -81,24 +79,7 @@ fn run_fixture(rule_id: &str, file: &Path) -> Outcome {
     let mut reported: Vec<u32> = ours.iter().map(|f| f.location.span.start.line).collect();
     reported.sort();
     expected.sort();
-    let infos = rules.infos();
-    let human = render_to_string(
-        Format::Human,
-        &ReportInput {
-            findings: &ours,
-            sources: &result.sources,
-            rules: &infos,
-            summary: result.summary,
-            tool_version: "test",
-        },
-        &HumanOptions {
-            color: false,
-            width: Some(100),
-        },
-    )
-    .unwrap();
-    let root = workspace().to_string_lossy().to_string();
-    let human = human.replace(&format!("{root}/"), "");
+    let human = common::human_report(&ours, &result, &rules);
     Outcome {
         reported,
         expected,

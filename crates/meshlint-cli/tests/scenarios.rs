@@ -8,15 +8,13 @@
 //! warning or error, and `fixed/` — like `bookinfo-correct/`, with and without
 //! `--closed-world` — must report none.
 
+mod common;
+
+use common::workspace;
 use meshlint_cli::{run_check, CheckOptions};
 use meshlint_diag::Severity;
-use meshlint_report::{render_to_string, Format, HumanOptions, ReportInput};
 use meshlint_rules::RuleSet;
 use std::path::{Path, PathBuf};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// Rules with a known false positive on these corrected meshes under `--closed-world`,
 /// tolerated there until fixed (never in open world). Empty: keep it that way.
@@ -40,24 +38,7 @@ fn check(dir: &Path, mesh_config: Option<PathBuf>, closed_world: bool) -> Run {
     // Render paths relative to the workspace *before* the human format wraps lines, so
     // snapshots do not depend on where the repository is checked out.
     result.strip_path_prefix(&format!("{}/", workspace().to_string_lossy()));
-    let infos = rules.infos();
-    let human = render_to_string(
-        Format::Human,
-        &ReportInput {
-            findings: &result.findings,
-            sources: &result.sources,
-            rules: &infos,
-            summary: result.summary,
-            tool_version: "test",
-        },
-        &HumanOptions {
-            color: false,
-            width: Some(100),
-        },
-    )
-    .unwrap();
-    let root = workspace().to_string_lossy().to_string();
-    let human = human.replace(&format!("{root}/"), "");
+    let human = common::human_report(&result.findings, &result, &rules);
     let warnings_or_errors = result
         .findings
         .iter()

@@ -2,6 +2,10 @@
 //! throw-away copies of the fixture repository under `testdata/integration/`.
 #![allow(dead_code)]
 
+use meshlint_cli::CheckResult;
+use meshlint_diag::Finding;
+use meshlint_report::{render_to_string, Format, HumanOptions, ReportInput};
+use meshlint_rules::RuleSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -109,3 +113,27 @@ pub fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
 
 /// The shop Service, Deployment and namespace the suppression fixtures route to.
 pub const SHOP_APP: &str = include_str!("../../../../testdata/integration/repo/shop/app.yaml");
+
+/// The human report of `findings` (100 columns, no colour) with workspace paths made
+/// relative, as the rule and scenario snapshots store it. Call
+/// `CheckResult::strip_path_prefix` first so line wrapping does not depend on where the
+/// repository is checked out.
+pub fn human_report(findings: &[Finding], result: &CheckResult, rules: &RuleSet) -> String {
+    let infos = rules.infos();
+    let human = render_to_string(
+        Format::Human,
+        &ReportInput {
+            findings,
+            sources: &result.sources,
+            rules: &infos,
+            summary: result.summary,
+            tool_version: "test",
+        },
+        &HumanOptions {
+            color: false,
+            width: Some(100),
+        },
+    )
+    .unwrap();
+    human.replace(&format!("{}/", workspace().to_string_lossy()), "")
+}
