@@ -80,14 +80,12 @@ impl MeshGraph {
                 }
             }
         }
-        for (i, r) in self.resources.iter().enumerate() {
-            let Typed::ServiceEntry(se) = &r.typed else {
-                continue;
-            };
-            // Exact hosts only, as the host index holds them (wildcards are matched, not
-            // merged, by Istio).
-            for h in se.hosts.iter().filter(|h| !h.starts_with('*')) {
-                let fqdn = self.resolve_host(h, r.namespace());
+        // From the host index (exact FQDNs; wildcards are matched, not merged, by Istio).
+        for (fqdn, defining) in &self.hosts {
+            for &i in defining {
+                let Typed::ServiceEntry(se) = &self.resources[i].typed else {
+                    continue;
+                };
                 for p in &se.ports {
                     let list = ix
                         .se_port_protocols
