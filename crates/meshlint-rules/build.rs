@@ -30,25 +30,23 @@ fn main() {
         .unwrap_or_default();
     entries.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
     entries.sort();
-    let mut sources = String::from("pub const BUILTIN_RULES: &[(&str, &str)] = &[\n");
-    let mut digests = String::from("pub const BUILTIN_DIGESTS: &[(&str, &str)] = &[\n");
+    // (path, YAML text, rule JSON without docs, docs JSON)
+    let mut out = String::from("pub const BUILTIN_RULES: &[(&str, &str, &str, &str)] = &[\n");
     for p in entries {
         println!("cargo:rerun-if-changed={}", p.display());
         let name = p.file_name().unwrap().to_string_lossy().to_string();
         let abs = p.canonicalize().unwrap();
         let origin = format!("rules/{name}");
+        let text = std::fs::read_to_string(&abs).unwrap_or_default();
+        let (head, docs) = digest(&origin, &text);
         writeln!(
-            sources,
-            "    ({origin:?}, include_str!({:?})),",
+            out,
+            "    ({origin:?}, include_str!({:?}), {head:?}, {docs:?}),",
             abs.display()
         )
         .unwrap();
-        let text = std::fs::read_to_string(&abs).unwrap_or_default();
-        let (head, docs) = digest(&origin, &text);
-        writeln!(digests, "    ({head:?}, {docs:?}),").unwrap();
     }
-    sources.push_str("];\n");
-    digests.push_str("];\n");
+    out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
-    std::fs::write(dest, sources + &digests).unwrap();
+    std::fs::write(dest, out).unwrap();
 }

@@ -28,11 +28,6 @@ mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 }
 
-/// Every built-in rule file: (path, text).
-pub fn builtin_sources() -> &'static [(&'static str, &'static str)] {
-    builtin::BUILTIN_RULES
-}
-
 /// A set of loaded rules with unique ids.
 #[derive(Default)]
 pub struct RuleSet {
@@ -43,12 +38,9 @@ impl RuleSet {
     /// The embedded rules.
     pub fn builtin() -> Result<RuleSet, RuleError> {
         use rayon::prelude::*;
-        let parsed: Vec<Result<Rule, RuleError>> = builtin_sources()
+        let parsed: Vec<Result<Rule, RuleError>> = builtin::BUILTIN_RULES
             .par_iter()
-            .zip(builtin::BUILTIN_DIGESTS)
-            .map(|((origin, text), (head, docs))| {
-                file::parse_builtin_rule(origin, text, head, docs)
-            })
+            .map(|(origin, text, head, docs)| file::parse_builtin_rule(origin, text, head, docs))
             .collect();
         let mut set = RuleSet::default();
         for rule in parsed {
