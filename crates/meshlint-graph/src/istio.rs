@@ -15,8 +15,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// The lazily built indexes of this module.
 #[derive(Default)]
 pub struct IstioIndex {
-    /// `key=value` → pods carrying that label (every namespace).
-    pods_by_label: HashMap<(String, String), Vec<usize>>,
     /// Every Pod, in input order.
     pods: Vec<usize>,
     /// Namespace → its Pods, in input order.
@@ -168,12 +166,6 @@ impl MeshGraph {
                 Typed::Workload(w) if r.kind == Kind::Pod => {
                     ix.pods.push(i);
                     ix.pods_by_ns.entry(ns.to_string()).or_default().push(i);
-                    for (k, v) in &w.labels {
-                        ix.pods_by_label
-                            .entry((k.clone(), v.clone()))
-                            .or_default()
-                            .push(i);
-                    }
                 }
                 Typed::Gateway(gw) => {
                     let servers = r
@@ -312,21 +304,9 @@ impl MeshGraph {
         if selector.is_empty() {
             return ix.pods.clone();
         }
-        let smallest = selector
-            .iter()
-            .map(|(k, v)| {
-                ix.pods_by_label
-                    .get(&(k.clone(), v.clone()))
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
-            })
-            .min_by_key(|l| l.len())
-            .unwrap_or(&[]);
-        smallest
-            .iter()
-            .copied()
-            .filter(|&p| selector_matches(selector, self.workload_labels(p)))
-            .collect()
+        let mut pods = self.labelled(selector);
+        pods.retain(|&p| self.resources[p].kind == Kind::Pod);
+        pods
     }
 
     fn pods_in_index(&self, ix: &IstioIndex, ns: &str, selector: &Labels) -> Vec<usize> {

@@ -230,6 +230,27 @@ impl MeshGraph {
             .unwrap_or_default()
     }
 
+    /// Workloads (Pods, pod templates, WorkloadEntries) in any namespace carrying every
+    /// label of a non-empty selector, in input order: the selector label with the fewest
+    /// workloads in the label index is the starting point.
+    pub(crate) fn labelled(&self, selector: &Labels) -> Vec<usize> {
+        let candidates = selector
+            .iter()
+            .map(|(k, v)| {
+                self.workloads_by_label
+                    .get(&(k.clone(), v.clone()))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+            })
+            .min_by_key(|c| c.len())
+            .unwrap_or(&[]);
+        candidates
+            .iter()
+            .copied()
+            .filter(|&w| selector_matches(selector, self.workload_labels(w)))
+            .collect()
+    }
+
     pub fn workload_labels(&self, w: usize) -> &Labels {
         static EMPTY: std::sync::OnceLock<Labels> = std::sync::OnceLock::new();
         match &self.resources[w].typed {
@@ -259,25 +280,7 @@ impl MeshGraph {
         if selector.is_empty() {
             return Vec::new();
         }
-        // Start from the selector label with the fewest workloads (label index).
-        let candidates = selector
-            .iter()
-            .map(|(k, v)| {
-                self.workloads_by_label
-                    .get(&(k.clone(), v.clone()))
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
-            })
-            .min_by_key(|c| c.len())
-            .unwrap_or(&[]);
-        let mut out: Vec<usize> = candidates
-            .iter()
-            .copied()
-            .filter(|&w| selector_matches(selector, self.workload_labels(w)))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        self.labelled(selector)
     }
 
     /// Resolves a VirtualService `gateways` entry (`name` or `ns/name`) written in `ns`.
