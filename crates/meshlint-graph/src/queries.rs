@@ -1025,8 +1025,9 @@ impl MeshGraph {
 
     /// When none of the client namespaces of `r` can see `fqdn`: each of them with what
     /// hides the host from it. Empty when some client sees the host, or when `r` has no
-    /// client namespace in the inputs. The resource's own namespace and the host's
-    /// namespaces are tried first, so the usual answer (visible) costs a lookup or two.
+    /// client namespace in the inputs. Only namespaces that could import the host are
+    /// asked (the scale index knows them), so the usual answer (visible) costs a lookup or
+    /// two; the full walk happens only when the host is hidden.
     pub fn hidden_from_all_clients(&self, r: usize, fqdn: &str) -> Vec<(String, Visibility)> {
         let is_client = self.client_test(r);
         let own = self.resources[r].namespace();
@@ -1064,32 +1065,10 @@ impl MeshGraph {
                 return Vec::new();
             }
         }
-        // The resource's own namespace first, then (when it is exported everywhere) the
-        // namespaces defining the host. Many namespaces may declare the same external
-        // host, so they are de-duplicated with a set, and skipped entirely when an
-        // exportTo list already names every possible client.
-        let mut likely: Vec<&str> = vec![own];
-        if scope.is_none() {
-            let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-            seen.insert(own);
-            for t in self.host_targets(fqdn) {
-                let n = self.resources[t.resource].namespace();
-                if seen.insert(n) {
-                    likely.push(n);
-                }
-            }
-        }
-        for n in likely {
-            if self.proxy_namespaces.contains(n)
-                && is_client(n)
-                && self.host_visible(n, None, fqdn).visible
-            {
-                return Vec::new();
-            }
-        }
-        // Before walking every namespace, ask the only ones that can possibly see the
-        // host: namespaces whose Sidecar leaves egress open or imports from `*` or from a
-        // namespace defining the host (or, when exportTo lists namespaces, just those).
+        // Otherwise ask the only namespaces that can possibly see the host: those whose
+        // Sidecar leaves egress open or imports from `*` or from a namespace defining the
+        // host (or, when exportTo lists namespaces, just those). Any other namespace's
+        // Sidecar names neither, so it cannot import the host.
         let ix = self.scale();
         let mut host_namespaces: Vec<&str> = self
             .host_targets(fqdn)
