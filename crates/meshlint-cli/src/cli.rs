@@ -217,10 +217,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn load_rules(dirs: &[PathBuf]) -> Result<RuleSet, String> {
-    // The embedded field schema is needed as soon as manifests load; parse it while the
-    // built-in rules parse.
-    let (set, _) = rayon::join(RuleSet::builtin, meshlint_model::schema::embedded);
-    let mut set = set.map_err(|e| e.to_string())?;
+    let mut set = RuleSet::builtin().map_err(|e| e.to_string())?;
     for d in dirs {
         set.add_dir(d).map_err(|e| e.to_string())?;
     }
@@ -370,7 +367,10 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
 
     let mut rule_dirs: Vec<PathBuf> = file.rules.iter().map(|d| resolve(d)).collect();
     rule_dirs.extend(args.rule_dirs.iter().cloned());
-    let mut rules = load_rules(&rule_dirs)?;
+    // A check validates manifests against the embedded field schema as soon as they
+    // load; parse it while the rules load (`rules`/`explain` never need it).
+    let (rules, _) = rayon::join(|| load_rules(&rule_dirs), meshlint_model::schema::embedded);
+    let mut rules = rules?;
 
     let mut overrides = HashMap::new();
     for (rule, sev) in &file.severity {
