@@ -42,8 +42,13 @@ impl Resource {
 
     /// Location of a field path (`spec.http[0].route`), falling back to the name.
     pub fn location_of(&self, path: &str) -> Location {
-        let span = PathSegment::parse_path(path)
-            .and_then(|p| self.node.span_of(&p))
+        self.location_at(PathSegment::parse_path(path).as_deref())
+    }
+
+    /// Location of an already parsed field path, falling back to the name.
+    pub fn location_at(&self, path: Option<&[PathSegment]>) -> Location {
+        let span = path
+            .and_then(|p| self.node.span_of(p))
             .unwrap_or_else(|| self.name_span());
         Location {
             file: self.file.clone(),

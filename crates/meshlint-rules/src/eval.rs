@@ -224,7 +224,9 @@ fn produce<'a>(
         c.at.as_ref()
             .and_then(|t| t.render(scope, host).ok())
             .unwrap_or_default();
-    let location = r.location_of(&path);
+    // The `at` path is parsed once, for the location and for the fingerprint's value.
+    let segments = meshlint_load::PathSegment::parse_path(&path);
+    let location = r.location_at(segments.as_deref());
     let mut severity = rule.severity;
     if let Some(p) = &c.severity_expression {
         if let Ok(Val::Str(s)) = p.eval(scope, host) {
@@ -258,12 +260,10 @@ fn produce<'a>(
         }
     }
     let fingerprint = {
-        let value = meshlint_load::PathSegment::parse_path(&path)
-            .and_then(|segs| {
-                r.node
-                    .lookup(&segs)
-                    .map(|(n, _)| n.as_str().unwrap_or("").to_string())
-            })
+        let value = segments
+            .as_deref()
+            .and_then(|segs| r.node.lookup(segs))
+            .map(|(n, _)| n.as_str().unwrap_or("").to_string())
             .unwrap_or_default();
         Some(format!("{}|{}|{}", r.id, path, value))
     };
