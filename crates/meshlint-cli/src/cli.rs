@@ -137,6 +137,11 @@ struct CheckArgs {
     /// The inputs are part of a mesh (the default; overrides `closed_world: true`).
     #[arg(long)]
     open_world: bool,
+    /// The namespace that objects without `metadata.namespace` are applied to (what
+    /// `kubectl apply -n`, `helm template -n` and `istioctl analyze -n` mean). Without it
+    /// meshlint does not guess `default`.
+    #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
+    namespace: Option<String>,
     /// Load these paths for cross-resource context; report only on the given paths.
     #[arg(long, value_name = "DIR")]
     context: Vec<String>,
@@ -208,6 +213,20 @@ fn parse_istio_version(v: &str) -> Result<String, String> {
         Ok(v.to_string())
     } else {
         Err("expected a version like `1.24` or `1.24.2`".to_string())
+    }
+}
+
+/// A namespace name as Kubernetes accepts it (RFC 1123 label).
+fn parse_namespace(v: &str) -> Result<String, String> {
+    let ok = !v.is_empty()
+        && v.len() <= 63
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !v.starts_with('-')
+        && !v.ends_with('-');
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err("a namespace is 1-63 lower-case letters, digits or `-`, starting and ending with a letter or digit".to_string())
     }
 }
 
@@ -449,6 +468,7 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
         mesh_config,
         mesh_networks,
         closed_world,
+        namespace: args.namespace.clone(),
         context: args.context.clone(),
         force_exclude: args.force_exclude,
         limits: None,

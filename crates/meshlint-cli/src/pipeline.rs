@@ -25,6 +25,10 @@ pub struct CheckOptions {
     pub mesh_config: Option<PathBuf>,
     pub mesh_networks: Option<PathBuf>,
     pub closed_world: bool,
+    /// The namespace objects without `metadata.namespace` are applied to (`-n`, as
+    /// `kubectl apply -n` and `helm template -n` mean it); unset, they share a namespace
+    /// meshlint does not guess ([`meshlint_model::UNSET_NAMESPACE`]).
+    pub namespace: Option<String>,
     /// Load these for cross-resource context but report only on `paths`.
     pub context: Vec<String>,
     pub limits: Option<LoadLimits>,
@@ -242,6 +246,12 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         resources.extend(set.resources);
         skipped.extend(set.skipped);
         sources.insert(file.source.name.clone(), file.source);
+    }
+    if let Some(ns) = &opts.namespace {
+        let ns: Arc<str> = ns.as_str().into();
+        for r in resources.iter_mut().filter(|r| r.id.namespace.is_none()) {
+            r.implied_namespace = ns.clone();
+        }
     }
     let t_load = started.elapsed();
 

@@ -143,6 +143,8 @@ fn run_case(
     let opts = CheckOptions {
         paths,
         closed_world: true,
+        // istioctl analyze applies files without a namespace to `default`.
+        namespace: Some("default".to_string()),
         mesh_config,
         mesh_networks,
         ..CheckOptions::default()

@@ -77,6 +77,11 @@ pub struct MeshGraph {
     /// Workloads by one of their labels `(key, value)`, to answer cross-namespace
     /// selectors (Gateways) without scanning every workload.
     pub(crate) workloads_by_label: HashMap<(String, String), Vec<usize>>,
+    /// Objects written in more than one document → those documents, in input order
+    /// (see `identity.rs`). Objects written once are not in it.
+    pub(crate) copies: HashMap<crate::identity::ObjectKey, Vec<usize>>,
+    /// `copy_self[i] == i`: lets `copies_of` answer a single document with a slice.
+    pub(crate) copy_self: Vec<usize>,
 }
 
 impl MeshGraph {
@@ -106,6 +111,8 @@ impl MeshGraph {
             proxy_namespaces: BTreeSet::new(),
             nodes: HashMap::new(),
             workloads_by_label: HashMap::new(),
+            copies: HashMap::new(),
+            copy_self: Vec::new(),
         };
         g.index();
         g.relate();
@@ -120,6 +127,18 @@ impl MeshGraph {
 
     fn index(&mut self) {
         let domain = self.mesh.dns_domain.clone();
+        self.copy_self = (0..self.resources.len()).collect();
+        let mut by_object: HashMap<crate::identity::ObjectKey, Vec<usize>> = HashMap::new();
+        for (i, r) in self.resources.iter().enumerate() {
+            if !r.name().is_empty() {
+                by_object
+                    .entry(crate::identity::object_key(r))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        by_object.retain(|_, docs| docs.len() > 1);
+        self.copies = by_object;
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
             let ns = r.namespace().to_string();

@@ -403,7 +403,7 @@ impl MeshGraph {
                         .unwrap_or(&[])
                 })
                 .map(|(o, _)| *o)
-                .filter(|&o| o != gw && self.selectors_related(gw, o))
+                .filter(|&o| !self.same_object(o, gw) && self.selectors_related(gw, o))
                 .collect();
             others.sort_unstable();
             others.dedup();
@@ -447,7 +447,7 @@ impl MeshGraph {
         for list in ix.gateway_certs.values() {
             for &(a, sa) in list.iter().filter(|(a, _)| *a == gw) {
                 let _ = a;
-                for &(o, _) in list.iter().filter(|(o, _)| *o != gw) {
+                for &(o, _) in list.iter().filter(|(o, _)| !self.same_object(*o, gw)) {
                     let Typed::Gateway(og) = &self.resources[o].typed else {
                         continue;
                     };
@@ -489,7 +489,7 @@ impl MeshGraph {
                 group.sort_unstable();
                 group.dedup();
                 if group.len() > 1 && group.contains(&vs) {
-                    for o in group.into_iter().filter(|&o| o != vs) {
+                    for o in group.into_iter().filter(|&o| !self.same_object(o, vs)) {
                         if !out.iter().any(|(_, x)| *x == o) {
                             out.push((fqdn.clone(), o));
                         }
@@ -502,7 +502,7 @@ impl MeshGraph {
                 let mut scoped: Vec<&(String, usize)> = ix
                     .mesh_vs_scoped
                     .overlapping(&fqdn)
-                    .filter(|(_, o)| *o != vs)
+                    .filter(|(_, o)| !self.same_object(*o, vs))
                     .collect();
                 // The index answers in bucket order; keep the answer independent of it.
                 scoped.sort();

@@ -11,11 +11,16 @@
 //! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
 
 mod build;
+mod destination_rules;
+mod hosts;
+mod identity;
 mod istio;
 mod queries;
 mod scale;
 
 pub use build::{Edge, GraphNode, MeshGraph};
+pub use destination_rules::{MergedDestinationRule, MergedSubset};
+pub use hosts::{HostLookup, HostState};
 pub use istio::{export_scopes, hosts_overlap};
 pub use queries::{addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict};
 pub use queries::{

@@ -1,6 +1,7 @@
 //! Queries the rule engine calls. Each answer names what decided it.
 
 use crate::build::MeshGraph;
+use crate::destination_rules::export_allows;
 use meshlint_model::typed::{ClientTls, Labels, TrafficPolicy, Typed};
 use meshlint_model::{Kind, Resource};
 use serde::Serialize;
@@ -112,15 +113,6 @@ fn normalise_protocol(p: &str) -> String {
     }
 }
 
-fn export_allows(export_to: Option<&Vec<String>>, owner_ns: &str, from_ns: &str) -> bool {
-    match export_to {
-        None => true,
-        Some(list) if list.is_empty() => true,
-        Some(list) => list
-            .iter()
-            .any(|e| e == "*" || e == from_ns || (e == "." && owner_ns == from_ns)),
-    }
-}
 
 impl MeshGraph {
     /// `reviews` written in `ns` → `reviews.ns.svc.cluster.local`.
@@ -448,101 +440,6 @@ impl MeshGraph {
             .collect();
         v.sort_by(|a, b| self.resources[*a].name().cmp(self.resources[*b].name()));
         v.first().copied()
-    }
-
-    /// The DestinationRule a client in `client_ns` uses for `fqdn`: the client's
-    /// namespace first, then the namespace of the service, then the root namespace,
-    /// honouring `exportTo`; within a namespace an exact host beats a wildcard.
-    pub fn destination_rule_for(&self, client_ns: &str, fqdn: &str) -> Option<usize> {
-        let mut order: Vec<String> = vec![client_ns.to_string()];
-        for t in self.host_targets(fqdn) {
-            let ns = self.resources[t.resource].namespace().to_string();
-            if !order.contains(&ns) {
-                order.push(ns);
-            }
-        }
-        if !order.contains(&self.mesh.root_namespace) {
-            order.push(self.mesh.root_namespace.clone());
-        }
-        for ns in &order {
-            let mut best: Option<(usize, usize)> = None;
-            for &d in self.in_namespace(ns, Kind::DestinationRule) {
-                let Typed::DestinationRule(dr) = &self.resources[d].typed else {
-                    continue;
-                };
-                if dr.workload_selector.is_some() {
-                    continue;
-                }
-                if !export_allows(dr.export_to.as_ref(), ns, client_ns) {
-                    continue;
-                }
-                let host = self.resolve_host(&dr.host, ns);
-                if !host_matches(&host, fqdn) {
-                    continue;
-                }
-                // Longer (more specific) host patterns win.
-                let specificity = if host.starts_with('*') {
-                    host.len()
-                } else {
-                    usize::MAX
-                };
-                if best.is_none_or(|(_, s)| specificity > s) {
-                    best = Some((d, specificity));
-                }
-            }
-            if let Some((d, _)) = best {
-                return Some(d);
-            }
-        }
-        None
-    }
-
-    /// The client TLS setting for (client namespace, host, port, subset): subset
-    /// port-level, subset, top-level port-level, top-level. `value` is the mode or
-    /// `UNSET` when no DestinationRule sets one (auto mTLS decides then).
-    pub fn client_tls(
-        &self,
-        client_ns: &str,
-        fqdn: &str,
-        port: Option<u32>,
-        subset: Option<&str>,
-    ) -> (Decision, Option<ClientTls>) {
-        let Some(d) = self.destination_rule_for(client_ns, fqdn) else {
-            return (Decision::default_value("UNSET"), None);
-        };
-        let Typed::DestinationRule(dr) = &self.resources[d].typed else {
-            return (Decision::default_value("UNSET"), None);
-        };
-        let pick = |tp: &TrafficPolicy| -> Option<ClientTls> {
-            if let Some(port) = port {
-                if let Some(pt) = tp.port_level.iter().find(|p| p.port == port) {
-                    if let Some(tls) = &pt.tls {
-                        return Some(tls.clone());
-                    }
-                }
-            }
-            tp.tls.clone()
-        };
-        let subset_tp = subset.and_then(|s| dr.subsets.iter().find(|x| x.name == s));
-        let chosen = subset_tp
-            .and_then(|s| pick(&s.traffic_policy))
-            .or_else(|| pick(&dr.traffic_policy));
-        match chosen {
-            Some(tls) => (
-                Decision {
-                    value: tls.mode.clone(),
-                    source: Some((d, format!("{}.mode", tls.path))),
-                },
-                Some(tls),
-            ),
-            None => (
-                Decision {
-                    value: "UNSET".to_string(),
-                    source: Some((d, "spec.host".to_string())),
-                },
-                None,
-            ),
-        }
     }
 
     /// The Sidecar that scopes a workload (its own by selector, else its namespace's
@@ -886,7 +783,7 @@ impl MeshGraph {
         };
         let mut out = Vec::new();
         for other in candidates {
-            if other == se {
+            if self.same_object(other, se) {
                 continue;
             }
             let theirs = self.service_entry_addresses(other);
@@ -945,7 +842,7 @@ impl MeshGraph {
             others.sort_unstable();
             others.dedup();
             for o in others {
-                if o == se || out.iter().any(|c: &ProtocolConflict| c.other == o) {
+                if self.same_object(o, se) || out.iter().any(|c: &ProtocolConflict| c.other == o) {
                     continue;
                 }
                 let Typed::ServiceEntry(other) = &self.resources[o].typed else {
@@ -1522,9 +1419,27 @@ impl MeshGraph {
             .host_targets(&fqdn)
             .into_iter()
             .filter(|t| {
-                d.workload_selector.is_some() || self.destination_rule_for(ns, &t.host) == Some(dr)
+                d.workload_selector.is_some()
+                    || self
+                        .merged_destination_rule(ns, &t.host)
+                        .is_some_and(|m| m.members.contains(&dr))
             })
             .collect();
+        // Merged with other DestinationRules for the host, this document's top-level
+        // policy applies only if it is the first with one, and its subsets only where no
+        // earlier document defines the same name.
+        let merged = (d.workload_selector.is_none())
+            .then(|| self.merged_destination_rule(ns, &fqdn))
+            .flatten()
+            .filter(|m| m.members.contains(&dr));
+        let top_level_applies = merged
+            .as_ref()
+            .is_none_or(|m| m.members.len() == 1 || m.policy_from == Some(dr));
+        let subset_applies = |name: &str| {
+            merged
+                .as_ref()
+                .is_none_or(|m| m.subset(name).is_none_or(|s| s.member == dr))
+        };
         let port_tls = |tp: &TrafficPolicy, n: u32| {
             tp.port_level.iter().any(|p| p.port == n && p.tls.is_some())
         };
@@ -1534,15 +1449,17 @@ impl MeshGraph {
             Option<u32>,
             Option<&meshlint_model::typed::Subset>,
         )> = Vec::new();
-        if let Some(t) = &d.traffic_policy.tls {
-            blocks.push((t.clone(), None, None));
-        }
-        for p in &d.traffic_policy.port_level {
-            if let Some(t) = &p.tls {
-                blocks.push((t.clone(), Some(p.port), None));
+        if top_level_applies {
+            if let Some(t) = &d.traffic_policy.tls {
+                blocks.push((t.clone(), None, None));
+            }
+            for p in &d.traffic_policy.port_level {
+                if let Some(t) = &p.tls {
+                    blocks.push((t.clone(), Some(p.port), None));
+                }
             }
         }
-        for s in &d.subsets {
+        for s in d.subsets.iter().filter(|s| subset_applies(&s.name)) {
             if let Some(t) = &s.traffic_policy.tls {
                 blocks.push((t.clone(), None, Some(s)));
             }

@@ -18,7 +18,9 @@ pub mod typed;
 
 pub use kinds::Kind;
 pub use mesh::{mesh_networks_resource, MeshConfig, OutboundPolicy};
-pub use resource::{build_resources, take_resources, Resource, ResourceSet, Skipped};
+pub use resource::{
+    build_resources, take_resources, Resource, ResourceSet, Skipped, UNSET_NAMESPACE,
+};
 pub use typed::Typed;
 
 /// Rule ids of the findings the model produces.

@@ -24,16 +24,29 @@ pub struct Resource {
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub typed: Typed,
+    /// The namespace a namespaced object without `metadata.namespace` is applied to:
+    /// the `-n/--namespace` of the run, else [`UNSET_NAMESPACE`].
+    pub implied_namespace: Arc<str>,
 }
 
+/// The namespace of namespaced objects that do not name one when the run does not say
+/// which namespace they are applied to (`-n`). All such objects share it — they are
+/// applied together — but it is no real namespace: nothing is `default` by guess.
+pub const UNSET_NAMESPACE: &str = "<namespace>";
+
 impl Resource {
-    /// The namespace the object lives in: as written, else `default` (what `kubectl
-    /// apply` would use); empty for cluster-scoped kinds.
+    /// The namespace the object lives in: as written, else the namespace it is applied
+    /// to (`-n`), else [`UNSET_NAMESPACE`]; empty for cluster-scoped kinds.
     pub fn namespace(&self) -> &str {
         if self.kind.is_cluster_scoped() {
             return "";
         }
-        self.id.namespace.as_deref().unwrap_or("default")
+        self.id.namespace.as_deref().unwrap_or(&self.implied_namespace)
+    }
+
+    /// Whether the namespace comes from neither the object nor `-n`.
+    pub fn namespace_unset(&self) -> bool {
+        self.namespace() == UNSET_NAMESPACE
     }
 
     pub fn name(&self) -> &str {
@@ -213,6 +226,7 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, mut no
         labels,
         annotations,
         typed: Typed::None,
+        implied_namespace: UNSET_NAMESPACE.into(),
     };
     set.findings.extend(schema::validate(&resource));
     resource.typed = match secret {
@@ -246,7 +260,7 @@ mod tests {
         assert_eq!(set.resources[0].kind, Kind::Service);
         assert_eq!(set.resources[0].namespace(), "x");
         assert_eq!(set.resources[1].kind, Kind::Other);
-        assert_eq!(set.resources[1].namespace(), "default");
+        assert_eq!(set.resources[1].namespace(), UNSET_NAMESPACE);
         assert_eq!(set.resources[1].id.namespace, None);
         assert_eq!(
             set.resources[1].labels.get("team").map(String::as_str),

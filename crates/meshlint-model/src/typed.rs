@@ -517,10 +517,13 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
                 }
             }
             let mut push = |dest: Option<&Node>, path: String| {
-                if let Some(d) = dest {
+                // A destination without a host is the schema's finding (a required
+                // field); no rule may resolve the empty string as a host.
+                let host = dest.and_then(|d| string(d.get("host")).filter(|h| !h.is_empty()));
+                if let (Some(d), Some(host)) = (dest, host) {
                     destinations.push(RouteDestination {
                         path,
-                        host: string(d.get("host")).unwrap_or_default(),
+                        host,
                         port: port_number(d.get("port").and_then(|p| p.get("number"))),
                         subset: string(d.get("subset")),
                         protocol,

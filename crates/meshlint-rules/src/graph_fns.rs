@@ -15,7 +15,7 @@
 //! A map key or field name here is part of the rule language: `rules/*.yaml` reads them.
 
 use meshlint_cel::{error, EvalError, Host, Val};
-use meshlint_graph::{Decision, HostTarget, MeshGraph, PortInfo};
+use meshlint_graph::{Decision, HostState, HostTarget, MeshGraph, PortInfo};
 use meshlint_load::{load_source, LoadLimits, Node, NodeValue, PathSegment, Resolved};
 use meshlint_model::typed::Labels;
 use meshlint_model::{Kind, OutboundPolicy, Typed};
@@ -121,6 +121,12 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("labelSelectorMatches", 2, label_selector_matches_fn),
     ("subsetRoutesTo", 1, subset_routes_to),
     ("namespaceMatches", 1, namespace_matches),
+    // Object identity, host existence and namespace presence (issue 11)
+    ("hostLookup", 2, host_lookup),
+    ("lookupNamespaces", 1, lookup_namespaces),
+    ("namespacePresent", 1, namespace_present),
+    ("copiesOf", 1, copies_of),
+    ("firstCopy", 1, first_copy),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -742,19 +748,27 @@ fn destination_rule_for<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let ns = arg_str("destinationRuleFor", a, 0)?;
     let host = arg_str("destinationRuleFor", a, 1)?;
     let g = h.g;
-    let Some(d) = g.destination_rule_for(ns, host) else {
+    let Some(merged) = g.merged_destination_rule(ns, host) else {
         return Ok(Val::Null);
     };
+    let d = merged.primary();
     let r = &g.resources[d];
-    let subsets = match &r.typed {
-        Typed::DestinationRule(dr) => dr.subsets.iter().map(|x| Val::borrowed(&x.name)).collect(),
-        _ => Vec::new(),
-    };
+    let subsets = merged.subsets.iter().map(|s| Val::str(&s.name)).collect();
     Ok(Val::map(vec![
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
         ("subsets", Val::list(subsets)),
         ("ref", ref_with(g, d, Val::borrowed("spec.host"))),
+        (
+            "members",
+            Val::list(
+                merged
+                    .members
+                    .iter()
+                    .map(|&m| ref_with(g, m, Val::borrowed("spec.host")))
+                    .collect(),
+            ),
+        ),
     ]))
 }
 
@@ -806,6 +820,68 @@ fn gateway<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ("workloads", Val::list(workloads)),
         ("ref", name_ref(g, i)),
     ]))
+}
+
+fn host_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let host = arg_str("hostLookup", a, 0)?;
+    let namespaces = strings_from(arg("hostLookup", a, 1)?);
+    let g = h.g;
+    let refs: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+    let l = g.host_lookup(host, &refs);
+    let state = match l.state {
+        HostState::Exported => "exported",
+        HostState::Unexported => "unexported",
+        HostState::Implicit => "implicit",
+        HostState::Missing => "missing",
+    };
+    Ok(Val::map(vec![
+        ("state", Val::borrowed(state)),
+        ("certain", Val::Bool(l.certain)),
+        ("suggestion", Val::str(l.suggestion.as_deref().unwrap_or(""))),
+        (
+            "definitions",
+            Val::list(l.definitions.iter().map(|t| target_value(g, t)).collect()),
+        ),
+        (
+            "suggested",
+            Val::list(
+                l.suggestion
+                    .map(|s| g.host_targets(&s).iter().map(|t| name_ref(g, t.resource)).collect())
+                    .unwrap_or_default(),
+            ),
+        ),
+    ]))
+}
+
+fn lookup_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("lookupNamespaces", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, r) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.lookup_namespaces(i).iter().map(|n| Val::str(n)).collect(),
+    ))
+}
+
+fn namespace_present<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let ns = arg_str("namespacePresent", a, 0)?;
+    Ok(Val::Bool(h.g.namespace_described(ns)))
+}
+
+fn copies_of<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("copiesOf", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, r) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    each(g, g.copies_of(i).iter().copied(), name_ref)
+}
+
+fn first_copy<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("firstCopy", a, 0)?;
+    let g = h.g;
+    Ok(Val::Bool(resource_index(g, r).is_none_or(|i| g.first_copy(i))))
 }
 
 fn namespace_known<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {

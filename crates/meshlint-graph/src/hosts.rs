@@ -1,0 +1,153 @@
+//! Which hosts exist, where they are exported, and how sure the inputs let us be.
+//!
+//! In open world (the default) the inputs are part of a mesh. A namespace is *described*
+//! by the inputs only where they hold its Services or workloads: Istio configuration
+//! sitting in a namespace says nothing about which Services live there. A host missing
+//! from a described namespace is certainly missing; one missing from an undescribed
+//! namespace may be defined outside the analyzed files. Hosts every Istio cluster has
+//! (the API server, the control plane and the default gateways) exist unless
+//! `--closed-world` says the inputs are everything.
+
+use crate::build::MeshGraph;
+use crate::queries::HostTarget;
+use meshlint_model::{Kind, UNSET_NAMESPACE};
+use serde::Serialize;
+
+/// What a host lookup found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostState {
+    /// A Service or ServiceEntry defines it and is exported to the lookup namespace.
+    Exported,
+    /// Defined, but exported to none of the lookup namespaces.
+    Unexported,
+    /// Not in the inputs, but every Istio cluster has it (open world only).
+    Implicit,
+    /// Not defined by anything the inputs hold.
+    Missing,
+}
+
+/// The answer of [`MeshGraph::host_lookup`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostLookup {
+    pub state: HostState,
+    /// Services and ServiceEntries defining exactly this host (for `Unexported`, the
+    /// ones whose `exportTo` hides it).
+    pub definitions: Vec<HostTarget>,
+    /// For a missing host: an existing host that looks meant (same Service name in
+    /// another namespace, or a near spelling).
+    pub suggestion: Option<String>,
+    /// Whether the inputs are complete enough to be sure of a `Missing` answer:
+    /// `--closed-world`, a cluster host in a namespace the inputs describe, or a
+    /// suggestion. Always true for the other states.
+    pub certain: bool,
+}
+
+impl MeshGraph {
+    /// Whether the inputs describe a namespace's Services and workloads: under
+    /// `--closed-world` every namespace is, otherwise only those where the inputs hold
+    /// a Service, a ServiceEntry or a workload.
+    pub fn namespace_described(&self, ns: &str) -> bool {
+        if self.closed_world {
+            return true;
+        }
+        self.workloads_by_ns.contains_key(ns)
+            || !self.in_namespace(ns, Kind::Service).is_empty()
+            || !self.in_namespace(ns, Kind::ServiceEntry).is_empty()
+    }
+
+    /// The namespace of a cluster-local host (`name.ns.svc.<domain>`), if it is one.
+    pub fn host_namespace<'h>(&self, fqdn: &'h str) -> Option<&'h str> {
+        let rest = fqdn.strip_suffix(self.mesh.dns_domain.as_str())?;
+        let rest = rest.strip_suffix(".svc.")?;
+        let (_, ns) = rest.split_once('.')?;
+        (!ns.contains('.')).then_some(ns)
+    }
+
+    /// Whether a host exists in every Istio cluster even when the inputs do not define
+    /// it: `kubernetes.default` and `kube-dns.kube-system`, and in the root namespace the
+    /// control plane and the default gateways. Never under `--closed-world`.
+    pub fn implicit_host(&self, fqdn: &str) -> bool {
+        if self.closed_world {
+            return false;
+        }
+        let domain = &self.mesh.dns_domain;
+        let root = &self.mesh.root_namespace;
+        if fqdn == format!("kubernetes.default.svc.{domain}")
+            || fqdn == format!("kube-dns.kube-system.svc.{domain}")
+        {
+            return true;
+        }
+        const CONTROL_PLANE: [&str; 4] = [
+            "istiod",
+            "istio-ingressgateway",
+            "istio-egressgateway",
+            "istio-eastwestgateway",
+        ];
+        CONTROL_PLANE
+            .iter()
+            .any(|name| fqdn == format!("{name}.{root}.svc.{domain}"))
+    }
+
+    /// The namespaces whose proxies resolve the hosts a resource names: those of its
+    /// `exportTo` when it restricts them, else its own namespace.
+    pub fn lookup_namespaces(&self, r: usize) -> Vec<String> {
+        self.export_scope_of(r)
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| vec![self.resources[r].namespace().to_string()])
+    }
+
+    /// Looks a host up from the namespaces a resource's proxies resolve it in
+    /// (`lookup_namespaces`: the writer's namespace, or each of its `exportTo`
+    /// namespaces). Wildcard hosts are always `Exported` (nothing to resolve).
+    pub fn host_lookup(&self, fqdn: &str, lookup_namespaces: &[&str]) -> HostLookup {
+        let found = |state| HostLookup {
+            state,
+            definitions: Vec::new(),
+            suggestion: None,
+            certain: true,
+        };
+        if fqdn.is_empty() || fqdn.starts_with('*') {
+            return found(HostState::Exported);
+        }
+        if lookup_namespaces
+            .iter()
+            .any(|ns| self.host_exported_to(fqdn, ns))
+        {
+            return found(HostState::Exported);
+        }
+        let definitions: Vec<HostTarget> = self
+            .host_targets(fqdn)
+            .into_iter()
+            .filter(|t| t.host == fqdn)
+            .collect();
+        if !definitions.is_empty() {
+            return HostLookup {
+                definitions,
+                ..found(HostState::Unexported)
+            };
+        }
+        if self.implicit_host(fqdn) {
+            return found(HostState::Implicit);
+        }
+        let host_ns = self.host_namespace(fqdn);
+        // Suggestions must not rest on a namespace nobody named.
+        let suggestion = if host_ns == Some(UNSET_NAMESPACE) {
+            None
+        } else {
+            self.suggest_host(fqdn)
+                .filter(|s| self.host_namespace(s) != Some(UNSET_NAMESPACE))
+        };
+        // A near spelling, or the same Service name in another namespace (the short
+        // host written in the wrong namespace), is evidence enough.
+        let certain = self.closed_world
+            || suggestion.is_some()
+            || host_ns.is_some_and(|ns| self.namespace_described(ns));
+        HostLookup {
+            state: HostState::Missing,
+            definitions,
+            suggestion,
+            certain,
+        }
+    }
+}

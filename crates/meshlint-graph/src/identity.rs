@@ -1,0 +1,48 @@
+//! Object identity: one Kubernetes object may be written in several documents.
+//!
+//! Kustomize bases and overlays, a tutorial's alternative versions of one
+//! VirtualService, or two renders of one chart put the same group/kind/namespace/name in
+//! several documents. The API server would hold one object, so the graph treats them as
+//! alternatives of one object: lookups are satisfied by any of them, and conflict queries
+//! never compare an object with its own alternatives.
+
+use crate::build::MeshGraph;
+
+/// The identity Kubernetes keys an object by (the API version is not part of it: `v1`
+/// and `v1beta1` of one kind are the same stored object).
+pub(crate) type ObjectKey = (String, String, String, String);
+
+pub(crate) fn object_key(r: &meshlint_model::Resource) -> ObjectKey {
+    (
+        r.group.clone(),
+        r.id.kind.clone(),
+        r.namespace().to_string(),
+        r.name().to_string(),
+    )
+}
+
+impl MeshGraph {
+    /// Every document describing the same object as `r` (itself included), in input
+    /// order. A resource without a name (`generateName`) is only itself.
+    pub fn copies_of(&self, r: usize) -> &[usize] {
+        let res = &self.resources[r];
+        if res.name().is_empty() {
+            return std::slice::from_ref(&self.copy_self[r]);
+        }
+        self.copies
+            .get(&object_key(res))
+            .map(Vec::as_slice)
+            .unwrap_or(std::slice::from_ref(&self.copy_self[r]))
+    }
+
+    /// Whether two resources are documents of one object (alternatives of each other).
+    pub fn same_object(&self, a: usize, b: usize) -> bool {
+        a == b || self.copies_of(a).contains(&b)
+    }
+
+    /// Whether `r` is the first document of its object in input order (the one a
+    /// finding about the object as a whole is reported on).
+    pub fn first_copy(&self, r: usize) -> bool {
+        self.copies_of(r).first() == Some(&r)
+    }
+}
