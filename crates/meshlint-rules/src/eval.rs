@@ -41,6 +41,14 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
     for (ri, rule) in rules.iter().enumerate() {
         let mut hit = false;
         for kind in &rule.file.match_spec.kinds {
+            // `*` matches every resource, whatever its kind.
+            if kind == "*" {
+                for slot in rules_for.iter_mut() {
+                    slot.push(ri);
+                }
+                hit |= !g.resources.is_empty();
+                continue;
+            }
             for &res in by_kind.get(kind.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
                 rules_for[res].push(ri);
                 hit = true;
