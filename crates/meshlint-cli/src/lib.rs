@@ -4,6 +4,7 @@
 //! and benchmarks drive exactly what users run.
 
 pub mod baseline;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod graph_view;

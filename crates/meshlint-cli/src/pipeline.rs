@@ -212,6 +212,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
     };
     let mut inputs = discover(&paths, &discover_opts).map_err(|e| UsageError(e.to_string()))?;
     inputs.retain(keep);
+    let charts = crate::charts::set_aside_chart_templates(&mut inputs, &paths);
     let mut all_inputs = inputs.clone();
     if !opts.context.is_empty() {
         let ctx = discover(&opts.context, &discover_opts).map_err(|e| UsageError(e.to_string()))?;
@@ -252,6 +253,14 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         for r in resources.iter_mut().filter(|r| r.id.namespace.is_none()) {
             r.implied_namespace = ns.clone();
         }
+    }
+    for chart in &charts {
+        let (finding, source) = chart.finding();
+        findings.push(finding);
+        if let Some(source) = source {
+            sources.entry(source.name.clone()).or_insert(source);
+        }
+        skipped.extend(chart.skipped());
     }
     let t_load = started.elapsed();
 

@@ -115,7 +115,8 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
             finding(
                 &name,
                 codes::HELM_TEMPLATE,
-                Severity::Error,
+                // Not analyzed, but not broken either: a template is not a manifest.
+                Severity::Warning,
                 span,
                 "this is an unrendered Helm template, not a manifest; it was not analyzed"
                     .to_string(),

@@ -163,9 +163,50 @@ fn build_from(name: &Arc<str>, documents: Vec<meshlint_load::LoadedDocument>) ->
             }
             continue;
         }
+        if let Some(reason) = not_an_api_object(&root) {
+            set.skipped.push(Skipped {
+                file: name.clone(),
+                doc_index: doc.index,
+                reason,
+            });
+            continue;
+        }
         add_resource(&mut set, name, doc.index, root);
     }
     set
+}
+
+/// Documents that carry `apiVersion` and `kind` but are read by a tool, never sent to
+/// the API server: kustomize's own files, and configuration of other tools (kind, k3d,
+/// skaffold, …) that has no `metadata` at all. The reason is listed under `--verbose`.
+fn not_an_api_object(root: &Node) -> Option<&'static str> {
+    let api_version = root.str_at(&["apiVersion"]).unwrap_or("");
+    let kind = root.str_at(&["kind"]).unwrap_or("");
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    if group == "kustomize.config.k8s.io"
+        || group == "config.kubernetes.io"
+        || api_version == "builtin"
+        || matches!(kind, "Kustomization" | "Component")
+    {
+        return Some("a kustomize file (read by kustomize, not an API object)");
+    }
+    let kind_known = Kind::classify(group, kind) != Kind::Other;
+    if root.get("metadata").is_none() && !kind_known && !is_api_group(group) {
+        return Some("a tool's configuration (apiVersion/kind but no metadata; not an API object)");
+    }
+    None
+}
+
+/// API groups of Kubernetes, Istio and the Gateway API: objects there are API objects
+/// even when they are malformed (and then reported).
+fn is_api_group(group: &str) -> bool {
+    group.is_empty()
+        || group.ends_with(".k8s.io")
+        || group.ends_with(".istio.io")
+        || group == "apps"
+        || group == "batch"
+        || group == "policy"
+        || group == "autoscaling"
 }
 
 fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, mut node: Node) {
@@ -185,7 +226,10 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, mut no
         .and_then(|m| m.get("namespace"))
         .and_then(Node::as_str)
         .map(str::to_string);
-    if name.is_none() && metadata.and_then(|m| m.get("generateName")).is_none() {
+    // IstioOperator files are usually overlays for `istioctl install -f`, which needs
+    // no name; the operator's own objects are rare and the name is its business.
+    let name_optional = group == "install.istio.io";
+    if name.is_none() && !name_optional && metadata.and_then(|m| m.get("generateName")).is_none() {
         set.findings.push(
             Finding::new(
                 codes::INVALID_RESOURCE,
