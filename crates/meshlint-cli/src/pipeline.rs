@@ -294,6 +294,44 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
     })
 }
 
+/// `--context` keeps the findings on the given files — and those whose deciding
+/// resources (related locations) are in them: a change to a PeerAuthentication that
+/// breaks a DestinationRule in an unchanged file must fail the pre-commit hook. Such a
+/// finding is moved to its location in the changed file (where CI annotates changed
+/// lines), and its original place becomes a related location.
+fn scope_to_reported(findings: Vec<Finding>, reported: &HashSet<Arc<str>>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter_map(|mut f| {
+            if reported.contains(&f.location.file) {
+                return Some(f);
+            }
+            let i = f
+                .related
+                .iter()
+                .position(|r| reported.contains(&r.location.file))?;
+            let here = f.related.remove(i);
+            let subject = f
+                .resource
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "the finding".to_string());
+            let elsewhere = std::mem::replace(&mut f.location, here.location);
+            f.related.insert(
+                0,
+                meshlint_diag::Related {
+                    location: elsewhere,
+                    message: format!(
+                        "{subject} (not in the changed files), which this change breaks"
+                    ),
+                },
+            );
+            f.message = format!("{} — {}", here.message, f.message);
+            Some(f)
+        })
+        .collect()
+}
+
 /// Runs the whole pipeline: load, evaluate, then suppressions, `--context` scoping and
 /// the baseline, in that order.
 pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, UsageError> {
@@ -344,7 +382,7 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
     }
 
     if !opts.context.is_empty() {
-        findings.retain(|f| reported.contains(&f.location.file));
+        findings = scope_to_reported(findings, &reported);
     }
 
     let mut baselined = 0;

@@ -113,7 +113,6 @@ fn normalise_protocol(p: &str) -> String {
     }
 }
 
-
 impl MeshGraph {
     /// `reviews` written in `ns` → `reviews.ns.svc.cluster.local`.
     pub fn resolve_host(&self, host: &str, ns: &str) -> String {

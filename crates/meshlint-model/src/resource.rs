@@ -41,7 +41,10 @@ impl Resource {
         if self.kind.is_cluster_scoped() {
             return "";
         }
-        self.id.namespace.as_deref().unwrap_or(&self.implied_namespace)
+        self.id
+            .namespace
+            .as_deref()
+            .unwrap_or(&self.implied_namespace)
     }
 
     /// Whether the namespace comes from neither the object nor `-n`.

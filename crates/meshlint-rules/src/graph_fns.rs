@@ -837,7 +837,10 @@ fn host_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     Ok(Val::map(vec![
         ("state", Val::borrowed(state)),
         ("certain", Val::Bool(l.certain)),
-        ("suggestion", Val::str(l.suggestion.as_deref().unwrap_or(""))),
+        (
+            "suggestion",
+            Val::str(l.suggestion.as_deref().unwrap_or("")),
+        ),
         (
             "definitions",
             Val::list(l.definitions.iter().map(|t| target_value(g, t)).collect()),
@@ -846,7 +849,12 @@ fn host_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             "suggested",
             Val::list(
                 l.suggestion
-                    .map(|s| g.host_targets(&s).iter().map(|t| name_ref(g, t.resource)).collect())
+                    .map(|s| {
+                        g.host_targets(&s)
+                            .iter()
+                            .map(|t| name_ref(g, t.resource))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             ),
         ),
@@ -881,7 +889,9 @@ fn copies_of<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 fn first_copy<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let r = arg("firstCopy", a, 0)?;
     let g = h.g;
-    Ok(Val::Bool(resource_index(g, r).is_none_or(|i| g.first_copy(i))))
+    Ok(Val::Bool(
+        resource_index(g, r).is_none_or(|i| g.first_copy(i)),
+    ))
 }
 
 fn namespace_known<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
