@@ -52,6 +52,10 @@ pub struct CheckOptions {
     pub exit_after: bool,
     /// Apply include/exclude to explicitly named files too (`--force-exclude`).
     pub force_exclude: bool,
+    /// Keep a rule's finding even where a rule it `defers_to` reports the same cause, as
+    /// `istioctl analyze` does (its analyzers report independently); the conformance
+    /// suite compares with istioctl this way. Users get one finding per cause.
+    pub keep_repeated_causes: bool,
 }
 
 /// Wall time of each stage.
@@ -294,6 +298,35 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
     })
 }
 
+/// Removes repeats: the same rule, place and message twice, and a finding at the place
+/// where a rule it `defers_to` reports (two rules, one cause).
+fn one_finding_per_cause(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
+    let defers: HashMap<&str, &[String]> = rules
+        .rules
+        .iter()
+        .filter(|r| !r.file.defers_to.is_empty())
+        .map(|r| (r.file.id.as_str(), r.file.defers_to.as_slice()))
+        .collect();
+    let place = |f: &Finding| (f.location.file.clone(), f.location.span.start);
+    let mut at: HashSet<(Arc<str>, meshlint_diag::Pos, Arc<str>)> = HashSet::new();
+    for f in &findings {
+        at.insert((place(f).0, place(f).1, f.rule.clone()));
+    }
+    let mut seen: HashSet<(Arc<str>, meshlint_diag::Pos, Arc<str>, String)> = HashSet::new();
+    findings
+        .into_iter()
+        .filter(|f| {
+            let (file, pos) = place(f);
+            let deferred = defers.get(&*f.rule).is_some_and(|others| {
+                others
+                    .iter()
+                    .any(|o| at.contains(&(file.clone(), pos, Arc::from(o.as_str()))))
+            });
+            !deferred && seen.insert((file, pos, f.rule.clone(), f.message.clone()))
+        })
+        .collect()
+}
+
 /// `--context` keeps the findings on the given files — and those whose deciding
 /// resources (related locations) are in them: a change to a PeerAuthentication that
 /// breaks a DestinationRule in an unchanged file must fail the pre-commit hook. Such a
@@ -353,6 +386,9 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
     let started = Instant::now();
     let eval = meshlint_rules::evaluate(&rules.rules, graph.clone());
     findings.extend(eval.findings);
+    if !opts.keep_repeated_causes {
+        findings = one_finding_per_cause(findings, rules);
+    }
     let t_rules = started.elapsed();
 
     let reported: HashSet<Arc<str>> = inputs.iter().map(|i| Arc::from(i.display())).collect();

@@ -145,6 +145,9 @@ fn run_case(
         closed_world: true,
         // istioctl analyze applies files without a namespace to `default`.
         namespace: Some("default".to_string()),
+        // istioctl reports one cause once per analyzer (IST0101 and IST0132 for a
+        // missing Gateway); compare like with like.
+        keep_repeated_causes: true,
         mesh_config,
         mesh_networks,
         ..CheckOptions::default()

@@ -227,3 +227,44 @@ fn the_hook_fails_when_a_change_breaks_an_unchanged_file() {
     let r = run_hook(&repo, &["shop/other.yaml"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
+
+#[test]
+fn one_cause_gives_one_finding() {
+    let dir = precision("one-cause");
+    let r = run(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--closed-world",
+            "missing-gateway.yaml",
+        ],
+    );
+    let at_gateway: Vec<_> = findings(&r).into_iter().filter(|f| f.3 == 7).collect();
+    assert_eq!(
+        at_gateway,
+        [row("ML0002", "error", "missing-gateway.yaml", 7)],
+        "{}",
+        r.stdout
+    );
+    // Without ML0002, ML3026 still says it.
+    let r = run(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--closed-world",
+            "--select",
+            "ML3026",
+            "missing-gateway.yaml",
+        ],
+    );
+    assert_eq!(
+        findings(&r),
+        [row("ML3026", "warning", "missing-gateway.yaml", 7)],
+        "{}",
+        r.stdout
+    );
+}

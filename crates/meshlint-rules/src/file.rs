@@ -111,6 +111,10 @@ pub struct RuleFile {
     pub severity_expression: Option<String>,
     #[serde(default)]
     pub related: Vec<RelatedSpec>,
+    /// Rules that report the same cause more precisely: a finding of this rule at the
+    /// same place as one of theirs is dropped, so the user sees one finding per cause.
+    #[serde(default)]
+    pub defers_to: Vec<String>,
     #[serde(default)]
     pub docs: Option<DocsSpec>,
 }
