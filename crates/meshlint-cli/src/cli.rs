@@ -472,6 +472,7 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
         namespace: args.namespace.clone(),
         context: args.context.clone(),
         force_exclude: args.force_exclude,
+        keep_repeated_causes: false,
         limits: None,
         ignore_suppressions: args.no_suppressions,
         report_unused_suppressions: meta_on(UNUSED_SUPPRESSION),
