@@ -1,0 +1,294 @@
+//! Unit tests of the model queries the precision work added: object copies, merged
+//! DestinationRules, host lookups with namespace presence, implicit cluster hosts.
+
+use meshlint_graph::{HostState, MeshGraph};
+use meshlint_load::{load_source, LoadLimits};
+use meshlint_model::{build_resources, Kind, MeshConfig};
+
+fn graph_world(yaml: &str, closed_world: bool) -> MeshGraph {
+    let f = load_source(
+        "t.yaml".into(),
+        yaml.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
+    assert!(f.findings.is_empty(), "{:?}", f.findings);
+    MeshGraph::new(
+        build_resources(&f).resources,
+        MeshConfig::default(),
+        closed_world,
+    )
+}
+
+fn graph(yaml: &str) -> MeshGraph {
+    graph_world(yaml, false)
+}
+
+/// Indexes of every resource of a kind and name, in input order.
+fn all(g: &MeshGraph, kind: Kind, name: &str) -> Vec<usize> {
+    (0..g.resources.len())
+        .filter(|&i| g.resources[i].kind == kind && g.resources[i].name() == name)
+        .collect()
+}
+
+const COPIES: &str = r#"
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: staging}
+spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: shop}
+spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}
+"#;
+
+#[test]
+fn documents_of_one_object_are_copies_whatever_their_api_version() {
+    let g = graph(COPIES);
+    let reviews = all(&g, Kind::VirtualService, "reviews");
+    let (shop_a, shop_b, staging) = (reviews[0], reviews[1], reviews[2]);
+    assert_eq!(g.copies_of(shop_a), &[shop_a, shop_b]);
+    assert_eq!(g.copies_of(shop_b), &[shop_a, shop_b]);
+    assert!(g.same_object(shop_a, shop_b));
+    assert!(g.first_copy(shop_a) && !g.first_copy(shop_b));
+    // Another namespace, another object.
+    assert_eq!(g.copies_of(staging), &[staging]);
+    assert!(!g.same_object(shop_a, staging));
+}
+
+#[test]
+fn copies_never_conflict_but_other_objects_do() {
+    let g = graph(COPIES);
+    let reviews = all(&g, Kind::VirtualService, "reviews");
+    let ratings = all(&g, Kind::VirtualService, "ratings")[0];
+    let conflicts: Vec<usize> = g
+        .mesh_host_conflicts(reviews[0])
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect();
+    // ratings claims the same host in the same scope; the second document of reviews
+    // does not count.
+    assert_eq!(conflicts, [ratings]);
+}
+
+const MERGE: &str = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: backend, namespace: shop}
+spec:
+  selector: {app: backend}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: subsets, namespace: shop}
+spec:
+  host: backend
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}, trafficPolicy: {tls: {mode: SIMPLE}}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: tls, namespace: shop}
+spec:
+  host: backend.shop.svc.cluster.local
+  trafficPolicy: {tls: {mode: DISABLE}}
+  subsets:
+  - {name: v2, labels: {version: two}}
+  - {name: v3, labels: {version: v3}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: later-policy, namespace: shop}
+spec:
+  host: backend
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: selected, namespace: shop}
+spec:
+  host: backend
+  workloadSelector: {matchLabels: {app: frontend}}
+  trafficPolicy: {tls: {mode: MUTUAL}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: wildcard, namespace: shop}
+spec:
+  host: "*.shop.svc.cluster.local"
+  trafficPolicy: {tls: {mode: SIMPLE}}
+"#;
+
+#[test]
+fn destination_rules_for_one_host_are_merged_in_input_order() {
+    let g = graph(MERGE);
+    let subsets = all(&g, Kind::DestinationRule, "subsets")[0];
+    let tls = all(&g, Kind::DestinationRule, "tls")[0];
+    let later = all(&g, Kind::DestinationRule, "later-policy")[0];
+    let fqdn = "backend.shop.svc.cluster.local";
+    let m = g.merged_destination_rule("shop", fqdn).unwrap();
+    // The selector-bound rule and the less specific wildcard are not merged in.
+    assert_eq!(m.members, [subsets, tls, later]);
+    // The first with a top-level traffic policy decides it.
+    assert_eq!(m.policy_from, Some(tls));
+    let names: Vec<(&str, usize)> = m
+        .subsets
+        .iter()
+        .map(|s| (s.name.as_str(), s.member))
+        .collect();
+    // v2 is defined twice: the first document wins.
+    assert_eq!(names, [("v1", subsets), ("v2", subsets), ("v3", tls)]);
+    assert_eq!(g.destination_rule_for("shop", fqdn), Some(subsets));
+    // Client TLS: top-level from `tls`, subset v2's own from `subsets`.
+    let (top, _) = g.client_tls("shop", fqdn, Some(80), None);
+    assert_eq!(top.value, "DISABLE");
+    assert_eq!(
+        top.source,
+        Some((tls, "spec.trafficPolicy.tls.mode".to_string()))
+    );
+    let (v2, _) = g.client_tls("shop", fqdn, Some(80), Some("v2"));
+    assert_eq!(v2.value, "SIMPLE");
+    assert_eq!(v2.source.as_ref().map(|s| s.0), Some(subsets));
+    // v3 has no policy of its own: the merged top-level applies.
+    let (v3, _) = g.client_tls("shop", fqdn, Some(80), Some("v3"));
+    assert_eq!(v3.value, "DISABLE");
+    // Another host of the namespace falls to the wildcard rule.
+    let w = g
+        .merged_destination_rule("shop", "other.shop.svc.cluster.local")
+        .unwrap();
+    assert_eq!(w.members, all(&g, Kind::DestinationRule, "wildcard"));
+    // An empty host asks nothing.
+    assert!(g.merged_destination_rule("shop", "").is_none());
+}
+
+#[test]
+fn tls_settings_leave_out_what_the_merge_overrides() {
+    let g = graph(MERGE);
+    let later = all(&g, Kind::DestinationRule, "later-policy")[0];
+    let tls = all(&g, Kind::DestinationRule, "tls")[0];
+    // `later-policy`'s top level never applies (`tls` came first with one).
+    assert!(g.tls_settings(later).is_empty());
+    // `tls`'s subset v2 is shadowed by `subsets`' v2; its top level applies.
+    let settings: Vec<(String, Option<String>)> = g
+        .tls_settings(tls)
+        .into_iter()
+        .map(|s| (s.tls.mode, s.subset))
+        .collect();
+    assert_eq!(settings, [("DISABLE".to_string(), None)]);
+}
+
+const HOSTS: &str = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: private
+  namespace: shop
+  annotations: {networking.istio.io/exportTo: "."}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: only-config, namespace: edge}
+spec: {hosts: [a.example.com], http: [{route: [{destination: {host: reviews.shop.svc.cluster.local}}]}]}
+"#;
+
+#[test]
+fn host_lookup_knows_how_sure_it_can_be() {
+    let g = graph(HOSTS);
+    let l = g.host_lookup("reviews.shop.svc.cluster.local", &["edge"]);
+    assert_eq!(l.state, HostState::Exported);
+    let l = g.host_lookup("private.shop.svc.cluster.local", &["edge"]);
+    assert_eq!(l.state, HostState::Unexported);
+    assert_eq!(l.definitions.len(), 1);
+    // `shop` is described (it has Services): a missing host there is certain.
+    let l = g.host_lookup("details.shop.svc.cluster.local", &["shop"]);
+    assert_eq!((l.state, l.certain), (HostState::Missing, true));
+    // `edge` only holds Istio configuration: not certain.
+    assert!(!g.namespace_described("edge"));
+    let l = g.host_lookup("web.edge.svc.cluster.local", &["edge"]);
+    assert_eq!(
+        (l.state, l.certain, l.suggestion.clone()),
+        (HostState::Missing, false, None)
+    );
+    // The same Service name in another namespace is evidence (the short-host mistake).
+    let l = g.host_lookup("reviews.edge.svc.cluster.local", &["edge"]);
+    assert_eq!(l.state, HostState::Missing);
+    assert_eq!(
+        l.suggestion.as_deref(),
+        Some("reviews.shop.svc.cluster.local")
+    );
+    assert!(l.certain);
+    // External hosts without a ServiceEntry: not certain in open world.
+    let l = g.host_lookup("api.example.com", &["edge"]);
+    assert_eq!((l.state, l.certain), (HostState::Missing, false));
+    // Hosts every cluster has.
+    for h in [
+        "kubernetes.default.svc.cluster.local",
+        "istiod.istio-system.svc.cluster.local",
+        "istio-ingressgateway.istio-system.svc.cluster.local",
+    ] {
+        assert_eq!(
+            g.host_lookup(h, &["edge"]).state,
+            HostState::Implicit,
+            "{h}"
+        );
+    }
+    // Closed world: everything is described, nothing is implicit.
+    let g = graph_world(HOSTS, true);
+    assert!(g.namespace_described("edge"));
+    let l = g.host_lookup("istiod.istio-system.svc.cluster.local", &["edge"]);
+    assert_eq!((l.state, l.certain), (HostState::Missing, true));
+}
+
+#[test]
+fn objects_without_a_namespace_share_one_that_is_not_default() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: bookinfo}
+spec: {ports: [{name: http, port: 80}]}
+"#,
+    );
+    let ns = g.resources[0].namespace().to_string();
+    assert_eq!(ns, meshlint_model::UNSET_NAMESPACE);
+    assert!(g.resources[0].namespace_unset());
+    let own = g.resolve_host("reviews", &ns);
+    assert_eq!(
+        g.host_lookup(&own, &[ns.as_str()]).state,
+        HostState::Exported
+    );
+    // Nothing is suggested on the strength of a namespace nobody named.
+    let l = g.host_lookup(&g.resolve_host("ratings", &ns), &[ns.as_str()]);
+    assert_eq!(l.suggestion, None);
+    assert!(
+        g.host_lookup("reviews.default.svc.cluster.local", &["default"])
+            .suggestion
+            .as_deref()
+            != Some(own.as_str())
+    );
+    assert_eq!(g.host_namespace("a.b.svc.cluster.local"), Some("b"));
+    assert_eq!(g.host_namespace("a.example.com"), None);
+}
