@@ -61,12 +61,12 @@ pub struct MeshGraph {
     pub(crate) by_identity: HashMap<(Kind, String, String), usize>,
     /// Indexes for istioctl-analyze relations, built on first use (see `istio.rs`).
     pub(crate) istio_index: std::sync::OnceLock<crate::istio::IstioIndex>,
-    pub(crate) proxies_by_ns: std::sync::OnceLock<Vec<crate::queries::ProxyNamespace>>,
+    pub(crate) proxies_by_ns: std::sync::OnceLock<Vec<crate::injection::ProxyNamespace>>,
     pub(crate) scale_index: std::sync::OnceLock<crate::scale::ScaleIndex>,
     /// Workloads that are gateway proxies, built on first use (`is_gateway_workload`).
     pub(crate) gateway_workloads: std::sync::OnceLock<std::collections::HashSet<usize>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
-    pub(crate) routes_index: std::sync::OnceLock<HashMap<String, Vec<crate::queries::RouteTo>>>,
+    pub(crate) routes_index: std::sync::OnceLock<HashMap<String, Vec<crate::routing::RouteTo>>>,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
     pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
@@ -177,8 +177,9 @@ impl MeshGraph {
                         }
                     }
                     for p in &se.ports {
-                        if crate::queries::matches_by_address(&crate::queries::se_port_protocol(p))
-                        {
+                        if crate::service_entries::matches_by_address(
+                            &crate::service_entries::se_port_protocol(p),
+                        ) {
                             let claims = self.host_blind_ports.entry(p.number).or_default();
                             if claims.last() != Some(&i) {
                                 claims.push(i);

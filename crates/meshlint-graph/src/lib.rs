@@ -14,16 +14,25 @@ mod build;
 mod destination_rules;
 mod hosts;
 mod identity;
+mod injection;
 mod istio;
+mod mtls;
 mod queries;
+mod routing;
 mod scale;
+mod service_entries;
+mod visibility;
+mod workloads;
 
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use hosts::{HostLookup, HostState};
+pub use injection::ProxyNamespace;
 pub use istio::{export_scopes, hosts_overlap};
-pub use queries::{addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict};
-pub use queries::{
-    host_matches, selector_matches, Decision, GovernedPort, GovernedWorkload, HostTarget,
-    PeerTarget, PortInfo, ProxyNamespace, RouteTo, TlsSetting, Visibility,
+pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
+pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
+pub use routing::RouteTo;
+pub use service_entries::{
+    addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };
+pub use visibility::Visibility;

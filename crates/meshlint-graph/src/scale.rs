@@ -27,7 +27,7 @@ pub(crate) struct ScaleIndex {
 
 /// Whether an address is a range rather than one host (`10.0.0.0/8`, not `10.0.0.1/32`).
 pub(crate) fn is_range(address: &str) -> bool {
-    match crate::queries::parse_cidr(address) {
+    match crate::service_entries::parse_cidr(address) {
         Some((_, len, v6)) => len < if v6 { 128 } else { 32 },
         None => false,
     }
@@ -36,7 +36,7 @@ pub(crate) fn is_range(address: &str) -> bool {
 /// One spelling per single address (`10.0.0.1` and `10.0.0.1/32` are the same key);
 /// unparseable text keys as written, as `addresses_overlap` compares it.
 pub(crate) fn address_key(address: &str) -> String {
-    match crate::queries::parse_cidr(address) {
+    match crate::service_entries::parse_cidr(address) {
         Some((bits, _, v6)) if !is_range(address) => format!("{v6}:{bits:x}"),
         _ => address.to_string(),
     }
@@ -91,7 +91,7 @@ impl MeshGraph {
                         .se_port_protocols
                         .entry((fqdn.clone(), p.number))
                         .or_default()
-                        .entry(crate::queries::se_port_protocol(p))
+                        .entry(crate::service_entries::se_port_protocol(p))
                         .or_default();
                     if list.last() != Some(&i) {
                         list.push(i);

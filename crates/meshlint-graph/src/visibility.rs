@@ -1,0 +1,348 @@
+//! Host visibility: Sidecar egress imports and `exportTo` scopes, and the client
+//! namespaces that use a resource.
+
+use crate::build::MeshGraph;
+use crate::destination_rules::export_allows;
+use crate::queries::*;
+use meshlint_model::typed::*;
+use meshlint_model::Kind;
+use serde::Serialize;
+
+/// Whether a host is visible from a namespace, and if not, what hides it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Visibility {
+    pub visible: bool,
+    pub hidden_by: Option<(usize, String)>,
+    pub reason: String,
+}
+
+/// The namespaces an `exportTo` list exports to (`None` = every namespace).
+pub(crate) fn export_scope(export_to: Option<&Vec<String>>, owner_ns: &str) -> Option<Vec<String>> {
+    let list = export_to.filter(|l| !l.is_empty())?;
+    if list.iter().any(|e| e == "*") {
+        return None;
+    }
+    let mut out: Vec<String> = list
+        .iter()
+        .filter(|e| e.as_str() != "~")
+        .map(|e| {
+            if e == "." {
+                owner_ns.to_string()
+            } else {
+                e.clone()
+            }
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+pub(crate) fn scopes_overlap(a: &Option<Vec<String>>, b: &Option<Vec<String>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (None, Some(x)) | (Some(x), None) => !x.is_empty(),
+        (Some(x), Some(y)) => x.iter().any(|n| y.contains(n)),
+    }
+}
+
+/// Whether a Sidecar's egress imports `fqdn` defined in `host_ns` (`.` meaning
+/// `effective_ns`, the Sidecar's namespace, or the client's for a root-namespace one).
+pub(crate) fn egress_admits(
+    sc: &meshlint_model::typed::Sidecar,
+    effective_ns: &str,
+    fqdn: &str,
+    host_ns: &[&str],
+) -> bool {
+    sc.egress.iter().any(|e| {
+        e.hosts.iter().any(|(ns_part, host_part)| {
+            let ns_ok = match ns_part.as_str() {
+                "*" => true,
+                "~" => false,
+                "." => host_ns.contains(&effective_ns),
+                other => host_ns.contains(&other),
+            };
+            ns_ok && host_matches(host_part, fqdn)
+        })
+    })
+}
+
+impl MeshGraph {
+    /// The Sidecar that scopes a workload (its own by selector, else its namespace's
+    /// default, else the root namespace's default) or a namespace (`workload = None`).
+    pub fn sidecar_for(&self, ns: &str, workload: Option<usize>) -> Option<usize> {
+        if let Some(w) = workload {
+            let labels = self.workload_labels(w);
+            for &s in self.in_namespace(ns, Kind::Sidecar) {
+                if let Typed::Sidecar(sc) = &self.resources[s].typed {
+                    if sc
+                        .selector
+                        .as_ref()
+                        .is_some_and(|sel| !sel.is_empty() && selector_matches(sel, labels))
+                    {
+                        return Some(s);
+                    }
+                }
+            }
+        }
+        let default_in = |n: &str| {
+            self.in_namespace(n, Kind::Sidecar).iter().copied().find(|&s| {
+                matches!(&self.resources[s].typed, Typed::Sidecar(sc) if sc.selector.as_ref().is_none_or(|x| x.is_empty()))
+            })
+        };
+        default_in(ns).or_else(|| default_in(&self.mesh.root_namespace.clone()))
+    }
+
+    /// Whether `fqdn` is visible to proxies in `from_ns` (optionally a given workload):
+    /// `exportTo` of the defining resources, then the egress imports of the Sidecar.
+    pub fn host_visible(&self, from_ns: &str, workload: Option<usize>, fqdn: &str) -> Visibility {
+        let targets = self.host_targets(fqdn);
+        // Namespaces of the exported targets, borrowed (many namespaces may declare the
+        // same external host, and this is asked once per namespace and host).
+        let mut host_ns: Vec<&str> = Vec::new();
+        let mut hidden: Option<(usize, String)> = None;
+        let mut any_exported = targets.is_empty();
+        for t in &targets {
+            let r = &self.resources[t.resource];
+            let export = match &r.typed {
+                Typed::Service(s) => s.export_to.as_ref(),
+                Typed::ServiceEntry(se) => se.export_to.as_ref(),
+                _ => None,
+            };
+            if export_allows(export, r.namespace(), from_ns) {
+                any_exported = true;
+                host_ns.push(r.namespace());
+            } else if hidden.is_none() {
+                let path = if r.has_path("spec.exportTo") {
+                    "spec.exportTo"
+                } else {
+                    "metadata.annotations[\"networking.istio.io/exportTo\"]"
+                };
+                hidden = Some((t.resource, path.to_string()));
+            }
+        }
+        if !any_exported {
+            return Visibility {
+                visible: false,
+                hidden_by: hidden,
+                reason: format!("exportTo does not include namespace `{from_ns}`"),
+            };
+        }
+        if host_ns.is_empty() {
+            // Unknown host: judge the Sidecar by the namespace the name suggests.
+            let parts: Vec<&str> = fqdn.split('.').collect();
+            if parts.len() >= 3 && parts.get(2) == Some(&"svc") {
+                host_ns.push(parts[1]);
+            }
+        }
+        let Some(s) = self.sidecar_for(from_ns, workload) else {
+            return Visibility {
+                visible: true,
+                hidden_by: None,
+                reason: String::new(),
+            };
+        };
+        let Typed::Sidecar(sc) = &self.resources[s].typed else {
+            return Visibility {
+                visible: true,
+                hidden_by: None,
+                reason: String::new(),
+            };
+        };
+        if sc.egress.is_empty() {
+            return Visibility {
+                visible: true,
+                hidden_by: None,
+                reason: String::new(),
+            };
+        }
+        let sidecar_ns = self.resources[s].namespace();
+        let effective_ns = if sidecar_ns == self.mesh.root_namespace {
+            from_ns
+        } else {
+            sidecar_ns
+        };
+        if egress_admits(sc, effective_ns, fqdn, &host_ns) {
+            return Visibility {
+                visible: true,
+                hidden_by: None,
+                reason: String::new(),
+            };
+        }
+        let path = sc
+            .egress
+            .first()
+            .map(|e| format!("{}.hosts", e.path))
+            .unwrap_or_else(|| "spec".to_string());
+        Visibility {
+            visible: false,
+            hidden_by: Some((s, path)),
+            reason: format!(
+                "Sidecar {}/{} does not import it",
+                self.resources[s].namespace(),
+                self.resources[s].name()
+            ),
+        }
+    }
+
+    /// The namespaces a VirtualService, DestinationRule, ServiceEntry or Service is
+    /// exported to (`None` = all); other kinds are visible in their own namespace only.
+    pub fn export_scope_of(&self, r: usize) -> Option<Vec<String>> {
+        let res = &self.resources[r];
+        let export = match &res.typed {
+            Typed::Service(s) => s.export_to.as_ref(),
+            Typed::ServiceEntry(se) => se.export_to.as_ref(),
+            Typed::VirtualService(vs) => vs.export_to.as_ref(),
+            Typed::DestinationRule(dr) => dr.export_to.as_ref(),
+            _ => return Some(vec![res.namespace().to_string()]),
+        };
+        export_scope(export, res.namespace())
+    }
+
+    /// The namespaces (among those with proxied workloads) whose proxies a resource's
+    /// configuration is meant for: its `exportTo` scope; for a DestinationRule outside
+    /// the lookup path (neither the root namespace nor a namespace defining its host) or
+    /// with a `workloadSelector`, only its own namespace.
+    pub fn client_namespaces(&self, r: usize) -> Vec<String> {
+        let is_client = self.client_test(r);
+        self.proxy_namespaces
+            .iter()
+            .filter(|n| is_client(n))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether a namespace is a client of resource `r` (see [`Self::client_namespaces`]),
+    /// leaving out the proxied-workloads condition.
+    pub(crate) fn client_test(&self, r: usize) -> impl Fn(&str) -> bool + '_ {
+        let res = &self.resources[r];
+        let ns = res.namespace().to_string();
+        let scope = self.export_scope_of(r);
+        let mut only_own = false;
+        if let Typed::DestinationRule(dr) = &res.typed {
+            if dr.workload_selector.is_some() {
+                only_own = true;
+            } else if ns != self.mesh.root_namespace {
+                let host = self.resolve_host(&dr.host, &ns);
+                only_own = !self
+                    .host_targets(&host)
+                    .iter()
+                    .any(|t| self.resources[t.resource].namespace() == ns);
+            }
+        }
+        move |n: &str| {
+            if only_own {
+                n == ns
+            } else {
+                scope.as_ref().is_none_or(|s| s.iter().any(|x| x == n))
+            }
+        }
+    }
+
+    /// When none of the client namespaces of `r` can see `fqdn`: each of them with what
+    /// hides the host from it. Empty when some client sees the host, or when `r` has no
+    /// client namespace in the inputs. Only namespaces that could import the host are
+    /// asked (the scale index knows them), so the usual answer (visible) costs a lookup or
+    /// two; the full walk happens only when the host is hidden.
+    pub fn hidden_from_all_clients(&self, r: usize, fqdn: &str) -> Vec<(String, Visibility)> {
+        let is_client = self.client_test(r);
+        let own = self.resources[r].namespace();
+        let scope = self
+            .export_scope_of(r)
+            .filter(|s| !s.iter().any(|x| x == "*"));
+        // The usual answer without listing the host's definitions (many namespaces may
+        // declare the same external host): `r` defines the host, is exported to its own
+        // namespace, and that namespace's Sidecar imports it.
+        let defines = match &self.resources[r].typed {
+            Typed::ServiceEntry(se) => se.hosts.iter().any(|h| self.resolve_host(h, own) == fqdn),
+            _ => false,
+        };
+        if defines
+            && self.proxy_namespaces.contains(own)
+            && is_client(own)
+            && scope.as_ref().is_none_or(|l| l.iter().any(|n| n == own))
+        {
+            let admitted = match self.sidecar_for(own, None).map(|s| &self.resources[s]) {
+                None => true,
+                Some(sr) => match &sr.typed {
+                    Typed::Sidecar(sc) if !sc.egress.is_empty() => {
+                        let sidecar_ns = sr.namespace();
+                        let effective = if sidecar_ns == self.mesh.root_namespace {
+                            own
+                        } else {
+                            sidecar_ns
+                        };
+                        egress_admits(sc, effective, fqdn, &[own])
+                    }
+                    _ => true,
+                },
+            };
+            if admitted {
+                return Vec::new();
+            }
+        }
+        // Otherwise ask the only namespaces that can possibly see the host: those whose
+        // Sidecar leaves egress open or imports from `*` or from a namespace defining the
+        // host (or, when exportTo lists namespaces, just those). Any other namespace's
+        // Sidecar names neither, so it cannot import the host.
+        let ix = self.scale();
+        let mut host_namespaces: Vec<&str> = self
+            .host_targets(fqdn)
+            .iter()
+            .map(|t| self.resources[t.resource].namespace())
+            .collect();
+        let parts: Vec<&str> = fqdn.split('.').collect();
+        if parts.len() >= 3 && parts[2] == "svc" {
+            host_namespaces.push(parts[1]);
+        }
+        let candidates: Box<dyn Iterator<Item = &str>> = match &scope {
+            Some(list) => Box::new(list.iter().map(String::as_str)),
+            None => Box::new(
+                ix.open_namespaces
+                    .iter()
+                    .chain(ix.importers.get("*").into_iter().flatten())
+                    .chain(
+                        host_namespaces
+                            .iter()
+                            .filter_map(|h| ix.importers.get(*h))
+                            .flatten(),
+                    )
+                    .map(String::as_str),
+            ),
+        };
+        for n in candidates {
+            if self.proxy_namespaces.contains(n)
+                && is_client(n)
+                && self.host_visible(n, None, fqdn).visible
+            {
+                return Vec::new();
+            }
+        }
+        // No candidate sees it. With an exportTo list only the listed namespaces are
+        // clients, so walk those rather than every namespace.
+        let pool: Vec<&String> = match &scope {
+            Some(list) => {
+                let mut l: Vec<&String> = list
+                    .iter()
+                    .filter(|n| self.proxy_namespaces.contains(*n))
+                    .collect();
+                l.sort();
+                l.dedup();
+                l
+            }
+            None => self.proxy_namespaces.iter().collect(),
+        };
+        let mut hidden = Vec::new();
+        for n in pool {
+            if !is_client(n) {
+                continue;
+            }
+            let v = self.host_visible(n, None, fqdn);
+            if v.visible {
+                return Vec::new();
+            }
+            hidden.push((n.clone(), v));
+        }
+        hidden
+    }
+}

@@ -1,0 +1,283 @@
+//! Workloads and selection: which pods, pod templates and WorkloadEntries a selector,
+//! a Service or a Gateway picks, their ports and labels.
+
+use crate::build::MeshGraph;
+use crate::queries::*;
+use meshlint_model::typed::*;
+use meshlint_model::Kind;
+
+impl MeshGraph {
+    /// Workloads in `ns` whose labels the selector matches.
+    pub fn workloads_selected(&self, ns: &str, selector: &Labels) -> Vec<usize> {
+        self.workloads_by_ns
+            .get(ns)
+            .map(|ws| {
+                ws.iter()
+                    .copied()
+                    .filter(|&w| selector_matches(selector, self.workload_labels(w)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Workloads (Pods, pod templates, WorkloadEntries) in any namespace carrying every
+    /// label of a non-empty selector, in input order: the selector label with the fewest
+    /// workloads in the label index is the starting point.
+    pub(crate) fn labelled(&self, selector: &Labels) -> Vec<usize> {
+        let candidates = selector
+            .iter()
+            .map(|(k, v)| {
+                self.workloads_by_label
+                    .get(&(k.clone(), v.clone()))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+            })
+            .min_by_key(|c| c.len())
+            .unwrap_or(&[]);
+        candidates
+            .iter()
+            .copied()
+            .filter(|&w| selector_matches(selector, self.workload_labels(w)))
+            .collect()
+    }
+
+    pub fn workload_labels(&self, w: usize) -> &Labels {
+        static EMPTY: std::sync::OnceLock<Labels> = std::sync::OnceLock::new();
+        match &self.resources[w].typed {
+            Typed::Workload(wl) => &wl.labels,
+            Typed::WorkloadEntry(we) => &we.labels,
+            _ => EMPTY.get_or_init(Labels::new),
+        }
+    }
+
+    /// Workloads a policy-like resource applies to: selector-less ones cover the whole
+    /// namespace (the whole mesh in the root namespace).
+    pub fn policy_targets(&self, ns: &str, selector: Option<&Labels>) -> Vec<usize> {
+        match selector {
+            Some(sel) => self.workloads_selected(ns, sel),
+            None if ns == self.mesh.root_namespace => {
+                let mut all: Vec<usize> =
+                    self.workloads_by_ns.values().flatten().copied().collect();
+                all.sort_unstable();
+                all
+            }
+            None => self.workloads_by_ns.get(ns).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// Gateway workloads a Gateway selector matches (in any namespace).
+    pub fn gateway_workloads_for(&self, selector: &Labels, _gw_ns: &str) -> Vec<usize> {
+        if selector.is_empty() {
+            return Vec::new();
+        }
+        self.labelled(selector)
+    }
+
+    /// Resolves a VirtualService `gateways` entry (`name` or `ns/name`) written in `ns`.
+    pub fn gateway_ref(&self, reference: &str, ns: &str) -> Option<usize> {
+        let (gns, name) = match reference.split_once('/') {
+            Some((gns, name)) => (gns, name),
+            None => (ns, reference),
+        };
+        let name = name.split('.').next().unwrap_or(name);
+        self.gateways
+            .get(&(gns.to_string(), name.to_string()))
+            .copied()
+    }
+
+    /// Ports of a Service or ServiceEntry, with inferred protocols.
+    pub fn ports_of(&self, target: usize) -> Vec<PortInfo> {
+        match &self.resources[target].typed {
+            Typed::Service(s) => s
+                .ports
+                .iter()
+                .map(|p| PortInfo {
+                    number: p.port,
+                    name: p.name.clone().unwrap_or_default(),
+                    protocol: infer_protocol(
+                        p.app_protocol.as_deref(),
+                        p.name.as_deref(),
+                        p.protocol.as_deref(),
+                    ),
+                    target_port: p.target_port.clone(),
+                    path: p.path.clone(),
+                })
+                .collect(),
+            Typed::ServiceEntry(se) => se
+                .ports
+                .iter()
+                .map(|p| PortInfo {
+                    number: p.number,
+                    name: p.name.clone().unwrap_or_default(),
+                    protocol: p
+                        .protocol
+                        .clone()
+                        .map(|x| normalise_protocol(&x))
+                        .unwrap_or_else(|| "UNKNOWN".to_string()),
+                    target_port: p.target_port.map(|t| t.to_string()),
+                    path: p.path.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Workloads behind a Service or ServiceEntry.
+    pub fn workloads_of(&self, target: usize) -> Vec<usize> {
+        let r = &self.resources[target];
+        match &r.typed {
+            Typed::Service(s) => match &s.selector {
+                Some(sel) if !sel.is_empty() => self.workloads_selected(r.namespace(), sel),
+                _ => Vec::new(),
+            },
+            Typed::ServiceEntry(se) => match &se.workload_selector {
+                Some(sel) => self.workloads_selected(r.namespace(), sel),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// Workloads behind a host (every Service/ServiceEntry defining it).
+    pub fn workloads_for_host(&self, fqdn: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .host_targets(fqdn)
+            .iter()
+            .flat_map(|t| self.workloads_of(t.resource))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The container port a service port reaches on a workload (`targetPort` by number
+    /// or by name; defaults to the service port).
+    pub fn target_port(&self, workload: usize, port: &PortInfo) -> u32 {
+        match port.target_port.as_deref() {
+            None => port.number,
+            Some(t) => match t.parse::<u32>() {
+                Ok(n) => n,
+                Err(_) => match &self.resources[workload].typed {
+                    Typed::Workload(w) => w
+                        .ports
+                        .iter()
+                        .find(|p| p.name.as_deref() == Some(t))
+                        .map(|p| p.port)
+                        .unwrap_or(port.number),
+                    Typed::WorkloadEntry(we) => we.ports.get(t).copied().unwrap_or(port.number),
+                    _ => port.number,
+                },
+            },
+        }
+    }
+
+    /// Resources of `kind` that select workload `w` (Sidecars, PeerAuthentications,
+    /// AuthorizationPolicies, Services, Gateways, …), in input order.
+    pub fn selected_by(&self, w: usize, kind: Kind) -> Vec<usize> {
+        let Some(&n) = self.node_of.get(&crate::build::GraphNode::Resource(w)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<usize> = self
+            .graph
+            .edges_directed(n, petgraph::Direction::Incoming)
+            .filter(|e| *e.weight() == crate::build::Edge::Selects)
+            .filter_map(
+                |e| match &self.graph[petgraph::visit::EdgeRef::source(&e)] {
+                    crate::build::GraphNode::Resource(i) if self.resources[*i].kind == kind => {
+                        Some(*i)
+                    }
+                    _ => None,
+                },
+            )
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The locality labels Istio adds to a pod's endpoints from the Node it runs on
+    /// (`spec.nodeName`, when that Node is in the inputs): region, zone and subzone when
+    /// present and non-empty, and `kubernetes.io/hostname` = the node name.
+    pub fn topology_labels(&self, w: usize) -> Labels {
+        let mut out = Labels::new();
+        let r = &self.resources[w];
+        let Some(node_name) = r
+            .node
+            .get("spec")
+            .and_then(|s| s.get("nodeName"))
+            .and_then(|n| n.as_str())
+        else {
+            return out;
+        };
+        let Some(&node) = self.nodes.get(node_name) else {
+            return out;
+        };
+        for key in [
+            "topology.kubernetes.io/region",
+            "topology.kubernetes.io/zone",
+            "topology.istio.io/subzone",
+        ] {
+            if let Some(v) = self.resources[node]
+                .labels
+                .get(key)
+                .filter(|v| !v.is_empty())
+            {
+                out.insert(key.to_string(), v.clone());
+            }
+        }
+        out.insert("kubernetes.io/hostname".to_string(), node_name.to_string());
+        out
+    }
+
+    /// Namespaces of the proxies that run a Gateway's servers: those of the workloads
+    /// its selector picks, or the Gateway's own namespace when none is in the inputs.
+    pub fn gateway_proxy_namespaces(&self, gw: usize) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .selected_workloads(gw)
+            .into_iter()
+            .map(|w| self.resources[w].namespace().to_string())
+            .collect();
+        if out.is_empty() {
+            out.push(self.resources[gw].namespace().to_string());
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Workloads a resource selects (its outgoing `Selects` edges, built once with the
+    /// graph): a Gateway's proxies, a Service's endpoints, a policy's targets. Sorted.
+    pub fn selected_workloads(&self, r: usize) -> Vec<usize> {
+        let Some(&n) = self.node_of.get(&crate::build::GraphNode::Resource(r)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<usize> = self
+            .graph
+            .edges_directed(n, petgraph::Direction::Outgoing)
+            .filter(|e| *e.weight() == crate::build::Edge::Selects)
+            .filter_map(
+                |e| match &self.graph[petgraph::visit::EdgeRef::target(&e)] {
+                    crate::build::GraphNode::Resource(i) => Some(*i),
+                    _ => None,
+                },
+            )
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Services and ServiceEntries (with a workload selector) that select a workload.
+    pub fn services_for(&self, workload: usize) -> Vec<usize> {
+        let ns = self.resources[workload].namespace();
+        let mut out: Vec<usize> = self
+            .in_namespace(ns, Kind::Service)
+            .iter()
+            .chain(self.in_namespace(ns, Kind::ServiceEntry))
+            .copied()
+            .filter(|&t| self.workloads_of(t).contains(&workload))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
