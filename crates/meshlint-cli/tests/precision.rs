@@ -268,3 +268,22 @@ fn one_cause_gives_one_finding() {
         r.stdout
     );
 }
+
+#[test]
+fn json_data_is_skipped_but_a_broken_json_manifest_is_an_error() {
+    let r = run(&precision("json"), &["check", "--format", "json", "."]);
+    let got = findings(&r);
+    assert_eq!(got.len(), 1, "{}", r.stdout);
+    assert_eq!(
+        (got[0].0.as_str(), got[0].1.as_str(), got[0].2.as_str()),
+        ("parse-error", "error", "broken-manifest.json")
+    );
+    let v = run(&precision("json"), &["check", "--verbose", "."]);
+    assert!(
+        v.stderr
+            .lines()
+            .any(|l| l.contains("ratings-data.json") && l.contains("no Kubernetes manifest")),
+        "{}",
+        v.stderr
+    );
+}

@@ -135,6 +135,26 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
     for chunk in split_documents(&text) {
         let mut builder = TreeBuilder::new(&name, chunk.line_offset, limits);
         builder.run(chunk.text);
+        // Kubernetes' YAML library accepts a flow collection closed at its key's
+        // indentation (`args: [` … `]`); the YAML spec (and our parser) do not. Retry
+        // with such closing lines indented like the line before them.
+        let mut patched: Option<String> = None;
+        for _ in 0..MAX_FLOW_CLOSER_FIXES {
+            let Some(line) = builder.findings.iter().find_map(|f| {
+                (&*f.rule == codes::PARSE_ERROR && f.message.contains("indentation"))
+                    .then(|| f.location.span.start.line - chunk.line_offset)
+            }) else {
+                break;
+            };
+            let current = patched.as_deref().unwrap_or(chunk.text);
+            let Some(fixed) = indent_flow_closer(current, line as usize) else {
+                break;
+            };
+            let mut retry = TreeBuilder::new(&name, chunk.line_offset, limits);
+            retry.run(&fixed);
+            builder = retry;
+            patched = Some(fixed);
+        }
         findings.append(&mut builder.findings);
         for root in builder.documents {
             if root.is_null() {
@@ -151,6 +171,43 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
         documents,
         findings,
     }
+}
+
+/// How many dedented flow-collection closers one document may have re-indented.
+const MAX_FLOW_CLOSER_FIXES: usize = 16;
+
+/// `text` with its 1-based `line` re-indented like the nearest non-blank line above, when
+/// that line holds only closing flow brackets (`]`, `}`, `],`); `None` otherwise.
+fn indent_flow_closer(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let target = *lines.get(line.checked_sub(1)?)?;
+    let body = target.trim();
+    let closers_only = !body.is_empty() && body.chars().all(|c| matches!(c, ']' | '}' | ',' | ' '));
+    if !closers_only {
+        return None;
+    }
+    let above = lines[..line - 1]
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())?;
+    let indent = above.len() - above.trim_start().len();
+    let current = target.len() - target.trim_start().len();
+    if indent <= current {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + indent);
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if i == line - 1 {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(l.trim_start());
+        } else {
+            out.push_str(l);
+        }
+    }
+    Some(out)
 }
 
 /// Whether a line ends with a block scalar indicator (`key: |`, `- >-`, `key: |2 # c`):
@@ -789,6 +846,28 @@ mod tests {
         );
         assert_eq!(rules(&f), vec![("unreadable-file", 1, 4)]);
         assert_eq!(f.documents.len(), 1);
+    }
+
+    #[test]
+    fn flow_collections_closed_at_the_key_indentation_load_as_kubectl_reads_them() {
+        let f = load("spec:\n  args: [\n      \"-a\", \"b\",\n  ]\n  env: {x: 1}\n");
+        assert!(f.findings.is_empty(), "{:?}", f.findings);
+        let args = f.documents[0]
+            .root
+            .get("spec")
+            .and_then(|s| s.get("args"))
+            .unwrap();
+        assert_eq!(args.items().len(), 2);
+        // Spans of the other lines are unchanged.
+        let env = f.documents[0]
+            .root
+            .get("spec")
+            .and_then(|s| s.get("env"))
+            .unwrap();
+        assert_eq!(env.span.start.line, 5);
+        // A real indentation error is still one.
+        let f = load("a:\n  b: 1\n c: 2\n");
+        assert_eq!(rules(&f).len(), 1);
     }
 
     #[test]
