@@ -82,6 +82,9 @@ pub struct MeshGraph {
     pub(crate) copies: HashMap<crate::identity::ObjectKey, Vec<usize>>,
     /// `copy_self[i] == i`: lets `copies_of` answer a single document with a slice.
     pub(crate) copy_self: Vec<usize>,
+    /// Some namespaced object has no namespace and the run gave no `-n`: those objects
+    /// could be applied to any namespace (see `hosts.rs`, `could_be_unset`).
+    pub(crate) unset_in_play: bool,
 }
 
 impl MeshGraph {
@@ -113,6 +116,7 @@ impl MeshGraph {
             workloads_by_label: HashMap::new(),
             copies: HashMap::new(),
             copy_self: Vec::new(),
+            unset_in_play: false,
         };
         g.index();
         g.relate();
@@ -139,6 +143,7 @@ impl MeshGraph {
         }
         by_object.retain(|_, docs| docs.len() > 1);
         self.copies = by_object;
+        self.unset_in_play = self.resources.iter().any(|r| r.namespace_unset());
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
             let ns = r.namespace().to_string();

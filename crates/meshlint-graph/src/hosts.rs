@@ -10,6 +10,7 @@
 
 use crate::build::MeshGraph;
 use crate::queries::{host_matches, HostTarget};
+use meshlint_model::typed::Labels;
 use meshlint_model::{Kind, UNSET_NAMESPACE};
 use serde::Serialize;
 
@@ -54,6 +55,38 @@ impl MeshGraph {
         self.workloads_by_ns.contains_key(ns)
             || !self.in_namespace(ns, Kind::Service).is_empty()
             || !self.in_namespace(ns, Kind::ServiceEntry).is_empty()
+    }
+
+    /// Whether the objects written without a namespace (no `-n` given) could be the ones
+    /// of `ns`: they are applied to some namespace nobody named, so a lookup that fails
+    /// in `ns` may succeed there. Absence checks consult them; nothing else does.
+    pub fn could_be_unset(&self, ns: &str) -> bool {
+        self.unset_in_play && !ns.is_empty() && ns != UNSET_NAMESPACE
+    }
+
+    /// `name.ns.svc.<domain>` moved to the unnamed namespace, when the objects without a
+    /// namespace could be those of `ns` (see [`Self::could_be_unset`]).
+    pub fn in_unset_namespace(&self, fqdn: &str) -> Option<String> {
+        let ns = self.host_namespace(fqdn)?;
+        if !self.could_be_unset(ns) {
+            return None;
+        }
+        let name = fqdn.split('.').next()?;
+        Some(format!(
+            "{name}.{UNSET_NAMESPACE}.svc.{}",
+            self.mesh.dns_domain
+        ))
+    }
+
+    /// Workloads `selector` picks in `ns`, plus — when the objects without a namespace
+    /// could be those of `ns` — the ones it picks among them. For "selects nothing"
+    /// checks, which must not fire on an interpretation the inputs leave open.
+    pub fn workloads_maybe_selected(&self, ns: &str, selector: &Labels) -> Vec<usize> {
+        let mut out = self.workloads_selected(ns, selector);
+        if self.could_be_unset(ns) {
+            out.extend(self.workloads_selected(UNSET_NAMESPACE, selector));
+        }
+        out
     }
 
     /// The namespace of a cluster-local host (`name.ns.svc.<domain>`), if it is one.
@@ -129,6 +162,14 @@ impl MeshGraph {
         }
         if self.implicit_host(fqdn) {
             return found(HostState::Implicit);
+        }
+        // The objects without a namespace may be this namespace's: if they define the
+        // host, the lookup is satisfied by that reading.
+        if self
+            .in_unset_namespace(fqdn)
+            .is_some_and(|h| !self.host_targets(&h).is_empty())
+        {
+            return found(HostState::Exported);
         }
         let host_ns = self.host_namespace(fqdn);
         // Suggestions must not rest on a namespace nobody named.

@@ -127,6 +127,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("namespacePresent", 1, namespace_present),
     ("copiesOf", 1, copies_of),
     ("firstCopy", 1, first_copy),
+    ("workloadsMaybeSelected", 2, workloads_maybe_selected),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -748,7 +749,7 @@ fn destination_rule_for<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let ns = arg_str("destinationRuleFor", a, 0)?;
     let host = arg_str("destinationRuleFor", a, 1)?;
     let g = h.g;
-    let Some(merged) = g.merged_destination_rule(ns, host) else {
+    let Some(merged) = g.merged_destination_rule_for_lookup(ns, host) else {
         return Ok(Val::Null);
     };
     let d = merged.primary();
@@ -859,6 +860,13 @@ fn host_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             ),
         ),
     ]))
+}
+
+fn workloads_maybe_selected<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let ns = arg_str("workloadsMaybeSelected", a, 0)?;
+    let sel = labels_from(arg("workloadsMaybeSelected", a, 1)?);
+    let g = h.g;
+    each(g, g.workloads_maybe_selected(ns, &sel), workload_value)
 }
 
 fn lookup_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
