@@ -45,16 +45,19 @@ pub struct HostLookup {
 }
 
 impl MeshGraph {
-    /// Whether the inputs describe a namespace's Services and workloads: under
-    /// `--closed-world` every namespace is, otherwise only those where the inputs hold
-    /// a Service, a ServiceEntry or a workload.
+    /// Whether the inputs describe a namespace's Services and workloads, so that a host
+    /// missing there is missing: under `--closed-world` every namespace is; otherwise a
+    /// namespace whose Namespace object is in the inputs together with at least one of
+    /// its Services or workloads (the shape of a repository that owns the namespace).
+    /// Istio configuration in a namespace, or a few Services of a namespace managed
+    /// elsewhere, do not make its Services known.
     pub fn namespace_described(&self, ns: &str) -> bool {
         if self.closed_world {
             return true;
         }
-        self.workloads_by_ns.contains_key(ns)
-            || !self.in_namespace(ns, Kind::Service).is_empty()
-            || !self.in_namespace(ns, Kind::ServiceEntry).is_empty()
+        self.namespace_resource(ns).is_some()
+            && (self.workloads_by_ns.contains_key(ns)
+                || !self.in_namespace(ns, Kind::Service).is_empty())
     }
 
     /// Whether the objects written without a namespace (no `-n` given) could be the ones

@@ -128,6 +128,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("copiesOf", 1, copies_of),
     ("firstCopy", 1, first_copy),
     ("workloadsMaybeSelected", 2, workloads_maybe_selected),
+    ("gatewayLookup", 2, gateway_lookup),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -867,6 +868,29 @@ fn workloads_maybe_selected<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let sel = labels_from(arg("workloadsMaybeSelected", a, 1)?);
     let g = h.g;
     each(g, g.workloads_maybe_selected(ns, &sel), workload_value)
+}
+
+fn gateway_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let reference = arg_str("gatewayLookup", a, 0)?;
+    let ns = arg_str("gatewayLookup", a, 1)?;
+    let g = h.g;
+    let l = g.gateway_lookup(reference, ns);
+    let refs = |v: &[usize]| Val::list(v.iter().map(|&i| name_ref(g, i)).collect());
+    Ok(Val::map(vec![
+        ("namespace", Val::str(&l.namespace)),
+        ("name", Val::str(&l.name)),
+        ("found", Val::Bool(l.found.is_some())),
+        ("sameNameElsewhere", refs(&l.same_name_elsewhere)),
+        (
+            "nearName",
+            refs(&l.near_name.into_iter().collect::<Vec<_>>()),
+        ),
+        (
+            "namespaceSuggestion",
+            Val::str(l.namespace_suggestion.as_deref().unwrap_or("")),
+        ),
+        ("certain", Val::Bool(l.certain)),
+    ]))
 }
 
 fn lookup_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
