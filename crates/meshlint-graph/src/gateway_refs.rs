@@ -77,4 +77,47 @@ impl MeshGraph {
             || out.namespace_suggestion.is_some();
         out
     }
+
+    /// The hosts the Gateway a `gateways` entry names offers to VirtualServices of
+    /// `vs_ns`, over every document of it: Istio server hosts with their `namespace/`
+    /// part applied (`./` is the Gateway's namespace, `*/` any), Gateway API listener
+    /// hostnames (`*` for a listener without one). Empty when the Gateway is missing.
+    pub fn gateway_hosts(&self, reference: &str, vs_ns: &str) -> Vec<String> {
+        let Some(gw) = self.gateway_lookup(reference, vs_ns).found else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        for &copy in self.copies_of(gw) {
+            let r = &self.resources[copy];
+            match &r.typed {
+                meshlint_model::Typed::Gateway(g) => {
+                    for h in g.servers.iter().flat_map(|s| &s.hosts) {
+                        let (ns, host) = match h.split_once('/') {
+                            Some((".", host)) => (Some(r.namespace()), host),
+                            Some(("*", host)) => (None, host),
+                            Some((ns, host)) => (Some(ns), host),
+                            None => (None, h.as_str()),
+                        };
+                        if ns.is_none_or(|ns| ns == vs_ns) {
+                            out.push(host.to_string());
+                        }
+                    }
+                }
+                _ if r.kind == Kind::K8sGateway => {
+                    let listeners = r
+                        .spec()
+                        .and_then(|s| s.get("listeners"))
+                        .map(|l| l.items())
+                        .unwrap_or(&[]);
+                    for l in listeners {
+                        out.push(l.str_at(&["hostname"]).unwrap_or("*").to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
 }

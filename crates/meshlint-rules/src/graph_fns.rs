@@ -129,6 +129,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("firstCopy", 1, first_copy),
     ("workloadsMaybeSelected", 2, workloads_maybe_selected),
     ("gatewayLookup", 2, gateway_lookup),
+    ("gatewayHosts", 2, gateway_hosts),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -891,6 +892,12 @@ fn gateway_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ),
         ("certain", Val::Bool(l.certain)),
     ]))
+}
+
+fn gateway_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let reference = arg_str("gatewayHosts", a, 0)?;
+    let ns = arg_str("gatewayHosts", a, 1)?;
+    Ok(str_list(&h.g.gateway_hosts(reference, ns)))
 }
 
 fn lookup_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
