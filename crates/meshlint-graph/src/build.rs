@@ -334,9 +334,10 @@ impl MeshGraph {
         self.namespace_resources.get(ns).copied()
     }
 
-    /// Whether the inputs say anything about this namespace.
+    /// Whether the namespace exists: the inputs say something about it, or it is the
+    /// mesh's root namespace (the control plane's, which every mesh has).
     pub fn namespace_known(&self, ns: &str) -> bool {
-        self.known_namespaces.contains(ns)
+        self.known_namespaces.contains(ns) || ns == self.mesh.root_namespace
     }
 
     pub fn known_namespaces(&self) -> impl Iterator<Item = &str> {

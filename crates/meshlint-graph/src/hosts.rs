@@ -133,6 +133,26 @@ impl MeshGraph {
             .unwrap_or_else(|| vec![self.resources[r].namespace().to_string()])
     }
 
+    /// Whether a selector picks the pods of a gateway Istio's installer deploys (the
+    /// default ingress, egress or east-west gateway, by the labels `istioctl install`
+    /// and the gateway chart give them): in open world those pods exist though the
+    /// inputs do not hold them. Never under `--closed-world`.
+    pub fn selects_installed_gateway(&self, selector: &Labels) -> bool {
+        const INSTALLED: [(&str, &str); 6] = [
+            ("istio", "ingressgateway"),
+            ("istio", "egressgateway"),
+            ("istio", "eastwestgateway"),
+            ("app", "istio-ingressgateway"),
+            ("app", "istio-egressgateway"),
+            ("app", "istio-eastwestgateway"),
+        ];
+        !self.closed_world
+            && !selector.is_empty()
+            && selector
+                .iter()
+                .all(|(k, v)| INSTALLED.contains(&(k.as_str(), v.as_str())))
+    }
+
     /// Looks a host up from the namespaces a resource's proxies resolve it in
     /// (`lookup_namespaces`: the writer's namespace, or each of its `exportTo`
     /// namespaces). Wildcard hosts are always `Exported` (nothing to resolve).

@@ -130,6 +130,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("workloadsMaybeSelected", 2, workloads_maybe_selected),
     ("gatewayLookup", 2, gateway_lookup),
     ("gatewayHosts", 2, gateway_hosts),
+    ("selectsInstalledGateway", 1, selects_installed_gateway),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -898,6 +899,11 @@ fn gateway_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let reference = arg_str("gatewayHosts", a, 0)?;
     let ns = arg_str("gatewayHosts", a, 1)?;
     Ok(str_list(&h.g.gateway_hosts(reference, ns)))
+}
+
+fn selects_installed_gateway<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let sel = labels_from(arg("selectsInstalledGateway", a, 0)?);
+    Ok(Val::Bool(h.g.selects_installed_gateway(&sel)))
 }
 
 fn lookup_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
