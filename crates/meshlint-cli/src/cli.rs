@@ -449,6 +449,7 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
         mesh_config,
         mesh_networks,
         closed_world,
+        now: None,
         context: args.context.clone(),
         force_exclude: args.force_exclude,
         limits: None,
@@ -612,6 +613,7 @@ fn graph(args: GraphArgs) -> ExitCode {
             .clone()
             .or_else(|| file.mesh_config.as_deref().map(resolve)),
         closed_world: file.closed_world.unwrap_or(false),
+        now: None,
         skip_files: cfg.iter().map(|c| c.path.clone()).collect(),
         ..CheckOptions::default()
     };

@@ -25,6 +25,9 @@ pub struct CheckOptions {
     pub mesh_config: Option<PathBuf>,
     pub mesh_networks: Option<PathBuf>,
     pub closed_world: bool,
+    /// Judge certificate validity at this time (seconds since the Unix epoch) instead of
+    /// the system clock; for tests, so that a result does not depend on the date.
+    pub now: Option<i64>,
     /// Load these for cross-resource context but report only on `paths`.
     pub context: Vec<String>,
     pub limits: Option<LoadLimits>,
@@ -260,7 +263,9 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         sources.insert(loaded.source.name.clone(), loaded.source);
     }
     let resource_count = resources.len();
-    let graph = Arc::new(MeshGraph::new(resources, mesh, opts.closed_world));
+    let mut graph = MeshGraph::new(resources, mesh, opts.closed_world);
+    graph.now = opts.now;
+    let graph = Arc::new(graph);
     let t_graph = started.elapsed();
     Ok(LoadedMesh {
         inputs,

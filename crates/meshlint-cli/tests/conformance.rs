@@ -250,6 +250,7 @@ fn run_case(
         closed_world: true,
         mesh_config,
         mesh_networks,
+        now: Some(common::TEST_NOW),
         ..CheckOptions::default()
     };
     let result = match run_check(&opts, rules) {

@@ -151,6 +151,7 @@ fn run_fixture(rule_id: &str, file: &Path) -> Outcome {
     let opts = CheckOptions {
         paths: vec![file.to_string_lossy().to_string()],
         closed_world,
+        now: Some(common::TEST_NOW),
         mesh_config,
         mesh_networks,
         ..CheckOptions::default()
@@ -347,4 +348,34 @@ fn every_rule_is_documented_and_docs_are_fresh() {
         stale.is_empty(),
         "stale rule docs (run `cargo run -p meshlint-cli -- rules --write-docs docs/rules`): {stale:?}"
     );
+}
+
+/// Certificate validity is judged at the injected time, not the machine's clock: the
+/// good ML3023 fixture's certificate starts on 2026-11-22, so a run "on" 2026-01-01
+/// reports it as not valid yet and a run on [`common::TEST_NOW`] does not.
+#[test]
+fn certificate_validity_uses_the_injected_clock() {
+    let file = workspace().join("testdata/rules/ML3023/good.yaml");
+    let mut rules = RuleSet::builtin().unwrap();
+    rules.filter(&["ML3023".to_string()], &[]);
+    let at = |now: i64| {
+        let opts = CheckOptions {
+            paths: vec![file.to_string_lossy().to_string()],
+            now: Some(now),
+            ..CheckOptions::default()
+        };
+        run_check(&opts, &rules)
+            .unwrap()
+            .findings
+            .into_iter()
+            .filter(|f| &*f.rule == "ML3023")
+            .map(|f| f.message)
+            .collect::<Vec<_>>()
+    };
+    let early = at(1_767_225_600); // 2026-01-01T00:00:00Z
+    assert!(
+        early.len() == 1 && early[0].contains("not valid yet"),
+        "{early:?}"
+    );
+    assert!(at(common::TEST_NOW).is_empty());
 }

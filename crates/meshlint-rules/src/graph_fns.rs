@@ -517,19 +517,12 @@ fn pod_value(g: &MeshGraph, i: usize) -> Val<'_> {
     ])
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn secret_value(g: &MeshGraph, i: usize) -> Val<'_> {
     let r = &g.resources[i];
     let Typed::Secret(sec) = &r.typed else {
         return Val::Null;
     };
-    let t = now();
+    let t = g.now();
     let cert = sec
         .certificate
         .as_ref()
