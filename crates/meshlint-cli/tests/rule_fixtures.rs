@@ -379,3 +379,35 @@ fn certificate_validity_uses_the_injected_clock() {
     );
     assert!(at(common::TEST_NOW).is_empty());
 }
+
+/// ML3024's related location is the other Gateway's conflicting server, not its
+/// `servers` list (whose first entry may be an unrelated server).
+#[test]
+fn ml3024_related_points_at_the_conflicting_server() {
+    let file = workspace().join("testdata/rules/ML3024/bad.yaml");
+    let mut rules = RuleSet::builtin().unwrap();
+    rules.filter(&["ML3024".to_string()], &[]);
+    let opts = CheckOptions {
+        paths: vec![file.to_string_lossy().to_string()],
+        now: Some(common::TEST_NOW),
+        ..CheckOptions::default()
+    };
+    let mut got: Vec<(u32, Vec<(u32, u32)>)> = run_check(&opts, &rules)
+        .unwrap()
+        .findings
+        .iter()
+        .filter(|f| &*f.rule == "ML3024")
+        .map(|f| {
+            (
+                f.location.span.start.line,
+                f.related
+                    .iter()
+                    .map(|r| (r.location.span.start.line, r.location.span.start.column))
+                    .collect(),
+            )
+        })
+        .collect();
+    got.sort();
+    // shop/shop's server 1 (line 10) and shop-legacy's server 0 (line 19) point at each other.
+    assert_eq!(got, vec![(10, vec![(19, 5)]), (19, vec![(10, 5)])]);
+}

@@ -1256,7 +1256,11 @@ fn gateway_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     ("server", usize_int(server)),
                     (
                         "gateways",
-                        Val::list(others.into_iter().map(|o| entry(g, o)).collect()),
+                        Val::list(others.iter().map(|&(o, _)| entry(g, o)).collect()),
+                    ),
+                    (
+                        "servers",
+                        Val::list(others.iter().map(|&(_, s)| usize_int(s)).collect()),
                     ),
                 ])
             })
