@@ -342,17 +342,24 @@ fn istio_analyzer_conformance() {
     let cases_json = base.join("cases.json");
     let text = std::fs::read_to_string(&cases_json)
         .unwrap_or_else(|e| panic!("{}: {e}", cases_json.display()));
-    let cases: Cases = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{}: {e}", cases_json.display()));
-    assert!(!cases.cases.is_empty(), "{} has no cases", cases_json.display());
+    let cases: Cases =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", cases_json.display()));
+    assert!(
+        !cases.cases.is_empty(),
+        "{} has no cases",
+        cases_json.display()
+    );
     let keys = case_keys(&cases.cases);
     let bless = std::env::var("CONFORMANCE_BLESS").is_ok_and(|v| v == "1");
     let baseline_path = workspace().join(BASELINE);
     let baseline = if bless {
         BTreeSet::new()
     } else {
-        parse_baseline(std::fs::read_to_string(&baseline_path).ok().as_deref(), &keys)
-            .unwrap_or_else(|e| panic!("{e}"))
+        parse_baseline(
+            std::fs::read_to_string(&baseline_path).ok().as_deref(),
+            &keys,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
     };
     let rules = RuleSet::builtin().expect("built-in rules load");
     let analyzers: HashMap<String, Vec<String>> = rules
@@ -471,11 +478,16 @@ mod baseline_checks {
     #[test]
     fn missing_shared_data_fails_under_ci_and_is_skipped_visibly_elsewhere() {
         let mut out = Vec::new();
-        let e = missing_shared("../shared/conformance/istio not found", true, &mut out)
-            .unwrap_err();
-        assert!(e.contains("CI=true") && e.contains("../shared/conformance/istio"), "{e}");
+        let e =
+            missing_shared("../shared/conformance/istio not found", true, &mut out).unwrap_err();
+        assert!(
+            e.contains("CI=true") && e.contains("../shared/conformance/istio"),
+            "{e}"
+        );
         assert!(out.is_empty());
         assert!(missing_shared("x not found", false, &mut out).is_ok());
-        assert!(String::from_utf8(out).unwrap().contains("SKIPPED conformance: x not found"));
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("SKIPPED conformance: x not found"));
     }
 }

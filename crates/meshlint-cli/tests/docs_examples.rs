@@ -88,7 +88,10 @@ fn every_docs_example_demonstrates_its_rule() {
         for closed in worlds(&docs.bad, true) {
             checked += 1;
             if findings(&rules, id, &docs.bad, closed).is_empty() {
-                problems.push(format!("{id}: docs.bad does not trigger it ({})", world(closed)));
+                problems.push(format!(
+                    "{id}: docs.bad does not trigger it ({})",
+                    world(closed)
+                ));
             }
         }
         for closed in worlds(&docs.good, false) {
@@ -116,7 +119,12 @@ fn every_docs_example_demonstrates_its_rule() {
 fn world_directive() {
     assert_eq!(worlds("a: 1\n", true), [false]);
     assert_eq!(worlds("a: 1\n", false), [false, true]);
-    assert_eq!(worlds("# meshlint check --closed-world\na: 1\n", false), [true]);
-    assert!(is_mesh_networks("# meshlint check --mesh-networks this-file.yaml\nnetworks: {}\n"));
+    assert_eq!(
+        worlds("# meshlint check --closed-world\na: 1\n", false),
+        [true]
+    );
+    assert!(is_mesh_networks(
+        "# meshlint check --mesh-networks this-file.yaml\nnetworks: {}\n"
+    ));
     assert!(!is_mesh_networks("networks: {}\n"));
 }

@@ -62,7 +62,10 @@ fn parse_expects(rule_id: &str, file: &str, text: &str) -> Result<Vec<Expect>, S
                 } else if ["error", "warning", "info"].contains(&w) {
                     severity = Some(w.to_string());
                 } else {
-                    return Err(format!("{file}:{}: unknown word `{w}` in `# expect:`", i + 1));
+                    return Err(format!(
+                        "{file}:{}: unknown word `{w}` in `# expect:`",
+                        i + 1
+                    ));
                 }
             }
             match (col, severity) {
@@ -208,7 +211,10 @@ fn list(v: &[Expect]) -> String {
     if v.is_empty() {
         return "nothing".into();
     }
-    v.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[test]
@@ -220,7 +226,10 @@ fn expect_annotations_state_file_line_column_and_severity() {
     )
     .unwrap();
     let got: Vec<String> = e.iter().map(|e| e.to_string()).collect();
-    assert_eq!(got, ["f.yaml:2:4 error", "f.yaml:3:3 warning", "f.yaml:3:9 info"]);
+    assert_eq!(
+        got,
+        ["f.yaml:2:4 error", "f.yaml:3:3 warning", "f.yaml:3:9 info"]
+    );
     // The bare rule id of the old format no longer says enough.
     assert!(parse_expects("ML0001", "f.yaml", "b: 2 # expect: ML0001\n").is_err());
     assert!(parse_expects("ML0001", "f.yaml", "b: 2 # expect: ML0001 col=2\n").is_err());
