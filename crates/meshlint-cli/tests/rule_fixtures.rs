@@ -1,8 +1,9 @@
 //! The rule test harness: every built-in rule has fixtures under
 //! `testdata/rules/<id>/` — `bad*.yaml` files whose `# expect: <id> col=<column>
 //! <severity>` annotations must be exactly the findings reported (file, start line,
-//! start column, severity), and `good*.yaml` files that must not trigger it. No message
-//! of any finding may span lines.
+//! start column, severity), and `good*.yaml` files that must not trigger it. Where the
+//! findings point (`related`), `# expect: <id> col=<column> related` marks each distinct
+//! related location. No message of any finding may span lines.
 //! Rendered human output of each triggering fixture is snapshotted. A rule without
 //! both kinds of fixture fails the suite, and so does a stale `docs/rules/` page.
 //!
@@ -39,8 +40,9 @@ impl std::fmt::Display for Expect {
 
 /// Reads the `# expect:` annotations of `rule_id` in `text` (the file `file`, relative
 /// to the workspace). An annotation is a comma-separated list of
-/// `<rule> col=<column> <severity>` on the line the finding starts on; annotations of
-/// other rules are ignored. A malformed annotation of `rule_id` is an error.
+/// `<rule> col=<column> <severity>` on the line the finding starts on (the severity word
+/// `related` marks a related location instead); annotations of other rules are
+/// ignored. A malformed annotation of `rule_id` is an error.
 fn parse_expects(rule_id: &str, file: &str, text: &str) -> Result<Vec<Expect>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -59,7 +61,7 @@ fn parse_expects(rule_id: &str, file: &str, text: &str) -> Result<Vec<Expect>, S
                     if col.is_none() {
                         return Err(format!("{file}:{}: bad column `{w}`", i + 1));
                     }
-                } else if ["error", "warning", "info"].contains(&w) {
+                } else if ["error", "warning", "info", "related"].contains(&w) {
                     severity = Some(w.to_string());
                 } else {
                     return Err(format!(
@@ -78,7 +80,7 @@ fn parse_expects(rule_id: &str, file: &str, text: &str) -> Result<Vec<Expect>, S
                 _ => {
                     return Err(format!(
                         "{file}:{}: `# expect: {rule_id}` must state `col=<column>` and a \
-                         severity (error, warning or info)",
+                         severity (error, warning or info) or `related`",
                         i + 1
                     ))
                 }
@@ -179,6 +181,20 @@ fn run_fixture(rule_id: &str, file: &Path) -> Outcome {
             severity: f.severity.as_str().to_string(),
         })
         .collect();
+    // Related locations, each stated once however many findings point at it.
+    let mut related: Vec<Expect> = ours
+        .iter()
+        .flat_map(|f| &f.related)
+        .map(|r| Expect {
+            file: relative(Path::new(&*r.location.file)),
+            line: r.location.span.start.line,
+            col: r.location.span.start.column,
+            severity: "related".to_string(),
+        })
+        .collect();
+    related.sort();
+    related.dedup();
+    reported.extend(related);
     reported.sort();
     if let Ok(e) = &mut expected {
         e.sort();
