@@ -246,6 +246,8 @@ fn expect_annotations_state_file_line_column_and_severity() {
         got,
         ["f.yaml:2:4 error", "f.yaml:3:3 warning", "f.yaml:3:9 info"]
     );
+    let r = parse_expects("ML0001", "f.yaml", "x # expect: ML0001 col=2 related\n").unwrap();
+    assert_eq!(r[0].to_string(), "f.yaml:1:2 related");
     // The bare rule id of the old format no longer says enough.
     assert!(parse_expects("ML0001", "f.yaml", "b: 2 # expect: ML0001\n").is_err());
     assert!(parse_expects("ML0001", "f.yaml", "b: 2 # expect: ML0001 col=2\n").is_err());
