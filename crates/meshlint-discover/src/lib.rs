@@ -229,10 +229,12 @@ fn parent_ignores(dir: &Path) -> Option<(PathBuf, Vec<Gitignore>)> {
     (!matchers.is_empty()).then_some((abs, matchers))
 }
 
-/// Whether the nearest matcher with an opinion ignores `path`.
+/// Whether the nearest matcher with an opinion ignores `path`. Only the path itself is
+/// matched: the walk prunes ignored directories, and a directory given on the command
+/// line is walked even when an ignore file above names it (as before).
 fn ignored_above(matchers: &[Gitignore], path: &Path, is_dir: bool) -> bool {
     for g in matchers {
-        match g.matched_path_or_any_parents(path, is_dir) {
+        match g.matched(path, is_dir) {
             ignore::Match::Ignore(_) => return true,
             ignore::Match::Whitelist(_) => return false,
             ignore::Match::None => {}
@@ -377,5 +379,16 @@ mod tests {
         fs::write(plain.join("x.yaml"), "a: 1\n").unwrap();
         let got = discover(&[plain.to_string_lossy().into()], &opts).unwrap();
         assert_eq!(names(&got, &plain), vec!["/x.yaml"]);
+
+        // Rules between the root and the walked directory apply to what is below it,
+        // a directory pattern included.
+        fs::write(repo.join(".gitignore"), "generated/\n").unwrap();
+        fs::create_dir_all(repo.join("deploy/generated")).unwrap();
+        fs::write(repo.join("deploy/generated/g.yaml"), "a: 1\n").unwrap();
+        let got = discover(&[sub.to_string_lossy().into()], &opts).unwrap();
+        assert_eq!(
+            names(&got, &sub),
+            vec!["/apps/app.yaml", "/apps/generated.yaml"]
+        );
     }
 }
