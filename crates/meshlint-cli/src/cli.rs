@@ -470,6 +470,7 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
         mesh_networks,
         closed_world,
         namespace: args.namespace.clone(),
+        now: None,
         context: args.context.clone(),
         force_exclude: args.force_exclude,
         keep_repeated_causes: false,
@@ -634,6 +635,7 @@ fn graph(args: GraphArgs) -> ExitCode {
             .clone()
             .or_else(|| file.mesh_config.as_deref().map(resolve)),
         closed_world: file.closed_world.unwrap_or(false),
+        now: None,
         skip_files: cfg.iter().map(|c| c.path.clone()).collect(),
         ..CheckOptions::default()
     };

@@ -29,6 +29,9 @@ pub struct CheckOptions {
     /// `kubectl apply -n` and `helm template -n` mean it); unset, they share a namespace
     /// meshlint does not guess ([`meshlint_model::UNSET_NAMESPACE`]).
     pub namespace: Option<String>,
+    /// Judge certificate validity at this time (seconds since the Unix epoch) instead of
+    /// the system clock; for tests, so that a result does not depend on the date.
+    pub now: Option<i64>,
     /// Load these for cross-resource context but report only on `paths`.
     pub context: Vec<String>,
     pub limits: Option<LoadLimits>,
@@ -309,7 +312,9 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         sources.insert(loaded.source.name.clone(), loaded.source);
     }
     let resource_count = resources.len();
-    let graph = Arc::new(MeshGraph::new(resources, mesh, opts.closed_world));
+    let mut graph = MeshGraph::new(resources, mesh, opts.closed_world);
+    graph.now = opts.now;
+    let graph = Arc::new(graph);
     let t_graph = started.elapsed();
     Ok(LoadedMesh {
         inputs,

@@ -24,9 +24,17 @@
 //! property of Istio's harness (and of `istioctl analyze` run on files), not of the user's
 //! manifests, which is why meshlint itself does not invent them.
 //!
-//! The test prints the pass count and a diff for each failing case. It fails when the
-//! count drops below the number recorded in `testdata/conformance-baseline.txt`; raise
-//! that number as rules land. Where the shared directory is absent it says so and passes.
+//! `testdata/conformance-baseline.txt` lists the cases that pass, one key a line (the
+//! case's name, `name#2`, `name#3`… for repeated names). The test fails when a listed
+//! case fails *and* when an unlisted case passes, so a new pass cannot hide a
+//! regression elsewhere; a missing, empty or unreadable baseline is an error.
+//! `CONFORMANCE_BLESS=1` rewrites the baseline from the current run;
+//! `CONFORMANCE_CASE=<index or key>` runs only that case, still held to the baseline.
+//!
+//! Where `../shared/conformance/istio` is absent the suite cannot run: under `CI=true`
+//! that is a failure naming the missing data; elsewhere the test writes a `SKIPPED` line
+//! straight to the process's stderr (libtest captures `print!`/`eprint!` of passing
+//! tests, not direct writes), so the skip shows in the default `cargo test` output.
 
 mod common;
 
@@ -38,13 +46,112 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-fn shared_dir() -> Option<PathBuf> {
-    [
-        workspace().join("../shared/conformance/istio"),
-        PathBuf::from("/work/shared/conformance/istio"),
-    ]
-    .into_iter()
-    .find(|p| p.join("cases.json").is_file())
+/// Where the shared data is expected, relative to the workspace only.
+const SHARED: &str = "../shared/conformance/istio";
+const BASELINE: &str = "testdata/conformance-baseline.txt";
+
+/// `CI` set to `true` (or `1`), as CI services do.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// What to do when the shared data is missing: `Err` (fail) under CI, else `Ok` after a
+/// visible skip notice.
+fn missing_shared(what: &str, ci: bool, out: &mut dyn std::io::Write) -> Result<(), String> {
+    let msg = format!(
+        "conformance: {what}; the istioctl analyze parity suite did not run \
+         (check out the shared data next to the workspace, at {SHARED})"
+    );
+    if ci {
+        return Err(format!("CI=true and {msg}"));
+    }
+    let _ = writeln!(out, "\nSKIPPED {msg}");
+    let _ = out.flush();
+    Ok(())
+}
+
+/// Case keys: the name, with `#2`, `#3`… appended to repeated names, in file order.
+fn case_keys(cases: &[Case]) -> Vec<String> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    cases
+        .iter()
+        .map(|c| {
+            let n = seen.entry(c.name.as_str()).or_default();
+            *n += 1;
+            if *n == 1 {
+                c.name.clone()
+            } else {
+                format!("{}#{n}", c.name)
+            }
+        })
+        .collect()
+}
+
+/// Parses the baseline: one case key a line, `#` comments and blank lines ignored.
+/// Errors on an unreadable or empty file, a bare number (the old count-only format),
+/// a repeated key, or a key that names no case.
+/// `keys` is `None` when the cases are not available (no shared data): names are then
+/// not checked against them.
+fn parse_baseline(text: Option<&str>, keys: Option<&[String]>) -> Result<BTreeSet<String>, String> {
+    let text = text.ok_or_else(|| format!("{BASELINE} is missing or unreadable"))?;
+    let known: Option<BTreeSet<&str>> = keys.map(|k| k.iter().map(String::as_str).collect());
+    let mut set = BTreeSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let at = format!("{BASELINE}:{}", i + 1);
+        if l.parse::<u64>().is_ok() {
+            return Err(format!(
+                "{at}: `{l}` is a count; the baseline lists the passing cases by name \
+                 (CONFORMANCE_BLESS=1 rewrites it)"
+            ));
+        }
+        if known.as_ref().is_some_and(|k| !k.contains(l)) {
+            return Err(format!("{at}: `{l}` is not a case in {SHARED}/cases.json"));
+        }
+        if !set.insert(l.to_string()) {
+            return Err(format!("{at}: `{l}` is listed twice"));
+        }
+    }
+    if set.is_empty() {
+        return Err(format!("{BASELINE} lists no passing case"));
+    }
+    Ok(set)
+}
+
+/// Differences between the baseline and the cases that passed, among the cases run.
+fn compare(
+    baseline: &BTreeSet<String>,
+    passing: &BTreeSet<String>,
+    ran: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for k in baseline.intersection(ran) {
+        if !passing.contains(k) {
+            out.push(format!("regressed: `{k}` is in the baseline but fails"));
+        }
+    }
+    for k in passing.difference(baseline) {
+        out.push(format!(
+            "newly passing: `{k}` passes but is not in the baseline (add it)"
+        ));
+    }
+    out
+}
+
+fn baseline_text(passing: &BTreeSet<String>) -> String {
+    let mut t = String::from(
+        "# Istio analyzer conformance cases that pass, one key a line\n\
+         # (crates/meshlint-cli/tests/conformance.rs). The suite fails when a listed case\n\
+         # fails and when an unlisted case passes; CONFORMANCE_BLESS=1 rewrites this file.\n",
+    );
+    for k in passing {
+        t.push_str(k);
+        t.push('\n');
+    }
+    t
 }
 
 #[derive(Deserialize)]
@@ -150,6 +257,7 @@ fn run_case(
         keep_repeated_causes: true,
         mesh_config,
         mesh_networks,
+        now: Some(common::TEST_NOW),
         ..CheckOptions::default()
     };
     let result = match run_check(&opts, rules) {
@@ -227,14 +335,39 @@ fn run_case(
 
 #[test]
 fn istio_analyzer_conformance() {
-    let Some(base) = shared_dir() else {
-        println!(
-            "conformance: ../shared/conformance/istio not found; skipping the istioctl analyze parity suite"
-        );
+    let base = workspace().join(SHARED);
+    if !base.exists() {
+        // Straight to the process's stderr, not through `eprintln!`, which libtest
+        // captures for a passing test.
+        let what = format!("{} not found", base.display());
+        if let Err(e) = missing_shared(&what, in_ci(), &mut std::io::stderr().lock()) {
+            panic!("{e}");
+        }
         return;
-    };
+    }
+    // Present but broken is never a skip.
+    let cases_json = base.join("cases.json");
+    let text = std::fs::read_to_string(&cases_json)
+        .unwrap_or_else(|e| panic!("{}: {e}", cases_json.display()));
     let cases: Cases =
-        serde_json::from_str(&std::fs::read_to_string(base.join("cases.json")).unwrap()).unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", cases_json.display()));
+    assert!(
+        !cases.cases.is_empty(),
+        "{} has no cases",
+        cases_json.display()
+    );
+    let keys = case_keys(&cases.cases);
+    let bless = std::env::var("CONFORMANCE_BLESS").is_ok_and(|v| v == "1");
+    let baseline_path = workspace().join(BASELINE);
+    let baseline = if bless {
+        BTreeSet::new()
+    } else {
+        parse_baseline(
+            std::fs::read_to_string(&baseline_path).ok().as_deref(),
+            Some(&keys),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
     let rules = RuleSet::builtin().expect("built-in rules load");
     let analyzers: HashMap<String, Vec<String>> = rules
         .rules
@@ -248,49 +381,129 @@ fn istio_analyzer_conformance() {
         })
         .collect();
     let scratch = tempfile::tempdir().unwrap();
-    let only: Option<usize> = std::env::var("CONFORMANCE_CASE")
-        .ok()
-        .and_then(|s| s.parse().ok());
-    let mut passed = 0;
+    let only = std::env::var("CONFORMANCE_CASE").ok().map(|sel| {
+        sel.parse::<usize>()
+            .ok()
+            .filter(|i| *i < keys.len())
+            .or_else(|| keys.iter().position(|k| *k == sel))
+            .unwrap_or_else(|| panic!("CONFORMANCE_CASE={sel} names no case (index or key)"))
+    });
+    assert!(
+        !(bless && only.is_some()),
+        "CONFORMANCE_BLESS rewrites the whole baseline; unset CONFORMANCE_CASE"
+    );
+    let mut passing = BTreeSet::new();
+    let mut ran = BTreeSet::new();
     let mut failing = Vec::new();
     for (i, case) in cases.cases.iter().enumerate() {
         if only.is_some_and(|o| o != i) {
             continue;
         }
+        ran.insert(keys[i].clone());
         let r = run_case(i, case, &base, &rules, &analyzers, scratch.path());
         if r.passed {
-            passed += 1;
+            passing.insert(keys[i].clone());
         } else {
             failing.push(format!(
                 "  case {i} `{}` ({}):\n{}",
-                case.name, case.analyzer, r.report
+                keys[i], case.analyzer, r.report
             ));
         }
     }
-    let total = cases.cases.len();
-    println!("conformance: {passed}/{total} cases pass");
+    println!("conformance: {}/{} cases pass", passing.len(), ran.len());
     for f in &failing {
         println!("{f}");
     }
-    if only.is_some() {
+    if bless {
+        std::fs::write(&baseline_path, baseline_text(&passing)).unwrap();
         return;
     }
-    let baseline: usize =
-        std::fs::read_to_string(workspace().join("testdata/conformance-baseline.txt"))
-            .ok()
-            .and_then(|t| {
-                t.lines()
-                    .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-                    .and_then(|l| l.trim().parse().ok())
-            })
-            .unwrap_or(0);
+    let problems = compare(&baseline, &passing, &ran);
     assert!(
-        passed >= baseline,
-        "conformance dropped: {passed} cases pass, testdata/conformance-baseline.txt records {baseline}"
+        problems.is_empty(),
+        "conformance differs from {BASELINE} (CONFORMANCE_BLESS=1 rewrites it):\n{}",
+        problems.join("\n")
     );
-    if passed > baseline {
-        println!(
-            "conformance: {passed} > baseline {baseline}; raise testdata/conformance-baseline.txt"
+}
+
+#[cfg(test)]
+mod baseline_checks {
+    use super::*;
+
+    fn keys() -> Vec<String> {
+        ["a", "b", "c"].map(String::from).to_vec()
+    }
+
+    fn set(v: &[&str]) -> BTreeSet<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn missing_or_broken_baseline_is_an_error() {
+        assert!(parse_baseline(None, Some(&keys())).is_err());
+        assert!(parse_baseline(Some(""), Some(&keys())).is_err());
+        assert!(parse_baseline(Some("# only a comment\n"), Some(&keys())).is_err());
+        assert!(parse_baseline(Some("101\n"), Some(&keys())).is_err());
+        assert!(parse_baseline(Some("a\nzzz\n"), Some(&keys())).is_err());
+        assert!(parse_baseline(Some("a\na\n"), Some(&keys())).is_err());
+        assert_eq!(
+            parse_baseline(Some("# c\n\na\n  c \n"), Some(&keys())).unwrap(),
+            set(&["a", "c"])
         );
+    }
+
+    /// The checked-in baseline is readable and lists cases by name, with or without
+    /// the shared data (which only adds the check that every name is a case).
+    #[test]
+    fn the_baseline_file_is_well_formed() {
+        let text = std::fs::read_to_string(workspace().join(BASELINE)).ok();
+        let set = parse_baseline(text.as_deref(), None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!set.is_empty());
+    }
+
+    #[test]
+    fn a_new_pass_does_not_hide_a_regression() {
+        let baseline = set(&["a", "b"]);
+        let all = set(&["a", "b", "c"]);
+        // Same count as the baseline, different cases: both differences reported.
+        let problems = compare(&baseline, &set(&["a", "c"]), &all);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("regressed: `b`"));
+        assert!(problems[1].contains("newly passing: `c`"));
+        assert!(compare(&baseline, &baseline, &all).is_empty());
+        // A single selected case is still held to the baseline.
+        assert_eq!(compare(&baseline, &set(&[]), &set(&["b"])).len(), 1);
+        assert!(compare(&baseline, &set(&[]), &set(&["c"])).is_empty());
+    }
+
+    #[test]
+    fn repeated_case_names_get_distinct_keys() {
+        let case = |n: &str| Case {
+            name: n.into(),
+            analyzer: String::new(),
+            analyzer_codes: vec![],
+            input_files: vec![],
+            mesh_config_file: None,
+            mesh_networks_file: None,
+            expected: vec![],
+        };
+        let k = case_keys(&[case("x"), case("y"), case("x"), case("x")]);
+        assert_eq!(k, ["x", "y", "x#2", "x#3"]);
+    }
+
+    #[test]
+    fn missing_shared_data_fails_under_ci_and_is_skipped_visibly_elsewhere() {
+        let mut out = Vec::new();
+        let e =
+            missing_shared("../shared/conformance/istio not found", true, &mut out).unwrap_err();
+        assert!(
+            e.contains("CI=true") && e.contains("../shared/conformance/istio"),
+            "{e}"
+        );
+        assert!(out.is_empty());
+        assert!(missing_shared("x not found", false, &mut out).is_ok());
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("SKIPPED conformance: x not found"));
     }
 }

@@ -188,8 +188,12 @@ fn hook_leaves_out_staged_files_the_configuration_excludes() {
     .unwrap();
     // pre-commit names the excluded file anyway; the hook must not lint it.
     let r = run_hook(&repo, &["shop/routing.yaml", "payments/payments.yaml"]);
-    assert!(
-        !reported_files(&r).contains("shop/routing.yaml"),
+    // The run itself must succeed (exit 1: payments' findings), and report exactly the
+    // file that was not excluded: a crash (exit 2, no output) must not pass.
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        reported_files(&r),
+        ["payments/payments.yaml".to_string()].into(),
         "{}{}",
         r.stdout,
         r.stderr

@@ -31,6 +31,7 @@ fn check(dir: &Path, mesh_config: Option<PathBuf>, closed_world: bool) -> Run {
         paths: vec![dir.to_string_lossy().to_string()],
         mesh_config,
         closed_world,
+        now: Some(common::TEST_NOW),
         ..CheckOptions::default()
     };
     let mut result = run_check(&opts, &rules).unwrap();
@@ -85,16 +86,19 @@ fn seed_scenarios_report_bad_and_accept_fixed() {
             problems.push(format!("{name}/bad: no warning or error reported"));
         }
         snapshot(&format!("{name}__bad"), &bad.human);
-        if dir.join("fixed").is_dir() {
-            let fixed = check(&dir.join("fixed"), mesh.clone(), false);
-            snapshot(&format!("{name}__fixed"), &fixed.human);
-            let closed = check(&dir.join("fixed"), mesh, true);
-            for f in fixed.warnings_or_errors {
-                problems.push(format!("{name}/fixed: {f}"));
-            }
-            for f in closed.warnings_or_errors {
-                problems.push(format!("{name}/fixed (--closed-world): {f}"));
-            }
+        // Every scenario shows its fix: a missing `fixed/` is a failure, not a skip.
+        if !dir.join("fixed").is_dir() {
+            problems.push(format!("{name}: no fixed/ next to bad/"));
+            continue;
+        }
+        let fixed = check(&dir.join("fixed"), mesh.clone(), false);
+        snapshot(&format!("{name}__fixed"), &fixed.human);
+        let closed = check(&dir.join("fixed"), mesh, true);
+        for f in fixed.warnings_or_errors {
+            problems.push(format!("{name}/fixed: {f}"));
+        }
+        for f in closed.warnings_or_errors {
+            problems.push(format!("{name}/fixed (--closed-world): {f}"));
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));

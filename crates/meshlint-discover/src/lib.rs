@@ -8,6 +8,7 @@
 //! the order never depends on the file system or the thread count.
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::path::{Path, PathBuf};
 
 /// One input to read.
@@ -125,15 +126,40 @@ pub fn discover(paths: &[String], opts: &DiscoverOptions) -> Result<Vec<Input>, 
             });
             continue;
         }
+        // Ignore files above the directory count only up to its repository's root (and
+        // not at all outside a repository): the `ignore` crate's own parent lookup would
+        // climb to the file system root, so a stray `.ignore` anywhere above the checkout
+        // would change the results.
+        let above = if opts.respect_gitignore {
+            parent_ignores(&path)
+        } else {
+            None
+        };
+        let base = path.clone();
         let walker = ignore::WalkBuilder::new(&path)
             .hidden(false)
             .git_ignore(opts.respect_gitignore)
             .git_global(false)
             .git_exclude(opts.respect_gitignore)
             .ignore(opts.respect_gitignore)
-            .parents(opts.respect_gitignore)
+            .parents(false)
             .require_git(false)
-            .filter_entry(|e| e.file_name() != ".git")
+            .filter_entry(move |e| {
+                if e.file_name() == ".git" {
+                    return false;
+                }
+                let Some((abs, matchers)) = &above else {
+                    return true;
+                };
+                let Ok(rel) = e.path().strip_prefix(&base) else {
+                    return true;
+                };
+                if rel.as_os_str().is_empty() {
+                    return true;
+                }
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                !ignored_above(matchers, &abs.join(rel), is_dir)
+            })
             .build();
         for entry in walker {
             let entry = entry.map_err(|e| DiscoverError::Walk(e.to_string()))?;
@@ -165,6 +191,56 @@ pub fn discover(paths: &[String], opts: &DiscoverOptions) -> Result<Vec<Input>, 
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// The ignore rules of the directories above `dir` up to and including its repository's
+/// root (the nearest ancestor with a `.git`): each `.gitignore` and `.ignore`, and the
+/// root's `.git/info/exclude`, nearest first; with `dir`'s absolute path. `None` when
+/// `dir` is not inside a repository, or is its root (the walk reads the root's own
+/// files), or nothing above it has rules.
+fn parent_ignores(dir: &Path) -> Option<(PathBuf, Vec<Gitignore>)> {
+    let abs = dir.canonicalize().ok()?;
+    let root = abs.ancestors().find(|a| a.join(".git").exists())?;
+    if root == abs {
+        return None;
+    }
+    let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for a in abs.ancestors().skip(1) {
+        // `.ignore` takes precedence over `.gitignore` in the same directory.
+        for name in [".ignore", ".gitignore"] {
+            files.push((a.to_path_buf(), a.join(name)));
+        }
+        if a == root {
+            break;
+        }
+    }
+    files.push((root.to_path_buf(), root.join(".git/info/exclude")));
+    let matchers: Vec<Gitignore> = files
+        .into_iter()
+        .filter(|(_, f)| f.is_file())
+        .filter_map(|(holder, f)| {
+            // Patterns are relative to the directory of the file that holds them.
+            let mut b = GitignoreBuilder::new(holder);
+            b.add(f);
+            b.build().ok()
+        })
+        .filter(|g| !g.is_empty())
+        .collect();
+    (!matchers.is_empty()).then_some((abs, matchers))
+}
+
+/// Whether the nearest matcher with an opinion ignores `path`. Only the path itself is
+/// matched: the walk prunes ignored directories, and a directory given on the command
+/// line is walked even when an ignore file above names it (as before).
+fn ignored_above(matchers: &[Gitignore], path: &Path, is_dir: bool) -> bool {
+    for g in matchers {
+        match g.matched(path, is_dir) {
+            ignore::Match::Ignore(_) => return true,
+            ignore::Match::Whitelist(_) => return false,
+            ignore::Match::None => {}
+        }
+    }
+    false
 }
 
 fn display_path(p: &Path) -> String {
@@ -271,5 +347,48 @@ mod tests {
         let got = discover(&[keep.clone(), chart.clone()], &only).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].display(), chart);
+    }
+
+    /// Rules in ignore files above the repository root must not apply; those between the
+    /// root and the walked directory must. Outside a repository nothing above counts.
+    #[test]
+    fn parent_ignore_files_stop_at_the_repository_root() {
+        let d = tempfile::tempdir().unwrap();
+        let outer = d.path();
+        // A stray `.ignore` above the checkout hides every manifest.
+        fs::write(outer.join(".ignore"), "*.yaml\n").unwrap();
+        let repo = outer.join("repo");
+        fs::create_dir_all(repo.join(".git")).unwrap();
+        fs::create_dir_all(repo.join("deploy/apps")).unwrap();
+        fs::write(repo.join(".gitignore"), "/deploy/apps/generated.yaml\n").unwrap();
+        fs::write(repo.join("deploy/apps/app.yaml"), "a: 1\n").unwrap();
+        fs::write(repo.join("deploy/apps/generated.yaml"), "a: 1\n").unwrap();
+        let opts = DiscoverOptions {
+            respect_gitignore: true,
+            ..Default::default()
+        };
+        let sub = repo.join("deploy");
+        let got = discover(&[sub.to_string_lossy().into()], &opts).unwrap();
+        assert_eq!(names(&got, &sub), vec!["/apps/app.yaml"]);
+        let got = discover(&[repo.to_string_lossy().into()], &opts).unwrap();
+        assert_eq!(names(&got, &repo), vec!["/deploy/apps/app.yaml"]);
+
+        // No repository: only the input directory's own ignore files count.
+        let plain = outer.join("plain");
+        fs::create_dir_all(&plain).unwrap();
+        fs::write(plain.join("x.yaml"), "a: 1\n").unwrap();
+        let got = discover(&[plain.to_string_lossy().into()], &opts).unwrap();
+        assert_eq!(names(&got, &plain), vec!["/x.yaml"]);
+
+        // Rules between the root and the walked directory apply to what is below it,
+        // a directory pattern included.
+        fs::write(repo.join(".gitignore"), "generated/\n").unwrap();
+        fs::create_dir_all(repo.join("deploy/generated")).unwrap();
+        fs::write(repo.join("deploy/generated/g.yaml"), "a: 1\n").unwrap();
+        let got = discover(&[sub.to_string_lossy().into()], &opts).unwrap();
+        assert_eq!(
+            names(&got, &sub),
+            vec!["/apps/app.yaml", "/apps/generated.yaml"]
+        );
     }
 }

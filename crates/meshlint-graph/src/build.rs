@@ -38,6 +38,9 @@ pub struct MeshGraph {
     pub mesh: MeshConfig,
     /// When true, the inputs are the whole mesh.
     pub closed_world: bool,
+    /// The time certificates are judged at, in seconds since the Unix epoch; `None`
+    /// means the system clock. Tests set it so their results do not depend on the date.
+    pub now: Option<i64>,
     pub graph: DiGraph<GraphNode, Edge>,
     pub(crate) node_of: HashMap<GraphNode, NodeIndex>,
     pub(crate) by_kind: HashMap<Kind, Vec<usize>>,
@@ -88,11 +91,22 @@ pub struct MeshGraph {
 }
 
 impl MeshGraph {
+    /// "Now" for certificate validity: [`MeshGraph::now`] when set, else the system clock.
+    pub fn now(&self) -> i64 {
+        self.now.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        })
+    }
+
     pub fn new(resources: Vec<Resource>, mesh: MeshConfig, closed_world: bool) -> MeshGraph {
         let mut g = MeshGraph {
             resources,
             mesh,
             closed_world,
+            now: None,
             graph: DiGraph::new(),
             node_of: HashMap::new(),
             by_kind: HashMap::new(),

@@ -375,8 +375,9 @@ impl MeshGraph {
 
     /// For each server of an Istio Gateway that conflicts with another Gateway (same
     /// port, a host written identically with the same `bind`, related selectors): the
-    /// server index and the conflicting Gateways.
-    pub fn gateway_conflicts(&self, gw: usize) -> Vec<(usize, Vec<usize>)> {
+    /// server index and the conflicting Gateways, each with the index of its first
+    /// server that conflicts.
+    pub fn gateway_conflicts(&self, gw: usize) -> Vec<(usize, Vec<(usize, usize)>)> {
         let Typed::Gateway(g) = &self.resources[gw].typed else {
             return Vec::new();
         };
@@ -393,7 +394,7 @@ impl MeshGraph {
                 .and_then(|n| str_at(n, &["bind"]))
                 .unwrap_or("")
                 .to_string();
-            let mut others: Vec<usize> = s
+            let mut others: Vec<(usize, usize)> = s
                 .hosts
                 .iter()
                 .flat_map(|h| {
@@ -402,11 +403,12 @@ impl MeshGraph {
                         .map(Vec::as_slice)
                         .unwrap_or(&[])
                 })
-                .map(|(o, _)| *o)
-                .filter(|&o| !self.same_object(o, gw) && self.selectors_related(gw, o))
+                .copied()
+                .filter(|&(o, _)| !self.same_object(o, gw) && self.selectors_related(gw, o))
                 .collect();
+            // One entry per Gateway: its first conflicting server.
             others.sort_unstable();
-            others.dedup();
+            others.dedup_by_key(|(o, _)| *o);
             if !others.is_empty() {
                 out.push((si, others));
             }

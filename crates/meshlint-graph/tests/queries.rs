@@ -1016,8 +1016,8 @@ fn gateway_pods_services_conflicts_and_certificates() {
     let b = idx(&g, Kind::Gateway, "blog", "b");
     // Port 80 / shop.example.com collides with `b` (its selector contains `a`'s and the
     // pod matches both); `other-pods` selects other pods and does not count.
-    assert_eq!(g.gateway_conflicts(a), vec![(0, vec![b])]);
-    assert_eq!(g.gateway_conflicts(b), vec![(0, vec![a])]);
+    assert_eq!(g.gateway_conflicts(a), vec![(0, vec![(b, 0)])]);
+    assert_eq!(g.gateway_conflicts(b), vec![(0, vec![(a, 0)])]);
     // `a`'s selector is included in `b`'s: only `a` is reported for the shared certificate.
     assert_eq!(g.gateways_sharing_certificate(a), vec![(1, b)]);
     assert!(g.gateways_sharing_certificate(b).is_empty());

@@ -527,19 +527,12 @@ fn pod_value(g: &MeshGraph, i: usize) -> Val<'_> {
     ])
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn secret_value(g: &MeshGraph, i: usize) -> Val<'_> {
     let r = &g.resources[i];
     let Typed::Secret(sec) = &r.typed else {
         return Val::Null;
     };
-    let t = now();
+    let t = g.now();
     let cert = sec
         .certificate
         .as_ref()
@@ -1394,7 +1387,11 @@ fn gateway_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     ("server", usize_int(server)),
                     (
                         "gateways",
-                        Val::list(others.into_iter().map(|o| entry(g, o)).collect()),
+                        Val::list(others.iter().map(|&(o, _)| entry(g, o)).collect()),
+                    ),
+                    (
+                        "servers",
+                        Val::list(others.iter().map(|&(_, s)| usize_int(s)).collect()),
                     ),
                 ])
             })
