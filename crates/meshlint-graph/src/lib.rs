@@ -10,6 +10,7 @@
 //! carries the resource and field path that decided it, so findings can point there.
 //! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
 
+mod authorization;
 mod build;
 mod destination_rules;
 mod hosts;
@@ -18,12 +19,14 @@ mod injection;
 mod istio;
 mod mtls;
 mod queries;
+mod request;
 mod routing;
 mod scale;
 mod service_entries;
 mod visibility;
 mod workloads;
 
+pub use authorization::{AuthzDecision, AuthzRequest};
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use hosts::{HostLookup, HostState};
@@ -31,6 +34,10 @@ pub use injection::ProxyNamespace;
 pub use istio::{export_scopes, hosts_overlap};
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
+pub use request::{
+    render_inline, RequestAttrs, RouteChoice, RouteOutcome, VirtualServiceChoice,
+    WeightedDestination,
+};
 pub use routing::RouteTo;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
