@@ -65,6 +65,8 @@ struct Client {
     /// The application speaks TLS itself on this port (only sidecar clients).
     app_tls: bool,
     is_gateway: bool,
+    /// The fields that decided whether the client has a sidecar.
+    source_by: Vec<DecidedBy>,
 }
 
 struct Ctx<'g> {
@@ -110,7 +112,7 @@ impl<'g> Ctx<'g> {
         DecidedBy {
             kind: "MeshConfig".to_string(),
             namespace: self.g.mesh.root_namespace.clone(),
-            name: if origin.is_some() {
+            name: if origin.is_some() || self.g.mesh.raw.is_some() {
                 "mesh".to_string()
             } else {
                 "mesh (Istio default)".to_string()
@@ -364,6 +366,7 @@ fn from_workload(
         }
         None => format!("namespace {ns} (no workload in the inputs)"),
     };
+    let source_by = by.clone();
     if proxy {
         cx.hop(
             "source",
@@ -388,6 +391,7 @@ fn from_workload(
         proxy,
         app_tls: class(&protocol) == "tls",
         is_gateway: false,
+        source_by,
     };
     let attrs = RequestAttrs {
         host: fqdn.clone(),
@@ -626,6 +630,7 @@ fn from_gateway(
         proxy: true,
         app_tls: passthrough,
         is_gateway: true,
+        source_by: Vec::new(),
     };
     let attrs = RequestAttrs {
         host: host.clone(),
@@ -656,10 +661,19 @@ fn registry_miss(
 ) -> Outcome {
     let policy = cx.g.mesh.outbound_traffic_policy;
     let hidden = by.iter().find(|b| b.kind == "Sidecar").cloned();
+    let mut host_ns: Vec<String> = cx
+        .g
+        .host_targets(fqdn)
+        .iter()
+        .map(|t| cx.g.resource(t.resource).namespace().to_string())
+        .collect();
+    host_ns.dedup();
     let fix = match &hidden {
         Some(s) => format!(
-            "add the host's namespace (e.g. `<namespace>/*`) to the egress hosts of Sidecar {}/{}",
-            s.namespace, s.name
+            "import the host in the egress hosts of Sidecar {}/{} (e.g. `{}/*`)",
+            s.namespace,
+            s.name,
+            host_ns.first().map(String::as_str).unwrap_or("<namespace>")
         ),
         None => format!("declare {fqdn} with a ServiceEntry exported to the client's namespace"),
     };
@@ -1041,6 +1055,15 @@ pub(crate) fn pinned(dests: &[WeightedDestination], subset: Option<&str>) -> Vec
     }
 }
 
+/// Adds a deciding field unless the same field of the same resource is already there.
+fn push_unique(by: &mut Vec<DecidedBy>, b: &DecidedBy) {
+    if !by.iter().any(|x| {
+        x.kind == b.kind && x.namespace == b.namespace && x.name == b.name && x.field == b.field
+    }) {
+        by.push(b.clone());
+    }
+}
+
 fn finish(_cx: &mut Ctx, results: Vec<(u32, Outcome)>, shaping: &[DecidedBy]) -> Outcome {
     let total: u32 = results.iter().map(|r| r.0).sum::<u32>().max(1);
     let failed: Vec<&(u32, Outcome)> = results
@@ -1051,9 +1074,7 @@ fn finish(_cx: &mut Ctx, results: Vec<(u32, Outcome)>, shaping: &[DecidedBy]) ->
         let mut by: Vec<DecidedBy> = shaping.to_vec();
         for (_, o) in &results {
             for b in &o.decided_by {
-                if !by.contains(b) {
-                    by.push(b.clone());
-                }
+                push_unique(&mut by, b);
             }
         }
         let explanation = results
@@ -1073,10 +1094,8 @@ fn finish(_cx: &mut Ctx, results: Vec<(u32, Outcome)>, shaping: &[DecidedBy]) ->
     let mut by: Vec<DecidedBy> = Vec::new();
     for (_, o) in &failed {
         for b in &o.decided_by {
-            if !by.contains(b) {
-                by.push(b.clone());
+                push_unique(&mut by, b);
             }
-        }
     }
     let explanation = if results.len() > 1 && share * 100 / total < 100 {
         format!("{}% of requests fail: {}", share * 100 / total, first.explanation)
@@ -1214,7 +1233,7 @@ fn deliver(
     };
     let external = se
         .as_ref()
-        .is_some_and(|s| s.location != "MESH_INTERNAL" && !s.has_endpoints && s.workload_selector.is_none());
+        .is_some_and(|s| s.location != "MESH_INTERNAL" && s.workload_selector.is_none());
     let workloads: Vec<usize> = g
         .workloads_for_host(&d.host)
         .into_iter()
@@ -1267,9 +1286,23 @@ fn deliver(
 
     // client TLS
     let server_has_sidecar = workloads.iter().any(|&w| g.has_sidecar(w));
-    let (wire, tls_by, tls_summary) = client_tls(cx, client, &d.host, &pinfo, d.subset.as_deref(), server_has_sidecar, external);
+    let (wire, mut tls_by, tls_summary) = client_tls(cx, client, &d.host, &pinfo, d.subset.as_deref(), server_has_sidecar, external);
+    // The subset the route picked is part of what decided its TLS.
+    if client.proxy {
+        if let Some(def) = dest_by.iter().find(|b| b.field.starts_with("spec.subsets[")) {
+            if tls_by.iter().any(|b| b.kind == "DestinationRule") {
+                tls_by.insert(0, def.clone());
+            }
+        }
+    }
+    if !client.proxy {
+        tls_by.extend(client.source_by.iter().cloned());
+    }
+    let off_path = off_path_rule_notes(cx, client, &d.host);
+    if client.proxy && !tls_by.iter().any(|b| b.kind == "DestinationRule") {
+        tls_by.extend(off_path);
+    }
     cx.hop("client-tls", tls_summary.clone(), tls_by.clone());
-    off_path_rule_notes(cx, client, &d.host);
 
     let server_app_tls = class(&pinfo.protocol) == "tls";
     if external {
@@ -1312,7 +1345,7 @@ fn deliver(
                 format!("the client's proxy originates TLS to {} ({tls_summary})", d.host),
                 by,
             ),
-            _ => delivered(format!("delivered to {}", d.host), by),
+            _ => delivered(format!("{} is reached ({tls_summary})", d.host), by),
         });
     }
 
@@ -1387,16 +1420,32 @@ fn deliver(
                     } else {
                         "add a DestinationRule with tls.mode ISTIO_MUTUAL where the client finds it (its namespace, the service's, or the root namespace), or enable auto mTLS".to_string()
                     };
-                    Outcome::failed(
-                        "503 UC",
-                        format!(
-                            "the client sends {} and {}'s sidecar accepts only Istio mTLS (STRICT): it closes the connection, so the client's proxy reports upstream connection termination",
-                            match wire { Wire::Plain => "plaintext", Wire::AppTls => "its own TLS, not Istio mTLS", _ => "TLS without a mesh certificate" },
-                            g.resource(w).name()
-                        ),
-                        fix,
-                        all_by,
-                    )
+                    let sent = match wire {
+                        Wire::Plain => "plaintext",
+                        Wire::AppTls => "its own TLS, not Istio mTLS",
+                        _ => "TLS without a mesh certificate",
+                    };
+                    if client.proxy {
+                        Outcome::failed(
+                            "503 UC",
+                            format!(
+                                "the client's proxy sends {sent} and {}'s sidecar accepts only Istio mTLS (STRICT): it closes the connection, so the client's proxy reports upstream connection termination",
+                                g.resource(w).name()
+                            ),
+                            fix,
+                            all_by,
+                        )
+                    } else {
+                        Outcome::failed(
+                            "connection reset by peer (curl exit 56)",
+                            format!(
+                                "the client has no sidecar, so it sends {sent}, and {}'s sidecar accepts only Istio mTLS (STRICT): it resets the connection",
+                                g.resource(w).name()
+                            ),
+                            fix,
+                            all_by,
+                        )
+                    }
                 }
                 Wire::IstioMtls if server_app_tls && client.is_gateway => Outcome::failed(
                     "400 or connection reset (plaintext to a TLS port)",
@@ -1529,7 +1578,18 @@ fn client_tls(
     }
     if let Some((r, path)) = &dec.source {
         let lvl = level(path);
-        by.push(cx.by(*r, path, format!("{mode} ({lvl}) for port {}", p.number)));
+        let whose = match subset {
+            Some(s) if !path.contains("subsets") => {
+                format!(" (subset `{s}` sets no TLS of its own)")
+            }
+            Some(s) => format!(" for subset `{s}`"),
+            None => String::new(),
+        };
+        by.push(cx.by(
+            *r,
+            path,
+            format!("{mode} ({lvl}) for port {}{whose}", p.number),
+        ));
     }
     let wire = match mode.as_str() {
         "ISTIO_MUTUAL" => Wire::IstioMtls,
@@ -1572,11 +1632,22 @@ fn client_tls(
         Wire::AppTls => "the application's own TLS, passed through",
         Wire::Plain => "plaintext",
     };
-    (wire, by, format!("tls.mode {mode}{extra} from {source}: the proxy sends {what}"))
+    let inherit = match (subset, &dec.source) {
+        (Some(s), Some((_, path))) if !path.contains("subsets") => {
+            format!(" (subset `{s}` inherits it)")
+        }
+        _ => String::new(),
+    };
+    (
+        wire,
+        by,
+        format!("tls.mode {mode}{extra} from {source}{inherit}: the proxy sends {what}"),
+    )
 }
 
 /// Notes DestinationRules for the host that sit outside the client's lookup path.
-fn off_path_rule_notes(cx: &mut Ctx, client: &Client, host: &str) {
+fn off_path_rule_notes(cx: &mut Ctx, client: &Client, host: &str) -> Vec<DecidedBy> {
+    let mut out = Vec::new();
     let g = cx.g;
     let root = g.mesh.root_namespace.clone();
     let host_ns: Vec<String> = g
@@ -1596,6 +1667,7 @@ fn off_path_rule_notes(cx: &mut Ctx, client: &Client, host: &str) {
             continue;
         }
         let by = vec![cx.by(d, "metadata.namespace", format!("namespace {ns} is not on the lookup path of clients in {}", client.ns))];
+        out.extend(by.iter().cloned());
         cx.note(
             "client-tls",
             format!(
@@ -1608,6 +1680,7 @@ fn off_path_rule_notes(cx: &mut Ctx, client: &Client, host: &str) {
             by,
         );
     }
+    out
 }
 
 /// The `authorization` hop; an outcome when the request is denied.
