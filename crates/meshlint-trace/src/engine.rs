@@ -111,7 +111,7 @@ impl<'g> Ctx<'g> {
         let origin = self.g.mesh.origin.clone();
         DecidedBy {
             kind: "MeshConfig".to_string(),
-            namespace: self.g.mesh.root_namespace.clone(),
+            namespace: String::new(),
             name: if origin.is_some() || self.g.mesh.raw.is_some() {
                 "mesh".to_string()
             } else {
@@ -153,6 +153,12 @@ fn err(message: String) -> TraceError {
 
 fn did_you_mean(word: &str, candidates: &[String]) -> String {
     meshlint_diag::did_you_mean(word, candidates.iter().map(String::as_str))
+        .or_else(|| {
+            // `frontend` for `weather-frontend`: a name that contains the word.
+            (!word.is_empty())
+                .then(|| candidates.iter().find(|c| c.contains(word)).map(String::as_str))
+                .flatten()
+        })
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default()
 }
@@ -249,6 +255,22 @@ fn resolve(g: &MeshGraph, host: &str, ns: &str) -> String {
 fn check_host(g: &MeshGraph, fqdn: &str) -> Result<(), TraceError> {
     if !g.host_targets(fqdn).is_empty() || g.implicit_host(fqdn) {
         return Ok(());
+    }
+    // `name.ns` where `name` is a Service somewhere: the namespace is what is wrong.
+    if let Some((name, ns)) = fqdn.split_once('.').filter(|(_, ns)| !ns.contains('.')) {
+        let same_name: Vec<String> = g
+            .of_kind(Kind::Service)
+            .iter()
+            .map(|&s| g.resource(s))
+            .filter(|r| r.name() == name)
+            .map(|r| format!("{}.{}", r.name(), r.namespace()))
+            .collect();
+        if !same_name.is_empty() {
+            return Err(err(format!(
+                "host `{fqdn}`: namespace `{ns}` has no Service `{name}`; did you mean `{}`?",
+                same_name[0]
+            )));
+        }
     }
     if let Some(ns) = g.host_namespace(fqdn) {
         check_namespace(g, ns)?;
