@@ -436,23 +436,23 @@ fn s004_fixed_every_client_reaches_every_server() {
 // --- bookinfo: a correct mesh ---------------------------------------------------------
 
 #[test]
-fn bookinfo_requests_are_delivered() {
+fn bookinfo_requests_are_delivered_and_authorization_is_enforced() {
     let m = load_dir(&scenario("bookinfo-correct"), None);
-    let gw = m
-        .graph
-        .of_kind(meshlint_model::Kind::Gateway)
-        .first()
-        .map(|&g| {
-            let r = m.graph.resource(g);
-            format!("{}/{}", r.namespace(), r.name())
-        })
-        .unwrap();
-    let t = via_gateway(&m, &gw, "bookinfo.example.com", "/productpage", &[]);
-    // Whatever the host, the trace ends in a verdict without panicking; the product
-    // page route is delivered when the gateway accepts the host.
-    if t.hop("route").is_some() {
-        assert_delivered(&t);
-    }
+    let gw = "istio-system/bookinfo-gateway";
+    let t = via_gateway(&m, gw, "bookinfo.example.com:443", "/productpage", &[]);
+    assert_delivered(&t);
+    assert_eq!(t.hops.iter().filter(|h| h.step == "authorization").count(), 2);
+    // Port 80 only redirects to https.
+    let t = via_gateway(&m, gw, "bookinfo.example.com", "/productpage", &[]);
+    assert_delivered(&t);
+    assert_eq!(t.request.to.port, Some(80));
+    assert!(t.explanation.contains("301"), "{}", t.explanation);
+    assert_delivered(&from(&m, "bookinfo/reviews-v2", "ratings:9080"));
+    assert_delivered(&from(&m, "bookinfo/productpage-v1", "details:9080"));
+    // ratings lets only reviews in.
+    let t = from(&m, "bookinfo/productpage-v1", "ratings:9080");
+    assert_failed(&t, "403 RBAC: access denied");
+    assert!(t.decided_by.iter().any(|b| b.kind == "AuthorizationPolicy" && b.name == "ratings"));
 }
 
 // --- the binary: exit codes, JSON, did-you-mean, odd input ----------------------------
@@ -611,4 +611,108 @@ fn odd_input_never_panics() {
             let _ = trace_access_log(g, line, None);
         }
     }
+}
+
+// --- an egress gateway ----------------------------------------------------------------
+
+/// A sidecar sends edition.cnn.com:80 to the egress gateway, which sends it on.
+const EGRESS: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: istio-system}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: sleep, namespace: shop}
+spec:
+  selector: {matchLabels: {app: sleep}}
+  template:
+    metadata: {labels: {app: sleep}}
+    spec: {containers: [{name: sleep, image: curl}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: istio-egressgateway, namespace: istio-system}
+spec:
+  selector: {istio: egressgateway}
+  ports: [{name: http2, port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istio-egressgateway, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: egressgateway}}
+  template:
+    metadata: {labels: {istio: egressgateway}}
+    spec: {containers: [{name: istio-proxy, image: docker.io/istio/proxyv2:1.24.2, args: [proxy, router]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: cnn, namespace: shop}
+spec:
+  hosts: [edition.cnn.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{number: 80, name: http-port, protocol: HTTP}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress, namespace: shop}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [GATEWAY_HOST]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: egressgateway-for-cnn, namespace: shop}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: cnn}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: cnn-through-egress, namespace: shop}
+spec:
+  hosts: [edition.cnn.com]
+  gateways: [egress, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 80}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: cnn, port: {number: 80}}}]
+  - match: [{gateways: [egress], port: 80}]
+    route: [{destination: {host: edition.cnn.com, port: {number: 80}}}]
+"#;
+
+fn egress_mesh(gateway_host: &str) -> (tempfile::TempDir, LoadedMesh) {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("egress.yaml"),
+        EGRESS.replace("GATEWAY_HOST", gateway_host),
+    )
+    .unwrap();
+    let m = load_dir(tmp.path(), None);
+    (tmp, m)
+}
+
+#[test]
+fn egress_gateway_hop() {
+    let (_tmp, m) = egress_mesh("edition.cnn.com");
+    let t = from(&m, "shop/sleep", "edition.cnn.com:80");
+    assert_delivered(&t);
+    let steps: Vec<&str> = t.hops.iter().map(|h| h.step.as_str()).collect();
+    let egress = steps.iter().position(|s| *s == "egress-gateway").unwrap_or_else(|| panic!("{steps:?}"));
+    // Routed twice: by the sidecar to the gateway, by the gateway to the host.
+    assert_eq!(steps.iter().filter(|s| **s == "route").count(), 2, "{steps:?}");
+    assert!(steps[egress + 1..].contains(&"destination"), "{steps:?}");
+    let hop = &t.hops[egress];
+    assert!(hop.summary.contains("Gateway shop/egress server 0"), "{}", hop.summary);
+
+    // The gateway does not accept the host: 404 NR there.
+    let (_tmp, m) = egress_mesh("edition.cnn.org");
+    let t = from(&m, "shop/sleep", "edition.cnn.com:80");
+    assert_failed(&t, "404 NR");
+    assert_decided(&t, "Gateway", "shop", "egress", "spec.servers");
 }

@@ -77,6 +77,8 @@ struct Ctx<'g> {
     prefix: String,
     /// The subset an access log's upstream cluster names (`Some(None)`: no subset).
     pin: Option<Option<String>>,
+    /// Gateways entered so far (a guard against routing loops).
+    depth: usize,
 }
 
 fn describe(g: &MeshGraph, r: usize) -> String {
@@ -298,6 +300,7 @@ pub fn trace(g: &MeshGraph, req: &TraceRequest) -> Result<Trace, TraceError> {
         notes: Vec::new(),
         prefix: String::new(),
         pin: req.pin.as_ref().map(|p| p.subset.clone()),
+        depth: 0,
     };
     let (outcome, request_out) = match &req.source {
         Source::Workload {
@@ -534,15 +537,11 @@ fn from_gateway(
         return Err(err(format!("`{ns}/{name}` is not a Gateway")));
     };
     let host = req.host.trim_end_matches('.').to_ascii_lowercase();
-    let host_ok = |h: &str| {
-        let h = h.split_once('/').map(|x| x.1).unwrap_or(h);
-        meshlint_graph::host_matches(h, &host)
-    };
     let port = req.port.or_else(|| {
         gateway
             .servers
             .iter()
-            .filter(|s| s.hosts.iter().any(|h| host_ok(h)))
+            .filter(|s| s.hosts.iter().any(|h| server_host_ok(h, &host)))
             .map(|s| s.port)
             .min_by_key(|p| (*p != 80, *p))
     });
@@ -556,24 +555,77 @@ fn from_gateway(
         path: req.path.clone(),
         method: req.method.clone(),
     };
+    let attrs = RequestAttrs {
+        host,
+        port,
+        path: req.path.clone(),
+        method: req.method.clone(),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect(),
+        source_namespace: None,
+        source_labels: None,
+        gateway: Some(gw),
+    };
+    let outcome = through_gateway(cx, gw, &attrs, "gateway", None)?;
+    Ok((outcome, request_out))
+}
+
+/// Whether a Gateway server host (`host` or `namespace/host`) accepts `host`.
+fn server_host_ok(server_host: &str, host: &str) -> bool {
+    let h = server_host
+        .split_once('/')
+        .map(|x| x.1)
+        .unwrap_or(server_host);
+    meshlint_graph::host_matches(h, host)
+}
+
+/// A request entering Gateway `gw`'s proxies (ingress, or an egress gateway a sidecar
+/// routed to): the server that accepts it, then the gateway's own routing. `wire` is
+/// what the sending sidecar put on the wire, for egress gateways.
+fn through_gateway(
+    cx: &mut Ctx,
+    gw: usize,
+    attrs: &RequestAttrs,
+    step: &str,
+    wire: Option<(Wire, Vec<DecidedBy>)>,
+) -> Result<Outcome, TraceError> {
+    let g = cx.g;
+    cx.depth += 1;
+    if cx.depth > 4 {
+        return Ok(Outcome::failed(
+            "503 (routing loop)",
+            "the request keeps going from gateway to gateway".to_string(),
+            "route the gateway to the destination, not back to a gateway".to_string(),
+            Vec::new(),
+        ));
+    }
+    let Typed::Gateway(gateway) = &g.resource(gw).typed else {
+        return Err(err(format!("{} is not a Gateway", describe(g, gw))));
+    };
+    let gname = describe(g, gw);
+    let host = attrs.host.clone();
+    let port = attrs.port;
     let proxies = g.selected_workloads(gw);
     let proxy_ns = g
         .gateway_proxy_namespaces(gw)
         .into_iter()
         .next()
-        .unwrap_or_else(|| ns.to_string());
+        .unwrap_or_else(|| g.resource(gw).namespace().to_string());
     let server = gateway
         .servers
         .iter()
         .enumerate()
-        .find(|(_, s)| Some(s.port) == port && s.hosts.iter().any(|h| host_ok(h)));
+        .find(|(_, s)| Some(s.port) == port && s.hosts.iter().any(|h| server_host_ok(h, &host)));
     let Some((si, server)) = server else {
         let on_port = gateway.servers.iter().any(|s| Some(s.port) == port);
         let by = vec![cx.by(gw, "spec.servers", "no server accepts the host on this port")];
         cx.hop(
-            "gateway",
+            step,
             format!(
-                "no server of Gateway {ns}/{name} accepts {host} on port {}",
+                "no server of {gname} accepts {host} on port {}",
                 port.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
             ),
             by.clone(),
@@ -583,14 +635,11 @@ fn from_gateway(
         } else {
             ("connection refused", "no server listens on the port")
         };
-        return Ok((
-            Outcome::failed(
-                symptom,
-                format!("Gateway {ns}/{name}: {what}"),
-                format!("add {host} to the `hosts` of a server on that port of Gateway {ns}/{name}"),
-                by,
-            ),
-            request_out,
+        return Ok(Outcome::failed(
+            symptom,
+            format!("{gname}: {what}"),
+            format!("add {host} to the `hosts` of a server on that port of {gname}"),
+            by,
         ));
     };
     let tls_mode = server.tls_mode.clone().unwrap_or_default();
@@ -608,9 +657,9 @@ fn from_gateway(
     }
     let proxy_names: Vec<String> = proxies.iter().map(|&w| describe(g, w)).collect();
     cx.hop(
-        "gateway",
+        step,
         format!(
-            "Gateway {ns}/{name} server {si} (port {}, {}{}) accepts {host}; proxies: {}",
+            "{gname} server {si} (port {}, {}{}) accepts {host}; proxies: {}",
             server.port,
             server.protocol,
             if tls_mode.is_empty() {
@@ -624,19 +673,51 @@ fn from_gateway(
                 proxy_names.join(", ")
             }
         ),
-        by,
+        by.clone(),
     );
     if proxies.is_empty() && g.closed_world {
         let by = vec![cx.by(gw, "spec.selector", "matches no workload")];
-        return Ok((
-            Outcome::failed(
-                "connection refused",
-                format!("no gateway workload matches the selector of Gateway {ns}/{name}"),
-                "deploy the gateway, or fix `spec.selector` to match its pod labels".to_string(),
-                by,
-            ),
-            request_out,
+        return Ok(Outcome::failed(
+            "connection refused",
+            format!("no gateway workload matches the selector of {gname}"),
+            "deploy the gateway, or fix `spec.selector` to match its pod labels".to_string(),
+            by,
         ));
+    }
+    if let Some((wire, mut wby)) = wire {
+        let wants_mtls = tls_mode == "ISTIO_MUTUAL";
+        if wants_mtls && wire != Wire::IstioMtls {
+            wby.extend(by);
+            return Ok(Outcome::failed(
+                "503 UC",
+                format!("{gname} server {si} accepts only Istio mTLS, and the sidecar does not send it"),
+                "set tls.mode ISTIO_MUTUAL in the DestinationRule for the egress gateway's host".to_string(),
+                wby,
+            ));
+        }
+        if !wants_mtls && wire == Wire::IstioMtls && !tls_mode.is_empty() {
+            wby.extend(by);
+            return Ok(Outcome::failed(
+                "503 UF (TLS error)",
+                format!("the sidecar sends Istio mTLS to {gname} server {si}, which expects TLS mode {tls_mode}"),
+                "make the gateway server ISTIO_MUTUAL or stop sending mTLS to it".to_string(),
+                wby,
+            ));
+        }
+    }
+    let redirect = PathSegment::parse_path(&format!("spec.servers[{si}].tls.httpsRedirect"))
+        .and_then(|p| g.resource(gw).node.lookup(&p).map(|n| n.0.as_bool() == Some(true)))
+        .unwrap_or(false);
+    if redirect {
+        let rby = vec![cx.by(gw, &format!("spec.servers[{si}].tls.httpsRedirect"), "answers with a redirect to https")];
+        cx.hop(step, format!("server {si} redirects every request to https://{host}"), rby.clone());
+        return Ok(Outcome {
+            verdict: Verdict::Delivered,
+            symptom: None,
+            explanation: format!("{gname} answers 301 with https://{host}{} (tls.httpsRedirect); trace the https request to go on", attrs.path),
+            fix: None,
+            decided_by: rby,
+        });
     }
     let proto = server.protocol.to_ascii_uppercase();
     let passthrough = tls_mode == "PASSTHROUGH" || tls_mode == "AUTO_PASSTHROUGH";
@@ -655,21 +736,12 @@ fn from_gateway(
         source_by: Vec::new(),
     };
     let attrs = RequestAttrs {
-        host: host.clone(),
-        port,
-        path: req.path.clone(),
-        method: req.method.clone(),
-        headers: req
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-            .collect(),
+        gateway: Some(gw),
         source_namespace: None,
         source_labels: None,
-        gateway: Some(gw),
+        ..attrs.clone()
     };
-    let outcome = route_and_deliver(cx, &client, &attrs, Some(gw), protocol)?;
-    Ok((outcome, request_out))
+    route_and_deliver(cx, &client, &attrs, Some(gw), protocol)
 }
 
 /// A host (or port) the client's proxy does not know: `PassthroughCluster` or
@@ -1325,6 +1397,35 @@ fn deliver(
         tls_by.extend(off_path);
     }
     cx.hop("client-tls", tls_summary.clone(), tls_by.clone());
+
+    // A sidecar routed to an egress gateway: the gateway's server and routing take over
+    // for the original host.
+    if !client.is_gateway && !workloads.is_empty() {
+        let gws: Vec<usize> = g
+            .of_kind(Kind::Gateway)
+            .iter()
+            .copied()
+            .filter(|&gw| {
+                let sel = g.selected_workloads(gw);
+                workloads.iter().any(|w| sel.contains(w))
+            })
+            .collect();
+        if !gws.is_empty() {
+            let accepts = |gw: usize| match &g.resource(gw).typed {
+                Typed::Gateway(x) => x.servers.iter().any(|s| {
+                    s.port == pinfo.number && s.hosts.iter().any(|h| server_host_ok(h, &attrs.host))
+                }),
+                _ => false,
+            };
+            let gw = gws.iter().copied().find(|&x| accepts(x)).unwrap_or(gws[0]);
+            let eattrs = RequestAttrs {
+                port: Some(pinfo.number),
+                ..attrs.clone()
+            };
+            cx.prefix.clear();
+            return through_gateway(cx, gw, &eattrs, "egress-gateway", Some((wire, tls_by)));
+        }
+    }
 
     let server_app_tls = class(&pinfo.protocol) == "tls";
     if external {
