@@ -197,16 +197,63 @@ pub fn run(args: TraceArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
-    let t = match run_trace(&args, &loaded) {
+    let mut t = match run_trace(&args, &loaded) {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
+    let mut sources = loaded.sources.clone();
+    if let Some(path) = &args.mesh_config {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            locate_mesh_config(&mut t, path, &text);
+            let name: std::sync::Arc<str> = path.to_string_lossy().into();
+            sources.insert(name.clone(), meshlint_diag::SourceFile::new(name, text));
+        }
+    }
     let text = match args.format {
         TraceFormat::Json => render::json(&t) + "\n",
-        TraceFormat::Human => render::human(&t, &loaded.sources),
+        TraceFormat::Human => render::human(&t, &sources),
     };
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     ExitCode::from(t.exit_code())
+}
+
+/// Points the MeshConfig fields a trace names at the `--mesh-config` file: the line of
+/// the field's last key after the line of its first (`outboundTrafficPolicy.mode`).
+pub fn locate_mesh_config(t: &mut Trace, path: &std::path::Path, text: &str) {
+    let find = |field: &str| -> (u32, u32) {
+        let keys: Vec<&str> = field.split('.').collect();
+        let mut from = 0usize;
+        let mut found = (1, 1);
+        for k in keys {
+            let needle = format!("{k}:");
+            for (i, line) in text.lines().enumerate().skip(from) {
+                if let Some(col) = line.find(&needle) {
+                    if line[..col].trim().is_empty() {
+                        found = ((i + 1) as u32, (line[..col].chars().count() + 1) as u32);
+                        from = i + 1;
+                        break;
+                    }
+                }
+            }
+        }
+        found
+    };
+    let file = path.to_string_lossy().to_string();
+    let fix = |b: &mut meshlint_trace::DecidedBy| {
+        if b.kind == "MeshConfig" && b.location.is_none() {
+            let (line, column) = find(&b.field);
+            b.location = Some(meshlint_trace::Position {
+                file: file.clone(),
+                line,
+                column,
+                location: None,
+            });
+        }
+    };
+    t.decided_by.iter_mut().for_each(fix);
+    for h in t.hops.iter_mut().chain(t.notes.iter_mut()) {
+        h.decided_by.iter_mut().for_each(fix);
+    }
 }

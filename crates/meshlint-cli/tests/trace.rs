@@ -505,6 +505,33 @@ fn exit_codes_and_json() {
 }
 
 #[test]
+fn mesh_config_fields_point_into_the_mesh_config_file() {
+    let r = bin(&[
+        "trace",
+        "testdata/scenarios/003-egress-woes/bad",
+        "--mesh-config",
+        "testdata/scenarios/003-egress-woes/meshconfig.yaml",
+        "--from",
+        "shop/orders-v1",
+        "--to",
+        "api.payments.example:443",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "blackholed");
+    let mc = j["decided_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "MeshConfig")
+        .unwrap();
+    assert_eq!(mc["location"]["file"], "testdata/scenarios/003-egress-woes/meshconfig.yaml");
+    assert_eq!(mc["location"]["line"], 14);
+}
+
+#[test]
 fn exit_code_2_with_did_you_mean() {
     let bad = "testdata/scenarios/000-mtls-503/bad";
     let cases: &[(&[&str], &str)] = &[
