@@ -299,7 +299,7 @@ fn s002_gateway_routes_through_the_bad_destination_rule() {
     let t = via_gateway(&m, gw, "example.com:443", "/c19443/x", &[]);
     assert_failed(&t, "503 UF (TLS error: CERTIFICATE_VERIFY_FAILED)");
     assert_decided(&t, "DestinationRule", "istio-ingress", "caddy-from-gateway", "spec.trafficPolicy.portLevelSettings[1].tls.mode");
-    assert_decided(&t, "Deployment", "caddy", "caddy", "spec.template.metadata.annotations");
+    assert_decided(&t, "Deployment", "caddy", "caddy", "spec.template.metadata.annotations[\"traffic.sidecar.istio.io/excludeInboundPorts\"]");
     let route = t.hop("route").unwrap();
     assert!(route.summary.contains("http[4] `caddy-https-excluded` (match 0)"), "{}", route.summary);
     let gwhop = t.hop("gateway").unwrap();
@@ -312,7 +312,7 @@ fn s002_gateway_routes_through_the_bad_destination_rule() {
     let t = via_gateway(&m, gw, "example.com:443", "/c19080", &[]);
     assert_failed(&t, "503 UF (TLS error: WRONG_VERSION_NUMBER)");
     assert!(t.explanation.contains("auto mTLS"), "{}", t.explanation);
-    assert_decided(&t, "Deployment", "caddy", "caddy", "spec.template.metadata.annotations");
+    assert_decided(&t, "Deployment", "caddy", "caddy", "spec.template.metadata.annotations[\"traffic.sidecar.istio.io/excludeInboundPorts\"]");
 
     assert_delivered(&via_gateway(&m, gw, "example.com:443", "/c80", &[]));
     // No route for the path: 404 NR, naming the routes.

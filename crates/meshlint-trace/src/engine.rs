@@ -1492,7 +1492,10 @@ fn deliver(
             }
             format!("{} port {cp}: no sidecar ({}); the application answers itself, {}", g.resource(w).name(), inj.value, if server_app_tls { "with its own TLS" } else { "in plaintext" })
         } else if !captured {
-            let path = format!("{}.annotations", g.pod_metadata_path(w));
+            let path = format!(
+                "{}.annotations[\"traffic.sidecar.istio.io/excludeInboundPorts\"]",
+                g.pod_metadata_path(w)
+            );
             by.push(cx.by(w, &path, format!("port {cp} bypasses the sidecar")));
             format!("{} port {cp}: excluded from the sidecar (traffic.sidecar.istio.io/excludeInboundPorts); the application answers itself, {}", g.resource(w).name(), if server_app_tls { "with its own TLS" } else { "in plaintext" })
         } else {
