@@ -27,7 +27,11 @@ pub struct TraceArgs {
     #[arg(long, value_name = "NAMESPACE/NAME", conflicts_with = "access_log")]
     pub gateway: Option<String>,
     /// The host the request is for, with an optional port.
-    #[arg(long, value_name = "HOST[:PORT]", required_unless_present = "access_log")]
+    #[arg(
+        long,
+        value_name = "HOST[:PORT]",
+        required_unless_present = "access_log"
+    )]
     pub to: Option<String>,
     #[arg(long, default_value = "/")]
     pub path: String,
@@ -172,7 +176,9 @@ pub fn run_trace(args: &TraceArgs, loaded: &LoadedMesh) -> Result<Trace, String>
             }
         }
         (None, Some(f)) => split_source(f),
-        (None, None) => return Err("give --from NAMESPACE[/WORKLOAD] or --gateway NAMESPACE/NAME".into()),
+        (None, None) => {
+            return Err("give --from NAMESPACE[/WORKLOAD] or --gateway NAMESPACE/NAME".into())
+        }
     };
     let headers = args
         .headers

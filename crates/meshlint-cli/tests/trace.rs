@@ -27,10 +27,7 @@ fn load_dir(dir: &Path, mesh_config: Option<PathBuf>) -> LoadedMesh {
 /// `bad` or `fixed` of a scenario, with its `meshconfig.yaml` when it has one.
 fn load(name: &str, variant: &str) -> LoadedMesh {
     let mc = scenario(name).join("meshconfig.yaml");
-    load_dir(
-        &scenario(name).join(variant),
-        mc.exists().then_some(mc),
-    )
+    load_dir(&scenario(name).join(variant), mc.exists().then_some(mc))
 }
 
 fn split(to: &str) -> (String, Option<u32>) {
@@ -111,7 +108,13 @@ fn assert_delivered(t: &Trace) {
 }
 
 fn assert_failed(t: &Trace, symptom: &str) {
-    assert_eq!(t.verdict, Verdict::Failed, "{}\n{:#?}", t.explanation, t.hops);
+    assert_eq!(
+        t.verdict,
+        Verdict::Failed,
+        "{}\n{:#?}",
+        t.explanation,
+        t.hops
+    );
     assert_eq!(t.symptom.as_deref(), Some(symptom), "{}", t.explanation);
     assert!(t.fix.is_some());
     assert_eq!(t.exit_code(), 1);
@@ -124,12 +127,36 @@ fn s000_disable_to_strict_backend_is_503_uc_for_both_subsets() {
     let m = load("000-mtls-503", "bad");
     let t = from(&m, "default/weather-frontend", "weather-backend:5000");
     assert_failed(&t, "503 UC");
-    assert!(t.explanation.starts_with("every destination fails"), "{}", t.explanation);
-    assert_decided(&t, "DestinationRule", "default", "weather-backend", "spec.trafficPolicy.tls.mode");
-    assert_decided(&t, "PeerAuthentication", "default", "weather-backend", "spec.mtls.mode");
+    assert!(
+        t.explanation.starts_with("every destination fails"),
+        "{}",
+        t.explanation
+    );
+    assert_decided(
+        &t,
+        "DestinationRule",
+        "default",
+        "weather-backend",
+        "spec.trafficPolicy.tls.mode",
+    );
+    assert_decided(
+        &t,
+        "PeerAuthentication",
+        "default",
+        "weather-backend",
+        "spec.mtls.mode",
+    );
     let route = t.hop("route").unwrap();
-    assert!(route.summary.contains("subset single 50%"), "{}", route.summary);
-    assert!(route.summary.contains("subset multiple 50%"), "{}", route.summary);
+    assert!(
+        route.summary.contains("subset single 50%"),
+        "{}",
+        route.summary
+    );
+    assert!(
+        route.summary.contains("subset multiple 50%"),
+        "{}",
+        route.summary
+    );
     assert_eq!(t.hops.iter().filter(|h| h.step == "server-mtls").count(), 2);
 }
 
@@ -138,7 +165,11 @@ fn s000_fixed_is_delivered() {
     let m = load("000-mtls-503", "fixed");
     let t = from(&m, "default/weather-frontend", "weather-backend:5000");
     assert_delivered(&t);
-    assert!(t.hop("client-tls").unwrap().summary.contains("ISTIO_MUTUAL"));
+    assert!(t
+        .hop("client-tls")
+        .unwrap()
+        .summary
+        .contains("ISTIO_MUTUAL"));
     // Without a workload, a sidecar-injected one of the namespace is the client.
     let t = from(&m, "default", "weather-backend");
     assert_delivered(&t);
@@ -159,7 +190,9 @@ fn s000_access_log_is_traced_to_the_subset_that_disables_tls() {
     let log = t.access_log.as_ref().unwrap();
     assert!(log.consistent, "{}", log.meaning);
     assert_eq!(log.record.response_flags[0].flag, "UC");
-    assert!(log.record.response_flags[0].meaning.contains("upstream connection termination"));
+    assert!(log.record.response_flags[0]
+        .meaning
+        .contains("upstream connection termination"));
     assert!(log.meaning.contains("subset `multiple`"), "{}", log.meaning);
     // Only the logged subset is traced.
     let dest: Vec<&str> = t
@@ -170,12 +203,34 @@ fn s000_access_log_is_traced_to_the_subset_that_disables_tls() {
         .collect();
     assert_eq!(dest.len(), 1);
     assert!(dest[0].contains("subset multiple"), "{}", dest[0]);
-    assert_decided(&t, "DestinationRule", "default", "weather-backend", "spec.subsets[1]");
-    assert_decided(&t, "DestinationRule", "default", "weather-backend", "spec.trafficPolicy.tls.mode");
-    assert_decided(&t, "PeerAuthentication", "default", "weather-backend", "spec.mtls.mode");
+    assert_decided(
+        &t,
+        "DestinationRule",
+        "default",
+        "weather-backend",
+        "spec.subsets[1]",
+    );
+    assert_decided(
+        &t,
+        "DestinationRule",
+        "default",
+        "weather-backend",
+        "spec.trafficPolicy.tls.mode",
+    );
+    assert_decided(
+        &t,
+        "PeerAuthentication",
+        "default",
+        "weather-backend",
+        "spec.mtls.mode",
+    );
     let tls = t.hop("client-tls").unwrap();
     assert!(tls.summary.contains("DISABLE"), "{}", tls.summary);
-    assert!(tls.summary.contains("subset `multiple` inherits it"), "{}", tls.summary);
+    assert!(
+        tls.summary.contains("subset `multiple` inherits it"),
+        "{}",
+        tls.summary
+    );
 
     // The same line on the fixed mesh: the trace delivers, which the log contradicts.
     let fixed = load("000-mtls-503", "fixed");
@@ -207,24 +262,52 @@ fn s000_access_log_with_subset_level_disable() {
     });
     let t = trace_access_log(&m.graph, json_line, src).unwrap();
     assert_failed(&t, "503 UC");
-    assert_decided(&t, "DestinationRule", "default", "weather-backend", "spec.subsets[1].trafficPolicy.tls.mode");
+    assert_decided(
+        &t,
+        "DestinationRule",
+        "default",
+        "weather-backend",
+        "spec.subsets[1].trafficPolicy.tls.mode",
+    );
     assert!(t.access_log.unwrap().consistent);
     // Without the pin, half the traffic fails.
     let t = from(&m, "default/weather-frontend", "weather-backend:5000");
     assert_failed(&t, "503 UC");
-    assert!(t.explanation.starts_with("50% of requests fail"), "{}", t.explanation);
+    assert!(
+        t.explanation.starts_with("50% of requests fail"),
+        "{}",
+        t.explanation
+    );
 }
 
 #[test]
 fn s000_tcp_service_entries_without_addresses_collide_on_443() {
     let m = load("000-mtls-503", "bad");
-    let t = from(&m, "default/weather-backend-multiple", "storage.googleapis.com:443");
+    let t = from(
+        &m,
+        "default/weather-backend-multiple",
+        "storage.googleapis.com:443",
+    );
     assert_eq!(t.verdict, Verdict::Failed);
-    assert_decided(&t, "ServiceEntry", "default", "googleapis", "spec.ports[0].protocol");
+    assert_decided(
+        &t,
+        "ServiceEntry",
+        "default",
+        "googleapis",
+        "spec.ports[0].protocol",
+    );
     assert!(t.decided_by.iter().any(|b| b.name == "google-accounts"));
-    assert!(t.explanation.contains("accounts.google.com"), "{}", t.explanation);
+    assert!(
+        t.explanation.contains("accounts.google.com"),
+        "{}",
+        t.explanation
+    );
     let m = load("000-mtls-503", "fixed");
-    assert_delivered(&from(&m, "default/weather-backend-multiple", "storage.googleapis.com:443"));
+    assert_delivered(&from(
+        &m,
+        "default/weather-backend-multiple",
+        "storage.googleapis.com:443",
+    ));
 }
 
 #[test]
@@ -233,7 +316,13 @@ fn s000_unknown_external_host_passes_through_under_allow_any() {
     let t = from(&m, "default/weather-frontend", "www.example.org:443");
     assert_eq!(t.verdict, Verdict::Passthrough);
     assert_eq!(t.exit_code(), 1);
-    assert_decided(&t, "MeshConfig", "", "mesh (Istio default)", "outboundTrafficPolicy.mode");
+    assert_decided(
+        &t,
+        "MeshConfig",
+        "",
+        "mesh (Istio default)",
+        "outboundTrafficPolicy.mode",
+    );
 }
 
 // --- 001: the JWT policy never applies ------------------------------------------------
@@ -241,7 +330,13 @@ fn s000_unknown_external_host_passes_through_under_allow_any() {
 #[test]
 fn s001_anonymous_request_reaches_customer_through_the_gateway() {
     let m = load("001-jwt-policy-never-applies", "bad");
-    let t = via_gateway(&m, "tutorial/customer-gateway", "customer.example.com", "/", &[]);
+    let t = via_gateway(
+        &m,
+        "tutorial/customer-gateway",
+        "customer.example.com",
+        "/",
+        &[],
+    );
     // The report's failure: no token, and the request still gets in.
     assert_delivered(&t);
     assert_eq!(t.request.to.port, Some(80));
@@ -255,29 +350,51 @@ fn s001_anonymous_request_reaches_customer_through_the_gateway() {
         .iter()
         .find(|n| n.summary.contains("without a token reaches customer-v1"))
         .unwrap_or_else(|| panic!("{notes:#?}"));
-    assert!(jwt.decided_by.iter().any(|b| b.kind == "AuthorizationPolicy"
-        && b.name == "customer-require-jwt"
-        && b.field == "spec.selector.matchLabels"));
-    assert!(jwt.decided_by.iter().any(|b| b.kind == "RequestAuthentication" && b.name == "customer-jwt"));
+    assert!(jwt
+        .decided_by
+        .iter()
+        .any(|b| b.kind == "AuthorizationPolicy"
+            && b.name == "customer-require-jwt"
+            && b.field == "spec.selector.matchLabels"));
+    assert!(jwt
+        .decided_by
+        .iter()
+        .any(|b| b.kind == "RequestAuthentication" && b.name == "customer-jwt"));
     let legacy = t
         .notes
         .iter()
-        .find(|n| n.summary.contains("removed authentication.istio.io/v1alpha1"))
+        .find(|n| {
+            n.summary
+                .contains("removed authentication.istio.io/v1alpha1")
+        })
         .unwrap_or_else(|| panic!("{notes:#?}"));
     assert_eq!(legacy.decided_by[0].kind, "Policy");
     assert_eq!(legacy.decided_by[0].field, "apiVersion");
     // The gateway in the root namespace uses the service's DestinationRule (with the
     // subset), not the catch-all `*.local` rule next to it.
     let tls = t.hop("client-tls").unwrap();
-    assert!(tls.summary.contains("DestinationRule tutorial/customer"), "{}", tls.summary);
+    assert!(
+        tls.summary.contains("DestinationRule tutorial/customer"),
+        "{}",
+        tls.summary
+    );
 }
 
 #[test]
 fn s001_fixed_requires_the_token() {
     let m = load("001-jwt-policy-never-applies", "fixed");
-    let t = via_gateway(&m, "tutorial/customer-gateway", "customer.example.com", "/", &[]);
+    let t = via_gateway(
+        &m,
+        "tutorial/customer-gateway",
+        "customer.example.com",
+        "/",
+        &[],
+    );
     assert_failed(&t, "403 RBAC: access denied");
-    assert!(t.decided_by.iter().any(|b| b.kind == "AuthorizationPolicy" && b.name == "customer-require-jwt"));
+    assert!(t
+        .decided_by
+        .iter()
+        .any(|b| b.kind == "AuthorizationPolicy" && b.name == "customer-require-jwt"));
     let t = via_gateway(
         &m,
         "tutorial/customer-gateway",
@@ -298,27 +415,63 @@ fn s002_gateway_routes_through_the_bad_destination_rule() {
     let gw = "istio-ingress/example-gateway";
     let t = via_gateway(&m, gw, "example.com:443", "/c19443/x", &[]);
     assert_failed(&t, "503 UF (TLS error: CERTIFICATE_VERIFY_FAILED)");
-    assert_decided(&t, "DestinationRule", "istio-ingress", "caddy-from-gateway", "spec.trafficPolicy.portLevelSettings[1].tls.mode");
-    assert_decided(&t, "Deployment", "caddy", "caddy", "spec.template.metadata.annotations[\"traffic.sidecar.istio.io/excludeInboundPorts\"]");
+    assert_decided(
+        &t,
+        "DestinationRule",
+        "istio-ingress",
+        "caddy-from-gateway",
+        "spec.trafficPolicy.portLevelSettings[1].tls.mode",
+    );
+    assert_decided(
+        &t,
+        "Deployment",
+        "caddy",
+        "caddy",
+        "spec.template.metadata.annotations[\"traffic.sidecar.istio.io/excludeInboundPorts\"]",
+    );
     let route = t.hop("route").unwrap();
-    assert!(route.summary.contains("http[4] `caddy-https-excluded` (match 0)"), "{}", route.summary);
+    assert!(
+        route
+            .summary
+            .contains("http[4] `caddy-https-excluded` (match 0)"),
+        "{}",
+        route.summary
+    );
     let gwhop = t.hop("gateway").unwrap();
     assert!(gwhop.summary.contains("TLS SIMPLE"), "{}", gwhop.summary);
 
     let t = via_gateway(&m, gw, "example.com:443", "/c443", &[]);
     assert_failed(&t, "400 or connection reset (plaintext to a TLS port)");
-    assert_decided(&t, "DestinationRule", "istio-ingress", "caddy-from-gateway", "spec.trafficPolicy.portLevelSettings[0].tls.mode");
+    assert_decided(
+        &t,
+        "DestinationRule",
+        "istio-ingress",
+        "caddy-from-gateway",
+        "spec.trafficPolicy.portLevelSettings[0].tls.mode",
+    );
 
     let t = via_gateway(&m, gw, "example.com:443", "/c19080", &[]);
     assert_failed(&t, "503 UF (TLS error: WRONG_VERSION_NUMBER)");
     assert!(t.explanation.contains("auto mTLS"), "{}", t.explanation);
-    assert_decided(&t, "Deployment", "caddy", "caddy", "spec.template.metadata.annotations[\"traffic.sidecar.istio.io/excludeInboundPorts\"]");
+    assert_decided(
+        &t,
+        "Deployment",
+        "caddy",
+        "caddy",
+        "spec.template.metadata.annotations[\"traffic.sidecar.istio.io/excludeInboundPorts\"]",
+    );
 
     assert_delivered(&via_gateway(&m, gw, "example.com:443", "/c80", &[]));
     // No route for the path: 404 NR, naming the routes.
     let t = via_gateway(&m, gw, "example.com:443", "/nothing", &[]);
     assert_failed(&t, "404 NR");
-    assert_decided(&t, "VirtualService", "istio-ingress", "example-com", "spec.http");
+    assert_decided(
+        &t,
+        "VirtualService",
+        "istio-ingress",
+        "example-com",
+        "spec.http",
+    );
     // A host no server accepts.
     let t = via_gateway(&m, gw, "other.example.com:443", "/", &[]);
     assert_failed(&t, "404 NR");
@@ -328,10 +481,22 @@ fn s002_gateway_routes_through_the_bad_destination_rule() {
 fn s002_fixed_gateway_and_mesh_clients_are_delivered() {
     let m = load("002-istio-mutual-vs-simple", "fixed");
     for p in ["/c80", "/c443", "/c19080", "/c19443", "/app-1"] {
-        let t = via_gateway(&m, "istio-ingress/example-gateway", "example.com:443", p, &[]);
+        let t = via_gateway(
+            &m,
+            "istio-ingress/example-gateway",
+            "example.com:443",
+            p,
+            &[],
+        );
         assert_delivered(&t);
     }
-    let t = via_gateway(&m, "istio-ingress/example-gateway", "example.com:443", "/c443", &[]);
+    let t = via_gateway(
+        &m,
+        "istio-ingress/example-gateway",
+        "example.com:443",
+        "/c443",
+        &[],
+    );
     assert!(t.hop("client-tls").unwrap().summary.contains("SIMPLE"));
     for port in [80, 443, 19080, 19443] {
         let t = from(&m, "app-1/whereami", &format!("caddy.caddy:{port}"));
@@ -344,7 +509,13 @@ fn s002_mesh_client_gets_auto_mtls_on_excluded_ports() {
     let m = load("002-istio-mutual-vs-simple", "bad");
     let t = from(&m, "app-1/whereami", "caddy.caddy:19443");
     assert_failed(&t, "503 UF (TLS error: CERTIFICATE_VERIFY_FAILED)");
-    assert_decided(&t, "MeshConfig", "", "mesh (Istio default)", "enableAutoMtls");
+    assert_decided(
+        &t,
+        "MeshConfig",
+        "",
+        "mesh (Istio default)",
+        "enableAutoMtls",
+    );
     let t = from(&m, "app-1/whereami", "caddy.caddy:19080");
     assert_failed(&t, "503 UF (TLS error: WRONG_VERSION_NUMBER)");
 }
@@ -359,11 +530,27 @@ fn s003_sidecar_hides_the_external_hosts() {
         assert_eq!(t.verdict, Verdict::Blackholed, "{to}: {}", t.explanation);
         assert_eq!(t.exit_code(), 1);
         assert!(t.symptom.is_some());
-        assert_decided(&t, "Sidecar", "istio-config", "default", "spec.egress[0].hosts");
+        assert_decided(
+            &t,
+            "Sidecar",
+            "istio-config",
+            "default",
+            "spec.egress[0].hosts",
+        );
         assert_decided(&t, "MeshConfig", "", "mesh", "outboundTrafficPolicy.mode");
-        assert!(t.fix.as_deref().unwrap().contains("external-services/*"), "{:?}", t.fix);
+        assert!(
+            t.fix.as_deref().unwrap().contains("external-services/*"),
+            "{:?}",
+            t.fix
+        );
         let scope = t.hop("sidecar-scope").unwrap();
-        assert!(scope.summary.contains("Sidecar istio-config/default does not import it"), "{}", scope.summary);
+        assert!(
+            scope
+                .summary
+                .contains("Sidecar istio-config/default does not import it"),
+            "{}",
+            scope.summary
+        );
     }
 }
 
@@ -373,11 +560,24 @@ fn s003_fixed_tls_origination_to_the_external_host() {
     let t = from(&m, "shop/orders-v1", "api.payments.example:80");
     assert_delivered(&t);
     let se = t.hop("service-entry").unwrap();
-    assert!(se.summary.contains("forwarded to port 443"), "{}", se.summary);
+    assert!(
+        se.summary.contains("forwarded to port 443"),
+        "{}",
+        se.summary
+    );
     let tls = t.hop("client-tls").unwrap();
     assert!(tls.summary.contains("tls.mode SIMPLE"), "{}", tls.summary);
-    assert!(tls.decided_by.iter().any(|b| b.field == "spec.trafficPolicy.portLevelSettings[0].tls.mode"));
-    assert_decided(&t, "DestinationRule", "external-services", "payments-api", "spec.trafficPolicy.portLevelSettings[0].tls.mode");
+    assert!(tls
+        .decided_by
+        .iter()
+        .any(|b| b.field == "spec.trafficPolicy.portLevelSettings[0].tls.mode"));
+    assert_decided(
+        &t,
+        "DestinationRule",
+        "external-services",
+        "payments-api",
+        "spec.trafficPolicy.portLevelSettings[0].tls.mode",
+    );
     // The application's own HTTPS on 443 passes through untouched.
     assert_delivered(&from(&m, "shop/orders-v1", "api.payments.example:443"));
     assert_delivered(&from(&m, "shop/orders-v1", "db.partner.example:5432"));
@@ -393,10 +593,19 @@ fn s003_double_encryption_once_the_host_is_visible() {
         tmp.path().join("sidecar.yaml"),
     )
     .unwrap();
-    let m = load_dir(tmp.path(), Some(scenario("003-egress-woes").join("meshconfig.yaml")));
+    let m = load_dir(
+        tmp.path(),
+        Some(scenario("003-egress-woes").join("meshconfig.yaml")),
+    );
     let t = from(&m, "shop/orders-v1", "api.payments.example:443");
     assert_failed(&t, "400 or connection reset (double encryption)");
-    assert_decided(&t, "DestinationRule", "external-services", "payments-api", "spec.trafficPolicy.tls.mode");
+    assert_decided(
+        &t,
+        "DestinationRule",
+        "external-services",
+        "payments-api",
+        "spec.trafficPolicy.tls.mode",
+    );
 }
 
 // --- 004: mesh-wide mTLS --------------------------------------------------------------
@@ -406,14 +615,35 @@ fn s004_bad_clients_send_plaintext_to_strict_servers() {
     let m = load("004-mesh-wide-mtls", "bad");
     let t = from(&m, "bar/sleep", "httpbin.foo:8000");
     assert_failed(&t, "503 UC");
-    assert_decided(&t, "DestinationRule", "bar", "httpbin-foo", "spec.trafficPolicy.tls.mode");
-    assert_decided(&t, "PeerAuthentication", "istio-system", "default", "spec.mtls.mode");
+    assert_decided(
+        &t,
+        "DestinationRule",
+        "bar",
+        "httpbin-foo",
+        "spec.trafficPolicy.tls.mode",
+    );
+    assert_decided(
+        &t,
+        "PeerAuthentication",
+        "istio-system",
+        "default",
+        "spec.mtls.mode",
+    );
 
     let t = from(&m, "foo/sleep", "httpbin.bar:8000");
     assert_failed(&t, "503 UC");
     assert_decided(&t, "MeshConfig", "", "mesh", "enableAutoMtls");
-    assert_decided(&t, "DestinationRule", "default", "default", "metadata.namespace");
-    assert!(t.notes.iter().any(|n| n.summary.contains("DestinationRule default/default")));
+    assert_decided(
+        &t,
+        "DestinationRule",
+        "default",
+        "default",
+        "metadata.namespace",
+    );
+    assert!(t
+        .notes
+        .iter()
+        .any(|n| n.summary.contains("DestinationRule default/default")));
 
     let t = from(&m, "legacy/sleep", "httpbin.foo:8000");
     assert_failed(&t, "connection reset by peer (curl exit 56)");
@@ -425,10 +655,20 @@ fn s004_bad_clients_send_plaintext_to_strict_servers() {
 fn s004_fixed_every_client_reaches_every_server() {
     let m = load("004-mesh-wide-mtls", "fixed");
     for client in ["foo/sleep", "bar/sleep", "legacy/sleep"] {
-        for server in ["httpbin.foo:8000", "httpbin.bar:8000", "httpbin.legacy:8000"] {
+        for server in [
+            "httpbin.foo:8000",
+            "httpbin.bar:8000",
+            "httpbin.legacy:8000",
+        ] {
             let t = from(&m, client, server);
             assert_delivered(&t);
-            assert_decided(&t, "DestinationRule", "istio-system", "default", "spec.trafficPolicy.tls.mode");
+            assert_decided(
+                &t,
+                "DestinationRule",
+                "istio-system",
+                "default",
+                "spec.trafficPolicy.tls.mode",
+            );
         }
     }
 }
@@ -441,7 +681,10 @@ fn bookinfo_requests_are_delivered_and_authorization_is_enforced() {
     let gw = "istio-system/bookinfo-gateway";
     let t = via_gateway(&m, gw, "bookinfo.example.com:443", "/productpage", &[]);
     assert_delivered(&t);
-    assert_eq!(t.hops.iter().filter(|h| h.step == "authorization").count(), 2);
+    assert_eq!(
+        t.hops.iter().filter(|h| h.step == "authorization").count(),
+        2
+    );
     // Port 80 only redirects to https.
     let t = via_gateway(&m, gw, "bookinfo.example.com", "/productpage", &[]);
     assert_delivered(&t);
@@ -452,7 +695,10 @@ fn bookinfo_requests_are_delivered_and_authorization_is_enforced() {
     // ratings lets only reviews in.
     let t = from(&m, "bookinfo/productpage-v1", "ratings:9080");
     assert_failed(&t, "403 RBAC: access denied");
-    assert!(t.decided_by.iter().any(|b| b.kind == "AuthorizationPolicy" && b.name == "ratings"));
+    assert!(t
+        .decided_by
+        .iter()
+        .any(|b| b.kind == "AuthorizationPolicy" && b.name == "ratings"));
 }
 
 // --- the binary: exit codes, JSON, did-you-mean, odd input ----------------------------
@@ -465,7 +711,16 @@ fn bin(args: &[&str]) -> common::Run {
 fn exit_codes_and_json() {
     let bad = "testdata/scenarios/000-mtls-503/bad";
     let fixed = "testdata/scenarios/000-mtls-503/fixed";
-    let r = bin(&["trace", bad, "--from", "default/weather-frontend", "--to", "weather-backend:5000", "--format", "json"]);
+    let r = bin(&[
+        "trace",
+        bad,
+        "--from",
+        "default/weather-frontend",
+        "--to",
+        "weather-backend:5000",
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let j = r.json();
     assert_eq!(j["version"], 1);
@@ -473,7 +728,10 @@ fn exit_codes_and_json() {
     assert_eq!(j["symptom"], "503 UC");
     assert_eq!(j["request"]["from"], "default/weather-frontend");
     assert!(j["request"]["gateway"].is_null());
-    assert_eq!(j["request"]["to"]["host"], "weather-backend.default.svc.cluster.local");
+    assert_eq!(
+        j["request"]["to"]["host"],
+        "weather-backend.default.svc.cluster.local"
+    );
     assert_eq!(j["request"]["to"]["port"], 5000);
     assert_eq!(j["request"]["method"], "GET");
     let by = j["decided_by"].as_array().unwrap();
@@ -481,12 +739,30 @@ fn exit_codes_and_json() {
         .iter()
         .find(|b| b["kind"] == "DestinationRule" && b["field"] == "spec.trafficPolicy.tls.mode")
         .unwrap();
-    assert_eq!(dr["location"]["file"], "testdata/scenarios/000-mtls-503/bad/weather-backend.yaml");
+    assert_eq!(
+        dr["location"]["file"],
+        "testdata/scenarios/000-mtls-503/bad/weather-backend.yaml"
+    );
     assert!(dr["location"]["line"].as_u64().unwrap() > 1);
-    let steps: Vec<&str> = j["hops"].as_array().unwrap().iter().map(|h| h["step"].as_str().unwrap()).collect();
-    assert!(steps.contains(&"route") && steps.contains(&"client-tls") && steps.contains(&"server-mtls"), "{steps:?}");
+    let steps: Vec<&str> = j["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["step"].as_str().unwrap())
+        .collect();
+    assert!(
+        steps.contains(&"route") && steps.contains(&"client-tls") && steps.contains(&"server-mtls"),
+        "{steps:?}"
+    );
 
-    let r = bin(&["trace", fixed, "--from", "default/weather-frontend", "--to", "weather-backend:5000"]);
+    let r = bin(&[
+        "trace",
+        fixed,
+        "--from",
+        "default/weather-frontend",
+        "--to",
+        "weather-backend:5000",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("✓ delivered"), "{}", r.stdout);
 
@@ -494,10 +770,21 @@ fn exit_codes_and_json() {
     let r = bin(&["trace", bad, "--from", "default", "--to", "weather-backend"]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("mode: DISABLE"), "{}", r.stdout);
-    assert!(r.stdout.contains("╰── DISABLE (top-level) for port 5000"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("╰── DISABLE (top-level) for port 5000"),
+        "{}",
+        r.stdout
+    );
 
     // Access log from the command line.
-    let r = bin(&["trace", bad, "--access-log", SEED_000_LOG, "--format", "json"]);
+    let r = bin(&[
+        "trace",
+        bad,
+        "--access-log",
+        SEED_000_LOG,
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let j = r.json();
     assert_eq!(j["access_log"]["record"]["response_flags"][0]["flag"], "UC");
@@ -527,7 +814,10 @@ fn mesh_config_fields_point_into_the_mesh_config_file() {
         .iter()
         .find(|b| b["kind"] == "MeshConfig")
         .unwrap();
-    assert_eq!(mc["location"]["file"], "testdata/scenarios/003-egress-woes/meshconfig.yaml");
+    assert_eq!(
+        mc["location"]["file"],
+        "testdata/scenarios/003-egress-woes/meshconfig.yaml"
+    );
     assert_eq!(mc["location"]["line"], 14);
 }
 
@@ -535,12 +825,37 @@ fn mesh_config_fields_point_into_the_mesh_config_file() {
 fn exit_code_2_with_did_you_mean() {
     let bad = "testdata/scenarios/000-mtls-503/bad";
     let cases: &[(&[&str], &str)] = &[
-        (&["--from", "defualt", "--to", "weather-backend"], "did you mean `default`?"),
-        (&["--from", "default", "--to", "weather-backnd:5000"], "did you mean `weather-backend.default.svc.cluster.local`?"),
-        (&["--from", "default/frontend", "--to", "weather-backend"], "did you mean `weather-frontend`?"),
-        (&["--from", "default", "--to", "weather-backend.prod"], "namespace `prod`"),
-        (&["--from", "default", "--to", "weather-backend:99999"], "not a port"),
-        (&["--from", "default", "--to", "weather-backend", "--header", "novalue"], "expected name=value"),
+        (
+            &["--from", "defualt", "--to", "weather-backend"],
+            "did you mean `default`?",
+        ),
+        (
+            &["--from", "default", "--to", "weather-backnd:5000"],
+            "did you mean `weather-backend.default.svc.cluster.local`?",
+        ),
+        (
+            &["--from", "default/frontend", "--to", "weather-backend"],
+            "did you mean `weather-frontend`?",
+        ),
+        (
+            &["--from", "default", "--to", "weather-backend.prod"],
+            "namespace `prod`",
+        ),
+        (
+            &["--from", "default", "--to", "weather-backend:99999"],
+            "not a port",
+        ),
+        (
+            &[
+                "--from",
+                "default",
+                "--to",
+                "weather-backend",
+                "--header",
+                "novalue",
+            ],
+            "expected name=value",
+        ),
         (&["--to", "weather-backend"], "--from"),
         (&["--access-log", "not a log line"], "records no request"),
     ];
@@ -560,7 +875,12 @@ fn exit_code_2_with_did_you_mean() {
         "example.com",
     ]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("did you mean `istio-ingress/example-gateway`?"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("did you mean `istio-ingress/example-gateway`?"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -586,7 +906,9 @@ fn odd_input_never_panics() {
                 meshlint_model::typed::Typed::Service(_) => {
                     hosts.push(format!("{}.{}", r.name(), r.namespace()))
                 }
-                meshlint_model::typed::Typed::ServiceEntry(se) => hosts.extend(se.hosts.iter().cloned()),
+                meshlint_model::typed::Typed::ServiceEntry(se) => {
+                    hosts.extend(se.hosts.iter().cloned())
+                }
                 _ => {}
             }
         }
@@ -613,7 +935,9 @@ fn odd_input_never_panics() {
         for &gw in g.of_kind(meshlint_model::Kind::Gateway) {
             let r = g.resource(gw);
             let hosts: Vec<String> = match &r.typed {
-                meshlint_model::typed::Typed::Gateway(x) => x.servers.iter().flat_map(|s| s.hosts.clone()).collect(),
+                meshlint_model::typed::Typed::Gateway(x) => {
+                    x.servers.iter().flat_map(|s| s.hosts.clone()).collect()
+                }
                 _ => Vec::new(),
             };
             for host in hosts.iter().chain(std::iter::once(&"nope".to_string())) {
@@ -634,7 +958,12 @@ fn odd_input_never_panics() {
                 }
             }
         }
-        for line in ["", "{", "[x] \"GET / HTTP/1.1\" 503 UC \"a\" \"b\" outbound|||", "\"GET\" outbound|x|y|z"] {
+        for line in [
+            "",
+            "{",
+            "[x] \"GET / HTTP/1.1\" 503 UC \"a\" \"b\" outbound|||",
+            "\"GET\" outbound|x|y|z",
+        ] {
             let _ = trace_access_log(g, line, None);
         }
     }
@@ -730,12 +1059,23 @@ fn egress_gateway_hop() {
     let t = from(&m, "shop/sleep", "edition.cnn.com:80");
     assert_delivered(&t);
     let steps: Vec<&str> = t.hops.iter().map(|h| h.step.as_str()).collect();
-    let egress = steps.iter().position(|s| *s == "egress-gateway").unwrap_or_else(|| panic!("{steps:?}"));
+    let egress = steps
+        .iter()
+        .position(|s| *s == "egress-gateway")
+        .unwrap_or_else(|| panic!("{steps:?}"));
     // Routed twice: by the sidecar to the gateway, by the gateway to the host.
-    assert_eq!(steps.iter().filter(|s| **s == "route").count(), 2, "{steps:?}");
+    assert_eq!(
+        steps.iter().filter(|s| **s == "route").count(),
+        2,
+        "{steps:?}"
+    );
     assert!(steps[egress + 1..].contains(&"destination"), "{steps:?}");
     let hop = &t.hops[egress];
-    assert!(hop.summary.contains("Gateway shop/egress server 0"), "{}", hop.summary);
+    assert!(
+        hop.summary.contains("Gateway shop/egress server 0"),
+        "{}",
+        hop.summary
+    );
 
     // The gateway does not accept the host: 404 NR there.
     let (_tmp, m) = egress_mesh("edition.cnn.org");

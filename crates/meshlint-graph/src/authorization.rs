@@ -89,7 +89,12 @@ fn source_ok(src: &Node, req: &AuthzRequest) -> bool {
     rp_ok
         && not_rp_ok
         && field_ok(src, "principals", "notPrincipals", req.principal.as_deref())
-        && field_ok(src, "namespaces", "notNamespaces", req.source_namespace.as_deref())
+        && field_ok(
+            src,
+            "namespaces",
+            "notNamespaces",
+            req.source_namespace.as_deref(),
+        )
 }
 
 fn operation_ok(op: &Node, req: &AuthzRequest) -> bool {

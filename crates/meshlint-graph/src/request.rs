@@ -75,7 +75,9 @@ pub struct RouteChoice {
 pub enum RouteOutcome {
     Matched(RouteChoice),
     /// No route matches: Envoy answers `404 NR`. `routes` is how many were tried.
-    NoMatch { routes: usize },
+    NoMatch {
+        routes: usize,
+    },
 }
 
 fn string_match(cond: &Node, value: &str, ignore_case: bool) -> Option<bool> {
@@ -210,7 +212,10 @@ impl MeshGraph {
                         .and_then(|p| p.get("number"))
                         .and_then(Node::as_i64)
                         .and_then(|n| u32::try_from(n).ok()),
-                    subset: dest.get("subset").and_then(Node::as_str).map(str::to_string),
+                    subset: dest
+                        .get("subset")
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
                     weight: d
                         .get("weight")
                         .and_then(Node::as_i64)
@@ -262,10 +267,13 @@ impl MeshGraph {
             }
         }
         if let Some(gws) = m.get("gateways").and_then(Node::as_seq) {
-            let ok = gws.iter().filter_map(Node::as_str).any(|g| match req.gateway {
-                None => g == "mesh",
-                Some(gi) => g != "mesh" && self.gateway_ref(g, ns) == Some(gi),
-            });
+            let ok = gws
+                .iter()
+                .filter_map(Node::as_str)
+                .any(|g| match req.gateway {
+                    None => g == "mesh",
+                    Some(gi) => g != "mesh" && self.gateway_ref(g, ns) == Some(gi),
+                });
             if !ok {
                 return false;
             }

@@ -286,7 +286,16 @@ mod tests {
 
     #[test]
     fn garbage_is_none_not_a_panic() {
-        for s in ["", "[", "\"", "{", "{}", "\"GET", "[x] \"GET / HTTP/1.1\" 503", "outbound|||"] {
+        for s in [
+            "",
+            "[",
+            "\"",
+            "{",
+            "{}",
+            "\"GET",
+            "[x] \"GET / HTTP/1.1\" 503",
+            "outbound|||",
+        ] {
             let _ = parse(s);
         }
         assert!(parse("hello world").is_none());

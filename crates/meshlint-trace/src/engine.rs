@@ -158,7 +158,12 @@ fn did_you_mean(word: &str, candidates: &[String]) -> String {
         .or_else(|| {
             // `frontend` for `weather-frontend`: a name that contains the word.
             (!word.is_empty())
-                .then(|| candidates.iter().find(|c| c.contains(word)).map(String::as_str))
+                .then(|| {
+                    candidates
+                        .iter()
+                        .find(|c| c.contains(word))
+                        .map(String::as_str)
+                })
                 .flatten()
         })
         .map(|s| format!("; did you mean `{s}`?"))
@@ -217,7 +222,11 @@ pub(crate) fn source_from_pod(g: &MeshGraph, pod: Option<&str>, host: &str) -> O
     None
 }
 
-fn port_of(g: &MeshGraph, targets: &[meshlint_graph::HostTarget], port: u32) -> Option<(usize, PortInfo)> {
+fn port_of(
+    g: &MeshGraph,
+    targets: &[meshlint_graph::HostTarget],
+    port: u32,
+) -> Option<(usize, PortInfo)> {
     targets.iter().find_map(|t| {
         g.ports_of(t.resource)
             .into_iter()
@@ -474,7 +483,13 @@ fn from_workload(
                 by.push(cx.by(t.resource, "spec.ports", "declares the host's ports"));
             }
             return Ok((
-                registry_miss(cx, &fqdn, Some(p), &format!("port {p} is not declared for the host"), by),
+                registry_miss(
+                    cx,
+                    &fqdn,
+                    Some(p),
+                    &format!("port {p} is not declared for the host"),
+                    by,
+                ),
                 request_out,
             ));
         }
@@ -614,14 +629,17 @@ fn through_gateway(
         .into_iter()
         .next()
         .unwrap_or_else(|| g.resource(gw).namespace().to_string());
-    let server = gateway
-        .servers
-        .iter()
-        .enumerate()
-        .find(|(_, s)| Some(s.port) == port && s.hosts.iter().any(|h| server_host_ok(h, &host)));
+    let server =
+        gateway.servers.iter().enumerate().find(|(_, s)| {
+            Some(s.port) == port && s.hosts.iter().any(|h| server_host_ok(h, &host))
+        });
     let Some((si, server)) = server else {
         let on_port = gateway.servers.iter().any(|s| Some(s.port) == port);
-        let by = vec![cx.by(gw, "spec.servers", "no server accepts the host on this port")];
+        let by = vec![cx.by(
+            gw,
+            "spec.servers",
+            "no server accepts the host on this port",
+        )];
         cx.hop(
             step,
             format!(
@@ -631,7 +649,10 @@ fn through_gateway(
             by.clone(),
         );
         let (symptom, what) = if on_port {
-            ("404 NR", "a server listens on the port but none lists the host")
+            (
+                "404 NR",
+                "a server listens on the port but none lists the host",
+            )
         } else {
             ("connection refused", "no server listens on the port")
         };
@@ -690,8 +711,11 @@ fn through_gateway(
             wby.extend(by);
             return Ok(Outcome::failed(
                 "503 UC",
-                format!("{gname} server {si} accepts only Istio mTLS, and the sidecar does not send it"),
-                "set tls.mode ISTIO_MUTUAL in the DestinationRule for the egress gateway's host".to_string(),
+                format!(
+                    "{gname} server {si} accepts only Istio mTLS, and the sidecar does not send it"
+                ),
+                "set tls.mode ISTIO_MUTUAL in the DestinationRule for the egress gateway's host"
+                    .to_string(),
                 wby,
             ));
         }
@@ -706,11 +730,24 @@ fn through_gateway(
         }
     }
     let redirect = PathSegment::parse_path(&format!("spec.servers[{si}].tls.httpsRedirect"))
-        .and_then(|p| g.resource(gw).node.lookup(&p).map(|n| n.0.as_bool() == Some(true)))
+        .and_then(|p| {
+            g.resource(gw)
+                .node
+                .lookup(&p)
+                .map(|n| n.0.as_bool() == Some(true))
+        })
         .unwrap_or(false);
     if redirect {
-        let rby = vec![cx.by(gw, &format!("spec.servers[{si}].tls.httpsRedirect"), "answers with a redirect to https")];
-        cx.hop(step, format!("server {si} redirects every request to https://{host}"), rby.clone());
+        let rby = vec![cx.by(
+            gw,
+            &format!("spec.servers[{si}].tls.httpsRedirect"),
+            "answers with a redirect to https",
+        )];
+        cx.hop(
+            step,
+            format!("server {si} redirects every request to https://{host}"),
+            rby.clone(),
+        );
         return Ok(Outcome {
             verdict: Verdict::Delivered,
             symptom: None,
@@ -755,12 +792,11 @@ fn registry_miss(
 ) -> Outcome {
     let policy = cx.g.mesh.outbound_traffic_policy;
     let hidden = by.iter().find(|b| b.kind == "Sidecar").cloned();
-    let mut host_ns: Vec<String> = cx
-        .g
-        .host_targets(fqdn)
-        .iter()
-        .map(|t| cx.g.resource(t.resource).namespace().to_string())
-        .collect();
+    let mut host_ns: Vec<String> =
+        cx.g.host_targets(fqdn)
+            .iter()
+            .map(|t| cx.g.resource(t.resource).namespace().to_string())
+            .collect();
     host_ns.dedup();
     let fix = match &hidden {
         Some(s) => format!(
@@ -779,7 +815,8 @@ fn registry_miss(
             ));
             cx.hop(
                 "sidecar-scope",
-                "outboundTrafficPolicy ALLOW_ANY: the request leaves through PassthroughCluster".to_string(),
+                "outboundTrafficPolicy ALLOW_ANY: the request leaves through PassthroughCluster"
+                    .to_string(),
                 vec![cx.mesh_by("outboundTrafficPolicy.mode", "ALLOW_ANY")],
             );
             Outcome {
@@ -800,7 +837,8 @@ fn registry_miss(
             ));
             cx.hop(
                 "sidecar-scope",
-                "outboundTrafficPolicy REGISTRY_ONLY: the request goes to BlackHoleCluster".to_string(),
+                "outboundTrafficPolicy REGISTRY_ONLY: the request goes to BlackHoleCluster"
+                    .to_string(),
                 vec![cx.mesh_by("outboundTrafficPolicy.mode", "REGISTRY_ONLY")],
             );
             let symptom = if matches!(port, Some(443) | None) {
@@ -924,10 +962,18 @@ fn route_and_deliver(
     let destinations: Vec<WeightedDestination> = match &choice {
         None => {
             if let Some(gw) = gateway {
-                let by = vec![cx.by(gw, "metadata.name", "no VirtualService binds this Gateway for the host")];
+                let by = vec![cx.by(
+                    gw,
+                    "metadata.name",
+                    "no VirtualService binds this Gateway for the host",
+                )];
                 cx.hop(
                     "route",
-                    format!("no VirtualService bound to {} serves {}", describe(g, gw), attrs.host),
+                    format!(
+                        "no VirtualService bound to {} serves {}",
+                        describe(g, gw),
+                        attrs.host
+                    ),
                     by.clone(),
                 );
                 return Ok(Outcome::failed(
@@ -965,7 +1011,8 @@ fn route_and_deliver(
         Some(c) => {
             let vs = c.virtual_service;
             for other in &c.shadowed {
-                let note_by = vec![cx.by(*other, "spec.hosts", "not used by this proxy for the host")];
+                let note_by =
+                    vec![cx.by(*other, "spec.hosts", "not used by this proxy for the host")];
                 cx.note(
                     "route",
                     format!(
@@ -1023,7 +1070,11 @@ fn route_and_deliver(
                             ),
                             by.clone(),
                         );
-                        let symptom = if kind == "http" { "404 NR" } else { "connection reset (no route)" };
+                        let symptom = if kind == "http" {
+                            "404 NR"
+                        } else {
+                            "connection reset (no route)"
+                        };
                         return Ok(Outcome::failed(
                             symptom,
                             format!(
@@ -1042,7 +1093,10 @@ fn route_and_deliver(
                         };
                         let label = match rc.match_index {
                             Some(m) => format!("route {} matches (condition {m})", rc.index),
-                            None => format!("route {} (no match conditions) takes every request", rc.index),
+                            None => format!(
+                                "route {} (no match conditions) takes every request",
+                                rc.index
+                            ),
                         };
                         let mut by = vec![cx.by(vs, &field, label)];
                         let dests: Vec<String> = rc
@@ -1066,11 +1120,18 @@ fn route_and_deliver(
                             describe(g, vs),
                             kind,
                             rc.index,
-                            rc.name.as_ref().map(|n| format!(" `{n}`")).unwrap_or_default(),
+                            rc.name
+                                .as_ref()
+                                .map(|n| format!(" `{n}`"))
+                                .unwrap_or_default(),
                             rc.match_index
                                 .map(|m| format!(" (match {m})"))
                                 .unwrap_or_default(),
-                            if dests.is_empty() { "no destination".to_string() } else { dests.join(", ") }
+                            if dests.is_empty() {
+                                "no destination".to_string()
+                            } else {
+                                dests.join(", ")
+                            }
                         );
                         for (path, value) in &rc.behaviour {
                             let key = path.rsplit('.').next().unwrap_or(path);
@@ -1080,18 +1141,25 @@ fn route_and_deliver(
                         cx.hop("route", summary, by.clone());
                         shaping.extend(by.iter().take(1).cloned());
                         if let Some(symptom) = is_fault_abort(g, vs, &rc.path) {
-                            let fby = vec![cx.by(vs, &format!("{}.fault.abort", rc.path), "aborts every request")];
+                            let fby = vec![cx.by(
+                                vs,
+                                &format!("{}.fault.abort", rc.path),
+                                "aborts every request",
+                            )];
                             return Ok(Outcome::failed(
                                 &symptom,
-                                format!("route {} of {} injects an abort for every request", rc.index, describe(g, vs)),
+                                format!(
+                                    "route {} of {} injects an abort for every request",
+                                    rc.index,
+                                    describe(g, vs)
+                                ),
                                 format!("remove or lower `fault.abort` in {}", describe(g, vs)),
                                 fby,
                             ));
                         }
-                        let answered_by_proxy = rc
-                            .behaviour
-                            .iter()
-                            .any(|(p, _)| p.ends_with(".redirect") || p.ends_with(".directResponse"));
+                        let answered_by_proxy = rc.behaviour.iter().any(|(p, _)| {
+                            p.ends_with(".redirect") || p.ends_with(".directResponse")
+                        });
                         if answered_by_proxy {
                             return Ok(Outcome {
                                 verdict: Verdict::Delivered,
@@ -1122,13 +1190,22 @@ fn route_and_deliver(
             format!(
                 "[{}{} {}%] ",
                 d.host.split('.').next().unwrap_or(&d.host),
-                d.subset.as_ref().map(|s| format!(" subset {s}")).unwrap_or_default(),
+                d.subset
+                    .as_ref()
+                    .map(|s| format!(" subset {s}"))
+                    .unwrap_or_default(),
                 d.weight
             )
         } else {
             String::new()
         };
-        let o = deliver(cx, client, attrs, d, choice.as_ref().map(|c| c.virtual_service))?;
+        let o = deliver(
+            cx,
+            client,
+            attrs,
+            d,
+            choice.as_ref().map(|c| c.virtual_service),
+        )?;
         results.push((d.weight, o));
     }
     cx.prefix.clear();
@@ -1136,7 +1213,10 @@ fn route_and_deliver(
 }
 
 /// Keeps only the destinations an access log pinned (its cluster's subset).
-pub(crate) fn pinned(dests: &[WeightedDestination], subset: Option<&str>) -> Vec<WeightedDestination> {
+pub(crate) fn pinned(
+    dests: &[WeightedDestination],
+    subset: Option<&str>,
+) -> Vec<WeightedDestination> {
     let hit: Vec<WeightedDestination> = dests
         .iter()
         .filter(|d| d.subset.as_deref() == subset)
@@ -1188,11 +1268,15 @@ fn finish(_cx: &mut Ctx, results: Vec<(u32, Outcome)>, shaping: &[DecidedBy]) ->
     let mut by: Vec<DecidedBy> = Vec::new();
     for (_, o) in &failed {
         for b in &o.decided_by {
-                push_unique(&mut by, b);
-            }
+            push_unique(&mut by, b);
+        }
     }
     let explanation = if results.len() > 1 && share * 100 / total < 100 {
-        format!("{}% of requests fail: {}", share * 100 / total, first.explanation)
+        format!(
+            "{}% of requests fail: {}",
+            share * 100 / total,
+            first.explanation
+        )
     } else if results.len() > 1 {
         format!("every destination fails: {}", first.explanation)
     } else {
@@ -1209,7 +1293,10 @@ fn finish(_cx: &mut Ctx, results: Vec<(u32, Outcome)>, shaping: &[DecidedBy]) ->
 
 fn service_account(g: &MeshGraph, w: usize) -> String {
     match &g.resource(w).typed {
-        Typed::Workload(wl) => wl.service_account.clone().unwrap_or_else(|| "default".to_string()),
+        Typed::Workload(wl) => wl
+            .service_account
+            .clone()
+            .unwrap_or_else(|| "default".to_string()),
         _ => "default".to_string(),
     }
 }
@@ -1228,13 +1315,20 @@ fn deliver(
         if g.implicit_host(&d.host) {
             cx.hop(
                 "destination",
-                format!("{} (a host every cluster has; its workloads are not in the inputs)", d.host),
+                format!(
+                    "{} (a host every cluster has; its workloads are not in the inputs)",
+                    d.host
+                ),
                 Vec::new(),
             );
             return Ok(delivered(format!("delivered to {}", d.host), Vec::new()));
         }
         let by = match vs {
-            Some(v) => vec![cx.by(v, &format!("{}.host", d.path), "names a host nothing defines")],
+            Some(v) => vec![cx.by(
+                v,
+                &format!("{}.host", d.path),
+                "names a host nothing defines",
+            )],
             None => Vec::new(),
         };
         cx.hop(
@@ -1242,10 +1336,16 @@ fn deliver(
             format!("{} is defined by no Service or ServiceEntry", d.host),
             by.clone(),
         );
-        let hint = g.suggest_host(&d.host).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+        let hint = g
+            .suggest_host(&d.host)
+            .map(|s| format!(" (did you mean {s}?)"))
+            .unwrap_or_default();
         return Ok(Outcome::failed(
             "503 NC",
-            format!("the route sends the request to {}, which no Service or ServiceEntry defines{hint}", d.host),
+            format!(
+                "the route sends the request to {}, which no Service or ServiceEntry defines{hint}",
+                d.host
+            ),
             "point the route at a host that exists, or define the host".to_string(),
             by,
         ));
@@ -1255,25 +1355,41 @@ fn deliver(
         // A route without a port to a host with a single port uses that port.
         let all: Vec<(usize, PortInfo)> = targets
             .iter()
-            .flat_map(|t| g.ports_of(t.resource).into_iter().map(move |p| (t.resource, p)))
+            .flat_map(|t| {
+                g.ports_of(t.resource)
+                    .into_iter()
+                    .map(move |p| (t.resource, p))
+            })
             .collect();
         (d.port.is_none() && all.len() == 1).then(|| all[0].clone())
     }) else {
         let mut by: Vec<DecidedBy> = Vec::new();
         if let Some(v) = vs {
             if !d.path.is_empty() {
-                by.push(cx.by(v, &format!("{}.port", d.path), "names a port the host does not declare"));
+                by.push(cx.by(
+                    v,
+                    &format!("{}.port", d.path),
+                    "names a port the host does not declare",
+                ));
             }
         }
         by.push(cx.by(targets[0].resource, "spec.ports", "the declared ports"));
         cx.hop(
             "destination",
-            format!("{} declares no port {}", d.host, port.map(|p| p.to_string()).unwrap_or_default()),
+            format!(
+                "{} declares no port {}",
+                d.host,
+                port.map(|p| p.to_string()).unwrap_or_default()
+            ),
             by.clone(),
         );
         return Ok(Outcome::failed(
             "503 NC",
-            format!("{} has no port {}", d.host, port.map(|p| p.to_string()).unwrap_or_default()),
+            format!(
+                "{} has no port {}",
+                d.host,
+                port.map(|p| p.to_string()).unwrap_or_default()
+            ),
             "route to a port the Service or ServiceEntry declares".to_string(),
             by,
         ));
@@ -1282,11 +1398,16 @@ fn deliver(
     let mut dest_by = vec![cx.by(
         target,
         &pinfo.path,
-        format!("port {} ({}) is {}", pinfo.number, pinfo.name, pinfo.protocol),
+        format!(
+            "port {} ({}) is {}",
+            pinfo.number, pinfo.name, pinfo.protocol
+        ),
     )];
     let mut subset_labels: Option<Labels> = None;
     if let Some(s) = &d.subset {
-        let found = merged.as_ref().and_then(|m| m.subset(s).map(|ms| (ms.member, ms.index)));
+        let found = merged
+            .as_ref()
+            .and_then(|m| m.subset(s).map(|ms| (ms.member, ms.index)));
         match found {
             Some((member, index)) => {
                 dest_by.push(cx.by(
@@ -1302,14 +1423,25 @@ fn deliver(
             None => {
                 let mut by = Vec::new();
                 if let Some(v) = vs {
-                    by.push(cx.by(v, &format!("{}.subset", d.path), format!("names subset `{s}`")));
+                    by.push(cx.by(
+                        v,
+                        &format!("{}.subset", d.path),
+                        format!("names subset `{s}`"),
+                    ));
                 }
                 if let Some(m) = &merged {
-                    by.push(cx.by(m.primary(), "spec.subsets", "defines no such subset for this client"));
+                    by.push(cx.by(
+                        m.primary(),
+                        "spec.subsets",
+                        "defines no such subset for this client",
+                    ));
                 }
                 cx.hop(
                     "destination",
-                    format!("subset `{s}` of {} is not defined in any DestinationRule the client uses", d.host),
+                    format!(
+                        "subset `{s}` of {} is not defined in any DestinationRule the client uses",
+                        d.host
+                    ),
                     by.clone(),
                 );
                 return Ok(Outcome::failed(
@@ -1337,7 +1469,10 @@ fn deliver(
                 .is_none_or(|l| selector_matches(l, g.workload_labels(w)))
         })
         .collect();
-    let names: Vec<String> = workloads.iter().map(|&w| g.resource(w).name().to_string()).collect();
+    let names: Vec<String> = workloads
+        .iter()
+        .map(|&w| g.resource(w).name().to_string())
+        .collect();
     let behind = if external {
         "an external server".to_string()
     } else if names.is_empty() {
@@ -1351,7 +1486,10 @@ fn deliver(
             "{}:{}{} ({} `{}`, {}) → {behind}",
             d.host,
             pinfo.number,
-            d.subset.as_ref().map(|s| format!(" subset {s}")).unwrap_or_default(),
+            d.subset
+                .as_ref()
+                .map(|s| format!(" subset {s}"))
+                .unwrap_or_default(),
             describe(g, target),
             pinfo.name,
             pinfo.protocol,
@@ -1366,9 +1504,13 @@ fn deliver(
                 format!(
                     "no workload behind {}{} matches: the cluster has no endpoints",
                     d.host,
-                    d.subset.as_ref().map(|s| format!(" subset {s}")).unwrap_or_default()
+                    d.subset
+                        .as_ref()
+                        .map(|s| format!(" subset {s}"))
+                        .unwrap_or_default()
                 ),
-                "check the Service selector and the subset labels against the pods' labels".to_string(),
+                "check the Service selector and the subset labels against the pods' labels"
+                    .to_string(),
                 dest_by,
             ));
         }
@@ -1380,10 +1522,21 @@ fn deliver(
 
     // client TLS
     let server_has_sidecar = workloads.iter().any(|&w| g.has_sidecar(w));
-    let (wire, mut tls_by, tls_summary) = client_tls(cx, client, &d.host, &pinfo, d.subset.as_deref(), server_has_sidecar, external);
+    let (wire, mut tls_by, tls_summary) = client_tls(
+        cx,
+        client,
+        &d.host,
+        &pinfo,
+        d.subset.as_deref(),
+        server_has_sidecar,
+        external,
+    );
     // The subset the route picked is part of what decided its TLS.
     if client.proxy {
-        if let Some(def) = dest_by.iter().find(|b| b.field.starts_with("spec.subsets[")) {
+        if let Some(def) = dest_by
+            .iter()
+            .find(|b| b.field.starts_with("spec.subsets["))
+        {
             if tls_by.iter().any(|b| b.kind == "DestinationRule") {
                 tls_by.insert(0, def.clone());
             }
@@ -1438,7 +1591,11 @@ fn deliver(
             "{} at port {}{}: outside the mesh, no sidecar; it expects {}",
             d.host,
             target_port.unwrap_or(pinfo.number),
-            if target_port.is_some() { " (targetPort)" } else { "" },
+            if target_port.is_some() {
+                " (targetPort)"
+            } else {
+                ""
+            },
             if server_tls { "TLS" } else { "plaintext" }
         );
         cx.hop("server-mtls", summary, dest_by.clone());
@@ -1480,7 +1637,11 @@ fn deliver(
         let mut by = Vec::new();
         let peer_desc = match &peer.source {
             Some((r, path)) => {
-                by.push(cx.by(*r, path, format!("{} for {}", peer.value, g.resource(w).name())));
+                by.push(cx.by(
+                    *r,
+                    path,
+                    format!("{} for {}", peer.value, g.resource(w).name()),
+                ));
                 format!("{} ({})", peer.value, describe(g, *r))
             }
             None => format!("{} (default: no PeerAuthentication)", peer.value),
@@ -1488,9 +1649,22 @@ fn deliver(
         let inj = g.injection_decision(w);
         let summary = if !g.has_sidecar(w) {
             if let Some((r, path)) = &inj.source {
-                by.push(cx.by(*r, path, format!("{} runs without a sidecar", g.resource(w).name())));
+                by.push(cx.by(
+                    *r,
+                    path,
+                    format!("{} runs without a sidecar", g.resource(w).name()),
+                ));
             }
-            format!("{} port {cp}: no sidecar ({}); the application answers itself, {}", g.resource(w).name(), inj.value, if server_app_tls { "with its own TLS" } else { "in plaintext" })
+            format!(
+                "{} port {cp}: no sidecar ({}); the application answers itself, {}",
+                g.resource(w).name(),
+                inj.value,
+                if server_app_tls {
+                    "with its own TLS"
+                } else {
+                    "in plaintext"
+                }
+            )
         } else if !captured {
             let path = format!(
                 "{}.annotations[\"traffic.sidecar.istio.io/excludeInboundPorts\"]",
@@ -1499,7 +1673,10 @@ fn deliver(
             by.push(cx.by(w, &path, format!("port {cp} bypasses the sidecar")));
             format!("{} port {cp}: excluded from the sidecar (traffic.sidecar.istio.io/excludeInboundPorts); the application answers itself, {}", g.resource(w).name(), if server_app_tls { "with its own TLS" } else { "in plaintext" })
         } else {
-            format!("{} port {cp}: sidecar enforces {peer_desc}", g.resource(w).name())
+            format!(
+                "{} port {cp}: sidecar enforces {peer_desc}",
+                g.resource(w).name()
+            )
         };
         cx.hop("server-mtls", summary, by.clone());
         let mut all_by = tls_by.clone();
@@ -1647,13 +1824,21 @@ fn client_tls(
 ) -> (Wire, Vec<DecidedBy>, String) {
     let g = cx.g;
     if !client.proxy {
-        let wire = if client.app_tls { Wire::AppTls } else { Wire::Plain };
+        let wire = if client.app_tls {
+            Wire::AppTls
+        } else {
+            Wire::Plain
+        };
         return (
             wire,
             Vec::new(),
             format!(
                 "no client sidecar: the application sends {}",
-                if client.app_tls { "its own TLS" } else { "plaintext" }
+                if client.app_tls {
+                    "its own TLS"
+                } else {
+                    "plaintext"
+                }
             ),
         );
     }
@@ -1673,21 +1858,36 @@ fn client_tls(
     let mode = dec.value.clone();
     if mode == "UNSET" {
         if let Some((r, path)) = &dec.source {
-            by.push(cx.by(*r, path, "the DestinationRule the client uses sets no TLS mode"));
+            by.push(cx.by(
+                *r,
+                path,
+                "the DestinationRule the client uses sets no TLS mode",
+            ));
         }
         let auto = g.mesh.enable_auto_mtls;
         if auto && server_has_sidecar && !external {
-            by.push(cx.mesh_by("enableAutoMtls", "auto mTLS: Istio mTLS to pods with sidecars"));
+            by.push(cx.mesh_by(
+                "enableAutoMtls",
+                "auto mTLS: Istio mTLS to pods with sidecars",
+            ));
             return (
                 Wire::IstioMtls,
                 by,
-                "no TLS mode set: auto mTLS sends Istio mTLS (the destination's pods run sidecars)".to_string(),
+                "no TLS mode set: auto mTLS sends Istio mTLS (the destination's pods run sidecars)"
+                    .to_string(),
             );
         }
         if !auto {
-            by.push(cx.mesh_by("enableAutoMtls", "auto mTLS is off: no DestinationRule, no mTLS"));
+            by.push(cx.mesh_by(
+                "enableAutoMtls",
+                "auto mTLS is off: no DestinationRule, no mTLS",
+            ));
         }
-        let wire = if client.app_tls { Wire::AppTls } else { Wire::Plain };
+        let wire = if client.app_tls {
+            Wire::AppTls
+        } else {
+            Wire::Plain
+        };
         let what = if client.app_tls {
             "the application's own TLS, passed through"
         } else {
@@ -1700,7 +1900,11 @@ fn client_tls(
         } else {
             "the destination's pods have no sidecar"
         };
-        return (wire, by, format!("no TLS mode set and {why}: the proxy sends {what}"));
+        return (
+            wire,
+            by,
+            format!("no TLS mode set and {why}: the proxy sends {what}"),
+        );
     }
     if let Some((r, path)) = &dec.source {
         let lvl = level(path);
@@ -1783,7 +1987,9 @@ fn off_path_rule_notes(cx: &mut Ctx, client: &Client, host: &str) -> Vec<Decided
         .collect();
     for &d in g.of_kind(Kind::DestinationRule) {
         let r = g.resource(d);
-        let Typed::DestinationRule(dr) = &r.typed else { continue };
+        let Typed::DestinationRule(dr) = &r.typed else {
+            continue;
+        };
         let ns = r.namespace();
         if ns == client.ns || ns == root || host_ns.iter().any(|h| h == ns) {
             continue;
@@ -1792,7 +1998,14 @@ fn off_path_rule_notes(cx: &mut Ctx, client: &Client, host: &str) -> Vec<Decided
         if !meshlint_graph::host_matches(&h, host) {
             continue;
         }
-        let by = vec![cx.by(d, "metadata.namespace", format!("namespace {ns} is not on the lookup path of clients in {}", client.ns))];
+        let by = vec![cx.by(
+            d,
+            "metadata.namespace",
+            format!(
+                "namespace {ns} is not on the lookup path of clients in {}",
+                client.ns
+            ),
+        )];
         out.extend(by.iter().cloned());
         cx.note(
             "client-tls",
@@ -1820,10 +2033,9 @@ fn authorization(
     mtls: bool,
 ) -> Option<Outcome> {
     let g = cx.g;
-    let has_token = attrs
-        .headers
-        .iter()
-        .any(|(k, v)| k == "authorization" && v.trim_start().to_ascii_lowercase().starts_with("bearer "));
+    let has_token = attrs.headers.iter().any(|(k, v)| {
+        k == "authorization" && v.trim_start().to_ascii_lowercase().starts_with("bearer ")
+    });
     let areq = AuthzRequest {
         method: attrs.method.clone(),
         path: attrs.path.clone(),
@@ -1831,7 +2043,9 @@ fn authorization(
         has_token,
         principal,
         source_namespace: if mtls {
-            client.workload.map(|cw| g.resource(cw).namespace().to_string())
+            client
+                .workload
+                .map(|cw| g.resource(cw).namespace().to_string())
         } else {
             None
         },
@@ -1865,16 +2079,34 @@ fn authorization(
     let mut by: Vec<DecidedBy> = decision
         .decided_by
         .iter()
-        .map(|(r, path)| cx.by(*r, path, if decision.allowed { "lets the request in" } else { "rejects the request" }))
+        .map(|(r, path)| {
+            cx.by(
+                *r,
+                path,
+                if decision.allowed {
+                    "lets the request in"
+                } else {
+                    "rejects the request"
+                },
+            )
+        })
         .collect();
     let wname = g.resource(w).name().to_string();
     let mut summary = format!(
         "{wname}: {} ({})",
-        if decision.allowed { "allowed" } else { "denied" },
+        if decision.allowed {
+            "allowed"
+        } else {
+            "denied"
+        },
         decision.reason
     );
     if !decision.request_authentications.is_empty() {
-        let ras: Vec<String> = decision.request_authentications.iter().map(|&r| describe(g, r)).collect();
+        let ras: Vec<String> = decision
+            .request_authentications
+            .iter()
+            .map(|&r| describe(g, r))
+            .collect();
         summary.push_str(&format!(
             "; {} {}",
             ras.join(", "),
@@ -1896,7 +2128,11 @@ fn authorization(
             .map(|&r| cx.by(r, "spec.jwtRules", "rejects only invalid tokens"))
             .collect();
         for &p in &stray {
-            nby.push(cx.by(p, "spec.selector.matchLabels", "selects no workload, so it requires nothing"));
+            nby.push(cx.by(
+                p,
+                "spec.selector.matchLabels",
+                "selects no workload, so it requires nothing",
+            ));
         }
         cx.note(
             "authorization",
@@ -1931,11 +2167,13 @@ fn authorization(
     Some(Outcome::failed(
         "403 RBAC: access denied",
         format!("{wname}'s sidecar rejects the request: {}", decision.reason),
-        if !has_token && decision.decided_by.iter().any(|(r, _)| {
-            g.resource(*r)
-                .spec()
-                .is_some_and(|s| format!("{s:?}").contains("requestPrincipals"))
-        }) {
+        if !has_token
+            && decision.decided_by.iter().any(|(r, _)| {
+                g.resource(*r)
+                    .spec()
+                    .is_some_and(|s| format!("{s:?}").contains("requestPrincipals"))
+            })
+        {
             "send a valid token (Authorization: Bearer …) from the issuer the RequestAuthentication names".to_string()
         } else {
             "add an ALLOW rule that matches this request, or remove the DENY rule".to_string()

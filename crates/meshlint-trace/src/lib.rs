@@ -257,15 +257,19 @@ pub fn trace_access_log(
         Verdict::Delivered => logged_ok,
         Verdict::Failed => {
             !logged_ok
-                && t
-                    .symptom
+                && t.symptom
                     .as_deref()
                     .is_none_or(|s| flags.is_empty() || flags.iter().any(|f| s.contains(f)))
         }
         Verdict::Blackholed => {
-            !logged_ok || cluster.as_ref().is_some_and(|c| c.name == "BlackHoleCluster")
+            !logged_ok
+                || cluster
+                    .as_ref()
+                    .is_some_and(|c| c.name == "BlackHoleCluster")
         }
-        Verdict::Passthrough => cluster.as_ref().is_some_and(|c| c.name == "PassthroughCluster"),
+        Verdict::Passthrough => cluster
+            .as_ref()
+            .is_some_and(|c| c.name == "PassthroughCluster"),
     };
     t.access_log = Some(LogExplained {
         record: log,

@@ -14,7 +14,11 @@ pub fn json(trace: &Trace) -> String {
 
 fn snippet(out: &mut String, b: &DecidedBy, sources: &HashMap<Arc<str>, SourceFile>) {
     let Some(pos) = &b.location else {
-        let _ = writeln!(out, "       · {} {} {}: {}", b.kind, b.name, b.field, b.label);
+        let _ = writeln!(
+            out,
+            "       · {} {} {}: {}",
+            b.kind, b.name, b.field, b.label
+        );
         return;
     };
     let src = sources.get(pos.file.as_str());
@@ -56,7 +60,13 @@ fn snippet(out: &mut String, b: &DecidedBy, sources: &HashMap<Arc<str>, SourceFi
             "─".repeat(mid),
             "─".repeat(width - mid - 1)
         );
-        let _ = writeln!(out, "     {pad} · {}{}╰── {}", " ".repeat(col), " ".repeat(mid), b.label);
+        let _ = writeln!(
+            out,
+            "     {pad} · {}{}╰── {}",
+            " ".repeat(col),
+            " ".repeat(mid),
+            b.label
+        );
     } else {
         let _ = writeln!(out, "     {pad} · {}", b.label);
     }
