@@ -203,8 +203,14 @@ pub fn trace_access_log(
             }
         }
     };
+    let inbound = cluster.as_ref().is_some_and(|c| c.direction == "inbound");
     let source = match from {
         Some(s) => s,
+        None if inbound => {
+            return Err(TraceError {
+                message: "an inbound line is written by the server's proxy and does not say who the client was: give --from NAMESPACE[/WORKLOAD]".to_string(),
+            })
+        }
         None => engine::source_from_pod(graph, log.pod.as_deref(), &host).ok_or_else(|| {
             TraceError {
                 message: "the access-log line does not say which workload wrote it: give --from NAMESPACE[/WORKLOAD]".to_string(),
