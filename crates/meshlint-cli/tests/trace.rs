@@ -1083,3 +1083,67 @@ fn egress_gateway_hop() {
     assert_failed(&t, "404 NR");
     assert_decided(&t, "Gateway", "shop", "egress", "spec.servers");
 }
+
+// --- exportTo hides a Service --------------------------------------------------------
+
+const EXPORT: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: a, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: b, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: internal, namespace: a, annotations: {networking.istio.io/exportTo: "."}}
+spec:
+  selector: {app: internal}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: internal, namespace: a}
+spec:
+  selector: {matchLabels: {app: internal}}
+  template:
+    metadata: {labels: {app: internal}}
+    spec: {containers: [{name: app, image: x}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client, namespace: b}
+spec:
+  selector: {matchLabels: {app: client}}
+  template:
+    metadata: {labels: {app: client}}
+    spec: {containers: [{name: app, image: x}]}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: a}
+spec: {mtls: {mode: MODE}}
+"#;
+
+#[test]
+fn export_to_hides_a_service_from_other_namespaces() {
+    for (mode, verdict) in [
+        ("PERMISSIVE", Verdict::Passthrough),
+        ("STRICT", Verdict::Failed),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("m.yaml"), EXPORT.replace("MODE", mode)).unwrap();
+        let m = load_dir(tmp.path(), None);
+        let t = from(&m, "b/client", "internal.a:8080");
+        assert_eq!(t.verdict, verdict, "{mode}: {}", t.explanation);
+        let scope = t.hop("sidecar-scope").unwrap();
+        assert!(scope.summary.contains("exportTo"), "{}", scope.summary);
+        assert!(t
+            .decided_by
+            .iter()
+            .any(|b| b.kind == "Service" && b.name == "internal"));
+        // From its own namespace the Service is visible.
+        assert_delivered(&from(&m, "a/internal", "internal:8080"));
+    }
+}

@@ -819,6 +819,34 @@ fn registry_miss(
                     .to_string(),
                 vec![cx.mesh_by("outboundTrafficPolicy.mode", "ALLOW_ANY")],
             );
+            // A mesh workload reached around the registry gets plaintext from the
+            // client's proxy: a STRICT sidecar there resets it.
+            let strict = cx.g.workloads_for_host(fqdn).into_iter().find_map(|w| {
+                let cp = port?;
+                let d = cx.g.peer_mode(w, Some(cp));
+                (cx.g.inbound_captured(w, cp) && d.value == "STRICT").then_some((w, d))
+            });
+            if let Some((w, d)) = strict {
+                let name = cx.g.resource(w).name().to_string();
+                let mut sby = Vec::new();
+                if let Some((r, path)) = &d.source {
+                    sby.push(cx.by(*r, path, format!("STRICT for {name}")));
+                }
+                cx.hop(
+                    "server-mtls",
+                    format!("{name}: sidecar enforces STRICT; PassthroughCluster sends plaintext"),
+                    sby.clone(),
+                );
+                by.extend(sby);
+                return Outcome::failed(
+                    "503 UC",
+                    format!(
+                        "{fqdn} is not in the client proxy's registry ({why}); under ALLOW_ANY the request leaves through PassthroughCluster as plaintext, and {name}'s sidecar accepts only Istio mTLS (STRICT)"
+                    ),
+                    fix,
+                    by,
+                );
+            }
             Outcome {
                 verdict: Verdict::Passthrough,
                 symptom: None,
