@@ -89,15 +89,24 @@ fn split_source(s: &str) -> Source {
 
 /// `HOST[:PORT]` → host and port.
 pub fn split_host_port(s: &str) -> Result<(String, Option<u32>), String> {
+    let host = s.rsplit_once(':').map(|(h, _)| h).unwrap_or(s);
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("--to `{s}`: expected HOST[:PORT]"));
+    }
+    if host.contains('*') {
+        return Err(format!(
+            "--to `{s}`: a request goes to one host, not a wildcard; name a host it covers"
+        ));
+    }
     match s.rsplit_once(':') {
         Some((h, p)) if !h.is_empty() => p
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=65535).contains(n))
-            .map(|n| (h.to_string(), Some(n)))
+            .map(|n| (h.to_ascii_lowercase(), Some(n)))
             .ok_or_else(|| format!("`{p}` is not a port (1-65535)")),
         _ if s.is_empty() => Err("--to needs a host".to_string()),
-        _ => Ok((s.to_string(), None)),
+        _ => Ok((s.to_ascii_lowercase(), None)),
     }
 }
 

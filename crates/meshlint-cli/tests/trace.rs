@@ -170,9 +170,11 @@ fn s000_fixed_is_delivered() {
         .unwrap()
         .summary
         .contains("ISTIO_MUTUAL"));
-    // Without a workload, a sidecar-injected one of the namespace is the client.
+    // Without a workload, a sidecar-injected one of the namespace that is not behind
+    // the destination is the client.
     let t = from(&m, "default", "weather-backend");
     assert_delivered(&t);
+    assert_eq!(t.request.from.as_deref(), Some("default/weather-frontend"));
     assert_eq!(t.request.to.port, Some(5000));
 }
 
@@ -857,6 +859,14 @@ fn exit_code_2_with_did_you_mean() {
             "expected name=value",
         ),
         (&["--to", "weather-backend"], "--from"),
+        (
+            &["--from", "default", "--to", ":80"],
+            "expected HOST[:PORT]",
+        ),
+        (
+            &["--from", "default", "--to", "*.default.svc.cluster.local"],
+            "not a wildcard",
+        ),
         (&["--access-log", "not a log line"], "records no request"),
     ];
     for (args, want) in cases {
@@ -1146,4 +1156,27 @@ fn export_to_hides_a_service_from_other_namespaces() {
         // From its own namespace the Service is visible.
         assert_delivered(&from(&m, "a/internal", "internal:8080"));
     }
+}
+
+#[test]
+fn docs_show_the_current_human_trace() {
+    // docs/trace.md shows the trace of the seed 000 log line as the binary prints it.
+    let line = SEED_000_LOG.replace("weatherHTTP/1.1", "weather HTTP/1.1");
+    let r = bin(&[
+        "trace",
+        "testdata/scenarios/000-mtls-503/bad",
+        "--access-log",
+        &line,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = std::fs::read_to_string(workspace().join("docs/trace.md")).unwrap();
+    assert!(
+        doc.contains(r.stdout.trim_end()),
+        "docs/trace.md is stale; the trace now prints:\n{}",
+        r.stdout
+    );
+    assert!(
+        doc.contains(&line),
+        "docs/trace.md should show the command with this line"
+    );
 }

@@ -352,10 +352,15 @@ fn from_workload(
             ))
         })?),
         None => {
+            // A sidecar-injected workload of the namespace, preferably not one behind
+            // the destination itself.
             let all = workloads_in(g, ns);
+            let behind = g.workloads_for_host(&resolve(g, &req.host, ns));
+            let injected = |w: &usize| g.has_sidecar(*w) && !g.is_gateway_workload(*w);
             all.iter()
                 .copied()
-                .find(|&w| g.has_sidecar(w) && !g.is_gateway_workload(w))
+                .find(|w| injected(w) && !behind.contains(w))
+                .or_else(|| all.iter().copied().find(injected))
                 .or(all.first().copied())
         }
     };

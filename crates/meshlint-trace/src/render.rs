@@ -45,7 +45,7 @@ fn snippet(out: &mut String, b: &DecidedBy, sources: &HashMap<Arc<str>, SourceFi
     if let Some(text) = line_text {
         let _ = writeln!(out, "     {:>gutter$} │ {}", pos.line, text);
         // Underline from the column to the end of the token.
-        let col = pos.column.max(1) as usize - 1;
+        let col = (pos.column.max(1) as usize - 1).min(text.chars().count());
         let width = text
             .chars()
             .skip(col)
@@ -165,4 +165,90 @@ pub fn human(trace: &Trace, sources: &HashMap<Arc<str>, SourceFile>) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DecidedBy, Hop, HostPort, Position, RequestOut, Trace, Verdict};
+
+    fn by(line: u32, column: u32) -> DecidedBy {
+        DecidedBy {
+            kind: "DestinationRule".into(),
+            namespace: "ns".into(),
+            name: "dr".into(),
+            field: "spec.trafficPolicy.tls.mode".into(),
+            location: Some(Position {
+                file: "f.yaml".into(),
+                line,
+                column,
+                location: None,
+            }),
+            label: "DISABLE".into(),
+        }
+    }
+
+    fn trace_with(decided: Vec<DecidedBy>) -> Trace {
+        Trace {
+            version: 1,
+            request: RequestOut {
+                from: Some("ns/app".into()),
+                gateway: None,
+                to: HostPort {
+                    host: "h.ns.svc.cluster.local".into(),
+                    port: Some(80),
+                },
+                path: "/".into(),
+                method: "GET".into(),
+            },
+            verdict: Verdict::Failed,
+            symptom: Some("503 UC".into()),
+            explanation: "why".into(),
+            fix: Some("fix".into()),
+            decided_by: decided.clone(),
+            hops: vec![Hop {
+                step: "client-tls".into(),
+                summary: "s".into(),
+                decided_by: decided,
+            }],
+            notes: Vec::new(),
+            access_log: None,
+        }
+    }
+
+    #[test]
+    fn labels_point_at_the_field() {
+        let mut sources = HashMap::new();
+        let name: Arc<str> = "f.yaml".into();
+        sources.insert(
+            name.clone(),
+            SourceFile::new(name, "tls:\n  mode: DISABLE\n"),
+        );
+        let out = human(&trace_with(vec![by(2, 9)]), &sources);
+        assert!(out.contains("2 │   mode: DISABLE"), "{out}");
+        assert!(out.contains("╰── DISABLE"), "{out}");
+        assert!(out.contains("✗ failed: 503 UC"), "{out}");
+    }
+
+    #[test]
+    fn odd_locations_do_not_panic() {
+        let mut sources = HashMap::new();
+        let name: Arc<str> = "f.yaml".into();
+        sources.insert(name.clone(), SourceFile::new(name, "x\n"));
+        for (l, c) in [
+            (0, 0),
+            (1, 0),
+            (1, 500),
+            (1, u32::MAX),
+            (99, 1),
+            (u32::MAX, u32::MAX),
+        ] {
+            let _ = human(&trace_with(vec![by(l, c)]), &sources);
+        }
+        let mut no_loc = by(1, 1);
+        no_loc.location = None;
+        let out = human(&trace_with(vec![no_loc]), &HashMap::new());
+        assert!(out.contains("DISABLE"));
+        assert!(json(&trace_with(Vec::new())).contains("\"verdict\": \"failed\""));
+    }
 }
