@@ -185,9 +185,13 @@ pub fn run_trace(args: &TraceArgs, loaded: &LoadedMesh) -> Result<Trace, String>
             }
         }
         (None, Some(f)) => split_source(f),
-        (None, None) => {
-            return Err("give --from NAMESPACE[/WORKLOAD] or --gateway NAMESPACE/NAME".into())
-        }
+        // `-n` names the namespace objects are applied to; it is the client's too.
+        (None, None) => match &args.namespace {
+            Some(ns) => split_source(ns),
+            None => {
+                return Err("give --from NAMESPACE[/WORKLOAD] or --gateway NAMESPACE/NAME".into())
+            }
+        },
     };
     let headers = args
         .headers
@@ -212,6 +216,16 @@ pub fn run(args: TraceArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
+    let broken = loaded
+        .findings
+        .iter()
+        .filter(|f| f.severity == meshlint_diag::Severity::Error)
+        .count();
+    if broken > 0 {
+        eprintln!(
+            "meshlint trace: {broken} error(s) reading the inputs (see `meshlint check`); the trace may miss what they hold"
+        );
+    }
     let mut t = match run_trace(&args, &loaded) {
         Ok(t) => t,
         Err(e) => return fail(e),

@@ -234,3 +234,39 @@ fn no_policies_allow_everything() {
     assert!(d.allowed);
     assert!(d.policies.is_empty());
 }
+
+#[test]
+fn root_namespace_proxies_look_in_the_service_namespace_first() {
+    // A gateway in istio-system (the root namespace) uses the service's own
+    // DestinationRule, not the catch-all rule next to it; other clients fall back to the
+    // root namespace only when neither their namespace nor the service's has one.
+    let g = graph(&format!(
+        "{MESH}---{}",
+        r#"
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: default, namespace: istio-system}
+spec:
+  host: "*.local"
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}]
+"#
+    ));
+    let fqdn = "reviews.shop.svc.cluster.local";
+    let own = g.find(Kind::DestinationRule, "shop", "reviews").unwrap();
+    let root = g
+        .find(Kind::DestinationRule, "istio-system", "default")
+        .unwrap();
+    assert_eq!(g.destination_rule_for("istio-system", fqdn), Some(own));
+    assert_eq!(g.destination_rule_for("other", fqdn), Some(own));
+    assert_eq!(
+        g.destination_rule_for("other", "ratings.other.svc.cluster.local"),
+        Some(root)
+    );
+}
