@@ -163,11 +163,14 @@ impl<'a> Val<'a> {
                 .iter()
                 .find(|(k, _)| k.as_str() == Some(name))
                 .map(|(_, v)| v.clone()),
+            // A YAML key with a null value (`annotations:` and nothing after it) is
+            // absent, as it is to Kubernetes, which drops null fields.
             Val::Node(n) => match &n.value {
                 NodeValue::Map(entries) => entries
                     .iter()
                     .rev()
                     .find(|(k, _)| k.scalar().is_some_and(|s| s.text == name))
+                    .filter(|(_, v)| !v.is_null())
                     .map(|(_, v)| Val::from_node(v)),
                 _ => None,
             },

@@ -153,6 +153,23 @@ fn read_input(input: &Input) -> Result<(Arc<str>, Vec<u8>), String> {
     }
 }
 
+/// A `.json` file that does not parse and never mentions `apiVersion` is some other
+/// tool's data (JSON lines, a dashboard with comments), not a broken manifest: it is
+/// skipped (listed under `--verbose`) instead of reported.
+fn unparsable_non_manifest_json(file: &LoadedFile) -> Option<Skipped> {
+    let name = &file.source.name;
+    let is_json = name.to_ascii_lowercase().ends_with(".json");
+    let unparsable = file
+        .findings
+        .iter()
+        .any(|f| &*f.rule == meshlint_load::codes::PARSE_ERROR);
+    (is_json && unparsable && !file.source.text.contains("apiVersion")).then(|| Skipped {
+        file: name.clone(),
+        doc_index: 0,
+        reason: "JSON that does not parse and is no Kubernetes manifest (no apiVersion)",
+    })
+}
+
 fn load_all(
     inputs: &[Input],
     limits: &LoadLimits,
@@ -162,6 +179,15 @@ fn load_all(
         .map(|input| {
             let (name, bytes) = read_input(input).map_err(UsageError)?;
             let mut loaded = load_source(name, bytes, limits);
+            if let Some(skip) = unparsable_non_manifest_json(&loaded) {
+                loaded.findings.clear();
+                loaded.documents.clear();
+                let set = ResourceSet {
+                    skipped: vec![skip],
+                    ..ResourceSet::default()
+                };
+                return Ok((loaded, set));
+            }
             let set = take_resources(&mut loaded);
             Ok((loaded, set))
         })

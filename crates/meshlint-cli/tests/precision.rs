@@ -111,21 +111,21 @@ fn objects_without_a_namespace_are_not_guessed_into_default() {
     // `reviews` resolves to the Service beside it (same unnamed namespace); the FQDN into
     // `shop` cannot be judged (nothing says the objects go to shop), so it is info; the
     // cluster's own hosts exist.
-    assert_eq!(got, [row("ML2010", "info", "app.yaml", 23)], "{}", r.stdout);
+    assert_eq!(got, [row("ML2010", "info", "app.yaml", 27)], "{}", r.stdout);
     let text = r.stdout.clone();
     assert!(
         !text.contains(".default.svc"),
         "no guess at `default`: {text}"
     );
     // Applied to shop, the DestinationRule's host is the namespace's and the inputs
-    // describe shop: ratings is certainly missing.
+    // describe shop (its Namespace and a Service): ratings is certainly missing.
     let r = run(
         &dir,
         &["check", "--format", "json", "-n", "shop", "app.yaml"],
     );
     assert_eq!(
         findings(&r),
-        [row("ML2010", "warning", "app.yaml", 23)],
+        [row("ML2010", "warning", "app.yaml", 27)],
         "{}",
         r.stdout
     );
@@ -143,8 +143,8 @@ fn objects_without_a_namespace_are_not_guessed_into_default() {
         ],
     );
     let rules: Vec<(String, u64)> = findings(&r).into_iter().map(|f| (f.0, f.3)).collect();
-    assert!(rules.contains(&("ML2009".to_string(), 33)), "{rules:?}");
-    assert!(rules.contains(&("ML2009".to_string(), 35)), "{rules:?}");
+    assert!(rules.contains(&("ML2009".to_string(), 37)), "{rules:?}");
+    assert!(rules.contains(&("ML2009".to_string(), 39)), "{rules:?}");
     // A namespace that Kubernetes would refuse is a usage error.
     let r = run(&dir, &["check", "-n", "Shop_1", "app.yaml"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -266,5 +266,24 @@ fn one_cause_gives_one_finding() {
         [row("ML3026", "warning", "missing-gateway.yaml", 7)],
         "{}",
         r.stdout
+    );
+}
+
+#[test]
+fn json_data_is_skipped_but_a_broken_json_manifest_is_an_error() {
+    let r = run(&precision("json"), &["check", "--format", "json", "."]);
+    let got = findings(&r);
+    assert_eq!(got.len(), 1, "{}", r.stdout);
+    assert_eq!(
+        (got[0].0.as_str(), got[0].1.as_str(), got[0].2.as_str()),
+        ("parse-error", "error", "broken-manifest.json")
+    );
+    let v = run(&precision("json"), &["check", "--verbose", "."]);
+    assert!(
+        v.stderr
+            .lines()
+            .any(|l| l.contains("ratings-data.json") && l.contains("no Kubernetes manifest")),
+        "{}",
+        v.stderr
     );
 }

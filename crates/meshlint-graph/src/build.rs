@@ -82,6 +82,9 @@ pub struct MeshGraph {
     pub(crate) copies: HashMap<crate::identity::ObjectKey, Vec<usize>>,
     /// `copy_self[i] == i`: lets `copies_of` answer a single document with a slice.
     pub(crate) copy_self: Vec<usize>,
+    /// Some namespaced object has no namespace and the run gave no `-n`: those objects
+    /// could be applied to any namespace (see `hosts.rs`, `could_be_unset`).
+    pub(crate) unset_in_play: bool,
 }
 
 impl MeshGraph {
@@ -113,6 +116,7 @@ impl MeshGraph {
             workloads_by_label: HashMap::new(),
             copies: HashMap::new(),
             copy_self: Vec::new(),
+            unset_in_play: false,
         };
         g.index();
         g.relate();
@@ -139,6 +143,7 @@ impl MeshGraph {
         }
         by_object.retain(|_, docs| docs.len() > 1);
         self.copies = by_object;
+        self.unset_in_play = self.resources.iter().any(|r| r.namespace_unset());
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
             let ns = r.namespace().to_string();
@@ -329,9 +334,10 @@ impl MeshGraph {
         self.namespace_resources.get(ns).copied()
     }
 
-    /// Whether the inputs say anything about this namespace.
+    /// Whether the namespace exists: the inputs say something about it, or it is the
+    /// mesh's root namespace (the control plane's, which every mesh has).
     pub fn namespace_known(&self, ns: &str) -> bool {
-        self.known_namespaces.contains(ns)
+        self.known_namespaces.contains(ns) || ns == self.mesh.root_namespace
     }
 
     pub fn known_namespaces(&self) -> impl Iterator<Item = &str> {

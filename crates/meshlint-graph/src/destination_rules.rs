@@ -154,6 +154,38 @@ impl MeshGraph {
         }
     }
 
+    /// Like [`Self::merged_destination_rule`], but when it finds nothing or lacks a
+    /// subset, and the objects without a namespace could be those of the client or the
+    /// host, their DestinationRule for the same service counts too: for lookups
+    /// ("is subset v1 defined?") that an unnamed namespace must not fail.
+    pub fn merged_destination_rule_for_lookup(
+        &self,
+        client_ns: &str,
+        fqdn: &str,
+    ) -> Option<MergedDestinationRule> {
+        let own = self.merged_destination_rule(client_ns, fqdn);
+        let unset_fqdn = self
+            .in_unset_namespace(fqdn)
+            .filter(|_| self.could_be_unset(client_ns));
+        let Some(unset_fqdn) = unset_fqdn else {
+            return own;
+        };
+        let Some(unset) =
+            self.merged_destination_rule(meshlint_model::UNSET_NAMESPACE, &unset_fqdn)
+        else {
+            return own;
+        };
+        let Some(mut own) = own else {
+            return Some(unset);
+        };
+        for s in unset.subsets {
+            if own.subset(&s.name).is_none() {
+                own.subsets.push(s);
+            }
+        }
+        Some(own)
+    }
+
     /// The DestinationRule a client in `client_ns` uses for `fqdn` (the first document
     /// of the merged rule; see [`Self::merged_destination_rule`]).
     pub fn destination_rule_for(&self, client_ns: &str, fqdn: &str) -> Option<usize> {

@@ -10,6 +10,7 @@
 
 use crate::build::MeshGraph;
 use crate::queries::{host_matches, HostTarget};
+use meshlint_model::typed::Labels;
 use meshlint_model::{Kind, UNSET_NAMESPACE};
 use serde::Serialize;
 
@@ -44,16 +45,51 @@ pub struct HostLookup {
 }
 
 impl MeshGraph {
-    /// Whether the inputs describe a namespace's Services and workloads: under
-    /// `--closed-world` every namespace is, otherwise only those where the inputs hold
-    /// a Service, a ServiceEntry or a workload.
+    /// Whether the inputs describe a namespace's Services and workloads, so that a host
+    /// missing there is missing: under `--closed-world` every namespace is; otherwise a
+    /// namespace whose Namespace object is in the inputs together with at least one of
+    /// its Services or workloads (the shape of a repository that owns the namespace).
+    /// Istio configuration in a namespace, or a few Services of a namespace managed
+    /// elsewhere, do not make its Services known.
     pub fn namespace_described(&self, ns: &str) -> bool {
         if self.closed_world {
             return true;
         }
-        self.workloads_by_ns.contains_key(ns)
-            || !self.in_namespace(ns, Kind::Service).is_empty()
-            || !self.in_namespace(ns, Kind::ServiceEntry).is_empty()
+        self.namespace_resource(ns).is_some()
+            && (self.workloads_by_ns.contains_key(ns)
+                || !self.in_namespace(ns, Kind::Service).is_empty())
+    }
+
+    /// Whether the objects written without a namespace (no `-n` given) could be the ones
+    /// of `ns`: they are applied to some namespace nobody named, so a lookup that fails
+    /// in `ns` may succeed there. Absence checks consult them; nothing else does.
+    pub fn could_be_unset(&self, ns: &str) -> bool {
+        self.unset_in_play && !ns.is_empty() && ns != UNSET_NAMESPACE
+    }
+
+    /// `name.ns.svc.<domain>` moved to the unnamed namespace, when the objects without a
+    /// namespace could be those of `ns` (see [`Self::could_be_unset`]).
+    pub fn in_unset_namespace(&self, fqdn: &str) -> Option<String> {
+        let ns = self.host_namespace(fqdn)?;
+        if !self.could_be_unset(ns) {
+            return None;
+        }
+        let name = fqdn.split('.').next()?;
+        Some(format!(
+            "{name}.{UNSET_NAMESPACE}.svc.{}",
+            self.mesh.dns_domain
+        ))
+    }
+
+    /// Workloads `selector` picks in `ns`, plus — when the objects without a namespace
+    /// could be those of `ns` — the ones it picks among them. For "selects nothing"
+    /// checks, which must not fire on an interpretation the inputs leave open.
+    pub fn workloads_maybe_selected(&self, ns: &str, selector: &Labels) -> Vec<usize> {
+        let mut out = self.workloads_selected(ns, selector);
+        if self.could_be_unset(ns) {
+            out.extend(self.workloads_selected(UNSET_NAMESPACE, selector));
+        }
+        out
     }
 
     /// The namespace of a cluster-local host (`name.ns.svc.<domain>`), if it is one.
@@ -97,6 +133,26 @@ impl MeshGraph {
             .unwrap_or_else(|| vec![self.resources[r].namespace().to_string()])
     }
 
+    /// Whether a selector picks the pods of a gateway Istio's installer deploys (the
+    /// default ingress, egress or east-west gateway, by the labels `istioctl install`
+    /// and the gateway chart give them): in open world those pods exist though the
+    /// inputs do not hold them. Never under `--closed-world`.
+    pub fn selects_installed_gateway(&self, selector: &Labels) -> bool {
+        const INSTALLED: [(&str, &str); 6] = [
+            ("istio", "ingressgateway"),
+            ("istio", "egressgateway"),
+            ("istio", "eastwestgateway"),
+            ("app", "istio-ingressgateway"),
+            ("app", "istio-egressgateway"),
+            ("app", "istio-eastwestgateway"),
+        ];
+        !self.closed_world
+            && !selector.is_empty()
+            && selector
+                .iter()
+                .all(|(k, v)| INSTALLED.contains(&(k.as_str(), v.as_str())))
+    }
+
     /// Looks a host up from the namespaces a resource's proxies resolve it in
     /// (`lookup_namespaces`: the writer's namespace, or each of its `exportTo`
     /// namespaces). Wildcard hosts are always `Exported` (nothing to resolve).
@@ -129,6 +185,14 @@ impl MeshGraph {
         }
         if self.implicit_host(fqdn) {
             return found(HostState::Implicit);
+        }
+        // The objects without a namespace may be this namespace's: if they define the
+        // host, the lookup is satisfied by that reading.
+        if self
+            .in_unset_namespace(fqdn)
+            .is_some_and(|h| !self.host_targets(&h).is_empty())
+        {
+            return found(HostState::Exported);
         }
         let host_ns = self.host_namespace(fqdn);
         // Suggestions must not rest on a namespace nobody named.

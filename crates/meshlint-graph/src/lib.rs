@@ -13,6 +13,7 @@
 mod authorization;
 mod build;
 mod destination_rules;
+mod gateway_refs;
 mod hosts;
 mod identity;
 mod injection;
@@ -29,6 +30,7 @@ mod workloads;
 pub use authorization::{AuthzDecision, AuthzRequest};
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
+pub use gateway_refs::GatewayLookup;
 pub use hosts::{HostLookup, HostState};
 pub use injection::ProxyNamespace;
 pub use istio::{export_scopes, hosts_overlap};

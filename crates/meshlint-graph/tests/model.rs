@@ -191,6 +191,14 @@ fn tls_settings_leave_out_what_the_merge_overrides() {
 
 const HOSTS: &str = r#"
 apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: edge}
+---
+apiVersion: v1
 kind: Service
 metadata: {name: reviews, namespace: shop}
 spec: {ports: [{name: http, port: 80}]}
@@ -217,10 +225,10 @@ fn host_lookup_knows_how_sure_it_can_be() {
     let l = g.host_lookup("private.shop.svc.cluster.local", &["edge"]);
     assert_eq!(l.state, HostState::Unexported);
     assert_eq!(l.definitions.len(), 1);
-    // `shop` is described (it has Services): a missing host there is certain.
+    // `shop` is described (its Namespace and Services): a missing host there is certain.
     let l = g.host_lookup("details.shop.svc.cluster.local", &["shop"]);
     assert_eq!((l.state, l.certain), (HostState::Missing, true));
-    // `edge` only holds Istio configuration: not certain.
+    // `edge` only holds its Namespace and Istio configuration: not certain.
     assert!(!g.namespace_described("edge"));
     let l = g.host_lookup("web.edge.svc.cluster.local", &["edge"]);
     assert_eq!(
@@ -250,6 +258,15 @@ fn host_lookup_knows_how_sure_it_can_be() {
             "{h}"
         );
     }
+    // Services of a namespace whose Namespace object is elsewhere: it may have more.
+    let partial = graph(&HOSTS.replacen(
+        "kind: Namespace\nmetadata: {name: shop}",
+        "kind: ConfigMap\nmetadata: {name: shop, namespace: x}",
+        1,
+    ));
+    assert!(!partial.namespace_described("shop"));
+    let l = partial.host_lookup("details.shop.svc.cluster.local", &["shop"]);
+    assert_eq!((l.state, l.certain), (HostState::Missing, false));
     // Closed world: everything is described, nothing is implicit.
     let g = graph_world(HOSTS, true);
     assert!(g.namespace_described("edge"));

@@ -135,6 +135,37 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
     for chunk in split_documents(&text) {
         let mut builder = TreeBuilder::new(&name, chunk.line_offset, limits);
         builder.run(chunk.text);
+        // Kubernetes' YAML library accepts a flow collection closed at its key's
+        // indentation (`args: [` … `]`); the YAML spec (and our parser) do not. Retry
+        // with such closing lines indented like the line before them.
+        let mut patched: Option<String> = None;
+        for _ in 0..MAX_FLOW_CLOSER_FIXES {
+            let Some((line, column, quoted)) = builder.findings.iter().find_map(|f| {
+                (&*f.rule == codes::PARSE_ERROR && f.message.contains("indentation")).then(|| {
+                    let at = f.location.span.start;
+                    (
+                        at.line - chunk.line_offset,
+                        at.column,
+                        f.message.contains("quoted scalar"),
+                    )
+                })
+            }) else {
+                break;
+            };
+            let current = patched.as_deref().unwrap_or(chunk.text);
+            let fixed = if quoted {
+                indent_quoted_continuation(current, line as usize, column as usize)
+            } else {
+                indent_flow_closer(current, line as usize)
+            };
+            let Some(fixed) = fixed else {
+                break;
+            };
+            let mut retry = TreeBuilder::new(&name, chunk.line_offset, limits);
+            retry.run(&fixed);
+            builder = retry;
+            patched = Some(fixed);
+        }
         findings.append(&mut builder.findings);
         for root in builder.documents {
             if root.is_null() {
@@ -151,6 +182,110 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
         documents,
         findings,
     }
+}
+
+/// How many dedented flow-collection closers one document may have re-indented.
+const MAX_FLOW_CLOSER_FIXES: usize = 16;
+
+/// `text` with its 1-based `line` re-indented when it continues a flow collection
+/// (`[`, `{`) opened on an earlier line at or below its key's indentation, which
+/// Kubernetes' YAML library accepts: a closing line (`]`, `}`) takes the indentation of
+/// the line above; an entry line right after the opening line goes four spaces deeper
+/// than that line, and later entries line up with the entry above. `None` when the line
+/// does not continue a flow collection.
+fn indent_flow_closer(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let target = *lines.get(line.checked_sub(1)?)?;
+    let body = target.trim();
+    if body.is_empty() {
+        return None;
+    }
+    let above = lines[..line - 1]
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())?;
+    let above_indent = above.len() - above.trim_start().len();
+    let above_end = above.trim_end().chars().last()?;
+    let closers_only = body.chars().all(|c| matches!(c, ']' | '}' | ',' | ' '));
+    let indent = if closers_only {
+        above_indent
+    } else if matches!(above_end, '[' | '{') {
+        above_indent + 4
+    } else if above_end == ',' {
+        above_indent
+    } else {
+        return None;
+    };
+    let current = target.len() - target.trim_start().len();
+    if indent <= current {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + indent);
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if i == line - 1 {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(l.trim_start());
+        } else {
+            out.push_str(l);
+        }
+    }
+    Some(out)
+}
+
+/// `text` with the continuation lines of the quoted scalar that starts at 1-based
+/// (`line`, `column`) indented two spaces past the line it starts on. Kubernetes' YAML
+/// library accepts them less indented (dashboards embedded in ConfigMaps as `'{` …
+/// `}'`); since a quoted scalar folds away the leading spaces of its continuation lines,
+/// the value is unchanged. `None` when no quoted scalar starts there or it never ends.
+fn indent_quoted_continuation(text: &str, line: usize, column: usize) -> Option<String> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let first = *lines.get(line.checked_sub(1)?)?;
+    let start = first
+        .char_indices()
+        .nth(column.checked_sub(1)?)
+        .map(|(i, _)| i)?;
+    let quote = first[start..]
+        .chars()
+        .next()
+        .filter(|c| *c == '\'' || *c == '"')?;
+    let indent = first.len() - first.trim_start().len() + 2;
+    // Find the line holding the closing quote.
+    let closes = |segment: &str| -> bool {
+        let mut chars = segment.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                ('"', '\\') => {
+                    chars.next();
+                }
+                ('\'', '\'') if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                }
+                (q, c) if q == c => return true,
+                _ => {}
+            }
+        }
+        false
+    };
+    if closes(&first[start + 1..]) {
+        return None;
+    }
+    let last = (line..lines.len()).find(|&i| closes(lines[i]))?;
+    let mut out = String::with_capacity(text.len() + (last + 1 - line) * indent);
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if (line..=last).contains(&i) && !l.trim().is_empty() {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(l.trim_start());
+        } else {
+            out.push_str(l);
+        }
+    }
+    Some(out)
 }
 
 /// Whether a line ends with a block scalar indicator (`key: |`, `- >-`, `key: |2 # c`):
@@ -789,6 +924,40 @@ mod tests {
         );
         assert_eq!(rules(&f), vec![("unreadable-file", 1, 4)]);
         assert_eq!(f.documents.len(), 1);
+    }
+
+    #[test]
+    fn flow_collections_closed_at_the_key_indentation_load_as_kubectl_reads_them() {
+        let f = load("spec:\n  args: [\n      \"-a\", \"b\",\n  ]\n  env: {x: 1}\n");
+        assert!(f.findings.is_empty(), "{:?}", f.findings);
+        let args = f.documents[0]
+            .root
+            .get("spec")
+            .and_then(|s| s.get("args"))
+            .unwrap();
+        assert_eq!(args.items().len(), 2);
+        // Spans of the other lines are unchanged.
+        let env = f.documents[0]
+            .root
+            .get("spec")
+            .and_then(|s| s.get("env"))
+            .unwrap();
+        assert_eq!(env.span.start.line, 5);
+        // A quoted scalar whose continuation lines sit at the key's indentation.
+        let f = load("data:\n  dash.json: '{\n  \"title\": \"x\"\n  }'\n  other: 1\n");
+        assert!(f.findings.is_empty(), "{:?}", f.findings);
+        let data = f.documents[0].root.get("data").unwrap();
+        assert_eq!(data.str_at(&["dash.json"]), Some("{ \"title\": \"x\" }"));
+        assert_eq!(data.get("other").unwrap().span.start.line, 5);
+        // Entries of a flow sequence at the indentation of the item holding it.
+        let f = load("rules:\n  - apiGroups: [\n    \"a\",\n    \"b\"]\n    resources: [\"*\"]\n");
+        assert!(f.findings.is_empty(), "{:?}", f.findings);
+        let rule = &f.documents[0].root.get("rules").unwrap().items()[0];
+        assert_eq!(rule.get("apiGroups").unwrap().items().len(), 2);
+        assert_eq!(rule.get("resources").unwrap().span.start.line, 5);
+        // A real indentation error is still one.
+        let f = load("a:\n  b: 1\n c: 2\n");
+        assert_eq!(rules(&f).len(), 1);
     }
 
     #[test]

@@ -127,6 +127,10 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("namespacePresent", 1, namespace_present),
     ("copiesOf", 1, copies_of),
     ("firstCopy", 1, first_copy),
+    ("workloadsMaybeSelected", 2, workloads_maybe_selected),
+    ("gatewayLookup", 2, gateway_lookup),
+    ("gatewayHosts", 2, gateway_hosts),
+    ("selectsInstalledGateway", 1, selects_installed_gateway),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -748,7 +752,7 @@ fn destination_rule_for<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let ns = arg_str("destinationRuleFor", a, 0)?;
     let host = arg_str("destinationRuleFor", a, 1)?;
     let g = h.g;
-    let Some(merged) = g.merged_destination_rule(ns, host) else {
+    let Some(merged) = g.merged_destination_rule_for_lookup(ns, host) else {
         return Ok(Val::Null);
     };
     let d = merged.primary();
@@ -859,6 +863,47 @@ fn host_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             ),
         ),
     ]))
+}
+
+fn workloads_maybe_selected<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let ns = arg_str("workloadsMaybeSelected", a, 0)?;
+    let sel = labels_from(arg("workloadsMaybeSelected", a, 1)?);
+    let g = h.g;
+    each(g, g.workloads_maybe_selected(ns, &sel), workload_value)
+}
+
+fn gateway_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let reference = arg_str("gatewayLookup", a, 0)?;
+    let ns = arg_str("gatewayLookup", a, 1)?;
+    let g = h.g;
+    let l = g.gateway_lookup(reference, ns);
+    let refs = |v: &[usize]| Val::list(v.iter().map(|&i| name_ref(g, i)).collect());
+    Ok(Val::map(vec![
+        ("namespace", Val::str(&l.namespace)),
+        ("name", Val::str(&l.name)),
+        ("found", Val::Bool(l.found.is_some())),
+        ("sameNameElsewhere", refs(&l.same_name_elsewhere)),
+        (
+            "nearName",
+            refs(&l.near_name.into_iter().collect::<Vec<_>>()),
+        ),
+        (
+            "namespaceSuggestion",
+            Val::str(l.namespace_suggestion.as_deref().unwrap_or("")),
+        ),
+        ("certain", Val::Bool(l.certain)),
+    ]))
+}
+
+fn gateway_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let reference = arg_str("gatewayHosts", a, 0)?;
+    let ns = arg_str("gatewayHosts", a, 1)?;
+    Ok(str_list(&h.g.gateway_hosts(reference, ns)))
+}
+
+fn selects_installed_gateway<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let sel = labels_from(arg("selectsInstalledGateway", a, 0)?);
+    Ok(Val::Bool(h.g.selects_installed_gateway(&sel)))
 }
 
 fn lookup_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
