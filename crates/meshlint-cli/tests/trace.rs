@@ -158,6 +158,14 @@ fn s000_disable_to_strict_backend_is_503_uc_for_both_subsets() {
         route.summary
     );
     assert_eq!(t.hops.iter().filter(|h| h.step == "server-mtls").count(), 2);
+    let server = t.hop("server-mtls").unwrap();
+    assert!(
+        server
+            .summary
+            .contains("STRICT (workload: PeerAuthentication default/weather-backend)"),
+        "{}",
+        server.summary
+    );
 }
 
 #[test]
@@ -646,6 +654,15 @@ fn s004_bad_clients_send_plaintext_to_strict_servers() {
         .notes
         .iter()
         .any(|n| n.summary.contains("DestinationRule default/default")));
+
+    let server = t.hop("server-mtls").unwrap();
+    assert!(
+        server
+            .summary
+            .contains("STRICT (mesh-wide: PeerAuthentication istio-system/default)"),
+        "{}",
+        server.summary
+    );
 
     let t = from(&m, "legacy/sleep", "httpbin.foo:8000");
     assert_failed(&t, "connection reset by peer (curl exit 56)");

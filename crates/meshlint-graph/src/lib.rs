@@ -6,7 +6,9 @@
 //! order and setting precedence (client namespace, service namespace, root namespace;
 //! subset over port-level over top-level), PeerAuthentication precedence (port-level,
 //! workload, namespace, mesh; UNSET inherits), Sidecar egress imports and `exportTo`
-//! visibility, sidecar injection, Gateway references and port protocols. Every answer
+//! visibility, sidecar injection, Gateway references and port protocols, and for one
+//! request the VirtualService route it takes and whether AuthorizationPolicies admit
+//! it (what `meshlint trace` asks). Every answer
 //! carries the resource and field path that decided it, so findings can point there.
 //! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
 

@@ -1670,12 +1670,13 @@ fn deliver(
         let mut by = Vec::new();
         let peer_desc = match &peer.source {
             Some((r, path)) => {
+                let level = peer_level(g, *r, path, w);
                 by.push(cx.by(
                     *r,
                     path,
-                    format!("{} for {}", peer.value, g.resource(w).name()),
+                    format!("{} ({level}) for {}", peer.value, g.resource(w).name()),
                 ));
-                format!("{} ({})", peer.value, describe(g, *r))
+                format!("{} ({level}: {})", peer.value, describe(g, *r))
             }
             None => format!("{} (default: no PeerAuthentication)", peer.value),
         };
@@ -1823,6 +1824,25 @@ fn deliver(
         outcome.get_or_insert(o);
     }
     Ok(outcome.unwrap_or_else(|| delivered(format!("delivered to {}", d.host), Vec::new())))
+}
+
+/// The precedence level of the PeerAuthentication field that decided a workload's mode:
+/// `port-level`, `workload` (selector), `namespace` or `mesh-wide` (root namespace).
+fn peer_level(g: &MeshGraph, pa: usize, path: &str, w: usize) -> &'static str {
+    if path.contains("portLevelMtls") {
+        return "port-level";
+    }
+    let r = g.resource(pa);
+    let has_selector = matches!(&r.typed, Typed::PeerAuthentication(p) if p.selector.as_ref().is_some_and(|s| !s.is_empty()));
+    if has_selector {
+        "workload"
+    } else if r.namespace() == g.mesh.root_namespace && g.resource(w).namespace() != r.namespace() {
+        "mesh-wide"
+    } else if r.namespace() == g.mesh.root_namespace {
+        "mesh-wide (root namespace)"
+    } else {
+        "namespace"
+    }
 }
 
 fn delivered(explanation: String, decided_by: Vec<DecidedBy>) -> Outcome {
