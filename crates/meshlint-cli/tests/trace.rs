@@ -1197,3 +1197,44 @@ fn docs_show_the_current_human_trace() {
         "docs/trace.md should show the command with this line"
     );
 }
+
+#[test]
+fn port_level_peer_authentication_decides_for_its_port() {
+    // legacy/sleep has no sidecar: plaintext. httpbin in foo is STRICT mesh-wide, but a
+    // workload PeerAuthentication makes port 8000 PERMISSIVE.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&scenario("004-mesh-wide-mtls").join("bad"), tmp.path());
+    std::fs::write(
+        tmp.path().join("port-level.yaml"),
+        r#"
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: httpbin, namespace: foo}
+spec:
+  selector: {matchLabels: {app: httpbin}}
+  mtls: {mode: STRICT}
+  portLevelMtls:
+    8000: {mode: PERMISSIVE}
+"#,
+    )
+    .unwrap();
+    let m = load_dir(
+        tmp.path(),
+        Some(scenario("004-mesh-wide-mtls").join("meshconfig.yaml")),
+    );
+    let t = from(&m, "legacy/sleep", "httpbin.foo:8000");
+    assert_delivered(&t);
+    let server = t.hop("server-mtls").unwrap();
+    assert!(
+        server
+            .summary
+            .contains("PERMISSIVE (port-level: PeerAuthentication foo/httpbin)"),
+        "{}",
+        server.summary
+    );
+    // httpbin.bar has no such exception.
+    assert_failed(
+        &from(&m, "legacy/sleep", "httpbin.bar:8000"),
+        "connection reset by peer (curl exit 56)",
+    );
+}
