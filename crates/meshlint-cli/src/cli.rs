@@ -44,6 +44,8 @@ enum Command {
     /// Print the resource graph (which route goes to which host, what configures and
     /// selects what) as Graphviz DOT or JSON.
     Graph(GraphArgs),
+    /// Trace one request through the mesh (hops, verdict, symptom, fix).
+    Trace(Box<crate::trace::TraceArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -251,6 +253,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(*args),
         Command::Rules(args) => rules(args),
         Command::Graph(args) => graph(args),
+        Command::Trace(args) => crate::trace::run(*args),
         Command::Explain { rule, rule_dirs } => {
             let set = match load_rules(&rule_dirs) {
                 Ok(s) => s,

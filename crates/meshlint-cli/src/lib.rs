@@ -11,5 +11,6 @@ pub mod graph_view;
 pub mod pipeline;
 pub use meshlint_load::spanned;
 pub mod suppress;
+pub mod trace;
 
 pub use pipeline::{load_mesh, run_check, CheckOptions, CheckResult, LoadedMesh, StageTimings};

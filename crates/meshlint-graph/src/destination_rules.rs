@@ -71,7 +71,14 @@ impl MeshGraph {
         if fqdn.is_empty() {
             return None;
         }
-        let mut order: Vec<&str> = vec![client_ns];
+        let root = self.mesh.root_namespace.as_str();
+        // Istio skips the proxy's own namespace when it is the root namespace (gateways
+        // in istio-system), so a catch-all rule there does not hide the service's own.
+        let mut order: Vec<&str> = if client_ns == root {
+            Vec::new()
+        } else {
+            vec![client_ns]
+        };
         let targets = self.host_targets(fqdn);
         for t in &targets {
             let ns = self.resources[t.resource].namespace();
@@ -79,7 +86,6 @@ impl MeshGraph {
                 order.push(ns);
             }
         }
-        let root = self.mesh.root_namespace.as_str();
         if !order.contains(&root) {
             order.push(root);
         }

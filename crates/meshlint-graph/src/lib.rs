@@ -6,10 +6,13 @@
 //! order and setting precedence (client namespace, service namespace, root namespace;
 //! subset over port-level over top-level), PeerAuthentication precedence (port-level,
 //! workload, namespace, mesh; UNSET inherits), Sidecar egress imports and `exportTo`
-//! visibility, sidecar injection, Gateway references and port protocols. Every answer
+//! visibility, sidecar injection, Gateway references and port protocols, and for one
+//! request the VirtualService route it takes and whether AuthorizationPolicies admit
+//! it (what `meshlint trace` asks). Every answer
 //! carries the resource and field path that decided it, so findings can point there.
 //! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
 
+mod authorization;
 mod build;
 mod destination_rules;
 mod gateway_refs;
@@ -19,12 +22,14 @@ mod injection;
 mod istio;
 mod mtls;
 mod queries;
+mod request;
 mod routing;
 mod scale;
 mod service_entries;
 mod visibility;
 mod workloads;
 
+pub use authorization::{AuthzDecision, AuthzRequest};
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use gateway_refs::GatewayLookup;
@@ -33,6 +38,10 @@ pub use injection::ProxyNamespace;
 pub use istio::{export_scopes, hosts_overlap};
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
+pub use request::{
+    render_inline, RequestAttrs, RouteChoice, RouteOutcome, VirtualServiceChoice,
+    WeightedDestination,
+};
 pub use routing::RouteTo;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
