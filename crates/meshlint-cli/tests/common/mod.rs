@@ -128,6 +128,7 @@ pub fn human_report(findings: &[Finding], result: &CheckResult, rules: &RuleSet)
             rules: &infos,
             summary: result.summary,
             tool_version: "test",
+            fail_threshold: Some(meshlint_diag::Severity::Info),
         },
         &HumanOptions {
             color: false,
