@@ -755,7 +755,13 @@ fn check(args: CheckArgs) -> ExitCode {
     }
     let failing = threshold.is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
     let too_many_warnings = max_warnings.is_some_and(|n| result.summary.warnings > n);
-    let empty = result.resource_count == 0 && !args.allow_empty;
+    // Nothing to check is an error, unless a finding already says why (an unrendered
+    // Helm template, a file that does not parse) or the user accepts it.
+    let explained = result
+        .findings
+        .iter()
+        .any(|f| f.severity >= Severity::Warning);
+    let empty = result.resource_count == 0 && !args.allow_empty && !explained;
     if empty {
         eprintln!(
             "meshlint: no Kubernetes objects in the inputs ({} read), so nothing was checked; \
