@@ -70,7 +70,7 @@ pub struct DocsSpec {
 pub struct RuleFile {
     /// Unique id (built-ins: `ML` + four digits).
     pub id: String,
-    /// Stable slug naming what is wrong (`dr-disable-toward-strict`).
+    /// Stable slug naming what is wrong (`destinationrule-plaintext-to-strict-mtls`).
     #[serde(default)]
     pub name: Option<String>,
     pub severity: SeverityName,
