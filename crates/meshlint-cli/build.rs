@@ -27,7 +27,10 @@ fn main() {
             } else {
                 std::env::current_dir().unwrap_or_default().join(common)
             };
-            println!("cargo:rerun-if-changed={}", common.join("packed-refs").display());
+            println!(
+                "cargo:rerun-if-changed={}",
+                common.join("packed-refs").display()
+            );
             if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
                 println!("cargo:rerun-if-changed={}", common.join(branch).display());
             }

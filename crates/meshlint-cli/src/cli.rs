@@ -284,7 +284,9 @@ fn parse_report(v: &str) -> Result<(Format, PathBuf), String> {
             Format::names().join(", ")
         ));
     };
-    let format: Format = format.parse().map_err(|e: meshlint_report::ParseFormatError| e.to_string())?;
+    let format: Format = format
+        .parse()
+        .map_err(|e: meshlint_report::ParseFormatError| e.to_string())?;
     if path.is_empty() {
         return Err("the path after `=` is empty".to_string());
     }
@@ -511,7 +513,11 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
     ] {
         if let Err(msg) = check_selectors(&rules, list) {
             let bad = list.iter().find(|e| !names_something(&rules, e));
-            return Err(config_error(key, bad.map(String::as_str), format!("`{key}`: {msg}")));
+            return Err(config_error(
+                key,
+                bad.map(String::as_str),
+                format!("`{key}`: {msg}"),
+            ));
         }
     }
     for (flag, list) in [
@@ -811,7 +817,10 @@ fn statistics(findings: &[meshlint_diag::Finding]) -> String {
     let mut text = String::new();
     for ((rule, name, severity), n) in rows {
         let name = if name == rule { "" } else { name };
-        text.push_str(&format!("{n:>6}  {rule:<24} {:<8} {name}\n", severity.to_string()));
+        text.push_str(&format!(
+            "{n:>6}  {rule:<24} {:<8} {name}\n",
+            severity.to_string()
+        ));
     }
     text
 }

@@ -64,7 +64,10 @@ fn a_selector_that_matches_nothing_is_an_error_with_a_suggestion() {
             vec!["--select", "destinationrule-plaintext-to-strict-mtl"],
             "did you mean `destinationrule-plaintext-to-strict-mtls`?",
         ),
-        (vec!["--ignore", "ML1001,ML1O02"], "`ML1O02` matches no rule"),
+        (
+            vec!["--ignore", "ML1001,ML1O02"],
+            "`ML1O02` matches no rule",
+        ),
         (vec!["--extend-select", "tlss"], "did you mean `tls`?"),
     ] {
         let mut all = vec!["check", "--no-config"];
@@ -163,9 +166,19 @@ fn rule_files_name_real_kinds_and_rules_takes_a_file() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.findings().iter().any(|f| f.0 == "ACME002"), "{}", r.stdout);
+    assert!(
+        r.findings().iter().any(|f| f.0 == "ACME002"),
+        "{}",
+        r.stdout
+    );
     // Without the group, `Rollout` is no kind meshlint knows.
-    std::fs::write(&file, std::fs::read_to_string(&file).unwrap().replace("argoproj.io/", "")).unwrap();
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("argoproj.io/", ""),
+    )
+    .unwrap();
     let r = run(&cr, &["rules", "--rules", file.to_str().unwrap()]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("argoproj.io/Rollout"), "{}", r.stderr);
@@ -208,7 +221,11 @@ fn one_run_writes_the_gate_and_every_report() {
     assert!(r.stderr.contains("FORMAT=PATH"), "{}", r.stderr);
     let r = run(&repo, &["check", "--report", "xml=a.xml", "."]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("unknown output format `xml`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown output format `xml`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -217,8 +234,23 @@ fn quiet_prints_what_fails_and_statistics_count_per_rule() {
     let r = run(&repo, &["check", "--format", "json", "-q", "."]);
     assert_eq!(r.code, 1);
     let rules: BTreeSet<String> = r.findings().into_iter().map(|f| f.0).collect();
-    assert_eq!(rules, ["IT002".to_string(), "IT003".to_string()].into(), "the warning IT001 is below --fail-on");
-    let r = run(&repo, &["check", "--color", "never", "-q", "--fail-on", "warning", "."]);
+    assert_eq!(
+        rules,
+        ["IT002".to_string(), "IT003".to_string()].into(),
+        "the warning IT001 is below --fail-on"
+    );
+    let r = run(
+        &repo,
+        &[
+            "check",
+            "--color",
+            "never",
+            "-q",
+            "--fail-on",
+            "warning",
+            ".",
+        ],
+    );
     assert!(r.stdout.contains("IT001"));
     assert_eq!(r.stderr, "", "no summary when quiet");
 
@@ -230,7 +262,10 @@ fn quiet_prints_what_fails_and_statistics_count_per_rule() {
         .map(|l| l.split_whitespace().collect())
         .collect();
     assert_eq!(rows.len(), 3, "{}", r.stderr);
-    assert!(rows.iter().any(|r| r[..3] == ["1", "IT001", "warning"]), "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r[..3] == ["1", "IT001", "warning"]),
+        "{rows:?}"
+    );
     let total: usize = rows.iter().map(|r| r[0].parse::<usize>().unwrap()).sum();
     assert_eq!(total, 3);
 }
@@ -344,7 +379,8 @@ spec:
         &[],
     );
     assert!(
-        r.stdout.contains(",-[shop/templates/dr.yaml:11:13]") && r.stdout.contains(" 11 |       mode: ISTIO_MUTAL"),
+        r.stdout.contains(",-[shop/templates/dr.yaml:11:13]")
+            && r.stdout.contains(" 11 |       mode: ISTIO_MUTAL"),
         "{}",
         r.stdout
     );
@@ -366,5 +402,10 @@ spec:
         &[],
     );
     let files: BTreeSet<String> = r.findings().into_iter().map(|f| f.1).collect();
-    assert_eq!(files, ["overlays/prod.yaml".to_string()].into(), "{}", r.stdout);
+    assert_eq!(
+        files,
+        ["overlays/prod.yaml".to_string()].into(),
+        "{}",
+        r.stdout
+    );
 }

@@ -212,7 +212,10 @@ fn cargo_check(cmd: &str) {
                 manifest.contains("[[bin]]\nname = \"meshlint\""),
                 "{cmd} installs the meshlint binary"
             );
-            assert!(workspace().join("Cargo.lock").is_file(), "--locked needs it");
+            assert!(
+                workspace().join("Cargo.lock").is_file(),
+                "--locked needs it"
+            );
         }
         "run" => {
             let dir = package_dir(after("-p").unwrap());
@@ -239,7 +242,10 @@ fn run_documented(cmd: &str, expect: i32) {
     // examples with no configuration.
     let (_tmp, fixture) = fixture_copy();
     let scratch = tempfile::tempdir().unwrap();
-    copy_dir(&workspace().join("examples"), &scratch.path().join("examples"));
+    copy_dir(
+        &workspace().join("examples"),
+        &scratch.path().join("examples"),
+    );
     let repo = if cmd.contains("baseline") {
         fixture
     } else {
@@ -263,7 +269,10 @@ fn run_documented(cmd: &str, expect: i32) {
     assert_eq!(args.remove(0), "meshlint", "{cmd}");
     // The baseline pair runs in order: reading needs the file the first one writes.
     if args.contains(&"--baseline") {
-        run(&repo, &["check", "--write-baseline", ".meshlint-baseline.json", "."]);
+        run(
+            &repo,
+            &["check", "--write-baseline", ".meshlint-baseline.json", "."],
+        );
     }
     let r = run(&repo, &args);
     assert_eq!(r.code, expect, "{cmd}: {}", r.stderr);
@@ -298,7 +307,11 @@ fn every_documented_command_runs() {
                     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
                     assert!(mode & 0o111 != 0, "{cmd} is not executable");
                 }
-                match std::process::Command::new("bash").arg("-n").arg(&path).status() {
+                match std::process::Command::new("bash")
+                    .arg("-n")
+                    .arg(&path)
+                    .status()
+                {
                     Ok(s) => assert!(s.success(), "{cmd}: bash -n fails"),
                     Err(_) => skip(&format!("no bash to parse {cmd}")),
                 }
@@ -358,7 +371,10 @@ fn every_yaml_snippet_parses_and_config_and_rule_snippets_load() {
             }
         }
     }
-    assert!(configs >= 1 && rules >= 2, "{configs} configs, {rules} rules");
+    assert!(
+        configs >= 1 && rules >= 2,
+        "{configs} configs, {rules} rules"
+    );
 }
 
 /// Uses a `.meshlint.yaml` snippet as the configuration of a check of the examples,

@@ -36,8 +36,10 @@ fn git(args: &[&str]) -> Option<String> {
 fn version_names_the_commit_and_its_date() {
     let r = run(&workspace(), &["--version"]);
     assert_eq!(r.code, 0);
-    let re = regex::Regex::new(r"^meshlint (\d+\.\d+\.\d+) \(([0-9a-f]{12}|unknown) (\d{4}-\d{2}-\d{2}|unknown)\)\n$")
-        .unwrap();
+    let re = regex::Regex::new(
+        r"^meshlint (\d+\.\d+\.\d+) \(([0-9a-f]{12}|unknown) (\d{4}-\d{2}-\d{2}|unknown)\)\n$",
+    )
+    .unwrap();
     let c = re
         .captures(&r.stdout)
         .unwrap_or_else(|| panic!("{:?}", r.stdout));
@@ -50,7 +52,10 @@ fn version_names_the_commit_and_its_date() {
                 Some(&c[3])
             );
         }
-        None => skip(&format!("not a git checkout; --version says {}", r.stdout.trim())),
+        None => skip(&format!(
+            "not a git checkout; --version says {}",
+            r.stdout.trim()
+        )),
     }
 }
 
@@ -60,7 +65,10 @@ fn completions_and_man_page() {
         let r = run(&workspace(), &["completions", shell]);
         assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
         assert!(r.stdout.contains("meshlint"), "{shell}");
-        assert!(r.stdout.contains("--report"), "{shell}: check's flags complete");
+        assert!(
+            r.stdout.contains("--report"),
+            "{shell}: check's flags complete"
+        );
     }
     let bash = run(&workspace(), &["completions", "bash"]).stdout;
     let dir = tempfile::tempdir().unwrap();
@@ -135,7 +143,8 @@ fn the_action_installs_from_its_checkout_and_its_check_step_gates() {
     let steps = action.get("runs").unwrap().get("steps").unwrap().items();
     let install = steps[0].str_at(&["run"]).unwrap();
     assert!(
-        install.contains("cargo install --locked --path \"$GITHUB_ACTION_PATH/crates/meshlint-cli\""),
+        install
+            .contains("cargo install --locked --path \"$GITHUB_ACTION_PATH/crates/meshlint-cli\""),
         "{install}"
     );
     // $GITHUB_ACTION_PATH is the action's checkout: this repository.
@@ -175,7 +184,10 @@ fn the_action_installs_from_its_checkout_and_its_check_step_gates() {
         .env("PATH", path)
         .env("GITHUB_OUTPUT", &out_file);
     for (k, v) in check.get("env").unwrap().entries() {
-        cmd.env(k.as_str().unwrap(), with_defaults(v.as_str().unwrap(), inputs));
+        cmd.env(
+            k.as_str().unwrap(),
+            with_defaults(v.as_str().unwrap(), inputs),
+        );
     }
     let out = match cmd.output() {
         Ok(o) => o,
@@ -186,7 +198,11 @@ fn the_action_installs_from_its_checkout_and_its_check_step_gates() {
     };
     assert!(out.status.success(), "the check step itself never fails");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("::")).count(), 3, "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("::")).count(),
+        3,
+        "{stdout}"
+    );
     let outputs = std::fs::read_to_string(&out_file).unwrap();
     assert_eq!(outputs.trim(), "exit-code=1", "errors in the fixture");
     let sarif: serde_json::Value =
@@ -247,9 +263,9 @@ fn dockerfile() -> Dockerfile {
         let words: Vec<&str> = rest.split_whitespace().collect();
         match op {
             "FROM" => d.from.push(words[0].to_string()),
-            "COPY" if words[0].starts_with("--from=") => {
-                d.copy_from.push((words[1].to_string(), words[2].to_string()))
-            }
+            "COPY" if words[0].starts_with("--from=") => d
+                .copy_from
+                .push((words[1].to_string(), words[2].to_string())),
             "COPY" => d
                 .copies
                 .extend(words[..words.len() - 1].iter().map(|s| s.to_string())),
@@ -309,13 +325,7 @@ fn the_dockerfile_builds_what_it_copies_and_runs_meshlint() {
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let out = Command::new(cargo)
-        .args([
-            "metadata",
-            "--locked",
-            "--offline",
-            "--format-version",
-            "1",
-        ])
+        .args(["metadata", "--locked", "--offline", "--format-version", "1"])
         .current_dir(ctx.path())
         .output()
         .expect("run cargo");

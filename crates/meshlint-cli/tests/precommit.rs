@@ -244,7 +244,10 @@ fn the_repository_root_is_a_package_that_installs_the_hook_binary() {
             _ => {}
         }
     }
-    assert!(package_name.is_some(), "the root Cargo.toml has a [package]");
+    assert!(
+        package_name.is_some(),
+        "the root Cargo.toml has a [package]"
+    );
     assert_eq!(bins, [HOOK_BINARY]);
     let main = std::fs::read_to_string(workspace().join(bin_path.unwrap())).unwrap();
     assert!(main.contains("meshlint_cli::cli::main()"), "{main}");

@@ -925,7 +925,10 @@ fn sarif_rules_link_their_docs_and_the_run_names_its_automation() {
     let doc: Value = serde_json::from_str(&fx.render(Format::Sarif)).unwrap();
     assert_valid_sarif(&doc);
     let run = &doc["runs"][0];
-    assert_eq!(run["automationDetails"]["id"], meshlint_report::AUTOMATION_ID);
+    assert_eq!(
+        run["automationDetails"]["id"],
+        meshlint_report::AUTOMATION_ID
+    );
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let with_info: Vec<&Value> = rules
         .iter()
@@ -935,7 +938,10 @@ fn sarif_rules_link_their_docs_and_the_run_names_its_automation() {
     for r in with_info {
         assert_eq!(
             r["helpUri"],
-            format!("https://meshlint.io/docs/rules/{}.md", r["id"].as_str().unwrap())
+            format!(
+                "https://meshlint.io/docs/rules/{}.md",
+                r["id"].as_str().unwrap()
+            )
         );
     }
 }
