@@ -416,3 +416,18 @@ fn config_snippet_works(name: &str, body: &str) {
     assert!(r.stderr.contains("config: .meshlint.yaml"), "{}", r.stderr);
     let _ = Path::new(name);
 }
+
+/// README's example output is what `meshlint check examples` prints.
+#[test]
+fn the_readme_example_output_is_real() {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let at = readme.find("## Example output").unwrap();
+    let (_, example) = blocks(&readme[at..]).into_iter().next().unwrap();
+    let r = run(&workspace(), &["check", "--color", "never", "examples"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains(example.trim_end()),
+        "README's example output is not in:\n{}",
+        r.stdout
+    );
+}
