@@ -351,6 +351,39 @@ fn the_dockerfile_builds_what_it_copies_and_runs_meshlint() {
         newest.1,
         newest.0
     );
+    // cargo metadata does not open the sources: check that every target of the
+    // workspace's packages, and every directory a build script reads from the
+    // workspace root (`../../rules`), is in the context.
+    for id in meta["workspace_members"].as_array().unwrap() {
+        let p = meta["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == *id)
+            .unwrap();
+        for t in p["targets"].as_array().unwrap() {
+            let kind = t["kind"][0].as_str().unwrap();
+            if ["bin", "lib", "custom-build"].contains(&kind) {
+                let src = Path::new(t["src_path"].as_str().unwrap());
+                assert!(
+                    src.is_file(),
+                    "the Docker build context lacks {}",
+                    src.display()
+                );
+            }
+            if kind == "custom-build" {
+                let script = std::fs::read_to_string(t["src_path"].as_str().unwrap()).unwrap();
+                for (i, _) in script.match_indices("join(\"../../") {
+                    let rest = &script[i + "join(\"../../".len()..];
+                    let dir = &rest[..rest.find('"').unwrap()];
+                    assert!(
+                        ctx.path().join(dir).exists(),
+                        "a build script reads {dir}, which the Dockerfile does not copy"
+                    );
+                }
+            }
+        }
+    }
     let cli = meta["packages"]
         .as_array()
         .unwrap()
