@@ -258,3 +258,45 @@ fn the_repository_root_is_a_package_that_installs_the_hook_binary() {
     let parts: Vec<u32> = min.split('.').map(|p| p.parse().unwrap()).collect();
     assert!(parts >= vec![2, 21, 0], "{min}");
 }
+
+/// pre-commit itself, when asked (`MESHLINT_TEST_PRE_COMMIT=1` with `pre-commit` on PATH):
+/// `pre-commit try-repo` builds the hook from this checkout with `language: rust` (a
+/// release build: minutes, and crates from the registry) and runs it on a git copy of
+/// the fixture repository. Otherwise the test says it skipped.
+#[test]
+fn real_pre_commit_builds_and_runs_the_hook() {
+    if std::env::var_os("MESHLINT_TEST_PRE_COMMIT").is_none() {
+        skip("real pre-commit run (set MESHLINT_TEST_PRE_COMMIT=1; needs pre-commit, network, minutes)");
+        return;
+    }
+    let (_tmp, repo) = fixture_copy();
+    std::fs::write(repo.join("README.md"), "# shop\n").unwrap();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(args)
+            .current_dir(&repo)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "fixture"]);
+    let out = std::process::Command::new("pre-commit")
+        .arg("try-repo")
+        .arg(workspace().canonicalize().unwrap())
+        .args(["meshlint", "--files", "shop/routing.yaml", "README.md"])
+        .env_remove("CARGO_TARGET_DIR")
+        .current_dir(&repo)
+        .output()
+        .expect("pre-commit on PATH");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("shop/routing.yaml:24:13") && text.contains("IT002"),
+        "{text}"
+    );
+    assert!(!text.contains("payments.yaml"), "{text}");
+}
