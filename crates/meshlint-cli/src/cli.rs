@@ -603,6 +603,9 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
             .into_iter()
             .chain(args.baseline.clone())
             .chain(args.write_baseline.clone())
+            // Reports a previous run left in the tree are not manifests.
+            .chain(args.output_file.clone())
+            .chain(args.report.iter().map(|(_, p)| p.clone()))
             .chain(file.baseline.as_deref().map(resolve))
             .collect(),
     };

@@ -214,6 +214,22 @@ fn one_run_writes_the_gate_and_every_report() {
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 3);
     assert!(read("out.xml").contains("<testsuite name=\"meshlint\""));
     assert_eq!(read("out.txt").lines().count(), 3);
+    // The next run does not read the reports left in the tree as inputs.
+    let files = json["summary"]["files"].clone();
+    let again = run(
+        &repo,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--output-file",
+            "out.json",
+            ".",
+        ],
+    );
+    assert_eq!(again.code, 1);
+    let json: serde_json::Value = serde_json::from_str(&read("out.json")).unwrap();
+    assert_eq!(json["summary"]["files"], files);
 
     // A bad --report value is a usage error.
     let r = run(&repo, &["check", "--report", "sarif", "."]);
