@@ -109,16 +109,61 @@ fn license_is_the_one_cargo_toml_promises() {
 
 // ------------------------------------------------------------------ the Action
 
-/// Replaces `${{ inputs.NAME }}` with the input's default, refusing undeclared inputs.
-fn with_defaults(text: &str, inputs: &Node) -> String {
+/// Replaces `${{ inputs.NAME }}` with the value given in `with` (as a workflow's `with:`
+/// does), else the input's default; refuses undeclared inputs.
+fn with_inputs(text: &str, inputs: &Node, with: &[(&str, &str)]) -> String {
     let re = regex::Regex::new(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}").unwrap();
     re.replace_all(text, |c: &regex::Captures| {
         let input = inputs
             .get(&c[1])
             .unwrap_or_else(|| panic!("action.yml uses undeclared input {}", &c[1]));
-        input.str_at(&["default"]).unwrap_or("").to_string()
+        match with.iter().find(|(k, _)| *k == &c[1]) {
+            Some((_, v)) => v.to_string(),
+            None => input.str_at(&["default"]).unwrap_or("").to_string(),
+        }
     })
     .into_owned()
+}
+
+/// Runs the Action's check step with bash in `repo`, meshlint on PATH, as a runner
+/// would: (the step's stdout, what it wrote to `$GITHUB_OUTPUT`), or `None` without bash.
+fn run_check_step(action: &Node, with: &[(&str, &str)], repo: &Path) -> Option<(String, String)> {
+    let inputs = action.get("inputs").unwrap();
+    let steps = action.get("runs").unwrap().get("steps").unwrap().items();
+    let check = steps
+        .iter()
+        .find(|s| s.str_at(&["id"]) == Some("check"))
+        .unwrap();
+    assert_eq!(check.str_at(&["shell"]), Some("bash"));
+    let out_file = repo.join("github_output");
+    let bin_dir = PathBuf::from(env!("CARGO_BIN_EXE_meshlint"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.arg("-e")
+        .arg("-c")
+        .arg(check.str_at(&["run"]).unwrap())
+        .current_dir(repo)
+        .env("PATH", path)
+        .env("GITHUB_OUTPUT", &out_file);
+    for (k, v) in check.get("env").unwrap().entries() {
+        cmd.env(
+            k.as_str().unwrap(),
+            with_inputs(v.as_str().unwrap(), inputs, with),
+        );
+    }
+    let out = cmd.output().ok()?;
+    assert!(out.status.success(), "the check step itself never fails");
+    Some((
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        std::fs::read_to_string(&out_file).unwrap(),
+    ))
 }
 
 #[test]
@@ -160,50 +205,16 @@ fn the_action_installs_from_its_checkout_and_its_check_step_gates() {
     assert!(upload.str_at(&["if"]).unwrap().contains("always()"));
 
     // The check step, run by bash with the inputs' defaults and meshlint on PATH.
-    let check = steps
-        .iter()
-        .find(|s| s.str_at(&["id"]) == Some("check"))
-        .unwrap();
-    assert_eq!(check.str_at(&["shell"]), Some("bash"));
     let (_tmp, repo) = fixture_copy();
-    let out_file = repo.join("github_output");
-    let bin_dir = PathBuf::from(env!("CARGO_BIN_EXE_meshlint"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut cmd = Command::new("bash");
-    cmd.arg("-e")
-        .arg("-c")
-        .arg(check.str_at(&["run"]).unwrap())
-        .current_dir(&repo)
-        .env("PATH", path)
-        .env("GITHUB_OUTPUT", &out_file);
-    for (k, v) in check.get("env").unwrap().entries() {
-        cmd.env(
-            k.as_str().unwrap(),
-            with_defaults(v.as_str().unwrap(), inputs),
-        );
-    }
-    let out = match cmd.output() {
-        Ok(o) => o,
-        Err(_) => {
-            skip("no bash to run the Action's check step");
-            return;
-        }
+    let Some((stdout, outputs)) = run_check_step(&action, &[], &repo) else {
+        skip("no bash to run the Action's check step");
+        return;
     };
-    assert!(out.status.success(), "the check step itself never fails");
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("::")).count(),
         3,
         "{stdout}"
     );
-    let outputs = std::fs::read_to_string(&out_file).unwrap();
     assert_eq!(outputs.trim(), "exit-code=1", "errors in the fixture");
     let sarif: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(repo.join("meshlint.sarif")).unwrap())
@@ -421,4 +432,52 @@ fn the_dockerfile_builds_what_it_copies_and_runs_meshlint() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+}
+
+/// The Action as docs/ci.md uses it: its `with:` values, on a repository whose
+/// manifests are under `clusters/`.
+#[test]
+fn the_documented_action_usage_runs() {
+    let md = std::fs::read_to_string(workspace().join("docs/ci.md")).unwrap();
+    let at = md
+        .find("uses: your-org/meshlint@")
+        .expect("the Action in docs/ci.md");
+    let snippet = &md[at..md[at..].find("```").unwrap() + at];
+    let mut with = Vec::new();
+    let mut in_with = false;
+    for line in snippet.lines().skip(1) {
+        let t = line.trim();
+        if t == "with:" {
+            in_with = true;
+        } else if in_with {
+            let (k, v) = t.split_once(": ").unwrap();
+            with.push((k.to_string(), v.to_string()));
+        }
+    }
+    assert!(!with.is_empty());
+    let action = yaml(&workspace().join("action.yml"));
+    let inputs = action.get("inputs").unwrap();
+    for (k, _) in &with {
+        assert!(
+            inputs.get(k).is_some(),
+            "docs/ci.md passes unknown input {k}"
+        );
+    }
+    let with: Vec<(&str, &str)> = with.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (tmp, repo) = fixture_copy();
+    let clusters = tmp.path().join("work/clusters");
+    copy_dir(&repo, &clusters);
+    let work = clusters.parent().unwrap();
+    std::fs::rename(clusters.join(".meshlint.yaml"), work.join(".meshlint.yaml")).unwrap();
+    // `rules: [../rules]` still points at the fixture's rules from `work/`.
+    let Some((stdout, outputs)) = run_check_step(&action, &with, work) else {
+        skip("no bash to run the Action's check step");
+        return;
+    };
+    assert_eq!(outputs.trim(), "exit-code=1", "{stdout}");
+    assert!(
+        stdout.contains("::error file=clusters/shop/routing.yaml"),
+        "{stdout}"
+    );
+    assert!(work.join("meshlint.sarif").is_file());
 }
