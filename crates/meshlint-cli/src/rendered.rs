@@ -67,8 +67,9 @@ fn source_comment<'a>(lines: &[&'a str]) -> Option<&'a str> {
     None
 }
 
-/// The documents of `text` that name a template, and each template's text.
-fn split(text: &str) -> (Vec<Doc>, BTreeMap<Arc<str>, String>) {
+/// The documents of `text` that name a template, each template's text, and whether
+/// every document names one.
+fn split(text: &str) -> (Vec<Doc>, BTreeMap<Arc<str>, String>, bool) {
     let lines: Vec<&str> = text.lines().collect();
     // (first line index, one past the last) of each document, 0-based.
     let mut ranges = Vec::new();
@@ -86,8 +87,10 @@ fn split(text: &str) -> (Vec<Doc>, BTreeMap<Arc<str>, String>) {
     }
     let mut docs = Vec::new();
     let mut texts: BTreeMap<Arc<str>, String> = BTreeMap::new();
+    let mut all = true;
     for (a, b) in ranges {
         let Some(path) = source_comment(&lines[a..b]) else {
+            all &= lines[a..b].iter().all(|l| l.trim().is_empty());
             continue;
         };
         let template: Arc<str> = path.into();
@@ -107,23 +110,29 @@ fn split(text: &str) -> (Vec<Doc>, BTreeMap<Arc<str>, String>) {
             offset,
         });
     }
-    (docs, texts)
+    (docs, texts, all)
 }
 
 /// Moves findings in `helm template` output to the templates their documents name.
 pub fn map_helm_sources(result: &mut CheckResult) {
     let mut maps: HashMap<Arc<str>, Vec<Doc>> = HashMap::new();
     let mut new_sources = Vec::new();
+    // Streams whose every document moved to a template: nothing is left to show there.
+    let mut emptied = Vec::new();
     for (name, src) in &result.sources {
         if !src.text.contains("# Source:") {
             continue;
         }
-        let (docs, texts) = split(&src.text);
+        let (docs, texts, all) = split(&src.text);
         // A template path that is also an input in its own right keeps its own text.
+        let count = docs.len();
         let docs: Vec<Doc> = docs
             .into_iter()
             .filter(|d| !result.sources.contains_key(&d.template))
             .collect();
+        if all && docs.len() == count {
+            emptied.push(name.clone());
+        }
         if docs.is_empty() {
             continue;
         }
@@ -164,6 +173,15 @@ pub fn map_helm_sources(result: &mut CheckResult) {
         }
     }
     meshlint_diag::sort_findings(&mut result.findings);
+    for name in emptied {
+        let still_named = result
+            .findings
+            .iter()
+            .any(|f| f.location.file == name || f.related.iter().any(|r| r.location.file == name));
+        if !still_named {
+            result.sources.remove(&name);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -173,7 +191,8 @@ mod tests {
     #[test]
     fn documents_map_to_their_templates() {
         let text = "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/b.yaml\nkind: B\nx: 1\n---\n# Source: c/templates/a.yaml\nkind: A2\n---\nkind: Plain\n";
-        let (docs, texts) = split(text);
+        let (docs, texts, all) = split(text);
+        assert!(!all, "the last document names no template");
         assert_eq!(docs.len(), 3);
         assert_eq!((docs[0].first, docs[0].last, docs[0].offset), (2, 3, 1));
         assert_eq!((docs[1].first, docs[1].last, docs[1].offset), (5, 7, 1));

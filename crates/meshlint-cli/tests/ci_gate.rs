@@ -401,6 +401,25 @@ spec:
         r.stdout
     );
 
+    // In JUnit too: the test classes are the templates, not the stream.
+    let r = run_env(
+        dir.path(),
+        &["check", "--no-config", "--format", "junit", "-"],
+        Some(stream.as_bytes()),
+        &[],
+    );
+    assert!(
+        r.stdout.contains("classname=\"shop/templates/dr.yaml\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("classname=\"shop/templates/svc.yaml\""),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("stdin"), "{}", r.stdout);
+
     // Without `# Source:` comments, --stdin-filename names the stream.
     let plain = format!("{svc}---\n{dr}");
     let r = run_env(
