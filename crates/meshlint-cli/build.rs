@@ -17,9 +17,16 @@ fn git(args: &[&str]) -> Option<String> {
 fn main() {
     println!("cargo:rerun-if-env-changed=MESHLINT_BUILD_COMMIT");
     println!("cargo:rerun-if-env-changed=MESHLINT_BUILD_DATE");
-    // Rebuild when HEAD moves: HEAD itself, the branch it points to, packed refs.
+    // Rebuild when HEAD moves: HEAD itself, the branch it points to, packed refs. Only
+    // paths that exist: cargo reruns a build script on every build while a path it
+    // watches is missing.
+    let watch = |p: &std::path::Path| {
+        if p.exists() {
+            println!("cargo:rerun-if-changed={}", p.display());
+        }
+    };
     if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
-        println!("cargo:rerun-if-changed={git_dir}/HEAD");
+        watch(&std::path::Path::new(&git_dir).join("HEAD"));
         if let Some(common) = git(&["rev-parse", "--git-common-dir"]) {
             let common = std::path::Path::new(&common);
             let common = if common.is_absolute() {
@@ -27,12 +34,9 @@ fn main() {
             } else {
                 std::env::current_dir().unwrap_or_default().join(common)
             };
-            println!(
-                "cargo:rerun-if-changed={}",
-                common.join("packed-refs").display()
-            );
+            watch(&common.join("packed-refs"));
             if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-                println!("cargo:rerun-if-changed={}", common.join(branch).display());
+                watch(&common.join(branch));
             }
         }
     }
