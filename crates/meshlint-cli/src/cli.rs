@@ -619,6 +619,16 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
 }
 
 fn check(args: CheckArgs) -> ExitCode {
+    let mut outputs: Vec<&PathBuf> = args.output_file.iter().collect();
+    for (_, path) in &args.report {
+        if outputs.contains(&path) {
+            return fail(format!(
+                "{} is the destination of two reports (--output-file/--report)",
+                path.display()
+            ));
+        }
+        outputs.push(path);
+    }
     let cfg = match read_config(&args.config) {
         Ok(c) => c,
         Err(e) => return fail(e),

@@ -235,6 +235,12 @@ fn one_run_writes_the_gate_and_every_report() {
     let r = run(&repo, &["check", "--report", "sarif", "."]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("FORMAT=PATH"), "{}", r.stderr);
+    let r = run(
+        &repo,
+        &["check", "-o", "a.json", "--report", "sarif=a.json", "."],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("two reports"), "{}", r.stderr);
     let r = run(&repo, &["check", "--report", "xml=a.xml", "."]);
     assert_eq!(r.code, 2);
     assert!(
