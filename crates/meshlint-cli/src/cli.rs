@@ -15,10 +15,21 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// `meshlint --version`: the version, the commit it was built from and that commit's
+/// date (see `build.rs`; `unknown` outside a git checkout).
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("MESHLINT_BUILD_COMMIT"),
+    " ",
+    env!("MESHLINT_BUILD_DATE"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "meshlint",
-    version,
+    version = LONG_VERSION,
     about = "Offline static analyzer for Istio manifests"
 )]
 struct Cli {
@@ -36,7 +47,7 @@ enum Command {
     Explain {
         /// Rule id or name.
         rule: String,
-        #[arg(long = "rules", value_name = "DIR")]
+        #[arg(long = "rules", value_name = "PATH")]
         rule_dirs: Vec<PathBuf>,
     },
     /// Print a JSON Schema: `rules` (rule files) or `config` (.meshlint.yaml).
@@ -46,6 +57,13 @@ enum Command {
     Graph(GraphArgs),
     /// Trace one request through the mesh (hops, verdict, symptom, fix).
     Trace(Box<crate::trace::TraceArgs>),
+    /// Print a shell completion script (`meshlint completions bash > …`).
+    Completions {
+        /// bash, elvish, fish, powershell or zsh.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; `meshlint man > meshlint.1`).
+    Man,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -111,6 +129,29 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, short = 'f')]
     format: Option<Format>,
+    /// Write the `--format` output to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    output_file: Option<PathBuf>,
+    /// Also write the findings in FORMAT to PATH (repeatable: `--report sarif=out.sarif
+    /// --report junit=out.xml`), from the same run.
+    #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report)]
+    report: Vec<(Format, PathBuf)>,
+    /// Print only findings at or above the fail level (`--fail-on`), and no summary.
+    /// Reports written with `--report` keep every finding.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Print the number of findings per rule on stderr.
+    #[arg(long)]
+    statistics: bool,
+    /// Accept inputs that hold no Kubernetes object at all (by default that is an
+    /// error, exit 2: a path or glob that matches nothing must not pass silently).
+    #[arg(long)]
+    allow_empty: bool,
+    /// The file name findings on standard input (`-`) are reported against (default
+    /// `<stdin>`). Documents of `helm template` output are named by their
+    /// `# Source:` comment instead.
+    #[arg(long, value_name = "NAME")]
+    stdin_filename: Option<String>,
     /// Lowest severity that makes the exit code 1 (default `error`).
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
@@ -123,15 +164,19 @@ struct CheckArgs {
     /// An Istio MeshNetworks file.
     #[arg(long, value_name = "FILE")]
     mesh_networks: Option<PathBuf>,
-    /// Extra rule directory (repeatable; added to the configuration's `rules`).
-    #[arg(long = "rules", value_name = "DIR")]
+    /// Extra rule file or directory (repeatable; added to the configuration's `rules`).
+    #[arg(long = "rules", value_name = "PATH")]
     rule_dirs: Vec<PathBuf>,
-    /// Only these rules (ids, names or categories; repeatable or comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    /// Only these rules: ids, names, categories or id prefixes (`ML1`, `ML20`), or
+    /// `ALL`; repeatable or comma-separated. Replaces the configuration's `select`.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
     select: Vec<String>,
-    /// Skip these rules (ids, names or categories; repeatable or comma-separated).
-    /// `unused-suppression` and `stale-baseline-entry` work here too.
-    #[arg(long, value_delimiter = ',')]
+    /// Add these rules to the selection (`select` of the configuration or `--select`).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    extend_select: Vec<String>,
+    /// Skip these rules (ids, names, categories or id prefixes; repeatable or
+    /// comma-separated). `unused-suppression` and `stale-baseline-entry` work here too.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
     ignore: Vec<String>,
     /// The inputs are the whole mesh: missing references are errors.
     #[arg(long, conflicts_with = "open_world")]
@@ -181,7 +226,7 @@ struct RulesArgs {
     /// `table` (default) or `json`.
     #[arg(long, default_value = "table")]
     format: String,
-    #[arg(long = "rules", value_name = "DIR")]
+    #[arg(long = "rules", value_name = "PATH")]
     rule_dirs: Vec<PathBuf>,
     /// Write the rule reference (one page per rule and an index) into DIR.
     #[arg(long, value_name = "DIR")]
@@ -233,6 +278,23 @@ fn parse_namespace(v: &str) -> Result<String, String> {
     }
 }
 
+/// `--report FORMAT=PATH`.
+fn parse_report(v: &str) -> Result<(Format, PathBuf), String> {
+    let Some((format, path)) = v.split_once('=') else {
+        return Err(format!(
+            "expected FORMAT=PATH (e.g. `sarif=meshlint.sarif`); formats: {}",
+            Format::names().join(", ")
+        ));
+    };
+    let format: Format = format
+        .parse()
+        .map_err(|e: meshlint_report::ParseFormatError| e.to_string())?;
+    if path.is_empty() {
+        return Err("the path after `=` is empty".to_string());
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("meshlint: {message}");
     ExitCode::from(2)
@@ -241,7 +303,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 fn load_rules(dirs: &[PathBuf]) -> Result<RuleSet, String> {
     let mut set = RuleSet::builtin().map_err(|e| e.to_string())?;
     for d in dirs {
-        set.add_dir(d).map_err(|e| e.to_string())?;
+        set.add_path(d).map_err(|e| e.to_string())?;
     }
     Ok(set)
 }
@@ -267,6 +329,20 @@ pub fn main() -> ExitCode {
                 None => fail(format!("no rule `{rule}` (see `meshlint rules`)")),
             }
         }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "meshlint", &mut text);
+            print_bytes(&text)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut text = Vec::new();
+            match clap_mangen::Man::new(cmd).render(&mut text) {
+                Ok(()) => print_bytes(&text),
+                Err(e) => fail(e),
+            }
+        }
         Command::Schema { which } => {
             let schema = match which {
                 SchemaKind::Rules => rule_file_schema(),
@@ -278,6 +354,15 @@ pub fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn print_bytes(bytes: &[u8]) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => fail(e),
+        _ => ExitCode::SUCCESS,
     }
 }
 
@@ -358,12 +443,28 @@ fn read_config(args: &ConfigArgs) -> Result<Option<LoadedConfig>, String> {
 const META_RULES: [&str; 2] = [UNUSED_SUPPRESSION, baseline::STALE_BASELINE_ENTRY];
 
 fn names_something(set: &RuleSet, entry: &str) -> bool {
-    entry == "ALL"
-        || META_RULES.contains(&entry)
-        || set
-            .rules
-            .iter()
-            .any(|r| r.id() == entry || r.name() == entry || r.category() == entry)
+    META_RULES.contains(&entry) || set.rules.iter().any(|r| meshlint_rules::selects(entry, r))
+}
+
+/// Refuses a selector that matches no rule — it would otherwise turn rules off (in
+/// `select`) or do nothing (in `ignore`) without a word — suggesting the closest id,
+/// name or category.
+fn check_selectors(set: &RuleSet, entries: &[String]) -> Result<(), String> {
+    let Some(bad) = entries.iter().find(|e| !names_something(set, e)) else {
+        return Ok(());
+    };
+    let mut candidates: Vec<&str> = vec!["ALL"];
+    candidates.extend(META_RULES);
+    for r in &set.rules {
+        candidates.extend([r.id(), r.name(), r.category()]);
+    }
+    let hint = match meshlint_diag::did_you_mean(bad, candidates) {
+        Some(s) => format!("; did you mean `{s}`?"),
+        None => " (see `meshlint rules`)".to_string(),
+    };
+    Err(format!(
+        "`{bad}` matches no rule id, name, category or id prefix{hint}"
+    ))
 }
 
 /// Everything `check` needs, merged from the command line and the configuration.
@@ -408,20 +509,37 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
     }
     rules.override_severities(&overrides);
 
-    for (key, list) in [("select", &file.select), ("ignore", &file.ignore)] {
-        if let Some(bad) = list.iter().find(|e| !names_something(&rules, e)) {
+    for (key, list) in [
+        ("select", &file.select),
+        ("extend_select", &file.extend_select),
+        ("ignore", &file.ignore),
+    ] {
+        if let Err(msg) = check_selectors(&rules, list) {
+            let bad = list.iter().find(|e| !names_something(&rules, e));
             return Err(config_error(
                 key,
-                Some(bad),
-                format!("`{key}` names `{bad}`, which is no rule id, name or category"),
+                bad.map(String::as_str),
+                format!("`{key}`: {msg}"),
             ));
         }
     }
-    let select = if args.select.is_empty() {
+    for (flag, list) in [
+        ("--select", &args.select),
+        ("--extend-select", &args.extend_select),
+        ("--ignore", &args.ignore),
+    ] {
+        check_selectors(&rules, list).map_err(|msg| format!("{flag}: {msg}"))?;
+    }
+    let mut select = if args.select.is_empty() {
         file.select.clone()
     } else {
         args.select.clone()
     };
+    // Extending an empty selection (every rule) changes nothing.
+    if !select.is_empty() {
+        select.extend(file.extend_select.iter().cloned());
+        select.extend(args.extend_select.iter().cloned());
+    }
     let ignore = if args.ignore.is_empty() {
         file.ignore.clone()
     } else {
@@ -489,6 +607,9 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
             .into_iter()
             .chain(args.baseline.clone())
             .chain(args.write_baseline.clone())
+            // Reports a previous run left in the tree are not manifests.
+            .chain(args.output_file.clone())
+            .chain(args.report.iter().map(|(_, p)| p.clone()))
             .chain(file.baseline.as_deref().map(resolve))
             .collect(),
     };
@@ -502,6 +623,16 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
 }
 
 fn check(args: CheckArgs) -> ExitCode {
+    let mut outputs: Vec<&PathBuf> = args.output_file.iter().collect();
+    for (_, path) in &args.report {
+        if outputs.contains(&path) {
+            return fail(format!(
+                "{} is the destination of two reports (--output-file/--report)",
+                path.display()
+            ));
+        }
+        outputs.push(path);
+    }
     let cfg = match read_config(&args.config) {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -537,39 +668,75 @@ fn check(args: CheckArgs) -> ExitCode {
         result.findings.clear();
         result.summary.count(&result.findings);
     }
-    let stdout = std::io::stdout();
-    let is_tty = stdout.is_terminal();
+    if let Some(name) = &args.stdin_filename {
+        crate::rendered::rename_file(&mut result, "<stdin>", name);
+    }
+    crate::rendered::map_helm_sources(&mut result);
     let format = args.format.unwrap_or(Format::Human);
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            args.output_file.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     // Only SARIF carries each rule's Markdown help; the other formats skip rendering it.
-    let infos = if format == Format::Sarif {
+    let any_sarif = format == Format::Sarif || args.report.iter().any(|(f, _)| *f == Format::Sarif);
+    let infos = if any_sarif {
         set.infos()
     } else {
         set.brief_infos()
     };
+    let threshold = fail_on.threshold();
     let input = ReportInput {
         findings: &result.findings,
         sources: &result.sources,
         rules: &infos,
         summary: result.summary,
         tool_version: env!("CARGO_PKG_VERSION"),
+        fail_threshold: threshold,
     };
-    let mut out = stdout.lock();
-    if let Err(e) = render(
-        format,
-        &input,
-        &HumanOptions { color, width: None },
-        &mut out,
-    ) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
+    // `--quiet`: the printed report holds only what fails the run.
+    let failing_only: Vec<meshlint_diag::Finding>;
+    let printed = if args.quiet {
+        failing_only = result
+            .findings
+            .iter()
+            .filter(|f| threshold.is_some_and(|t| f.severity >= t))
+            .cloned()
+            .collect();
+        let mut summary = result.summary;
+        summary.count(&failing_only);
+        ReportInput {
+            findings: &failing_only,
+            summary,
+            ..input
+        }
+    } else {
+        input
+    };
+    let human = HumanOptions { color, width: None };
+    let written = match &args.output_file {
+        Some(path) => write_report_file(format, &printed, &human, path),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match render(format, &printed, &human, &mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+                _ => Ok(()),
+            }
+        }
+    };
+    if let Err(e) = written {
+        return fail(e);
+    }
+    let plain = HumanOptions::default();
+    for (report_format, path) in &args.report {
+        if let Err(e) = write_report_file(*report_format, &input, &plain, path) {
             return fail(e);
         }
     }
-    let _ = out.flush();
     if args.verbose {
         if let Some(c) = &cfg {
             eprintln!("config: {}", c.path.display());
@@ -598,22 +765,81 @@ fn check(args: CheckArgs) -> ExitCode {
             eprintln!("  rule {id}: {spent:?}");
         }
     }
-    if format == Format::Human {
-        eprintln!("{}", summary_line(&result.summary));
+    if args.statistics {
+        eprint!("{}", statistics(&result.findings));
     }
-    let failing = fail_on
-        .threshold()
-        .is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
+    if format == Format::Human && !args.quiet {
+        eprintln!(
+            "{}; {} suppressed, {} baselined",
+            summary_line(&result.summary),
+            result.suppressed,
+            result.baselined
+        );
+    }
+    let failing = threshold.is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
     let too_many_warnings = max_warnings.is_some_and(|n| result.summary.warnings > n);
+    // Nothing to check is an error, unless a finding already says why (an unrendered
+    // Helm template, a file that does not parse) or the user accepts it.
+    let explained = result
+        .findings
+        .iter()
+        .any(|f| f.severity >= Severity::Warning);
+    let empty = result.resource_count == 0 && !args.allow_empty && !explained;
+    if empty {
+        eprintln!(
+            "meshlint: no Kubernetes objects in the inputs ({} read), so nothing was checked; \
+             check the paths and --include/--exclude, or pass --allow-empty to accept this",
+            match result.summary.files {
+                1 => "1 file".to_string(),
+                n => format!("{n} files"),
+            }
+        );
+    }
     // The process ends here; the OS reclaims the sources and rules faster than freeing
     // them one allocation at a time.
     std::mem::forget(result);
     std::mem::forget(set);
     if failing || too_many_warnings {
         ExitCode::from(1)
+    } else if empty {
+        ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Renders one report into a file (`--output-file`, `--report`).
+fn write_report_file(
+    format: Format,
+    input: &ReportInput,
+    human: &HumanOptions,
+    path: &Path,
+) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    render(format, input, human, &mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `--statistics`: findings per rule, most frequent first.
+fn statistics(findings: &[meshlint_diag::Finding]) -> String {
+    let mut counts: HashMap<(&str, &str, Severity), usize> = HashMap::new();
+    for f in findings {
+        let name = f.rule_name.as_deref().unwrap_or(&f.rule);
+        *counts.entry((&f.rule, name, f.severity)).or_default() += 1;
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut text = String::new();
+    for ((rule, name, severity), n) in rows {
+        let name = if name == rule { "" } else { name };
+        text.push_str(&format!(
+            "{n:>6}  {rule:<24} {:<8} {name}\n",
+            severity.to_string()
+        ));
+    }
+    text
 }
 
 fn graph(args: GraphArgs) -> ExitCode {

@@ -57,9 +57,13 @@ pub struct Config {
     /// (e.g. `**/charts/**`). Overridden by `--exclude`.
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// Only these rules (ids, names or categories; `ALL`). Overridden by `--select`.
+    /// Only these rules (ids, names, categories, id prefixes such as `ML1`; `ALL`).
+    /// Overridden by `--select`.
     #[serde(default)]
     pub select: Vec<String>,
+    /// Rules added to `select` (and to `--select`); `--extend-select` adds more.
+    #[serde(default)]
+    pub extend_select: Vec<String>,
     /// Skip these rules (ids, names or categories). Overridden by `--ignore`.
     #[serde(default)]
     pub ignore: Vec<String>,

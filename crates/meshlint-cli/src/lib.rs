@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod graph_view;
 pub mod pipeline;
+pub mod rendered;
 pub use meshlint_load::spanned;
 pub mod suppress;
 pub mod trace;

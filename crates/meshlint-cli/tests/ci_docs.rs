@@ -48,6 +48,11 @@ fn documented_commands(md: &str) -> Vec<String> {
                 }
             }
             let before = &line[..at];
+            if let Some(docker) = before.find("docker run") {
+                // The container runs meshlint: keep the whole `docker run …` line.
+                out.push(line[docker..].trim().to_string());
+                continue;
+            }
             if let Some(pipe) = before.rfind("| ") {
                 let start = before.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(0);
                 let producer = before[start..pipe].trim();
@@ -86,16 +91,35 @@ fn parse(cmd: &str) -> Invocation<'_> {
 
 /// What `kustomize build` or `helm template` would print for the fixture: every
 /// manifest of the repository as one multi-document stream.
-fn rendered_stream(repo: &Path) -> Vec<u8> {
+/// `helm template` puts `# Source: CHART/templates/FILE` above each document.
+fn rendered_stream(repo: &Path, helm: bool) -> Vec<u8> {
     let mut docs = Vec::new();
     for f in [
         "shop/app.yaml",
         "shop/routing.yaml",
         "payments/payments.yaml",
     ] {
-        docs.push(std::fs::read_to_string(repo.join(f)).unwrap());
+        let text = std::fs::read_to_string(repo.join(f)).unwrap();
+        let mut out = String::new();
+        for doc in text.split("\n---\n") {
+            if helm {
+                let name = f.rsplit('/').next().unwrap();
+                out.push_str(&format!("---\n# Source: shop/templates/{name}\n"));
+            } else if !out.is_empty() {
+                out.push_str("---\n");
+            }
+            out.push_str(doc.trim_start_matches("---\n"));
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        docs.push(out);
     }
-    docs.join("---\n").into_bytes()
+    if helm {
+        docs.concat().into_bytes()
+    } else {
+        docs.join("---\n").into_bytes()
+    }
 }
 
 /// Runs a documented command in `repo` the way the snippet does; the redirect target is
@@ -107,7 +131,7 @@ fn execute(repo: &Path, cmd: &str) -> Run {
             p.starts_with("kustomize build") || p.starts_with("helm template"),
             "{p}"
         );
-        rendered_stream(repo)
+        rendered_stream(repo, p.starts_with("helm template"))
     });
     let r = run_env(repo, &inv.args, stdin.as_deref(), &[]);
     if let Some(file) = inv.redirect {
@@ -116,8 +140,8 @@ fn execute(repo: &Path, cmd: &str) -> Run {
     r
 }
 
-fn check_sarif(r: &Run) {
-    let v = r.json();
+fn check_sarif(text: &str) {
+    let v: serde_json::Value = serde_json::from_str(text).expect("SARIF is JSON");
     assert_eq!(v["version"], "2.1.0");
     let results = v["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 3);
@@ -130,6 +154,7 @@ fn check_sarif(r: &Run) {
             .as_object()
             .is_some_and(|m| !m.is_empty()));
     }
+    assert_eq!(v["runs"][0]["automationDetails"]["id"], "meshlint/");
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(workspace().join("testdata/sarif/sarif-schema-2.1.0.json"))
             .unwrap(),
@@ -161,8 +186,8 @@ fn check_github(r: &Run) {
         .any(|l| l.starts_with("::warning file=shop/routing.yaml,line=10,")));
 }
 
-fn check_codeclimate(r: &Run) {
-    let v = r.json();
+fn check_codeclimate(text: &str) {
+    let v: serde_json::Value = serde_json::from_str(text).expect("Code Quality is JSON");
     let issues = v.as_array().unwrap();
     assert_eq!(issues.len(), 3);
     let mut fingerprints = BTreeSet::new();
@@ -178,18 +203,21 @@ fn check_codeclimate(r: &Run) {
     }
 }
 
-fn check_junit(r: &Run) {
+/// JUnit as a junit parser reads it: only the errors (the default `--fail-on`) fail;
+/// the warning is a passing test case with its message in `system-out`.
+fn check_junit(xml: &str) {
     use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(&r.stdout);
-    let (mut suites, mut cases, mut failures) = (0, 0, Vec::new());
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let (mut suites, mut cases, mut outs, mut failures) = (0, 0, 0, Vec::new());
     loop {
         match reader
             .read_event()
-            .unwrap_or_else(|e| panic!("bad XML: {e}\n{}", r.stdout))
+            .unwrap_or_else(|e| panic!("bad XML: {e}\n{xml}"))
         {
             Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
                 b"testsuite" => suites += 1,
                 b"testcase" => cases += 1,
+                b"system-out" => outs += 1,
                 b"failure" => failures.push(
                     e.try_get_attribute("type")
                         .unwrap()
@@ -205,7 +233,8 @@ fn check_junit(r: &Run) {
     assert_eq!(suites, 1);
     assert_eq!(cases, 4, "three findings and one clean file");
     failures.sort();
-    assert_eq!(failures, ["IT001", "IT002", "IT003"]);
+    assert_eq!(failures, ["IT002", "IT003"], "the errors fail");
+    assert_eq!(outs, 1, "the warning (IT001) passes, its message kept");
 }
 
 /// The problem matcher of the VS Code snippet, as VS Code reads it.
@@ -220,7 +249,7 @@ fn problem_matcher(md: &str) -> (Regex, serde_json::Value) {
     (re, matcher["pattern"].clone())
 }
 
-fn check_gcc(r: &Run, md: &str, stdin: bool) {
+fn check_gcc(r: &Run, md: &str, stdin: Option<&str>) {
     let (re, pattern) = problem_matcher(md);
     let group = |name: &str| pattern[name].as_u64().unwrap() as usize;
     let lines: Vec<&str> = r.stdout.lines().collect();
@@ -230,8 +259,8 @@ fn check_gcc(r: &Run, md: &str, stdin: bool) {
             .captures(l)
             .unwrap_or_else(|| panic!("problem matcher misses: {l}"));
         let file = &c[group("file")];
-        if stdin {
-            assert_eq!(file, "<stdin>");
+        if let Some(name) = stdin {
+            assert_eq!(file, name);
         } else {
             assert!(
                 Path::new(file).is_relative() && !file.starts_with("./"),
@@ -270,12 +299,11 @@ fn every_documented_command_runs_and_its_output_parses() {
     let md = ci_md();
     let documented = documented_commands(&md);
     let known = [
-        "meshlint check --format sarif --fail-on never . > meshlint.sarif",
-        "meshlint check --format github .",
-        "meshlint check --format junit --fail-on never . > meshlint-junit.xml",
-        "meshlint check --format codeclimate . > gl-code-quality-report.json",
-        "kustomize build overlays/prod | meshlint check --format gcc -",
-        "helm template shop ./charts/shop --namespace shop | meshlint check -",
+        "meshlint check --format github --report sarif=meshlint.sarif .",
+        "meshlint check --format codeclimate --output-file gl-code-quality-report.json --report junit=meshlint-junit.xml .",
+        "docker run --rm -v \"$PWD:/src\" meshlint check --format gcc .",
+        "kustomize build overlays/prod | meshlint check --format gcc --stdin-filename overlays/prod -",
+        "helm template shop ./charts/shop --namespace shop | meshlint check -n shop -",
         "meshlint check --write-baseline .meshlint-baseline.json .",
         "meshlint check --baseline .meshlint-baseline.json .",
         "meshlint check --force-exclude --context .",
@@ -291,7 +319,12 @@ fn every_documented_command_runs_and_its_output_parses() {
     );
 
     let (_tmp, repo) = fixture_copy();
+    let read = |f: &str| std::fs::read_to_string(repo.join(f)).unwrap();
     for cmd in &documented {
+        if cmd.starts_with("docker run") {
+            check_container_command(&repo, cmd, &md);
+            continue;
+        }
         let r = execute(&repo, cmd);
         let expect_code = match cmd.as_str() {
             c if c.contains("--fail-on never") => 0,
@@ -299,19 +332,31 @@ fn every_documented_command_runs_and_its_output_parses() {
             _ => 1,
         };
         match cmd.as_str() {
-            c if c.contains("--format sarif") => {
-                check_sarif(&r);
-                assert!(repo.join("meshlint.sarif").is_file());
+            c if c.contains("--report sarif=") => {
+                // One run: annotations and the gate on stdout, SARIF in the file.
+                check_github(&r);
+                check_sarif(&read("meshlint.sarif"));
             }
-            c if c.contains("--format github") => check_github(&r),
-            c if c.contains("--format junit") => check_junit(&r),
-            c if c.contains("--format codeclimate") => check_codeclimate(&r),
-            c if c.contains("--format gcc") => check_gcc(&r, &md, c.ends_with(" -")),
+            c if c.contains("--format codeclimate") => {
+                assert_eq!(r.stdout, "", "the report went to --output-file");
+                check_codeclimate(&read("gl-code-quality-report.json"));
+                check_junit(&read("meshlint-junit.xml"));
+            }
+            c if c.contains("--stdin-filename") => check_gcc(&r, &md, Some("overlays/prod")),
+            c if c.contains("--format gcc") => check_gcc(&r, &md, None),
             c if c.starts_with("helm template") => {
-                assert!(r.stdout.contains("<stdin>:"), "{}", r.stdout);
+                // Each finding names the template its document came from, at its
+                // line inside the rendered document (`# Source:` is line 1).
+                assert!(!r.stdout.contains("<stdin>"), "{}", r.stdout);
                 assert!(
-                    r.stderr
-                        .ends_with("2 errors, 1 warning, 0 infos in 1 file (8 resources)\n"),
+                    r.stdout.contains(",-[shop/templates/routing.yaml:"),
+                    "{}",
+                    r.stdout
+                );
+                assert!(
+                    r.stderr.ends_with(
+                        "2 errors, 1 warning, 0 infos in 1 file (8 resources); 0 suppressed, 0 baselined\n"
+                    ),
                     "{}",
                     r.stderr
                 );
@@ -357,14 +402,24 @@ fn local_pre_commit_snippet_matches_the_published_hook() {
         .find(|(_, b)| b.contains("repo: local"))
         .unwrap();
     let hooks = std::fs::read_to_string(workspace().join(".pre-commit-hooks.yaml")).unwrap();
-    for key in [
-        "id",
-        "entry",
-        "language",
-        "types_or",
-        "pass_filenames",
-        "require_serial",
-    ] {
+    // The local hook runs meshlint from PATH (`language: system`); the published one
+    // the binary pre-commit builds (`language: rust`). Both run the same check.
+    let hook_value = |text: &str, key: &str| {
+        text.lines()
+            .map(str::trim)
+            .map(|l| l.trim_start_matches("- "))
+            .find_map(|l| l.strip_prefix(&format!("{key}: ")).map(str::to_string))
+            .unwrap_or_else(|| panic!("{key} missing"))
+    };
+    assert_eq!(hook_value(&local, "language"), "system");
+    assert_eq!(hook_value(&hooks, "language"), "rust");
+    let args = |entry: String| entry.split_once(' ').unwrap().1.to_string();
+    assert_eq!(
+        args(hook_value(&local, "entry")),
+        args(hook_value(&hooks, "entry"))
+    );
+    assert!(hook_value(&local, "entry").starts_with("meshlint "));
+    for key in ["id", "types_or", "pass_filenames", "require_serial"] {
         let value = |text: &str| {
             text.lines()
                 .map(str::trim)
@@ -373,5 +428,59 @@ fn local_pre_commit_snippet_matches_the_published_hook() {
                 .unwrap_or_else(|| panic!("{key} missing"))
         };
         assert_eq!(value(&local), value(&hooks), "{key}");
+    }
+}
+
+/// The container command, without Docker: the image's entry point is meshlint and its
+/// working directory the mounted `/src`, so `docker run … meshlint ARGS` is `meshlint
+/// ARGS` run in the mounted directory (the Dockerfile itself is checked in
+/// tests/install.rs).
+fn check_container_command(repo: &Path, cmd: &str, md: &str) {
+    let dockerfile = std::fs::read_to_string(workspace().join("Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains("ENTRYPOINT [\"/usr/local/bin/meshlint\"]"),
+        "{dockerfile}"
+    );
+    assert!(dockerfile.contains("WORKDIR /src"), "{dockerfile}");
+    let (mount, args) = cmd.split_once(" meshlint ").unwrap();
+    assert!(mount.contains("-v \"$PWD:/src\""), "{cmd}");
+    let args: Vec<&str> = args.split_whitespace().collect();
+    let r = run(repo, &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    check_gcc(&r, md, None);
+}
+
+#[test]
+fn the_published_pre_commit_snippet_pins_no_tag_that_does_not_exist() {
+    let md = ci_md();
+    let (_, snippet) = code_blocks(&md)
+        .into_iter()
+        .find(|(_, b)| b.contains("rev:"))
+        .expect("a snippet using meshlint's repository");
+    let rev = snippet
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("rev: "))
+        .unwrap()
+        .split(" #")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    let looks_like_tag = rev.starts_with('v') && rev[1..].starts_with(|c: char| c.is_ascii_digit());
+    if !looks_like_tag {
+        assert_eq!(rev, "main", "a branch pre-commit can clone");
+        return;
+    }
+    let tags = std::process::Command::new("git")
+        .args(["tag", "--list", &rev])
+        .current_dir(workspace())
+        .output();
+    match tags {
+        Ok(out) if out.status.success() => assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            rev,
+            "docs/ci.md pins `rev: {rev}`, which is no tag of this repository"
+        ),
+        _ => skip(&format!("no git here to check that tag {rev} exists")),
     }
 }

@@ -110,7 +110,7 @@ fn summary_line_on_stderr_in_human_mode_only() {
     assert_eq!(r.code, 1);
     let last = r.stderr.lines().last().unwrap_or("");
     assert_eq!(
-        last, "2 errors, 1 warning, 0 infos in 3 files (8 resources)",
+        last, "2 errors, 1 warning, 0 infos in 3 files (8 resources); 0 suppressed, 0 baselined",
         "{}",
         r.stderr
     );

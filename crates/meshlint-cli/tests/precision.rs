@@ -177,7 +177,10 @@ fn hook_argv(staged: &[&str]) -> Vec<String> {
 
 fn run_hook(repo: &Path, staged: &[&str]) -> Run {
     let argv = hook_argv(staged);
-    assert_eq!(argv[0], "meshlint");
+    assert_eq!(
+        argv[0], "meshlint-pre-commit",
+        "the hook's build of meshlint"
+    );
     let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
     run(repo, &args)
 }

@@ -8,6 +8,10 @@ use common::*;
 use meshlint_load::{load_source, LoadLimits, Node};
 use std::collections::BTreeSet;
 
+/// The binary of the repository root's package, which pre-commit's `language: rust`
+/// installs with `cargo install --bins --root ENV --path .`.
+const HOOK_BINARY: &str = "meshlint-pre-commit";
+
 fn hook() -> Node {
     let path = workspace().join(".pre-commit-hooks.yaml");
     let bytes = std::fs::read(&path).unwrap();
@@ -47,7 +51,11 @@ fn tags(file: &str) -> Vec<&'static str> {
 fn hook_command(staged: &[&str]) -> Vec<String> {
     let h = hook();
     assert_eq!(h.str_at(&["id"]), Some("meshlint"));
-    assert_eq!(h.str_at(&["language"]), Some("system"));
+    assert_eq!(
+        h.str_at(&["language"]),
+        Some("rust"),
+        "pre-commit builds meshlint itself; nothing has to be on PATH"
+    );
     assert_eq!(h.get("pass_filenames").and_then(Node::as_bool), Some(true));
     assert_eq!(
         h.get("require_serial").and_then(Node::as_bool),
@@ -70,7 +78,10 @@ fn hook_command(staged: &[&str]) -> Vec<String> {
 
 fn run_hook(repo: &std::path::Path, staged: &[&str]) -> Run {
     let argv = hook_command(staged);
-    assert_eq!(argv[0], "meshlint", "entry runs meshlint from PATH");
+    assert_eq!(
+        argv[0], HOOK_BINARY,
+        "entry runs the binary pre-commit's `cargo install --path .` built"
+    );
     let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
     run(repo, &args)
 }
@@ -98,7 +109,7 @@ fn hook_reports_only_the_staged_files_with_the_repository_as_context() {
     assert_eq!(
         hook_command(&staged),
         [
-            "meshlint",
+            HOOK_BINARY,
             "check",
             "--force-exclude",
             "--context",
@@ -132,7 +143,7 @@ fn hook_reports_only_the_staged_files_with_the_repository_as_context() {
     // run a hook that has no files).
     assert_eq!(
         hook_command(&["README.md"]),
-        ["meshlint", "check", "--force-exclude", "--context", "."]
+        [HOOK_BINARY, "check", "--force-exclude", "--context", "."]
     );
 }
 
@@ -207,4 +218,89 @@ fn hook_leaves_out_staged_files_the_configuration_excludes() {
         r.stdout,
         r.stderr
     );
+}
+
+/// What pre-commit's `language: rust` does with the hook repository: `cargo install
+/// --bins --root ENV --path .` at its root, then runs `entry` with ENV/bin first on PATH.
+/// That needs a package (not only a workspace) at the root whose binary is the entry's
+/// program and is meshlint.
+#[test]
+fn the_repository_root_is_a_package_that_installs_the_hook_binary() {
+    let manifest = std::fs::read_to_string(workspace().join("Cargo.toml")).unwrap();
+    // The [package] and [[bin]] tables of the root manifest, read line by line.
+    let mut table = String::new();
+    let mut package_name = None;
+    let mut bins = Vec::new();
+    let mut bin_path = None;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            table = line.to_string();
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim().trim_matches('"').to_string();
+        match (table.as_str(), key.trim()) {
+            ("[package]", "name") => package_name = Some(value),
+            ("[[bin]]", "name") => bins.push(value),
+            ("[[bin]]", "path") => bin_path = Some(value),
+            _ => {}
+        }
+    }
+    assert!(
+        package_name.is_some(),
+        "the root Cargo.toml has a [package]"
+    );
+    assert_eq!(bins, [HOOK_BINARY]);
+    let main = std::fs::read_to_string(workspace().join(bin_path.unwrap())).unwrap();
+    assert!(main.contains("meshlint_cli::cli::main()"), "{main}");
+    assert!(manifest.contains("meshlint-cli = { path = \"crates/meshlint-cli\" }"));
+    // The hook needs a pre-commit that can bootstrap Rust itself.
+    let h = hook();
+    let min = h.str_at(&["minimum_pre_commit_version"]).unwrap();
+    let parts: Vec<u32> = min.split('.').map(|p| p.parse().unwrap()).collect();
+    assert!(parts >= vec![2, 21, 0], "{min}");
+}
+
+/// pre-commit itself, when asked (`MESHLINT_TEST_PRE_COMMIT=1` with `pre-commit` on PATH):
+/// `pre-commit try-repo` builds the hook from this checkout with `language: rust` (a
+/// release build: minutes, and crates from the registry) and runs it on a git copy of
+/// the fixture repository. Otherwise the test says it skipped.
+#[test]
+fn real_pre_commit_builds_and_runs_the_hook() {
+    if std::env::var_os("MESHLINT_TEST_PRE_COMMIT").is_none() {
+        skip("real pre-commit run (set MESHLINT_TEST_PRE_COMMIT=1; needs pre-commit, network, minutes)");
+        return;
+    }
+    let (_tmp, repo) = fixture_copy();
+    std::fs::write(repo.join("README.md"), "# shop\n").unwrap();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(args)
+            .current_dir(&repo)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "fixture"]);
+    let out = std::process::Command::new("pre-commit")
+        .arg("try-repo")
+        .arg(workspace().canonicalize().unwrap())
+        .args(["meshlint", "--files", "shop/routing.yaml", "README.md"])
+        .env_remove("CARGO_TARGET_DIR")
+        .current_dir(&repo)
+        .output()
+        .expect("pre-commit on PATH");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("shop/routing.yaml:24:13") && text.contains("IT002"),
+        "{text}"
+    );
+    assert!(!text.contains("payments.yaml"), "{text}");
 }

@@ -285,6 +285,8 @@ pub struct RuleInfo {
     /// Full documentation in Markdown (what it catches, why it breaks, examples).
     pub help_markdown: String,
     pub istio_code: Option<String>,
+    /// Where the rule's documentation page is (built-in rules), for SARIF `helpUri`.
+    pub help_uri: Option<String>,
 }
 
 /// Totals printed at the end of a run and in the JSON `summary` object.

@@ -10,7 +10,8 @@
 //!
 //! Colour on: ANSI styles and Unicode box drawing. Colour off: plain ASCII, no escape
 //! sequences at all. Width: [`crate::HumanOptions::width`], default
-//! [`crate::DEFAULT_WIDTH`]; the output never depends on the terminal.
+//! [`crate::DEFAULT_WIDTH`]; the output never depends on the terminal. Lines wrap at
+//! spaces only, so a host name or path is never split across lines.
 
 use crate::{HumanOptions, ReportInput, DEFAULT_WIDTH};
 use meshlint_diag::{Finding, Location, Severity, SourceFile};
@@ -68,6 +69,12 @@ fn handler(opts: &HumanOptions) -> GraphicalReportHandler {
         .without_syntax_highlighting()
         .with_context_lines(1)
         .with_show_related_as_nested(true)
+        // Wrap at spaces only, never inside a word: a host name, path or rule name is
+        // copied from the terminal whole (textwrap would split at `-` and break
+        // anything longer than the width).
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false)
 }
 
 /// Source text with the file name, reporting 1-based-character columns.

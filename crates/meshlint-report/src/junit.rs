@@ -4,10 +4,13 @@
 //! classes (`classname` = the file as given): every file analyzed (the keys of
 //! [`ReportInput::sources`], plus any file a finding names) gets test cases —
 //! a file without findings one passing `<testcase name="FILE">`, a file with findings
-//! one `<testcase name="RULE FILE:LINE:COL">` per finding, each with exactly one
-//! `<failure type="RULE" message="MESSAGE">` whose body gives the location, severity,
-//! resource, help and related locations. One failure per test case is what every JUnit
-//! consumer (GitLab, Jenkins, GitHub test-report actions) displays reliably.
+//! one `<testcase name="RULE FILE:LINE:COL">` per finding. A finding at or above the
+//! fail level ([`ReportInput::fail_threshold`], `--fail-on`) is a failing test case with
+//! exactly one `<failure type="RULE" message="MESSAGE">` whose body gives the location,
+//! severity, resource, help and related locations; a finding below it is a passing test
+//! case carrying the same text in `<system-out>`, so a run whose gate is green does not
+//! show a red test tab. One failure per test case is what every JUnit consumer (GitLab,
+//! Jenkins, GitHub test-report actions) displays reliably.
 //! No timestamps or host names, so the output is deterministic.
 
 use crate::ReportInput;
@@ -44,7 +47,7 @@ pub(crate) fn render(
             Some(list) => {
                 for f in list {
                     tests += 1;
-                    failures += 1;
+                    let failing = input.fail_threshold.is_some_and(|t| f.severity >= t);
                     let p = f.location.span.start;
                     let name = format!("{} {}:{}:{}", f.rule, file, p.line, p.column);
                     let _ = writeln!(
@@ -55,13 +58,22 @@ pub(crate) fn render(
                         escape(file),
                         p.line
                     );
-                    let _ = writeln!(
-                        cases,
-                        "      <failure message=\"{}\" type=\"{}\">{}</failure>",
-                        escape(&f.message),
-                        escape(&f.rule),
-                        escape_text(&failure_body(f))
-                    );
+                    if failing {
+                        failures += 1;
+                        let _ = writeln!(
+                            cases,
+                            "      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                            escape(&f.message),
+                            escape(&f.rule),
+                            escape_text(&failure_body(f))
+                        );
+                    } else {
+                        let _ = writeln!(
+                            cases,
+                            "      <system-out>{}</system-out>",
+                            escape_text(&failure_body(f))
+                        );
+                    }
                     let _ = writeln!(cases, "    </testcase>");
                 }
             }

@@ -46,11 +46,13 @@
 //!   spaces (gcc, concise) or `%0A` (github, which also carries help and related
 //!   locations as extra lines of the annotation).
 //! - **JUnit.** One `<testsuite name="meshlint">`; test class = file; a passing test case
-//!   per file without findings, one test case with one `<failure type="RULE">` per finding.
+//!   per file without findings, one test case per finding: with one `<failure
+//!   type="RULE">` when the finding is at or above [`ReportInput::fail_threshold`], else
+//!   passing with the finding in `<system-out>`.
 //! - **Code Quality.** `location.lines.begin/end`; related locations go to
 //!   `other_locations`; `categories` is `["Bug Risk"]`.
 
-use meshlint_diag::{Finding, RuleInfo, SourceFile, Summary};
+use meshlint_diag::{Finding, RuleInfo, Severity, SourceFile, Summary};
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
@@ -66,7 +68,7 @@ mod sarif;
 mod text;
 
 pub use common::stable_fingerprint;
-pub use sarif::{FINGERPRINT_KEY, INFORMATION_URI, SARIF_SCHEMA_URI};
+pub use sarif::{AUTOMATION_ID, FINGERPRINT_KEY, INFORMATION_URI, SARIF_SCHEMA_URI};
 
 /// An output format, as named by `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -190,6 +192,10 @@ pub struct ReportInput<'a> {
     pub summary: Summary,
     /// meshlint's version, for SARIF `tool.driver.version`.
     pub tool_version: &'a str,
+    /// The lowest severity that fails the run (`--fail-on`); `None` for `never`. JUnit
+    /// marks only findings at or above it as failures, so the test report agrees with
+    /// the exit code.
+    pub fail_threshold: Option<Severity>,
 }
 
 /// How to draw the human format. The caller decides colour (`--color`, `NO_COLOR`,

@@ -11,6 +11,8 @@
 //! `/`, absolute paths `file://` URIs, other characters outside the URI grammar
 //! percent-encoded). `partialFingerprints["meshlint/v1"]` is
 //! `<stable_fingerprint>:<occurrence>` — no line numbers, so alerts survive line moves.
+//! Built-in rules carry `helpUri` (their documentation page); the run carries
+//! `automationDetails.id = "meshlint/"`.
 
 use crate::common::{fingerprints, gcc_level};
 use crate::ReportInput;
@@ -51,10 +53,21 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
+    automation_details: AutomationDetails,
     results: Vec<SarifResult<'a>>,
     column_kind: &'static str,
     properties: RunProperties,
 }
+
+/// `run.automationDetails`: `id` is `category/`, the category GitHub code scanning keys
+/// its alerts by, so meshlint's alerts stay apart from other tools' in one repository.
+#[derive(Serialize)]
+struct AutomationDetails {
+    id: &'static str,
+}
+
+/// `run.automationDetails.id` of every meshlint log.
+pub const AUTOMATION_ID: &str = "meshlint/";
 
 #[derive(Serialize)]
 struct RunProperties {
@@ -97,6 +110,8 @@ struct Rule<'a> {
     full_description: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<Markdown<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<&'a str>,
     default_configuration: Configuration,
     #[serde(skip_serializing_if = "Option::is_none")]
     properties: Option<RuleProperties<'a>>,
@@ -233,6 +248,7 @@ fn build<'a>(input: &ReportInput<'a>, findings: &[&'a Finding]) -> Log<'a> {
                     rules,
                 },
             },
+            automation_details: AutomationDetails { id: AUTOMATION_ID },
             results,
             column_kind: "unicodeCodePoints",
             properties: RunProperties {
@@ -252,6 +268,7 @@ fn rule_descriptor<'a>(id: &'a str, info: Option<&'a RuleInfo>, first: &'a Findi
             },
             full_description: None,
             help: None,
+            help_uri: None,
             default_configuration: Configuration {
                 level: level(first.severity),
             },
@@ -276,6 +293,7 @@ fn rule_descriptor<'a>(id: &'a str, info: Option<&'a RuleInfo>, first: &'a Findi
             text: first_paragraph(&info.help_markdown).unwrap_or(&info.summary),
         }),
         help,
+        help_uri: info.help_uri.as_deref(),
         default_configuration: Configuration {
             level: level(info.severity),
         },

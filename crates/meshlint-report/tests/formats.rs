@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use meshlint_diag::Severity;
-use meshlint_report::{render_to_string, Format, HumanOptions, FINGERPRINT_KEY};
+use meshlint_report::{render_to_string, Format, HumanOptions, ReportInput, FINGERPRINT_KEY};
 use quick_xml::events::Event;
 use regex::Regex;
 use serde_json::Value;
@@ -841,5 +841,151 @@ fn every_format_is_deterministic_and_order_independent() {
             reversed.render(format),
             "{format} depends on input order"
         );
+    }
+}
+
+// ------------------------------------------------- reports that agree with the gate
+
+/// (test cases, failures, `system-out` bodies) of a JUnit document, parsed with a real
+/// XML reader.
+fn junit_outcomes(xml: &str) -> (usize, Vec<String>, Vec<String>) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let (mut cases, mut failures, mut outs) = (0, Vec::new(), Vec::new());
+    let mut in_out = false;
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                b"testcase" => cases += 1,
+                b"failure" => failures.push(attrs(&e)["type"].clone()),
+                b"system-out" => {
+                    in_out = true;
+                    outs.push(String::new());
+                }
+                _ => {}
+            },
+            Event::Text(t) if in_out => outs
+                .last_mut()
+                .unwrap()
+                .push_str(&t.unescape().expect("valid escapes")),
+            Event::End(e) if e.name().as_ref() == b"system-out" => in_out = false,
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    (cases, failures, outs)
+}
+
+#[test]
+fn junit_fails_only_findings_at_or_above_the_fail_level() {
+    let fx = Fixture::new();
+    let render_at = |t: Option<Severity>| {
+        let input = ReportInput {
+            fail_threshold: t,
+            ..fx.input()
+        };
+        render_to_string(Format::Junit, &input, &HumanOptions::default()).unwrap()
+    };
+    let errors = fx
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    assert!(errors > 0 && errors < fx.findings.len());
+
+    let (cases, failures, outs) = junit_outcomes(&render_at(Some(Severity::Error)));
+    assert_eq!(cases, 5, "one case per finding and one per clean file");
+    assert_eq!(failures.len(), errors);
+    assert_eq!(outs.len(), fx.findings.len() - errors);
+    for body in &outs {
+        assert!(
+            body.contains(": warning: ") || body.contains(": info: "),
+            "{body}"
+        );
+    }
+    let xml = render_at(Some(Severity::Error));
+    assert!(xml.contains(&format!("failures=\"{errors}\"")), "{xml}");
+
+    // `--fail-on never`: a green gate, a green test tab, every message kept.
+    let (_, failures, outs) = junit_outcomes(&render_at(None));
+    assert!(failures.is_empty());
+    assert_eq!(outs.len(), fx.findings.len());
+    // `--fail-on info`: every finding fails.
+    let (_, failures, outs) = junit_outcomes(&render_at(Some(Severity::Info)));
+    assert_eq!(failures.len(), fx.findings.len());
+    assert!(outs.is_empty());
+}
+
+#[test]
+fn sarif_rules_link_their_docs_and_the_run_names_its_automation() {
+    let mut fx = Fixture::new();
+    for r in &mut fx.rules {
+        r.help_uri = Some(format!("https://meshlint.io/docs/rules/{}.md", r.id));
+    }
+    let doc: Value = serde_json::from_str(&fx.render(Format::Sarif)).unwrap();
+    assert_valid_sarif(&doc);
+    let run = &doc["runs"][0];
+    assert_eq!(
+        run["automationDetails"]["id"],
+        meshlint_report::AUTOMATION_ID
+    );
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let with_info: Vec<&Value> = rules
+        .iter()
+        .filter(|r| fx.rules.iter().any(|i| i.id == r["id"]))
+        .collect();
+    assert!(!with_info.is_empty());
+    for r in with_info {
+        assert_eq!(
+            r["helpUri"],
+            format!(
+                "https://meshlint.io/docs/rules/{}.md",
+                r["id"].as_str().unwrap()
+            )
+        );
+    }
+}
+
+#[test]
+fn human_never_breaks_a_host_name_or_a_path() {
+    let mut fx = Fixture::new();
+    // Every piece of the two words has a `7`, so it appears nowhere else in the output.
+    let host = "alpha7-bravo7-v2.charlie7-delta7.svc.cluster.local";
+    let path = "echo7/foxtrot7-golf7/hotel7-india7-juliet7/kilo7.yaml";
+    fx.findings[0].message = format!(
+        "the host {host} is defined in {path} and in {path}, \
+         so {host} resolves twice"
+    );
+    fx.findings[0].help = Some(format!("delete {path} or rename {host}"));
+    for width in [30, 45, 60, 80] {
+        let text = render_to_string(
+            Format::Human,
+            &fx.input(),
+            &HumanOptions {
+                color: false,
+                width: Some(width),
+            },
+        )
+        .unwrap();
+        // Every piece of either word on a line is the whole word (the words contain
+        // `-`, `.` and `/`, where a wrapping library likes to break).
+        for word in [host, path] {
+            let pieces: Vec<&str> = word
+                .split(['-', '.', '/'])
+                .filter(|p| p.contains('7'))
+                .collect();
+            let mut seen = 0;
+            for line in text.lines() {
+                seen += line.matches(word).count();
+                let rest = line.replace(word, "");
+                for p in &pieces {
+                    assert!(
+                        !rest.contains(p),
+                        "width {width}: `{word}` broken on {line:?}\n{text}"
+                    );
+                }
+            }
+            assert_eq!(seen, 3, "width {width}:\n{text}");
+        }
     }
 }

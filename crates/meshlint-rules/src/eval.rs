@@ -49,7 +49,15 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
                 hit |= !g.resources.is_empty();
                 continue;
             }
-            for &res in by_kind.get(kind.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+            // `group/Kind` names a kind of one API group (custom resources).
+            let (group, name) = match kind.split_once('/') {
+                Some((g, k)) => (Some(g), k),
+                None => (None, kind.as_str()),
+            };
+            for &res in by_kind.get(name).map(Vec::as_slice).unwrap_or(&[]) {
+                if group.is_some_and(|want| want != g.resources[res].group.as_str()) {
+                    continue;
+                }
                 rules_for[res].push(ri);
                 hit = true;
             }

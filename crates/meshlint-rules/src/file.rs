@@ -30,7 +30,9 @@ impl From<SeverityName> for Severity {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchSpec {
-    /// Kind names (`DestinationRule`, `Deployment`, …); every API version of each.
+    /// Kind names (`DestinationRule`, `Deployment`, …; every API version of each),
+    /// `group/Kind` for a custom resource (`argoproj.io/Rollout`), or `'*'` for every
+    /// resource. An unknown kind is refused with a did-you-mean.
     pub kinds: Vec<String>,
 }
 
@@ -68,7 +70,7 @@ pub struct DocsSpec {
 pub struct RuleFile {
     /// Unique id (built-ins: `ML` + four digits).
     pub id: String,
-    /// Stable slug naming what is wrong (`dr-disable-toward-strict`).
+    /// Stable slug naming what is wrong (`destinationrule-plaintext-to-strict-mtls`).
     #[serde(default)]
     pub name: Option<String>,
     pub severity: SeverityName,
@@ -319,6 +321,21 @@ fn compile_rule<'r>(
             location: at(field_span("match")),
             message: "`match.kinds` must name at least one kind".to_string(),
         });
+    }
+    for (i, kind) in file.match_spec.kinds.iter().enumerate() {
+        if let Err(message) = crate::kinds::check_kind(kind) {
+            let span = root()
+                .span_of(&[
+                    PathSegment::Key("match".into()),
+                    PathSegment::Key("kinds".into()),
+                    PathSegment::Index(i),
+                ])
+                .unwrap_or_else(|| field_span("match"));
+            return Err(RuleError {
+                location: at(span),
+                message: format!("`match.kinds`: {message}"),
+            });
+        }
     }
     let message = match (&file.message, &file.message_expression) {
         (Some(m), None) => template("message", m, &|| field_span("message"))?,

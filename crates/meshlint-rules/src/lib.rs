@@ -14,11 +14,17 @@ mod eval;
 mod expr;
 mod file;
 mod graph_fns;
+mod kinds;
 
 pub use docs::{render_index, render_rule_markdown};
 pub use eval::{evaluate, Evaluation};
 pub use file::{load_rule, parse_rule, rule_file_schema, Rule, RuleError, RuleFile, SeverityName};
 pub use graph_fns::GRAPH_FUNCTIONS;
+pub use kinds::{check_kind, KNOWN_KINDS};
+
+/// Where a built-in rule's documentation page is published: `helpUri` in SARIF is this
+/// followed by `<id>.md` (the page `meshlint rules --write-docs docs/rules` writes).
+pub const RULE_DOCS_BASE: &str = "https://meshlint.io/docs/rules/";
 
 use meshlint_diag::{RuleInfo, Severity};
 use std::collections::HashMap;
@@ -98,13 +104,25 @@ impl RuleSet {
         Ok(())
     }
 
-    /// Keeps rules selected by id, name or category (all when `select` is empty) and
-    /// not ignored.
+    /// Loads a rule file, or every rule file of a directory (`--rules` takes both).
+    pub fn add_path(&mut self, path: &Path) -> Result<(), RuleError> {
+        if path.is_dir() {
+            return self.add_dir(path);
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| RuleError {
+            location: meshlint_diag::Location {
+                file: path.to_string_lossy().into(),
+                span: meshlint_diag::Span::point(1, 1),
+            },
+            message: format!("cannot read rule file: {e}"),
+        })?;
+        self.add(load_rule(&path.to_string_lossy(), &text)?)
+    }
+
+    /// Keeps rules selected (all when `select` is empty) and not ignored; each entry is a
+    /// rule id, name, category, id prefix (`ML1`, `ML20`) or `ALL` (see [`selects`]).
     pub fn filter(&mut self, select: &[String], ignore: &[String]) {
-        let hit = |r: &Rule, list: &[String]| {
-            list.iter()
-                .any(|s| s == r.id() || s == r.name() || s == r.category() || s == "ALL")
-        };
+        let hit = |r: &Rule, list: &[String]| list.iter().any(|s| selects(s, r));
         self.rules
             .retain(|r| (select.is_empty() || hit(r, select)) && !hit(r, ignore));
     }
@@ -140,6 +158,16 @@ impl RuleSet {
     }
 }
 
+/// Whether a `--select`/`--ignore` entry names this rule: `ALL`, its id, name or
+/// category, or a prefix of its id (`ML1` selects ML1001…ML1999, as ruff's `E4` does).
+pub fn selects(entry: &str, r: &Rule) -> bool {
+    entry == "ALL"
+        || entry == r.id()
+        || entry == r.name()
+        || entry == r.category()
+        || (!entry.is_empty() && r.id().starts_with(entry))
+}
+
 pub fn rule_info(r: &Rule) -> RuleInfo {
     RuleInfo {
         help_markdown: render_rule_markdown(r),
@@ -156,5 +184,9 @@ fn rule_brief(r: &Rule) -> RuleInfo {
         summary: r.file.summary.clone(),
         help_markdown: String::new(),
         istio_code: r.file.istio_code.clone(),
+        help_uri: r
+            .origin
+            .starts_with("rules/")
+            .then(|| format!("{RULE_DOCS_BASE}{}.md", r.id())),
     }
 }

@@ -19,6 +19,13 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Says on the real stderr that a test skipped part of its work (for lack of data or a
+/// tool). libtest captures `println!`/`eprintln!` of passing tests; a write to the stderr
+/// handle itself is not captured, so `cargo test` shows the message.
+pub fn skip(message: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
+}
+
 /// `testdata/integration/`.
 pub fn integration() -> PathBuf {
     workspace().join("testdata/integration")
@@ -132,6 +139,7 @@ pub fn human_report(findings: &[Finding], result: &CheckResult, rules: &RuleSet)
             rules: &infos,
             summary: result.summary,
             tool_version: "test",
+            fail_threshold: Some(meshlint_diag::Severity::Info),
         },
         &HumanOptions {
             color: false,

@@ -209,6 +209,7 @@ impl Fixture {
             rules: &self.rules,
             summary: self.summary,
             tool_version: "0.1.0",
+            fail_threshold: Some(meshlint_diag::Severity::Info),
         }
     }
 
@@ -235,5 +236,6 @@ fn rule(id: &str, name: &str, severity: Severity, istio: Option<&str>) -> RuleIn
             "## What it does\n\nChecks {name}.\n\n## Why is this bad?\n\nTraffic *breaks*.\n\n```yaml\nspec: {{}}\n```\n"
         ),
         istio_code: istio.map(String::from),
+        help_uri: None,
     }
 }
