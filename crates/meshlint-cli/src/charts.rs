@@ -141,3 +141,31 @@ impl ChartFolder {
             .collect()
     }
 }
+
+/// A `helm-template` finding on a file a directory walk found (not one named on the
+/// command line) is info: the file is a template of some tool, not a broken manifest.
+pub fn soften_walked_templates(findings: &mut [Finding], inputs: &[Input], given: &[String]) {
+    let named: Vec<PathBuf> = given
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let walked: std::collections::HashSet<&str> = inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::File { path, display } => {
+                (!path.canonicalize().is_ok_and(|p| named.contains(&p))).then_some(display.as_str())
+            }
+            Input::Stdin => None,
+        })
+        .collect();
+    for f in findings
+        .iter_mut()
+        .filter(|f| &*f.rule == meshlint_load::codes::HELM_TEMPLATE)
+    {
+        if walked.contains(&*f.location.file) {
+            f.severity = Severity::Info;
+        }
+    }
+}

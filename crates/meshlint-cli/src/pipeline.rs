@@ -173,6 +173,32 @@ fn unparsable_non_manifest_json(file: &LoadedFile) -> Option<Skipped> {
     })
 }
 
+/// A duplicate key in a document that is no Kubernetes object (a Helm values file, a
+/// tool's configuration) is not a manifest kubectl would refuse: it is info there.
+fn soften_findings_outside_objects(
+    findings: &mut [Finding],
+    extents: &[(usize, u32, u32)],
+    skipped: &[Skipped],
+) {
+    for f in findings
+        .iter_mut()
+        .filter(|f| &*f.rule == meshlint_load::codes::DUPLICATE_KEY)
+    {
+        let line = f.location.span.start.line;
+        let in_skipped = extents.iter().any(|&(index, start, end)| {
+            (start..=end).contains(&line) && skipped.iter().any(|s| s.doc_index == index)
+        });
+        if in_skipped {
+            f.severity = meshlint_diag::Severity::Info;
+            if let Some(head) = f.message.split(':').next() {
+                f.message = format!(
+                    "{head}: only the last value counts (this document is not a Kubernetes object, so no API server sees it)"
+                );
+            }
+        }
+    }
+}
+
 fn load_all(
     inputs: &[Input],
     limits: &LoadLimits,
@@ -191,7 +217,15 @@ fn load_all(
                 };
                 return Ok((loaded, set));
             }
+            // Where each document lies, to tell loader findings in documents that turn
+            // out not to be Kubernetes objects (Helm values, tool configs).
+            let extents: Vec<(usize, u32, u32)> = loaded
+                .documents
+                .iter()
+                .map(|d| (d.index, d.root.span.start.line, d.root.span.end.line))
+                .collect();
             let set = take_resources(&mut loaded);
+            soften_findings_outside_objects(&mut loaded.findings, &extents, &set.skipped);
             Ok((loaded, set))
         })
         .collect()
@@ -287,6 +321,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
             r.implied_namespace = ns.clone();
         }
     }
+    crate::charts::soften_walked_templates(&mut findings, &all_inputs, &paths);
     for chart in &charts {
         let (finding, source) = chart.finding();
         findings.push(finding);

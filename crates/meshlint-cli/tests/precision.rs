@@ -86,6 +86,29 @@ fn kustomize_files_istio_operator_overlays_and_tool_json_are_not_objects() {
 }
 
 #[test]
+fn templates_and_values_outside_charts_are_info_in_a_walk() {
+    let r = run(&precision("files"), &["check", "--format", "json", "misc"]);
+    let got = findings(&r);
+    assert!(
+        got.contains(&row("helm-template", "info", "misc/render.yaml", 4)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&row("duplicate-key", "info", "misc/values.yaml", 3)),
+        "{got:?}"
+    );
+    // Named explicitly, the template is a warning.
+    let r = run(
+        &precision("files"),
+        &["check", "--format", "json", "misc/render.yaml"],
+    );
+    assert_eq!(
+        findings(&r),
+        [row("helm-template", "warning", "misc/render.yaml", 4)]
+    );
+}
+
+#[test]
 fn a_chart_template_named_explicitly_gets_a_warning() {
     let r = run(
         &precision("files"),
