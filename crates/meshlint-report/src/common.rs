@@ -2,6 +2,7 @@
 
 use meshlint_diag::{Finding, ResourceId, Severity, SourceFile};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -102,17 +103,80 @@ pub(crate) fn gcc_level(s: Severity) -> &'static str {
     }
 }
 
-/// The text on one line: line breaks (and other control characters) become spaces.
+/// The text on one line: line breaks and tabs become spaces; other control characters
+/// (ESC, NUL, C1 controls, bidirectional overrides) become visible `\u{…}` escapes, so
+/// nothing a file or a rule wrote can drive a terminal or start a new log line.
 pub(crate) fn one_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\r' && chars.peek() == Some(&'\n') {
-            continue;
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' | '\n' | '\t' => out.push(' '),
+            c if is_unsafe_char(c) => push_escaped(&mut out, c),
+            c => out.push(c),
         }
-        out.push(if c.is_control() { ' ' } else { c });
     }
     out
+}
+
+/// Characters that must never reach a terminal or a CI log as they are: every Unicode
+/// control character (C0, DEL, C1) and the bidirectional formatting characters, which can
+/// make a line display as something else than it is.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c => {
+            use std::fmt::Write;
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+}
+
+/// A name (a file name, a rule id) as one line of safe text: every unsafe character,
+/// line breaks included, becomes a visible escape (`\n`, `\u{1b}`).
+pub fn escape_name(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe_char(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Multi-line text for a renderer that indents every line it prints (the human format):
+/// line breaks stay, every other unsafe character becomes a visible escape.
+pub(crate) fn escape_keep_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_unsafe_char(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => out.push('\n'),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            c if is_unsafe_char(c) => push_escaped(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -190,6 +254,10 @@ mod tests {
     #[test]
     fn one_line_replaces_breaks() {
         assert_eq!(one_line("a\r\nb\nc\td"), "a b c d");
+        assert_eq!(one_line("a\u{1b}[31mb\u{202e}"), "a\\u{1b}[31mb\\u{202e}");
+        assert_eq!(escape_name("x\n::error file=a::b"), "x\\n::error file=a::b");
+        assert_eq!(escape_name("plain.yaml"), "plain.yaml");
+        assert_eq!(escape_keep_lines("a\nb\u{7}"), "a\nb\\u{7}");
         assert_eq!(api_group("v1"), "");
         assert_eq!(api_group("apps/v1"), "apps");
     }

@@ -62,10 +62,11 @@ mod common;
 mod human;
 mod json;
 mod junit;
+mod redact;
 mod sarif;
 mod text;
 
-pub use common::stable_fingerprint;
+pub use common::{escape_name, is_unsafe_char, stable_fingerprint};
 pub use sarif::{FINGERPRINT_KEY, INFORMATION_URI, SARIF_SCHEMA_URI};
 
 /// An output format, as named by `--format`.
