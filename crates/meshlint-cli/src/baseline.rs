@@ -85,8 +85,9 @@ pub fn build(findings: &[Finding], sources: &HashMap<Arc<str>, SourceFile>) -> B
 
 /// Writes a baseline file (pretty JSON, trailing newline).
 pub fn write(path: &Path, baseline: &BaselineFile) -> std::io::Result<()> {
-    let mut text = serde_json::to_string_pretty(baseline).map_err(std::io::Error::other)?;
-    text.push('\n');
+    let mut text = Vec::new();
+    meshlint_report::write_safe_json(&mut text, baseline)?;
+    text.push(b'\n');
     std::fs::write(path, text)
 }
 

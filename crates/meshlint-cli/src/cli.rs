@@ -211,8 +211,14 @@ fn parse_istio_version(v: &str) -> Result<String, String> {
     }
 }
 
+/// Text for stderr, which CI runners scan for workflow commands: a line break or escape
+/// sequence from a file name or a file's content must not start a line of its own.
+fn safe(message: impl std::fmt::Display) -> String {
+    meshlint_report::escape_name(&message.to_string()).into_owned()
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("meshlint: {message}");
+    eprintln!("meshlint: {}", safe(message));
     ExitCode::from(2)
 }
 
@@ -495,7 +501,10 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     for e in &result.rule_errors {
-        eprintln!("meshlint: rule bug (not a problem in your manifests): {e}");
+        eprintln!(
+            "meshlint: rule bug (not a problem in your manifests): {}",
+            safe(e)
+        );
     }
     if let Some(path) = &args.write_baseline {
         let b = baseline::build(&result.findings, &result.sources);
@@ -505,7 +514,7 @@ fn check(args: CheckArgs) -> ExitCode {
         eprintln!(
             "meshlint: wrote {} baseline entries to {}",
             b.entries.len(),
-            path.display()
+            safe(path.display())
         );
         result.baselined = result.findings.len();
         result.findings.clear();
@@ -546,7 +555,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let _ = out.flush();
     if args.verbose {
         if let Some(c) = &cfg {
-            eprintln!("config: {}", c.path.display());
+            eprintln!("config: {}", safe(c.path.display()));
         }
         if let Some(v) = &istio_version {
             eprintln!("target Istio version: {v}");
@@ -554,9 +563,9 @@ fn check(args: CheckArgs) -> ExitCode {
         for s in &result.skipped {
             eprintln!(
                 "skipped {} document {}: {}",
-                s.file,
+                safe(&s.file),
                 s.doc_index + 1,
-                s.reason
+                safe(&s.reason)
             );
         }
         eprintln!(
@@ -631,7 +640,9 @@ fn graph(args: GraphArgs) -> ExitCode {
         GraphFormat::Dot => graph_view::render_dot(&loaded.graph, &nodes),
         GraphFormat::Json => {
             let v = graph_view::render_json(&loaded.graph, &nodes);
-            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+            let mut buf = Vec::new();
+            let _ = meshlint_report::write_safe_json(&mut buf, &v);
+            String::from_utf8(buf).unwrap_or_default() + "\n"
         }
     };
     let mut out = std::io::stdout().lock();

