@@ -171,3 +171,71 @@ fn unused(_: &Path) {
     let _ = workspace();
     let _ = run_env;
 }
+
+// ------------------------------------------------------------- 2. secret values
+
+/// `testdata/hostile/secrets/`: Secrets whose values all contain `CANARY0`, in a parse
+/// error, a duplicate key, invalid UTF-8, a Helm marker, a missing name, and anchored in
+/// a `kind: List` then aliased and merged into a VirtualService.
+#[test]
+fn item2_secret_values_appear_in_no_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_dir(&workspace().join("testdata/hostile/secrets"), tmp.path());
+    write(
+        tmp.path(),
+        "utf.yaml",
+        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: utf\nstringData:\n  token: CANARY06\xff\xfe\n",
+    );
+    write(tmp.path(), "neighbour.yaml", NEIGHBOUR);
+    let mut outputs = Vec::new();
+    for f in Format::ALL {
+        let r = run(
+            tmp.path(),
+            &["check", "--color", "never", "--format", f.as_str(), "."],
+        );
+        sane(&r, f.as_str());
+        outputs.push((f.to_string(), r.stdout, r.stderr));
+    }
+    for gf in ["dot", "json"] {
+        let r = run(tmp.path(), &["graph", "--format", gf, "."]);
+        assert!(r.code == 0 || r.code == 1, "graph {gf}: {}", r.stderr);
+        outputs.push((format!("graph {gf}"), r.stdout, r.stderr));
+    }
+    let r = run(
+        tmp.path(),
+        &["check", "--write-baseline", "baseline.json", "."],
+    );
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let baseline = std::fs::read_to_string(tmp.path().join("baseline.json")).unwrap();
+    outputs.push(("baseline".into(), baseline, r.stderr));
+    for (what, out, err) in &outputs {
+        assert!(
+            !out.contains("CANARY0"),
+            "{what} prints a Secret value:\n{out}"
+        );
+        assert!(
+            !err.contains("CANARY0"),
+            "{what} prints a Secret value:\n{err}"
+        );
+    }
+
+    // The findings themselves are all still there, at their place.
+    let r = run(tmp.path(), &["check", "--format", "json", "."]);
+    for (rule, file) in [
+        ("parse-error", "parse.yaml"),
+        ("duplicate-key", "dup.yaml"),
+        ("unreadable-file", "utf.yaml"),
+        ("helm-template", "helm.yaml"),
+        ("invalid-resource", "noname.yaml"),
+        ("duplicate-key", "neighbour.yaml"),
+    ] {
+        assert!(
+            has(&r, rule, file),
+            "no {rule} in {file}: {:?}",
+            located(&r)
+        );
+    }
+    // The human snippets show the keys, masked.
+    let human = &outputs[0].1;
+    assert!(human.contains("token: <redacted>"), "{human}");
+}

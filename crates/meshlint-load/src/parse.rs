@@ -34,6 +34,10 @@ pub struct LoadedDocument {
     /// 0-based position of the document in its file.
     pub index: usize,
     pub root: Node,
+    /// Every alias expansion in the document: where the alias was written and the span
+    /// of the anchored node it copied. The model uses it to keep a value anchored in a
+    /// Secret out of every other resource.
+    pub aliases: Vec<(Span, Span)>,
 }
 
 /// Everything the loader learned about one file.
@@ -135,13 +139,14 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
         let mut builder = TreeBuilder::new(&name, chunk.line_offset, limits);
         builder.run(chunk.text);
         findings.append(&mut builder.findings);
-        for root in builder.documents {
+        for (root, aliases) in builder.documents {
             if root.is_null() {
                 continue;
             }
             documents.push(LoadedDocument {
                 index: documents.len(),
                 root,
+                aliases,
             });
         }
     }
@@ -342,7 +347,8 @@ struct TreeBuilder<'a> {
     stack: Vec<Frame>,
     anchors: Vec<Option<Node>>,
     nodes: usize,
-    documents: Vec<Node>,
+    aliases: Vec<(Span, Span)>,
+    documents: Vec<(Node, Vec<(Span, Span)>)>,
     findings: Vec<Finding>,
 }
 
@@ -355,6 +361,7 @@ impl<'a> TreeBuilder<'a> {
             stack: Vec::new(),
             anchors: Vec::new(),
             nodes: 0,
+            aliases: Vec::new(),
             documents: Vec::new(),
             findings: Vec::new(),
         }
@@ -408,6 +415,7 @@ impl<'a> TreeBuilder<'a> {
                 Event::DocumentStart(_) => {
                     self.stack.clear();
                     self.anchors.clear();
+                    self.aliases.clear();
                     self.nodes = 0;
                     true
                 }
@@ -617,6 +625,7 @@ impl<'a> TreeBuilder<'a> {
             return false;
         }
         let mut node = target.clone();
+        self.aliases.push((span, node.span));
         node.span = span;
         self.nodes += size - 1;
         self.complete(node, 0)
@@ -642,7 +651,9 @@ impl<'a> TreeBuilder<'a> {
             self.anchors[anchor] = Some(node.clone());
         }
         match self.stack.last_mut() {
-            None => self.documents.push(node),
+            None => self
+                .documents
+                .push((node, std::mem::take(&mut self.aliases))),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map { entries, key, .. }) => match key.take() {
                 None => *key = Some(node),

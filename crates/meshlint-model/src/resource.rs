@@ -113,7 +113,8 @@ pub fn take_resources(file: &mut LoadedFile) -> ResourceSet {
 fn build_from(name: &Arc<str>, documents: Vec<meshlint_load::LoadedDocument>) -> ResourceSet {
     let mut set = ResourceSet::default();
     for doc in documents {
-        let root = doc.root;
+        let mut root = doc.root;
+        crate::secret::scrub_secret_copies(&mut root, &doc.aliases);
         if root.as_map().is_none() {
             set.skipped.push(Skipped {
                 file: name.clone(),
