@@ -239,3 +239,188 @@ fn item2_secret_values_appear_in_no_output() {
     let human = &outputs[0].1;
     assert!(human.contains("token: <redacted>"), "{human}");
 }
+
+// -------------------------------------------------------------- 4. unbounded reads
+
+/// Runs meshlint with a safety net: a run that blocks (a FIFO it waits on) is killed
+/// after a generous grace period and reported as a failure instead of hanging CI. The
+/// assertion is "it finished", not how fast.
+fn run_guarded(dir: &Path, args: &[&str]) -> Run {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshlint"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..1200 {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            return Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("meshlint {args:?} blocked");
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn item4_special_files_are_refused_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "neighbour.yaml", NEIGHBOUR);
+    mkfifo(&d.join("x.yaml"));
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero.yaml")).unwrap();
+    // Found in a walk: the FIFO is a finding; the symlink is not followed.
+    let r = run_guarded(d, &["check", "--format", "json", "."]);
+    sane(&r, "walk");
+    assert_eq!(r.code, 1);
+    assert!(has(&r, "unreadable-file", "x.yaml"), "{:?}", located(&r));
+    assert!(has(&r, "duplicate-key", "neighbour.yaml"));
+    // Named: every one a finding, the neighbour intact.
+    let r = run_guarded(
+        d,
+        &[
+            "check",
+            "--format",
+            "json",
+            "x.yaml",
+            "zero.yaml",
+            "/dev/zero",
+            "neighbour.yaml",
+        ],
+    );
+    sane(&r, "named");
+    for f in ["x.yaml", "zero.yaml", "/dev/zero"] {
+        assert!(has(&r, "unreadable-file", f), "{f}: {:?}", located(&r));
+    }
+    assert!(has(&r, "duplicate-key", "neighbour.yaml"));
+    assert_eq!(r.json()["summary"]["unreadable"], 3);
+    // Flag files: refused with a usage error (exit 2), never read whole.
+    for flag in ["--mesh-config", "--mesh-networks"] {
+        let r = run_guarded(d, &["check", flag, "/dev/zero", "neighbour.yaml"]);
+        assert_eq!(r.code, 2, "{flag}: {}", r.stderr);
+        assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn item4_endless_stdin_is_read_up_to_the_limit_only() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshlint"))
+        .args(["check", "--format", "json", "-"])
+        .current_dir(tmp.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // An "endless" stream: up to 4x the limit; meshlint must stop reading after the
+    // limit plus one byte, which the writer sees as a closed pipe.
+    let writer = std::thread::spawn(move || {
+        let chunk = "a: 1\n".repeat(13_000);
+        let mut written = 0usize;
+        while written < 256 << 20 {
+            if stdin.write_all(chunk.as_bytes()).is_err() {
+                return (written, true);
+            }
+            written += chunk.len();
+        }
+        (written, false)
+    });
+    let out = child.wait_with_output().unwrap();
+    let (written, closed) = writer.join().unwrap();
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    sane(&r, "stdin");
+    assert!(closed, "meshlint read all {written} bytes");
+    assert!(written < 128 << 20, "read {written} bytes");
+    assert!(has(&r, "input-limit", "<stdin>"), "{:?}", located(&r));
+}
+
+// ------------------------------------------------------- 5. a bad path hides the rest
+
+#[cfg(unix)]
+#[test]
+fn item5_bad_paths_are_findings_and_the_run_goes_on() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "neighbour.yaml", NEIGHBOUR);
+    symlink("nowhere.yaml", d.join("dangling.yaml")).unwrap();
+    symlink("loop-b.yaml", d.join("loop-a.yaml")).unwrap();
+    symlink("loop-a.yaml", d.join("loop-b.yaml")).unwrap();
+    write(d, "locked/inside.yaml", NEIGHBOUR);
+    std::fs::set_permissions(d.join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let locked_is_locked = std::fs::read_dir(d.join("locked")).is_err(); // not as root
+    let mut args = vec![
+        "check",
+        "--format",
+        "json",
+        "dangling.yaml",
+        "loop-a.yaml",
+        "/proc/self/mem",
+        "neighbour.yaml",
+    ];
+    if locked_is_locked {
+        args.push("locked");
+    }
+    let r = run_guarded(d, &args);
+    sane(&r, "bad paths");
+    assert_eq!(r.code, 1);
+    let mut expected = vec!["dangling.yaml", "loop-a.yaml"];
+    if Path::new("/proc/self/mem").exists() {
+        expected.push("/proc/self/mem");
+    }
+    if locked_is_locked {
+        expected.push("locked");
+    }
+    for f in &expected {
+        assert!(has(&r, "unreadable-file", f), "{f}: {:?}", located(&r));
+    }
+    assert!(has(&r, "duplicate-key", "neighbour.yaml"));
+    assert_eq!(r.json()["summary"]["unreadable"], expected.len());
+    // The human summary says so.
+    let human = run_guarded(
+        d,
+        &args[3..]
+            .iter()
+            .fold(vec!["check", "--color", "never"], |mut v, a| {
+                v.push(a);
+                v
+            }),
+    );
+    assert!(
+        human
+            .stderr
+            .contains(&format!("{} files could not be read", expected.len())),
+        "{}",
+        human.stderr
+    );
+    std::fs::set_permissions(d.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A path that does not exist at all is still a usage error.
+    let r = run_guarded(d, &["check", "no-such-file.yaml", "neighbour.yaml"]);
+    assert_eq!(r.code, 2);
+}

@@ -250,6 +250,37 @@ impl SourceFile {
     }
 }
 
+/// What kind of file system object `meta` describes, for messages.
+pub fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_file() {
+        return "regular file";
+    }
+    if t.is_dir() {
+        return "directory";
+    }
+    if t.is_symlink() {
+        return "symbolic link";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "FIFO";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_char_device() {
+            return "character device";
+        }
+        if t.is_block_device() {
+            return "block device";
+        }
+    }
+    "special file"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +326,14 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Inputs that could not be read (each also has an `unreadable-file` finding).
+    /// Written to JSON only when not zero.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreadable: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {

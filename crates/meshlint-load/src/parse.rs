@@ -64,8 +64,7 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
             Severity::Error,
             start,
             format!(
-                "file is {} bytes, above the {} byte limit; it was not analyzed",
-                bytes.len(),
+                "file is larger than the {} byte limit; it was not analyzed",
                 limits.max_file_bytes
             ),
         ));

@@ -245,14 +245,21 @@ pub fn render_to_string(
 /// The one-line summary for stderr in human mode, e.g.
 /// `3 errors, 1 warning, 0 infos in 12 files (40 resources)`.
 pub fn summary_line(summary: &Summary) -> String {
-    format!(
+    let mut line = format!(
         "{}, {}, {} in {} ({})",
         plural(summary.errors, "error"),
         plural(summary.warnings, "warning"),
         plural(summary.infos, "info"),
         plural(summary.files, "file"),
         plural(summary.resources, "resource"),
-    )
+    );
+    if summary.unreadable > 0 {
+        line.push_str(&format!(
+            "; {} could not be read",
+            plural(summary.unreadable, "file")
+        ));
+    }
+    line
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -299,6 +306,7 @@ mod tests {
             errors: 3,
             warnings: 1,
             infos: 0,
+            unreadable: 0,
         };
         assert_eq!(
             summary_line(&s),
@@ -310,6 +318,7 @@ mod tests {
             errors: 1,
             warnings: 0,
             infos: 1,
+            unreadable: 0,
         };
         assert_eq!(
             summary_line(&one),
