@@ -14,8 +14,12 @@ pub struct LoadLimits {
     pub max_file_bytes: usize,
     /// Deepest nesting of mappings and sequences accepted.
     pub max_depth: usize,
-    /// Most nodes one document may produce, counting every alias expansion.
+    /// Most nodes one document may produce, counting every alias expansion and every
+    /// anchored node the loader keeps a copy of.
     pub max_nodes_per_document: usize,
+    /// Most nodes all documents of one file may produce together (counted the same way),
+    /// so many small documents cannot add up to what one may not.
+    pub max_nodes_per_file: usize,
 }
 
 impl Default for LoadLimits {
@@ -24,7 +28,45 @@ impl Default for LoadLimits {
             max_file_bytes: 64 * 1024 * 1024,
             max_depth: 128,
             max_nodes_per_document: 1_000_000,
+            max_nodes_per_file: 4_000_000,
         }
+    }
+}
+
+/// A node budget shared by every file of a run (files load in parallel), so a run of
+/// many files that each stay within their own budget still has a ceiling. A file whose
+/// documents would take the run past it keeps its findings but not its documents.
+#[derive(Debug)]
+pub struct RunBudget {
+    left: std::sync::atomic::AtomicUsize,
+    total: usize,
+}
+
+impl RunBudget {
+    /// The default ceiling of a run: 32 million nodes (a few GB of trees).
+    pub const DEFAULT: usize = 32_000_000;
+
+    pub fn new(nodes: usize) -> RunBudget {
+        RunBudget {
+            left: std::sync::atomic::AtomicUsize::new(nodes),
+            total: nodes,
+        }
+    }
+
+    /// Takes `n` nodes from the budget; false (and nothing taken) when not enough is left.
+    fn take(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(n)
+            })
+            .is_ok()
+    }
+}
+
+impl Default for RunBudget {
+    fn default() -> Self {
+        RunBudget::new(RunBudget::DEFAULT)
     }
 }
 
@@ -50,6 +92,16 @@ pub struct LoadedFile {
 
 /// Loads one file's bytes. Never panics and never fails: problems are findings.
 pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> LoadedFile {
+    load_source_in(name, bytes, limits, &RunBudget::default())
+}
+
+/// [`load_source`] drawing its nodes from a budget shared with other files of the run.
+pub fn load_source_in(
+    name: Arc<str>,
+    bytes: Vec<u8>,
+    limits: &LoadLimits,
+    run: &RunBudget,
+) -> LoadedFile {
     let mut findings = Vec::new();
     let start = Span::point(1, 1);
     let refuse = |text: &str, findings: Vec<Finding>| LoadedFile {
@@ -134,11 +186,40 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
 
     let mut documents = Vec::new();
     let text = source.text.clone();
+    let mut file_nodes = 0usize;
     for chunk in split_documents(&text) {
         let mut builder = TreeBuilder::new(&name, chunk.line_offset, limits);
+        builder.file_nodes = file_nodes;
         builder.run(chunk.text);
+        file_nodes = builder.file_nodes;
         findings.append(&mut builder.findings);
-        for (root, aliases) in builder.documents {
+        let chunk_nodes: usize = builder.documents.iter().map(|(_, _, n)| n).sum();
+        if !run.take(chunk_nodes) {
+            findings.push(finding(
+                &name,
+                codes::INPUT_LIMIT,
+                Severity::Error,
+                Span::point(chunk.line_offset + 1, 1),
+                format!(
+                    "the inputs together have more than {} YAML nodes (counting alias expansions); this document and the rest of the file were not analyzed",
+                    run.total
+                ),
+            ));
+            break;
+        }
+        if builder.file_full {
+            for (root, aliases, _) in builder.documents {
+                if !root.is_null() {
+                    documents.push(LoadedDocument {
+                        index: documents.len(),
+                        root,
+                        aliases,
+                    });
+                }
+            }
+            break;
+        }
+        for (root, aliases, _) in builder.documents {
             if root.is_null() {
                 continue;
             }
@@ -346,8 +427,13 @@ struct TreeBuilder<'a> {
     stack: Vec<Frame>,
     anchors: Vec<Option<Node>>,
     nodes: usize,
+    /// Nodes of the whole file so far (carried from chunk to chunk).
+    file_nodes: usize,
+    /// Set when the file's budget ran out: later chunks are not parsed.
+    file_full: bool,
     aliases: Vec<(Span, Span)>,
-    documents: Vec<(Node, Vec<(Span, Span)>)>,
+    /// Each document with its alias expansions and node count.
+    documents: Vec<(Node, Vec<(Span, Span)>, usize)>,
     findings: Vec<Finding>,
 }
 
@@ -360,6 +446,8 @@ impl<'a> TreeBuilder<'a> {
             stack: Vec::new(),
             anchors: Vec::new(),
             nodes: 0,
+            file_nodes: 0,
+            file_full: false,
             aliases: Vec::new(),
             documents: Vec::new(),
             findings: Vec::new(),
@@ -526,51 +614,52 @@ impl<'a> TreeBuilder<'a> {
         if !has_merge && !has_duplicate_keys(&entries) {
             return entries;
         }
-        let mut own: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
-        let mut merged: Vec<(Node, Node)> = Vec::new();
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut duplicates = Vec::new();
-        for (i, (k, _)) in entries.iter().enumerate() {
-            if let Some(s) = k.scalar() {
-                if s.plain && &*s.text == "<<" {
-                    continue;
-                }
-                if !seen.insert(&s.text) {
-                    duplicates.push(i);
+        // Linear in the mapping: one hash lookup per key, whatever the number of
+        // duplicates or merged entries.
+        let is_merge_key = |k: &Node| matches!(k.scalar(), Some(s) if s.plain && &*s.text == "<<");
+        let mut first: std::collections::HashMap<&str, Span> =
+            std::collections::HashMap::with_capacity(entries.len());
+        let mut duplicates: Vec<(String, Span, Span)> = Vec::new();
+        for (k, _) in &entries {
+            if is_merge_key(k) {
+                continue;
+            }
+            if let Some(key) = k.scalar().map(|s| &*s.text) {
+                match first.get(key) {
+                    Some(&f) => duplicates.push((key.to_string(), k.span, f)),
+                    None => {
+                        first.insert(key, k.span);
+                    }
                 }
             }
         }
-        for i in duplicates {
-            let (k, _) = &entries[i];
-            let key = k.as_str().unwrap_or("");
-            let first = entries
-                .iter()
-                .find(|(f, _)| f.as_str() == Some(key))
-                .map(|(f, _)| f.span);
+        drop(first);
+        for (key, span, first) in duplicates {
             let mut f = finding(
                 self.file,
                 codes::DUPLICATE_KEY,
                 Severity::Error,
-                k.span,
+                span,
                 format!(
                     "duplicate key `{key}`: kubectl rejects this manifest, and other tools silently keep only the last value"
                 ),
             )
             .with_help("remove one of the two entries");
-            if let Some(first) = first {
-                f.related.push(Related {
-                    location: meshlint_diag::Location {
-                        file: self.file.clone(),
-                        span: first,
-                    },
-                    message: "first defined here".to_string(),
-                });
-            }
+            f.related.push(Related {
+                location: meshlint_diag::Location {
+                    file: self.file.clone(),
+                    span: first,
+                },
+                message: "first defined here".to_string(),
+            });
             self.findings.push(f);
         }
+        let mut own: Vec<Option<(Node, Node)>> = Vec::with_capacity(entries.len());
+        let mut index: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::with_capacity(entries.len());
+        let mut merged: Vec<(Node, Node)> = Vec::new();
         for (k, v) in entries {
-            let is_merge = matches!(k.scalar(), Some(s) if s.plain && &*s.text == "<<");
-            if is_merge && has_merge {
+            if has_merge && is_merge_key(&k) {
                 match v.value {
                     NodeValue::Map(m) => merged.extend(m),
                     NodeValue::Seq(items) => {
@@ -586,20 +675,24 @@ impl<'a> TreeBuilder<'a> {
             }
             // Later duplicates replace earlier ones.
             if let Some(key) = k.as_str() {
-                if let Some(pos) = own.iter().position(|(ok, _)| ok.as_str() == Some(key)) {
-                    own.remove(pos);
+                if let Some(old) = index.insert(key.to_string(), own.len()) {
+                    own[old] = None;
                 }
             }
-            own.push((k, v));
+            own.push(Some((k, v)));
         }
+        // Merged entries never override the mapping's own keys; among merged maps the
+        // first one listed wins, as YAML specifies.
         for (k, v) in merged {
-            let key = k.as_str();
-            if key.is_some() && own.iter().any(|(ok, _)| ok.as_str() == key) {
-                continue;
+            if let Some(key) = k.as_str() {
+                if index.contains_key(key) {
+                    continue;
+                }
+                index.insert(key.to_string(), own.len());
             }
-            own.push((k, v));
+            own.push(Some((k, v)));
         }
-        own
+        own.into_iter().flatten().collect()
     }
 
     fn alias(&mut self, id: usize, span: Span) -> bool {
@@ -624,35 +717,64 @@ impl<'a> TreeBuilder<'a> {
             return false;
         }
         let mut node = target.clone();
+        if !self.charge(size - 1, span) {
+            return false;
+        }
         self.aliases.push((span, node.span));
         node.span = span;
-        self.nodes += size - 1;
         self.complete(node, 0)
     }
 
-    fn complete(&mut self, node: Node, anchor: usize) -> bool {
-        self.nodes += 1;
+    /// Counts `n` more nodes against the document's and the file's budgets.
+    fn charge(&mut self, n: usize, span: Span) -> bool {
+        self.nodes += n;
+        self.file_nodes += n;
         if self.nodes > self.limits.max_nodes_per_document {
             self.fail(
                 codes::INPUT_LIMIT,
-                node.span,
+                span,
                 format!(
-                    "document has more than {} nodes; it was not analyzed",
+                    "document has more than {} nodes (counting alias expansions and anchored copies; a \"billion laughs\" document?); it was not analyzed",
                     self.limits.max_nodes_per_document
                 ),
             );
             return false;
         }
+        if self.file_nodes > self.limits.max_nodes_per_file {
+            self.file_full = true;
+            self.fail(
+                codes::INPUT_LIMIT,
+                span,
+                format!(
+                    "file has more than {} nodes (counting alias expansions and anchored copies); this document and the rest of the file were not analyzed",
+                    self.limits.max_nodes_per_file
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn complete(&mut self, node: Node, anchor: usize) -> bool {
+        if !self.charge(1, node.span) {
+            return false;
+        }
         if anchor > 0 {
+            // The stored copy costs as much memory as the node: it counts.
+            if !self.charge(node.count(), node.span) {
+                return false;
+            }
             if self.anchors.len() <= anchor {
                 self.anchors.resize(anchor + 1, None);
             }
             self.anchors[anchor] = Some(node.clone());
         }
         match self.stack.last_mut() {
-            None => self
-                .documents
-                .push((node, std::mem::take(&mut self.aliases))),
+            None => self.documents.push((
+                node,
+                std::mem::take(&mut self.aliases),
+                std::mem::replace(&mut self.nodes, 0),
+            )),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map { entries, key, .. }) => match key.take() {
                 None => *key = Some(node),

@@ -27,14 +27,15 @@ use std::sync::Arc;
 
 /// Longest source line shown, in characters: a longer line is cut to a window around
 /// the label it carries, marked with `…` at the cut ends.
-const MAX_LINE_CHARS: usize = 96;
+const MAX_LINE_CHARS: usize = 256;
 /// How far left of a label a cut line starts.
-const LEFT_CONTEXT: u32 = 32;
+const LEFT_CONTEXT: u32 = 64;
 /// A label covering more lines than this is drawn on its first line only.
 const MAX_LABEL_LINES: u32 = 12;
 /// A related span in the finding's file but further away than this many lines gets a
-/// snippet of its own instead of a label in the finding's snippet.
-const MAX_EXCERPT_LINES: u32 = 40;
+/// snippet of its own instead of a label in the finding's snippet (miette shows every
+/// line between two labels of one snippet).
+const MAX_EXCERPT_LINES: u32 = 200;
 
 pub(crate) fn render(
     input: &ReportInput,
@@ -406,7 +407,10 @@ impl SourceCode for Src {
             *inner.span(),
             inner.line() + self.excerpt.first_line as usize - 1,
             column,
-            inner.line_count(),
+            // miette's own `[u8]` source counts lines from the start of the text, and
+            // merges two labels' contexts into one snippet by that count; numbering the
+            // excerpt's lines the same way keeps its output as it was on the whole file.
+            inner.line_count() + self.excerpt.first_line as usize - 1,
         )))
     }
 }
