@@ -151,13 +151,15 @@ fn read_input(input: &Input, max: usize) -> (Arc<str>, Result<Vec<u8>, String>) 
 /// Loads every input. One that cannot be read becomes an `unreadable-file` finding at
 /// its path (and counts in [`Summary::unreadable`]); the others go on.
 fn load_all(inputs: &[Input], limits: &LoadLimits) -> Vec<(LoadedFile, ResourceSet, bool)> {
+    // One node budget for the whole run, on top of each file's own.
+    let budget = meshlint_load::RunBudget::default();
     inputs
         .par_iter()
         .map(|input| {
             let (name, bytes) = read_input(input, limits.max_file_bytes);
             match bytes {
                 Ok(bytes) => {
-                    let mut loaded = load_source(name, bytes, limits);
+                    let mut loaded = meshlint_load::load_source_in(name, bytes, limits, &budget);
                     let set = take_resources(&mut loaded);
                     (loaded, set, false)
                 }

@@ -16,7 +16,7 @@ mod parse;
 pub mod spanned;
 
 pub use node::{Node, NodeValue, PathSegment, Resolved, Scalar};
-pub use parse::{load_source, LoadLimits, LoadedDocument, LoadedFile};
+pub use parse::{load_source, load_source_in, LoadLimits, LoadedDocument, LoadedFile, RunBudget};
 
 use meshlint_diag::{Finding, Location, Severity, Span};
 use std::io::Read;

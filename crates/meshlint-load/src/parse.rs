@@ -945,3 +945,133 @@ mod tests {
         assert_eq!(&*f.findings[0].rule, "input-limit");
     }
 }
+
+/// Issue 18, item 3: budgets per document, per file and per run, anchored copies
+/// counted, and linear duplicate-key and merge-key handling. Sizes are small limits
+/// on generated input; the assertions count nodes, not time.
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    fn limits() -> LoadLimits {
+        LoadLimits {
+            max_nodes_per_document: 10_000,
+            max_nodes_per_file: 40_000,
+            ..LoadLimits::default()
+        }
+    }
+
+    fn nodes(f: &LoadedFile) -> usize {
+        f.documents.iter().map(|d| d.root.count()).sum()
+    }
+
+    fn limit_findings(f: &LoadedFile) -> usize {
+        f.findings
+            .iter()
+            .filter(|x| &*x.rule == codes::INPUT_LIMIT)
+            .count()
+    }
+
+    /// A document of about `n` nodes built from a few lines of aliases.
+    fn laughs(n_leaves: usize) -> String {
+        // 10 × 10 × … leaves: a: 10 scalars, b: 10 × a, c: 10 × b, …
+        let mut doc = String::from("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut size = 10;
+        let mut level = 0;
+        while size * 10 <= n_leaves {
+            level += 1;
+            let prev = format!("*l{}", level - 1);
+            doc.push_str(&format!(
+                "l{level}: &l{level} [{}]\n",
+                vec![prev.as_str(); 10].join(", ")
+            ));
+            size *= 10;
+        }
+        doc
+    }
+
+    #[test]
+    fn anchored_copies_count_against_the_document_budget() {
+        // Each level is expanded once in place and kept once as an anchor: ~2× the
+        // expansion, which must count. 1,000 leaves expand to ~1,111 nodes; their
+        // stored copies take it past 2,000.
+        let text = laughs(1_000);
+        let small = LoadLimits {
+            max_nodes_per_document: 2_000,
+            ..limits()
+        };
+        let f = load_source("a.yaml".into(), text.clone().into_bytes(), &small);
+        assert_eq!(limit_findings(&f), 1, "{:?}", f.findings);
+        let roomy = LoadLimits {
+            max_nodes_per_document: 5_000,
+            ..limits()
+        };
+        let f = load_source("a.yaml".into(), text.into_bytes(), &roomy);
+        assert_eq!(limit_findings(&f), 0, "{:?}", f.findings);
+    }
+
+    #[test]
+    fn many_small_documents_share_the_file_budget() {
+        // 100 documents of a few hundred bytes, each just under the document budget:
+        // together they would be 100× it. The file budget stops them.
+        let doc = laughs(1_000);
+        let text = vec![doc.as_str(); 100].join("---\n");
+        assert!(text.len() < 100 * 400);
+        let f = load_source("a.yaml".into(), text.into_bytes(), &limits());
+        assert_eq!(limit_findings(&f), 1, "{:?}", f.findings);
+        assert!(nodes(&f) <= limits().max_nodes_per_file, "{}", nodes(&f));
+        assert!(
+            !f.documents.is_empty(),
+            "documents before the limit are kept"
+        );
+        let finding = f
+            .findings
+            .iter()
+            .find(|x| &*x.rule == codes::INPUT_LIMIT)
+            .unwrap();
+        assert!(finding.location.span.start.line > 1);
+    }
+
+    #[test]
+    fn files_share_the_run_budget() {
+        let doc = laughs(1_000);
+        let run = RunBudget::new(30_000);
+        let mut kept = 0;
+        let mut refused = 0;
+        for i in 0..20 {
+            let f = load_source_in(
+                format!("f{i}.yaml").into(),
+                doc.clone().into_bytes(),
+                &limits(),
+                &run,
+            );
+            kept += nodes(&f);
+            refused += limit_findings(&f);
+        }
+        assert!(kept <= 30_000, "{kept}");
+        assert!(refused > 0);
+    }
+
+    #[test]
+    fn duplicate_and_merge_keys_in_a_large_mapping_stay_linear() {
+        // 200,000 keys with one duplicate and one merge key: quadratic handling would
+        // be 4·10^10 key comparisons; the check only finishes if it is linear.
+        let mut text = String::from("base: &b {m1: 1, m2: 2, k7: merged}\nbig:\n  <<: *b\n");
+        for i in 0..200_000 {
+            text.push_str(&format!("  k{i}: {i}\n"));
+        }
+        text.push_str("  k5: again\n");
+        let f = load_source("big.yaml".into(), text.into_bytes(), &LoadLimits::default());
+        let dups: Vec<_> = f
+            .findings
+            .iter()
+            .filter(|x| &*x.rule == codes::DUPLICATE_KEY)
+            .collect();
+        assert_eq!(dups.len(), 1, "{:?}", f.findings);
+        let big = f.documents[0].root.get("big").unwrap();
+        assert_eq!(big.get("k5").unwrap().as_str(), Some("again"));
+        assert_eq!(big.get("k7").unwrap().as_i64(), Some(7), "own keys win");
+        assert_eq!(big.get("m2").unwrap().as_i64(), Some(2), "merged");
+        assert_eq!(big.entries().len(), 200_002);
+    }
+}
