@@ -122,6 +122,17 @@ pub fn load_source_in(
         ));
         return refuse("", findings);
     }
+    if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        findings.push(finding(
+            &name,
+            codes::UNREADABLE_FILE,
+            Severity::Error,
+            start,
+            "file is UTF-32 encoded; Kubernetes manifests must be UTF-8 (re-save it as UTF-8)"
+                .to_string(),
+        ));
+        return refuse("", findings);
+    }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         findings.push(finding(
             &name,
@@ -184,10 +195,36 @@ pub fn load_source_in(
         };
     }
 
+    if name.to_ascii_lowercase().ends_with(".json") {
+        if let Some(line) = json_comment_line(&source.text) {
+            findings.push(
+                finding(
+                    &name,
+                    codes::PARSE_ERROR,
+                    Severity::Error,
+                    Span::point(line, source.line_text(line).find('/').map_or(1, |c| c as u32 + 1)),
+                    "JSON does not allow comments: this `.json` file was read as YAML, where `//` and `/*` are text, so what follows may be misread or skipped"
+                        .to_string(),
+                )
+                .with_help("remove the comments (JSON with comments is not supported), or rename the file to `.yaml` and use `#` comments"),
+            );
+        }
+    }
+
     let mut documents = Vec::new();
     let text = source.text.clone();
     let mut file_nodes = 0usize;
     for chunk in split_documents(&text) {
+        if let Some((line, message)) = unsupported_yaml_version(&chunk) {
+            findings.push(finding(
+                &name,
+                codes::PARSE_ERROR,
+                Severity::Error,
+                Span::point(line, 1),
+                message,
+            ));
+            continue;
+        }
         let mut builder = TreeBuilder::new(&name, chunk.line_offset, limits);
         builder.file_nodes = file_nodes;
         builder.run(chunk.text);
@@ -235,6 +272,47 @@ pub fn load_source_in(
         documents,
         findings,
     }
+}
+
+/// The first line of a `.json` file that starts with a `//` or `/*` comment (outside
+/// any string: a JSON string cannot span lines, and no JSON token starts with `/`).
+fn json_comment_line(text: &str) -> Option<u32> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.starts_with("//") || t.starts_with("/*")
+        })
+        .map(|i| i as u32 + 1)
+}
+
+/// A `%YAML` directive of a version meshlint cannot read (major version other than 1,
+/// or not a version at all): its line and a message. YAML 1.x documents are read as 1.2.
+fn unsupported_yaml_version(chunk: &Chunk<'_>) -> Option<(u32, String)> {
+    for (i, line) in chunk.text.lines().enumerate() {
+        if !line.starts_with('%') {
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            return None;
+        }
+        let mut words = line.split_whitespace();
+        if words.next() != Some("%YAML") {
+            continue;
+        }
+        let version = words.next().unwrap_or("");
+        let ok = version.split_once('.').is_some_and(|(major, minor)| {
+            major == "1" && !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit())
+        });
+        if !ok {
+            return Some((
+                chunk.line_offset + i as u32 + 1,
+                format!(
+                    "unsupported YAML version `{version}` (meshlint reads YAML 1.x); this document was not analyzed"
+                ),
+            ));
+        }
+    }
+    None
 }
 
 /// Whether a line ends with a block scalar indicator (`key: |`, `- >-`, `key: |2 # c`):
@@ -949,6 +1027,66 @@ mod tests {
 /// Issue 18, item 3: budgets per document, per file and per run, anchored copies
 /// counted, and linear duplicate-key and merge-key handling. Sizes are small limits
 /// on generated input; the assertions count nodes, not time.
+#[cfg(test)]
+mod item9_tests {
+    use super::*;
+
+    fn rules_of(name: &str, bytes: &[u8]) -> Vec<(String, u32, String)> {
+        load_source(name.into(), bytes.to_vec(), &LoadLimits::default())
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.rule.to_string(),
+                    f.location.span.start.line,
+                    f.message.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_comments_are_reported() {
+        let r = rules_of(
+            "a.json",
+            b"// generated
+{\"apiVersion\": \"v1\"}
+",
+        );
+        assert!(!r.is_empty(), "{r:?}");
+        assert_eq!((r[0].0.as_str(), r[0].1), ("parse-error", 1));
+        assert!(r[0].2.contains("JSON does not allow comments"));
+        // Not in YAML files, not in strings.
+        assert!(rules_of("a.yaml", b"a: //x\n").is_empty());
+        assert!(rules_of("a.json", b"{\"a\": \"http://x\"}\n").is_empty());
+    }
+
+    #[test]
+    fn utf32_is_named_as_such() {
+        let r = rules_of("a.yaml", &[0xFF, 0xFE, 0, 0, b'a', 0, 0, 0]);
+        assert!(r[0].2.contains("UTF-32"), "{r:?}");
+        let r = rules_of("a.yaml", &[0, 0, 0xFE, 0xFF, 0, 0, 0, b'a']);
+        assert!(r[0].2.contains("UTF-32"), "{r:?}");
+        let r = rules_of("a.yaml", &[0xFF, 0xFE, b'a', 0]);
+        assert!(r[0].2.contains("UTF-16"), "{r:?}");
+    }
+
+    #[test]
+    fn unsupported_yaml_versions_are_refused() {
+        let f = load_source(
+            "a.yaml".into(),
+            b"%YAML 9.9\n---\na: 1\n---\nb: 2\n".to_vec(),
+            &LoadLimits::default(),
+        );
+        assert_eq!(f.findings.len(), 1, "{:?}", f.findings);
+        assert_eq!(f.findings[0].location.span.start.line, 1);
+        assert!(f.findings[0].message.contains("9.9"));
+        assert_eq!(f.documents.len(), 1, "the next document is read");
+        assert!(rules_of("a.yaml", b"%YAML 1.2\n---\na: 1\n").is_empty());
+        assert!(rules_of("a.yaml", b"%YAML 1.1\n---\na: 1\n").is_empty());
+    }
+}
+
 #[cfg(test)]
 mod budget_tests {
     use super::*;
