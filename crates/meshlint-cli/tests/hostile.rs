@@ -464,3 +464,38 @@ fn item9_json_comments_utf32_and_yaml_versions_are_findings() {
     );
     assert!(text.contains("unsupported YAML version `9.9`"));
 }
+
+// ---------------------------------------------------------- 7. wrong types
+
+#[test]
+fn item7_wrong_types_in_fields_the_graph_reads_are_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    common::copy_dir(&workspace().join("testdata/hostile/types"), d);
+    write(d, "neighbour.yaml", NEIGHBOUR);
+    let r = check_all_formats(d, &["."], "item 7");
+    assert_eq!(r.code, 1);
+    let found = located(&r);
+    for (line, col) in [
+        (5, 29),
+        (11, 19),
+        (13, 11),
+        (15, 5),
+        (21, 10),
+        (31, 19),
+        (39, 5),
+        (41, 13),
+    ] {
+        assert!(
+            found.iter().any(|(ru, f, l, c)| ru == "schema-type"
+                && f.ends_with("types.yaml")
+                && *l == line
+                && *c == col),
+            "no schema-type at {line}:{col}: {found:?}"
+        );
+    }
+    assert!(has(&r, "duplicate-key", "neighbour.yaml"));
+    let human = run(d, &["check", "--color", "never", "."]);
+    assert!(!human.stderr.contains("rule bug"), "{}", human.stderr);
+    assert!(!r.stderr.contains("rule bug"), "{}", r.stderr);
+}

@@ -216,6 +216,14 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, mut no
         typed: Typed::None,
     };
     set.findings.extend(schema::validate(&resource));
+    let cleaned = crate::k8s::validate_and_clean(&mut resource);
+    if !cleaned.is_empty() {
+        // Labels and annotations as the cleaned tree has them.
+        let meta = resource.node.get("metadata");
+        resource.labels = crate::typed::labels(meta.and_then(|m| m.get("labels")));
+        resource.annotations = crate::typed::labels(meta.and_then(|m| m.get("annotations")));
+        set.findings.extend(cleaned);
+    }
     resource.typed = match secret {
         Some(facts) => Typed::Secret(facts),
         None => Typed::extract(&resource),

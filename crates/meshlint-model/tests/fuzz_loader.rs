@@ -106,9 +106,22 @@ fn canary_only_in_secrets(text: &str) -> bool {
     text.split("\n---")
         .filter(|doc| doc.contains("CANARY"))
         .all(|doc| {
+            let lines: Vec<&str> = doc.lines().collect();
+            let under_data = |i: usize| {
+                lines[..i]
+                    .iter()
+                    .rev()
+                    .find(|l| !l.starts_with("  "))
+                    .is_some_and(|l| *l == "data:" || *l == "stringData:")
+            };
             doc.matches("kind:").count() == 1
                 && doc.contains("\nkind: Secret\n")
                 && !doc.contains('*')
                 && !doc.contains("<<")
+                && lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.contains("CANARY"))
+                    .all(|(i, l)| l.starts_with("  ") && under_data(i))
         })
 }
