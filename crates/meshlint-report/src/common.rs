@@ -58,10 +58,30 @@ pub fn stable_fingerprint(finding: &Finding, source: Option<&SourceFile>) -> Str
     };
     let content: String = match (&finding.fingerprint, source) {
         (Some(fp), _) => format!("fingerprint:{fp}"),
-        (None, Some(src)) => format!(
-            "line:{}",
-            src.line_text(finding.location.span.start.line).trim()
-        ),
+        (None, Some(src)) => {
+            let start = finding.location.span.start;
+            let line = src.line_text(start.line).trim();
+            if line.len() <= LONG_LINE {
+                format!("line:{line}")
+            } else {
+                // A long line (minified JSON): the text at the finding, so the cost per
+                // finding does not grow with the line.
+                let whole = src.line_text(start.line);
+                let line_start = src.offset(meshlint_diag::Pos {
+                    line: start.line,
+                    column: 1,
+                });
+                let at = src
+                    .offset(start)
+                    .saturating_sub(line_start)
+                    .min(whole.len());
+                let mut end = (at + LONG_LINE / 2).min(whole.len());
+                while !whole.is_char_boundary(end) {
+                    end -= 1;
+                }
+                format!("window:{}", &whole[at..end])
+            }
+        }
         (None, None) => format!("message:{}", finding.message),
     };
     digest_hex(&[
@@ -75,6 +95,9 @@ pub fn stable_fingerprint(finding: &Finding, source: Option<&SourceFile>) -> Str
         &content,
     ])
 }
+
+/// Lines longer than this (bytes, trimmed) are fingerprinted by a window at the finding.
+const LONG_LINE: usize = 512;
 
 /// For each finding (in the given order), its [`stable_fingerprint`] and its 1-based
 /// occurrence among earlier findings with the same fingerprint.
