@@ -102,6 +102,27 @@ pub fn load_source_in(
     limits: &LoadLimits,
     run: &RunBudget,
 ) -> LoadedFile {
+    let mut file = load_unclamped(name, bytes, limits, run);
+    // The parser reports the end of input one line past the last one: every finding
+    // is kept inside the text, so each has a line a reader (and a renderer) can find.
+    let lines = file.source.line_count() as u32;
+    for f in &mut file.findings {
+        for pos in [&mut f.location.span.start, &mut f.location.span.end] {
+            if pos.line > lines {
+                pos.line = lines;
+                pos.column = file.source.line_text(lines).chars().count() as u32 + 1;
+            }
+        }
+    }
+    file
+}
+
+fn load_unclamped(
+    name: Arc<str>,
+    bytes: Vec<u8>,
+    limits: &LoadLimits,
+    run: &RunBudget,
+) -> LoadedFile {
     let mut findings = Vec::new();
     let start = Span::point(1, 1);
     let refuse = |text: &str, findings: Vec<Finding>| LoadedFile {
@@ -174,7 +195,7 @@ pub fn load_source_in(
             String::from_utf8_lossy(body).into_owned()
         }
     };
-    let source = SourceFile::new(name.clone(), text);
+    let source = SourceFile::new(name.clone(), lone_cr_to_lf(text));
 
     if let Some(span) = helm_template_marker(&source.text) {
         findings.push(
@@ -313,6 +334,27 @@ fn unsupported_yaml_version(chunk: &Chunk<'_>) -> Option<(u32, String)> {
         }
     }
     None
+}
+
+/// YAML counts a lone carriage return as a line break; meshlint's line table counts
+/// `\n`. A lone `\r` becomes `\n` so the parser's line numbers and the text's agree
+/// (found by fuzzing: a finding on "line 12" of a 10-line file). `\r\n` stays.
+fn lone_cr_to_lf(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            out.push_str(&text[last..i]);
+            out.push('\n');
+            last = i + 1;
+        }
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Whether a line ends with a block scalar indicator (`key: |`, `- >-`, `key: |2 # c`):
@@ -1027,6 +1069,35 @@ mod tests {
 /// Issue 18, item 3: budgets per document, per file and per run, anchored copies
 /// counted, and linear duplicate-key and merge-key handling. Sizes are small limits
 /// on generated input; the assertions count nodes, not time.
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::*;
+
+    /// fuzz_loader seed 7 case 31121: a lone CR made the parser count one line more
+    /// than the text has. Saved as `testdata/hostile/fuzz/lone-cr.yaml`.
+    #[test]
+    fn lone_carriage_returns_keep_positions_inside_the_text() {
+        let bytes = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../testdata/hostile/fuzz/lone-cr.yaml"),
+        )
+        .unwrap();
+        let f = load_source("case.yaml".into(), bytes, &LoadLimits::default());
+        let lines = f.source.line_count() as u32;
+        assert!(!f.findings.is_empty());
+        for x in &f.findings {
+            assert!(x.location.span.start.line <= lines, "{x:?} ({lines} lines)");
+        }
+        let f = load_source(
+            "a.yaml".into(),
+            b"a: 1\rb: [\r".to_vec(),
+            &LoadLimits::default(),
+        );
+        assert_eq!(f.source.line_count(), 3);
+        assert!(f.findings.iter().all(|x| x.location.span.start.line <= 3));
+    }
+}
+
 #[cfg(test)]
 mod item9_tests {
     use super::*;

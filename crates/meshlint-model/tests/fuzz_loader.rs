@@ -44,7 +44,7 @@ fn check_case(data: &[u8]) -> Result<(), String> {
     let set = take_resources(&mut loaded);
     for f in loaded.findings.iter().chain(&set.findings) {
         let p = f.location.span.start;
-        if p.line == 0 || p.column == 0 || p.line > lines + 1 {
+        if p.line == 0 || p.column == 0 || p.line > lines {
             return Err(format!("finding outside the text ({lines} lines): {f:?}"));
         }
         if &*f.location.file != "case.yaml" {

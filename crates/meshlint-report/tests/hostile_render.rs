@@ -24,10 +24,7 @@ fn at(file: &Arc<str>, line: u32, column: u32) -> Location {
 #[test]
 fn long_lines_and_many_findings_render_in_every_format() {
     let name: Arc<str> = "min.json".into();
-    let line = format!(
-        "{{\"data\":{{{}}}}}",
-        "\"k\":1,".repeat((8 << 20) / 6)
-    );
+    let line = format!("{{\"data\":{{{}}}}}", "\"k\":1,".repeat((8 << 20) / 6));
     let text = format!("{line}\n{}", "a: [\n".repeat(2_000));
     let len = line.chars().count() as u32;
     let mut findings = Vec::new();
