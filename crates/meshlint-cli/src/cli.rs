@@ -565,7 +565,7 @@ fn check(args: CheckArgs) -> ExitCode {
                 "skipped {} document {}: {}",
                 safe(&s.file),
                 s.doc_index + 1,
-                safe(&s.reason)
+                safe(s.reason)
             );
         }
         eprintln!(

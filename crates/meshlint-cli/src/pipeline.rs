@@ -201,7 +201,7 @@ fn read_flag_file(flag: &str, path: &Path) -> Result<Vec<u8>, UsageError> {
 }
 
 /// Reads `--mesh-config`.
-pub fn read_mesh_config(path: &PathBuf) -> Result<MeshConfig, UsageError> {
+pub fn read_mesh_config(path: &Path) -> Result<MeshConfig, UsageError> {
     let bytes = read_flag_file("--mesh-config", path)?;
     let loaded = load_source(path.to_string_lossy().into(), bytes, &LoadLimits::default());
     if let Some(f) = loaded.findings.first() {

@@ -13,7 +13,7 @@
 //! injected workflow command in any output.
 
 mod common;
-#[path = "../../meshlint-model/tests/fuzzgen.rs"]
+#[path = "../../meshlint-model/tests/fuzzgen/mod.rs"]
 mod fuzzgen;
 
 use fuzzgen::{budget, generate, save_crash, seeds, Rng};

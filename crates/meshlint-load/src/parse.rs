@@ -526,6 +526,10 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     chunks
 }
 
+/// A document as the tree builder finishes it: the root, its alias expansions (use,
+/// anchored node) and its node count.
+type BuiltDocument = (Node, Vec<(Span, Span)>, usize);
+
 enum Frame {
     Seq {
         start: Pos,
@@ -553,7 +557,7 @@ struct TreeBuilder<'a> {
     file_full: bool,
     aliases: Vec<(Span, Span)>,
     /// Each document with its alias expansions and node count.
-    documents: Vec<(Node, Vec<(Span, Span)>, usize)>,
+    documents: Vec<BuiltDocument>,
     findings: Vec<Finding>,
 }
 
@@ -1192,7 +1196,7 @@ mod budget_tests {
             let prev = format!("*l{}", level - 1);
             doc.push_str(&format!(
                 "l{level}: &l{level} [{}]\n",
-                vec![prev.as_str(); 10].join(", ")
+                [prev.as_str(); 10].join(", ")
             ));
             size *= 10;
         }

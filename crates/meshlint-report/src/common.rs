@@ -189,12 +189,12 @@ impl serde_json::ser::Formatter for SafeJson<'_> {
         let mut last = 0;
         for (i, c) in fragment.char_indices() {
             if is_unsafe_char(c) {
-                w.write_all(fragment[last..i].as_bytes())?;
+                w.write_all(&fragment.as_bytes()[last..i])?;
                 write!(w, "\\u{:04x}", c as u32)?;
                 last = i + c.len_utf8();
             }
         }
-        w.write_all(fragment[last..].as_bytes())
+        w.write_all(&fragment.as_bytes()[last..])
     }
     fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.begin_array(w)

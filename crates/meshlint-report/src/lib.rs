@@ -32,7 +32,8 @@
 //! - **Fingerprints.** [`stable_fingerprint`] is 32 hex digits of SHA-256 over the rule,
 //!   the file, the resource identity (API group, kind, namespace, name — not the API
 //!   version) and [`Finding::fingerprint`], or when the rule gave none the trimmed text of
-//!   the offending line, or without source text the message. Never a line number, so
+//!   the offending line (for a line over 512 bytes, 256 bytes from the finding's column,
+//!   so minified JSON costs the same per finding), or without source text the message. Never a line number, so
 //!   SARIF alerts and Code Quality entries survive edits that move the finding up or down.
 //!   SARIF writes `partialFingerprints["meshlint/v1"] = "<fingerprint>:<n>"`, `n` counting
 //!   findings with the same fingerprint (1, 2, …); Code Quality's `fingerprint` is a

@@ -17,7 +17,7 @@ impl Rng {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -29,7 +29,7 @@ impl Rng {
         if n == 0 {
             0
         } else {
-            (self.next() % n as u64) as usize
+            (self.next_u64() % n as u64) as usize
         }
     }
 
@@ -181,7 +181,7 @@ pub fn generate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
 fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
     let at = rng.below(data.len() + 1);
     match rng.below(8) {
-        0 | 1 | 2 => {
+        0..=2 => {
             let t = rng.pick(TOKENS).as_bytes();
             data.splice(at..at, t.iter().copied());
         }
@@ -190,7 +190,7 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
             data.drain(at..end);
         }
         4 => {
-            let b = rng.next() as u8;
+            let b = rng.next_u64() as u8;
             if at < data.len() {
                 data[at] = b;
             } else {
