@@ -125,3 +125,21 @@ fn canary_only_in_secrets(text: &str) -> bool {
                     .all(|(i, l)| l.starts_with("  ") && under_data(i))
         })
 }
+
+/// Crashes the fuzzer found, kept in `testdata/hostile/fuzz/`: each must now pass.
+#[test]
+fn fuzz_regressions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/hostile/fuzz");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 3);
+    for p in names {
+        let data = std::fs::read(&p).unwrap();
+        if let Err(e) = check_case(&data) {
+            panic!("{}: {e}", p.display());
+        }
+    }
+}
