@@ -36,7 +36,7 @@ fn read(inputs: &[Input]) -> Vec<(Arc<str>, Vec<u8>)> {
             Input::File { path, display } => {
                 Some((display.as_str().into(), std::fs::read(path).ok()?))
             }
-            Input::Stdin => None,
+            Input::Stdin | Input::Unreadable { .. } => None,
         })
         .collect()
 }

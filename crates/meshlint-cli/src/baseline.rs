@@ -85,21 +85,32 @@ pub fn build(findings: &[Finding], sources: &HashMap<Arc<str>, SourceFile>) -> B
 
 /// Writes a baseline file (pretty JSON, trailing newline).
 pub fn write(path: &Path, baseline: &BaselineFile) -> std::io::Result<()> {
-    let mut text = serde_json::to_string_pretty(baseline).map_err(std::io::Error::other)?;
-    text.push('\n');
+    let mut text = Vec::new();
+    meshlint_report::write_safe_json(&mut text, baseline)?;
+    text.push(b'\n');
     std::fs::write(path, text)
 }
 
 /// Reads a baseline file; errors carry the file's line and column.
 pub fn read(path: &Path) -> Result<Baseline, SpannedError> {
     let name: Arc<str> = path.to_string_lossy().into();
-    let bytes = std::fs::read(path).map_err(|e| SpannedError {
-        location: Location {
-            file: name.clone(),
-            span: Span::point(1, 1),
-        },
-        message: format!("cannot read baseline: {e}"),
-    })?;
+    let max = meshlint_load::LoadLimits::default().max_file_bytes;
+    let bytes = meshlint_load::read_bounded(path, max)
+        .map_err(|e| e.to_string())
+        .and_then(|b| {
+            if b.len() > max {
+                Err(format!("larger than the {max} byte limit"))
+            } else {
+                Ok(b)
+            }
+        })
+        .map_err(|e| SpannedError {
+            location: Location {
+                file: name.clone(),
+                span: Span::point(1, 1),
+            },
+            message: format!("cannot read baseline: {e}"),
+        })?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let root = spanned::parse(&name, bytes)?
         .ok_or_else(|| spanned::error_at(&name, Span::point(1, 1), "empty baseline file"))?;

@@ -157,7 +157,7 @@ pub fn soften_walked_templates(findings: &mut [Finding], inputs: &[Input], given
             Input::File { path, display } => {
                 (!path.canonicalize().is_ok_and(|p| named.contains(&p))).then_some(display.as_str())
             }
-            Input::Stdin => None,
+            _ => None,
         })
         .collect();
     for f in findings

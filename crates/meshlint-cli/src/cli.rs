@@ -295,8 +295,14 @@ fn parse_report(v: &str) -> Result<(Format, PathBuf), String> {
     Ok((format, PathBuf::from(path)))
 }
 
+/// Text for stderr, which CI runners scan for workflow commands: a line break or escape
+/// sequence from a file name or a file's content must not start a line of its own.
+fn safe(message: impl std::fmt::Display) -> String {
+    meshlint_report::escape_name(&message.to_string()).into_owned()
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("meshlint: {message}");
+    eprintln!("meshlint: {}", safe(message));
     ExitCode::from(2)
 }
 
@@ -652,7 +658,10 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     for e in &result.rule_errors {
-        eprintln!("meshlint: rule bug (not a problem in your manifests): {e}");
+        eprintln!(
+            "meshlint: rule bug (not a problem in your manifests): {}",
+            safe(e)
+        );
     }
     if let Some(path) = &args.write_baseline {
         let b = baseline::build(&result.findings, &result.sources);
@@ -662,7 +671,7 @@ fn check(args: CheckArgs) -> ExitCode {
         eprintln!(
             "meshlint: wrote {} baseline entries to {}",
             b.entries.len(),
-            path.display()
+            safe(path.display())
         );
         result.baselined = result.findings.len();
         result.findings.clear();
@@ -739,7 +748,7 @@ fn check(args: CheckArgs) -> ExitCode {
     }
     if args.verbose {
         if let Some(c) = &cfg {
-            eprintln!("config: {}", c.path.display());
+            eprintln!("config: {}", safe(c.path.display()));
         }
         if let Some(v) = &istio_version {
             eprintln!("target Istio version: {v}");
@@ -747,9 +756,9 @@ fn check(args: CheckArgs) -> ExitCode {
         for s in &result.skipped {
             eprintln!(
                 "skipped {} document {}: {}",
-                s.file,
+                safe(&s.file),
                 s.doc_index + 1,
-                s.reason
+                safe(s.reason)
             );
         }
         eprintln!(
@@ -884,7 +893,9 @@ fn graph(args: GraphArgs) -> ExitCode {
         GraphFormat::Dot => graph_view::render_dot(&loaded.graph, &nodes),
         GraphFormat::Json => {
             let v = graph_view::render_json(&loaded.graph, &nodes);
-            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+            let mut buf = Vec::new();
+            let _ = meshlint_report::write_safe_json(&mut buf, &v);
+            String::from_utf8(buf).unwrap_or_default() + "\n"
         }
     };
     let mut out = std::io::stdout().lock();

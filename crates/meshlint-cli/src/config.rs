@@ -251,8 +251,13 @@ pub fn parse(name: &str, text: &str) -> Result<(Config, Option<Node>), SpannedEr
 
 /// Reads a configuration file.
 pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::Io(path.to_path_buf(), e.to_string()))?;
+    let max = meshlint_load::LoadLimits::default().max_file_bytes;
+    let io = |e: String| ConfigError::Io(path.to_path_buf(), e);
+    let bytes = meshlint_load::read_bounded(path, max).map_err(|e| io(e.to_string()))?;
+    if bytes.len() > max {
+        return Err(io(format!("larger than the {max} byte limit")));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| io(e.to_string()))?;
     let (config, root) = parse(&path.to_string_lossy(), &text).map_err(ConfigError::Invalid)?;
     Ok(LoadedConfig {
         path: path.to_path_buf(),

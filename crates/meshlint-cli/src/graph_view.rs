@@ -100,8 +100,12 @@ pub fn select_nodes(g: &MeshGraph, filter: &GraphFilter) -> Result<Vec<NodeIndex
     Ok(keep.into_iter().collect())
 }
 
+/// A DOT string body: quotes and backslashes escaped, control characters (line breaks
+/// included) as visible `\\u{…}` text, so a name cannot end the string or the line.
 fn dot_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    meshlint_report::escape_name(s)
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
 }
 
 fn resource_style(g: &MeshGraph, i: usize) -> &'static str {

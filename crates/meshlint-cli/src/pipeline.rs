@@ -10,8 +10,7 @@ use meshlint_model::{take_resources, MeshConfig, ResourceSet, Skipped};
 use meshlint_rules::RuleSet;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -126,6 +125,8 @@ pub struct LoadedMesh {
     pub skipped: Vec<Skipped>,
     pub graph: Arc<MeshGraph>,
     pub resource_count: usize,
+    /// Inputs that could not be read (each has an `unreadable-file` finding).
+    pub unreadable: usize,
     pub t_discover: Duration,
     pub t_load: Duration,
     pub t_graph: Duration,
@@ -141,18 +142,20 @@ impl std::fmt::Display for UsageError {
     }
 }
 
-fn read_input(input: &Input) -> Result<(Arc<str>, Vec<u8>), String> {
+/// The bytes of an input — never more than the file size limit plus one, so an
+/// endless stream or a huge file costs no more than the limit — or why it cannot be read.
+fn read_input(input: &Input, max: usize) -> (Arc<str>, Result<Vec<u8>, String>) {
     match input {
-        Input::Stdin => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| format!("<stdin>: {e}"))?;
-            Ok(("<stdin>".into(), buf))
-        }
-        Input::File { path, display } => std::fs::read(path)
-            .map(|b| (display.as_str().into(), b))
-            .map_err(|e| format!("{display}: {e}")),
+        Input::Stdin => (
+            "<stdin>".into(),
+            meshlint_load::read_at_most(std::io::stdin().lock(), max)
+                .map_err(|e| format!("cannot be read: {e}")),
+        ),
+        Input::File { path, display } => (
+            display.as_str().into(),
+            meshlint_load::read_bounded(path, max).map_err(|e| format!("cannot be read: {e}")),
+        ),
+        Input::Unreadable { display, reason } => (display.as_str().into(), Err(reason.clone())),
     }
 }
 
@@ -199,42 +202,78 @@ fn soften_findings_outside_objects(
     }
 }
 
-fn load_all(
-    inputs: &[Input],
-    limits: &LoadLimits,
-) -> Result<Vec<(LoadedFile, ResourceSet)>, UsageError> {
+/// Loads every input. One that cannot be read becomes an `unreadable-file` finding at
+/// its path (and counts in [`Summary::unreadable`]); the others go on.
+fn load_all(inputs: &[Input], limits: &LoadLimits) -> Vec<(LoadedFile, ResourceSet, bool)> {
+    // One node budget for the whole run, on top of each file's own.
+    let budget = meshlint_load::RunBudget::default();
     inputs
         .par_iter()
         .map(|input| {
-            let (name, bytes) = read_input(input).map_err(UsageError)?;
-            let mut loaded = load_source(name, bytes, limits);
-            if let Some(skip) = unparsable_non_manifest_json(&loaded) {
-                loaded.findings.clear();
-                loaded.documents.clear();
-                let set = ResourceSet {
-                    skipped: vec![skip],
-                    ..ResourceSet::default()
-                };
-                return Ok((loaded, set));
+            let (name, bytes) = read_input(input, limits.max_file_bytes);
+            match bytes {
+                Ok(bytes) => {
+                    let mut loaded = meshlint_load::load_source_in(name, bytes, limits, &budget);
+                    if let Some(skip) = unparsable_non_manifest_json(&loaded) {
+                        loaded.findings.clear();
+                        loaded.documents.clear();
+                        let set = ResourceSet {
+                            skipped: vec![skip],
+                            ..ResourceSet::default()
+                        };
+                        return (loaded, set, false);
+                    }
+                    // Where each document lies, to tell loader findings in documents
+                    // that turn out not to be Kubernetes objects (Helm values, configs).
+                    let extents: Vec<(usize, u32, u32)> = loaded
+                        .documents
+                        .iter()
+                        .map(|d| (d.index, d.root.span.start.line, d.root.span.end.line))
+                        .collect();
+                    let set = take_resources(&mut loaded);
+                    soften_findings_outside_objects(&mut loaded.findings, &extents, &set.skipped);
+                    (loaded, set, false)
+                }
+                Err(reason) => {
+                    let finding = Finding::new(
+                        meshlint_load::codes::UNREADABLE_FILE,
+                        meshlint_diag::Severity::Error,
+                        reason,
+                        meshlint_diag::Location {
+                            file: name.clone(),
+                            span: meshlint_diag::Span::point(1, 1),
+                        },
+                    );
+                    let loaded = LoadedFile {
+                        source: SourceFile::new(name, ""),
+                        documents: Vec::new(),
+                        findings: vec![finding],
+                    };
+                    (loaded, ResourceSet::default(), true)
+                }
             }
-            // Where each document lies, to tell loader findings in documents that turn
-            // out not to be Kubernetes objects (Helm values, tool configs).
-            let extents: Vec<(usize, u32, u32)> = loaded
-                .documents
-                .iter()
-                .map(|d| (d.index, d.root.span.start.line, d.root.span.end.line))
-                .collect();
-            let set = take_resources(&mut loaded);
-            soften_findings_outside_objects(&mut loaded.findings, &extents, &set.skipped);
-            Ok((loaded, set))
         })
         .collect()
 }
 
+/// Reads a file named by a flag (`--mesh-config`, `--mesh-networks`) with the input
+/// rules: regular files only, at most the size limit.
+fn read_flag_file(flag: &str, path: &Path) -> Result<Vec<u8>, UsageError> {
+    let max = LoadLimits::default().max_file_bytes;
+    let bytes = meshlint_load::read_bounded(path, max)
+        .map_err(|e| UsageError(format!("{flag} {}: {e}", path.display())))?;
+    if bytes.len() > max {
+        return Err(UsageError(format!(
+            "{flag} {}: larger than the {max} byte limit",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Reads `--mesh-config`.
-pub fn read_mesh_config(path: &PathBuf) -> Result<MeshConfig, UsageError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| UsageError(format!("--mesh-config {}: {e}", path.display())))?;
+pub fn read_mesh_config(path: &Path) -> Result<MeshConfig, UsageError> {
+    let bytes = read_flag_file("--mesh-config", path)?;
     let loaded = load_source(path.to_string_lossy().into(), bytes, &LoadLimits::default());
     if let Some(f) = loaded.findings.first() {
         return Err(UsageError(format!(
@@ -287,7 +326,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
             .iter()
             .filter_map(|i| match i {
                 Input::File { path, .. } => path.canonicalize().ok(),
-                Input::Stdin => None,
+                Input::Stdin | Input::Unreadable { .. } => None,
             })
             .collect();
         for c in ctx.into_iter().filter(keep) {
@@ -303,12 +342,13 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
 
     let started = Instant::now();
     let limits = opts.limits.unwrap_or_default();
-    let loaded = load_all(&all_inputs, &limits)?;
+    let loaded = load_all(&all_inputs, &limits);
+    let unreadable = loaded.iter().filter(|(_, _, bad)| *bad).count();
     let mut findings = Vec::new();
     let mut resources = Vec::new();
     let mut skipped = Vec::new();
     let mut sources = HashMap::new();
-    for (file, set) in loaded {
+    for (file, set, _) in loaded {
         findings.extend(file.findings);
         findings.extend(set.findings);
         resources.extend(set.resources);
@@ -339,8 +379,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
     };
     if let Some(p) = &opts.mesh_networks {
         // The mesh networks file joins the inputs as `MeshNetworks istio-system/meshnetworks`.
-        let bytes = std::fs::read(p)
-            .map_err(|e| UsageError(format!("--mesh-networks {}: {e}", p.display())))?;
+        let bytes = read_flag_file("--mesh-networks", p)?;
         let loaded = load_source(p.to_string_lossy().into(), bytes, &LoadLimits::default());
         findings.extend(loaded.findings.iter().cloned());
         resources.extend(meshlint_model::mesh_networks_resource(&loaded));
@@ -358,6 +397,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         skipped,
         graph,
         resource_count,
+        unreadable,
         t_discover,
         t_load,
         t_graph,
@@ -441,6 +481,7 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
         skipped,
         graph,
         resource_count,
+        unreadable,
         t_discover,
         t_load,
         t_graph,
@@ -507,6 +548,7 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
     let mut summary = Summary {
         files: inputs.len(),
         resources: resource_count,
+        unreadable,
         ..Summary::default()
     };
     summary.count(&findings);

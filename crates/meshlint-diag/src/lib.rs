@@ -181,21 +181,32 @@ pub struct SourceFile {
     pub name: Arc<str>,
     pub text: Arc<str>,
     line_starts: Vec<u32>,
+    /// Per line: whether it is all ASCII, so a column is a byte offset (O(1) lookups on
+    /// long lines such as minified JSON).
+    ascii_lines: Vec<bool>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0u32];
+        let mut ascii_lines = Vec::new();
+        let mut ascii = true;
         for (i, b) in text.bytes().enumerate() {
             if b == b'\n' {
                 line_starts.push(i as u32 + 1);
+                ascii_lines.push(ascii);
+                ascii = true;
+            } else if b >= 0x80 {
+                ascii = false;
             }
         }
+        ascii_lines.push(ascii);
         SourceFile {
             name: name.into(),
             text,
             line_starts,
+            ascii_lines,
         }
     }
 
@@ -225,11 +236,14 @@ impl SourceFile {
         };
         let line = self.line_text(pos.line);
         let col = pos.column.saturating_sub(1) as usize;
-        let within = line
-            .char_indices()
-            .nth(col)
-            .map(|(b, _)| b)
-            .unwrap_or(line.len());
+        let within = if self.ascii_lines.get(idx).copied().unwrap_or(false) {
+            col.min(line.len())
+        } else {
+            line.char_indices()
+                .nth(col)
+                .map(|(b, _)| b)
+                .unwrap_or(line.len())
+        };
         start as usize + within
     }
 
@@ -248,6 +262,37 @@ impl SourceFile {
             start..end
         }
     }
+}
+
+/// What kind of file system object `meta` describes, for messages.
+pub fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_file() {
+        return "regular file";
+    }
+    if t.is_dir() {
+        return "directory";
+    }
+    if t.is_symlink() {
+        return "symbolic link";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "FIFO";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_char_device() {
+            return "character device";
+        }
+        if t.is_block_device() {
+            return "block device";
+        }
+    }
+    "special file"
 }
 
 #[cfg(test)]
@@ -297,6 +342,14 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Inputs that could not be read (each also has an `unreadable-file` finding).
+    /// Written to JSON only when not zero.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreadable: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {

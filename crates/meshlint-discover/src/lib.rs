@@ -20,15 +20,62 @@ pub enum Input {
         path: PathBuf,
         display: String,
     },
+    /// A path that cannot be read as a manifest: a dangling symbolic link, a link loop,
+    /// a directory that cannot be listed, a FIFO, a device or a socket. It becomes a
+    /// finding at `display`; the run goes on with the other inputs.
+    Unreadable {
+        display: String,
+        reason: String,
+    },
 }
 
 impl Input {
     pub fn display(&self) -> &str {
         match self {
             Input::Stdin => "<stdin>",
-            Input::File { display, .. } => display,
+            Input::File { display, .. } | Input::Unreadable { display, .. } => display,
         }
     }
+}
+
+/// Why a file system object is not a readable manifest, or `None` for a regular file.
+fn not_regular(meta: &std::fs::Metadata) -> Option<String> {
+    (!meta.is_file() && !meta.is_dir()).then(|| {
+        format!(
+            "not a regular file ({}); it was not read",
+            meshlint_diag::file_kind(meta)
+        )
+    })
+}
+
+/// An error of the directory walk as an unreadable input at the path it names.
+fn walk_problem(err: &ignore::Error, root: &str) -> Input {
+    fn path_of(e: &ignore::Error) -> Option<&Path> {
+        match e {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::Loop { child, .. } => Some(child),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            ignore::Error::Partial(errs) => errs.iter().find_map(path_of),
+            _ => None,
+        }
+    }
+    let display = path_of(err)
+        .map(display_path)
+        .unwrap_or_else(|| root.to_string());
+    let reason = match err {
+        ignore::Error::Loop { .. } => "symbolic link loop; it was not read".to_string(),
+        e => format!("cannot be read: {}", strip_path(&e.to_string(), &display)),
+    };
+    Input::Unreadable { display, reason }
+}
+
+fn strip_path(message: &str, path: &str) -> String {
+    message
+        .strip_prefix(path)
+        .map(|m| m.trim_start_matches(':').trim_start().to_string())
+        .unwrap_or_else(|| message.to_string())
 }
 
 /// Filters applied to directory walks.
@@ -104,7 +151,40 @@ pub fn discover(paths: &[String], opts: &DiscoverOptions) -> Result<Vec<Input>, 
             continue;
         }
         let path = PathBuf::from(given);
-        let meta = std::fs::metadata(&path).map_err(|_| DiscoverError::Missing(given.clone()))?;
+        // Nothing at all at the path: a usage error. Something that cannot be followed
+        // (a dangling link, a loop) or is not a file: a finding, and the run goes on.
+        let link =
+            std::fs::symlink_metadata(&path).map_err(|_| DiscoverError::Missing(given.clone()))?;
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                let reason = if link.file_type().is_symlink() {
+                    match std::fs::read_link(&path) {
+                        Ok(t) if e.raw_os_error() == Some(40) => {
+                            format!("symbolic link loop (via {}); it was not read", t.display())
+                        }
+                        Ok(t) => {
+                            format!("dangling symbolic link to {}; it was not read", t.display())
+                        }
+                        Err(_) => format!("cannot be read: {e}"),
+                    }
+                } else {
+                    format!("cannot be read: {e}")
+                };
+                out.push(Input::Unreadable {
+                    display: given.clone(),
+                    reason,
+                });
+                continue;
+            }
+        };
+        if let Some(reason) = not_regular(&meta) {
+            out.push(Input::Unreadable {
+                display: given.clone(),
+                reason,
+            });
+            continue;
+        }
         if !meta.is_dir() {
             if opts.force_exclude {
                 // Globs are written relative to where meshlint runs (the repository root,
@@ -162,12 +242,33 @@ pub fn discover(paths: &[String], opts: &DiscoverOptions) -> Result<Vec<Input>, 
             })
             .build();
         for entry in walker {
-            let entry = entry.map_err(|e| DiscoverError::Walk(e.to_string()))?;
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    out.push(walk_problem(&e, given));
+                    continue;
+                }
+            };
+            let Some(file_type) = entry.file_type() else {
+                continue;
+            };
+            // Directories are walked; symbolic links are not followed.
+            if file_type.is_dir() || file_type.is_symlink() {
                 continue;
             }
             let p = entry.path();
             if !has_manifest_extension(p) {
+                continue;
+            }
+            if !file_type.is_file() {
+                let reason = match entry.metadata() {
+                    Ok(m) => not_regular(&m).unwrap_or_default(),
+                    Err(e) => format!("cannot be read: {e}"),
+                };
+                out.push(Input::Unreadable {
+                    display: display_path(p),
+                    reason,
+                });
                 continue;
             }
             let rel = p.strip_prefix(&path).unwrap_or(p);

@@ -16,10 +16,43 @@ mod parse;
 pub mod spanned;
 
 pub use node::{Node, NodeValue, PathSegment, Resolved, Scalar};
-pub use parse::{load_source, LoadLimits, LoadedDocument, LoadedFile};
+pub use parse::{load_source, load_source_in, LoadLimits, LoadedDocument, LoadedFile, RunBudget};
 
 use meshlint_diag::{Finding, Location, Severity, Span};
+use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
+
+/// Reads an input file the way every input must be read: only a regular file (a FIFO,
+/// a device or a socket is refused, and opening never blocks on one), and never more
+/// than `max + 1` bytes, so an input larger than the limit is recognised as such
+/// without reading it whole. Symbolic links are followed (the target must be regular).
+pub fn read_bounded(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = opts.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a regular file ({})", meshlint_diag::file_kind(&meta)),
+        ));
+    }
+    read_at_most(file, max)
+}
+
+/// Reads at most `max + 1` bytes of `reader` (standard input, say).
+pub fn read_at_most(reader: impl Read, max: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    reader.take(max as u64 + 1).read_to_end(&mut buf)?;
+    Ok(buf)
+}
 
 /// Rule ids of the findings the loader produces.
 pub mod codes {

@@ -14,8 +14,12 @@ pub struct LoadLimits {
     pub max_file_bytes: usize,
     /// Deepest nesting of mappings and sequences accepted.
     pub max_depth: usize,
-    /// Most nodes one document may produce, counting every alias expansion.
+    /// Most nodes one document may produce, counting every alias expansion and every
+    /// anchored node the loader keeps a copy of.
     pub max_nodes_per_document: usize,
+    /// Most nodes all documents of one file may produce together (counted the same way),
+    /// so many small documents cannot add up to what one may not.
+    pub max_nodes_per_file: usize,
 }
 
 impl Default for LoadLimits {
@@ -24,7 +28,45 @@ impl Default for LoadLimits {
             max_file_bytes: 64 * 1024 * 1024,
             max_depth: 128,
             max_nodes_per_document: 1_000_000,
+            max_nodes_per_file: 4_000_000,
         }
+    }
+}
+
+/// A node budget shared by every file of a run (files load in parallel), so a run of
+/// many files that each stay within their own budget still has a ceiling. A file whose
+/// documents would take the run past it keeps its findings but not its documents.
+#[derive(Debug)]
+pub struct RunBudget {
+    left: std::sync::atomic::AtomicUsize,
+    total: usize,
+}
+
+impl RunBudget {
+    /// The default ceiling of a run: 32 million nodes (a few GB of trees).
+    pub const DEFAULT: usize = 32_000_000;
+
+    pub fn new(nodes: usize) -> RunBudget {
+        RunBudget {
+            left: std::sync::atomic::AtomicUsize::new(nodes),
+            total: nodes,
+        }
+    }
+
+    /// Takes `n` nodes from the budget; false (and nothing taken) when not enough is left.
+    fn take(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(n)
+            })
+            .is_ok()
+    }
+}
+
+impl Default for RunBudget {
+    fn default() -> Self {
+        RunBudget::new(RunBudget::DEFAULT)
     }
 }
 
@@ -34,6 +76,10 @@ pub struct LoadedDocument {
     /// 0-based position of the document in its file.
     pub index: usize,
     pub root: Node,
+    /// Every alias expansion in the document: where the alias was written and the span
+    /// of the anchored node it copied. The model uses it to keep a value anchored in a
+    /// Secret out of every other resource.
+    pub aliases: Vec<(Span, Span)>,
 }
 
 /// Everything the loader learned about one file.
@@ -46,6 +92,37 @@ pub struct LoadedFile {
 
 /// Loads one file's bytes. Never panics and never fails: problems are findings.
 pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> LoadedFile {
+    load_source_in(name, bytes, limits, &RunBudget::default())
+}
+
+/// [`load_source`] drawing its nodes from a budget shared with other files of the run.
+pub fn load_source_in(
+    name: Arc<str>,
+    bytes: Vec<u8>,
+    limits: &LoadLimits,
+    run: &RunBudget,
+) -> LoadedFile {
+    let mut file = load_unclamped(name, bytes, limits, run);
+    // The parser reports the end of input one line past the last one: every finding
+    // is kept inside the text, so each has a line a reader (and a renderer) can find.
+    let lines = file.source.line_count() as u32;
+    for f in &mut file.findings {
+        for pos in [&mut f.location.span.start, &mut f.location.span.end] {
+            if pos.line > lines {
+                pos.line = lines;
+                pos.column = file.source.line_text(lines).chars().count() as u32 + 1;
+            }
+        }
+    }
+    file
+}
+
+fn load_unclamped(
+    name: Arc<str>,
+    bytes: Vec<u8>,
+    limits: &LoadLimits,
+    run: &RunBudget,
+) -> LoadedFile {
     let mut findings = Vec::new();
     let start = Span::point(1, 1);
     let refuse = |text: &str, findings: Vec<Finding>| LoadedFile {
@@ -60,10 +137,20 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
             Severity::Error,
             start,
             format!(
-                "file is {} bytes, above the {} byte limit; it was not analyzed",
-                bytes.len(),
+                "file is larger than the {} byte limit; it was not analyzed",
                 limits.max_file_bytes
             ),
+        ));
+        return refuse("", findings);
+    }
+    if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        findings.push(finding(
+            &name,
+            codes::UNREADABLE_FILE,
+            Severity::Error,
+            start,
+            "file is UTF-32 encoded; Kubernetes manifests must be UTF-8 (re-save it as UTF-8)"
+                .to_string(),
         ));
         return refuse("", findings);
     }
@@ -108,7 +195,7 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
             String::from_utf8_lossy(body).into_owned()
         }
     };
-    let source = SourceFile::new(name.clone(), text);
+    let source = SourceFile::new(name.clone(), lone_cr_to_lf(text));
 
     if let Some(span) = helm_template_marker(&source.text) {
         findings.push(
@@ -130,10 +217,39 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
         };
     }
 
+    if name.to_ascii_lowercase().ends_with(".json") {
+        if let Some(line) = json_comment_line(&source.text) {
+            findings.push(
+                finding(
+                    &name,
+                    codes::PARSE_ERROR,
+                    Severity::Error,
+                    Span::point(line, source.line_text(line).find('/').map_or(1, |c| c as u32 + 1)),
+                    "JSON does not allow comments: this `.json` file was read as YAML, where `//` and `/*` are text, so what follows may be misread or skipped"
+                        .to_string(),
+                )
+                .with_help("remove the comments (JSON with comments is not supported), or rename the file to `.yaml` and use `#` comments"),
+            );
+        }
+    }
+
     let mut documents = Vec::new();
     let text = source.text.clone();
+    let mut file_nodes = 0usize;
     for chunk in split_documents(&text) {
+        if let Some((line, message)) = unsupported_yaml_version(&chunk) {
+            findings.push(finding(
+                &name,
+                codes::PARSE_ERROR,
+                Severity::Error,
+                Span::point(line, 1),
+                message,
+            ));
+            continue;
+        }
         let mut builder = TreeBuilder::new(&name, chunk.line_offset, limits);
+        let nodes_before = file_nodes;
+        builder.file_nodes = file_nodes;
         builder.run(chunk.text);
         // Kubernetes' YAML library accepts a flow collection closed at its key's
         // indentation (`args: [` … `]`); the YAML spec (and our parser) do not. Retry
@@ -162,18 +278,47 @@ pub fn load_source(name: Arc<str>, bytes: Vec<u8>, limits: &LoadLimits) -> Loade
                 break;
             };
             let mut retry = TreeBuilder::new(&name, chunk.line_offset, limits);
+            retry.file_nodes = nodes_before;
             retry.run(&fixed);
             builder = retry;
             patched = Some(fixed);
         }
+        file_nodes = builder.file_nodes;
         findings.append(&mut builder.findings);
-        for root in builder.documents {
+        let chunk_nodes: usize = builder.documents.iter().map(|(_, _, n)| n).sum();
+        if !run.take(chunk_nodes) {
+            findings.push(finding(
+                &name,
+                codes::INPUT_LIMIT,
+                Severity::Error,
+                Span::point(chunk.line_offset + 1, 1),
+                format!(
+                    "the inputs together have more than {} YAML nodes (counting alias expansions); this document and the rest of the file were not analyzed",
+                    run.total
+                ),
+            ));
+            break;
+        }
+        if builder.file_full {
+            for (root, aliases, _) in builder.documents {
+                if !root.is_null() {
+                    documents.push(LoadedDocument {
+                        index: documents.len(),
+                        root,
+                        aliases,
+                    });
+                }
+            }
+            break;
+        }
+        for (root, aliases, _) in builder.documents {
             if root.is_null() {
                 continue;
             }
             documents.push(LoadedDocument {
                 index: documents.len(),
                 root,
+                aliases,
             });
         }
     }
@@ -286,6 +431,68 @@ fn indent_quoted_continuation(text: &str, line: usize, column: usize) -> Option<
         }
     }
     Some(out)
+}
+
+/// The first line of a `.json` file that starts with a `//` or `/*` comment (outside
+/// any string: a JSON string cannot span lines, and no JSON token starts with `/`).
+fn json_comment_line(text: &str) -> Option<u32> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.starts_with("//") || t.starts_with("/*")
+        })
+        .map(|i| i as u32 + 1)
+}
+
+/// A `%YAML` directive of a version meshlint cannot read (major version other than 1,
+/// or not a version at all): its line and a message. YAML 1.x documents are read as 1.2.
+fn unsupported_yaml_version(chunk: &Chunk<'_>) -> Option<(u32, String)> {
+    for (i, line) in chunk.text.lines().enumerate() {
+        if !line.starts_with('%') {
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            return None;
+        }
+        let mut words = line.split_whitespace();
+        if words.next() != Some("%YAML") {
+            continue;
+        }
+        let version = words.next().unwrap_or("");
+        let ok = version.split_once('.').is_some_and(|(major, minor)| {
+            major == "1" && !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit())
+        });
+        if !ok {
+            return Some((
+                chunk.line_offset + i as u32 + 1,
+                format!(
+                    "unsupported YAML version `{version}` (meshlint reads YAML 1.x); this document was not analyzed"
+                ),
+            ));
+        }
+    }
+    None
+}
+
+/// YAML counts a lone carriage return as a line break; meshlint's line table counts
+/// `\n`. A lone `\r` becomes `\n` so the parser's line numbers and the text's agree
+/// (found by fuzzing: a finding on "line 12" of a 10-line file). `\r\n` stays.
+fn lone_cr_to_lf(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            out.push_str(&text[last..i]);
+            out.push('\n');
+            last = i + 1;
+        }
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Whether a line ends with a block scalar indicator (`key: |`, `- >-`, `key: |2 # c`):
@@ -457,6 +664,10 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     chunks
 }
 
+/// A document as the tree builder finishes it: the root, its alias expansions (use,
+/// anchored node) and its node count.
+type BuiltDocument = (Node, Vec<(Span, Span)>, usize);
+
 enum Frame {
     Seq {
         start: Pos,
@@ -478,7 +689,13 @@ struct TreeBuilder<'a> {
     stack: Vec<Frame>,
     anchors: Vec<Option<Node>>,
     nodes: usize,
-    documents: Vec<Node>,
+    /// Nodes of the whole file so far (carried from chunk to chunk).
+    file_nodes: usize,
+    /// Set when the file's budget ran out: later chunks are not parsed.
+    file_full: bool,
+    aliases: Vec<(Span, Span)>,
+    /// Each document with its alias expansions and node count.
+    documents: Vec<BuiltDocument>,
     findings: Vec<Finding>,
 }
 
@@ -491,6 +708,9 @@ impl<'a> TreeBuilder<'a> {
             stack: Vec::new(),
             anchors: Vec::new(),
             nodes: 0,
+            file_nodes: 0,
+            file_full: false,
+            aliases: Vec::new(),
             documents: Vec::new(),
             findings: Vec::new(),
         }
@@ -544,6 +764,7 @@ impl<'a> TreeBuilder<'a> {
                 Event::DocumentStart(_) => {
                     self.stack.clear();
                     self.anchors.clear();
+                    self.aliases.clear();
                     self.nodes = 0;
                     true
                 }
@@ -655,51 +876,52 @@ impl<'a> TreeBuilder<'a> {
         if !has_merge && !has_duplicate_keys(&entries) {
             return entries;
         }
-        let mut own: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
-        let mut merged: Vec<(Node, Node)> = Vec::new();
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut duplicates = Vec::new();
-        for (i, (k, _)) in entries.iter().enumerate() {
-            if let Some(s) = k.scalar() {
-                if s.plain && &*s.text == "<<" {
-                    continue;
-                }
-                if !seen.insert(&s.text) {
-                    duplicates.push(i);
+        // Linear in the mapping: one hash lookup per key, whatever the number of
+        // duplicates or merged entries.
+        let is_merge_key = |k: &Node| matches!(k.scalar(), Some(s) if s.plain && &*s.text == "<<");
+        let mut first: std::collections::HashMap<&str, Span> =
+            std::collections::HashMap::with_capacity(entries.len());
+        let mut duplicates: Vec<(String, Span, Span)> = Vec::new();
+        for (k, _) in &entries {
+            if is_merge_key(k) {
+                continue;
+            }
+            if let Some(key) = k.scalar().map(|s| &*s.text) {
+                match first.get(key) {
+                    Some(&f) => duplicates.push((key.to_string(), k.span, f)),
+                    None => {
+                        first.insert(key, k.span);
+                    }
                 }
             }
         }
-        for i in duplicates {
-            let (k, _) = &entries[i];
-            let key = k.as_str().unwrap_or("");
-            let first = entries
-                .iter()
-                .find(|(f, _)| f.as_str() == Some(key))
-                .map(|(f, _)| f.span);
+        drop(first);
+        for (key, span, first) in duplicates {
             let mut f = finding(
                 self.file,
                 codes::DUPLICATE_KEY,
                 Severity::Error,
-                k.span,
+                span,
                 format!(
                     "duplicate key `{key}`: kubectl rejects this manifest, and other tools silently keep only the last value"
                 ),
             )
             .with_help("remove one of the two entries");
-            if let Some(first) = first {
-                f.related.push(Related {
-                    location: meshlint_diag::Location {
-                        file: self.file.clone(),
-                        span: first,
-                    },
-                    message: "first defined here".to_string(),
-                });
-            }
+            f.related.push(Related {
+                location: meshlint_diag::Location {
+                    file: self.file.clone(),
+                    span: first,
+                },
+                message: "first defined here".to_string(),
+            });
             self.findings.push(f);
         }
+        let mut own: Vec<Option<(Node, Node)>> = Vec::with_capacity(entries.len());
+        let mut index: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::with_capacity(entries.len());
+        let mut merged: Vec<(Node, Node)> = Vec::new();
         for (k, v) in entries {
-            let is_merge = matches!(k.scalar(), Some(s) if s.plain && &*s.text == "<<");
-            if is_merge && has_merge {
+            if has_merge && is_merge_key(&k) {
                 match v.value {
                     NodeValue::Map(m) => merged.extend(m),
                     NodeValue::Seq(items) => {
@@ -715,20 +937,24 @@ impl<'a> TreeBuilder<'a> {
             }
             // Later duplicates replace earlier ones.
             if let Some(key) = k.as_str() {
-                if let Some(pos) = own.iter().position(|(ok, _)| ok.as_str() == Some(key)) {
-                    own.remove(pos);
+                if let Some(old) = index.insert(key.to_string(), own.len()) {
+                    own[old] = None;
                 }
             }
-            own.push((k, v));
+            own.push(Some((k, v)));
         }
+        // Merged entries never override the mapping's own keys; among merged maps the
+        // first one listed wins, as YAML specifies.
         for (k, v) in merged {
-            let key = k.as_str();
-            if key.is_some() && own.iter().any(|(ok, _)| ok.as_str() == key) {
-                continue;
+            if let Some(key) = k.as_str() {
+                if index.contains_key(key) {
+                    continue;
+                }
+                index.insert(key.to_string(), own.len());
             }
-            own.push((k, v));
+            own.push(Some((k, v)));
         }
-        own
+        own.into_iter().flatten().collect()
     }
 
     fn alias(&mut self, id: usize, span: Span) -> bool {
@@ -753,32 +979,64 @@ impl<'a> TreeBuilder<'a> {
             return false;
         }
         let mut node = target.clone();
+        if !self.charge(size - 1, span) {
+            return false;
+        }
+        self.aliases.push((span, node.span));
         node.span = span;
-        self.nodes += size - 1;
         self.complete(node, 0)
     }
 
-    fn complete(&mut self, node: Node, anchor: usize) -> bool {
-        self.nodes += 1;
+    /// Counts `n` more nodes against the document's and the file's budgets.
+    fn charge(&mut self, n: usize, span: Span) -> bool {
+        self.nodes += n;
+        self.file_nodes += n;
         if self.nodes > self.limits.max_nodes_per_document {
             self.fail(
                 codes::INPUT_LIMIT,
-                node.span,
+                span,
                 format!(
-                    "document has more than {} nodes; it was not analyzed",
+                    "document has more than {} nodes (counting alias expansions and anchored copies; a \"billion laughs\" document?); it was not analyzed",
                     self.limits.max_nodes_per_document
                 ),
             );
             return false;
         }
+        if self.file_nodes > self.limits.max_nodes_per_file {
+            self.file_full = true;
+            self.fail(
+                codes::INPUT_LIMIT,
+                span,
+                format!(
+                    "file has more than {} nodes (counting alias expansions and anchored copies); this document and the rest of the file were not analyzed",
+                    self.limits.max_nodes_per_file
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn complete(&mut self, node: Node, anchor: usize) -> bool {
+        if !self.charge(1, node.span) {
+            return false;
+        }
         if anchor > 0 {
+            // The stored copy costs as much memory as the node: it counts.
+            if !self.charge(node.count(), node.span) {
+                return false;
+            }
             if self.anchors.len() <= anchor {
                 self.anchors.resize(anchor + 1, None);
             }
             self.anchors[anchor] = Some(node.clone());
         }
         match self.stack.last_mut() {
-            None => self.documents.push(node),
+            None => self.documents.push((
+                node,
+                std::mem::take(&mut self.aliases),
+                std::mem::replace(&mut self.nodes, 0),
+            )),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map { entries, key, .. }) => match key.take() {
                 None => *key = Some(node),
@@ -981,5 +1239,224 @@ mod tests {
         };
         let f = load_source("big".into(), b"a: 12345".to_vec(), &limits);
         assert_eq!(&*f.findings[0].rule, "input-limit");
+    }
+}
+
+/// Issue 18, item 3: budgets per document, per file and per run, anchored copies
+/// counted, and linear duplicate-key and merge-key handling. Sizes are small limits
+/// on generated input; the assertions count nodes, not time.
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::*;
+
+    /// fuzz_loader seed 7 case 31121: a lone CR made the parser count one line more
+    /// than the text has. Saved as `testdata/hostile/fuzz/lone-cr.yaml`.
+    #[test]
+    fn lone_carriage_returns_keep_positions_inside_the_text() {
+        let bytes = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../testdata/hostile/fuzz/lone-cr.yaml"),
+        )
+        .unwrap();
+        let f = load_source("case.yaml".into(), bytes, &LoadLimits::default());
+        let lines = f.source.line_count() as u32;
+        assert!(!f.findings.is_empty());
+        for x in &f.findings {
+            assert!(x.location.span.start.line <= lines, "{x:?} ({lines} lines)");
+        }
+        let f = load_source(
+            "a.yaml".into(),
+            b"a: 1\rb: [\r".to_vec(),
+            &LoadLimits::default(),
+        );
+        assert_eq!(f.source.line_count(), 3);
+        assert!(f.findings.iter().all(|x| x.location.span.start.line <= 3));
+    }
+}
+
+#[cfg(test)]
+mod item9_tests {
+    use super::*;
+
+    fn rules_of(name: &str, bytes: &[u8]) -> Vec<(String, u32, String)> {
+        load_source(name.into(), bytes.to_vec(), &LoadLimits::default())
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.rule.to_string(),
+                    f.location.span.start.line,
+                    f.message.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_comments_are_reported() {
+        let r = rules_of(
+            "a.json",
+            b"// generated
+{\"apiVersion\": \"v1\"}
+",
+        );
+        assert!(!r.is_empty(), "{r:?}");
+        assert_eq!((r[0].0.as_str(), r[0].1), ("parse-error", 1));
+        assert!(r[0].2.contains("JSON does not allow comments"));
+        // Not in YAML files, not in strings.
+        assert!(rules_of("a.yaml", b"a: //x\n").is_empty());
+        assert!(rules_of("a.json", b"{\"a\": \"http://x\"}\n").is_empty());
+    }
+
+    #[test]
+    fn utf32_is_named_as_such() {
+        let r = rules_of("a.yaml", &[0xFF, 0xFE, 0, 0, b'a', 0, 0, 0]);
+        assert!(r[0].2.contains("UTF-32"), "{r:?}");
+        let r = rules_of("a.yaml", &[0, 0, 0xFE, 0xFF, 0, 0, 0, b'a']);
+        assert!(r[0].2.contains("UTF-32"), "{r:?}");
+        let r = rules_of("a.yaml", &[0xFF, 0xFE, b'a', 0]);
+        assert!(r[0].2.contains("UTF-16"), "{r:?}");
+    }
+
+    #[test]
+    fn unsupported_yaml_versions_are_refused() {
+        let f = load_source(
+            "a.yaml".into(),
+            b"%YAML 9.9\n---\na: 1\n---\nb: 2\n".to_vec(),
+            &LoadLimits::default(),
+        );
+        assert_eq!(f.findings.len(), 1, "{:?}", f.findings);
+        assert_eq!(f.findings[0].location.span.start.line, 1);
+        assert!(f.findings[0].message.contains("9.9"));
+        assert_eq!(f.documents.len(), 1, "the next document is read");
+        assert!(rules_of("a.yaml", b"%YAML 1.2\n---\na: 1\n").is_empty());
+        assert!(rules_of("a.yaml", b"%YAML 1.1\n---\na: 1\n").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    fn limits() -> LoadLimits {
+        LoadLimits {
+            max_nodes_per_document: 10_000,
+            max_nodes_per_file: 40_000,
+            ..LoadLimits::default()
+        }
+    }
+
+    fn nodes(f: &LoadedFile) -> usize {
+        f.documents.iter().map(|d| d.root.count()).sum()
+    }
+
+    fn limit_findings(f: &LoadedFile) -> usize {
+        f.findings
+            .iter()
+            .filter(|x| &*x.rule == codes::INPUT_LIMIT)
+            .count()
+    }
+
+    /// A document of about `n` nodes built from a few lines of aliases.
+    fn laughs(n_leaves: usize) -> String {
+        // 10 × 10 × … leaves: a: 10 scalars, b: 10 × a, c: 10 × b, …
+        let mut doc = String::from("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut size = 10;
+        let mut level = 0;
+        while size * 10 <= n_leaves {
+            level += 1;
+            let prev = format!("*l{}", level - 1);
+            doc.push_str(&format!(
+                "l{level}: &l{level} [{}]\n",
+                [prev.as_str(); 10].join(", ")
+            ));
+            size *= 10;
+        }
+        doc
+    }
+
+    #[test]
+    fn anchored_copies_count_against_the_document_budget() {
+        // Each level is expanded once in place and kept once as an anchor: ~2× the
+        // expansion, which must count. 1,000 leaves expand to ~1,111 nodes; their
+        // stored copies take it past 2,000.
+        let text = laughs(1_000);
+        let small = LoadLimits {
+            max_nodes_per_document: 2_000,
+            ..limits()
+        };
+        let f = load_source("a.yaml".into(), text.clone().into_bytes(), &small);
+        assert_eq!(limit_findings(&f), 1, "{:?}", f.findings);
+        let roomy = LoadLimits {
+            max_nodes_per_document: 5_000,
+            ..limits()
+        };
+        let f = load_source("a.yaml".into(), text.into_bytes(), &roomy);
+        assert_eq!(limit_findings(&f), 0, "{:?}", f.findings);
+    }
+
+    #[test]
+    fn many_small_documents_share_the_file_budget() {
+        // 100 documents of a few hundred bytes, each just under the document budget:
+        // together they would be 100× it. The file budget stops them.
+        let doc = laughs(1_000);
+        let text = vec![doc.as_str(); 100].join("---\n");
+        assert!(text.len() < 100 * 400);
+        let f = load_source("a.yaml".into(), text.into_bytes(), &limits());
+        assert_eq!(limit_findings(&f), 1, "{:?}", f.findings);
+        assert!(nodes(&f) <= limits().max_nodes_per_file, "{}", nodes(&f));
+        assert!(
+            !f.documents.is_empty(),
+            "documents before the limit are kept"
+        );
+        let finding = f
+            .findings
+            .iter()
+            .find(|x| &*x.rule == codes::INPUT_LIMIT)
+            .unwrap();
+        assert!(finding.location.span.start.line > 1);
+    }
+
+    #[test]
+    fn files_share_the_run_budget() {
+        let doc = laughs(1_000);
+        let run = RunBudget::new(30_000);
+        let mut kept = 0;
+        let mut refused = 0;
+        for i in 0..20 {
+            let f = load_source_in(
+                format!("f{i}.yaml").into(),
+                doc.clone().into_bytes(),
+                &limits(),
+                &run,
+            );
+            kept += nodes(&f);
+            refused += limit_findings(&f);
+        }
+        assert!(kept <= 30_000, "{kept}");
+        assert!(refused > 0);
+    }
+
+    #[test]
+    fn duplicate_and_merge_keys_in_a_large_mapping_stay_linear() {
+        // 200,000 keys with one duplicate and one merge key: quadratic handling would
+        // be 4·10^10 key comparisons; the check only finishes if it is linear.
+        let mut text = String::from("base: &b {m1: 1, m2: 2, k7: merged}\nbig:\n  <<: *b\n");
+        for i in 0..200_000 {
+            text.push_str(&format!("  k{i}: {i}\n"));
+        }
+        text.push_str("  k5: again\n");
+        let f = load_source("big.yaml".into(), text.into_bytes(), &LoadLimits::default());
+        let dups: Vec<_> = f
+            .findings
+            .iter()
+            .filter(|x| &*x.rule == codes::DUPLICATE_KEY)
+            .collect();
+        assert_eq!(dups.len(), 1, "{:?}", f.findings);
+        let big = f.documents[0].root.get("big").unwrap();
+        assert_eq!(big.get("k5").unwrap().as_str(), Some("again"));
+        assert_eq!(big.get("k7").unwrap().as_i64(), Some(7), "own keys win");
+        assert_eq!(big.get("m2").unwrap().as_i64(), Some(2), "merged");
+        assert_eq!(big.entries().len(), 200_002);
     }
 }

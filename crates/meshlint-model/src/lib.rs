@@ -9,6 +9,7 @@
 //! know are carried as generic resources and never fail a run. Secrets keep only their
 //! name and type: their data is never stored.
 
+mod k8s;
 mod kinds;
 mod mesh;
 mod resource;

@@ -129,7 +129,8 @@ pub fn take_resources(file: &mut LoadedFile) -> ResourceSet {
 fn build_from(name: &Arc<str>, documents: Vec<meshlint_load::LoadedDocument>) -> ResourceSet {
     let mut set = ResourceSet::default();
     for doc in documents {
-        let root = doc.root;
+        let mut root = doc.root;
+        crate::secret::scrub_secret_copies(&mut root, &doc.aliases);
         if root.as_map().is_none() {
             set.skipped.push(Skipped {
                 file: name.clone(),
@@ -249,7 +250,9 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, mut no
         );
     }
     let secret = (kind == Kind::Secret).then(|| crate::secret::secret_facts(&node));
-    if kind == Kind::Secret {
+    // Whatever its API group: a `kind: Secret` under a mistyped apiVersion holds the same
+    // values (found by fuzz_loader, seed 123).
+    if kind == Kind::Secret || kind_name == "Secret" {
         if let NodeValue::Map(entries) = &mut node.value {
             entries.retain(|(k, _)| !matches!(k.as_str(), Some("data" | "stringData")));
         }
@@ -276,6 +279,14 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, mut no
         implied_namespace: UNSET_NAMESPACE.into(),
     };
     set.findings.extend(schema::validate(&resource));
+    let cleaned = crate::k8s::validate_and_clean(&mut resource);
+    if !cleaned.is_empty() {
+        // Labels and annotations as the cleaned tree has them.
+        let meta = resource.node.get("metadata");
+        resource.labels = crate::typed::labels(meta.and_then(|m| m.get("labels")));
+        resource.annotations = crate::typed::labels(meta.and_then(|m| m.get("annotations")));
+        set.findings.extend(cleaned);
+    }
     resource.typed = match secret {
         Some(facts) => Typed::Secret(facts),
         None => Typed::extract(&resource),

@@ -2,8 +2,87 @@
 //! certificate it carries (whether it parses, its validity period). Values — private keys
 //! above all — are read once while the document is modelled and never stored.
 
-use meshlint_load::Node;
+use meshlint_diag::Span;
+use meshlint_load::{Node, NodeValue, Scalar};
 use serde::Serialize;
+
+/// What replaces a Secret's value that YAML aliasing copied somewhere else.
+pub const REDACTED: &str = "<redacted>";
+
+fn is_secret(node: &Node) -> bool {
+    node.str_at(&["kind"]) == Some("Secret")
+}
+
+fn secret_value_spans(root: &Node, out: &mut Vec<Span>) {
+    if is_secret(root) {
+        for key in ["data", "stringData"] {
+            if let Some(v) = root.get(key) {
+                out.push(v.span);
+            }
+        }
+    }
+    if let Some(items) = root.get("items").and_then(Node::as_seq) {
+        for item in items {
+            secret_value_spans(item, out);
+        }
+    }
+}
+
+fn within(inner: Span, outer: Span) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// Keeps a Secret's values in its `data` / `stringData` and nowhere else in the
+/// document: a value anchored there and aliased (or merged with `<<`) into another
+/// resource — a `kind: List` can hold both — or into the Secret's own metadata becomes
+/// [`REDACTED`], so no rule message, graph or baseline can print it. `aliases` are the
+/// document's alias expansions (use, anchored node) from the loader. Costs nothing for
+/// documents without a Secret.
+pub fn scrub_secret_copies(root: &mut Node, aliases: &[(Span, Span)]) {
+    let mut ranges = Vec::new();
+    secret_value_spans(root, &mut ranges);
+    if ranges.is_empty() {
+        return;
+    }
+    let mut uses: Vec<Span> = aliases
+        .iter()
+        .filter(|(_, target)| ranges.iter().any(|r| within(*target, *r)))
+        .map(|(u, _)| *u)
+        .collect();
+    uses.sort_by_key(|s| (s.start, s.end));
+    scrub(root, &ranges, &uses);
+}
+
+fn scrub(node: &mut Node, ranges: &[Span], uses: &[Span]) {
+    let tainted = ranges.iter().any(|r| within(node.span, *r))
+        || uses
+            .binary_search_by_key(&(node.span.start, node.span.end), |s| (s.start, s.end))
+            .is_ok();
+    if tainted {
+        node.value = NodeValue::Scalar(Scalar {
+            text: REDACTED.into(),
+            plain: false,
+        });
+        return;
+    }
+    let secret = is_secret(node);
+    match &mut node.value {
+        NodeValue::Scalar(_) => {}
+        NodeValue::Seq(items) => {
+            for item in items {
+                scrub(item, ranges, uses);
+            }
+        }
+        NodeValue::Map(entries) => {
+            for (k, v) in entries {
+                if secret && matches!(k.as_str(), Some("data" | "stringData")) {
+                    continue;
+                }
+                scrub(v, ranges, uses);
+            }
+        }
+    }
+}
 
 /// The key names and certificate facts of a Secret.
 #[derive(Debug, Clone, Default, Serialize)]

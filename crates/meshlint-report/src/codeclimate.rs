@@ -85,6 +85,6 @@ pub(crate) fn render(
             }
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &issues)?;
+    crate::common::write_safe_json(&mut *out, &issues)?;
     out.write_all(b"\n")
 }

@@ -2,6 +2,7 @@
 
 use meshlint_diag::{Finding, ResourceId, Severity, SourceFile};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -57,10 +58,30 @@ pub fn stable_fingerprint(finding: &Finding, source: Option<&SourceFile>) -> Str
     };
     let content: String = match (&finding.fingerprint, source) {
         (Some(fp), _) => format!("fingerprint:{fp}"),
-        (None, Some(src)) => format!(
-            "line:{}",
-            src.line_text(finding.location.span.start.line).trim()
-        ),
+        (None, Some(src)) => {
+            let start = finding.location.span.start;
+            let line = src.line_text(start.line).trim();
+            if line.len() <= LONG_LINE {
+                format!("line:{line}")
+            } else {
+                // A long line (minified JSON): the text at the finding, so the cost per
+                // finding does not grow with the line.
+                let whole = src.line_text(start.line);
+                let line_start = src.offset(meshlint_diag::Pos {
+                    line: start.line,
+                    column: 1,
+                });
+                let at = src
+                    .offset(start)
+                    .saturating_sub(line_start)
+                    .min(whole.len());
+                let mut end = (at + LONG_LINE / 2).min(whole.len());
+                while !whole.is_char_boundary(end) {
+                    end -= 1;
+                }
+                format!("window:{}", &whole[at..end])
+            }
+        }
         (None, None) => format!("message:{}", finding.message),
     };
     digest_hex(&[
@@ -74,6 +95,9 @@ pub fn stable_fingerprint(finding: &Finding, source: Option<&SourceFile>) -> Str
         &content,
     ])
 }
+
+/// Lines longer than this (bytes, trimmed) are fingerprinted by a window at the finding.
+const LONG_LINE: usize = 512;
 
 /// For each finding (in the given order), its [`stable_fingerprint`] and its 1-based
 /// occurrence among earlier findings with the same fingerprint.
@@ -102,17 +126,147 @@ pub(crate) fn gcc_level(s: Severity) -> &'static str {
     }
 }
 
-/// The text on one line: line breaks (and other control characters) become spaces.
+/// The text on one line: line breaks and tabs become spaces; other control characters
+/// (ESC, NUL, C1 controls, bidirectional overrides) become visible `\u{…}` escapes, so
+/// nothing a file or a rule wrote can drive a terminal or start a new log line.
 pub(crate) fn one_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\r' && chars.peek() == Some(&'\n') {
-            continue;
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' | '\n' | '\t' => out.push(' '),
+            c if is_unsafe_char(c) => push_escaped(&mut out, c),
+            c => out.push(c),
         }
-        out.push(if c.is_control() { ' ' } else { c });
     }
     out
+}
+
+/// Characters that must never reach a terminal or a CI log as they are: every Unicode
+/// control character (C0, DEL, C1) and the bidirectional formatting characters, which can
+/// make a line display as something else than it is.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c => {
+            use std::fmt::Write;
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+}
+
+/// Writes `value` as pretty JSON in which every [`is_unsafe_char`] is a `\uXXXX` escape
+/// (serde_json escapes only C0 controls): the document means the same, and printing it
+/// in a CI log cannot emit DEL, C1 controls or bidirectional overrides.
+pub fn write_safe_json<T: serde::Serialize + ?Sized>(
+    out: &mut dyn std::io::Write,
+    value: &T,
+) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, SafeJson::default());
+    value.serialize(&mut ser).map_err(std::io::Error::other)
+}
+
+#[derive(Default)]
+struct SafeJson<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+impl serde_json::ser::Formatter for SafeJson<'_> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut last = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_unsafe_char(c) {
+                w.write_all(&fragment.as_bytes()[last..i])?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                last = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[last..])
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// A name (a file name, a rule id) as one line of safe text: every unsafe character,
+/// line breaks included, becomes a visible escape (`\n`, `\u{1b}`).
+pub fn escape_name(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe_char(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Multi-line text for a renderer that indents every line it prints (the human format):
+/// line breaks stay, every other unsafe character becomes a visible escape.
+pub(crate) fn escape_keep_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_unsafe_char(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => out.push('\n'),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            c if is_unsafe_char(c) => push_escaped(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -190,6 +344,10 @@ mod tests {
     #[test]
     fn one_line_replaces_breaks() {
         assert_eq!(one_line("a\r\nb\nc\td"), "a b c d");
+        assert_eq!(one_line("a\u{1b}[31mb\u{202e}"), "a\\u{1b}[31mb\\u{202e}");
+        assert_eq!(escape_name("x\n::error file=a::b"), "x\\n::error file=a::b");
+        assert_eq!(escape_name("plain.yaml"), "plain.yaml");
+        assert_eq!(escape_keep_lines("a\nb\u{7}"), "a\nb\\u{7}");
         assert_eq!(api_group("v1"), "");
         assert_eq!(api_group("apps/v1"), "apps");
     }

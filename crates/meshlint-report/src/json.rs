@@ -79,6 +79,6 @@ pub(crate) fn render(
             .collect(),
         summary: input.summary,
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    crate::common::write_safe_json(&mut *out, &doc)?;
     out.write_all(b"\n")
 }

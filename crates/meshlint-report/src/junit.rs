@@ -13,6 +13,7 @@
 //! Jenkins, GitHub test-report actions) displays reliably.
 //! No timestamps or host names, so the output is deterministic.
 
+use crate::common::{escape_name, is_unsafe_char, one_line};
 use crate::ReportInput;
 use meshlint_diag::Finding;
 use std::collections::{BTreeMap, BTreeSet};
@@ -100,23 +101,35 @@ fn failure_body(f: &Finding) -> String {
     let p = f.location.span.start;
     let mut body = format!(
         "{}:{}:{}: {}: {} [{}]",
-        f.location.file, p.line, p.column, f.severity, f.message, f.rule
+        escape_name(&f.location.file),
+        p.line,
+        p.column,
+        f.severity,
+        one_line(&f.message),
+        escape_name(&f.rule)
     );
     if let Some(r) = &f.resource {
-        let _ = write!(body, "\nresource: {} ({})", r, r.api_version);
+        let _ = write!(
+            body,
+            "\nresource: {}",
+            one_line(&format!("{} ({})", r, r.api_version))
+        );
     }
     if let Some(code) = &f.istio_code {
-        let _ = write!(body, "\nistio code: {code}");
+        let _ = write!(body, "\nistio code: {}", escape_name(code));
     }
     if let Some(help) = &f.help {
-        let _ = write!(body, "\nhelp: {help}");
+        let _ = write!(body, "\nhelp: {}", one_line(help));
     }
     for r in &f.related {
         let p = r.location.span.start;
         let _ = write!(
             body,
             "\nrelated: {}:{}:{}: {}",
-            r.location.file, p.line, p.column, r.message
+            escape_name(&r.location.file),
+            p.line,
+            p.column,
+            one_line(&r.message)
         );
     }
     body
@@ -142,7 +155,7 @@ pub(crate) fn escape(s: &str) -> String {
             '\n' => out.push_str("&#10;"),
             '\r' => out.push_str("&#13;"),
             '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c if is_unsafe_char(c) || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

@@ -32,7 +32,8 @@
 //! - **Fingerprints.** [`stable_fingerprint`] is 32 hex digits of SHA-256 over the rule,
 //!   the file, the resource identity (API group, kind, namespace, name — not the API
 //!   version) and [`Finding::fingerprint`], or when the rule gave none the trimmed text of
-//!   the offending line, or without source text the message. Never a line number, so
+//!   the offending line (for a line over 512 bytes, 256 bytes from the finding's column,
+//!   so minified JSON costs the same per finding), or without source text the message. Never a line number, so
 //!   SARIF alerts and Code Quality entries survive edits that move the finding up or down.
 //!   SARIF writes `partialFingerprints["meshlint/v1"] = "<fingerprint>:<n>"`, `n` counting
 //!   findings with the same fingerprint (1, 2, …); Code Quality's `fingerprint` is a
@@ -64,10 +65,11 @@ mod common;
 mod human;
 mod json;
 mod junit;
+mod redact;
 mod sarif;
 mod text;
 
-pub use common::stable_fingerprint;
+pub use common::{escape_name, is_unsafe_char, stable_fingerprint, write_safe_json};
 pub use sarif::{AUTOMATION_ID, FINGERPRINT_KEY, INFORMATION_URI, SARIF_SCHEMA_URI};
 
 /// An output format, as named by `--format`.
@@ -250,14 +252,21 @@ pub fn render_to_string(
 /// The one-line summary for stderr in human mode, e.g.
 /// `3 errors, 1 warning, 0 infos in 12 files (40 resources)`.
 pub fn summary_line(summary: &Summary) -> String {
-    format!(
+    let mut line = format!(
         "{}, {}, {} in {} ({})",
         plural(summary.errors, "error"),
         plural(summary.warnings, "warning"),
         plural(summary.infos, "info"),
         plural(summary.files, "file"),
         plural(summary.resources, "resource"),
-    )
+    );
+    if summary.unreadable > 0 {
+        line.push_str(&format!(
+            "; {} could not be read",
+            plural(summary.unreadable, "file")
+        ));
+    }
+    line
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -304,6 +313,7 @@ mod tests {
             errors: 3,
             warnings: 1,
             infos: 0,
+            unreadable: 0,
         };
         assert_eq!(
             summary_line(&s),
@@ -315,6 +325,7 @@ mod tests {
             errors: 1,
             warnings: 0,
             infos: 1,
+            unreadable: 0,
         };
         assert_eq!(
             summary_line(&one),

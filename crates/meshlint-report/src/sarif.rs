@@ -34,7 +34,7 @@ pub(crate) fn render(
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
     let log = build(input, findings);
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    crate::common::write_safe_json(&mut *out, &log)?;
     out.write_all(b"\n")
 }
 

@@ -1,6 +1,6 @@
 //! The line-oriented formats: `gcc`, `github` and `concise`. One line per finding.
 
-use crate::common::{gcc_level, one_line};
+use crate::common::{escape_name, gcc_level, is_unsafe_char, one_line};
 use meshlint_diag::{Finding, Severity};
 use std::io;
 
@@ -11,12 +11,12 @@ pub(crate) fn render_gcc(findings: &[&Finding], out: &mut dyn io::Write) -> io::
         writeln!(
             out,
             "{}:{}:{}: {}: {} [{}]",
-            f.location.file,
+            escape_name(&f.location.file),
             p.line,
             p.column,
             gcc_level(f.severity),
             one_line(&f.message),
-            f.rule
+            escape_name(&f.rule)
         )?;
     }
     Ok(())
@@ -29,11 +29,11 @@ pub(crate) fn render_concise(findings: &[&Finding], out: &mut dyn io::Write) -> 
         writeln!(
             out,
             "{}:{}:{}: {}[{}] {}",
-            f.location.file,
+            escape_name(&f.location.file),
             p.line,
             p.column,
             f.severity,
-            f.rule,
+            escape_name(&f.rule),
             one_line(&f.message)
         )?;
     }
@@ -61,26 +61,30 @@ pub(crate) fn render_github(findings: &[&Finding], out: &mut dyn io::Write) -> i
             let p = r.location.span.start;
             message.push_str(&format!(
                 "\nrelated: {}:{}:{}: {}",
-                r.location.file, p.line, p.column, r.message
+                escape_name(&r.location.file),
+                p.line,
+                p.column,
+                r.message
             ));
         }
         writeln!(
             out,
             "::{} file={},line={},endLine={},col={},endColumn={},title={}::{}",
             command,
-            escape_property(&f.location.file),
+            escape_property(&escape_name(&f.location.file)),
             s.start.line,
             s.end.line,
             s.start.column,
             s.end.column,
-            escape_property(&format!("meshlint {}", f.rule)),
+            escape_property(&format!("meshlint {}", escape_name(&f.rule))),
             escape_data(&message)
         )?;
     }
     Ok(())
 }
 
-/// Escapes the message part of a workflow command: `%`, `\r`, `\n`.
+/// Escapes the message part of a workflow command: `%`, `\r`, `\n`; other control
+/// characters (ESC, C1, bidirectional overrides) become visible `\u{…}` escapes.
 pub(crate) fn escape_data(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -88,6 +92,7 @@ pub(crate) fn escape_data(s: &str) -> String {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
+            c if is_unsafe_char(c) => out.push_str(&escape_name(c.encode_utf8(&mut [0; 4]))),
             c => out.push(c),
         }
     }
@@ -104,6 +109,7 @@ pub(crate) fn escape_property(s: &str) -> String {
             '\n' => out.push_str("%0A"),
             ':' => out.push_str("%3A"),
             ',' => out.push_str("%2C"),
+            c if is_unsafe_char(c) => out.push_str(&escape_name(c.encode_utf8(&mut [0; 4]))),
             c => out.push(c),
         }
     }
