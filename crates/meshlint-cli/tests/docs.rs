@@ -92,6 +92,19 @@ const COMMANDS: &[(&str, How)] = &[
         How::Cargo,
     ),
     ("meshlint --version", How::Run(0)),
+    // docs/hardening.md: longer runs of the randomized tests CI runs with a small budget
+    (
+        "MESHLINT_FUZZ_CASES=100000 MESHLINT_FUZZ_SEED=7 cargo test -p meshlint-model --test fuzz_loader -- --nocapture",
+        How::Elsewhere("fuzz_loader.rs, which CI runs with its default case budget"),
+    ),
+    (
+        "MESHLINT_FUZZ_CASES=3000 MESHLINT_FUZZ_SEED=7 cargo test -p meshlint-cli --test fuzz_check -- --nocapture",
+        How::Elsewhere("fuzz_check.rs, which CI runs with its default case budget"),
+    ),
+    (
+        "export CARGO_TARGET_DIR=$PWD/target",
+        How::Elsewhere("shell setup, not a command of meshlint's"),
+    ),
     // docs/trace.md (the synopsis block is `text`)
     (
         "meshlint trace testdata/scenarios/002-istio-mutual-vs-simple/bad --gateway istio-ingress/example-gateway --to example.com:443 --path /c19443",

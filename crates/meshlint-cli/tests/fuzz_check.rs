@@ -56,6 +56,7 @@ fn check_case(dir: &Path, data: &[u8], rules: &RuleSet) -> Result<(), String> {
         rules: &infos,
         summary: result.summary,
         tool_version: "fuzz",
+        fail_threshold: Some(meshlint_diag::Severity::Info),
     };
     for format in Format::ALL {
         for color in [false, true] {

@@ -57,6 +57,7 @@ fn long_lines_and_many_findings_render_in_every_format() {
         rules: &[],
         summary,
         tool_version: "test",
+        fail_threshold: None,
     };
     for format in Format::ALL {
         let out = render_to_string(format, &input, &HumanOptions::default()).unwrap();
