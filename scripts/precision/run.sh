@@ -11,7 +11,7 @@ tail -n +2 "$here/sources.tsv" | while IFS=$'\t' read -r repo commit folder worl
   dir="$CORPUS/${repo/\//+}"
   out="$OUT/${repo/\//+}__${folder//\//_}__$world.json"
   flag=(); [ "$world" = closed ] && flag=(--closed-world)
-  (cd "$dir" && "$MESHLINT" check "$folder" --format json --fail-on never --no-config "${flag[@]}" >"$out" 2>"$out.stderr")
+  (cd "$dir" && "$MESHLINT" check "$folder" --format json --fail-on never --allow-empty --no-config "${flag[@]}" >"$out" 2>"$out.stderr")
   rc=$?
   [ $rc -ne 0 ] && echo "exit $rc: $repo $folder $world (see $out.stderr)" >&2
 done
