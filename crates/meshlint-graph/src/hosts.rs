@@ -312,13 +312,14 @@ impl MeshGraph {
         })
     }
 
-    /// A namespace of the inputs spelled like `ns` (not `ns` itself), if any.
+    /// A namespace of the inputs (or the root namespace) spelled like `ns` (not `ns` itself), if any.
     pub fn suggest_namespace(&self, ns: &str) -> Option<String> {
         meshlint_model::schema::did_you_mean(
             ns,
             self.known_namespaces
                 .iter()
                 .map(String::as_str)
+                .chain(std::iter::once(self.mesh.root_namespace.as_str()))
                 .filter(|n| *n != ns),
         )
         .map(str::to_string)

@@ -309,3 +309,63 @@ spec: {ports: [{name: http, port: 80}]}
     assert_eq!(g.host_namespace("a.b.svc.cluster.local"), Some("b"));
     assert_eq!(g.host_namespace("a.example.com"), None);
 }
+
+#[test]
+fn sidecar_imports_that_import_nothing() {
+    let yaml = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: api}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: api}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: web}
+spec:
+  egress:
+  - hosts:
+    - "./*"
+    - "istio-system/*"
+    - "istio-sytem/*"
+    - "monitoring/*"
+    - "backend/api.backend.svc.cluster.local"
+    - "api/api.api.svc.cluster.local"
+    - "api/missing.api.svc.cluster.local"
+    - "*/kubernetes.default.svc.cluster.local"
+"#;
+    let g = graph(yaml);
+    let sc = all(&g, Kind::Sidecar, "default")[0];
+    let got: Vec<(String, bool, bool)> = g
+        .empty_sidecar_imports(sc)
+        .into_iter()
+        .map(|e| (e.entry, e.missing_namespace, e.certain))
+        .collect();
+    // The root namespace always exists; `monitoring/*` is not judged in open world
+    // (nothing suggests a typo); `istio-sytem/*` is a typo of `istio-system`.
+    assert_eq!(
+        got,
+        [
+            ("istio-sytem/*".to_string(), true, true),
+            (
+                "backend/api.backend.svc.cluster.local".to_string(),
+                false,
+                true
+            ),
+            ("api/missing.api.svc.cluster.local".to_string(), false, true),
+        ]
+    );
+    let e = &g.empty_sidecar_imports(sc)[0];
+    assert_eq!(e.namespace_suggestion.as_deref(), Some("istio-system"));
+    assert_eq!(e.path, "spec.egress[0].hosts[2]");
+    // Closed world: the unknown namespace is judged too.
+    let g = graph_world(yaml, true);
+    let sc = all(&g, Kind::Sidecar, "default")[0];
+    assert!(g
+        .empty_sidecar_imports(sc)
+        .iter()
+        .any(|e| e.entry == "monitoring/*"));
+}

@@ -131,6 +131,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("gatewayLookup", 2, gateway_lookup),
     ("gatewayHosts", 2, gateway_hosts),
     ("selectsInstalledGateway", 1, selects_installed_gateway),
+    ("emptySidecarImports", 1, empty_sidecar_imports),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -897,6 +898,60 @@ fn gateway_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 fn selects_installed_gateway<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let sel = labels_from(arg("selectsInstalledGateway", a, 0)?);
     Ok(Val::Bool(h.g.selects_installed_gateway(&sel)))
+}
+
+fn empty_sidecar_imports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("emptySidecarImports", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, r) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.empty_sidecar_imports(i)
+            .iter()
+            .map(|e| {
+                Val::map(vec![
+                    ("path", Val::str(&e.path)),
+                    ("entry", Val::str(&e.entry)),
+                    ("namespace", Val::str(&e.namespace)),
+                    ("fqdn", Val::str(&e.fqdn)),
+                    ("missingNamespace", Val::Bool(e.missing_namespace)),
+                    (
+                        "namespaceSuggestion",
+                        Val::str(e.namespace_suggestion.as_deref().unwrap_or("")),
+                    ),
+                    (
+                        "hostSuggestion",
+                        Val::str(e.host_suggestion.as_deref().unwrap_or("")),
+                    ),
+                    (
+                        "definedElsewhere",
+                        Val::list(
+                            e.defined_elsewhere
+                                .iter()
+                                .map(|t| target_value(g, t))
+                                .collect(),
+                        ),
+                    ),
+                    (
+                        "suggested",
+                        Val::list(
+                            e.host_suggestion
+                                .as_deref()
+                                .map(|s| {
+                                    g.host_targets(s)
+                                        .iter()
+                                        .map(|t| name_ref(g, t.resource))
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
+                        ),
+                    ),
+                    ("certain", Val::Bool(e.certain)),
+                ])
+            })
+            .collect(),
+    ))
 }
 
 fn lookup_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
