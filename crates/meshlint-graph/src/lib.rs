@@ -23,6 +23,7 @@ mod istio;
 mod mtls;
 mod queries;
 mod request;
+mod route_checks;
 mod routing;
 mod scale;
 mod service_entries;
@@ -43,6 +44,7 @@ pub use request::{
     render_inline, RequestAttrs, RouteChoice, RouteOutcome, VirtualServiceChoice,
     WeightedDestination,
 };
+pub use route_checks::{DestinationProblem, DestinationProblemKind};
 pub use routing::RouteTo;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,

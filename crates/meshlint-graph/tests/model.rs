@@ -369,3 +369,53 @@ spec:
         .iter()
         .any(|e| e.entry == "monitoring/*"));
 }
+
+#[test]
+fn destination_problems_one_per_host() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec: {ports: [{name: http, port: 9080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, port: {number: 80}}
+    - destination: {host: details}
+    - destination: {host: details}
+    - weight: 10
+  tcp:
+  - route:
+    - destination: {host: kubernetes.default.svc.cluster.local}
+"#,
+    );
+    use meshlint_graph::DestinationProblemKind::*;
+    let vs = all(&g, Kind::VirtualService, "r")[0];
+    let got: Vec<_> = g
+        .destination_problems(vs)
+        .into_iter()
+        .map(|p| (p.kind, p.path, p.lookup.map(|l| l.certain)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Port, "spec.http[0].route[0].destination".to_string(), None),
+            (
+                Missing,
+                "spec.http[0].route[1].destination".to_string(),
+                Some(true)
+            ),
+            (NoDestination, "spec.http[0].route[3]".to_string(), None),
+        ]
+    );
+}

@@ -15,7 +15,9 @@
 //! A map key or field name here is part of the rule language: `rules/*.yaml` reads them.
 
 use meshlint_cel::{error, EvalError, Host, Val};
-use meshlint_graph::{Decision, HostState, HostTarget, MeshGraph, PortInfo};
+use meshlint_graph::{
+    Decision, DestinationProblemKind, HostLookup, HostState, HostTarget, MeshGraph, PortInfo,
+};
 use meshlint_load::{load_source, LoadLimits, Node, NodeValue, PathSegment, Resolved};
 use meshlint_model::typed::Labels;
 use meshlint_model::{Kind, OutboundPolicy, Typed};
@@ -132,6 +134,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("gatewayHosts", 2, gateway_hosts),
     ("selectsInstalledGateway", 1, selects_installed_gateway),
     ("emptySidecarImports", 1, empty_sidecar_imports),
+    ("destinationProblems", 1, destination_problems),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -825,14 +828,17 @@ fn host_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let namespaces = strings_from(arg("hostLookup", a, 1)?);
     let g = h.g;
     let refs: Vec<&str> = namespaces.iter().map(String::as_str).collect();
-    let l = g.host_lookup(host, &refs);
+    Ok(host_lookup_value(g, &g.host_lookup(host, &refs)))
+}
+
+fn host_lookup_value<'g>(g: &'g MeshGraph, l: &HostLookup) -> Val<'g> {
     let state = match l.state {
         HostState::Exported => "exported",
         HostState::Unexported => "unexported",
         HostState::Implicit => "implicit",
         HostState::Missing => "missing",
     };
-    Ok(Val::map(vec![
+    Val::map(vec![
         ("state", Val::borrowed(state)),
         ("certain", Val::Bool(l.certain)),
         (
@@ -847,8 +853,9 @@ fn host_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             "suggested",
             Val::list(
                 l.suggestion
+                    .as_deref()
                     .map(|s| {
-                        g.host_targets(&s)
+                        g.host_targets(s)
                             .iter()
                             .map(|t| name_ref(g, t.resource))
                             .collect()
@@ -856,7 +863,42 @@ fn host_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     .unwrap_or_default(),
             ),
         ),
-    ]))
+    ])
+}
+
+fn destination_problems<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("destinationProblems", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, r) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.destination_problems(i)
+            .iter()
+            .map(|p| {
+                let kind = match p.kind {
+                    DestinationProblemKind::Missing => "missing",
+                    DestinationProblemKind::Unexported => "unexported",
+                    DestinationProblemKind::Port => "port",
+                    DestinationProblemKind::NoDestination => "nodestination",
+                };
+                Val::map(vec![
+                    ("problem", Val::borrowed(kind)),
+                    ("path", Val::str(&p.path)),
+                    ("host", Val::str(&p.host)),
+                    ("fqdn", Val::str(&p.fqdn)),
+                    ("port", int(p.port)),
+                    (
+                        "lookup",
+                        p.lookup
+                            .as_ref()
+                            .map(|l| host_lookup_value(g, l))
+                            .unwrap_or(Val::Null),
+                    ),
+                ])
+            })
+            .collect(),
+    ))
 }
 
 fn workloads_maybe_selected<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
