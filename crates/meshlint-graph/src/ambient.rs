@@ -39,9 +39,9 @@ pub struct WaypointBinding {
     pub namespace_label: Option<(usize, String)>,
     /// The Gateway found, if any.
     pub gateway: Option<usize>,
-    /// `bound` (a Gateway of class `istio-waypoint`), `opted-out` (`none`), `missing`
-    /// (no Gateway of that name in the inputs), `not-waypoint` (a Gateway of another
-    /// class).
+    /// `bound` (a `gateway.networking.k8s.io` Gateway of that name: istiod treats any
+    /// Gateway named so as the waypoint, whatever its class), `opted-out` (`none`),
+    /// `missing` (no Gateway of that name in the inputs).
     pub outcome: &'static str,
 }
 
@@ -211,9 +211,10 @@ impl MeshGraph {
         let (gateway, outcome) = if name == "none" {
             (None, "opted-out")
         } else {
+            // istiod's waypoint collection takes every Gateway (of any class: a custom
+            // class of the mesh controller is a waypoint too) once it has addresses.
             match self.find(Kind::K8sGateway, &namespace, &name) {
-                Some(g) if self.is_waypoint(g) => (Some(g), "bound"),
-                Some(g) => (Some(g), "not-waypoint"),
+                Some(g) => (Some(g), "bound"),
                 None => (None, "missing"),
             }
         };

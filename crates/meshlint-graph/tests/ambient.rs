@@ -230,7 +230,8 @@ fn waypoint_bindings() {
     assert_eq!(x.label.1, "metadata.labels[\"istio.io/use-waypoint\"]");
     assert_eq!(b("opted-out").outcome, "opted-out");
     assert_eq!(b("typo").outcome, "missing");
-    assert_eq!(b("ingress-named").outcome, "not-waypoint");
+    // istiod's waypoint collection does not look at the class.
+    assert_eq!(b("ingress-named").outcome, "bound");
     let s = b("shared");
     assert_eq!((s.namespace.as_str(), s.outcome), ("common", "missing"));
     assert!(s.namespace_label.is_some());
