@@ -69,7 +69,14 @@ pub struct ZtunnelAuthz {
     pub outcome: &'static str,
 }
 
-const HTTP_OPERATION: &[&str] = &["hosts", "notHosts", "methods", "notMethods", "paths", "notPaths"];
+const HTTP_OPERATION: &[&str] = &[
+    "hosts",
+    "notHosts",
+    "methods",
+    "notMethods",
+    "paths",
+    "notPaths",
+];
 const HTTP_SOURCE: &[&str] = &[
     "remoteIpBlocks",
     "notRemoteIpBlocks",
@@ -99,8 +106,11 @@ pub const L4_WHEN: &[&str] = &[
 ];
 
 fn non_empty(n: &Node, keys: &[&str]) -> bool {
-    keys.iter()
-        .any(|k| n.get(k).and_then(Node::as_seq).is_some_and(|s| !s.is_empty()))
+    keys.iter().any(|k| {
+        n.get(k)
+            .and_then(Node::as_seq)
+            .is_some_and(|s| !s.is_empty())
+    })
 }
 
 /// One rule as ztunnel sees it: the HTTP fields it drops, and whether (for DENY) every
@@ -108,31 +118,42 @@ fn non_empty(n: &Node, keys: &[&str]) -> bool {
 fn classify_rule(rule: &Node, index: usize, l7: &mut Vec<L7Field>) -> (bool, bool) {
     let before = l7.len();
     let mut effective = true;
-    let mut clause = |list: Option<&Node>, key: &str, http: &[&str], l4: &[&str], l7: &mut Vec<L7Field>| {
-        let Some(items) = list.and_then(Node::as_seq) else {
-            return;
-        };
-        if items.is_empty() {
-            return;
-        }
-        let mut any_l4 = false;
-        for (j, item) in items.iter().enumerate() {
-            let Some(inner) = item.get(key) else { continue };
-            for f in http {
-                if inner.get(f).and_then(Node::as_seq).is_some_and(|s| !s.is_empty()) {
-                    let outer = if key == "operation" { "to" } else { "from" };
-                    l7.push(L7Field {
-                        field: (*f).to_string(),
-                        rule: index,
-                        path: format!("spec.rules[{index}].{outer}[{j}].{key}.{f}"),
-                    });
-                }
+    let mut clause =
+        |list: Option<&Node>, key: &str, http: &[&str], l4: &[&str], l7: &mut Vec<L7Field>| {
+            let Some(items) = list.and_then(Node::as_seq) else {
+                return;
+            };
+            if items.is_empty() {
+                return;
             }
-            any_l4 |= non_empty(inner, l4);
-        }
-        effective &= any_l4;
-    };
-    clause(rule.get("to"), "operation", HTTP_OPERATION, L4_OPERATION, l7);
+            let mut any_l4 = false;
+            for (j, item) in items.iter().enumerate() {
+                let Some(inner) = item.get(key) else { continue };
+                for f in http {
+                    if inner
+                        .get(f)
+                        .and_then(Node::as_seq)
+                        .is_some_and(|s| !s.is_empty())
+                    {
+                        let outer = if key == "operation" { "to" } else { "from" };
+                        l7.push(L7Field {
+                            field: (*f).to_string(),
+                            rule: index,
+                            path: format!("spec.rules[{index}].{outer}[{j}].{key}.{f}"),
+                        });
+                    }
+                }
+                any_l4 |= non_empty(inner, l4);
+            }
+            effective &= any_l4;
+        };
+    clause(
+        rule.get("to"),
+        "operation",
+        HTTP_OPERATION,
+        L4_OPERATION,
+        l7,
+    );
     clause(rule.get("from"), "source", HTTP_SOURCE, L4_SOURCE, l7);
     if let Some(whens) = rule.get("when").and_then(Node::as_seq) {
         for (j, w) in whens.iter().enumerate() {
@@ -264,7 +285,10 @@ impl MeshGraph {
             .unwrap_or("ALLOW")
             .to_string();
         let mut l7 = Vec::new();
-        let rules = spec.and_then(|s| s.get("rules")).and_then(Node::as_seq).unwrap_or(&[]);
+        let rules = spec
+            .and_then(|s| s.get("rules"))
+            .and_then(Node::as_seq)
+            .unwrap_or(&[]);
         let mut with_l7 = 0;
         let mut effective = 0;
         for (i, rule) in rules.iter().enumerate() {

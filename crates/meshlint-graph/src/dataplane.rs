@@ -117,17 +117,36 @@ impl MeshGraph {
             == Some("istio.io-mesh-controller")
             || w.labels.get("istio.io/gateway-class").map(String::as_str) == Some("istio-waypoint")
         {
-            return decided(DataPlane::Infrastructure, "waypoint", Some((workload, format!("{meta}.labels"))), true);
+            return decided(
+                DataPlane::Infrastructure,
+                "waypoint",
+                Some((workload, format!("{meta}.labels"))),
+                true,
+            );
         }
         if self.is_gateway_workload(workload) {
-            return decided(DataPlane::Infrastructure, "gateway", Some((workload, format!("{meta}.labels"))), true);
+            return decided(
+                DataPlane::Infrastructure,
+                "gateway",
+                Some((workload, format!("{meta}.labels"))),
+                true,
+            );
         }
         if ["app", "istio", "k8s-app", "app.kubernetes.io/name"]
             .iter()
-            .any(|k| w.labels.get(*k).is_some_and(|v| CONTROL_PLANE_APPS.contains(&v.as_str())))
+            .any(|k| {
+                w.labels
+                    .get(*k)
+                    .is_some_and(|v| CONTROL_PLANE_APPS.contains(&v.as_str()))
+            })
             && r.namespace() == self.mesh.root_namespace
         {
-            return decided(DataPlane::Infrastructure, "control-plane", Some((workload, format!("{meta}.labels"))), true);
+            return decided(
+                DataPlane::Infrastructure,
+                "control-plane",
+                Some((workload, format!("{meta}.labels"))),
+                true,
+            );
         }
         let pod_label = w.labels.get(DATAPLANE_LABEL).map(String::as_str);
         let ns_label = self.namespace_dataplane_label(r.namespace());
@@ -144,16 +163,35 @@ impl MeshGraph {
             d.ambient_ignored = ambient_asked;
             return d;
         }
-        if w.annotations.get("ambient.istio.io/redirection").map(String::as_str) == Some("enabled") {
+        if w.annotations
+            .get("ambient.istio.io/redirection")
+            .map(String::as_str)
+            == Some("enabled")
+        {
             let path = format!("{meta}.annotations[\"ambient.istio.io/redirection\"]");
-            return decided(DataPlane::Ambient, "ambient-redirection", Some((workload, path)), true);
+            return decided(
+                DataPlane::Ambient,
+                "ambient-redirection",
+                Some((workload, path)),
+                true,
+            );
         }
         match pod_label {
             Some("ambient") => {
-                return decided(DataPlane::Ambient, "pod-ambient", Some((workload, label_path(DATAPLANE_LABEL))), true);
+                return decided(
+                    DataPlane::Ambient,
+                    "pod-ambient",
+                    Some((workload, label_path(DATAPLANE_LABEL))),
+                    true,
+                );
             }
             Some("none") if ns_label.is_some_and(|(_, v)| v == "ambient") => {
-                return decided(DataPlane::OutOfMesh, "pod-none", Some((workload, label_path(DATAPLANE_LABEL))), true);
+                return decided(
+                    DataPlane::OutOfMesh,
+                    "pod-none",
+                    Some((workload, label_path(DATAPLANE_LABEL))),
+                    true,
+                );
             }
             _ => {}
         }

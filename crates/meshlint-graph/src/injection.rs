@@ -175,10 +175,12 @@ impl MeshGraph {
                 (Some(_), Injection::Disabled) => {
                     decided("namespace-disabled", ns_source(ns_label))
                 }
-                (_, Injection::Unset) if crate::build::pod_revision(&w.labels).is_some() => decided(
-                    "pod-revision",
-                    Some((workload, format!("{meta}.labels[\"istio.io/rev\"]"))),
-                ),
+                (_, Injection::Unset) if crate::build::pod_revision(&w.labels).is_some() => {
+                    decided(
+                        "pod-revision",
+                        Some((workload, format!("{meta}.labels[\"istio.io/rev\"]"))),
+                    )
+                }
                 (None, _) => decided("unknown", None),
                 (Some(_), Injection::Unset) => decided("namespace-unlabelled", ns_source(None)),
             },

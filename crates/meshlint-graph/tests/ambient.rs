@@ -57,35 +57,81 @@ fn data_plane_precedence_and_what_decided_it() {
     y += &deployment("amb", "opted-out", ", istio.io/dataplane-mode: none", "");
     y += &deployment("amb", "injected-pod", "", "sidecar.istio.io/inject: 'true'");
     y += &deployment("both", "sidecar-wins", "", "");
-    y += &deployment("both", "not-injected", "", "sidecar.istio.io/inject: 'false'");
-    y += &deployment("plain", "pod-ambient", ", istio.io/dataplane-mode: ambient", "");
+    y += &deployment(
+        "both",
+        "not-injected",
+        "",
+        "sidecar.istio.io/inject: 'false'",
+    );
+    y += &deployment(
+        "plain",
+        "pod-ambient",
+        ", istio.io/dataplane-mode: ambient",
+        "",
+    );
     y += &deployment("plain", "outside", "", "");
     y += &deployment("plain", "revision", ", istio.io/rev: canary", "");
-    y += &deployment("injected", "pod-says-ambient", ", istio.io/dataplane-mode: ambient", "");
+    y += &deployment(
+        "injected",
+        "pod-says-ambient",
+        ", istio.io/dataplane-mode: ambient",
+        "",
+    );
     y += &deployment("elsewhere", "unknown-ns", "", "");
     let g = graph(&y);
     let label = "metadata.labels[\"istio.io/dataplane-mode\"]".to_string();
     let pod_label = "spec.template.metadata.labels[\"istio.io/dataplane-mode\"]".to_string();
 
-    assert_eq!(plane(&g, "amb", "ns-ambient"), (DataPlane::Ambient, "namespace-ambient".into(), Some(label.clone())));
+    assert_eq!(
+        plane(&g, "amb", "ns-ambient"),
+        (
+            DataPlane::Ambient,
+            "namespace-ambient".into(),
+            Some(label.clone())
+        )
+    );
     // The pod label beats the namespace's; `none` opts out.
-    assert_eq!(plane(&g, "amb", "opted-out"), (DataPlane::OutOfMesh, "pod-none".into(), Some(pod_label.clone())));
-    assert_eq!(plane(&g, "plain", "pod-ambient"), (DataPlane::Ambient, "pod-ambient".into(), Some(pod_label.clone())));
+    assert_eq!(
+        plane(&g, "amb", "opted-out"),
+        (
+            DataPlane::OutOfMesh,
+            "pod-none".into(),
+            Some(pod_label.clone())
+        )
+    );
+    assert_eq!(
+        plane(&g, "plain", "pod-ambient"),
+        (
+            DataPlane::Ambient,
+            "pod-ambient".into(),
+            Some(pod_label.clone())
+        )
+    );
     // Injection wins over ambient, and says that ambient was asked for in vain.
     let w = idx(&g, Kind::Deployment, "both", "sidecar-wins");
     let d = g.data_plane(w);
-    assert_eq!((d.plane, d.by.as_str()), (DataPlane::Sidecar, "namespace-enabled"));
+    assert_eq!(
+        (d.plane, d.by.as_str()),
+        (DataPlane::Sidecar, "namespace-enabled")
+    );
     assert_eq!(d.ambient_ignored.map(|s| s.1), Some(label.clone()));
     let d = g.data_plane(idx(&g, Kind::Deployment, "injected", "pod-says-ambient"));
     assert_eq!(d.plane, DataPlane::Sidecar);
     assert_eq!(d.ambient_ignored.map(|s| s.1), Some(pod_label.clone()));
     assert_eq!(plane(&g, "amb", "injected-pod").0, DataPlane::Sidecar);
     // Opting out of injection in a namespace that asks for both leaves ambient.
-    assert_eq!(plane(&g, "both", "not-injected"), (DataPlane::Ambient, "namespace-ambient".into(), Some(label)));
+    assert_eq!(
+        plane(&g, "both", "not-injected"),
+        (DataPlane::Ambient, "namespace-ambient".into(), Some(label))
+    );
     // `istio.io/rev` on the pod injects it (the revision webhook's object selector).
     assert_eq!(
         plane(&g, "plain", "revision"),
-        (DataPlane::Sidecar, "pod-revision".into(), Some("spec.template.metadata.labels[\"istio.io/rev\"]".into()))
+        (
+            DataPlane::Sidecar,
+            "pod-revision".into(),
+            Some("spec.template.metadata.labels[\"istio.io/rev\"]".into())
+        )
     );
     assert_eq!(plane(&g, "plain", "outside").0, DataPlane::OutOfMesh);
     assert_eq!(plane(&g, "plain", "outside").1, "namespace-unlabelled");
@@ -115,9 +161,15 @@ spec:
 "#;
     let g = graph(y);
     let z = g.data_plane(idx(&g, Kind::DaemonSet, "istio-system", "ztunnel"));
-    assert_eq!((z.plane, z.by.as_str()), (DataPlane::Infrastructure, "control-plane"));
+    assert_eq!(
+        (z.plane, z.by.as_str()),
+        (DataPlane::Infrastructure, "control-plane")
+    );
     let w = g.data_plane(idx(&g, Kind::Deployment, "amb", "waypoint"));
-    assert_eq!((w.plane, w.by.as_str()), (DataPlane::Infrastructure, "waypoint"));
+    assert_eq!(
+        (w.plane, w.by.as_str()),
+        (DataPlane::Infrastructure, "waypoint")
+    );
 }
 
 const AMBIENT_STRICT: &str = r#"
@@ -155,7 +207,10 @@ fn mtls_queries_answer_for_ambient() {
     let g = graph(&y);
     let dr = idx(&g, Kind::DestinationRule, "shop", "reviews");
     let settings = g.tls_settings(dr);
-    let mutual = settings.iter().find(|s| s.tls.mode == "ISTIO_MUTUAL").unwrap();
+    let mutual = settings
+        .iter()
+        .find(|s| s.tls.mode == "ISTIO_MUTUAL")
+        .unwrap();
     // HBONE replaces ISTIO_MUTUAL toward ambient endpoints: the block governs no workload.
     assert!(mutual.destinations[0].workloads.is_empty());
     assert_eq!(mutual.destinations[0].hbone.len(), 1);
@@ -168,7 +223,10 @@ fn mtls_queries_answer_for_ambient() {
     let pa = idx(&g, Kind::PeerAuthentication, "shop", "default");
     let t = g.peer_targets(pa);
     assert_eq!(t.len(), 1);
-    assert_eq!((t[0].peer.value.as_str(), t[0].captured, t[0].enforced_by), ("DISABLE", false, "ztunnel"));
+    assert_eq!(
+        (t[0].peer.value.as_str(), t[0].captured, t[0].enforced_by),
+        ("DISABLE", false, "ztunnel")
+    );
 }
 
 const WAYPOINTS: &str = r#"
@@ -222,11 +280,19 @@ spec: {ports: [{port: 80}]}
 #[test]
 fn waypoint_bindings() {
     let g = graph(WAYPOINTS);
-    let b = |name: &str| g.waypoint_binding(idx(&g, Kind::Service, "shop", name)).unwrap();
-    let ns = g.waypoint_binding(g.namespace_resource("shop").unwrap()).unwrap();
+    let b = |name: &str| {
+        g.waypoint_binding(idx(&g, Kind::Service, "shop", name))
+            .unwrap()
+    };
+    let ns = g
+        .waypoint_binding(g.namespace_resource("shop").unwrap())
+        .unwrap();
     assert_eq!((ns.source, ns.outcome), ("object", "bound"));
     let x = b("inherits");
-    assert_eq!((x.source, x.outcome, x.name.as_str()), ("namespace", "bound", "waypoint"));
+    assert_eq!(
+        (x.source, x.outcome, x.name.as_str()),
+        ("namespace", "bound", "waypoint")
+    );
     assert_eq!(x.label.1, "metadata.labels[\"istio.io/use-waypoint\"]");
     assert_eq!(b("opted-out").outcome, "opted-out");
     assert_eq!(b("typo").outcome, "missing");
@@ -295,7 +361,10 @@ fn what_ztunnel_makes_of_authorization_policies() {
     let g = graph(&y);
     let z = |name: &str| g.ztunnel_authz(idx(&g, Kind::AuthorizationPolicy, "shop", name));
     let a = z("allow-get").unwrap();
-    assert_eq!((a.outcome, a.l7[0].path.as_str()), ("admits-nothing", "spec.rules[0].to[0].operation.methods"));
+    assert_eq!(
+        (a.outcome, a.l7[0].path.as_str()),
+        ("admits-nothing", "spec.rules[0].to[0].operation.methods")
+    );
     assert_eq!(z("allow-mixed").unwrap().outcome, "rules-dropped");
     // The rule's `to` clause keeps no condition: the whole rule never matches.
     assert_eq!(z("deny-path").unwrap().outcome, "no-op");

@@ -1201,7 +1201,9 @@ fn namespace_data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         .unwrap_or("");
     let injection_label = match labels.get("istio-injection").map(String::as_str) {
         Some(_) => Some("istio-injection"),
-        None => labels.contains_key("istio.io/rev").then_some("istio.io/rev"),
+        None => labels
+            .contains_key("istio.io/rev")
+            .then_some("istio.io/rev"),
     };
     let label_ref = |k: &str| ref_value(g, n, &format!("metadata.labels[\"{k}\"]"));
     Ok(Val::map(vec![
@@ -1290,7 +1292,10 @@ fn ztunnel_authz<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     .collect(),
             ),
         ),
-        ("fields", Val::list(fields.into_iter().map(Val::str).collect())),
+        (
+            "fields",
+            Val::list(fields.into_iter().map(Val::str).collect()),
+        ),
         (
             "workloads",
             Val::list(
