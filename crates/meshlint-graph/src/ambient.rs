@@ -41,8 +41,20 @@ pub struct WaypointBinding {
     pub gateway: Option<usize>,
     /// `bound` (a `gateway.networking.k8s.io` Gateway of that name: istiod treats any
     /// Gateway named so as the waypoint, whatever its class), `opted-out` (`none`),
-    /// `missing` (no Gateway of that name in the inputs).
+    /// `missing` (no Gateway of that name in the inputs), `attachment-denied` (the
+    /// waypoint's HBONE listener `allowedRoutes` does not admit the object's namespace),
+    /// `unsupported-traffic-type` (a Service or ServiceEntry bound to a waypoint not
+    /// `for` service traffic, or a pod or WorkloadEntry whose own label names a
+    /// waypoint not `for` workload traffic).
     pub outcome: &'static str,
+    /// The waypoint's effective `istio.io/waypoint-for` (the Gateway's label, else its
+    /// GatewayClass's, else `service`); `''` when a GatewayClass outside the inputs
+    /// could decide.
+    pub traffic_type: String,
+    /// Where the traffic type comes from (resource, field path), null for the default.
+    pub traffic_type_source: Option<(usize, String)>,
+    /// The listener field that decides attachment (`allowedRoutes`), when it refuses.
+    pub attachment_source: Option<(usize, String)>,
 }
 
 /// An HTTP (L7) attribute of an AuthorizationPolicy rule, which ztunnel cannot see.
@@ -229,7 +241,7 @@ impl MeshGraph {
             .contains_key(USE_WAYPOINT_NAMESPACE)
             .then(|| (holder, format!("{path}[\"{USE_WAYPOINT_NAMESPACE}\"]")));
         let label = (holder, format!("{path}[\"{USE_WAYPOINT}\"]"));
-        let (gateway, outcome) = if name == "none" {
+        let (gateway, mut outcome) = if name == "none" {
             (None, "opted-out")
         } else {
             // istiod's waypoint collection takes every Gateway (of any class: a custom
@@ -239,6 +251,38 @@ impl MeshGraph {
                 None => (None, "missing"),
             }
         };
+        let (mut traffic_type, mut traffic_type_source, mut attachment_source) =
+            (String::new(), None, None);
+        if let Some(g) = gateway {
+            (traffic_type, traffic_type_source) = self.waypoint_traffic_type(g);
+            // The namespace attaching: the object's own (a Namespace's name).
+            let from_ns = if r.kind == Kind::Namespace {
+                r.name()
+            } else {
+                r.namespace()
+            };
+            if let Some((false, src)) = self.waypoint_admits(g, from_ns) {
+                outcome = "attachment-denied";
+                attachment_source = Some(src);
+            } else {
+                // fetchWaypointForService: service traffic, whether the label is the
+                // object's or its namespace's; the waypoint's own Service never binds.
+                let service = matches!(r.kind, Kind::Service | Kind::ServiceEntry)
+                    && r.labels.get("gateway.istio.io/managed").map(String::as_str)
+                        != Some("istio.io-mesh-controller");
+                // Workloads: only their own label is refused; one inherited from the
+                // namespace is silently not applied.
+                let workload = (matches!(r.typed, Typed::Workload(_))
+                    || r.kind == Kind::WorkloadEntry)
+                    && source == "object";
+                let accepts = |t: &str| traffic_type == t || traffic_type == "all";
+                if !traffic_type.is_empty()
+                    && ((service && !accepts("service")) || (workload && !accepts("workload")))
+                {
+                    outcome = "unsupported-traffic-type";
+                }
+            }
+        }
         Some(WaypointBinding {
             name,
             namespace,
@@ -247,7 +291,81 @@ impl MeshGraph {
             namespace_label,
             gateway,
             outcome,
+            traffic_type,
+            traffic_type_source,
+            attachment_source,
         })
+    }
+
+    /// A waypoint's `istio.io/waypoint-for`: the Gateway's label, else its
+    /// GatewayClass's, else `service`. Empty when the class is not in the inputs and is
+    /// not Istio's own `istio-waypoint` (it could say otherwise).
+    pub fn waypoint_traffic_type(&self, gateway: usize) -> (String, Option<(usize, String)>) {
+        const FOR: &str = "istio.io/waypoint-for";
+        let g = &self.resources[gateway];
+        if let Some(v) = g.labels.get(FOR) {
+            return (v.clone(), Some((gateway, format!("metadata.labels[\"{FOR}\"]"))));
+        }
+        let class = g.node.str_at(&["spec", "gatewayClassName"]).unwrap_or("");
+        match self.find(Kind::K8sGatewayClass, "", class) {
+            Some(c) => match self.resources[c].labels.get(FOR) {
+                Some(v) => (v.clone(), Some((c, format!("metadata.labels[\"{FOR}\"]")))),
+                None => ("service".to_string(), None),
+            },
+            None if class == WAYPOINT_CLASS => ("service".to_string(), None),
+            None => (String::new(), None),
+        }
+    }
+
+    /// Whether a waypoint's HBONE listener (port 15008) admits bindings from a
+    /// namespace, with the deciding field; None when meshlint cannot tell (a
+    /// `Selector` with expressions or on a Namespace not in the inputs, or a waypoint
+    /// whose inbound binding annotation picks another listener).
+    pub fn waypoint_admits(&self, gateway: usize, from_ns: &str) -> Option<(bool, (usize, String))> {
+        let g = &self.resources[gateway];
+        if g.annotations.contains_key("ambient.istio.io/waypoint-inbound-binding") {
+            return None;
+        }
+        let listeners = g.node.get("spec").and_then(|s| s.get("listeners")).and_then(Node::as_seq)?;
+        let (i, l) = listeners.iter().enumerate().find(|(_, l)| {
+            l.get("protocol").and_then(Node::as_str) == Some("HBONE")
+                && l.get("port").and_then(Node::as_i64) == Some(15008)
+        })?;
+        let path = format!("spec.listeners[{i}]");
+        let namespaces = l.get("allowedRoutes").and_then(|a| a.get("namespaces"));
+        let from = namespaces
+            .and_then(|n| n.get("from"))
+            .and_then(Node::as_str)
+            .unwrap_or("Same");
+        let src = |p: &str| (gateway, format!("{path}{p}"));
+        let at = if namespaces.is_some() {
+            src(".allowedRoutes.namespaces")
+        } else {
+            src("")
+        };
+        match from {
+            "All" => Some((true, at)),
+            "Same" => Some((g.namespace() == from_ns, at)),
+            "Selector" => {
+                let sel = namespaces?.get("selector")?;
+                if sel.get("matchExpressions").is_some() {
+                    return None;
+                }
+                let n = self.namespace_resource(from_ns)?;
+                let labels = &self.resources[n].labels;
+                let ok = sel
+                    .get("matchLabels")
+                    .and_then(Node::as_map)
+                    .unwrap_or(&[])
+                    .iter()
+                    .all(|(k, v)| {
+                        k.as_str()
+                            .is_some_and(|k| labels.get(k).map(String::as_str) == v.as_str())
+                    });
+                Some((ok, at))
+            }
+            _ => None,
+        }
     }
 
     /// What ztunnel makes of an AuthorizationPolicy: None when ztunnel does not

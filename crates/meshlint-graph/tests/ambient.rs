@@ -384,3 +384,83 @@ fn ztunnel_policies_need_ambient_workloads() {
     let p = idx(&g, Kind::AuthorizationPolicy, "injected", "allow-get");
     assert_eq!(g.ztunnel_authz(p), None);
 }
+
+const BINDINGS: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient, team: a}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: same-only, namespace: mesh-gw}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: team-a, namespace: mesh-gw, labels: {istio.io/waypoint-for: all}}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners:
+  - name: mesh
+    port: 15008
+    protocol: HBONE
+    allowedRoutes: {namespaces: {from: Selector, selector: {matchLabels: {team: a}}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: pods-only, namespace: shop, labels: {istio.io/waypoint-for: workload}}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: services, namespace: shop}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: denied, namespace: shop, labels: {istio.io/use-waypoint: same-only, istio.io/use-waypoint-namespace: mesh-gw}}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: selected, namespace: shop, labels: {istio.io/use-waypoint: team-a, istio.io/use-waypoint-namespace: mesh-gw}}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: wrong-type, namespace: shop, labels: {istio.io/use-waypoint: pods-only}}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pod-wrong-type, namespace: shop, labels: {istio.io/use-waypoint: services}}
+spec: {containers: [{name: app}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pod-right-type, namespace: shop, labels: {istio.io/use-waypoint: pods-only}}
+spec: {containers: [{name: app}]}
+"#;
+
+#[test]
+fn waypoint_attachment_and_traffic_type() {
+    let g = graph(BINDINGS);
+    let b = |kind, name: &str| g.waypoint_binding(idx(&g, kind, "shop", name)).unwrap();
+    let d = b(Kind::Service, "denied");
+    assert_eq!(d.outcome, "attachment-denied");
+    assert_eq!(d.attachment_source.map(|s| s.1), Some("spec.listeners[0]".into()));
+    assert_eq!(b(Kind::Service, "selected").outcome, "bound");
+    assert_eq!(b(Kind::Service, "selected").traffic_type, "all");
+    let w = b(Kind::Service, "wrong-type");
+    assert_eq!((w.outcome, w.traffic_type.as_str()), ("unsupported-traffic-type", "workload"));
+    // The default traffic type is `service`: a pod's own label may not use it.
+    let p = b(Kind::Pod, "pod-wrong-type");
+    assert_eq!((p.outcome, p.traffic_type.as_str()), ("unsupported-traffic-type", "service"));
+    assert_eq!(b(Kind::Pod, "pod-right-type").outcome, "bound");
+}

@@ -1260,6 +1260,21 @@ fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ),
         ("gatewayClass", Val::borrowed(class)),
         ("namespaceKnown", Val::Bool(g.namespace_known(&b.namespace))),
+        ("trafficType", Val::str(&b.traffic_type)),
+        (
+            "trafficTypeRef",
+            b.traffic_type_source
+                .as_ref()
+                .map(|(x, p)| ref_value(g, *x, p))
+                .unwrap_or(Val::Null),
+        ),
+        (
+            "attachmentRef",
+            b.attachment_source
+                .as_ref()
+                .map(|(x, p)| ref_value(g, *x, p))
+                .unwrap_or(Val::Null),
+        ),
     ]))
 }
 
