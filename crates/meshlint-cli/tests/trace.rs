@@ -1244,7 +1244,10 @@ spec:
 #[test]
 fn ambient_bookinfo_goes_through_ztunnel_and_the_waypoint() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&workspace().join("testdata/precision/ambient-bookinfo"), dir.path());
+    copy_dir(
+        &workspace().join("testdata/precision/ambient-bookinfo"),
+        dir.path(),
+    );
     std::fs::write(
         dir.path().join("legacy.yaml"),
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cron, namespace: legacy}\nspec:\n  template:\n    metadata: {labels: {app: cron}}\n    spec: {containers: [{name: cron, image: cron}]}\n",

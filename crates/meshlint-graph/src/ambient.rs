@@ -304,7 +304,10 @@ impl MeshGraph {
         const FOR: &str = "istio.io/waypoint-for";
         let g = &self.resources[gateway];
         if let Some(v) = g.labels.get(FOR) {
-            return (v.clone(), Some((gateway, format!("metadata.labels[\"{FOR}\"]"))));
+            return (
+                v.clone(),
+                Some((gateway, format!("metadata.labels[\"{FOR}\"]"))),
+            );
         }
         let class = g.node.str_at(&["spec", "gatewayClassName"]).unwrap_or("");
         match self.find(Kind::K8sGatewayClass, "", class) {
@@ -321,12 +324,22 @@ impl MeshGraph {
     /// namespace, with the deciding field; None when meshlint cannot tell (a
     /// `Selector` with expressions or on a Namespace not in the inputs, or a waypoint
     /// whose inbound binding annotation picks another listener).
-    pub fn waypoint_admits(&self, gateway: usize, from_ns: &str) -> Option<(bool, (usize, String))> {
+    pub fn waypoint_admits(
+        &self,
+        gateway: usize,
+        from_ns: &str,
+    ) -> Option<(bool, (usize, String))> {
         let g = &self.resources[gateway];
-        if g.annotations.contains_key("ambient.istio.io/waypoint-inbound-binding") {
+        if g.annotations
+            .contains_key("ambient.istio.io/waypoint-inbound-binding")
+        {
             return None;
         }
-        let listeners = g.node.get("spec").and_then(|s| s.get("listeners")).and_then(Node::as_seq)?;
+        let listeners = g
+            .node
+            .get("spec")
+            .and_then(|s| s.get("listeners"))
+            .and_then(Node::as_seq)?;
         let (i, l) = listeners.iter().enumerate().find(|(_, l)| {
             l.get("protocol").and_then(Node::as_str) == Some("HBONE")
                 && l.get("port").and_then(Node::as_i64) == Some(15008)

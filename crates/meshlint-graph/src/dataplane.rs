@@ -55,7 +55,8 @@ pub struct DataPlaneDecision {
     /// What decided it: `proxy-container`, `pod-enabled`, `namespace-enabled` (sidecar,
     /// injection; also when ambient is asked for too), `pod-ambient`,
     /// `namespace-ambient`, `ambient-redirection` (ambient), `pod-none` (the pod opts
-    /// out of an ambient namespace), `pod-disabled`, `namespace-disabled`,
+    /// out of an ambient namespace), `host-network` (istio-cni skips host-network pods),
+    /// `pod-disabled`, `namespace-disabled`,
     /// `namespace-unlabelled`, `unknown` (out of mesh), `gateway`, `waypoint`,
     /// `control-plane` (infrastructure), `workload-entry`.
     pub by: String,
@@ -162,6 +163,21 @@ impl MeshGraph {
             let mut d = decided(DataPlane::Sidecar, &inj.value, inj.source, true);
             d.ambient_ignored = ambient_asked;
             return d;
+        }
+        // istio-cni never enrolls host-network pods.
+        let host_network =
+            meshlint_load::PathSegment::parse_path(&format!("{}.hostNetwork", w.pod_spec_path))
+                .and_then(|p| r.node.lookup(&p))
+                .and_then(|(n, _)| n.as_bool())
+                == Some(true);
+        if host_network && (pod_label == Some("ambient") || ambient_asked.is_some()) {
+            let path = format!("{}.hostNetwork", w.pod_spec_path);
+            return decided(
+                DataPlane::OutOfMesh,
+                "host-network",
+                Some((workload, path)),
+                true,
+            );
         }
         if w.annotations
             .get("ambient.istio.io/redirection")

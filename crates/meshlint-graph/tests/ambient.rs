@@ -141,6 +141,19 @@ fn data_plane_precedence_and_what_decided_it() {
 }
 
 #[test]
+fn host_network_pods_are_not_enrolled() {
+    let y = NAMESPACES.to_string()
+        + "---\napiVersion: v1\nkind: Pod\nmetadata: {name: node-agent, namespace: amb}\nspec:\n  hostNetwork: true\n  containers: [{name: app}]\n";
+    let g = graph(&y);
+    let d = g.data_plane(idx(&g, Kind::Pod, "amb", "node-agent"));
+    assert_eq!(
+        (d.plane, d.by.as_str()),
+        (DataPlane::OutOfMesh, "host-network")
+    );
+    assert_eq!(d.source.map(|s| s.1), Some("spec.hostNetwork".into()));
+}
+
+#[test]
 fn mesh_infrastructure() {
     let y = r#"
 apiVersion: apps/v1
@@ -454,13 +467,22 @@ fn waypoint_attachment_and_traffic_type() {
     let b = |kind, name: &str| g.waypoint_binding(idx(&g, kind, "shop", name)).unwrap();
     let d = b(Kind::Service, "denied");
     assert_eq!(d.outcome, "attachment-denied");
-    assert_eq!(d.attachment_source.map(|s| s.1), Some("spec.listeners[0]".into()));
+    assert_eq!(
+        d.attachment_source.map(|s| s.1),
+        Some("spec.listeners[0]".into())
+    );
     assert_eq!(b(Kind::Service, "selected").outcome, "bound");
     assert_eq!(b(Kind::Service, "selected").traffic_type, "all");
     let w = b(Kind::Service, "wrong-type");
-    assert_eq!((w.outcome, w.traffic_type.as_str()), ("unsupported-traffic-type", "workload"));
+    assert_eq!(
+        (w.outcome, w.traffic_type.as_str()),
+        ("unsupported-traffic-type", "workload")
+    );
     // The default traffic type is `service`: a pod's own label may not use it.
     let p = b(Kind::Pod, "pod-wrong-type");
-    assert_eq!((p.outcome, p.traffic_type.as_str()), ("unsupported-traffic-type", "service"));
+    assert_eq!(
+        (p.outcome, p.traffic_type.as_str()),
+        ("unsupported-traffic-type", "service")
+    );
     assert_eq!(b(Kind::Pod, "pod-right-type").outcome, "bound");
 }

@@ -1750,7 +1750,11 @@ fn deliver(
         if g.is_ambient(w) {
             let plane = g.data_plane(w);
             if let Some((r, path)) = &plane.source {
-                by.push(cx.by(*r, path, format!("{} runs in ambient mode", g.resource(w).name())));
+                by.push(cx.by(
+                    *r,
+                    path,
+                    format!("{} runs in ambient mode", g.resource(w).name()),
+                ));
             }
             let disabled = if peer.value == "DISABLE" {
                 " (DISABLE is ignored in ambient: not STRICT)"
