@@ -1238,3 +1238,38 @@ spec:
         "connection reset by peer (curl exit 56)",
     );
 }
+
+// --- ambient: ztunnel and waypoint hops ------------------------------------------------
+
+#[test]
+fn ambient_bookinfo_goes_through_ztunnel_and_the_waypoint() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &workspace().join("testdata/precision/ambient-bookinfo"),
+        dir.path(),
+    );
+    std::fs::write(
+        dir.path().join("legacy.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cron, namespace: legacy}\nspec:\n  template:\n    metadata: {labels: {app: cron}}\n    spec: {containers: [{name: cron, image: cron}]}\n",
+    )
+    .unwrap();
+    let m = load_dir(dir.path(), None);
+    let t = from(&m, "bookinfo/productpage-v1", "reviews:9080");
+    assert_delivered(&t);
+    let step = |t: &Trace, s: &str| {
+        t.hops
+            .iter()
+            .find(|h| h.step == s)
+            .unwrap_or_else(|| panic!("no {s} hop: {:#?}", t.hops))
+            .summary
+            .clone()
+    };
+    assert!(step(&t, "source").contains("ztunnel"), "{:#?}", t.hops);
+    assert!(step(&t, "client-tls").contains("HBONE"));
+    assert!(step(&t, "waypoint").contains("bookinfo/waypoint"));
+    assert!(step(&t, "server-mtls").contains("ztunnel terminates HBONE"));
+    // A client outside the mesh sends plaintext, which STRICT ztunnel resets.
+    let t = from(&m, "legacy/cron", "reviews.bookinfo:9080");
+    assert_failed(&t, "connection reset by peer (curl exit 56)");
+    assert!(step(&t, "waypoint").contains("do not use waypoints"));
+}

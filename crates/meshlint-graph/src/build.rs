@@ -373,9 +373,13 @@ impl MeshGraph {
                         self.namespace_injection(r.namespace()) != Injection::Disabled
                     }
                     Injection::Disabled => false,
-                    Injection::Unset => {
-                        self.namespace_injection(r.namespace()) == Injection::Enabled
-                    }
+                    Injection::Unset => match self.namespace_injection(r.namespace()) {
+                        Injection::Enabled => true,
+                        // The revision webhook's object selector: a pod labelled
+                        // `istio.io/rev` in a namespace without injection labels.
+                        Injection::Unset => pod_revision(&w.labels).is_some(),
+                        Injection::Disabled => false,
+                    },
                 }
             }
             // WorkloadEntries are VMs or external endpoints running their own proxy.
@@ -389,4 +393,12 @@ impl MeshGraph {
             .map(|i| namespace_injection(&self.resources[i].labels))
             .unwrap_or(Injection::Unset)
     }
+}
+
+/// The revision a pod asks to be injected by (`istio.io/rev` on the pod, not empty).
+pub(crate) fn pod_revision(labels: &meshlint_model::typed::Labels) -> Option<&str> {
+    labels
+        .get("istio.io/rev")
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
 }

@@ -171,11 +171,17 @@ impl MeshGraph {
                 }
             }
             Injection::Unset => match (ns_res, self.namespace_injection(ns)) {
-                (None, _) => decided("unknown", None),
                 (Some(_), Injection::Enabled) => decided("namespace-enabled", ns_source(ns_label)),
                 (Some(_), Injection::Disabled) => {
                     decided("namespace-disabled", ns_source(ns_label))
                 }
+                (_, Injection::Unset) if crate::build::pod_revision(&w.labels).is_some() => {
+                    decided(
+                        "pod-revision",
+                        Some((workload, format!("{meta}.labels[\"istio.io/rev\"]"))),
+                    )
+                }
+                (None, _) => decided("unknown", None),
                 (Some(_), Injection::Unset) => decided("namespace-unlabelled", ns_source(None)),
             },
         }

@@ -648,13 +648,10 @@ impl MeshGraph {
         })
     }
 
-    /// Whether a pod is captured by ambient mode (`ambient.istio.io/redirection: enabled`).
+    /// Whether a pod runs in ambient mode: annotated `ambient.istio.io/redirection:
+    /// enabled` by the CNI, or enrolled by its labels (see [`MeshGraph::data_plane`]).
     pub fn pod_ambient(&self, pod: usize) -> bool {
-        self.resources[pod]
-            .annotations
-            .get("ambient.istio.io/redirection")
-            .map(String::as_str)
-            == Some("enabled")
+        self.is_ambient(pod)
     }
 }
 

@@ -12,8 +12,10 @@
 //! carries the resource and field path that decided it, so findings can point there.
 //! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
 
+mod ambient;
 mod authorization;
 mod build;
+mod dataplane;
 mod destination_rules;
 mod gateway_refs;
 mod hosts;
@@ -31,8 +33,10 @@ mod sidecar_imports;
 mod visibility;
 mod workloads;
 
+pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
 pub use authorization::{AuthzDecision, AuthzRequest};
 pub use build::{Edge, GraphNode, MeshGraph};
+pub use dataplane::{DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use gateway_refs::GatewayLookup;
 pub use hosts::{HostLookup, HostState};

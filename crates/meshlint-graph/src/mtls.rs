@@ -15,6 +15,9 @@ pub struct GovernedWorkload {
     pub container_port: u32,
     pub peer: Decision,
     pub captured: bool,
+    /// Who enforces `peer` there: `sidecar` (captured), `ztunnel` (an ambient
+    /// workload: STRICT is enforced, DISABLE is ignored) or `none`.
+    pub enforced_by: &'static str,
 }
 
 /// A (host, service port) a client TLS setting applies to, with the workloads behind it.
@@ -24,6 +27,11 @@ pub struct GovernedPort {
     pub target: usize,
     pub port: PortInfo,
     pub workloads: Vec<GovernedWorkload>,
+    /// Ambient workloads behind the port, for a `tls` block of mode `ISTIO_MUTUAL` or
+    /// `DISABLE`: toward HBONE-capable endpoints the client sends HBONE whatever the
+    /// block says (Istio's `applyHBONETransportSocketMatches`), so the block does not
+    /// govern them and they are not in `workloads`.
+    pub hbone: Vec<GovernedWorkload>,
 }
 
 /// One explicit `tls` block of a DestinationRule and what it governs once the
@@ -47,6 +55,8 @@ pub struct PeerTarget {
     pub container_port: u32,
     pub peer: Decision,
     pub captured: bool,
+    /// `sidecar`, `ztunnel` or `none`, as in [`GovernedWorkload`].
+    pub enforced_by: &'static str,
 }
 
 pub(crate) fn port_list(v: Option<&String>) -> Option<Vec<String>> {
@@ -136,6 +146,7 @@ impl MeshGraph {
             Typed::Workload(w) => {
                 w.has_proxy_container
                     || w.inject != meshlint_model::typed::Injection::Unset
+                    || crate::build::pod_revision(&w.labels).is_some()
                     || self.namespace_resource(r.namespace()).is_some()
             }
             Typed::WorkloadEntry(_) => true,
@@ -187,14 +198,27 @@ impl MeshGraph {
         .collect()
     }
 
+    /// Who enforces a workload's PeerAuthentication mode on a container port:
+    /// `sidecar`, `ztunnel` (ambient) or `none`.
+    pub fn mtls_enforced_by(&self, workload: usize, port: u32) -> &'static str {
+        if self.inbound_captured(workload, port) {
+            "sidecar"
+        } else if self.is_ambient(workload) {
+            "ztunnel"
+        } else {
+            "none"
+        }
+    }
+
     pub(crate) fn governed(
         &self,
         host: &str,
         target: usize,
         port: &PortInfo,
         labels: Option<&Labels>,
+        hbone_replaces: bool,
     ) -> GovernedPort {
-        let workloads = self
+        let (hbone, workloads): (Vec<GovernedWorkload>, Vec<GovernedWorkload>) = self
             .workloads_of(target)
             .into_iter()
             .filter(|&w| labels.is_none_or(|l| selector_matches(l, self.workload_labels(w))))
@@ -205,14 +229,16 @@ impl MeshGraph {
                     container_port: cp,
                     peer: self.peer_mode(w, Some(cp)),
                     captured: self.inbound_captured(w, cp),
+                    enforced_by: self.mtls_enforced_by(w, cp),
                 }
             })
-            .collect();
+            .partition(|g| hbone_replaces && g.enforced_by == "ztunnel");
         GovernedPort {
             host: host.to_string(),
             target,
             port: port.clone(),
             workloads,
+            hbone,
         }
     }
 
@@ -295,6 +321,7 @@ impl MeshGraph {
                             t.resource,
                             &p,
                             subset.map(|s| &s.labels),
+                            matches!(tls.mode.as_str(), "ISTIO_MUTUAL" | "DISABLE"),
                         ));
                     }
                 }
@@ -347,6 +374,7 @@ impl MeshGraph {
                         workload: w,
                         container_port: cp,
                         captured: self.inbound_captured(w, cp),
+                        enforced_by: self.mtls_enforced_by(w, cp),
                         peer: d,
                     });
                 }

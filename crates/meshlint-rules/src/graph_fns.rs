@@ -135,6 +135,11 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("selectsInstalledGateway", 1, selects_installed_gateway),
     ("emptySidecarImports", 1, empty_sidecar_imports),
     ("destinationProblems", 1, destination_problems),
+    // Ambient mode and waypoints (issue 20)
+    ("dataPlane", 1, data_plane),
+    ("namespaceDataPlane", 1, namespace_data_plane),
+    ("waypointBinding", 1, waypoint_binding),
+    ("ztunnelAuthz", 1, ztunnel_authz),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -398,12 +403,15 @@ fn workload_value(g: &MeshGraph, w: usize) -> Val<'_> {
         _ => (Vec::new(), ""),
     };
     let injection = g.injection_decision(w);
+    let plane = g.data_plane(w);
     Val::map(vec![
         ("kind", Val::borrowed(&r.id.kind)),
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
         ("labels", labels_value(g.workload_labels(w))),
         ("sidecar", Val::Bool(g.has_sidecar(w))),
+        ("dataplane", Val::borrowed(plane.plane.as_str())),
+        ("dataplaneBy", Val::str(&plane.by)),
         ("ports", Val::list(ports)),
         ("serviceAccount", Val::borrowed(sa)),
         ("ref", name_ref(g, w)),
@@ -423,11 +431,14 @@ fn workload_value(g: &MeshGraph, w: usize) -> Val<'_> {
 fn workload_brief(g: &MeshGraph, w: usize) -> Val<'_> {
     let r = &g.resources[w];
     let injection = g.injection_decision(w);
+    let plane = g.data_plane(w);
     Val::map(vec![
         ("kind", Val::borrowed(&r.id.kind)),
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
         ("sidecar", Val::Bool(g.has_sidecar(w))),
+        ("dataplane", Val::borrowed(plane.plane.as_str())),
+        ("dataplaneBy", Val::str(&plane.by)),
         ("sidecarKnown", Val::Bool(g.sidecar_known(w))),
         ("injection", Val::str(&injection.value)),
         ("injectionRef", decision_ref(g, &injection)),
@@ -716,6 +727,15 @@ fn peer_modes<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                             .map(|p| g.inbound_captured(w, p))
                             .unwrap_or_else(|| g.has_sidecar(w)),
                     ),
+                ),
+                (
+                    "enforcedBy",
+                    Val::borrowed(match container_port {
+                        Some(p) => g.mtls_enforced_by(w, p),
+                        None if g.has_sidecar(w) => "sidecar",
+                        None if g.is_ambient(w) => "ztunnel",
+                        None => "none",
+                    }),
                 ),
             ]));
         }
@@ -1229,6 +1249,177 @@ fn gateway_proxy_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Ambient mode and waypoints (issue 20)
+
+fn data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let v = arg("dataPlane", a, 0)?;
+    let g = h.g;
+    let Some(w) = resource_index(g, v) else {
+        return Ok(Val::Null);
+    };
+    if !matches!(
+        g.resources[w].typed,
+        Typed::Workload(_) | Typed::WorkloadEntry(_)
+    ) {
+        return Ok(Val::Null);
+    }
+    let d = g.data_plane(w);
+    Ok(Val::map(vec![
+        ("plane", Val::borrowed(d.plane.as_str())),
+        ("by", Val::str(&d.by)),
+        (
+            "ref",
+            d.source
+                .as_ref()
+                .map(|(i, p)| ref_value(g, *i, p))
+                .unwrap_or(Val::Null),
+        ),
+        ("known", Val::Bool(d.known)),
+        (
+            "ambientIgnoredRef",
+            d.ambient_ignored
+                .as_ref()
+                .map(|(i, p)| ref_value(g, *i, p))
+                .unwrap_or(Val::Null),
+        ),
+    ]))
+}
+
+fn namespace_data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let ns = arg_str("namespaceDataPlane", a, 0)?;
+    let g = h.g;
+    let Some(n) = g.namespace_resource(ns) else {
+        return Ok(Val::Null);
+    };
+    let labels = &g.resources[n].labels;
+    let mode = labels
+        .get(meshlint_graph::DATAPLANE_LABEL)
+        .map(String::as_str)
+        .unwrap_or("");
+    let injection_label = match labels.get("istio-injection").map(String::as_str) {
+        Some(_) => Some("istio-injection"),
+        None => labels
+            .contains_key("istio.io/rev")
+            .then_some("istio.io/rev"),
+    };
+    let label_ref = |k: &str| ref_value(g, n, &format!("metadata.labels[\"{k}\"]"));
+    Ok(Val::map(vec![
+        ("mode", Val::borrowed(mode)),
+        ("ambient", Val::Bool(g.namespace_ambient(ns))),
+        (
+            "injected",
+            Val::Bool(g.namespace_injection(ns) == meshlint_model::typed::Injection::Enabled),
+        ),
+        (
+            "modeRef",
+            if mode.is_empty() {
+                Val::Null
+            } else {
+                label_ref(meshlint_graph::DATAPLANE_LABEL)
+            },
+        ),
+        (
+            "injectionRef",
+            injection_label.map(label_ref).unwrap_or(Val::Null),
+        ),
+    ]))
+}
+
+fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let v = arg("waypointBinding", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, v) else {
+        return Ok(Val::Null);
+    };
+    let Some(b) = g.waypoint_binding(i) else {
+        return Ok(Val::Null);
+    };
+    let class = b
+        .gateway
+        .and_then(|x| g.resources[x].node.str_at(&["spec", "gatewayClassName"]))
+        .unwrap_or("");
+    Ok(Val::map(vec![
+        ("name", Val::str(&b.name)),
+        ("namespace", Val::str(&b.namespace)),
+        ("source", Val::borrowed(b.source)),
+        ("outcome", Val::borrowed(b.outcome)),
+        ("ref", ref_value(g, b.label.0, &b.label.1)),
+        (
+            "namespaceRef",
+            b.namespace_label
+                .as_ref()
+                .map(|(x, p)| ref_value(g, *x, p))
+                .unwrap_or(Val::Null),
+        ),
+        (
+            "gateway",
+            b.gateway.map(|x| name_ref(g, x)).unwrap_or(Val::Null),
+        ),
+        ("gatewayClass", Val::borrowed(class)),
+        ("namespaceKnown", Val::Bool(g.namespace_known(&b.namespace))),
+        ("trafficType", Val::str(&b.traffic_type)),
+        (
+            "trafficTypeRef",
+            b.traffic_type_source
+                .as_ref()
+                .map(|(x, p)| ref_value(g, *x, p))
+                .unwrap_or(Val::Null),
+        ),
+        (
+            "attachmentRef",
+            b.attachment_source
+                .as_ref()
+                .map(|(x, p)| ref_value(g, *x, p))
+                .unwrap_or(Val::Null),
+        ),
+    ]))
+}
+
+fn ztunnel_authz<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let v = arg("ztunnelAuthz", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, v) else {
+        return Ok(Val::Null);
+    };
+    let Some(z) = g.ztunnel_authz(i) else {
+        return Ok(Val::Null);
+    };
+    let mut fields: Vec<&str> = z.l7.iter().map(|f| f.field.as_str()).collect();
+    fields.sort_unstable();
+    fields.dedup();
+    Ok(Val::map(vec![
+        ("action", Val::str(&z.action)),
+        ("outcome", Val::borrowed(z.outcome)),
+        (
+            "l7",
+            Val::list(
+                z.l7.iter()
+                    .map(|f| {
+                        Val::map(vec![
+                            ("field", Val::str(&f.field)),
+                            ("rule", int(f.rule as u32)),
+                            ("ref", ref_value(g, i, &f.path)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "fields",
+            Val::list(fields.into_iter().map(Val::str).collect()),
+        ),
+        (
+            "workloads",
+            Val::list(
+                z.workloads
+                    .iter()
+                    .map(|&w| Val::borrowed(g.resources[w].name()))
+                    .collect(),
+            ),
+        ),
+    ]))
+}
+
 // mTLS and TLS consistency (issue 4, ML1xxx rules)
 
 fn tls_settings<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -1261,24 +1452,26 @@ fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
                     .destinations
                     .iter()
                     .map(|d| {
-                        let workloads = d
-                            .workloads
-                            .iter()
-                            .map(|w| {
-                                Val::map(vec![
-                                    ("workload", workload_brief(g, w.workload)),
-                                    ("containerPort", int(w.container_port)),
-                                    ("mode", Val::str(&w.peer.value)),
-                                    ("ref", decision_ref(g, &w.peer)),
-                                    ("captured", Val::Bool(w.captured)),
-                                ])
-                            })
-                            .collect();
+                        let governed = |ws: &[meshlint_graph::GovernedWorkload]| {
+                            ws.iter()
+                                .map(|w| {
+                                    Val::map(vec![
+                                        ("workload", workload_brief(g, w.workload)),
+                                        ("containerPort", int(w.container_port)),
+                                        ("mode", Val::str(&w.peer.value)),
+                                        ("ref", decision_ref(g, &w.peer)),
+                                        ("captured", Val::Bool(w.captured)),
+                                        ("enforcedBy", Val::borrowed(w.enforced_by)),
+                                    ])
+                                })
+                                .collect()
+                        };
                         Val::map(vec![
                             ("host", Val::str(&d.host)),
                             ("target", target_brief(g, d.target, &d.host)),
                             ("port", port_info_value(g, d.target, &d.port)),
-                            ("workloads", Val::list(workloads)),
+                            ("workloads", Val::list(governed(&d.workloads))),
+                            ("hbone", Val::list(governed(&d.hbone))),
                         ])
                     })
                     .collect();
@@ -1356,6 +1549,7 @@ fn peer_targets<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     ("mode", Val::str(&t.peer.value)),
                     ("ref", decision_ref(g, &t.peer)),
                     ("captured", Val::Bool(t.captured)),
+                    ("enforcedBy", Val::borrowed(t.enforced_by)),
                 ])
             })
             .collect(),

@@ -67,6 +67,8 @@ struct Client {
     is_gateway: bool,
     /// The fields that decided whether the client has a sidecar.
     source_by: Vec<DecidedBy>,
+    /// The client runs in ambient mode: its node's ztunnel sends its traffic over HBONE.
+    ambient: bool,
 }
 
 struct Ctx<'g> {
@@ -405,8 +407,27 @@ fn from_workload(
         }
         None => format!("namespace {ns} (no workload in the inputs)"),
     };
+    let ambient = !proxy && w.is_some_and(|w| g.is_ambient(w));
+    if ambient {
+        // The data plane, not the injection decision, says why there is no sidecar.
+        by.clear();
+        let d = g.data_plane(w.unwrap());
+        if let Some((r, path)) = &d.source {
+            by.push(cx.by(*r, path, "enrolls the client in ambient mode"));
+        }
+    }
     let source_by = by.clone();
-    if proxy {
+    if ambient {
+        let who = match w {
+            Some(w) => format!("{} ({})", describe(g, w), g.data_plane(w).by),
+            None => who.clone(),
+        };
+        cx.hop(
+            "source",
+            format!("{who}: ambient mode, no sidecar; the node's ztunnel captures its traffic and carries it over HBONE (mutual TLS on port 15008); no Sidecar, VirtualService or DestinationRule applies on the client side"),
+            by,
+        );
+    } else if proxy {
         cx.hop(
             "source",
             format!("{who}: requests leave through its Istio sidecar"),
@@ -431,6 +452,7 @@ fn from_workload(
         app_tls: class(&protocol) == "tls",
         is_gateway: false,
         source_by,
+        ambient,
     };
     let attrs = RequestAttrs {
         host: fqdn.clone(),
@@ -776,6 +798,7 @@ fn through_gateway(
         app_tls: passthrough,
         is_gateway: true,
         source_by: Vec::new(),
+        ambient: false,
     };
     let attrs = RequestAttrs {
         gateway: Some(gw),
@@ -1582,7 +1605,50 @@ fn deliver(
     if client.proxy && !tls_by.iter().any(|b| b.kind == "DestinationRule") {
         tls_by.extend(off_path);
     }
+    // HBONE: an ambient client's ztunnel always sends it; a sidecar sends it to ambient
+    // endpoints in place of ISTIO_MUTUAL or no TLS (TLS it originates goes inside).
+    let server_ambient = !workloads.is_empty() && workloads.iter().all(|&w| g.is_ambient(w));
+    let (wire, tls_summary) = if client.ambient {
+        (
+            Wire::IstioMtls,
+            "ztunnel sends HBONE (mutual TLS on port 15008) with the client's identity; DestinationRules do not apply".to_string(),
+        )
+    } else if client.proxy && server_ambient && matches!(wire, Wire::IstioMtls | Wire::Plain) {
+        (
+            Wire::IstioMtls,
+            format!("the destination's pods run in ambient mode: the client's proxy sends HBONE (mutual TLS on port 15008) instead ({tls_summary})"),
+        )
+    } else {
+        (wire, tls_summary)
+    };
     cx.hop("client-tls", tls_summary.clone(), tls_by.clone());
+    // The waypoint of the destination service: ambient clients go through it, sidecar
+    // clients never do.
+    let mut waypoint_principal = None;
+    if server_ambient && !client.is_gateway {
+        if let Some(b) = g.waypoint_binding(target) {
+            let mut by = vec![cx.by(b.label.0, &b.label.1, "binds the service to its waypoint")];
+            let name = format!("{}/{}", b.namespace, b.name);
+            let summary = match (b.outcome, client.ambient) {
+                ("bound", true) => {
+                    if let Some(gw) = b.gateway {
+                        by.push(cx.by(gw, "metadata.name", "the waypoint"));
+                    }
+                    waypoint_principal = Some(format!(
+                        "{}/ns/{}/sa/{}",
+                        g.mesh.trust_domain, b.namespace, b.name
+                    ));
+                    Some(format!("waypoint {name}: the request goes through it (its L7 policies and routes apply); the destination ztunnel then sees the waypoint's identity"))
+                }
+                ("bound", false) => Some(format!("waypoint {name} is bound to {}, but {} do not use waypoints: its L7 policies and routes are skipped for this request", d.host, if client.proxy { "sidecar clients" } else { "clients outside the mesh" })),
+                ("opted-out", _) => None,
+                (outcome, _) => Some(format!("waypoint {name} is not usable ({outcome}): ztunnel sends the request straight to the destination, and L7 policies meant for the waypoint are skipped")),
+            };
+            if let Some(summary) = summary {
+                cx.hop("waypoint", summary, by);
+            }
+        }
+    }
 
     // A sidecar routed to an egress gateway: the gateway's server and routing take over
     // for the original host.
@@ -1681,6 +1747,58 @@ fn deliver(
             None => format!("{} (default: no PeerAuthentication)", peer.value),
         };
         let inj = g.injection_decision(w);
+        if g.is_ambient(w) {
+            let plane = g.data_plane(w);
+            if let Some((r, path)) = &plane.source {
+                by.push(cx.by(
+                    *r,
+                    path,
+                    format!("{} runs in ambient mode", g.resource(w).name()),
+                ));
+            }
+            let disabled = if peer.value == "DISABLE" {
+                " (DISABLE is ignored in ambient: not STRICT)"
+            } else {
+                ""
+            };
+            cx.hop(
+                "server-mtls",
+                format!("{} port {cp}: ambient ({}), ztunnel terminates HBONE and enforces {peer_desc}{disabled}", g.resource(w).name(), plane.by),
+                by.clone(),
+            );
+            let mut all_by = tls_by.clone();
+            all_by.extend(by);
+            let o = match wire {
+                Wire::Plain | Wire::AppTls if peer.value == "STRICT" => Outcome::failed(
+                    "connection reset by peer (curl exit 56)",
+                    format!("the client sends plaintext and {}'s ztunnel accepts only HBONE (STRICT): it resets the connection", g.resource(w).name()),
+                    "run the client in the mesh (ambient or sidecar), or make the server PERMISSIVE".to_string(),
+                    all_by,
+                ),
+                Wire::Double => double_tls(&d.host, &pinfo, all_by),
+                _ => {
+                    let principal = (wire == Wire::IstioMtls)
+                        .then(|| {
+                            waypoint_principal.clone().or_else(|| client.workload.map(|cw| {
+                                format!("{}/ns/{}/sa/{}", g.mesh.trust_domain, g.resource(cw).namespace(), service_account(g, cw))
+                            }))
+                        })
+                        .flatten();
+                    match authorization(cx, w, attrs, cp, principal, client, wire == Wire::IstioMtls) {
+                        Some(denied) => denied,
+                        None => delivered(
+                            format!("{} accepts the request on port {cp} ({tls_summary}; ztunnel, {})", g.resource(w).name(), peer.value),
+                            all_by,
+                        ),
+                    }
+                }
+            };
+            if o.verdict != Verdict::Delivered {
+                return Ok(o);
+            }
+            outcome.get_or_insert(o);
+            continue;
+        }
         let summary = if !g.has_sidecar(w) {
             if let Some((r, path)) = &inj.source {
                 by.push(cx.by(

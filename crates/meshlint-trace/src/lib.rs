@@ -110,7 +110,8 @@ pub struct DecidedBy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hop {
     /// `source`, `sidecar-scope`, `gateway`, `route`, `service-entry`, `destination`,
-    /// `client-tls`, `server-mtls`, `authorization`, `egress-gateway`.
+    /// `client-tls`, `waypoint` (ambient destinations bound to one), `server-mtls`,
+    /// `authorization`, `egress-gateway`.
     pub step: String,
     pub summary: String,
     pub decided_by: Vec<DecidedBy>,
