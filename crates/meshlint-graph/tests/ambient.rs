@@ -2,24 +2,10 @@
 //! toward ambient workloads, waypoint bindings, and what ztunnel makes of an
 //! AuthorizationPolicy.
 
+mod common;
+use common::*;
 use meshlint_graph::{DataPlane, MeshGraph};
-use meshlint_load::{load_source, LoadLimits};
-use meshlint_model::{build_resources, Kind, MeshConfig};
-
-fn graph(yaml: &str) -> MeshGraph {
-    let f = load_source(
-        "t.yaml".into(),
-        yaml.as_bytes().to_vec(),
-        &LoadLimits::default(),
-    );
-    assert!(f.findings.is_empty(), "{:?}", f.findings);
-    MeshGraph::new(build_resources(&f).resources, MeshConfig::default(), false)
-}
-
-fn idx(g: &MeshGraph, kind: Kind, ns: &str, name: &str) -> usize {
-    g.find(kind, ns, name)
-        .unwrap_or_else(|| panic!("{kind:?} {ns}/{name}"))
-}
+use meshlint_model::Kind;
 
 fn deployment(ns: &str, name: &str, labels: &str, annotations: &str) -> String {
     format!(

@@ -1,33 +1,14 @@
 //! Unit tests of the model queries the precision work added: object copies, merged
 //! DestinationRules, host lookups with namespace presence, implicit cluster hosts.
 
-use meshlint_graph::{HostState, MeshGraph};
-use meshlint_load::{load_source, LoadLimits};
-use meshlint_model::{build_resources, Kind, MeshConfig};
+mod common;
 
-fn graph_world(yaml: &str, closed_world: bool) -> MeshGraph {
-    let f = load_source(
-        "t.yaml".into(),
-        yaml.as_bytes().to_vec(),
-        &LoadLimits::default(),
-    );
-    assert!(f.findings.is_empty(), "{:?}", f.findings);
-    MeshGraph::new(
-        build_resources(&f).resources,
-        MeshConfig::default(),
-        closed_world,
-    )
-}
+use common::{all, graph, graph_of};
+use meshlint_graph::HostState;
+use meshlint_model::{Kind, MeshConfig};
 
-fn graph(yaml: &str) -> MeshGraph {
-    graph_world(yaml, false)
-}
-
-/// Indexes of every resource of a kind and name, in input order.
-fn all(g: &MeshGraph, kind: Kind, name: &str) -> Vec<usize> {
-    (0..g.resources.len())
-        .filter(|&i| g.resources[i].kind == kind && g.resources[i].name() == name)
-        .collect()
+fn graph_world(yaml: &str, closed_world: bool) -> meshlint_graph::MeshGraph {
+    graph_of(yaml, MeshConfig::default(), closed_world)
 }
 
 const COPIES: &str = r#"

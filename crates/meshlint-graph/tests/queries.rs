@@ -1,26 +1,12 @@
 //! Unit tests of each graph query on small meshes.
 
-use meshlint_graph::MeshGraph;
-use meshlint_load::{load_source, LoadLimits};
-use meshlint_model::{build_resources, Kind, MeshConfig};
+mod common;
 
-fn graph(yaml: &str) -> MeshGraph {
-    graph_with(yaml, MeshConfig::default())
-}
+use common::{graph, idx};
+use meshlint_model::{Kind, MeshConfig};
 
-fn graph_with(yaml: &str, mesh: MeshConfig) -> MeshGraph {
-    let f = load_source(
-        "t.yaml".into(),
-        yaml.as_bytes().to_vec(),
-        &LoadLimits::default(),
-    );
-    assert!(f.findings.is_empty(), "{:?}", f.findings);
-    MeshGraph::new(build_resources(&f).resources, mesh, false)
-}
-
-fn idx(g: &MeshGraph, kind: Kind, ns: &str, name: &str) -> usize {
-    g.find(kind, ns, name)
-        .unwrap_or_else(|| panic!("{kind:?} {ns}/{name}"))
+fn graph_with(yaml: &str, mesh: MeshConfig) -> meshlint_graph::MeshGraph {
+    common::graph_of(yaml, mesh, false)
 }
 
 const APP: &str = r#"

@@ -1,19 +1,10 @@
 //! Unit tests of the request queries: which VirtualService and route a request takes
 //! (`request.rs`) and whether AuthorizationPolicies let it in (`authorization.rs`).
 
+mod common;
+use common::*;
 use meshlint_graph::{AuthzRequest, MeshGraph, RequestAttrs, RouteOutcome};
-use meshlint_load::{load_source, LoadLimits};
-use meshlint_model::{build_resources, Kind, MeshConfig};
-
-fn graph(yaml: &str) -> MeshGraph {
-    let f = load_source(
-        "t.yaml".into(),
-        yaml.as_bytes().to_vec(),
-        &LoadLimits::default(),
-    );
-    assert!(f.findings.is_empty(), "{:?}", f.findings);
-    MeshGraph::new(build_resources(&f).resources, MeshConfig::default(), false)
-}
+use meshlint_model::Kind;
 
 const MESH: &str = r#"
 apiVersion: v1
