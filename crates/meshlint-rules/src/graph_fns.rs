@@ -336,6 +336,13 @@ fn name_ref(g: &MeshGraph, idx: usize) -> Val<'_> {
     ref_with(g, idx, Val::borrowed("metadata.name"))
 }
 
+/// A reference to `(resource, field path)`, or null.
+fn opt_ref<'g>(g: &'g MeshGraph, at: &Option<(usize, String)>) -> Val<'g> {
+    at.as_ref()
+        .map(|(i, p)| ref_value(g, *i, p))
+        .unwrap_or(Val::Null)
+}
+
 /// Where a decision came from, or null when it is a default.
 fn decision_ref<'g>(g: &'g MeshGraph, d: &Decision) -> Val<'g> {
     match &d.source {
@@ -1267,21 +1274,9 @@ fn data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     Ok(Val::map(vec![
         ("plane", Val::borrowed(d.plane.as_str())),
         ("by", Val::str(&d.by)),
-        (
-            "ref",
-            d.source
-                .as_ref()
-                .map(|(i, p)| ref_value(g, *i, p))
-                .unwrap_or(Val::Null),
-        ),
+        ("ref", opt_ref(g, &d.source)),
         ("known", Val::Bool(d.known)),
-        (
-            "ambientIgnoredRef",
-            d.ambient_ignored
-                .as_ref()
-                .map(|(i, p)| ref_value(g, *i, p))
-                .unwrap_or(Val::Null),
-        ),
+        ("ambientIgnoredRef", opt_ref(g, &d.ambient_ignored)),
     ]))
 }
 
@@ -1344,13 +1339,7 @@ fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ("source", Val::borrowed(b.source)),
         ("outcome", Val::borrowed(b.outcome)),
         ("ref", ref_value(g, b.label.0, &b.label.1)),
-        (
-            "namespaceRef",
-            b.namespace_label
-                .as_ref()
-                .map(|(x, p)| ref_value(g, *x, p))
-                .unwrap_or(Val::Null),
-        ),
+        ("namespaceRef", opt_ref(g, &b.namespace_label)),
         (
             "gateway",
             b.gateway.map(|x| name_ref(g, x)).unwrap_or(Val::Null),
@@ -1358,20 +1347,8 @@ fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ("gatewayClass", Val::borrowed(class)),
         ("namespaceKnown", Val::Bool(g.namespace_known(&b.namespace))),
         ("trafficType", Val::str(&b.traffic_type)),
-        (
-            "trafficTypeRef",
-            b.traffic_type_source
-                .as_ref()
-                .map(|(x, p)| ref_value(g, *x, p))
-                .unwrap_or(Val::Null),
-        ),
-        (
-            "attachmentRef",
-            b.attachment_source
-                .as_ref()
-                .map(|(x, p)| ref_value(g, *x, p))
-                .unwrap_or(Val::Null),
-        ),
+        ("trafficTypeRef", opt_ref(g, &b.traffic_type_source)),
+        ("attachmentRef", opt_ref(g, &b.attachment_source)),
     ]))
 }
 
