@@ -400,3 +400,42 @@ spec:
         ]
     );
 }
+
+#[test]
+fn envoy_filter_patches_that_depend_on_order() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: lua, namespace: shop}
+spec:
+  configPatches:
+  - applyTo: HTTP_FILTER
+    match:
+      proxy: {proxyVersion: '1\.20.*'}
+      listener: {filterChain: {filter: {name: envoy.filters.network.http_connection_manager, subFilter: {name: envoy.filters.http.router}}}}
+    patch: {operation: INSERT_BEFORE, value: {name: envoy.lua}}
+  - applyTo: HTTP_FILTER
+    match:
+      listener: {filterChain: {filter: {name: envoy.filters.network.http_connection_manager, subFilter: {name: envoy.lua}}}}
+    patch: {operation: INSERT_AFTER, value: {name: envoy.lua}}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: ordered, namespace: shop}
+spec:
+  priority: 10
+  configPatches:
+  - applyTo: HTTP_FILTER
+    patch: {operation: INSERT_BEFORE, value: {name: x}}
+"#,
+    );
+    let lua = all(&g, Kind::EnvoyFilter, "lua")[0];
+    let p = g.order_dependent_patches(lua);
+    // The first patch anchors on the router Istio generates; the second on a filter the
+    // first installs only for proxy 1.20.
+    assert_eq!(p.relative, Some((0, true)));
+    assert_eq!(p.version_gated, Some(1));
+    let ordered = all(&g, Kind::EnvoyFilter, "ordered")[0];
+    assert_eq!(g.order_dependent_patches(ordered), Default::default());
+}

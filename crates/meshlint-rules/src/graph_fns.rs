@@ -135,6 +135,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("selectsInstalledGateway", 1, selects_installed_gateway),
     ("emptySidecarImports", 1, empty_sidecar_imports),
     ("destinationProblems", 1, destination_problems),
+    ("orderDependentPatches", 1, order_dependent_patches),
     // Ambient mode and waypoints (issue 20)
     ("dataPlane", 1, data_plane),
     ("namespaceDataPlane", 1, namespace_data_plane),
@@ -891,6 +892,28 @@ fn host_lookup_value<'g>(g: &'g MeshGraph, l: &HostLookup) -> Val<'g> {
             ),
         ),
     ])
+}
+
+fn order_dependent_patches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("orderDependentPatches", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, r) else {
+        return Ok(Val::Null);
+    };
+    let p = g.order_dependent_patches(i);
+    let relative = p.relative.map(|(index, generated_anchor)| {
+        Val::map(vec![
+            ("index", usize_int(index)),
+            ("generatedAnchor", Val::Bool(generated_anchor)),
+        ])
+    });
+    Ok(Val::map(vec![
+        ("relative", Val::list(relative.into_iter().collect())),
+        (
+            "versionGated",
+            Val::list(p.version_gated.map(usize_int).into_iter().collect()),
+        ),
+    ]))
 }
 
 fn destination_problems<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
