@@ -57,3 +57,4 @@ pub use service_entries::{
 };
 pub use sidecar_imports::EmptyImport;
 pub use visibility::Visibility;
+pub use workloads::TargetPortConflict;

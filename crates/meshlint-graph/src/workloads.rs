@@ -5,6 +5,7 @@ use crate::build::MeshGraph;
 use crate::queries::*;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
+use serde::Serialize;
 
 impl MeshGraph {
     /// Workloads in `ns` whose labels the selector matches.
@@ -279,5 +280,50 @@ impl MeshGraph {
             .collect();
         out.sort_unstable();
         out
+    }
+}
+
+/// Service ports of the Services selecting one workload that lead to the same target port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetPortConflict {
+    /// The target port as written (`targetPort`, else the port number).
+    pub target: String,
+    /// (Service, service port, path of that port), in Service and port order.
+    pub ports: Vec<(usize, u32, String)>,
+}
+
+impl MeshGraph {
+    /// For a workload with a sidecar: the target ports that several service ports of the
+    /// Services selecting it lead to (Istio builds the pod's inbound listener once per
+    /// target port and keeps one service port's name and protocol). Empty otherwise.
+    pub fn target_port_conflicts(&self, workload: usize) -> Vec<TargetPortConflict> {
+        if !self.has_sidecar(workload) {
+            return Vec::new();
+        }
+        let mut by_target: Vec<TargetPortConflict> = Vec::new();
+        for svc in self.services_selecting(workload) {
+            for p in self.ports_of(svc) {
+                let target = p
+                    .target_port
+                    .clone()
+                    .filter(|t| !t.is_empty() && t != "0")
+                    .unwrap_or_else(|| p.number.to_string());
+                let entry = (svc, p.number, p.path.clone());
+                match by_target.iter_mut().find(|c| c.target == target) {
+                    Some(c) => c.ports.push(entry),
+                    None => by_target.push(TargetPortConflict {
+                        target,
+                        ports: vec![entry],
+                    }),
+                }
+            }
+        }
+        by_target.retain(|c| {
+            let mut numbers: Vec<u32> = c.ports.iter().map(|p| p.1).collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            numbers.len() > 1
+        });
+        by_target
     }
 }

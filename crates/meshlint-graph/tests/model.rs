@@ -439,3 +439,45 @@ spec:
     let ordered = all(&g, Kind::EnvoyFilter, "ordered")[0];
     assert_eq!(g.order_dependent_patches(ordered), Default::default());
 }
+
+#[test]
+fn service_ports_sharing_a_target_port_of_a_mesh_workload() {
+    let yaml = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: app}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {app: api}
+  ports: [{name: http, port: 80, targetPort: 8080}, {name: grpc, port: 9090, targetPort: 9090}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api-legacy, namespace: shop}
+spec:
+  selector: {app: api}
+  ports: [{name: tcp, port: 8000, targetPort: 8080}]
+"#;
+    let g = graph(yaml);
+    let w = all(&g, Kind::Deployment, "api")[0];
+    let c = g.target_port_conflicts(w);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].target, "8080");
+    let ports: Vec<u32> = c[0].ports.iter().map(|p| p.1).collect();
+    assert_eq!(ports, [80, 8000]);
+    // Without a sidecar the ports do not clash in a proxy.
+    let g = graph(&yaml.replace("istio-injection: enabled", "istio-injection: disabled"));
+    let w = all(&g, Kind::Deployment, "api")[0];
+    assert!(g.target_port_conflicts(w).is_empty());
+}

@@ -136,6 +136,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("emptySidecarImports", 1, empty_sidecar_imports),
     ("destinationProblems", 1, destination_problems),
     ("orderDependentPatches", 1, order_dependent_patches),
+    ("targetPortConflicts", 1, target_port_conflicts),
     // Ambient mode and waypoints (issue 20)
     ("dataPlane", 1, data_plane),
     ("namespaceDataPlane", 1, namespace_data_plane),
@@ -914,6 +915,36 @@ fn order_dependent_patches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             Val::list(p.version_gated.map(usize_int).into_iter().collect()),
         ),
     ]))
+}
+
+fn target_port_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let w = arg("targetPortConflicts", a, 0)?;
+    let g = h.g;
+    let Some(w) = resource_index(g, w) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.target_port_conflicts(w)
+            .iter()
+            .map(|c| {
+                let ports = c
+                    .ports
+                    .iter()
+                    .map(|(svc, port, path)| {
+                        Val::map(vec![
+                            ("service", Val::borrowed(g.resources[*svc].name())),
+                            ("port", int(*port)),
+                            ("ref", ref_value(g, *svc, path)),
+                        ])
+                    })
+                    .collect();
+                Val::map(vec![
+                    ("target", Val::str(&c.target)),
+                    ("ports", Val::list(ports)),
+                ])
+            })
+            .collect(),
+    ))
 }
 
 fn destination_problems<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
