@@ -26,6 +26,7 @@ mod request;
 mod routing;
 mod scale;
 mod service_entries;
+mod validation;
 mod visibility;
 mod workloads;
 
@@ -46,4 +47,5 @@ pub use routing::RouteTo;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };
+pub use validation::FieldIssue;
 pub use visibility::Visibility;

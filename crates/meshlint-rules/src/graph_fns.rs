@@ -131,6 +131,12 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("gatewayLookup", 2, gateway_lookup),
     ("gatewayHosts", 2, gateway_hosts),
     ("selectsInstalledGateway", 1, selects_installed_gateway),
+    // What the webhook lets through but the proxy cannot use (issue 14)
+    ("routesWithoutAction", 1, routes_without_action),
+    ("weightIssues", 1, weight_issues),
+    ("duplicateRouteNames", 1, duplicate_route_names),
+    ("portIssues", 1, port_issues),
+    ("serversWithoutTls", 1, servers_without_tls),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -1514,6 +1520,77 @@ fn subset_routes_to<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 fn namespace_matches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let pattern = arg_str("namespaceMatches", a, 0)?;
     Ok(Val::Bool(h.g.namespace_pattern_matches(pattern)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Field validation (issue 14)
+
+/// A resource's [`meshlint_graph::FieldIssue`]s as `{path, code, value, first, numbers,
+/// ref, firstRef}`; `ref` points at `path`, `firstRef` at `first` (null when empty).
+fn field_issues<'g>(
+    h: &GraphHost<'g>,
+    a: &[Val<'g>],
+    name: &str,
+    query: fn(&MeshGraph, usize) -> Vec<meshlint_graph::FieldIssue>,
+) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg(name, a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        query(g, i)
+            .into_iter()
+            .map(|x| {
+                let first_ref = if x.first.is_empty() {
+                    Val::Null
+                } else {
+                    ref_value(g, i, &x.first)
+                };
+                Val::map(vec![
+                    ("ref", ref_value(g, i, &x.path)),
+                    ("path", Val::str(&x.path)),
+                    ("code", Val::borrowed(x.code)),
+                    ("value", Val::str(&x.value)),
+                    ("first", Val::str(&x.first)),
+                    (
+                        "numbers",
+                        Val::list(x.numbers.iter().map(|n| int(*n)).collect()),
+                    ),
+                    ("firstRef", first_ref),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+fn routes_without_action<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(
+        h,
+        a,
+        "routesWithoutAction",
+        MeshGraph::routes_without_action,
+    )
+}
+
+fn weight_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "weightIssues", MeshGraph::weight_issues)
+}
+
+fn duplicate_route_names<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(
+        h,
+        a,
+        "duplicateRouteNames",
+        MeshGraph::duplicate_route_names,
+    )
+}
+
+fn port_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "portIssues", MeshGraph::port_issues)
+}
+
+fn servers_without_tls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "serversWithoutTls", MeshGraph::servers_without_tls)
 }
 
 #[cfg(test)]

@@ -1,0 +1,292 @@
+//! Configuration Istio's webhook lets through (or that reaches istiod when the webhook is
+//! bypassed) but that the proxy cannot use as written: HTTP routes without an action,
+//! route weights, route names, ports and Gateway servers.
+//!
+//! Each query reads one resource's tree and answers with the fields at fault
+//! ([`FieldIssue`]): what is wrong (`code`), the value concerned, and, for duplicates, the
+//! first field it repeats. Nothing here compares resources with each other.
+
+use crate::build::MeshGraph;
+use meshlint_load::Node;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One field of a resource that is wrong in itself or repeats another of the same
+/// resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldIssue {
+    /// Field path to point at (`spec.http[1].match`).
+    pub path: String,
+    /// What is wrong, a slug the rules switch on (see each query).
+    pub code: &'static str,
+    /// The value concerned, as text (a route name, a port, a weight total).
+    pub value: String,
+    /// For a duplicate, the path of the first field it repeats; otherwise empty.
+    pub first: String,
+    /// Extra figures some codes carry (the weights as written, for `sum`).
+    pub numbers: Vec<i64>,
+}
+
+fn issue(path: String, code: &'static str, value: impl Into<String>) -> FieldIssue {
+    FieldIssue {
+        path,
+        code,
+        value: value.into(),
+        first: String::new(),
+        numbers: Vec::new(),
+    }
+}
+
+fn spec(g: &MeshGraph, r: usize) -> Option<&Node> {
+    g.resources.get(r)?.node.get("spec")
+}
+
+impl MeshGraph {
+    /// HTTP route entries of a VirtualService with none of `route`, `redirect`,
+    /// `directResponse` or `delegate` (code `no-action`, `value` the route's name or
+    /// `''`). `path` is the entry's `match` when it has one, else the entry.
+    pub fn routes_without_action(&self, vs: usize) -> Vec<FieldIssue> {
+        let Some(spec) = spec(self, vs) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, entry) in spec
+            .get("http")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            if entry.as_map().is_none() {
+                continue;
+            }
+            let acts = ["route", "redirect", "directResponse", "delegate"]
+                .iter()
+                .any(|k| entry.get(k).is_some_and(|n| !n.is_null()));
+            if acts {
+                continue;
+            }
+            let path = if entry.get("match").is_some() {
+                format!("spec.http[{i}].match")
+            } else {
+                format!("spec.http[{i}]")
+            };
+            out.push(issue(
+                path,
+                "no-action",
+                entry.str_at(&["name"]).unwrap_or(""),
+            ));
+        }
+        out
+    }
+
+    /// Route weights of a VirtualService's `http`, `tcp` and `tls` entries that Istio or
+    /// Envoy do not take as written. Codes: `negative` (a weight below 0, at the weight),
+    /// `zero-total` (several destinations whose weights add up to 0, at `route`), `sum`
+    /// (several destinations, some weight set, total other than 100; `value` the total,
+    /// `numbers` the weights in order, unset as 0), `single-zero` (one destination with
+    /// `weight: 0`, which Istio ignores: it still gets all traffic).
+    pub fn weight_issues(&self, vs: usize) -> Vec<FieldIssue> {
+        let Some(spec) = spec(self, vs) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for section in ["http", "tcp", "tls"] {
+            for (i, entry) in spec
+                .get(section)
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                let Some(route) = entry.get("route").and_then(Node::as_seq) else {
+                    continue;
+                };
+                let at = format!("spec.{section}[{i}].route");
+                let weights: Vec<Option<i64>> = route
+                    .iter()
+                    .map(|d| d.get("weight").and_then(Node::as_i64))
+                    .collect();
+                let mut negative = false;
+                for (j, w) in weights.iter().enumerate() {
+                    if let Some(w) = w.filter(|w| *w < 0) {
+                        negative = true;
+                        out.push(issue(
+                            format!("{at}[{j}].weight"),
+                            "negative",
+                            w.to_string(),
+                        ));
+                    }
+                }
+                if negative {
+                    continue;
+                }
+                let total: i64 = weights.iter().map(|w| w.unwrap_or(0)).sum();
+                if route.len() == 1 {
+                    if weights[0] == Some(0) {
+                        out.push(issue(format!("{at}[0].weight"), "single-zero", "0"));
+                    }
+                } else if total == 0 {
+                    if weights.iter().any(Option::is_some) {
+                        out.push(issue(at, "zero-total", "0"));
+                    }
+                } else if total != 100 {
+                    let mut x = issue(at, "sum", total.to_string());
+                    x.numbers = weights.iter().map(|w| w.unwrap_or(0)).collect();
+                    out.push(x);
+                }
+            }
+        }
+        out
+    }
+
+    /// HTTP route names a VirtualService uses more than once (code `duplicate-name`):
+    /// each repetition, with `first` the first route of that name.
+    pub fn duplicate_route_names(&self, vs: usize) -> Vec<FieldIssue> {
+        let Some(spec) = spec(self, vs) else {
+            return Vec::new();
+        };
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, entry) in spec
+            .get("http")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            let Some(name) = entry.str_at(&["name"]).filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            match seen.get(name) {
+                Some(&first) => {
+                    let mut x = issue(format!("spec.http[{i}].name"), "duplicate-name", name);
+                    x.first = format!("spec.http[{first}].name");
+                    out.push(x);
+                }
+                None => {
+                    seen.insert(name, i);
+                }
+            }
+        }
+        out
+    }
+
+    /// Ports of a Service (`spec.ports`), ServiceEntry (`spec.ports`) or Istio Gateway
+    /// (`spec.servers[].port`): `out-of-range` (a number or target port outside 1–65535;
+    /// `value` the number), `duplicate-number` (a Service or ServiceEntry port number
+    /// repeated with the same transport protocol), `duplicate-name` (a port name
+    /// repeated). Gateways may repeat a number (servers for several hosts share one
+    /// listener), not a name.
+    pub fn port_issues(&self, r: usize) -> Vec<FieldIssue> {
+        let Some(spec) = spec(self, r) else {
+            return Vec::new();
+        };
+        let kind = self.resources[r].id.kind.as_str();
+        let ports: Vec<(String, &Node)> = if kind == "Gateway" {
+            spec.get("servers")
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| Some((format!("spec.servers[{i}].port"), s.get("port")?)))
+                .collect()
+        } else {
+            spec.get("ports")
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("spec.ports[{i}]"), p))
+                .collect()
+        };
+        let mut out = Vec::new();
+        let mut numbers: HashMap<(i64, String), String> = HashMap::new();
+        let mut names: HashMap<&str, String> = HashMap::new();
+        for (at, p) in &ports {
+            for key in ["number", "port", "targetPort", "nodePort"] {
+                let Some(n) = p.get(key).filter(|n| !n.is_null()) else {
+                    continue;
+                };
+                // A named target port is a container port name, not a number.
+                let Some(v) = n.scalar().and_then(|s| s.as_i64()) else {
+                    continue;
+                };
+                let nodeport_unset = key == "nodePort" && v == 0;
+                if !(1..=65535).contains(&v) && !nodeport_unset {
+                    out.push(issue(format!("{at}.{key}"), "out-of-range", v.to_string()));
+                }
+            }
+            let number_key = if kind == "Service" { "port" } else { "number" };
+            if kind != "Gateway" {
+                if let Some(v) = p
+                    .get(number_key)
+                    .and_then(|n| n.scalar())
+                    .and_then(|s| s.as_i64())
+                {
+                    let transport = if kind == "Service" {
+                        p.str_at(&["protocol"])
+                            .unwrap_or("TCP")
+                            .to_ascii_uppercase()
+                    } else {
+                        String::new()
+                    };
+                    let path = format!("{at}.{number_key}");
+                    match numbers.get(&(v, transport.clone())) {
+                        Some(first) => {
+                            let mut x = issue(path, "duplicate-number", v.to_string());
+                            x.first = first.clone();
+                            out.push(x);
+                        }
+                        None => {
+                            numbers.insert((v, transport), path);
+                        }
+                    }
+                }
+            }
+            if let Some(name) = p.str_at(&["name"]).filter(|n| !n.is_empty()) {
+                let path = format!("{at}.name");
+                match names.get(name) {
+                    Some(first) => {
+                        let mut x = issue(path, "duplicate-name", name);
+                        x.first = first.clone();
+                        out.push(x);
+                    }
+                    None => {
+                        names.insert(name, path);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Servers of an Istio Gateway whose protocol is HTTPS or TLS and that have no `tls`
+    /// block (code `no-tls`, `value` the protocol as written, at the protocol).
+    pub fn servers_without_tls(&self, gw: usize) -> Vec<FieldIssue> {
+        let Some(spec) = spec(self, gw) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, s) in spec
+            .get("servers")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            let Some(protocol) = s.str_at(&["port", "protocol"]) else {
+                continue;
+            };
+            let tls_protocol = matches!(protocol.to_ascii_uppercase().as_str(), "HTTPS" | "TLS");
+            if tls_protocol && s.get("tls").is_none_or(Node::is_null) {
+                out.push(issue(
+                    format!("spec.servers[{i}].port.protocol"),
+                    "no-tls",
+                    protocol,
+                ));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,142 @@
+//! Field validation queries: routes without an action, weights, route names, ports,
+//! Gateway servers without TLS.
+
+use meshlint_graph::{FieldIssue, MeshGraph};
+use meshlint_load::{load_source, LoadLimits};
+use meshlint_model::{build_resources, MeshConfig};
+
+fn graph(yaml: &str) -> MeshGraph {
+    let f = load_source(
+        "t.yaml".into(),
+        yaml.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
+    assert!(f.findings.is_empty(), "{:?}", f.findings);
+    MeshGraph::new(build_resources(&f).resources, MeshConfig::default(), false)
+}
+
+fn codes(xs: &[FieldIssue]) -> Vec<(&str, &str, &str)> {
+    xs.iter()
+        .map(|x| (x.path.as_str(), x.code, x.value.as_str()))
+        .collect()
+}
+
+const VS: &str = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r, namespace: shop}
+spec:
+  hosts: [r]
+  http:
+  - name: a
+    match: [{uri: {prefix: /x}}]
+  - name: b
+    route:
+    - {destination: {host: r}, weight: 70}
+    - {destination: {host: s}, weight: 20}
+  - name: a
+    route:
+    - {destination: {host: r}, weight: -1}
+    - {destination: {host: s}, weight: 101}
+  - redirect: {uri: /y}
+  - route:
+    - {destination: {host: r}, weight: 0}
+  - route:
+    - {destination: {host: r}, weight: 0}
+    - {destination: {host: s}}
+  - route:
+    - {destination: {host: r}}
+    - {destination: {host: s}}
+  - delegate: {name: d}
+  - directResponse: {status: 204}
+  tcp:
+  - route:
+    - {destination: {host: r}, weight: 60}
+    - {destination: {host: s}, weight: 40}
+"#;
+
+#[test]
+fn routes_without_action_point_at_the_match() {
+    let g = graph(VS);
+    assert_eq!(
+        codes(&g.routes_without_action(0)),
+        vec![("spec.http[0].match", "no-action", "a")]
+    );
+}
+
+#[test]
+fn weights_negative_zero_total_sum_and_single_zero() {
+    let g = graph(VS);
+    let w = g.weight_issues(0);
+    assert_eq!(
+        codes(&w),
+        vec![
+            ("spec.http[1].route", "sum", "90"),
+            ("spec.http[2].route[0].weight", "negative", "-1"),
+            ("spec.http[4].route[0].weight", "single-zero", "0"),
+            ("spec.http[5].route", "zero-total", "0"),
+        ]
+    );
+    assert_eq!(w[0].numbers, vec![70, 20]);
+}
+
+#[test]
+fn duplicate_route_names_name_the_first() {
+    let g = graph(VS);
+    let d = g.duplicate_route_names(0);
+    assert_eq!(
+        codes(&d),
+        vec![("spec.http[2].name", "duplicate-name", "a")]
+    );
+    assert_eq!(d[0].first, "spec.http[0].name");
+}
+
+#[test]
+fn ports_range_and_duplicates_by_kind() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: s, namespace: shop}
+spec:
+  ports:
+  - {name: dns, port: 53, protocol: TCP, targetPort: dns}
+  - {name: dns-udp, port: 53, protocol: UDP}
+  - {name: dns, port: 53, targetPort: 65536}
+  - {name: web, port: 80, nodePort: 0}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: shop}
+spec:
+  servers:
+  - port: {number: 443, name: a, protocol: HTTPS}
+    tls: {mode: SIMPLE}
+  - port: {number: 443, name: b, protocol: HTTPS}
+  - port: {number: 80, name: a, protocol: http}
+  - port: {number: 81, name: c, protocol: Tls}
+    tls: null
+"#,
+    );
+    let s = g.port_issues(0);
+    assert_eq!(
+        codes(&s),
+        vec![
+            ("spec.ports[2].targetPort", "out-of-range", "65536"),
+            ("spec.ports[2].port", "duplicate-number", "53"),
+            ("spec.ports[2].name", "duplicate-name", "dns"),
+        ]
+    );
+    assert_eq!(s[1].first, "spec.ports[0].port");
+    assert_eq!(
+        codes(&g.port_issues(1)),
+        vec![("spec.servers[2].port.name", "duplicate-name", "a")]
+    );
+    assert_eq!(
+        codes(&g.servers_without_tls(1)),
+        vec![
+            ("spec.servers[1].port.protocol", "no-tls", "HTTPS"),
+            ("spec.servers[3].port.protocol", "no-tls", "Tls"),
+        ]
+    );
+}
