@@ -8,6 +8,7 @@
 
 use crate::build::MeshGraph;
 use meshlint_load::Node;
+use meshlint_model::Kind;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -25,6 +26,9 @@ pub struct FieldIssue {
     pub first: String,
     /// Extra figures some codes carry (the weights as written, for `sum`).
     pub numbers: Vec<i64>,
+    /// A related field in another resource (resource index, path), for issues about a
+    /// reference: the resource it names.
+    pub other: Option<(usize, String)>,
 }
 
 fn issue(path: String, code: &'static str, value: impl Into<String>) -> FieldIssue {
@@ -34,6 +38,7 @@ fn issue(path: String, code: &'static str, value: impl Into<String>) -> FieldIss
         value: value.into(),
         first: String::new(),
         numbers: Vec::new(),
+        other: None,
     }
 }
 
@@ -286,6 +291,67 @@ impl MeshGraph {
                     protocol,
                 ));
             }
+        }
+        out
+    }
+
+    /// Delegation problems of a VirtualService. As a root: each `http[].delegate` that
+    /// names no VirtualService of the inputs (`missing`, `value` `namespace/name`; the
+    /// namespace defaults to the root's) or one that declares `hosts` (`has-hosts`, with
+    /// `other` its `hosts`), which Istio does not take as a delegate. As a delegate (no
+    /// `hosts`): `gateways` set (`delegate-gateways`, at `spec.gateways`), which Istio's
+    /// validation refuses since a delegate runs wherever its root does. Copies of one
+    /// object satisfy a reference.
+    pub fn delegate_issues(&self, vs: usize) -> Vec<FieldIssue> {
+        let Some(spec) = spec(self, vs) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let ns = self.resources[vs].namespace();
+        let has_hosts = |n: &Node| n.get("hosts").is_some_and(|h| !h.items().is_empty());
+        for (i, entry) in spec
+            .get("http")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            let Some(d) = entry.get("delegate").filter(|d| d.as_map().is_some()) else {
+                continue;
+            };
+            let Some(name) = d.str_at(&["name"]).filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            let target_ns = d
+                .str_at(&["namespace"])
+                .filter(|n| !n.is_empty())
+                .unwrap_or(ns);
+            let at = format!("spec.http[{i}].delegate");
+            let found = self.find(Kind::VirtualService, target_ns, name);
+            match found {
+                None => out.push(issue(at, "missing", format!("{target_ns}/{name}"))),
+                Some(t) => {
+                    let hosted = self
+                        .copies_of(t)
+                        .iter()
+                        .copied()
+                        .filter(|&c| c != vs)
+                        .find(|&c| self.resources[c].node.get("spec").is_some_and(has_hosts));
+                    let all_hosted = self
+                        .copies_of(t)
+                        .iter()
+                        .all(|&c| self.resources[c].node.get("spec").is_some_and(has_hosts));
+                    if let (Some(c), true) = (hosted, all_hosted) {
+                        let mut x = issue(at, "has-hosts", format!("{target_ns}/{name}"));
+                        x.other = Some((c, "spec.hosts".to_string()));
+                        out.push(x);
+                    }
+                }
+            }
+        }
+        let gateways = spec.get("gateways").map(Node::items).unwrap_or(&[]);
+        if !has_hosts(spec) && !gateways.is_empty() {
+            out.push(issue("spec.gateways".to_string(), "delegate-gateways", ""));
         }
         out
     }

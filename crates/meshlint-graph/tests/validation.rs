@@ -140,3 +140,46 @@ spec:
         ]
     );
 }
+
+#[test]
+fn delegates_missing_hosted_and_with_gateways() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: root, namespace: shop}
+spec:
+  hosts: [shop.example.com]
+  http:
+  - delegate: {name: cart, namespace: cart}
+  - delegate: {name: gone}
+  - delegate: {name: ok}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: cart, namespace: cart}
+spec:
+  hosts: [cart]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ok, namespace: shop}
+spec:
+  gateways: [edge]
+"#,
+    );
+    let root = g.delegate_issues(0);
+    assert_eq!(
+        codes(&root),
+        vec![
+            ("spec.http[0].delegate", "has-hosts", "cart/cart"),
+            ("spec.http[1].delegate", "missing", "shop/gone"),
+        ]
+    );
+    assert_eq!(root[0].other, Some((1, "spec.hosts".to_string())));
+    assert!(g.delegate_issues(1).is_empty());
+    assert_eq!(
+        codes(&g.delegate_issues(2)),
+        vec![("spec.gateways", "delegate-gateways", "")]
+    );
+}

@@ -137,6 +137,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("duplicateRouteNames", 1, duplicate_route_names),
     ("portIssues", 1, port_issues),
     ("serversWithoutTls", 1, servers_without_tls),
+    ("delegateIssues", 1, delegate_issues),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -1526,7 +1527,8 @@ fn namespace_matches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 // Field validation (issue 14)
 
 /// A resource's [`meshlint_graph::FieldIssue`]s as `{path, code, value, first, numbers,
-/// ref, firstRef}`; `ref` points at `path`, `firstRef` at `first` (null when empty).
+/// ref, firstRef}`; `ref` points at `path`, `firstRef` at the related field in another
+/// resource when there is one, else at `first` (null when empty).
 fn field_issues<'g>(
     h: &GraphHost<'g>,
     a: &[Val<'g>],
@@ -1541,10 +1543,10 @@ fn field_issues<'g>(
         query(g, i)
             .into_iter()
             .map(|x| {
-                let first_ref = if x.first.is_empty() {
-                    Val::Null
-                } else {
-                    ref_value(g, i, &x.first)
+                let first_ref = match (&x.other, x.first.is_empty()) {
+                    (Some((o, p)), _) => ref_value(g, *o, p),
+                    (None, true) => Val::Null,
+                    (None, false) => ref_value(g, i, &x.first),
                 };
                 Val::map(vec![
                     ("ref", ref_value(g, i, &x.path)),
@@ -1587,6 +1589,10 @@ fn duplicate_route_names<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 
 fn port_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     field_issues(h, a, "portIssues", MeshGraph::port_issues)
+}
+
+fn delegate_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "delegateIssues", MeshGraph::delegate_issues)
 }
 
 fn servers_without_tls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
