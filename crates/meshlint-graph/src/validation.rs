@@ -29,6 +29,8 @@ pub struct FieldIssue {
     /// A related field in another resource (resource index, path), for issues about a
     /// reference: the resource it names.
     pub other: Option<(usize, String)>,
+    /// What is wrong, in words, where the code alone does not say it (the regex error).
+    pub detail: String,
 }
 
 fn issue(path: String, code: &'static str, value: impl Into<String>) -> FieldIssue {
@@ -39,6 +41,7 @@ fn issue(path: String, code: &'static str, value: impl Into<String>) -> FieldIss
         first: String::new(),
         numbers: Vec::new(),
         other: None,
+        detail: String::new(),
     }
 }
 
@@ -355,4 +358,126 @@ impl MeshGraph {
         }
         out
     }
+
+    /// Regular expressions of a VirtualService (every `regex` string match: `uri`,
+    /// `scheme`, `method`, `authority`, `headers`, `queryParams`, `withoutHeaders`, CORS
+    /// `allowOrigins`; and `rewrite.uriRegexRewrite.match`) that RE2, the engine of Istio's
+    /// validation and of Envoy, refuses. Codes: `lookaround`, `backreference`,
+    /// `nested-repetition` (`a**`, possessive `a++`), `repeat-count` (a count above
+    /// 1000), `syntax` (anything else); `value` the expression, `numbers` the 1-based
+    /// character where the problem starts, `detail` what it is.
+    pub fn invalid_regexes(&self, vs: usize) -> Vec<FieldIssue> {
+        let Some(spec) = spec(self, vs) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        collect_regexes(spec, "spec", false, &mut out);
+        out
+    }
+}
+
+fn collect_regexes(n: &Node, at: &str, in_regex_rewrite: bool, out: &mut Vec<FieldIssue>) {
+    if let Some(entries) = n.as_map() {
+        for (k, v) in entries {
+            let Some(key) = k.as_str() else { continue };
+            // Header names may hold dots or slashes: those keys are written `["key"]`.
+            let plain = key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            let path = if plain {
+                format!("{at}.{key}")
+            } else {
+                format!("{at}[\"{key}\"]")
+            };
+            if key == "regex" || (in_regex_rewrite && key == "match") {
+                if let Some(mut x) = v.as_str().and_then(re2_problem) {
+                    x.path = path;
+                    out.push(x);
+                }
+                continue;
+            }
+            collect_regexes(v, &path, key == "uriRegexRewrite", out);
+        }
+    } else if let Some(items) = n.as_seq() {
+        for (i, item) in items.iter().enumerate() {
+            collect_regexes(item, &format!("{at}[{i}]"), false, out);
+        }
+    }
+}
+
+/// Why RE2 refuses a pattern, or None. Parsed with `regex-syntax`, whose syntax is RE2's
+/// save for what is checked on top: nested repetition operators and counts above 1000,
+/// which RE2 refuses and `regex-syntax` accepts.
+fn re2_problem(pattern: &str) -> Option<FieldIssue> {
+    use regex_syntax::ast::{parse::Parser, Ast, ErrorKind};
+    let char_at = |offset: usize| pattern[..offset.min(pattern.len())].chars().count() as i64 + 1;
+    let found = |code: &'static str, offset: usize, detail: String| {
+        let mut x = issue(String::new(), code, pattern);
+        x.numbers = vec![char_at(offset)];
+        x.detail = detail;
+        Some(x)
+    };
+    let ast = match Parser::new().parse(pattern) {
+        Ok(ast) => ast,
+        Err(e) => {
+            let offset = e.span().start.offset;
+            return match e.kind() {
+                ErrorKind::UnsupportedLookAround => {
+                    found("lookaround", offset, "a lookaround assertion".into())
+                }
+                ErrorKind::UnsupportedBackreference => {
+                    found("backreference", offset, "a backreference".into())
+                }
+                kind => found("syntax", offset, kind.to_string()),
+            };
+        }
+    };
+    fn walk(ast: &Ast) -> Option<(&'static str, usize, String)> {
+        match ast {
+            Ast::Repetition(rep) => {
+                if let Ast::Repetition(_) = rep.ast.as_ref() {
+                    return Some((
+                        "nested-repetition",
+                        rep.op.span.start.offset,
+                        "a repetition operator applied to another (possessive or doubled)".into(),
+                    ));
+                }
+                if let regex_syntax::ast::RepetitionKind::Range(r) = &rep.op.kind {
+                    use regex_syntax::ast::RepetitionRange::*;
+                    let max = match r {
+                        Exactly(n) | AtLeast(n) => *n,
+                        Bounded(a, b) => (*a).max(*b),
+                    };
+                    if max > 1000 {
+                        return Some((
+                            "repeat-count",
+                            rep.op.span.start.offset,
+                            format!("a repetition count of {max} (RE2 allows at most 1000)"),
+                        ));
+                    }
+                }
+                walk(&rep.ast)
+            }
+            Ast::Group(g) => walk(&g.ast),
+            Ast::Alternation(a) => a.asts.iter().find_map(walk),
+            Ast::Concat(c) => c.asts.iter().find_map(walk),
+            _ => None,
+        }
+    }
+    if let Some((code, offset, detail)) = walk(&ast) {
+        return found(code, offset, detail);
+    }
+    if let Err(e) = regex_syntax::Parser::new().parse(pattern) {
+        return found(
+            "syntax",
+            0,
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        );
+    }
+    None
 }

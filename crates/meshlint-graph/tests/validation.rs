@@ -183,3 +183,64 @@ spec:
         vec![("spec.gateways", "delegate-gateways", "")]
     );
 }
+
+#[test]
+fn regexes_refused_by_re2() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r, namespace: shop}
+spec:
+  hosts: [r]
+  http:
+  - match:
+    - uri: {regex: "/api/(?!internal).*"}
+      headers:
+        x-user.id: {regex: '(\w+)-\1'}
+        ok: {regex: '^[a-z]+(?P<n>\d{1,3})$'}
+      queryParams:
+        q: {regex: "a++"}
+    rewrite:
+      uriRegexRewrite: {match: "x{2000}", rewrite: /y}
+    corsPolicy:
+      allowOrigins: [{regex: "https://[a-"}, {exact: "(?=no)"}]
+    route:
+    - destination: {host: r}
+"#,
+    );
+    let x = g.invalid_regexes(0);
+    assert_eq!(
+        codes(&x),
+        vec![
+            (
+                "spec.http[0].match[0].uri.regex",
+                "lookaround",
+                "/api/(?!internal).*"
+            ),
+            (
+                "spec.http[0].match[0].headers[\"x-user.id\"].regex",
+                "backreference",
+                r"(\w+)-\1"
+            ),
+            (
+                "spec.http[0].match[0].queryParams.q.regex",
+                "nested-repetition",
+                "a++"
+            ),
+            (
+                "spec.http[0].rewrite.uriRegexRewrite.match",
+                "repeat-count",
+                "x{2000}"
+            ),
+            (
+                "spec.http[0].corsPolicy.allowOrigins[0].regex",
+                "syntax",
+                "https://[a-"
+            ),
+        ]
+    );
+    assert_eq!(x[0].numbers, vec![6]);
+    assert_eq!(x[1].numbers, vec![7]);
+    assert_eq!(x[2].numbers, vec![3]);
+}

@@ -138,6 +138,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("portIssues", 1, port_issues),
     ("serversWithoutTls", 1, servers_without_tls),
     ("delegateIssues", 1, delegate_issues),
+    ("invalidRegexes", 1, invalid_regexes),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -1527,7 +1528,7 @@ fn namespace_matches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 // Field validation (issue 14)
 
 /// A resource's [`meshlint_graph::FieldIssue`]s as `{path, code, value, first, numbers,
-/// ref, firstRef}`; `ref` points at `path`, `firstRef` at the related field in another
+/// ref, firstRef, detail}`; `ref` points at `path`, `firstRef` at the related field in another
 /// resource when there is one, else at `first` (null when empty).
 fn field_issues<'g>(
     h: &GraphHost<'g>,
@@ -1559,6 +1560,7 @@ fn field_issues<'g>(
                         Val::list(x.numbers.iter().map(|n| int(*n)).collect()),
                     ),
                     ("firstRef", first_ref),
+                    ("detail", Val::str(&x.detail)),
                 ])
             })
             .collect(),
@@ -1589,6 +1591,10 @@ fn duplicate_route_names<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 
 fn port_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     field_issues(h, a, "portIssues", MeshGraph::port_issues)
+}
+
+fn invalid_regexes<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "invalidRegexes", MeshGraph::invalid_regexes)
 }
 
 fn delegate_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
