@@ -374,6 +374,72 @@ impl MeshGraph {
         collect_regexes(spec, "spec", false, &mut out);
         out
     }
+
+    /// Durations of a VirtualService or DestinationRule that Istio's validation refuses
+    /// though they parse: a non-zero value below 1 ms or negative (`below-1ms`), or one
+    /// finer than a millisecond (`sub-ms`, e.g. `1500us`). Zero is left alone (it means
+    /// "disabled" for timeouts). Fields: `timeout`, `perTryTimeout`, `connectTimeout`,
+    /// `idleTimeout`, `maxConnectionDuration`, `interval`, `baseEjectionTime`, `time`,
+    /// `fixedDelay`, at any depth of `spec`. `value` is the duration as written.
+    pub fn duration_issues(&self, r: usize) -> Vec<FieldIssue> {
+        let Some(spec) = spec(self, r) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        collect_durations(spec, "spec", &mut out);
+        out
+    }
+
+    /// `retries.retryOn` entries of a VirtualService's HTTP routes that are neither an
+    /// Envoy retry condition (`5xx`, `gateway-error`, `reset`, `connect-failure`,
+    /// `retriable-4xx`, `refused-stream`, `retriable-status-codes`, the gRPC ones, …) nor
+    /// an HTTP status code (code `unknown-retry-on`, `value` the entry, at `retryOn`).
+    pub fn retry_on_issues(&self, vs: usize) -> Vec<FieldIssue> {
+        const CONDITIONS: &[&str] = &[
+            "5xx",
+            "gateway-error",
+            "reset",
+            "reset-before-request",
+            "connect-failure",
+            "envoy-ratelimited",
+            "retriable-4xx",
+            "refused-stream",
+            "retriable-status-codes",
+            "retriable-headers",
+            "http3-post-connect-failure",
+            "cancelled",
+            "deadline-exceeded",
+            "internal",
+            "resource-exhausted",
+            "unavailable",
+        ];
+        let Some(spec) = spec(self, vs) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, entry) in spec
+            .get("http")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            let Some(on) = entry.str_at(&["retries", "retryOn"]) else {
+                continue;
+            };
+            for part in on.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let status = part.parse::<u16>().is_ok_and(|c| (100..600).contains(&c));
+                if !status && !CONDITIONS.contains(&part) {
+                    out.push(issue(
+                        format!("spec.http[{i}].retries.retryOn"),
+                        "unknown-retry-on",
+                        part,
+                    ));
+                }
+            }
+        }
+        out
+    }
 }
 
 fn collect_regexes(n: &Node, at: &str, in_regex_rewrite: bool, out: &mut Vec<FieldIssue>) {
@@ -480,4 +546,99 @@ fn re2_problem(pattern: &str) -> Option<FieldIssue> {
         );
     }
     None
+}
+
+const DURATION_FIELDS: &[&str] = &[
+    "timeout",
+    "perTryTimeout",
+    "connectTimeout",
+    "idleTimeout",
+    "maxConnectionDuration",
+    "interval",
+    "baseEjectionTime",
+    "time",
+    "fixedDelay",
+];
+
+fn collect_durations(n: &Node, at: &str, out: &mut Vec<FieldIssue>) {
+    if let Some(entries) = n.as_map() {
+        for (k, v) in entries {
+            let Some(key) = k.as_str() else { continue };
+            let path = format!("{at}.{key}");
+            if DURATION_FIELDS.contains(&key) {
+                if let Some(text) = v.as_str().filter(|_| v.scalar().is_some()) {
+                    if let Some(nanos) = go_duration_nanos(text) {
+                        let code = if nanos < 0 || (nanos > 0 && nanos < 1_000_000) {
+                            Some("below-1ms")
+                        } else if nanos % 1_000_000 != 0 {
+                            Some("sub-ms")
+                        } else {
+                            None
+                        };
+                        if let Some(code) = code {
+                            out.push(issue(path, code, text));
+                        }
+                    }
+                    continue;
+                }
+            }
+            collect_durations(v, &path, out);
+        }
+    } else if let Some(items) = n.as_seq() {
+        for (i, item) in items.iter().enumerate() {
+            collect_durations(item, &format!("{at}[{i}]"), out);
+        }
+    }
+}
+
+/// A Go-style duration (`1h30m`, `1.5s`, `250ms`, `10us`) in nanoseconds, or None when it
+/// does not parse (the schema reports those).
+fn go_duration_nanos(s: &str) -> Option<i128> {
+    let (neg, mut rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    let mut total: i128 = 0;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(num_end);
+        let unit_end = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_end);
+        let scale: i128 = match unit {
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => return None,
+        };
+        let (whole, frac) = num.split_once('.').unwrap_or((num, ""));
+        if whole.is_empty() && frac.is_empty() {
+            return None;
+        }
+        let whole: i128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        total += whole * scale;
+        let mut place = scale;
+        for d in frac.chars() {
+            place /= 10;
+            total += i128::from(d.to_digit(10)?) * place;
+        }
+        rest = next;
+    }
+    Some(if neg { -total } else { total })
 }

@@ -244,3 +244,66 @@ spec:
     assert_eq!(x[1].numbers, vec![7]);
     assert_eq!(x[2].numbers, vec![3]);
 }
+
+#[test]
+fn durations_below_a_millisecond_and_retry_conditions() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r, namespace: shop}
+spec:
+  hosts: [r]
+  http:
+  - timeout: 0s
+    retries: {attempts: 3, perTryTimeout: 500us, retryOn: "5xx, connect-failure,503,gateway-errors"}
+    route:
+    - destination: {host: r}
+  - timeout: 1.5ms
+    retries: {attempts: 2, perTryTimeout: 1h2m0.5s, retryOn: retriable-status-codes}
+    route:
+    - destination: {host: r}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: r, namespace: shop}
+spec:
+  host: r
+  trafficPolicy:
+    connectionPool:
+      tcp: {connectTimeout: 100ns, tcpKeepalive: {time: 2h, interval: -1s}}
+      http: {idleTimeout: 0}
+    outlierDetection: {interval: 10s, baseEjectionTime: 30s}
+"#,
+    );
+    assert_eq!(
+        codes(&g.duration_issues(0)),
+        vec![
+            ("spec.http[0].retries.perTryTimeout", "below-1ms", "500us"),
+            ("spec.http[1].timeout", "sub-ms", "1.5ms"),
+        ]
+    );
+    assert_eq!(
+        codes(&g.duration_issues(1)),
+        vec![
+            (
+                "spec.trafficPolicy.connectionPool.tcp.connectTimeout",
+                "below-1ms",
+                "100ns"
+            ),
+            (
+                "spec.trafficPolicy.connectionPool.tcp.tcpKeepalive.interval",
+                "below-1ms",
+                "-1s"
+            ),
+        ]
+    );
+    assert_eq!(
+        codes(&g.retry_on_issues(0)),
+        vec![(
+            "spec.http[0].retries.retryOn",
+            "unknown-retry-on",
+            "gateway-errors"
+        )]
+    );
+}

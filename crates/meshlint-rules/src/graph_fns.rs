@@ -139,6 +139,8 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("serversWithoutTls", 1, servers_without_tls),
     ("delegateIssues", 1, delegate_issues),
     ("invalidRegexes", 1, invalid_regexes),
+    ("durationIssues", 1, duration_issues),
+    ("retryOnIssues", 1, retry_on_issues),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -1595,6 +1597,14 @@ fn port_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 
 fn invalid_regexes<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     field_issues(h, a, "invalidRegexes", MeshGraph::invalid_regexes)
+}
+
+fn duration_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "durationIssues", MeshGraph::duration_issues)
+}
+
+fn retry_on_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "retryOnIssues", MeshGraph::retry_on_issues)
 }
 
 fn delegate_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
