@@ -20,6 +20,7 @@ mod hosts;
 mod identity;
 mod injection;
 mod istio;
+mod mesh_mtls;
 mod mtls;
 mod queries;
 mod request;
@@ -37,6 +38,7 @@ pub use gateway_refs::GatewayLookup;
 pub use hosts::{HostLookup, HostState};
 pub use injection::ProxyNamespace;
 pub use istio::{export_scopes, hosts_overlap};
+pub use mesh_mtls::LevelConflict;
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
 pub use request::{

@@ -141,6 +141,16 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("invalidRegexes", 1, invalid_regexes),
     ("durationIssues", 1, duration_issues),
     ("retryOnIssues", 1, retry_on_issues),
+    (
+        "strictNamespacesUnderDisable",
+        1,
+        strict_namespaces_under_disable,
+    ),
+    (
+        "disabledNamespacesUnderIstioMutual",
+        1,
+        disabled_namespaces_under_istio_mutual,
+    ),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -1613,6 +1623,54 @@ fn delegate_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 
 fn servers_without_tls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     field_issues(h, a, "serversWithoutTls", MeshGraph::servers_without_tls)
+}
+
+// ---------------------------------------------------------------------------------------
+// mTLS at namespace and mesh level (issue 14)
+
+/// [`meshlint_graph::LevelConflict`]s as `{namespace, level, host, ref}`, `ref` pointing
+/// at the other side's deciding field.
+fn level_conflicts<'g>(
+    h: &GraphHost<'g>,
+    a: &[Val<'g>],
+    name: &str,
+    query: fn(&MeshGraph, usize) -> Vec<meshlint_graph::LevelConflict>,
+) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg(name, a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        query(g, i)
+            .into_iter()
+            .map(|c| {
+                Val::map(vec![
+                    ("namespace", Val::str(&c.namespace)),
+                    ("level", Val::borrowed(c.level)),
+                    ("host", Val::str(&c.host)),
+                    ("ref", ref_value(g, c.other.0, &c.other.1)),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+fn strict_namespaces_under_disable<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    level_conflicts(
+        h,
+        a,
+        "strictNamespacesUnderDisable",
+        MeshGraph::strict_namespaces_under_disable,
+    )
+}
+
+fn disabled_namespaces_under_istio_mutual<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    level_conflicts(
+        h,
+        a,
+        "disabledNamespacesUnderIstioMutual",
+        MeshGraph::disabled_namespaces_under_istio_mutual,
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,209 @@
+//! mTLS conflicts decided at namespace and mesh level, without workloads.
+
+use meshlint_graph::MeshGraph;
+use meshlint_load::{load_source, LoadLimits};
+use meshlint_model::{build_resources, Kind, MeshConfig};
+
+fn graph(yaml: &str) -> MeshGraph {
+    let f = load_source(
+        "t.yaml".into(),
+        yaml.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
+    assert!(f.findings.is_empty(), "{:?}", f.findings);
+    MeshGraph::new(build_resources(&f).resources, MeshConfig::default(), false)
+}
+
+fn pa(ns: &str, name: &str, mode: &str) -> String {
+    format!(
+        "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  mtls: {{mode: {mode}}}\n---\n"
+    )
+}
+
+fn dr(ns: &str, name: &str, host: &str, mode: &str) -> String {
+    format!(
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  host: \"{host}\"\n  trafficPolicy:\n    tls: {{mode: {mode}}}\n---\n"
+    )
+}
+
+fn conflicts(
+    g: &MeshGraph,
+    f: fn(&MeshGraph, usize) -> Vec<meshlint_graph::LevelConflict>,
+    kind: Kind,
+    ns: &str,
+    name: &str,
+) -> Vec<(String, &'static str, String)> {
+    let i = g.find(kind, ns, name).unwrap();
+    f(g, i)
+        .into_iter()
+        .map(|c| {
+            let r = &g.resources[c.other.0];
+            (
+                c.namespace,
+                c.level,
+                format!("{}/{} {}", r.namespace(), r.name(), c.other.1),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn wildcard_disable_meets_namespace_and_mesh_strict() {
+    let yaml = pa("istio-system", "default", "STRICT")
+        + &pa("shop", "default", "STRICT")
+        + &pa("legacy", "default", "PERMISSIVE")
+        + &pa("billing", "default", "UNSET")
+        + &dr("istio-system", "plain", "*.local", "DISABLE")
+        + &dr("web", "plain-shop", "*.shop.svc.cluster.local", "DISABLE")
+        + &dr(
+            "web",
+            "plain-billing",
+            "*.billing.svc.cluster.local",
+            "DISABLE",
+        )
+        + &dr(
+            "web",
+            "plain-legacy",
+            "*.legacy.svc.cluster.local",
+            "DISABLE",
+        )
+        + &dr("web", "ext", "*.example.com", "DISABLE");
+    let g = graph(&yaml);
+    let f = MeshGraph::strict_namespaces_under_disable;
+    assert_eq!(
+        conflicts(&g, f, Kind::DestinationRule, "istio-system", "plain"),
+        vec![
+            (
+                "shop".into(),
+                "namespace",
+                "shop/default spec.mtls.mode".into()
+            ),
+            (
+                "".into(),
+                "mesh",
+                "istio-system/default spec.mtls.mode".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        conflicts(&g, f, Kind::DestinationRule, "web", "plain-shop"),
+        vec![(
+            "shop".into(),
+            "namespace",
+            "shop/default spec.mtls.mode".into()
+        )]
+    );
+    // UNSET inherits the mesh-wide STRICT.
+    assert_eq!(
+        conflicts(&g, f, Kind::DestinationRule, "web", "plain-billing"),
+        vec![(
+            "billing".into(),
+            "mesh",
+            "istio-system/default spec.mtls.mode".into()
+        )]
+    );
+    assert!(conflicts(&g, f, Kind::DestinationRule, "web", "plain-legacy").is_empty());
+    assert!(conflicts(&g, f, Kind::DestinationRule, "web", "ext").is_empty());
+}
+
+#[test]
+fn a_rule_in_the_service_namespace_overrides_the_root_rule() {
+    let yaml = pa("shop", "default", "STRICT")
+        + &dr("istio-system", "plain", "*.local", "DISABLE")
+        + &dr("shop", "mtls", "*.shop.svc.cluster.local", "ISTIO_MUTUAL");
+    let g = graph(&yaml);
+    assert!(conflicts(
+        &g,
+        MeshGraph::strict_namespaces_under_disable,
+        Kind::DestinationRule,
+        "istio-system",
+        "plain"
+    )
+    .is_empty());
+    // In the rule's own namespace, a more specific rule takes over.
+    let yaml = pa("shop", "default", "STRICT")
+        + &dr("web", "plain", "*.local", "DISABLE")
+        + &dr("web", "mtls", "*.shop.svc.cluster.local", "ISTIO_MUTUAL");
+    let g = graph(&yaml);
+    assert!(conflicts(
+        &g,
+        MeshGraph::strict_namespaces_under_disable,
+        Kind::DestinationRule,
+        "web",
+        "plain"
+    )
+    .is_empty());
+}
+
+#[test]
+fn disabled_namespace_meets_istio_mutual() {
+    let yaml = pa("istio-system", "default", "DISABLE")
+        + &pa("shop", "default", "DISABLE")
+        + &pa("web", "default", "STRICT")
+        + &dr("web", "to-shop", "*.shop.svc.cluster.local", "ISTIO_MUTUAL")
+        + &dr(
+            "web",
+            "to-reviews",
+            "reviews.shop.svc.cluster.local",
+            "ISTIO_MUTUAL",
+        )
+        + &dr("web", "to-web", "*.web.svc.cluster.local", "ISTIO_MUTUAL")
+        + &dr(
+            "web",
+            "to-orders",
+            "orders.orders.svc.cluster.local",
+            "ISTIO_MUTUAL",
+        )
+        + &dr("web", "all", "*.local", "ISTIO_MUTUAL");
+    let g = graph(&yaml);
+    let f = MeshGraph::istio_mutual_to_disabled;
+    assert_eq!(
+        conflicts(&g, f, Kind::PeerAuthentication, "shop", "default"),
+        vec![
+            (
+                "shop".into(),
+                "namespace",
+                "web/to-shop spec.trafficPolicy.tls.mode".into()
+            ),
+            (
+                "shop".into(),
+                "namespace",
+                "web/to-reviews spec.trafficPolicy.tls.mode".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        conflicts(&g, f, Kind::PeerAuthentication, "istio-system", "default"),
+        vec![
+            (
+                "orders".into(),
+                "mesh",
+                "web/to-orders spec.trafficPolicy.tls.mode".into()
+            ),
+            (
+                "".into(),
+                "mesh",
+                "web/all spec.trafficPolicy.tls.mode".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn the_destination_rule_side_names_the_policies() {
+    let yaml = pa("istio-system", "default", "DISABLE")
+        + &pa("shop", "default", "DISABLE")
+        + &dr("web", "to-shop", "*.shop.svc.cluster.local", "ISTIO_MUTUAL")
+        + &dr("web", "plain", "*.shop.svc.cluster.local", "DISABLE");
+    let g = graph(&yaml);
+    let f = MeshGraph::disabled_namespaces_under_istio_mutual;
+    assert_eq!(
+        conflicts(&g, f, Kind::DestinationRule, "web", "to-shop"),
+        vec![(
+            "shop".into(),
+            "namespace",
+            "shop/default spec.mtls.mode".into()
+        )]
+    );
+    assert!(conflicts(&g, f, Kind::DestinationRule, "web", "plain").is_empty());
+}
