@@ -13,6 +13,7 @@
 //! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
 
 mod authorization;
+mod authz_identity;
 mod build;
 mod destination_rules;
 mod gateway_refs;
@@ -32,6 +33,7 @@ mod visibility;
 mod workloads;
 
 pub use authorization::{AuthzDecision, AuthzRequest};
+pub use authz_identity::IdentityGap;
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use gateway_refs::GatewayLookup;

@@ -207,3 +207,68 @@ fn the_destination_rule_side_names_the_policies() {
     );
     assert!(conflicts(&g, f, Kind::DestinationRule, "web", "plain").is_empty());
 }
+
+#[test]
+fn identity_conditions_where_plaintext_is_accepted() {
+    let ap = |ns: &str, name: &str, body: &str| {
+        format!("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n{body}---\n")
+    };
+    let yaml = pa("istio-system", "default", "STRICT")
+        + &pa("legacy", "default", "DISABLE")
+        + &ap("legacy", "deny", "  action: DENY\n  rules:\n  - from:\n    - source: {principals: [a], notNamespaces: [b]}\n")
+        + &ap("legacy", "allow", "  rules:\n  - from:\n    - source: {notPrincipals: [a], namespaces: [b]}\n    when:\n    - {key: source.namespace, notValues: [c]}\n    - {key: \"request.headers[x]\", values: [d]}\n")
+        + &ap("shop", "deny", "  action: DENY\n  rules:\n  - from:\n    - source: {principals: [a]}\n")
+        + &ap("legacy", "audit", "  action: AUDIT\n  rules:\n  - from:\n    - source: {principals: [a]}\n");
+    let g = graph(&yaml);
+    let gaps = |name: &str, ns: &str| {
+        let i = g.find(Kind::AuthorizationPolicy, ns, name).unwrap();
+        g.identity_without_mtls(i)
+            .into_iter()
+            .map(|x| {
+                (
+                    x.path,
+                    x.code,
+                    x.mode,
+                    x.source
+                        .map(|(p, _)| g.resources[p].namespace().to_string()),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let legacy = Some("legacy".to_string());
+    assert_eq!(
+        gaps("deny", "legacy"),
+        vec![(
+            "spec.rules[0].from[0].source.principals".into(),
+            "deny-bypassed",
+            "DISABLE".into(),
+            legacy.clone()
+        )]
+    );
+    assert_eq!(
+        gaps("allow", "legacy"),
+        vec![
+            (
+                "spec.rules[0].from[0].source.notPrincipals".into(),
+                "exclusion-bypassed",
+                "DISABLE".into(),
+                legacy.clone()
+            ),
+            (
+                "spec.rules[0].from[0].source.namespaces".into(),
+                "plaintext-denied",
+                "DISABLE".into(),
+                legacy.clone()
+            ),
+            (
+                "spec.rules[0].when[0].notValues".into(),
+                "exclusion-bypassed",
+                "DISABLE".into(),
+                legacy
+            ),
+        ]
+    );
+    // shop inherits the mesh-wide STRICT; AUDIT is not judged.
+    assert!(gaps("deny", "shop").is_empty());
+    assert!(gaps("audit", "legacy").is_empty());
+}

@@ -151,6 +151,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
         1,
         disabled_namespaces_under_istio_mutual,
     ),
+    ("identityWithoutMtls", 1, identity_without_mtls),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -1671,6 +1672,31 @@ fn disabled_namespaces_under_istio_mutual<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) 
         "disabledNamespacesUnderIstioMutual",
         MeshGraph::disabled_namespaces_under_istio_mutual,
     )
+}
+
+fn identity_without_mtls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("identityWithoutMtls", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.identity_without_mtls(i)
+            .into_iter()
+            .map(|x| {
+                let source = match &x.source {
+                    Some((p, path)) => ref_value(g, *p, path),
+                    None => Val::Null,
+                };
+                Val::map(vec![
+                    ("path", Val::str(&x.path)),
+                    ("field", Val::str(&x.field)),
+                    ("code", Val::borrowed(x.code)),
+                    ("mode", Val::str(&x.mode)),
+                    ("ref", source),
+                ])
+            })
+            .collect(),
+    ))
 }
 
 #[cfg(test)]
