@@ -76,6 +76,7 @@ impl MeshGraph {
             }
         }
         match self.namespace_peer_mode(ns) {
+            Some((_, p, _)) if !self.peer_mode_agreed(p) => None,
             Some((m, p, _)) if m == "PERMISSIVE" || m == "DISABLE" => {
                 let path = if self.resources[p].has_path("spec.mtls.mode") {
                     "spec.mtls.mode"

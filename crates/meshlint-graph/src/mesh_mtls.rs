@@ -64,6 +64,28 @@ impl MeshGraph {
             })
     }
 
+    /// Whether a PeerAuthentication's mode is certain: every document of its object (see
+    /// `identity.rs`) sets the same mode — a tutorial's `enable-mtls.yml` and
+    /// `disable-mtls.yml` are alternatives of one object — and, for a selector-less one,
+    /// no other selector-less policy of its namespace sets another (Istio keeps the
+    /// oldest, which the files do not tell).
+    pub fn peer_mode_agreed(&self, pa: usize) -> bool {
+        let mode = |p: usize| match &self.resources[p].typed {
+            Typed::PeerAuthentication(x) => Some(x.mode.clone()),
+            _ => None,
+        };
+        let selectorless = |p: usize| matches!(&self.resources[p].typed, Typed::PeerAuthentication(x) if x.selector.as_ref().is_none_or(|s| s.is_empty()));
+        let first = mode(pa);
+        if !self.copies_of(pa).iter().all(|&c| mode(c) == first) {
+            return false;
+        }
+        !selectorless(pa)
+            || self
+                .in_namespace(self.resources[pa].namespace(), Kind::PeerAuthentication)
+                .iter()
+                .all(|&o| !selectorless(o) || mode(o) == first)
+    }
+
     /// The top-level TLS mode of a DestinationRule with its resolved host, when set.
     fn dr_top_mode(&self, dr: usize) -> Option<(String, String)> {
         let r = &self.resources[dr];
@@ -146,6 +168,7 @@ impl MeshGraph {
                 continue;
             }
             match self.namespace_peer_mode(&ns) {
+                Some((_, p, _)) if !self.peer_mode_agreed(p) => {}
                 Some((m, p, "namespace")) if m == "STRICT" => out.push(LevelConflict {
                     namespace: ns,
                     level: "namespace",
@@ -163,7 +186,7 @@ impl MeshGraph {
         }
         if single.is_none() && covers(&host, &format!("*{suffix}")) {
             if let Some((m, p, "mesh")) = self.namespace_peer_mode(&root) {
-                if m == "STRICT" {
+                if m == "STRICT" && self.peer_mode_agreed(p) {
                     out.push(LevelConflict {
                         namespace: String::new(),
                         level: "mesh",
@@ -191,7 +214,7 @@ impl MeshGraph {
             return Vec::new();
         }
         let ns = r.namespace();
-        if self.selectorless_pa(ns) != Some(pa) {
+        if self.selectorless_pa(ns) != Some(pa) || !self.peer_mode_agreed(pa) {
             return Vec::new();
         }
         let root = self.mesh.root_namespace.as_str();

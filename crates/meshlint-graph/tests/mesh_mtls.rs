@@ -272,3 +272,42 @@ fn identity_conditions_where_plaintext_is_accepted() {
     assert!(gaps("deny", "shop").is_empty());
     assert!(gaps("audit", "legacy").is_empty());
 }
+
+#[test]
+fn alternative_documents_of_one_policy_decide_nothing() {
+    let yaml = pa("tutorial", "default", "DISABLE")
+        + &pa("tutorial", "default", "PERMISSIVE")
+        + &dr(
+            "tutorial",
+            "default",
+            "*.tutorial.svc.cluster.local",
+            "ISTIO_MUTUAL",
+        );
+    let g = graph(&yaml);
+    assert!(!g.peer_mode_agreed(0));
+    assert!(conflicts(
+        &g,
+        MeshGraph::disabled_namespaces_under_istio_mutual,
+        Kind::DestinationRule,
+        "tutorial",
+        "default"
+    )
+    .is_empty());
+}
+
+#[test]
+fn two_namespace_wide_policies_with_different_modes_decide_nothing() {
+    let yaml = pa("istio-system", "a-disable", "DISABLE")
+        + &pa("istio-system", "b-strict", "STRICT")
+        + &dr("web", "all", "*.local", "ISTIO_MUTUAL");
+    let g = graph(&yaml);
+    assert!(!g.peer_mode_agreed(0));
+    assert!(conflicts(
+        &g,
+        MeshGraph::disabled_namespaces_under_istio_mutual,
+        Kind::DestinationRule,
+        "web",
+        "all"
+    )
+    .is_empty());
+}
