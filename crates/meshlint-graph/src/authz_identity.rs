@@ -8,6 +8,7 @@
 //! condition and every negative one.
 
 use crate::build::MeshGraph;
+use crate::validation::FieldIssue;
 use meshlint_load::Node;
 use meshlint_model::typed::{Labels, Typed};
 use meshlint_model::Kind;
@@ -184,5 +185,148 @@ impl MeshGraph {
                 })
             })
             .collect()
+    }
+
+    /// Token conditions of an AuthorizationPolicy (no `targetRef`) — `source`
+    /// `requestPrincipals` / `notRequestPrincipals`, `when` on `request.auth.*` — when no
+    /// RequestAuthentication of the inputs selects its workloads, so no request carries a
+    /// validated token. `code` is `positive` (matches no request) or `negative` (matches
+    /// every request). A RequestAuthentication covers the policy when it has no selector
+    /// (in the policy's namespace or the root namespace), when its selector is part of the
+    /// policy's, or when it selects a selected workload of the inputs; one whose selector
+    /// may overlap the policy's (not disagreeing on a label) without any workload of the
+    /// inputs to tell leaves the question open and nothing is reported.
+    pub fn token_conditions_without_authn(&self, ap: usize) -> Vec<FieldIssue> {
+        let r = &self.resources[ap];
+        let Some(spec) = r.node.get("spec") else {
+            return Vec::new();
+        };
+        if spec.get("targetRef").is_some() || spec.get("targetRefs").is_some() {
+            return Vec::new();
+        }
+        let mut conditions: Vec<FieldIssue> = Vec::new();
+        let mut push = |path: String, field: &str, positive: bool| {
+            let mut x = crate::validation::FieldIssue::at(
+                path,
+                if positive { "positive" } else { "negative" },
+            );
+            x.value = field.to_string();
+            conditions.push(x);
+        };
+        for (i, rule) in spec
+            .get("rules")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            for (j, from) in rule
+                .get("from")
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                for (key, positive) in
+                    [("requestPrincipals", true), ("notRequestPrincipals", false)]
+                {
+                    if from.get("source").and_then(|s| s.get(key)).is_some() {
+                        push(
+                            format!("spec.rules[{i}].from[{j}].source.{key}"),
+                            key,
+                            positive,
+                        );
+                    }
+                }
+            }
+            for (j, when) in rule
+                .get("when")
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                let Some(key) = when
+                    .str_at(&["key"])
+                    .filter(|k| k.starts_with("request.auth."))
+                else {
+                    continue;
+                };
+                for (list, positive) in [("values", true), ("notValues", false)] {
+                    if when.get(list).is_some_and(|v| !v.items().is_empty()) {
+                        push(format!("spec.rules[{i}].when[{j}].{list}"), key, positive);
+                    }
+                }
+            }
+        }
+        if conditions.is_empty() || self.request_authn_covers(ap) {
+            return Vec::new();
+        }
+        conditions
+    }
+
+    /// Whether RequestAuthentications of the inputs validate tokens for every workload an
+    /// AuthorizationPolicy selects, or might (see [`Self::token_conditions_without_authn`]).
+    fn request_authn_covers(&self, ap: usize) -> bool {
+        let r = &self.resources[ap];
+        let ns = r.namespace();
+        let root = self.mesh.root_namespace.as_str();
+        let selector_of = |n: &Node| -> Option<Labels> {
+            let sel: Labels = n
+                .get("spec")?
+                .get("selector")?
+                .get("matchLabels")
+                .map(Node::entries)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+                .collect();
+            (!sel.is_empty()).then_some(sel)
+        };
+        let ap_selector = selector_of(&r.node);
+        let targets = self.policy_targets(ns, ap_selector.as_ref());
+        let mut authns: Vec<usize> = self.in_namespace(ns, Kind::RequestAuthentication).to_vec();
+        if ns != root {
+            authns.extend_from_slice(self.in_namespace(root, Kind::RequestAuthentication));
+        }
+        let mut partial = false;
+        for ra in authns {
+            let node = &self.resources[ra].node;
+            if node
+                .get("spec")
+                .is_some_and(|s| s.get("targetRef").is_some() || s.get("targetRefs").is_some())
+            {
+                partial = true;
+                continue;
+            }
+            let Some(sel) = selector_of(node) else {
+                return true;
+            };
+            if ap_selector
+                .as_ref()
+                .is_some_and(|a| sel.iter().all(|(k, v)| a.get(k) == Some(v)))
+            {
+                return true;
+            }
+            // Selectors that disagree on a label select disjoint workloads.
+            let disjoint = ap_selector
+                .as_ref()
+                .is_some_and(|a| sel.iter().any(|(k, v)| a.get(k).is_some_and(|x| x != v)));
+            partial |= !disjoint;
+        }
+        if partial && !targets.is_empty() {
+            let covered = |w: usize| {
+                let labels = self.workload_labels(w);
+                self.in_namespace(ns, Kind::RequestAuthentication)
+                    .iter()
+                    .chain(self.in_namespace(root, Kind::RequestAuthentication))
+                    .any(|&ra| {
+                        selector_of(&self.resources[ra].node)
+                            .is_some_and(|s| s.iter().all(|(k, v)| labels.get(k) == Some(v)))
+                    })
+            };
+            return targets.iter().any(|&w| covered(w));
+        }
+        partial
     }
 }

@@ -45,6 +45,13 @@ fn issue(path: String, code: &'static str, value: impl Into<String>) -> FieldIss
     }
 }
 
+impl FieldIssue {
+    /// An issue at a path, with no value yet.
+    pub(crate) fn at(path: String, code: &'static str) -> FieldIssue {
+        issue(path, code, "")
+    }
+}
+
 fn spec(g: &MeshGraph, r: usize) -> Option<&Node> {
     g.resources.get(r)?.node.get("spec")
 }

@@ -311,3 +311,47 @@ fn two_namespace_wide_policies_with_different_modes_decide_nothing() {
     )
     .is_empty());
 }
+
+#[test]
+fn token_conditions_need_a_request_authentication() {
+    let ra = |ns: &str, name: &str, sel: &str| {
+        format!("apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n{sel}  jwtRules: [{{issuer: x}}]\n---\n")
+    };
+    let ap = |ns: &str, name: &str, sel: &str| {
+        format!("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n{sel}  rules:\n  - from: [{{source: {{notRequestPrincipals: ['*']}}}}]\n    when: [{{key: 'request.auth.claims[iss]', values: [x]}}, {{key: source.ip, values: [1.2.3.4]}}]\n---\n")
+    };
+    let yaml = ra("shop", "api", "  selector: {matchLabels: {app: api}}\n")
+        + &ap(
+            "shop",
+            "api-v2",
+            "  selector: {matchLabels: {app: api, v: '2'}}\n",
+        )
+        + &ap("shop", "admin", "  selector: {matchLabels: {app: admin}}\n")
+        + &ra("web", "all", "")
+        + &ap("web", "any", "");
+    let g = graph(&yaml);
+    let issues = |ns: &str, name: &str| {
+        let i = g.find(Kind::AuthorizationPolicy, ns, name).unwrap();
+        g.token_conditions_without_authn(i)
+            .into_iter()
+            .map(|x| (x.path, x.code, x.value))
+            .collect::<Vec<_>>()
+    };
+    assert!(issues("shop", "api-v2").is_empty());
+    assert!(issues("web", "any").is_empty());
+    assert_eq!(
+        issues("shop", "admin"),
+        vec![
+            (
+                "spec.rules[0].from[0].source.notRequestPrincipals".into(),
+                "negative",
+                "notRequestPrincipals".into()
+            ),
+            (
+                "spec.rules[0].when[0].values".into(),
+                "positive",
+                "request.auth.claims[iss]".into()
+            ),
+        ]
+    );
+}

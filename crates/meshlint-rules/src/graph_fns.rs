@@ -152,6 +152,11 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
         disabled_namespaces_under_istio_mutual,
     ),
     ("identityWithoutMtls", 1, identity_without_mtls),
+    (
+        "tokenConditionsWithoutAuthn",
+        1,
+        token_conditions_without_authn,
+    ),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -1671,6 +1676,15 @@ fn disabled_namespaces_under_istio_mutual<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) 
         a,
         "disabledNamespacesUnderIstioMutual",
         MeshGraph::disabled_namespaces_under_istio_mutual,
+    )
+}
+
+fn token_conditions_without_authn<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(
+        h,
+        a,
+        "tokenConditionsWithoutAuthn",
+        MeshGraph::token_conditions_without_authn,
     )
 }
 
