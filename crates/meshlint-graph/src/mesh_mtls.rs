@@ -303,4 +303,56 @@ impl MeshGraph {
         }
         out
     }
+
+    /// With auto mTLS off (`enableAutoMtls: false`), clients send Istio mTLS only where a
+    /// DestinationRule says `ISTIO_MUTUAL`. For a selector-less STRICT PeerAuthentication
+    /// whose mode is certain: the namespace it decides (`''` for the mesh-wide one, for
+    /// every namespace without a policy of its own) when no DestinationRule of the inputs,
+    /// in any namespace, sets a top-level TLS mode for a host covering all of its services
+    /// (`*.<ns>.svc.<domain>`; `*.svc.<domain>` for the mesh). `other` is the policy's
+    /// mode field; `host` the services' wildcard.
+    pub fn strict_without_client_mtls(&self, pa: usize) -> Vec<LevelConflict> {
+        if self.mesh.enable_auto_mtls {
+            return Vec::new();
+        }
+        let r = &self.resources[pa];
+        let Typed::PeerAuthentication(p) = &r.typed else {
+            return Vec::new();
+        };
+        let ns = r.namespace();
+        if p.mode != "STRICT"
+            || p.selector.as_ref().is_some_and(|s| !s.is_empty())
+            || self.selectorless_pa(ns) != Some(pa)
+            || !self.peer_mode_agreed(pa)
+        {
+            return Vec::new();
+        }
+        let root = self.mesh.root_namespace.as_str();
+        let (namespace, level, services) = if ns == root {
+            (
+                String::new(),
+                "mesh",
+                format!("*.svc.{}", self.mesh.dns_domain),
+            )
+        } else {
+            (
+                ns.to_string(),
+                "namespace",
+                format!("*.{ns}.svc.{}", self.mesh.dns_domain),
+            )
+        };
+        let covered = self.of_kind(Kind::DestinationRule).iter().any(|&dr| {
+            self.dr_top_mode(dr)
+                .is_some_and(|(mode, host)| mode != "UNSET" && covers(&host, &services))
+        });
+        if covered {
+            return Vec::new();
+        }
+        vec![LevelConflict {
+            namespace,
+            level,
+            other: (pa, self.pa_mode_path(pa)),
+            host: services,
+        }]
+    }
 }

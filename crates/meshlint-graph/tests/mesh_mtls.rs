@@ -355,3 +355,42 @@ fn token_conditions_need_a_request_authentication() {
         ]
     );
 }
+
+#[test]
+fn strict_without_client_mtls_only_when_auto_mtls_is_off() {
+    let yaml = pa("istio-system", "default", "STRICT")
+        + &pa("shop", "default", "STRICT")
+        + &pa("billing", "default", "STRICT")
+        + &dr(
+            "web",
+            "billing",
+            "*.billing.svc.cluster.local",
+            "ISTIO_MUTUAL",
+        );
+    let g = graph(&yaml);
+    assert!(g.strict_without_client_mtls(1).is_empty(), "auto mTLS on");
+    let f = load_source("t.yaml".into(), yaml.into_bytes(), &LoadLimits::default());
+    let mesh = MeshConfig {
+        enable_auto_mtls: false,
+        ..MeshConfig::default()
+    };
+    let g = MeshGraph::new(build_resources(&f).resources, mesh, false);
+    let f = MeshGraph::strict_without_client_mtls;
+    assert_eq!(
+        conflicts(&g, f, Kind::PeerAuthentication, "shop", "default"),
+        vec![(
+            "shop".into(),
+            "namespace",
+            "shop/default spec.mtls.mode".into()
+        )]
+    );
+    assert_eq!(
+        conflicts(&g, f, Kind::PeerAuthentication, "istio-system", "default"),
+        vec![(
+            "".into(),
+            "mesh",
+            "istio-system/default spec.mtls.mode".into()
+        )]
+    );
+    assert!(conflicts(&g, f, Kind::PeerAuthentication, "billing", "default").is_empty());
+}

@@ -152,6 +152,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
         disabled_namespaces_under_istio_mutual,
     ),
     ("identityWithoutMtls", 1, identity_without_mtls),
+    ("strictWithoutClientMtls", 1, strict_without_client_mtls),
     (
         "tokenConditionsWithoutAuthn",
         1,
@@ -1685,6 +1686,15 @@ fn token_conditions_without_authn<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g>
         a,
         "tokenConditionsWithoutAuthn",
         MeshGraph::token_conditions_without_authn,
+    )
+}
+
+fn strict_without_client_mtls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    level_conflicts(
+        h,
+        a,
+        "strictWithoutClientMtls",
+        MeshGraph::strict_without_client_mtls,
     )
 }
 
