@@ -447,6 +447,78 @@ impl MeshGraph {
         }
         out
     }
+
+    /// Routes and matches of a VirtualService (`http`, `tcp`, `tls`) that no request can
+    /// reach because an earlier one takes it, as istioctl's IST0130 / IST0131 judge:
+    /// `unreachable` (a route without `match` after another one without `match`, detail
+    /// `only the last rule can have no matches`; or a route all of whose matches repeat
+    /// earlier ones, detail `all matches used by prior rules`; at the route) and
+    /// `ineffective` (a match equal to an earlier one, names aside, detail `duplicate`; or,
+    /// for HTTP, a `uri.prefix` match — with at most a `method` beside it — under an
+    /// earlier prefix match with no `method` or the same one, detail `covered`; at the
+    /// match, `first` the earlier match). `value` is the route's name, else `#<index>`.
+    pub fn shadowed_matches(&self, vs: usize) -> Vec<FieldIssue> {
+        let Some(spec) = spec(self, vs) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for section in ["http", "tcp", "tls"] {
+            let routes = spec.get(section).map(Node::items).unwrap_or(&[]);
+            let mut seen: Vec<(String, String, &Node)> = Vec::new(); // (key, path, match)
+            let mut empty_at: Option<usize> = None;
+            for (i, route) in routes.iter().enumerate() {
+                let name = route
+                    .str_at(&["name"])
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("#{i}"));
+                let at = format!("spec.{section}[{i}]");
+                let matches = route.get("match").map(Node::items).unwrap_or(&[]);
+                if matches.is_empty() {
+                    if let Some(prev) = empty_at {
+                        let mut x = issue(at.clone(), "unreachable", name.clone());
+                        x.detail = "only the last rule can have no matches".into();
+                        x.first = format!("spec.{section}[{prev}]");
+                        out.push(x);
+                    }
+                    empty_at = Some(i);
+                    continue;
+                }
+                let mut duplicates = 0;
+                let mut own: Vec<(String, String, &Node)> = Vec::new();
+                for (j, m) in matches.iter().enumerate() {
+                    let key = canonical_match(m);
+                    let path = format!("{at}.match[{j}]");
+                    let earlier = seen.iter().chain(own.iter());
+                    if let Some((_, first, _)) = earlier.clone().find(|(k, _, _)| *k == key) {
+                        let mut x = issue(path.clone(), "ineffective", name.clone());
+                        x.detail = "duplicate".into();
+                        x.first = first.clone();
+                        out.push(x);
+                        duplicates += 1;
+                        continue;
+                    }
+                    if section == "http" {
+                        if let Some((_, first, _)) =
+                            earlier.clone().find(|(_, _, a)| prefix_covers(a, m))
+                        {
+                            let mut x = issue(path.clone(), "ineffective", name.clone());
+                            x.detail = "covered".into();
+                            x.first = first.clone();
+                            out.push(x);
+                        }
+                    }
+                    own.push((key, path, m));
+                }
+                if duplicates == matches.len() {
+                    let mut x = issue(at, "unreachable", name);
+                    x.detail = "all matches used by prior rules".into();
+                    out.push(x);
+                }
+                seen.extend(own);
+            }
+        }
+        out
+    }
 }
 
 fn collect_regexes(n: &Node, at: &str, in_regex_rewrite: bool, out: &mut Vec<FieldIssue>) {
@@ -648,4 +720,62 @@ fn go_duration_nanos(s: &str) -> Option<i128> {
         rest = next;
     }
     Some(if neg { -total } else { total })
+}
+
+/// A match as comparable text: keys sorted, the `name` left out (it changes nothing).
+fn canonical_match(m: &Node) -> String {
+    fn write(n: &Node, out: &mut String, top: bool) {
+        if let Some(entries) = n.as_map() {
+            let mut keys: Vec<(&str, &Node)> = entries
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?, v)))
+                .filter(|(k, _)| !(top && *k == "name"))
+                .collect();
+            keys.sort_by(|a, b| a.0.cmp(b.0));
+            keys.dedup_by(|a, b| a.0 == b.0);
+            out.push('{');
+            for (k, v) in keys {
+                out.push_str(k);
+                out.push(':');
+                write(v, out, false);
+                out.push(',');
+            }
+            out.push('}');
+        } else if let Some(items) = n.as_seq() {
+            out.push('[');
+            for item in items {
+                write(item, out, false);
+                out.push(',');
+            }
+            out.push(']');
+        } else {
+            out.push_str(&format!("{:?}", n.as_str().unwrap_or("")));
+        }
+    }
+    let mut out = String::new();
+    write(m, &mut out, true);
+    out
+}
+
+/// Whether an earlier HTTP match `a` takes every request of a later `b`: both match only
+/// a `uri.prefix` (and maybe a `method`), `b`'s prefix starts with `a`'s, and `a` has no
+/// `method` or the same one.
+fn prefix_covers(a: &Node, b: &Node) -> bool {
+    let simple = |m: &Node| {
+        m.entries()
+            .iter()
+            .all(|(k, _)| matches!(k.as_str(), Some("name" | "uri" | "method")))
+    };
+    let prefix = |m: &Node| m.str_at(&["uri", "prefix"]).map(str::to_string);
+    let (Some(pa), Some(pb)) = (prefix(a), prefix(b)) else {
+        return false;
+    };
+    if !simple(a) || !simple(b) || !pb.starts_with(&pa) {
+        return false;
+    }
+    match (a.get("method"), b.get("method")) {
+        (None, _) => true,
+        (Some(ma), Some(mb)) => canonical_match(ma) == canonical_match(mb),
+        (Some(_), None) => false,
+    }
 }

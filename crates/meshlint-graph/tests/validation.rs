@@ -307,3 +307,74 @@ spec:
         )]
     );
 }
+
+#[test]
+fn shadowed_routes_and_matches() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r, namespace: shop}
+spec:
+  hosts: [r]
+  http:
+  - match:
+    - {name: a, uri: {prefix: /p}}
+    - {uri: {prefix: /p/q}, method: {exact: GET}}
+    route: [{destination: {host: r}}]
+  - match:
+    - {name: b, uri: {prefix: /p}}
+    route: [{destination: {host: r}}]
+  - match:
+    - {uri: {exact: /p}}
+    route: [{destination: {host: r}}]
+  - route: [{destination: {host: r}}]
+  - route: [{destination: {host: r}}]
+  tcp:
+  - match: [{port: 1}]
+    route: [{destination: {host: r}}]
+  - match: [{port: 1}, {port: 2}]
+    route: [{destination: {host: r}}]
+"#,
+    );
+    let x = g.shadowed_matches(0);
+    let got: Vec<(&str, &str, &str, &str)> = x
+        .iter()
+        .map(|i| (i.path.as_str(), i.code, i.detail.as_str(), i.first.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "spec.http[0].match[1]",
+                "ineffective",
+                "covered",
+                "spec.http[0].match[0]"
+            ),
+            (
+                "spec.http[1].match[0]",
+                "ineffective",
+                "duplicate",
+                "spec.http[0].match[0]"
+            ),
+            (
+                "spec.http[1]",
+                "unreachable",
+                "all matches used by prior rules",
+                ""
+            ),
+            (
+                "spec.http[4]",
+                "unreachable",
+                "only the last rule can have no matches",
+                "spec.http[3]"
+            ),
+            (
+                "spec.tcp[1].match[0]",
+                "ineffective",
+                "duplicate",
+                "spec.tcp[0].match[0]"
+            ),
+        ]
+    );
+}

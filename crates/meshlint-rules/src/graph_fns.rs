@@ -141,6 +141,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("invalidRegexes", 1, invalid_regexes),
     ("durationIssues", 1, duration_issues),
     ("retryOnIssues", 1, retry_on_issues),
+    ("shadowedMatches", 1, shadowed_matches),
     (
         "strictNamespacesUnderDisable",
         1,
@@ -1622,6 +1623,10 @@ fn duration_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 
 fn retry_on_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     field_issues(h, a, "retryOnIssues", MeshGraph::retry_on_issues)
+}
+
+fn shadowed_matches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "shadowedMatches", MeshGraph::shadowed_matches)
 }
 
 fn delegate_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
