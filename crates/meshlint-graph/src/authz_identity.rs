@@ -161,7 +161,7 @@ impl MeshGraph {
                 }
             }
         }
-        if conditions.is_empty() {
+        if conditions.is_empty() || self.selects_nothing_known(ap) {
             return Vec::new();
         }
         let Some((mode, source)) = self.plaintext_mode_for_policy(ap) else {
@@ -259,7 +259,8 @@ impl MeshGraph {
                 }
             }
         }
-        if conditions.is_empty() || self.request_authn_covers(ap) {
+        if conditions.is_empty() || self.request_authn_covers(ap) || self.selects_nothing_known(ap)
+        {
             return Vec::new();
         }
         conditions
@@ -328,5 +329,27 @@ impl MeshGraph {
             return targets.iter().any(|&w| covered(w));
         }
         partial
+    }
+
+    /// Whether a policy's selector matches none of the workloads the inputs hold for its
+    /// namespace (some exist): the policy applies nowhere, which ML2015 reports; what its
+    /// conditions would do is moot.
+    fn selects_nothing_known(&self, ap: usize) -> bool {
+        let r = &self.resources[ap];
+        let ns = r.namespace();
+        let selector: Labels = r
+            .node
+            .get("spec")
+            .and_then(|s| s.get("selector"))
+            .and_then(|s| s.get("matchLabels"))
+            .map(Node::entries)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+            .collect();
+        !selector.is_empty()
+            && ns != self.mesh.root_namespace
+            && !self.policy_targets(ns, None).is_empty()
+            && self.policy_targets(ns, Some(&selector)).is_empty()
     }
 }

@@ -394,3 +394,14 @@ fn strict_without_client_mtls_only_when_auto_mtls_is_off() {
     );
     assert!(conflicts(&g, f, Kind::PeerAuthentication, "billing", "default").is_empty());
 }
+
+#[test]
+fn a_policy_selecting_none_of_the_known_workloads_is_left_to_ml2015() {
+    let yaml = pa("shop", "default", "PERMISSIVE")
+        + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: customer, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: customer}}\n    spec: {containers: [{name: c, image: x}]}\n---\n"
+        + "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: typo, namespace: shop}\nspec:\n  selector: {matchLabels: {app: customers}}\n  action: DENY\n  rules:\n  - from: [{source: {principals: [a], requestPrincipals: [b]}}]\n---\n";
+    let g = graph(&yaml);
+    let i = g.find(Kind::AuthorizationPolicy, "shop", "typo").unwrap();
+    assert!(g.identity_without_mtls(i).is_empty());
+    assert!(g.token_conditions_without_authn(i).is_empty());
+}
