@@ -188,7 +188,8 @@ impl MeshGraph {
     }
 
     /// Ports of a Service (`spec.ports`), ServiceEntry (`spec.ports`) or Istio Gateway
-    /// (`spec.servers[].port`): `out-of-range` (a number or target port outside 1–65535;
+    /// (`spec.servers[].port`): `out-of-range` (a number or target port outside 1–65535, 0
+    /// allowed for `nodePort` and Gateway servers, which Istio does not check;
     /// `value` the number), `duplicate-number` (a Service or ServiceEntry port number
     /// repeated with the same transport protocol), `duplicate-name` (a port name
     /// repeated). Gateways may repeat a number (servers for several hosts share one
@@ -227,8 +228,10 @@ impl MeshGraph {
                 let Some(v) = n.scalar().and_then(|s| s.as_i64()) else {
                     continue;
                 };
-                let nodeport_unset = key == "nodePort" && v == 0;
-                if !(1..=65535).contains(&v) && !nodeport_unset {
+                // An unset nodePort is 0; Istio's validation checks a Gateway port only
+                // when it is above 0.
+                let zero_allowed = v == 0 && (key == "nodePort" || kind == "Gateway");
+                if !(1..=65535).contains(&v) && !zero_allowed {
                     out.push(issue(format!("{at}.{key}"), "out-of-range", v.to_string()));
                 }
             }

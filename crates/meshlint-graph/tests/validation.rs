@@ -116,6 +116,7 @@ spec:
   - port: {number: 80, name: a, protocol: http}
   - port: {number: 81, name: c, protocol: Tls}
     tls: null
+  - port: {number: 0, name: d, protocol: HTTP}
 "#,
     );
     let s = g.port_issues(0);
