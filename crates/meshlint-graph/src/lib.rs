@@ -14,6 +14,7 @@
 
 mod ambient;
 mod authorization;
+mod authz_identity;
 mod build;
 mod dataplane;
 mod destination_rules;
@@ -23,6 +24,7 @@ mod hosts;
 mod identity;
 mod injection;
 mod istio;
+mod mesh_mtls;
 mod mtls;
 mod queries;
 mod request;
@@ -31,11 +33,13 @@ mod routing;
 mod scale;
 mod service_entries;
 mod sidecar_imports;
+mod validation;
 mod visibility;
 mod workloads;
 
 pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
 pub use authorization::{AuthzDecision, AuthzRequest};
+pub use authz_identity::IdentityGap;
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use dataplane::{DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
@@ -44,6 +48,7 @@ pub use gateway_refs::GatewayLookup;
 pub use hosts::{HostLookup, HostState};
 pub use injection::ProxyNamespace;
 pub use istio::{export_scopes, hosts_overlap};
+pub use mesh_mtls::LevelConflict;
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
 pub use request::{
@@ -56,5 +61,6 @@ pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };
 pub use sidecar_imports::EmptyImport;
+pub use validation::FieldIssue;
 pub use visibility::Visibility;
 pub use workloads::TargetPortConflict;

@@ -142,6 +142,34 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("namespaceDataPlane", 1, namespace_data_plane),
     ("waypointBinding", 1, waypoint_binding),
     ("ztunnelAuthz", 1, ztunnel_authz),
+    // What the webhook lets through but the proxy cannot use (issue 14)
+    ("routesWithoutAction", 1, routes_without_action),
+    ("weightIssues", 1, weight_issues),
+    ("duplicateRouteNames", 1, duplicate_route_names),
+    ("portIssues", 1, port_issues),
+    ("serversWithoutTls", 1, servers_without_tls),
+    ("delegateIssues", 1, delegate_issues),
+    ("invalidRegexes", 1, invalid_regexes),
+    ("durationIssues", 1, duration_issues),
+    ("retryOnIssues", 1, retry_on_issues),
+    ("shadowedMatches", 1, shadowed_matches),
+    (
+        "strictNamespacesUnderDisable",
+        1,
+        strict_namespaces_under_disable,
+    ),
+    (
+        "disabledNamespacesUnderIstioMutual",
+        1,
+        disabled_namespaces_under_istio_mutual,
+    ),
+    ("identityWithoutMtls", 1, identity_without_mtls),
+    ("strictWithoutClientMtls", 1, strict_without_client_mtls),
+    (
+        "tokenConditionsWithoutAuthn",
+        1,
+        token_conditions_without_authn,
+    ),
 ];
 
 /// Graph functions and their arities (what the compiler checks calls against), in
@@ -1836,6 +1864,190 @@ fn subset_routes_to<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 fn namespace_matches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let pattern = arg_str("namespaceMatches", a, 0)?;
     Ok(Val::Bool(h.g.namespace_pattern_matches(pattern)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Field validation (issue 14)
+
+/// A resource's [`meshlint_graph::FieldIssue`]s as `{path, code, value, first, numbers,
+/// ref, firstRef, detail}`; `ref` points at `path`, `firstRef` at the related field in another
+/// resource when there is one, else at `first` (null when empty).
+fn field_issues<'g>(
+    h: &GraphHost<'g>,
+    a: &[Val<'g>],
+    name: &str,
+    query: fn(&MeshGraph, usize) -> Vec<meshlint_graph::FieldIssue>,
+) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg(name, a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        query(g, i)
+            .into_iter()
+            .map(|x| {
+                let first_ref = match (&x.other, x.first.is_empty()) {
+                    (Some((o, p)), _) => ref_value(g, *o, p),
+                    (None, true) => Val::Null,
+                    (None, false) => ref_value(g, i, &x.first),
+                };
+                Val::map(vec![
+                    ("ref", ref_value(g, i, &x.path)),
+                    ("path", Val::str(&x.path)),
+                    ("code", Val::borrowed(x.code)),
+                    ("value", Val::str(&x.value)),
+                    ("first", Val::str(&x.first)),
+                    (
+                        "numbers",
+                        Val::list(x.numbers.iter().map(|n| int(*n)).collect()),
+                    ),
+                    ("firstRef", first_ref),
+                    ("detail", Val::str(&x.detail)),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+fn routes_without_action<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(
+        h,
+        a,
+        "routesWithoutAction",
+        MeshGraph::routes_without_action,
+    )
+}
+
+fn weight_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "weightIssues", MeshGraph::weight_issues)
+}
+
+fn duplicate_route_names<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(
+        h,
+        a,
+        "duplicateRouteNames",
+        MeshGraph::duplicate_route_names,
+    )
+}
+
+fn port_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "portIssues", MeshGraph::port_issues)
+}
+
+fn invalid_regexes<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "invalidRegexes", MeshGraph::invalid_regexes)
+}
+
+fn duration_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "durationIssues", MeshGraph::duration_issues)
+}
+
+fn retry_on_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "retryOnIssues", MeshGraph::retry_on_issues)
+}
+
+fn shadowed_matches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "shadowedMatches", MeshGraph::shadowed_matches)
+}
+
+fn delegate_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "delegateIssues", MeshGraph::delegate_issues)
+}
+
+fn servers_without_tls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "serversWithoutTls", MeshGraph::servers_without_tls)
+}
+
+// ---------------------------------------------------------------------------------------
+// mTLS at namespace and mesh level (issue 14)
+
+/// [`meshlint_graph::LevelConflict`]s as `{namespace, level, host, ref}`, `ref` pointing
+/// at the other side's deciding field.
+fn level_conflicts<'g>(
+    h: &GraphHost<'g>,
+    a: &[Val<'g>],
+    name: &str,
+    query: fn(&MeshGraph, usize) -> Vec<meshlint_graph::LevelConflict>,
+) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg(name, a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        query(g, i)
+            .into_iter()
+            .map(|c| {
+                Val::map(vec![
+                    ("namespace", Val::str(&c.namespace)),
+                    ("level", Val::borrowed(c.level)),
+                    ("host", Val::str(&c.host)),
+                    ("ref", ref_value(g, c.other.0, &c.other.1)),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+fn strict_namespaces_under_disable<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    level_conflicts(
+        h,
+        a,
+        "strictNamespacesUnderDisable",
+        MeshGraph::strict_namespaces_under_disable,
+    )
+}
+
+fn disabled_namespaces_under_istio_mutual<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    level_conflicts(
+        h,
+        a,
+        "disabledNamespacesUnderIstioMutual",
+        MeshGraph::disabled_namespaces_under_istio_mutual,
+    )
+}
+
+fn token_conditions_without_authn<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(
+        h,
+        a,
+        "tokenConditionsWithoutAuthn",
+        MeshGraph::token_conditions_without_authn,
+    )
+}
+
+fn strict_without_client_mtls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    level_conflicts(
+        h,
+        a,
+        "strictWithoutClientMtls",
+        MeshGraph::strict_without_client_mtls,
+    )
+}
+
+fn identity_without_mtls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("identityWithoutMtls", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.identity_without_mtls(i)
+            .into_iter()
+            .map(|x| {
+                let source = match &x.source {
+                    Some((p, path)) => ref_value(g, *p, path),
+                    None => Val::Null,
+                };
+                Val::map(vec![
+                    ("path", Val::str(&x.path)),
+                    ("field", Val::str(&x.field)),
+                    ("code", Val::borrowed(x.code)),
+                    ("mode", Val::str(&x.mode)),
+                    ("ref", source),
+                ])
+            })
+            .collect(),
+    ))
 }
 
 #[cfg(test)]
