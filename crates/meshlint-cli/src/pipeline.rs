@@ -6,7 +6,7 @@ use meshlint_diag::{sort_findings, Finding, SourceFile, Summary};
 use meshlint_discover::{discover, DiscoverOptions, Input};
 use meshlint_graph::MeshGraph;
 use meshlint_load::{load_source, LoadLimits, LoadedFile};
-use meshlint_model::{take_resources, MeshConfig, ResourceSet, Skipped};
+use meshlint_model::{schema, take_resources_for, MeshConfig, ResourceSet, Skipped};
 use meshlint_rules::RuleSet;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -56,6 +56,9 @@ pub struct CheckOptions {
     /// `istioctl analyze` does (its analyzers report independently); the conformance
     /// suite compares with istioctl this way. Users get one finding per cause.
     pub keep_repeated_causes: bool,
+    /// The Istio release line whose CRD schemas validate the resources
+    /// (`schema::resolve_release`); `None` for the default release.
+    pub istio_version: Option<String>,
 }
 
 /// Wall time of each stage.
@@ -156,13 +159,14 @@ fn read_input(input: &Input) -> Result<(Arc<str>, Vec<u8>), String> {
 fn load_all(
     inputs: &[Input],
     limits: &LoadLimits,
+    release: &schema::Schema,
 ) -> Result<Vec<(LoadedFile, ResourceSet)>, UsageError> {
     inputs
         .par_iter()
         .map(|input| {
             let (name, bytes) = read_input(input).map_err(UsageError)?;
             let mut loaded = load_source(name, bytes, limits);
-            let set = take_resources(&mut loaded);
+            let set = take_resources_for(&mut loaded, release);
             Ok((loaded, set))
         })
         .collect()
@@ -240,7 +244,10 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
 
     let started = Instant::now();
     let limits = opts.limits.unwrap_or_default();
-    let loaded = load_all(&all_inputs, &limits)?;
+    let release = schema::resolve_release(opts.istio_version.as_deref())
+        .map(|line| schema::release(line).unwrap_or_else(schema::embedded))
+        .map_err(UsageError)?;
+    let loaded = load_all(&all_inputs, &limits, release)?;
     let mut findings = Vec::new();
     let mut resources = Vec::new();
     let mut skipped = Vec::new();

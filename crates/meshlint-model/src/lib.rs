@@ -20,7 +20,7 @@ pub mod typed;
 pub use kinds::Kind;
 pub use mesh::{mesh_networks_resource, MeshConfig, OutboundPolicy};
 pub use resource::{
-    build_resources, take_resources, Resource, ResourceSet, Skipped, UNSET_NAMESPACE,
+    build_resources, build_resources_for, take_resources, take_resources_for, Resource, ResourceSet, Skipped, UNSET_NAMESPACE,
 };
 pub use typed::Typed;
 
