@@ -87,7 +87,10 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
         }),
         Expr::Ident(name) => match scope.lookup(name) {
             Some(v) => Ok(v.clone()),
-            None => error(format!("undeclared variable `{name}`")),
+            None => match type_ident(name) {
+                Some(t) => Ok(Val::Type(t)),
+                None => error(format!("undeclared variable `{name}`")),
+            },
         },
         Expr::Select(operand, field) => {
             let v = eval(operand, scope, host)?;
@@ -336,6 +339,26 @@ fn index_into<'a>(v: &Val<'a>, i: &Val<'a>) -> Result<Val<'a>, EvalError> {
     }
 }
 
+/// The type names an expression may use as values (`type(x) == string`).
+fn type_ident(name: &str) -> Option<&'static str> {
+    [
+        "int",
+        "uint",
+        "double",
+        "bool",
+        "string",
+        "bytes",
+        "list",
+        "map",
+        "null_type",
+        "type",
+        "google.protobuf.Duration",
+        "google.protobuf.Timestamp",
+    ]
+    .into_iter()
+    .find(|t| *t == name)
+}
+
 fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError> {
     use Val::*;
     let order = |want: fn(Ordering) -> bool| match compare(l, r) {
@@ -375,6 +398,7 @@ fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError>
             (Int(a), Int(b)) => a.checked_add(*b).map(Int).map_or_else(overflow, Ok),
             (UInt(a), UInt(b)) => a.checked_add(*b).map(UInt).map_or_else(overflow, Ok),
             (Double(a), Double(b)) => Ok(Double(a + b)),
+            (Duration(a), Duration(b)) => a.checked_add(*b).map(Duration).map_or_else(overflow, Ok),
             (Str(a), Str(b)) => {
                 let mut s = String::with_capacity(a.len() + b.len());
                 s.push_str(a);
@@ -392,6 +416,7 @@ fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError>
             (Int(a), Int(b)) => a.checked_sub(*b).map(Int).map_or_else(overflow, Ok),
             (UInt(a), UInt(b)) => a.checked_sub(*b).map(UInt).map_or_else(overflow, Ok),
             (Double(a), Double(b)) => Ok(Double(a - b)),
+            (Duration(a), Duration(b)) => a.checked_sub(*b).map(Duration).map_or_else(overflow, Ok),
             _ => mismatch("-"),
         },
         BinOp::Mul => match (l, r) {

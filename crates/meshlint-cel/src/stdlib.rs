@@ -42,6 +42,11 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("lists.range", 1, 1, range),
     ("math.greatest", 1, 8, greatest),
     ("math.least", 1, 8, least),
+    ("duration", 1, 1, to_duration),
+    ("getHours", 1, 1, get_hours),
+    ("getMinutes", 1, 1, get_minutes),
+    ("getSeconds", 1, 1, get_seconds),
+    ("getMilliseconds", 1, 1, get_milliseconds),
 ];
 
 /// Names of the standard functions (documented in `docs/rule-language.md`).
@@ -77,6 +82,11 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "lists.range",
     "math.greatest",
     "math.least",
+    "duration",
+    "getHours",
+    "getMinutes",
+    "getSeconds",
+    "getMilliseconds",
 ];
 
 pub(crate) fn find(name: &str) -> Option<usize> {
@@ -156,6 +166,7 @@ fn to_string<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
         Val::UInt(u) => Val::str(&u.to_string()),
         Val::Double(d) => Val::str(&format_double(*d)),
         Val::Bool(b) => Val::borrowed(if *b { "true" } else { "false" }),
+        Val::Duration(n) => Val::str(&crate::value::format_duration(*n)),
         v => return error(format!("`string` is not defined for {}", v.type_name())),
     })
 }
@@ -225,7 +236,41 @@ fn identity<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 }
 
 fn type_of<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
-    Ok(Val::borrowed(a[0].type_name()))
+    Ok(Val::Type(a[0].type_name()))
+}
+
+fn to_duration<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Duration(n) => Ok(Val::Duration(*n)),
+        Val::Str(s) => match crate::value::parse_duration(s) {
+            Some(n) => Ok(Val::Duration(n)),
+            None => error(format!("cannot convert {:?} to a duration", &**s)),
+        },
+        v => error(format!("`duration` is not defined for {}", v.type_name())),
+    }
+}
+
+fn duration_part<'a>(a: &[Val<'a>], name: &str, unit: i64) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Duration(n) if a.len() == 1 => Ok(Val::Int(n / unit)),
+        v => error(format!("`{name}` is not defined for {}", v.type_name())),
+    }
+}
+
+fn get_hours<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    duration_part(a, "getHours", 3_600_000_000_000)
+}
+
+fn get_minutes<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    duration_part(a, "getMinutes", 60_000_000_000)
+}
+
+fn get_seconds<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    duration_part(a, "getSeconds", 1_000_000_000)
+}
+
+fn get_milliseconds<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    duration_part(a, "getMilliseconds", 1_000_000)
 }
 
 fn contains<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {

@@ -41,6 +41,12 @@ fn to_val(v: &J) -> Option<Val<'static>> {
         "string" => Val::str(v["v"].as_str()?),
         "bool" => Val::Bool(v["v"].as_bool()?),
         "null" => Val::Null,
+        "duration" => Val::Duration(
+            v["s"]
+                .as_i64()?
+                .checked_mul(1_000_000_000)?
+                .checked_add(v["n"].as_i64().unwrap_or(0))?,
+        ),
         "list" => Val::list(
             v["v"]
                 .as_array()?
@@ -89,6 +95,8 @@ fn same(got: &Val<'_>, want: &J) -> bool {
         ("string", Val::Str(s)) => want["v"].as_str() == Some(&**s),
         ("bool", Val::Bool(b)) => want["v"].as_bool() == Some(*b),
         ("null", Val::Null) => true,
+        ("type", Val::Type(t)) => want["v"].as_str() == Some(t),
+        ("duration", Val::Duration(n)) => to_val(want).is_some_and(|w| w == Val::Duration(*n)),
         ("list", _) if got.is_list() => {
             let (Some(items), Some(wants)) = (got.elements(), want["v"].as_array()) else {
                 return false;
@@ -148,6 +156,8 @@ fn own(v: &Val<'_>) -> Val<'static> {
         Val::UInt(u) => Val::UInt(*u),
         Val::Double(d) => Val::Double(*d),
         Val::Str(s) => Val::str(s),
+        Val::Type(t) => Val::Type(t),
+        Val::Duration(n) => Val::Duration(*n),
         _ if v.is_map() => Val::Map(std::rc::Rc::new(
             v.entries()
                 .unwrap_or_default()
