@@ -132,6 +132,12 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
             for (k, v) in entries {
                 let k = eval(k, scope, host)?;
                 let v = eval(v, scope, host)?;
+                if !matches!(
+                    k,
+                    Val::Str(_) | Val::Int(_) | Val::UInt(_) | Val::Bool(_)
+                ) {
+                    return error(format!("a map key cannot be a {}", k.type_name()));
+                }
                 if out.iter().any(|(x, _)| *x == k) {
                     return error(format!("duplicate key {k:?} in map literal"));
                 }
@@ -191,25 +197,41 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
             kind,
             range,
             var,
+            var2,
             filter,
             body,
         } => {
             let range = eval(range, scope, host)?;
-            let Some(items) = range.elements() else {
+            let items: Option<Vec<(Val<'a>, Option<Val<'a>>)>> = match var2 {
+                None => range
+                    .elements()
+                    .map(|e| e.into_iter().map(|v| (v, None)).collect()),
+                Some(_) if range.is_map() => range
+                    .entries()
+                    .map(|e| e.into_iter().map(|(k, v)| (k, Some(v))).collect()),
+                Some(_) => range.elements().map(|e| {
+                    e.into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (Val::Int(i as i64), Some(v)))
+                        .collect()
+                }),
+            };
+            let Some(items) = items else {
                 return error(format!(
                     "cannot iterate over a {} (macros need a list or a map)",
                     range.type_name()
                 ));
             };
-            comprehension(*kind, items, var, filter.as_deref(), body, scope, host)
+            let vars = (&**var, var2.as_deref());
+            comprehension(*kind, items, vars, filter.as_deref(), body, scope, host)
         }
     }
 }
 
 fn comprehension<'a>(
     kind: CompKind,
-    items: Vec<Val<'a>>,
-    var: &'a str,
+    items: Vec<(Val<'a>, Option<Val<'a>>)>,
+    (var, var2): (&'a str, Option<&'a str>),
     filter: Option<&'a Expr>,
     body: &'a Expr,
     scope: &mut Scope<'a>,
@@ -220,9 +242,17 @@ fn comprehension<'a>(
     let mut pending: Option<EvalError> = None;
     let mut count = 0usize;
     let mut out = Vec::new();
-    for item in items {
+    let mut out_map = Vec::new();
+    for (item, second) in items {
         scope.truncate(mark);
         scope.push(var, item.clone());
+        let filter_item = match (&second, var2) {
+            (Some(v), Some(name)) => {
+                scope.push(name, v.clone());
+                v.clone()
+            }
+            _ => item.clone(),
+        };
         match kind {
             CompKind::All | CompKind::Exists => {
                 let what = if kind == CompKind::All {
@@ -251,14 +281,14 @@ fn comprehension<'a>(
                 }
             },
             CompKind::Filter => match as_bool(eval(body, scope, host), "`filter`") {
-                Ok(true) => out.push(item),
+                Ok(true) => out.push(filter_item),
                 Ok(false) => {}
                 Err(e) => {
                     result = Err(e);
                     break;
                 }
             },
-            CompKind::Map => {
+            CompKind::Map | CompKind::TransformMap => {
                 if let Some(f) = filter {
                     match as_bool(eval(f, scope, host), "`map` filter") {
                         Ok(true) => {}
@@ -270,6 +300,7 @@ fn comprehension<'a>(
                     }
                 }
                 match eval(body, scope, host) {
+                    Ok(v) if kind == CompKind::TransformMap => out_map.push((item, v)),
                     Ok(v) => out.push(v),
                     Err(e) => {
                         result = Err(e);
@@ -288,6 +319,7 @@ fn comprehension<'a>(
         },
         CompKind::ExistsOne => Ok(Val::Bool(count == 1)),
         CompKind::Filter | CompKind::Map => Ok(Val::list(out)),
+        CompKind::TransformMap => Ok(Val::Map(std::rc::Rc::new(out_map))),
     }
 }
 

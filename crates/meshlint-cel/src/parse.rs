@@ -59,6 +59,8 @@ pub(crate) enum CompKind {
     ExistsOne,
     Map,
     Filter,
+    /// `m.transformMap(k, v, [p,] e)`: a map from each kept key to `e`.
+    TransformMap,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +92,9 @@ pub(crate) enum Expr {
         kind: CompKind,
         range: Box<Expr>,
         var: Box<str>,
+        /// The second variable of a two-variable comprehension (`all(i, v, p)`): the
+        /// first is then the index (lists) or key (maps), this one the element or value.
+        var2: Option<Box<str>>,
         /// The predicate of a three-argument `map(x, p, e)`.
         filter: Option<Box<Expr>>,
         body: Box<Expr>,
@@ -455,7 +460,6 @@ impl Parser<'_> {
         at: usize,
     ) -> Result<Expr, CompileError> {
         if is_macro(name) {
-            let wanted = if name == "map" { "2 or 3" } else { "2" };
             let var = match args.first() {
                 Some(Expr::Ident(v)) => v.clone(),
                 _ => {
@@ -468,19 +472,47 @@ impl Parser<'_> {
             let kind = match name {
                 "all" => CompKind::All,
                 "exists" => CompKind::Exists,
-                "exists_one" => CompKind::ExistsOne,
-                "map" => CompKind::Map,
+                "exists_one" | "existsOne" => CompKind::ExistsOne,
+                "map" | "transformList" => CompKind::Map,
+                "transformMap" => CompKind::TransformMap,
                 _ => CompKind::Filter,
             };
-            let three = kind == CompKind::Map && args.len() == 3;
-            if args.len() != 2 && !three {
+            // Two variables: `all(i, v, p)`, `transformList(i, v, [p,] e)`, …
+            let two_vars = match name {
+                "transformList" | "transformMap" => true,
+                "map" | "filter" => false,
+                _ => args.len() == 3,
+            };
+            let (min, max, wanted) = match (name, two_vars) {
+                ("map", _) => (2, 3, "2 or 3"),
+                (_, true) if kind == CompKind::Map || kind == CompKind::TransformMap => {
+                    (3, 4, "3 or 4")
+                }
+                (_, true) => (3, 3, "3"),
+                _ => (2, 2, "2"),
+            };
+            if args.len() < min || args.len() > max {
                 return self.err_at(
                     at,
                     format!("`{name}` takes {wanted} arguments, {} given", args.len()),
                 );
             }
+            let var2 = if two_vars {
+                match args.get(1) {
+                    Some(Expr::Ident(v)) if *v != var => Some(v.clone()),
+                    _ => {
+                        return self.err_at(
+                            at,
+                            format!("`{name}` takes two distinct variable names first"),
+                        )
+                    }
+                }
+            } else {
+                None
+            };
+            let with_filter = args.len() == min + 1;
             let body = args.pop().map(Box::new);
-            let filter = if three {
+            let filter = if with_filter {
                 args.pop().map(Box::new)
             } else {
                 None
@@ -489,6 +521,7 @@ impl Parser<'_> {
                 kind,
                 range: Box::new(target),
                 var,
+                var2,
                 filter,
                 body: body.expect("checked above"),
             });
@@ -542,7 +575,7 @@ impl Parser<'_> {
     fn unknown(&self, name: &str, at: usize) -> Result<Expr, CompileError> {
         let mut message = format!("unknown function `{name}`");
         let mut candidates: Vec<&str> = self.host.iter().map(|(n, _)| *n).collect();
-        for n in stdlib::names().chain(["has", "all", "exists", "exists_one", "map", "filter"]) {
+        for n in stdlib::names().chain(MACROS.iter().copied()) {
             candidates.push(n);
         }
         if let Some(s) = meshlint_diag::did_you_mean(name, candidates) {
@@ -552,6 +585,18 @@ impl Parser<'_> {
     }
 }
 
+const MACROS: &[&str] = &[
+    "has",
+    "all",
+    "exists",
+    "exists_one",
+    "existsOne",
+    "map",
+    "filter",
+    "transformList",
+    "transformMap",
+];
+
 fn is_macro(name: &str) -> bool {
-    matches!(name, "all" | "exists" | "exists_one" | "map" | "filter")
+    name != "has" && MACROS.contains(&name)
 }

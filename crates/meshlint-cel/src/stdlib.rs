@@ -2,7 +2,7 @@
 //! receiver as the first argument, so `s.startsWith('x')` and `startsWith(s, 'x')` are
 //! the same call.
 
-use crate::value::{compare, error, format_double, EvalError, Val};
+use crate::value::{compare, error, EvalError, Val};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -164,11 +164,31 @@ fn to_string<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
         Val::Str(s) => Val::Str(s.clone()),
         Val::Int(i) => Val::str(&i.to_string()),
         Val::UInt(u) => Val::str(&u.to_string()),
-        Val::Double(d) => Val::str(&format_double(*d)),
+        Val::Double(d) => Val::str(&double_to_string(*d)),
         Val::Bool(b) => Val::borrowed(if *b { "true" } else { "false" }),
         Val::Duration(n) => Val::str(&crate::value::format_duration(*n)),
         v => return error(format!("`string` is not defined for {}", v.type_name())),
     })
+}
+
+/// `string(double)` as CEL prints it: the shortest text that reads back, in exponent
+/// form (`1e+06`, `1.5e-07`) when the exponent is below -4 or at least 21.
+fn double_to_string(d: f64) -> String {
+    if d.is_nan() {
+        return "NaN".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    let sci = format!("{d:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if d != 0.0 && !(-4..21).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{d}")
+    }
 }
 
 fn to_int<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
@@ -179,7 +199,6 @@ fn to_int<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
             .or_else(|_| error("int overflow")),
         Val::Double(d) if d.is_finite() && d.abs() < 9.2e18 => Ok(Val::Int(d.trunc() as i64)),
         Val::Str(s) => s
-            .trim()
             .parse()
             .map(Val::Int)
             .or_else(|_| error(format!("cannot convert {:?} to int", &**s))),
@@ -197,7 +216,6 @@ fn to_uint<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
             Ok(Val::UInt(d.trunc() as u64))
         }
         Val::Str(s) => s
-            .trim()
             .parse()
             .map(Val::UInt)
             .or_else(|_| error(format!("cannot convert {:?} to uint", &**s))),
@@ -354,6 +372,20 @@ fn split<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     };
     let parts: Vec<Val<'a>> = match limit {
         0 => Vec::new(),
+        // An empty separator splits into characters (the last keeps the rest).
+        n if sep.is_empty() => {
+            let chars: Vec<char> = s.chars().collect();
+            let n = if n < 0 { chars.len() } else { (n as usize).min(chars.len()) };
+            let mut parts: Vec<Val<'a>> = Vec::with_capacity(n);
+            for i in 0..n {
+                if i + 1 == n {
+                    parts.push(Val::str(&chars[i..].iter().collect::<String>()));
+                } else {
+                    parts.push(Val::str(&chars[i].to_string()));
+                }
+            }
+            parts
+        }
         n if n < 0 => s.split(sep).map(Val::str).collect(),
         n => s.splitn(n as usize, sep).map(Val::str).collect(),
     };

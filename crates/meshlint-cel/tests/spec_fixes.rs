@@ -1,0 +1,54 @@
+//! Results that used to be silently wrong or refused, now as CEL specifies them.
+
+use meshlint_cel::{compile, NoHost, Scope, Val};
+
+fn eval(expr: &str) -> Result<String, String> {
+    let program = compile(expr, &[]).map_err(|e| e.to_string())?;
+    let mut scope = Scope::new();
+    program
+        .eval(&mut scope, &NoHost)
+        .map(|v| format!("{v:?}"))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn type_values_and_the_int_or_string_idiom() {
+    assert_eq!(eval("type(1) == int").unwrap(), "true");
+    assert_eq!(eval("type('80') == string").unwrap(), "true");
+    assert_eq!(eval("type(80) == string").unwrap(), "false");
+    assert_eq!(eval("type(type(1)) == type").unwrap(), "true");
+    assert_eq!(eval("type(duration('1s'))").unwrap(), "google.protobuf.Duration");
+}
+
+#[test]
+fn durations() {
+    assert_eq!(eval("duration('1ms') < duration('0.5s')").unwrap(), "true");
+    assert_eq!(eval("string(duration('1h1m1.5s'))").unwrap(), "\"3661.5s\"");
+    assert_eq!(eval("duration('90m').getHours()").unwrap(), "1");
+    assert_eq!(eval("duration('1s') + duration('-250ms') == duration('750ms')").unwrap(), "true");
+    assert!(eval("duration('5')").is_err());
+}
+
+#[test]
+fn formerly_silent_mistakes() {
+    assert_eq!(eval("'abc'.split('')").unwrap(), "[\"a\", \"b\", \"c\"]");
+    assert_eq!(eval("string(1.0)").unwrap(), "\"1\"");
+    assert_eq!(eval("string(1e6)").unwrap(), "\"1000000\"");
+    assert_eq!(eval("string(1e21)").unwrap(), "\"1e+21\"");
+    assert!(eval("null < null").is_err());
+    assert!(eval("int(' 12')").is_err());
+    assert!(eval("{1.5: 1}").is_err());
+    assert!(eval("{null: 1}").is_err());
+}
+
+#[test]
+fn two_variable_comprehensions() {
+    assert_eq!(eval("[1, 2, 3].all(i, v, v == i + 1)").unwrap(), "true");
+    assert_eq!(eval("{'a': 1}.exists(k, v, k == 'a' && v == 1)").unwrap(), "true");
+    assert_eq!(eval("[5, 7].transformList(i, v, i * v)").unwrap(), "[0, 7]");
+    assert_eq!(
+        eval("{'a': 1, 'b': 2}.transformMap(k, v, v > 1, v * 10)").unwrap(),
+        "{\"b\": 20}"
+    );
+    let _ = Val::Null;
+}
