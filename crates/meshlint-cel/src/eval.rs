@@ -20,15 +20,78 @@ impl<'a> Host<'a> for NoHost {
     }
 }
 
-/// Variables visible to an evaluation, innermost last.
+/// What one evaluation ([`Program::eval`]) may spend before it is stopped with
+/// [`EvalError::Budget`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Expression nodes evaluated (comprehension bodies count once per element).
+    pub steps: u64,
+    /// List elements, map entries and string bytes built, in total.
+    pub built: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            steps: 5_000_000,
+            built: 4_000_000,
+        }
+    }
+}
+
+/// Variables visible to an evaluation, innermost last, and its budget.
 #[derive(Default, Clone)]
 pub struct Scope<'a> {
     vars: Vec<(&'a str, Val<'a>)>,
+    budget: Budget,
+    steps: u64,
+    built: u64,
+    depth: usize,
 }
+
+/// The deepest an evaluation may recurse (the parser keeps trees shallower than this).
+const MAX_EVAL_DEPTH: usize = 1_500;
 
 impl<'a> Scope<'a> {
     pub fn new() -> Self {
-        Scope { vars: Vec::new() }
+        Scope::default()
+    }
+
+    /// Replaces the default budget of each evaluation.
+    pub fn set_budget(&mut self, budget: Budget) {
+        self.budget = budget;
+    }
+
+    fn step(&mut self) -> Result<(), EvalError> {
+        self.steps += 1;
+        if self.steps > self.budget.steps {
+            return Err(EvalError::Budget(format!(
+                "more than {} evaluation steps",
+                self.budget.steps
+            )));
+        }
+        Ok(())
+    }
+
+    /// Charges `n` elements or bytes about to be built.
+    fn build(&mut self, n: u64) -> Result<(), EvalError> {
+        self.built = self.built.saturating_add(n);
+        if self.built > self.budget.built {
+            return Err(EvalError::Budget(format!(
+                "builds more than {} list elements, map entries or string bytes",
+                self.budget.built
+            )));
+        }
+        Ok(())
+    }
+
+    fn charge(&mut self, v: &Val<'_>) -> Result<(), EvalError> {
+        match v {
+            Val::Str(Str::Shared(s)) => self.build(s.len() as u64),
+            Val::List(l) => self.build(l.len() as u64),
+            Val::Map(m) => self.build(m.len() as u64),
+            _ => Ok(()),
+        }
     }
 
     /// Binds `name` (shadowing an outer binding) until [`Scope::truncate`].
@@ -64,6 +127,9 @@ impl Program {
         scope: &mut Scope<'a>,
         host: &dyn Host<'a>,
     ) -> Result<Val<'a>, EvalError> {
+        scope.steps = 0;
+        scope.built = 0;
+        scope.depth = 0;
         eval(&self.expr, scope, host)
     }
 }
@@ -76,6 +142,23 @@ fn as_bool(v: Result<Val<'_>, EvalError>, what: &str) -> Result<bool, EvalError>
 }
 
 fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<Val<'a>, EvalError> {
+    scope.step()?;
+    if scope.depth >= MAX_EVAL_DEPTH {
+        return Err(EvalError::Budget(format!(
+            "nests deeper than {MAX_EVAL_DEPTH} levels"
+        )));
+    }
+    scope.depth += 1;
+    let result = eval_node(e, scope, host);
+    scope.depth -= 1;
+    result
+}
+
+fn eval_node<'a>(
+    e: &'a Expr,
+    scope: &mut Scope<'a>,
+    host: &dyn Host<'a>,
+) -> Result<Val<'a>, EvalError> {
     match e {
         Expr::Lit(l) => Ok(match l {
             Lit::Null => Val::Null,
@@ -110,17 +193,30 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
             for a in args {
                 values.push(eval(a, scope, host)?);
             }
-            match func {
-                Func::Std(i) => stdlib::call(*i, &values).map_err(|e| match e {
-                    EvalError::Error(m) if !m.contains('`') => {
-                        EvalError::Error(format!("`{}`: {m}", stdlib::name(*i)))
+            let result = match func {
+                Func::Std(i) => {
+                    // Refuse what would be built before building it.
+                    if stdlib::name(*i) == "lists.range" {
+                        if let Some(Val::Int(n)) = values.first() {
+                            scope.build((*n).max(0) as u64)?;
+                        }
                     }
-                    other => other,
-                }),
-                Func::Host(i) => host.call(*i, &values),
+                    stdlib::call(*i, &values).map_err(|e| match e {
+                        EvalError::Error(m) if !m.contains('`') => {
+                            EvalError::Error(format!("`{}`: {m}", stdlib::name(*i)))
+                        }
+                        other => other,
+                    })?
+                }
+                Func::Host(i) => host.call(*i, &values)?,
+            };
+            if matches!(func, Func::Std(_)) {
+                scope.charge(&result)?;
             }
+            Ok(result)
         }
         Expr::List(items) => {
+            scope.build(items.len() as u64)?;
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 out.push(eval(item, scope, host)?);
@@ -162,6 +258,7 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
             }
             let right = as_bool(eval(r, scope, host), "`&&`");
             match (left, right) {
+                (Err(e @ EvalError::Budget(_)), _) | (_, Err(e @ EvalError::Budget(_))) => Err(e),
                 (Ok(true), right) => right.map(Val::Bool),
                 (Err(_), Ok(false)) => Ok(Val::Bool(false)),
                 (Err(e), _) => Err(e),
@@ -175,6 +272,7 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
             }
             let right = as_bool(eval(r, scope, host), "`||`");
             match (left, right) {
+                (Err(e @ EvalError::Budget(_)), _) | (_, Err(e @ EvalError::Budget(_))) => Err(e),
                 (Ok(false), right) => right.map(Val::Bool),
                 (Err(_), Ok(true)) => Ok(Val::Bool(true)),
                 (Err(e), _) => Err(e),
@@ -191,6 +289,15 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
         Expr::Bin(op, l, r) => {
             let left = eval(l, scope, host)?;
             let right = eval(r, scope, host)?;
+            if *op == BinOp::Add {
+                let size = |v: &Val<'_>| match v {
+                    Val::Str(s) => s.len() as u64,
+                    _ => v.container_len().unwrap_or(0) as u64,
+                };
+                if matches!(left, Val::Str(_)) || left.is_list() {
+                    scope.build(size(&left) + size(&right))?;
+                }
+            }
             binary(*op, &left, &right)
         }
         Expr::Comp {
@@ -266,6 +373,11 @@ fn comprehension<'a>(
                         return Ok(Val::Bool(b));
                     }
                     Ok(_) => {}
+                    // A spent budget ends the comprehension.
+                    Err(e @ EvalError::Budget(_)) => {
+                        result = Err(e);
+                        break;
+                    }
                     // Another element may still decide the result (CEL's error absorption).
                     Err(e) => {
                         pending.get_or_insert(e);
@@ -281,7 +393,13 @@ fn comprehension<'a>(
                 }
             },
             CompKind::Filter => match as_bool(eval(body, scope, host), "`filter`") {
-                Ok(true) => out.push(filter_item),
+                Ok(true) => {
+                    if let Err(e) = scope.build(1) {
+                        result = Err(e);
+                        break;
+                    }
+                    out.push(filter_item)
+                }
                 Ok(false) => {}
                 Err(e) => {
                     result = Err(e);
@@ -298,6 +416,10 @@ fn comprehension<'a>(
                             break;
                         }
                     }
+                }
+                if let Err(e) = scope.build(1) {
+                    result = Err(e);
+                    break;
                 }
                 match eval(body, scope, host) {
                     Ok(v) if kind == CompKind::TransformMap => out_map.push((item, v)),

@@ -18,7 +18,7 @@ mod parse;
 mod stdlib;
 mod value;
 
-pub use eval::{Host, NoHost, Scope};
+pub use eval::{Budget, Host, NoHost, Scope};
 pub use parse::{compile, CompileError, Program};
 pub use stdlib::STANDARD_FUNCTIONS;
 pub use value::{compare, error, EvalError, Str, Val};

@@ -110,6 +110,7 @@ pub fn compile(source: &str, host: &[(&str, usize)]) -> Result<Program, CompileE
         pos: 0,
         host,
         depth: 0,
+        links: 0,
     };
     let expr = p.expr()?;
     if p.peek() != &Tok::Eof {
@@ -123,7 +124,14 @@ struct Parser<'h> {
     pos: usize,
     host: &'h [(&'h str, usize)],
     depth: usize,
+    /// Operators and selections chained to the left of the point being parsed: a chain
+    /// `a + b + …` builds a tree as deep as it is long.
+    links: usize,
 }
+
+/// The longest chain of operators, selections and calls an expression may build (its
+/// tree depth, so evaluating and dropping it cannot overflow the stack).
+const MAX_LINKS: usize = 1000;
 
 /// Deep enough for any real rule; a hostile input cannot overflow the stack.
 const MAX_DEPTH: usize = 200;
@@ -219,6 +227,17 @@ impl Parser<'_> {
         Ok(())
     }
 
+    fn link(&mut self, n: &mut usize) -> Result<(), CompileError> {
+        self.links += 1;
+        *n += 1;
+        if self.links > MAX_LINKS {
+            return self.fail(format!(
+                "expression is too long: more than {MAX_LINKS} chained operators"
+            ));
+        }
+        Ok(())
+    }
+
     fn expr(&mut self) -> Result<Expr, CompileError> {
         self.enter()?;
         let cond = self.or()?;
@@ -236,24 +255,31 @@ impl Parser<'_> {
 
     fn or(&mut self) -> Result<Expr, CompileError> {
         let mut left = self.and()?;
+        let mut n = 0;
         while self.eat(&Tok::OrOr) {
+            self.link(&mut n)?;
             let right = self.and()?;
             left = Expr::Or(Box::new(left), Box::new(right));
         }
+        self.links -= n;
         Ok(left)
     }
 
     fn and(&mut self) -> Result<Expr, CompileError> {
         let mut left = self.relation()?;
+        let mut n = 0;
         while self.eat(&Tok::AndAnd) {
+            self.link(&mut n)?;
             let right = self.relation()?;
             left = Expr::And(Box::new(left), Box::new(right));
         }
+        self.links -= n;
         Ok(left)
     }
 
     fn relation(&mut self) -> Result<Expr, CompileError> {
         let mut left = self.additive()?;
+        let mut n = 0;
         loop {
             let op = match self.peek() {
                 Tok::EqEq => BinOp::Eq,
@@ -263,41 +289,52 @@ impl Parser<'_> {
                 Tok::Gt => BinOp::Gt,
                 Tok::Ge => BinOp::Ge,
                 Tok::Ident(s) if s == "in" => BinOp::In,
-                _ => return Ok(left),
+                _ => break,
             };
             self.next();
+            self.link(&mut n)?;
             let right = self.additive()?;
             left = Expr::Bin(op, Box::new(left), Box::new(right));
         }
+        self.links -= n;
+        Ok(left)
     }
 
     fn additive(&mut self) -> Result<Expr, CompileError> {
         let mut left = self.multiplicative()?;
+        let mut n = 0;
         loop {
             let op = match self.peek() {
                 Tok::Plus => BinOp::Add,
                 Tok::Minus => BinOp::Sub,
-                _ => return Ok(left),
+                _ => break,
             };
             self.next();
+            self.link(&mut n)?;
             let right = self.multiplicative()?;
             left = Expr::Bin(op, Box::new(left), Box::new(right));
         }
+        self.links -= n;
+        Ok(left)
     }
 
     fn multiplicative(&mut self) -> Result<Expr, CompileError> {
         let mut left = self.unary()?;
+        let mut n = 0;
         loop {
             let op = match self.peek() {
                 Tok::Star => BinOp::Mul,
                 Tok::Slash => BinOp::Div,
                 Tok::Percent => BinOp::Rem,
-                _ => return Ok(left),
+                _ => break,
             };
             self.next();
+            self.link(&mut n)?;
             let right = self.unary()?;
             left = Expr::Bin(op, Box::new(left), Box::new(right));
         }
+        self.links -= n;
+        Ok(left)
     }
 
     fn unary(&mut self) -> Result<Expr, CompileError> {
@@ -319,7 +356,11 @@ impl Parser<'_> {
 
     fn member(&mut self) -> Result<Expr, CompileError> {
         let mut e = self.primary()?;
+        let mut n = 0;
         loop {
+            if matches!(self.peek(), Tok::Dot | Tok::LBrack) {
+                self.link(&mut n)?;
+            }
             if self.eat(&Tok::Dot) {
                 let at = self.offset();
                 let name = match self.next() {
@@ -345,6 +386,7 @@ impl Parser<'_> {
                 self.expect(&Tok::RBrack)?;
                 e = Expr::Index(Box::new(e), Box::new(index));
             } else {
+                self.links -= n;
                 return Ok(e);
             }
         }

@@ -60,6 +60,8 @@ pub enum EvalError {
     NoSuchKey(String),
     /// Anything else (type mismatch, bad argument, index out of range): a bug in the rule.
     Error(String),
+    /// The evaluation spent its [`crate::Budget`]: it was stopped, not finished.
+    Budget(String),
 }
 
 impl fmt::Display for EvalError {
@@ -67,6 +69,7 @@ impl fmt::Display for EvalError {
         match self {
             EvalError::NoSuchKey(k) => write!(f, "no such key: {k}"),
             EvalError::Error(m) => f.write_str(m),
+            EvalError::Budget(m) => write!(f, "evaluation budget exceeded: {m}"),
         }
     }
 }

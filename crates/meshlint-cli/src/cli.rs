@@ -528,8 +528,13 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     for e in &result.rule_errors {
-        eprintln!("meshlint: rule bug (not a problem in your manifests): {e}");
+        if e.contains(": not evaluated on ") {
+            eprintln!("meshlint: rule stopped (its evaluation budget ran out): {e}");
+        } else {
+            eprintln!("meshlint: rule bug (not a problem in your manifests): {e}");
+        }
     }
+    let not_evaluated = !result.rule_errors.is_empty();
     if let Some(path) = &args.write_baseline {
         let b = baseline::build(&result.findings, &result.sources);
         if let Err(e) = baseline::write(path, &b) {
@@ -618,6 +623,9 @@ fn check(args: CheckArgs) -> ExitCode {
     std::mem::forget(set);
     if failing || too_many_warnings {
         ExitCode::from(1)
+    } else if not_evaluated {
+        // Nothing failed, but some rule did not finish on some resource.
+        ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     }
