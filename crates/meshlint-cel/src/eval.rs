@@ -228,10 +228,7 @@ fn eval_node<'a>(
             for (k, v) in entries {
                 let k = eval(k, scope, host)?;
                 let v = eval(v, scope, host)?;
-                if !matches!(
-                    k,
-                    Val::Str(_) | Val::Int(_) | Val::UInt(_) | Val::Bool(_)
-                ) {
+                if !matches!(k, Val::Str(_) | Val::Int(_) | Val::UInt(_) | Val::Bool(_)) {
                     return error(format!("a map key cannot be a {}", k.type_name()));
                 }
                 if out.iter().any(|(x, _)| *x == k) {

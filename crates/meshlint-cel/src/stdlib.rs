@@ -178,7 +178,11 @@ fn double_to_string(d: f64) -> String {
         return "NaN".into();
     }
     if d.is_infinite() {
-        return if d > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if d > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     let sci = format!("{d:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -375,7 +379,11 @@ fn split<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
         // An empty separator splits into characters (the last keeps the rest).
         n if sep.is_empty() => {
             let chars: Vec<char> = s.chars().collect();
-            let n = if n < 0 { chars.len() } else { (n as usize).min(chars.len()) };
+            let n = if n < 0 {
+                chars.len()
+            } else {
+                (n as usize).min(chars.len())
+            };
             let mut parts: Vec<Val<'a>> = Vec::with_capacity(n);
             for i in 0..n {
                 if i + 1 == n {

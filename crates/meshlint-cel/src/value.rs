@@ -359,7 +359,11 @@ pub fn parse_duration(text: &str) -> Option<i64> {
         .find(|(u, _)| rest.starts_with(u))?;
         rest = &rest[unit.len()..];
         let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
-        let whole: i128 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+        let whole: i128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
         let mut part = whole.checked_mul(scale)?;
         let mut div = 1i128;
         for d in frac.bytes().take(18) {

@@ -17,7 +17,10 @@ fn type_values_and_the_int_or_string_idiom() {
     assert_eq!(eval("type('80') == string").unwrap(), "true");
     assert_eq!(eval("type(80) == string").unwrap(), "false");
     assert_eq!(eval("type(type(1)) == type").unwrap(), "true");
-    assert_eq!(eval("type(duration('1s'))").unwrap(), "google.protobuf.Duration");
+    assert_eq!(
+        eval("type(duration('1s'))").unwrap(),
+        "google.protobuf.Duration"
+    );
 }
 
 #[test]
@@ -25,7 +28,10 @@ fn durations() {
     assert_eq!(eval("duration('1ms') < duration('0.5s')").unwrap(), "true");
     assert_eq!(eval("string(duration('1h1m1.5s'))").unwrap(), "\"3661.5s\"");
     assert_eq!(eval("duration('90m').getHours()").unwrap(), "1");
-    assert_eq!(eval("duration('1s') + duration('-250ms') == duration('750ms')").unwrap(), "true");
+    assert_eq!(
+        eval("duration('1s') + duration('-250ms') == duration('750ms')").unwrap(),
+        "true"
+    );
     assert!(eval("duration('5')").is_err());
 }
 
@@ -44,7 +50,10 @@ fn formerly_silent_mistakes() {
 #[test]
 fn two_variable_comprehensions() {
     assert_eq!(eval("[1, 2, 3].all(i, v, v == i + 1)").unwrap(), "true");
-    assert_eq!(eval("{'a': 1}.exists(k, v, k == 'a' && v == 1)").unwrap(), "true");
+    assert_eq!(
+        eval("{'a': 1}.exists(k, v, k == 'a' && v == 1)").unwrap(),
+        "true"
+    );
     assert_eq!(eval("[5, 7].transformList(i, v, i * v)").unwrap(), "[0, 7]");
     assert_eq!(
         eval("{'a': 1, 'b': 2}.transformMap(k, v, v > 1, v * 10)").unwrap(),

@@ -393,7 +393,9 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
     let istio_version = args.istio_version.clone().or(file.istio_version.clone());
     let line = match meshlint_model::schema::resolve_release(istio_version.as_deref()) {
         Ok(line) => line,
-        Err(e) if args.istio_version.is_none() => return Err(config_error("istio_version", None, e)),
+        Err(e) if args.istio_version.is_none() => {
+            return Err(config_error("istio_version", None, e))
+        }
         Err(e) => return Err(format!("--istio-version: {e}")),
     };
     let (rules, _) = rayon::join(

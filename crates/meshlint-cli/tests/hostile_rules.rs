@@ -42,11 +42,22 @@ fn budgets_stop_one_rule_on_one_resource_and_the_rest_goes_on() {
     let r = run(
         tmp.path(),
         &[
-            "check", "--no-config", "--rules", "rules", "--select", "HX001,HX002,HX003",
-            "--format", "json", "m.yaml",
+            "check",
+            "--no-config",
+            "--rules",
+            "rules",
+            "--select",
+            "HX001,HX002,HX003",
+            "--format",
+            "json",
+            "m.yaml",
         ],
     );
-    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
     let fired: Vec<String> = r.findings().into_iter().map(|f| f.0).collect();
     assert_eq!(fired, ["HX003"], "{}", r.stderr);
     for id in ["HX001", "HX002"] {

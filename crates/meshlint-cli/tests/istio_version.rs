@@ -45,12 +45,21 @@ fn a_1_30_field_and_kind_under_1_29() {
             && m.starts_with("the kind TrafficExtension needs Istio 1.30 or later")),
         "{got:?}"
     );
-    assert!(!got.iter().any(|(rule, _)| rule == "schema-unknown-field"), "{got:?}");
+    assert!(
+        !got.iter().any(|(rule, _)| rule == "schema-unknown-field"),
+        "{got:?}"
+    );
 
     // The default target is 1.30: both are known there.
     let r = run(
         &dir,
-        &["check", "--no-config", "--format", "json", "newer-fields.yaml"],
+        &[
+            "check",
+            "--no-config",
+            "--format",
+            "json",
+            "newer-fields.yaml",
+        ],
     );
     let got = schema_findings(&r);
     assert!(
@@ -68,7 +77,11 @@ fn istio_version_in_the_config_file_and_unknown_lines() {
         tmp.path().join("m.yaml"),
     )
     .unwrap();
-    std::fs::write(tmp.path().join(".meshlint.yaml"), "istio_version: \"1.29.2\"\n").unwrap();
+    std::fs::write(
+        tmp.path().join(".meshlint.yaml"),
+        "istio_version: \"1.29.2\"\n",
+    )
+    .unwrap();
     let r = run(tmp.path(), &["check", "--format", "json", "m.yaml"]);
     assert!(
         schema_findings(&r)

@@ -110,7 +110,11 @@ pub fn version_rank(v: &str) -> (u8, i64, i64) {
 }
 
 fn ty_code(node: &Node) -> &'static str {
-    if node.get("x-kubernetes-int-or-string").and_then(Node::as_bool) == Some(true) {
+    if node
+        .get("x-kubernetes-int-or-string")
+        .and_then(Node::as_bool)
+        == Some(true)
+    {
         return "x";
     }
     match node.str_at(&["type"]) {
@@ -123,7 +127,12 @@ fn ty_code(node: &Node) -> &'static str {
         _ => {
             let any_of: Vec<_> = node
                 .get("anyOf")
-                .map(|a| a.items().iter().filter_map(|i| i.str_at(&["type"])).collect())
+                .map(|a| {
+                    a.items()
+                        .iter()
+                        .filter_map(|i| i.str_at(&["type"]))
+                        .collect()
+                })
                 .unwrap_or_default();
             if any_of.contains(&"integer") && any_of.contains(&"string") {
                 "x"
@@ -202,7 +211,12 @@ fn attrs(node: &Node) -> String {
     }
     let values: Vec<&str> = node
         .get("enum")
-        .map(|e| e.items().iter().filter_map(|i| i.scalar().map(|s| &*s.text)).collect())
+        .map(|e| {
+            e.items()
+                .iter()
+                .filter_map(|i| i.scalar().map(|s| &*s.text))
+                .collect()
+        })
         .unwrap_or_default();
     if node.get("enum").is_some() {
         sep(&mut out, "enum");
@@ -225,7 +239,10 @@ fn attrs(node: &Node) -> String {
             }
         }
     }
-    for (key, name) in [("exclusiveMinimum", "exclMin"), ("exclusiveMaximum", "exclMax")] {
+    for (key, name) in [
+        ("exclusiveMinimum", "exclMin"),
+        ("exclusiveMaximum", "exclMax"),
+    ] {
         if node.get(key).and_then(Node::as_bool) == Some(true) {
             sep(&mut out, name);
             out.push_str("true");
@@ -280,7 +297,13 @@ fn attrs(node: &Node) -> String {
                 out.push(',');
             }
             let mut first = true;
-            for key in ["rule", "message", "messageExpression", "reason", "fieldPath"] {
+            for key in [
+                "rule",
+                "message",
+                "messageExpression",
+                "reason",
+                "fieldPath",
+            ] {
                 if let Some(v) = r.str_at(&[key]) {
                     out.push(if first { '{' } else { ',' });
                     first = false;

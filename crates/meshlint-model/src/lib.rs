@@ -9,10 +9,10 @@
 //! know are carried as generic resources and never fail a run. Secrets keep only their
 //! name and type: their data is never stored.
 
+pub mod crdgen;
 mod kinds;
 mod mesh;
 mod resource;
-pub mod crdgen;
 pub mod schema;
 pub mod secret;
 pub mod typed;
@@ -20,7 +20,8 @@ pub mod typed;
 pub use kinds::Kind;
 pub use mesh::{mesh_networks_resource, MeshConfig, OutboundPolicy};
 pub use resource::{
-    build_resources, build_resources_for, take_resources, take_resources_for, Resource, ResourceSet, Skipped, UNSET_NAMESPACE,
+    build_resources, build_resources_for, take_resources, take_resources_for, Resource,
+    ResourceSet, Skipped, UNSET_NAMESPACE,
 };
 pub use typed::Typed;
 

@@ -116,7 +116,11 @@ pub struct ResourceSet {
 /// Builds the resources of one loaded file (documents, `List` items), validating Istio
 /// kinds against their schemas. Clones the documents; see [`take_resources`].
 pub fn build_resources(file: &LoadedFile) -> ResourceSet {
-    build_from(&file.source.name, file.documents.clone(), schema::embedded())
+    build_from(
+        &file.source.name,
+        file.documents.clone(),
+        schema::embedded(),
+    )
 }
 
 /// Like [`build_resources`], validating against the schema of an Istio release line
@@ -296,7 +300,8 @@ fn add_resource(
         typed: Typed::None,
         implied_namespace: UNSET_NAMESPACE.into(),
     };
-    set.findings.extend(schema::validate_with(schema, &resource));
+    set.findings
+        .extend(schema::validate_with(schema, &resource));
     resource.typed = match secret {
         Some(facts) => Typed::Secret(facts),
         None => Typed::extract(&resource),

@@ -344,9 +344,9 @@ fn elsewhere(target: &str, has: impl Fn(&Schema) -> bool) -> Option<Elsewhere> {
 fn release_message(what: &str, target: &str, e: &Elsewhere) -> String {
     match e {
         Elsewhere::Newer(line) => match line.strip_suffix("-dev") {
-            Some(l) => format!(
-                "{what} needs Istio {l} or later (in development); the target is {target}"
-            ),
+            Some(l) => {
+                format!("{what} needs Istio {l} or later (in development); the target is {target}")
+            }
             None => format!("{what} needs Istio {line} or later; the target is {target}"),
         },
         Elsewhere::Older(line) => {
@@ -391,7 +391,11 @@ fn compiled_rule(source: &str) -> Option<std::rc::Rc<meshlint_cel::Program>> {
         cache
             .borrow_mut()
             .entry(source.to_string())
-            .or_insert_with(|| meshlint_cel::compile(source, &[]).ok().map(std::rc::Rc::new))
+            .or_insert_with(|| {
+                meshlint_cel::compile(source, &[])
+                    .ok()
+                    .map(std::rc::Rc::new)
+            })
             .clone()
     })
 }
@@ -476,7 +480,11 @@ impl Validator<'_> {
         let a = &s.attrs;
         if let Some(min) = a.min {
             if v < min || (a.excl_min && v == min) {
-                let op = if a.excl_min { "greater than" } else { "at least" };
+                let op = if a.excl_min {
+                    "greater than"
+                } else {
+                    "at least"
+                };
                 return self.constraint(node, format!("`{what}` must be {op} {min}, not {v}"));
             }
         }
@@ -506,8 +514,10 @@ impl Validator<'_> {
         }
         if let Some(max) = a.max_len {
             if len > max {
-                return self
-                    .constraint(node, format!("`{what}` may be at most {max} characters long"));
+                return self.constraint(
+                    node,
+                    format!("`{what}` may be at most {max} characters long"),
+                );
             }
         }
         if let Some(p) = &a.pattern {
@@ -608,7 +618,9 @@ impl Validator<'_> {
         match s.ty {
             Ty::Any => {}
             Ty::Str => match node.scalar() {
-                Some(sc) if matches!(sc.resolved(), meshlint_load::Resolved::Str(_)) || !sc.plain => {
+                Some(sc)
+                    if matches!(sc.resolved(), meshlint_load::Resolved::Str(_)) || !sc.plain =>
+                {
                     self.check_string(node, s, &sc.text, what)
                 }
                 Some(sc) if sc.as_f64().is_some() || sc.as_bool().is_some() => {
@@ -977,7 +989,10 @@ mod tests {
         fn walk<'s>(n: &'s SNode, out: &mut Vec<&'s str>) {
             out.extend(n.attrs.rules.iter().map(|r| r.rule.as_str()));
             n.props.iter().for_each(|(_, c)| walk(c, out));
-            n.items.iter().chain(n.values.iter()).for_each(|c| walk(c, out));
+            n.items
+                .iter()
+                .chain(n.values.iter())
+                .for_each(|c| walk(c, out));
         }
         let mut rules = Vec::new();
         for k in &release(DEFAULT_RELEASE).unwrap().kinds {

@@ -7,7 +7,11 @@ use meshlint_model::build_resources_for;
 use meshlint_model::schema::release;
 
 fn findings(line: &str, yaml: &str) -> Vec<(String, u32, String)> {
-    let loaded = load_source("t.yaml".into(), yaml.as_bytes().to_vec(), &LoadLimits::default());
+    let loaded = load_source(
+        "t.yaml".into(),
+        yaml.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
     let set = build_resources_for(&loaded, release(line).unwrap());
     set.findings
         .into_iter()
@@ -51,13 +55,16 @@ fn structural_constraints() {
         "apiVersion: extensions.istio.io/v1alpha1\nkind: TrafficExtension\nmetadata: {name: t}\nspec:\n  lua: {inlineCode: x}\n  match:\n  - ports: [{number: 70000}]\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a}\nspec:\n  selector: {matchLabels: {app: x}}\n  targetRef: {kind: Gateway, name: g}\n",
     );
     assert!(
-        got.iter().any(|(r, l, m)| (r == "schema-constraint" || r == "schema-validation")
-            && *l == 7
-            && m.contains("at most 65535")),
+        got.iter().any(
+            |(r, l, m)| (r == "schema-constraint" || r == "schema-validation")
+                && *l == 7
+                && m.contains("at most 65535")
+        ),
         "{got:#?}"
     );
     assert!(
-        got.iter().any(|(r, l, _)| (r == "schema-constraint" || r == "schema-validation") && *l == 13),
+        got.iter()
+            .any(|(r, l, _)| (r == "schema-constraint" || r == "schema-validation") && *l == 13),
         "{got:#?}"
     );
 }

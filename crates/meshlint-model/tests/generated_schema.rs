@@ -32,8 +32,7 @@ fn committed_schemas_are_the_generator_output() {
         let crds = std::fs::read_to_string(dir.join(format!("{line}.yaml"))).unwrap();
         let fresh = crdgen::generate(line, &crds).unwrap();
         let on_disk =
-            std::fs::read_to_string(crate_dir.join(format!("schema/istio-{line}.schema")))
-                .unwrap();
+            std::fs::read_to_string(crate_dir.join(format!("schema/istio-{line}.schema"))).unwrap();
         assert_eq!(on_disk, text, "{line}: the build embeds the file on disk");
         if fresh != on_disk {
             stale.push(line);
