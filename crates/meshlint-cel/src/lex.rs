@@ -6,6 +6,8 @@ use crate::parse::CompileError;
 pub(crate) enum Tok {
     Ident(String),
     Int(i64),
+    /// `9223372036854775808`: only valid right after a unary minus (`i64::MIN`).
+    IntMinMagnitude,
     UInt(u64),
     Double(f64),
     Str(String),
@@ -209,6 +211,9 @@ fn number(src: &str, start: usize) -> Result<(Tok, usize), CompileError> {
             .parse()
             .map(|v| (Tok::UInt(v), i + 1))
             .or_else(|_| err(start, "integer literal out of range"));
+    }
+    if text == "9223372036854775808" {
+        return Ok((Tok::IntMinMagnitude, i));
     }
     text.parse()
         .map(|v| (Tok::Int(v), i))

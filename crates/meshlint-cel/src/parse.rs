@@ -140,6 +140,7 @@ fn describe(t: &Tok) -> String {
     match t {
         Tok::Ident(s) => format!("`{s}`"),
         Tok::Int(i) => format!("`{i}`"),
+        Tok::IntMinMagnitude => "`9223372036854775808`".to_string(),
         Tok::UInt(u) => format!("`{u}u`"),
         Tok::Double(d) => format!("`{d}`"),
         Tok::Str(_) => "a string".to_string(),
@@ -342,8 +343,15 @@ impl Parser<'_> {
         let e = if self.eat(&Tok::Not) {
             Expr::Not(Box::new(self.unary()?))
         } else if self.eat(&Tok::Minus) {
+            if self.eat(&Tok::IntMinMagnitude) {
+                self.depth -= 1;
+                return Ok(Expr::Lit(Lit::Int(i64::MIN)));
+            }
             match self.unary()? {
-                Expr::Lit(Lit::Int(i)) => Expr::Lit(Lit::Int(-i)),
+                Expr::Lit(Lit::Int(i)) => match i.checked_neg() {
+                    Some(n) => Expr::Lit(Lit::Int(n)),
+                    None => Expr::Neg(Box::new(Expr::Lit(Lit::Int(i)))),
+                },
                 Expr::Lit(Lit::Double(d)) => Expr::Lit(Lit::Double(-d)),
                 other => Expr::Neg(Box::new(other)),
             }

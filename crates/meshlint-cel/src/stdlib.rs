@@ -43,6 +43,21 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("math.greatest", 1, 8, greatest),
     ("math.least", 1, 8, least),
     ("duration", 1, 1, to_duration),
+    ("math.abs", 1, 1, math_abs),
+    ("math.sign", 1, 1, math_sign),
+    ("math.round", 1, 1, math_round),
+    ("math.trunc", 1, 1, math_trunc),
+    ("math.ceil", 1, 1, math_ceil),
+    ("math.floor", 1, 1, math_floor),
+    ("math.isNaN", 1, 1, math_is_nan),
+    ("math.isInf", 1, 1, math_is_inf),
+    ("math.isFinite", 1, 1, math_is_finite),
+    ("math.bitAnd", 2, 2, bit_and),
+    ("math.bitOr", 2, 2, bit_or),
+    ("math.bitXor", 2, 2, bit_xor),
+    ("math.bitNot", 1, 1, bit_not),
+    ("math.bitShiftLeft", 2, 2, shift_left),
+    ("math.bitShiftRight", 2, 2, shift_right),
     ("getHours", 1, 1, get_hours),
     ("getMinutes", 1, 1, get_minutes),
     ("getSeconds", 1, 1, get_seconds),
@@ -83,6 +98,21 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "math.greatest",
     "math.least",
     "duration",
+    "math.abs",
+    "math.sign",
+    "math.round",
+    "math.trunc",
+    "math.ceil",
+    "math.floor",
+    "math.isNaN",
+    "math.isInf",
+    "math.isFinite",
+    "math.bitAnd",
+    "math.bitOr",
+    "math.bitXor",
+    "math.bitNot",
+    "math.bitShiftLeft",
+    "math.bitShiftRight",
     "getHours",
     "getMinutes",
     "getSeconds",
@@ -595,4 +625,131 @@ fn greatest<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 
 fn least<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     extreme("math.least", a, std::cmp::Ordering::Less)
+}
+
+fn want_double(f: &str, a: &[Val<'_>]) -> Result<f64, EvalError> {
+    match a.first() {
+        Some(Val::Double(d)) => Ok(*d),
+        Some(v) => error(format!("`{f}` expects a double, got {}", v.type_name())),
+        None => error(format!("`{f}` is missing its argument")),
+    }
+}
+
+fn math_abs<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Int(i) => i
+            .checked_abs()
+            .map(Val::Int)
+            .map_or_else(|| error("integer overflow"), Ok),
+        Val::UInt(u) => Ok(Val::UInt(*u)),
+        Val::Double(d) => Ok(Val::Double(d.abs())),
+        v => error(format!("`math.abs` is not defined for {}", v.type_name())),
+    }
+}
+
+fn math_sign<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Int(i) => Ok(Val::Int(i.signum())),
+        Val::UInt(u) => Ok(Val::UInt((*u).min(1))),
+        Val::Double(d) if d.is_nan() => Ok(Val::Double(*d)),
+        Val::Double(d) if *d == 0.0 => Ok(Val::Double(0.0)),
+        Val::Double(d) => Ok(Val::Double(d.signum())),
+        v => error(format!("`math.sign` is not defined for {}", v.type_name())),
+    }
+}
+
+fn math_round<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    want_double("math.round", a).map(|d| Val::Double(d.round()))
+}
+
+fn math_trunc<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    want_double("math.trunc", a).map(|d| Val::Double(d.trunc()))
+}
+
+fn math_ceil<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    want_double("math.ceil", a).map(|d| Val::Double(d.ceil()))
+}
+
+fn math_floor<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    want_double("math.floor", a).map(|d| Val::Double(d.floor()))
+}
+
+fn math_is_nan<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    want_double("math.isNaN", a).map(|d| Val::Bool(d.is_nan()))
+}
+
+fn math_is_inf<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    want_double("math.isInf", a).map(|d| Val::Bool(d.is_infinite()))
+}
+
+fn math_is_finite<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    want_double("math.isFinite", a).map(|d| Val::Bool(d.is_finite()))
+}
+
+fn bits<'a>(
+    f: &str,
+    a: &[Val<'a>],
+    int: fn(i64, i64) -> i64,
+    uint: fn(u64, u64) -> u64,
+) -> Result<Val<'a>, EvalError> {
+    match (&a[0], &a[1]) {
+        (Val::Int(x), Val::Int(y)) => Ok(Val::Int(int(*x, *y))),
+        (Val::UInt(x), Val::UInt(y)) => Ok(Val::UInt(uint(*x, *y))),
+        (x, y) => error(format!(
+            "`{f}` is not defined for {} and {}",
+            x.type_name(),
+            y.type_name()
+        )),
+    }
+}
+
+fn bit_and<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    bits("math.bitAnd", a, |x, y| x & y, |x, y| x & y)
+}
+
+fn bit_or<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    bits("math.bitOr", a, |x, y| x | y, |x, y| x | y)
+}
+
+fn bit_xor<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    bits("math.bitXor", a, |x, y| x ^ y, |x, y| x ^ y)
+}
+
+fn bit_not<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Int(x) => Ok(Val::Int(!x)),
+        Val::UInt(x) => Ok(Val::UInt(!x)),
+        v => error(format!("`math.bitNot` is not defined for {}", v.type_name())),
+    }
+}
+
+fn shift<'a>(f: &str, a: &[Val<'a>], left: bool) -> Result<Val<'a>, EvalError> {
+    let n = match &a[1] {
+        Val::Int(n) if *n >= 0 => *n as u64,
+        Val::Int(_) => return error(format!("`{f}`: negative shift")),
+        v => return error(format!("`{f}` needs an int shift, got {}", v.type_name())),
+    };
+    let apply = |x: u64| {
+        if n >= 64 {
+            0
+        } else if left {
+            x << n
+        } else {
+            x >> n
+        }
+    };
+    match &a[0] {
+        // Right shifts of ints are logical, as in cel-go.
+        Val::Int(x) => Ok(Val::Int(apply(*x as u64) as i64)),
+        Val::UInt(x) => Ok(Val::UInt(apply(*x))),
+        v => error(format!("`{f}` is not defined for {}", v.type_name())),
+    }
+}
+
+fn shift_left<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    shift("math.bitShiftLeft", a, true)
+}
+
+fn shift_right<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    shift("math.bitShiftRight", a, false)
 }
