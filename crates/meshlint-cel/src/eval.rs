@@ -167,6 +167,7 @@ fn eval_node<'a>(
             Lit::UInt(u) => Val::UInt(*u),
             Lit::Double(d) => Val::Double(*d),
             Lit::Str(s) => Val::Str(Str::Borrowed(s)),
+            Lit::Bytes(b) => Val::Bytes(std::rc::Rc::from(&b[..])),
         }),
         Expr::Ident(name) => match scope.lookup(name) {
             Some(v) => Ok(v.clone()),
@@ -289,9 +290,10 @@ fn eval_node<'a>(
             if *op == BinOp::Add {
                 let size = |v: &Val<'_>| match v {
                     Val::Str(s) => s.len() as u64,
+                    Val::Bytes(b) => b.len() as u64,
                     _ => v.container_len().unwrap_or(0) as u64,
                 };
-                if matches!(left, Val::Str(_)) || left.is_list() {
+                if matches!(left, Val::Str(_) | Val::Bytes(_)) || left.is_list() {
                     scope.build(size(&left) + size(&right))?;
                 }
             }
@@ -550,6 +552,7 @@ fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError>
             (UInt(a), UInt(b)) => a.checked_add(*b).map(UInt).map_or_else(overflow, Ok),
             (Double(a), Double(b)) => Ok(Double(a + b)),
             (Duration(a), Duration(b)) => a.checked_add(*b).map(Duration).map_or_else(overflow, Ok),
+            (Bytes(a), Bytes(b)) => Ok(Bytes(a.iter().chain(b.iter()).copied().collect())),
             (Str(a), Str(b)) => {
                 let mut s = String::with_capacity(a.len() + b.len());
                 s.push_str(a);

@@ -11,6 +11,7 @@ pub(crate) enum Tok {
     UInt(u64),
     Double(f64),
     Str(String),
+    Bytes(Vec<u8>),
     LParen,
     RParen,
     LBrack,
@@ -104,12 +105,25 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, CompileError> {
             tok
         } else if c.is_ascii_alphabetic() || c == b'_' {
             let quote = bytes.get(i + 1).copied();
-            if matches!(c, b'r' | b'R') && matches!(quote, Some(b'\'' | b'"')) {
+            let is_quote = |q: Option<u8>| matches!(q, Some(b'\'' | b'"'));
+            let (r, b) = (
+                |x: u8| matches!(x, b'r' | b'R'),
+                |x: u8| matches!(x, b'b' | b'B'),
+            );
+            if r(c) && is_quote(quote) {
                 let (s, next) = string(src, i + 1, true)?;
                 i = next;
                 Tok::Str(s)
-            } else if matches!(c, b'b' | b'B') && matches!(quote, Some(b'\'' | b'"')) {
-                return err(i, "bytes literals are not supported");
+            } else if b(c) && is_quote(quote) {
+                let (v, next) = byte_string(src, i + 1, false)?;
+                i = next;
+                Tok::Bytes(v)
+            } else if quote.is_some_and(|q| (b(c) && r(q)) || (r(c) && b(q)))
+                && is_quote(bytes.get(i + 2).copied())
+            {
+                let (v, next) = byte_string(src, i + 2, true)?;
+                i = next;
+                Tok::Bytes(v)
             } else {
                 while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                     i += 1;
@@ -251,6 +265,51 @@ fn string(src: &str, start: usize, raw: bool) -> Result<(String, usize), Compile
         let ch = src[i..].chars().next().unwrap_or('\u{fffd}');
         out.push(ch);
         i += ch.len_utf8();
+    }
+}
+
+/// A quoted bytes literal starting at `start` (the quote): text is UTF-8 encoded, and
+/// `\xHH` and octal escapes are single bytes.
+fn byte_string(src: &str, start: usize, raw: bool) -> Result<(Vec<u8>, usize), CompileError> {
+    let bytes = src.as_bytes();
+    let q = bytes[start];
+    let triple = bytes.get(start + 1) == Some(&q) && bytes.get(start + 2) == Some(&q);
+    let mut i = start + if triple { 3 } else { 1 };
+    let mut out = Vec::new();
+    loop {
+        let Some(&c) = bytes.get(i) else {
+            return err(start, "bytes literal is not closed");
+        };
+        if c == q {
+            if !triple {
+                return Ok((out, i + 1));
+            }
+            if bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q) {
+                return Ok((out, i + 3));
+            }
+        }
+        if !triple && (c == b'\n' || c == b'\r') {
+            return err(start, "bytes literal is not closed on its line");
+        }
+        if c == b'\\' && !raw {
+            match bytes.get(i + 1) {
+                Some(b'u' | b'U') => return err(i, "\\u escapes are not allowed in bytes"),
+                Some(b'x' | b'X' | b'0'..=b'3') => {
+                    let (ch, next) = escape(src, i)?;
+                    out.push(ch as u32 as u8);
+                    i = next;
+                }
+                _ => {
+                    let (ch, next) = escape(src, i)?;
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    i = next;
+                }
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
     }
 }
 

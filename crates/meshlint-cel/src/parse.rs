@@ -34,6 +34,7 @@ pub(crate) enum Lit {
     UInt(u64),
     Double(f64),
     Str(Box<str>),
+    Bytes(Box<[u8]>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,6 +145,7 @@ fn describe(t: &Tok) -> String {
         Tok::UInt(u) => format!("`{u}u`"),
         Tok::Double(d) => format!("`{d}`"),
         Tok::Str(_) => "a string".to_string(),
+        Tok::Bytes(_) => "a bytes literal".to_string(),
         Tok::Eof => "the end of the expression".to_string(),
         other => {
             let s = match other {
@@ -424,6 +426,7 @@ impl Parser<'_> {
             Tok::UInt(u) => Ok(Expr::Lit(Lit::UInt(u))),
             Tok::Double(d) => Ok(Expr::Lit(Lit::Double(d))),
             Tok::Str(s) => Ok(Expr::Lit(Lit::Str(s.into()))),
+            Tok::Bytes(b) => Ok(Expr::Lit(Lit::Bytes(b.into()))),
             Tok::LParen => {
                 let e = self.expr()?;
                 self.expect(&Tok::RParen)?;

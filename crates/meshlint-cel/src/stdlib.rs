@@ -43,6 +43,7 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("math.greatest", 1, 8, greatest),
     ("math.least", 1, 8, least),
     ("duration", 1, 1, to_duration),
+    ("bytes", 1, 1, to_bytes),
     ("math.abs", 1, 1, math_abs),
     ("math.sign", 1, 1, math_sign),
     ("math.round", 1, 1, math_round),
@@ -98,6 +99,7 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "math.greatest",
     "math.least",
     "duration",
+    "bytes",
     "math.abs",
     "math.sign",
     "math.round",
@@ -182,6 +184,7 @@ fn want_list<'a>(f: &str, args: &[Val<'a>], i: usize) -> Result<Vec<Val<'a>>, Ev
 fn size<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     match &a[0] {
         Val::Str(s) => Ok(Val::Int(s.chars().count() as i64)),
+        Val::Bytes(b) => Ok(Val::Int(b.len() as i64)),
         v => match v.container_len() {
             Some(n) => Ok(Val::Int(n as i64)),
             None => error(format!("`size` is not defined for {}", v.type_name())),
@@ -197,6 +200,10 @@ fn to_string<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
         Val::Double(d) => Val::str(&double_to_string(*d)),
         Val::Bool(b) => Val::borrowed(if *b { "true" } else { "false" }),
         Val::Duration(n) => Val::str(&crate::value::format_duration(*n)),
+        Val::Bytes(b) => match std::str::from_utf8(b) {
+            Ok(s) => Val::str(s),
+            Err(_) => return error("`string`: the bytes are not valid UTF-8"),
+        },
         v => return error(format!("`string` is not defined for {}", v.type_name())),
     })
 }
@@ -289,6 +296,14 @@ fn identity<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 
 fn type_of<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     Ok(Val::Type(a[0].type_name()))
+}
+
+fn to_bytes<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Bytes(b) => Ok(Val::Bytes(b.clone())),
+        Val::Str(s) => Ok(Val::Bytes(s.as_bytes().into())),
+        v => error(format!("`bytes` is not defined for {}", v.type_name())),
+    }
 }
 
 fn to_duration<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {

@@ -51,6 +51,8 @@ pub enum Val<'a> {
     Type(&'static str),
     /// A `google.protobuf.Duration`, in nanoseconds.
     Duration(i64),
+    /// A byte sequence.
+    Bytes(Rc<[u8]>),
 }
 
 /// Why an evaluation stopped.
@@ -284,6 +286,7 @@ impl<'a> Val<'a> {
             },
             Val::Type(_) => "type",
             Val::Duration(_) => "google.protobuf.Duration",
+            Val::Bytes(_) => "bytes",
         }
     }
 
@@ -397,6 +400,17 @@ impl fmt::Debug for Val<'_> {
             Val::Str(s) => write!(f, "{:?}", &**s),
             Val::Type(t) => f.write_str(t),
             Val::Duration(n) => write!(f, "duration({:?})", format_duration(*n)),
+            Val::Bytes(b) => {
+                f.write_str("b\"")?;
+                for &c in b.iter() {
+                    if c.is_ascii_graphic() && c != b'"' && c != b'\\' || c == b' ' {
+                        write!(f, "{}", c as char)?;
+                    } else {
+                        write!(f, "\\x{c:02x}")?;
+                    }
+                }
+                f.write_str("\"")
+            }
             _ if self.is_list() => f
                 .debug_list()
                 .entries(self.elements().unwrap_or_default())
@@ -420,6 +434,7 @@ impl PartialEq for Val<'_> {
             (Str(a), Str(b)) => **a == **b,
             (Type(a), Type(b)) => a == b,
             (Duration(a), Duration(b)) => a == b,
+            (Bytes(a), Bytes(b)) => a == b,
             (Int(_) | UInt(_) | Double(_), Int(_) | UInt(_) | Double(_)) => {
                 numeric_cmp(self, other) == Some(Ordering::Equal)
             }
@@ -470,6 +485,7 @@ pub fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
         (Val::Str(x), Val::Str(y)) => Some((**x).cmp(&**y)),
         (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(y)),
         (Val::Duration(x), Val::Duration(y)) => Some(x.cmp(y)),
+        (Val::Bytes(x), Val::Bytes(y)) => Some(x.cmp(y)),
         _ => numeric_cmp(a, b),
     }
 }

@@ -41,6 +41,7 @@ fn to_val(v: &J) -> Option<Val<'static>> {
         "string" => Val::str(v["v"].as_str()?),
         "bool" => Val::Bool(v["v"].as_bool()?),
         "null" => Val::Null,
+        "bytes" => Val::Bytes(hex(v["v"].as_str()?)?.into()),
         "duration" => Val::Duration(
             v["s"]
                 .as_i64()?
@@ -63,6 +64,13 @@ fn to_val(v: &J) -> Option<Val<'static>> {
         )),
         _ => return None,
     })
+}
+
+fn hex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn double(v: &J) -> Option<f64> {
@@ -95,6 +103,7 @@ fn same(got: &Val<'_>, want: &J) -> bool {
         ("string", Val::Str(s)) => want["v"].as_str() == Some(&**s),
         ("bool", Val::Bool(b)) => want["v"].as_bool() == Some(*b),
         ("null", Val::Null) => true,
+        ("bytes", Val::Bytes(b)) => want["v"].as_str().and_then(hex).as_deref() == Some(&b[..]),
         ("type", Val::Type(t)) => want["v"].as_str() == Some(t),
         ("duration", Val::Duration(n)) => to_val(want).is_some_and(|w| w == Val::Duration(*n)),
         ("list", _) if got.is_list() => {
@@ -157,6 +166,7 @@ fn own(v: &Val<'_>) -> Val<'static> {
         Val::Double(d) => Val::Double(*d),
         Val::Str(s) => Val::str(s),
         Val::Type(t) => Val::Type(t),
+        Val::Bytes(b) => Val::Bytes(b.clone()),
         Val::Duration(n) => Val::Duration(*n),
         _ if v.is_map() => Val::Map(std::rc::Rc::new(
             v.entries()
