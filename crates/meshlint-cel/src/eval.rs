@@ -299,6 +299,29 @@ fn eval_node<'a>(
             }
             binary(*op, &left, &right)
         }
+        Expr::Block(slots, body) => {
+            let mark = scope.len();
+            for (name, e) in slots {
+                match eval(e, scope, host) {
+                    Ok(v) => scope.push(name, v),
+                    Err(err) => {
+                        scope.truncate(mark);
+                        return Err(err);
+                    }
+                }
+            }
+            let result = eval(body, scope, host);
+            scope.truncate(mark);
+            result
+        }
+        Expr::Bind(var, init, body) => {
+            let value = eval(init, scope, host)?;
+            let mark = scope.len();
+            scope.push(var, value);
+            let result = eval(body, scope, host);
+            scope.truncate(mark);
+            result
+        }
         Expr::Comp {
             kind,
             range,

@@ -89,6 +89,11 @@ pub(crate) enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `cel.bind(var, init, body)`: `body` with `var` bound to `init`.
+    Bind(Box<str>, Box<Expr>, Box<Expr>),
+    /// `cel.block([e0, e1, …], body)`: `body` with `cel.index(i)` bound to `ei`, each
+    /// slot seeing the earlier ones.
+    Block(Vec<(Box<str>, Expr)>, Box<Expr>),
     Comp {
         kind: CompKind,
         range: Box<Expr>,
@@ -578,6 +583,51 @@ impl Parser<'_> {
                 filter,
                 body: body.expect("checked above"),
             });
+        }
+        if matches!(&target, Expr::Ident(ns) if &**ns == "cel") {
+            let int_arg = |e: &Expr| match e {
+                Expr::Lit(Lit::Int(i)) if *i >= 0 => Some(*i),
+                _ => None,
+            };
+            match (name, args.as_slice()) {
+                ("index", [i]) => {
+                    if let Some(i) = int_arg(i) {
+                        return Ok(Expr::Ident(format!("@index{i}").into()));
+                    }
+                }
+                ("iterVar" | "accuVar", [a, b]) => {
+                    if let (Some(a), Some(b)) = (int_arg(a), int_arg(b)) {
+                        return Ok(Expr::Ident(format!("@{name}:{a}:{b}").into()));
+                    }
+                }
+                ("block", [Expr::List(_), _]) => {
+                    let body = args.pop().expect("two");
+                    let Some(Expr::List(slots)) = args.pop() else {
+                        unreachable!("matched above")
+                    };
+                    let slots = slots
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, e)| (format!("@index{i}").into(), e))
+                        .collect();
+                    return Ok(Expr::Block(slots, Box::new(body)));
+                }
+                _ => {}
+            }
+        }
+        if matches!(&target, Expr::Ident(ns) if &**ns == "cel") && name == "bind" {
+            if args.len() != 3 {
+                return self.err_at(
+                    at,
+                    format!("`cel.bind` takes 3 arguments, {} given", args.len()),
+                );
+            }
+            let body = args.pop().expect("three");
+            let init = args.pop().expect("three");
+            let Some(Expr::Ident(var)) = args.pop() else {
+                return self.err_at(at, "`cel.bind` takes a variable name first".into());
+            };
+            return Ok(Expr::Bind(var, Box::new(init), Box::new(body)));
         }
         // `lists.range(n)`, `strings.quote(s)`: namespaced globals.
         if let Expr::Ident(ns) = &target {

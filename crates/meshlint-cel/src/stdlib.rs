@@ -44,6 +44,8 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("math.least", 1, 8, least),
     ("duration", 1, 1, to_duration),
     ("bytes", 1, 1, to_bytes),
+    ("base64.encode", 1, 1, base64_encode),
+    ("base64.decode", 1, 1, base64_decode),
     ("math.abs", 1, 1, math_abs),
     ("math.sign", 1, 1, math_sign),
     ("math.round", 1, 1, math_round),
@@ -100,6 +102,8 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "math.least",
     "duration",
     "bytes",
+    "base64.encode",
+    "base64.decode",
     "math.abs",
     "math.sign",
     "math.round",
@@ -767,4 +771,45 @@ fn shift_left<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 
 fn shift_right<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     shift("math.bitShiftRight", a, false)
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_encode<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let Val::Bytes(b) = &a[0] else {
+        return error(format!("`base64.encode` needs bytes, got {}", a[0].type_name()));
+    };
+    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
+    for chunk in b.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &c)| n | (c as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    Ok(Val::str(&out))
+}
+
+fn base64_decode<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let s = want_str("base64.decode", a, 0)?;
+    let digits: Vec<u32> = s
+        .trim_end_matches('=')
+        .bytes()
+        .map(|c| BASE64.iter().position(|&d| d == c).map(|p| p as u32))
+        .collect::<Option<_>>()
+        .map_or_else(|| error("`base64.decode`: not base64"), Ok)?;
+    if digits.len() % 4 == 1 {
+        return error("`base64.decode`: not base64");
+    }
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &d)| n | d << (18 - 6 * i));
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    Ok(Val::Bytes(out.into()))
 }
