@@ -13,6 +13,7 @@
 //! it as "condition not met"), anything else is a rule bug.
 
 mod eval;
+mod k8s;
 mod lex;
 mod parse;
 mod stdlib;

@@ -31,7 +31,7 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("substring", 2, 3, substring),
     ("charAt", 2, 2, char_at),
     ("indexOf", 2, 3, index_of),
-    ("lastIndexOf", 2, 2, last_index_of),
+    ("lastIndexOf", 2, 3, last_index_of),
     ("join", 1, 2, join),
     ("reverse", 1, 1, reverse),
     ("strings.quote", 1, 1, quote),
@@ -45,6 +45,20 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("duration", 1, 1, to_duration),
     ("bytes", 1, 1, to_bytes),
     ("base64.encode", 1, 1, base64_encode),
+    ("find", 2, 2, regex_find),
+    ("findAll", 2, 3, find_all),
+    ("sum", 1, 1, list_sum),
+    ("min", 1, 1, list_min),
+    ("max", 1, 1, list_max),
+    ("isSorted", 1, 1, is_sorted),
+    ("url", 1, 1, crate::k8s::url),
+    ("isURL", 1, 1, crate::k8s::is_url),
+    ("getScheme", 1, 1, crate::k8s::get_scheme),
+    ("getHost", 1, 1, crate::k8s::get_host),
+    ("getHostname", 1, 1, crate::k8s::get_hostname),
+    ("getPort", 1, 1, crate::k8s::get_port),
+    ("getEscapedPath", 1, 1, crate::k8s::get_escaped_path),
+    ("getQuery", 1, 1, crate::k8s::get_query),
     ("base64.decode", 1, 1, base64_decode),
     ("math.abs", 1, 1, math_abs),
     ("math.sign", 1, 1, math_sign),
@@ -103,6 +117,20 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "duration",
     "bytes",
     "base64.encode",
+    "find",
+    "findAll",
+    "sum",
+    "min",
+    "max",
+    "isSorted",
+    "url",
+    "isURL",
+    "getScheme",
+    "getHost",
+    "getHostname",
+    "getPort",
+    "getEscapedPath",
+    "getQuery",
     "base64.decode",
     "math.abs",
     "math.sign",
@@ -362,13 +390,11 @@ fn ends_with<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     ))
 }
 
-fn matches<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+fn regex_for(pattern: &str) -> Result<Rc<regex::Regex>, EvalError> {
     thread_local! {
         static CACHE: RefCell<HashMap<String, Rc<regex::Regex>>> = RefCell::new(HashMap::new());
     }
-    let text = want_str("matches", a, 0)?;
-    let pattern = want_str("matches", a, 1)?;
-    let re = CACHE.with(|c| {
+    CACHE.with(|c| {
         if let Some(re) = c.borrow().get(pattern) {
             return Ok(re.clone());
         }
@@ -378,8 +404,38 @@ fn matches<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
         );
         c.borrow_mut().insert(pattern.to_string(), re.clone());
         Ok(re)
-    })?;
+    })
+}
+
+fn matches<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let text = want_str("matches", a, 0)?;
+    let re = regex_for(want_str("matches", a, 1)?)?;
     Ok(Val::Bool(re.is_match(text)))
+}
+
+/// Kubernetes' regex library: the first match, or `''`.
+fn regex_find<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let text = want_str("find", a, 0)?;
+    let re = regex_for(want_str("find", a, 1)?)?;
+    Ok(Val::str(re.find(text).map_or("", |m| m.as_str())))
+}
+
+/// Kubernetes' regex library: every match (at most `limit` when given and not negative).
+fn find_all<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let text = want_str("findAll", a, 0)?;
+    let re = regex_for(want_str("findAll", a, 1)?)?;
+    let limit = if a.len() == 3 {
+        want_int("findAll", a, 2)?
+    } else {
+        -1
+    };
+    let limit = if limit < 0 { usize::MAX } else { limit as usize };
+    Ok(Val::list(
+        re.find_iter(text)
+            .take(limit)
+            .map(|m| Val::str(m.as_str()))
+            .collect(),
+    ))
 }
 
 fn lower_ascii<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
@@ -483,6 +539,11 @@ fn char_at<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 }
 
 fn index_of<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    if a[0].is_list() && a.len() == 2 {
+        let items = a[0].elements().unwrap_or_default();
+        let at = items.iter().position(|v| *v == a[1]);
+        return Ok(Val::Int(at.map_or(-1, |i| i as i64)));
+    }
     let s = want_str("indexOf", a, 0)?;
     let sub = want_str("indexOf", a, 1)?;
     let from = if a.len() == 3 {
@@ -502,12 +563,110 @@ fn index_of<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 }
 
 fn last_index_of<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    if a[0].is_list() && a.len() == 2 {
+        let items = a[0].elements().unwrap_or_default();
+        let at = items.iter().rposition(|v| *v == a[1]);
+        return Ok(Val::Int(at.map_or(-1, |i| i as i64)));
+    }
     let s = want_str("lastIndexOf", a, 0)?;
     let sub = want_str("lastIndexOf", a, 1)?;
-    Ok(Val::Int(match s.rfind(sub) {
-        Some(byte) => s[..byte].chars().count() as i64,
-        None => -1,
-    }))
+    let chars: Vec<char> = s.chars().collect();
+    // The match may start at most at `start` (characters).
+    let last_start = if a.len() == 3 {
+        let start = want_int("lastIndexOf", a, 2)?;
+        if start < 0 || start as usize >= chars.len().max(1) && !(chars.is_empty() && start == 0)
+        {
+            return error("`lastIndexOf` start is out of range");
+        }
+        start as usize
+    } else {
+        chars.len()
+    };
+    let sub: Vec<char> = sub.chars().collect();
+    let mut i = last_start.min(chars.len().saturating_sub(sub.len()));
+    if sub.len() > chars.len() {
+        return Ok(Val::Int(-1));
+    }
+    loop {
+        if chars[i..i + sub.len()] == sub[..] {
+            return Ok(Val::Int(i as i64));
+        }
+        if i == 0 {
+            return Ok(Val::Int(-1));
+        }
+        i -= 1;
+    }
+}
+
+fn list_sum<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let items = want_list("sum", a, 0)?;
+    let mut total = match items.first() {
+        Some(Val::UInt(_)) => Val::UInt(0),
+        Some(Val::Double(_)) => Val::Double(0.0),
+        Some(Val::Duration(_)) => Val::Duration(0),
+        _ => Val::Int(0),
+    };
+    for item in &items {
+        total = match (&total, item) {
+            (Val::Int(x), Val::Int(y)) => x
+                .checked_add(*y)
+                .map(Val::Int)
+                .map_or_else(|| error("integer overflow"), Ok)?,
+            (Val::UInt(x), Val::UInt(y)) => x
+                .checked_add(*y)
+                .map(Val::UInt)
+                .map_or_else(|| error("integer overflow"), Ok)?,
+            (Val::Double(x), Val::Double(y)) => Val::Double(x + y),
+            (Val::Duration(x), Val::Duration(y)) => x
+                .checked_add(*y)
+                .map(Val::Duration)
+                .map_or_else(|| error("duration overflow"), Ok)?,
+            (t, v) => {
+                return error(format!(
+                    "`sum` cannot add {} to {}",
+                    v.type_name(),
+                    t.type_name()
+                ))
+            }
+        };
+    }
+    Ok(total)
+}
+
+fn list_extreme<'a>(f: &str, a: &[Val<'a>], pick: std::cmp::Ordering) -> Result<Val<'a>, EvalError> {
+    let items = want_list(f, a, 0)?;
+    let mut best: Option<Val<'a>> = None;
+    for item in items {
+        best = Some(match best {
+            None => item,
+            Some(b) => match compare(&item, &b) {
+                Some(o) if o == pick => item,
+                Some(_) => b,
+                None => return error(format!("`{f}` cannot compare {} with {}", item.type_name(), b.type_name())),
+            },
+        });
+    }
+    best.map_or_else(|| error(format!("`{f}` of an empty list")), Ok)
+}
+
+fn list_min<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    list_extreme("min", a, std::cmp::Ordering::Less)
+}
+
+fn list_max<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    list_extreme("max", a, std::cmp::Ordering::Greater)
+}
+
+fn is_sorted<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let items = want_list("isSorted", a, 0)?;
+    for pair in items.windows(2) {
+        match compare(&pair[0], &pair[1]) {
+            Some(std::cmp::Ordering::Greater) => return Ok(Val::Bool(false)),
+            Some(_) => {}
+            None => return error("`isSorted` cannot order the elements"),
+        }
+    }
+    Ok(Val::Bool(true))
 }
 
 fn join<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {

@@ -53,6 +53,8 @@ pub enum Val<'a> {
     Duration(i64),
     /// A byte sequence.
     Bytes(Rc<[u8]>),
+    /// A Kubernetes `url(…)` value, kept as its (valid) text.
+    Url(Rc<str>),
 }
 
 /// Why an evaluation stopped.
@@ -287,6 +289,7 @@ impl<'a> Val<'a> {
             Val::Type(_) => "type",
             Val::Duration(_) => "google.protobuf.Duration",
             Val::Bytes(_) => "bytes",
+            Val::Url(_) => "kubernetes.URL",
         }
     }
 
@@ -399,6 +402,7 @@ impl fmt::Debug for Val<'_> {
             Val::Double(d) => f.write_str(&format_double(*d)),
             Val::Str(s) => write!(f, "{:?}", &**s),
             Val::Type(t) => f.write_str(t),
+            Val::Url(u) => write!(f, "url({:?})", &**u),
             Val::Duration(n) => write!(f, "duration({:?})", format_duration(*n)),
             Val::Bytes(b) => {
                 f.write_str("b\"")?;
@@ -435,6 +439,7 @@ impl PartialEq for Val<'_> {
             (Type(a), Type(b)) => a == b,
             (Duration(a), Duration(b)) => a == b,
             (Bytes(a), Bytes(b)) => a == b,
+            (Url(a), Url(b)) => a == b,
             (Int(_) | UInt(_) | Double(_), Int(_) | UInt(_) | Double(_)) => {
                 numeric_cmp(self, other) == Some(Ordering::Equal)
             }
