@@ -178,17 +178,65 @@ fn eval_node<'a>(
         },
         Expr::Select(operand, field) => {
             let v = eval(operand, scope, host)?;
-            select(&v, field)
+            match v {
+                // Selecting through an optional keeps it optional.
+                Val::Opt(o) => opt_select(o.as_deref(), field),
+                v => select(&v, field),
+            }
+        }
+        Expr::OptSelect(operand, field) => {
+            let v = eval(operand, scope, host)?;
+            match v {
+                Val::Opt(o) => opt_select(o.as_deref(), field),
+                v => opt_select(Some(&v), field),
+            }
         }
         Expr::Has(operand, field) => {
             let v = eval(operand, scope, host)?;
-            Ok(Val::Bool(v.field(field).is_some()))
+            Ok(Val::Bool(match v {
+                Val::Opt(None) => false,
+                Val::Opt(Some(inner)) => inner.field(field).is_some(),
+                v => v.field(field).is_some(),
+            }))
         }
         Expr::Index(operand, index) => {
             let v = eval(operand, scope, host)?;
             let i = eval(index, scope, host)?;
-            index_into(&v, &i)
+            match v {
+                Val::Opt(o) => opt_index(o.as_deref(), &i),
+                v => index_into(&v, &i),
+            }
         }
+        Expr::OptIndex(operand, index) => {
+            let v = eval(operand, scope, host)?;
+            let i = eval(index, scope, host)?;
+            match v {
+                Val::Opt(o) => opt_index(o.as_deref(), &i),
+                v => opt_index(Some(&v), &i),
+            }
+        }
+        Expr::OptElem(_) => error("`?` marks only list elements and map keys"),
+        Expr::OptMap {
+            flat,
+            target,
+            var,
+            body,
+        } => match eval(target, scope, host)? {
+            Val::Opt(None) => Ok(Val::Opt(None)),
+            Val::Opt(Some(inner)) => {
+                let mark = scope.len();
+                scope.push(var, (*inner).clone());
+                let result = eval(body, scope, host);
+                scope.truncate(mark);
+                let v = result?;
+                match (flat, v) {
+                    (true, v @ Val::Opt(_)) => Ok(v),
+                    (true, v) => error(format!("`optFlatMap` needs an optional, got {}", v.type_name())),
+                    (false, v) => Ok(Val::Opt(Some(std::rc::Rc::new(v)))),
+                }
+            }
+            other => error(format!("`optMap` is not defined for {}", other.type_name())),
+        },
         Expr::Call(func, args) => {
             let mut values = Vec::with_capacity(args.len());
             for a in args {
@@ -220,6 +268,14 @@ fn eval_node<'a>(
             scope.build(items.len() as u64)?;
             let mut out = Vec::with_capacity(items.len());
             for item in items {
+                if let Expr::OptElem(inner) = item {
+                    match eval(inner, scope, host)? {
+                        Val::Opt(Some(v)) => out.push((*v).clone()),
+                        Val::Opt(None) => {}
+                        v => return error(format!("`?` needs an optional, got {}", v.type_name())),
+                    }
+                    continue;
+                }
                 out.push(eval(item, scope, host)?);
             }
             Ok(Val::list(out))
@@ -227,8 +283,18 @@ fn eval_node<'a>(
         Expr::Map(entries) => {
             let mut out: Vec<(Val<'a>, Val<'a>)> = Vec::with_capacity(entries.len());
             for (k, v) in entries {
-                let k = eval(k, scope, host)?;
-                let v = eval(v, scope, host)?;
+                let (k, optional) = match k {
+                    Expr::OptElem(inner) => (eval(inner, scope, host)?, true),
+                    k => (eval(k, scope, host)?, false),
+                };
+                let v = match (optional, eval(v, scope, host)?) {
+                    (false, v) => v,
+                    (true, Val::Opt(Some(v))) => (*v).clone(),
+                    (true, Val::Opt(None)) => continue,
+                    (true, v) => {
+                        return error(format!("`?` needs an optional value, got {}", v.type_name()))
+                    }
+                };
                 if !matches!(k, Val::Str(_) | Val::Int(_) | Val::UInt(_) | Val::Bool(_)) {
                     return error(format!("a map key cannot be a {}", k.type_name()));
                 }
@@ -467,6 +533,23 @@ fn comprehension<'a>(
     }
 }
 
+fn opt_select<'a>(v: Option<&Val<'a>>, field: &str) -> Result<Val<'a>, EvalError> {
+    match v {
+        None => Ok(Val::Opt(None)),
+        Some(v) if v.is_map() => Ok(Val::Opt(v.field(field).map(std::rc::Rc::new))),
+        Some(v) => select(v, field).map(|x| Val::Opt(Some(std::rc::Rc::new(x)))),
+    }
+}
+
+fn opt_index<'a>(v: Option<&Val<'a>>, i: &Val<'a>) -> Result<Val<'a>, EvalError> {
+    match v {
+        None => Ok(Val::Opt(None)),
+        Some(v) if v.is_map() => Ok(Val::Opt(v.get(i).map(std::rc::Rc::new))),
+        Some(v) if v.is_list() => Ok(Val::Opt(index_into(v, i).ok().map(std::rc::Rc::new))),
+        Some(v) => index_into(v, i).map(|x| Val::Opt(Some(std::rc::Rc::new(x)))),
+    }
+}
+
 fn select<'a>(v: &Val<'a>, field: &str) -> Result<Val<'a>, EvalError> {
     if v.is_map() {
         return v
@@ -530,6 +613,7 @@ fn type_ident(name: &str) -> Option<&'static str> {
         "type",
         "google.protobuf.Duration",
         "google.protobuf.Timestamp",
+        "optional_type",
     ]
     .into_iter()
     .find(|t| *t == name)

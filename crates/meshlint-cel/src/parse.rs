@@ -89,6 +89,20 @@ pub(crate) enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `a.?b`: an optional of the field (none when absent).
+    OptSelect(Box<Expr>, Box<str>),
+    /// `a[?i]`: an optional of the element or entry.
+    OptIndex(Box<Expr>, Box<Expr>),
+    /// `?e` as a list element or map key: kept only when the optional `e` (or the
+    /// entry's value) has a value.
+    OptElem(Box<Expr>),
+    /// `o.optMap(x, e)` (`flat`: `o.optFlatMap(x, e)`).
+    OptMap {
+        flat: bool,
+        target: Box<Expr>,
+        var: Box<str>,
+        body: Box<Expr>,
+    },
     /// `cel.bind(var, init, body)`: `body` with `var` bound to `init`.
     Bind(Box<str>, Box<Expr>, Box<Expr>),
     /// `cel.block([e0, e1, …], body)`: `body` with `cel.index(i)` bound to `ei`, each
@@ -376,7 +390,30 @@ impl Parser<'_> {
             if matches!(self.peek(), Tok::Dot | Tok::LBrack) {
                 self.link(&mut n)?;
             }
-            if self.eat(&Tok::Dot) {
+            if self.peek() == &Tok::Dot
+                && self.tokens.get(self.pos + 1).map(|t| &t.tok) == Some(&Tok::Question)
+            {
+                self.next();
+                self.next();
+                let name = match self.next() {
+                    Tok::Ident(n) => n,
+                    other => {
+                        return self.fail(format!(
+                            "expected a field name after `.?`, found {}",
+                            describe(&other)
+                        ))
+                    }
+                };
+                e = Expr::OptSelect(Box::new(e), name.into());
+            } else if self.peek() == &Tok::LBrack
+                && self.tokens.get(self.pos + 1).map(|t| &t.tok) == Some(&Tok::Question)
+            {
+                self.next();
+                self.next();
+                let index = self.expr()?;
+                self.expect(&Tok::RBrack)?;
+                e = Expr::OptIndex(Box::new(e), Box::new(index));
+            } else if self.eat(&Tok::Dot) {
                 let at = self.offset();
                 let name = match self.next() {
                     Tok::Ident(n) => n,
@@ -413,7 +450,11 @@ impl Parser<'_> {
             return Ok(out);
         }
         loop {
-            out.push(self.expr()?);
+            if *close == Tok::RBrack && self.eat(&Tok::Question) {
+                out.push(Expr::OptElem(Box::new(self.expr()?)));
+            } else {
+                out.push(self.expr()?);
+            }
             if self.eat(close) {
                 return Ok(out);
             }
@@ -442,7 +483,11 @@ impl Parser<'_> {
                 let mut entries = Vec::new();
                 if !self.eat(&Tok::RBrace) {
                     loop {
-                        let k = self.expr()?;
+                        let k = if self.eat(&Tok::Question) {
+                            Expr::OptElem(Box::new(self.expr()?))
+                        } else {
+                            self.expr()?
+                        };
                         self.expect(&Tok::Colon)?;
                         let v = self.expr()?;
                         entries.push((k, v));
@@ -517,6 +562,19 @@ impl Parser<'_> {
         mut args: Vec<Expr>,
         at: usize,
     ) -> Result<Expr, CompileError> {
+        if name == "optMap" || name == "optFlatMap" {
+            let (Some(Expr::Ident(var)), 2) = (args.first(), args.len()) else {
+                return self.err_at(at, format!("`{name}` takes a variable name and an expression"));
+            };
+            let var = var.clone();
+            let body = args.pop().expect("two");
+            return Ok(Expr::OptMap {
+                flat: name == "optFlatMap",
+                target: Box::new(target),
+                var,
+                body: Box::new(body),
+            });
+        }
         if is_macro(name) {
             let var = match args.first() {
                 Some(Expr::Ident(v)) => v.clone(),

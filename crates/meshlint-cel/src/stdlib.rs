@@ -46,6 +46,13 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("bytes", 1, 1, to_bytes),
     ("base64.encode", 1, 1, base64_encode),
     ("find", 2, 2, regex_find),
+    ("optional.of", 1, 1, opt_of),
+    ("optional.none", 0, 0, opt_none),
+    ("optional.ofNonZeroValue", 1, 1, opt_of_non_zero),
+    ("hasValue", 1, 1, opt_has_value),
+    ("value", 1, 1, opt_value),
+    ("orValue", 2, 2, opt_or_value),
+    ("or", 2, 2, opt_or),
     ("findAll", 2, 3, find_all),
     ("sum", 1, 1, list_sum),
     ("min", 1, 1, list_min),
@@ -118,6 +125,13 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "bytes",
     "base64.encode",
     "find",
+    "optional.of",
+    "optional.none",
+    "optional.ofNonZeroValue",
+    "hasValue",
+    "value",
+    "orValue",
+    "or",
     "findAll",
     "sum",
     "min",
@@ -971,4 +985,64 @@ fn base64_decode<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
         }
     }
     Ok(Val::Bytes(out.into()))
+}
+
+fn opt_of<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Opt(Some(Rc::new(a[0].clone()))))
+}
+
+fn opt_none<'a>(_: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Opt(None))
+}
+
+fn is_zero(v: &Val<'_>) -> bool {
+    match v {
+        Val::Null => true,
+        Val::Bool(b) => !b,
+        Val::Int(i) => *i == 0,
+        Val::UInt(u) => *u == 0,
+        Val::Double(d) => *d == 0.0,
+        Val::Str(s) => s.is_empty(),
+        Val::Bytes(b) => b.is_empty(),
+        Val::Duration(n) => *n == 0,
+        Val::Opt(o) => o.is_none(),
+        v => v.container_len() == Some(0),
+    }
+}
+
+fn opt_of_non_zero<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Opt((!is_zero(&a[0])).then(|| Rc::new(a[0].clone()))))
+}
+
+fn want_opt<'v, 'a>(f: &str, a: &'v [Val<'a>]) -> Result<&'v Option<Rc<Val<'a>>>, EvalError> {
+    match &a[0] {
+        Val::Opt(o) => Ok(o),
+        v => error(format!("`{f}` is not defined for {}", v.type_name())),
+    }
+}
+
+fn opt_has_value<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(want_opt("hasValue", a)?.is_some()))
+}
+
+fn opt_value<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match want_opt("value", a)? {
+        Some(v) => Ok((**v).clone()),
+        None => error("`value` of an empty optional"),
+    }
+}
+
+fn opt_or_value<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(match want_opt("orValue", a)? {
+        Some(v) => (**v).clone(),
+        None => a[1].clone(),
+    })
+}
+
+fn opt_or<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match (want_opt("or", a)?, &a[1]) {
+        (Some(_), _) => Ok(a[0].clone()),
+        (None, other @ Val::Opt(_)) => Ok(other.clone()),
+        (None, other) => error(format!("`or` needs an optional, got {}", other.type_name())),
+    }
 }

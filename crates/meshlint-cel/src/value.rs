@@ -55,6 +55,8 @@ pub enum Val<'a> {
     Bytes(Rc<[u8]>),
     /// A Kubernetes `url(…)` value, kept as its (valid) text.
     Url(Rc<str>),
+    /// An optional value (`optional.of(x)`, `optional.none()`, `a.?b`).
+    Opt(Option<Rc<Val<'a>>>),
 }
 
 /// Why an evaluation stopped.
@@ -290,6 +292,7 @@ impl<'a> Val<'a> {
             Val::Duration(_) => "google.protobuf.Duration",
             Val::Bytes(_) => "bytes",
             Val::Url(_) => "kubernetes.URL",
+            Val::Opt(_) => "optional_type",
         }
     }
 
@@ -403,6 +406,8 @@ impl fmt::Debug for Val<'_> {
             Val::Str(s) => write!(f, "{:?}", &**s),
             Val::Type(t) => f.write_str(t),
             Val::Url(u) => write!(f, "url({:?})", &**u),
+            Val::Opt(None) => f.write_str("optional.none()"),
+            Val::Opt(Some(v)) => write!(f, "optional.of({v:?})"),
             Val::Duration(n) => write!(f, "duration({:?})", format_duration(*n)),
             Val::Bytes(b) => {
                 f.write_str("b\"")?;
@@ -440,6 +445,11 @@ impl PartialEq for Val<'_> {
             (Duration(a), Duration(b)) => a == b,
             (Bytes(a), Bytes(b)) => a == b,
             (Url(a), Url(b)) => a == b,
+            (Opt(a), Opt(b)) => match (a, b) {
+                (None, None) => true,
+                (Some(x), Some(y)) => x == y,
+                _ => false,
+            },
             (Int(_) | UInt(_) | Double(_), Int(_) | UInt(_) | Double(_)) => {
                 numeric_cmp(self, other) == Some(Ordering::Equal)
             }

@@ -61,3 +61,19 @@ fn two_variable_comprehensions() {
     );
     let _ = Val::Null;
 }
+
+#[test]
+fn optionals() {
+    assert_eq!(eval("{'a': {'b': 1}}.?a.?b.orValue(0)").unwrap(), "1");
+    assert_eq!(eval("{'a': {}}.?a.?b.orValue(0)").unwrap(), "0");
+    assert_eq!(eval("{}.?a.b.hasValue()").unwrap(), "false");
+    assert_eq!(eval("[1][?3].orValue(9)").unwrap(), "9");
+    assert_eq!(eval("[?optional.none(), ?optional.of(2)]").unwrap(), "[2]");
+    assert_eq!(eval("{?'k': optional.none(), 'j': 1}").unwrap(), "{\"j\": 1}");
+    assert_eq!(
+        eval("optional.of(2).optMap(x, x * 10).value()").unwrap(),
+        "20"
+    );
+    assert!(eval("optional.none().value()").is_err());
+    assert_eq!(eval("type(optional.none()) == optional_type").unwrap(), "true");
+}
