@@ -46,6 +46,7 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("bytes", 1, 1, to_bytes),
     ("base64.encode", 1, 1, base64_encode),
     ("find", 2, 2, regex_find),
+    ("format", 2, 2, format),
     ("optional.of", 1, 1, opt_of),
     ("optional.none", 0, 0, opt_none),
     ("optional.ofNonZeroValue", 1, 1, opt_of_non_zero),
@@ -125,6 +126,7 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "bytes",
     "base64.encode",
     "find",
+    "format",
     "optional.of",
     "optional.none",
     "optional.ofNonZeroValue",
@@ -1045,4 +1047,150 @@ fn opt_or<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
         (None, other @ Val::Opt(_)) => Ok(other.clone()),
         (None, other) => error(format!("`or` needs an optional, got {}", other.type_name())),
     }
+}
+
+/// A value as `format`'s `%s` prints it: strings bare, containers recursively, map
+/// entries ordered by their printed keys.
+fn format_plain(v: &Val<'_>) -> Result<String, EvalError> {
+    Ok(match v {
+        Val::Str(s) => s.to_string(),
+        Val::Null => "null".into(),
+        Val::Bool(b) => b.to_string(),
+        Val::Int(i) => i.to_string(),
+        Val::UInt(u) => u.to_string(),
+        Val::Double(d) => format_special(*d).unwrap_or_else(|| double_to_string(*d)),
+        Val::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Val::Type(t) => t.to_string(),
+        Val::Duration(n) => crate::value::format_duration(*n),
+        Val::Url(u) => u.to_string(),
+        Val::Opt(_) => return error("`format` cannot print an optional"),
+        v if v.is_map() => {
+            let mut entries = Vec::new();
+            for (k, val) in v.entries().unwrap_or_default() {
+                entries.push((format_plain(&k)?, format_plain(&val)?));
+            }
+            entries.sort();
+            let inner: Vec<String> = entries.into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            format!("{{{}}}", inner.join(", "))
+        }
+        v => {
+            let items = v.elements().unwrap_or_default();
+            let inner = items.iter().map(format_plain).collect::<Result<Vec<_>, _>>()?;
+            format!("[{}]", inner.join(", "))
+        }
+    })
+}
+
+fn format_special(d: f64) -> Option<String> {
+    if d.is_nan() {
+        Some("NaN".into())
+    } else if d.is_infinite() {
+        Some(if d > 0.0 { "Infinity" } else { "-Infinity" }.into())
+    } else {
+        None
+    }
+}
+
+fn as_f64(v: &Val<'_>) -> Option<f64> {
+    match v {
+        Val::Int(i) => Some(*i as f64),
+        Val::UInt(u) => Some(*u as f64),
+        Val::Double(d) => Some(*d),
+        _ => None,
+    }
+}
+
+/// Go-style exponent (`1.052033e+03`) from Rust's (`1.052033e3`).
+fn go_exponent(text: &str) -> String {
+    match text.split_once('e') {
+        Some((m, e)) => {
+            let (sign, digits) = match e.strip_prefix('-') {
+                Some(d) => ('-', d),
+                None => ('+', e),
+            };
+            format!("{m}e{sign}{digits:0>2}")
+        }
+        None => text.to_string(),
+    }
+}
+
+fn format<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let template = want_str("format", a, 0)?;
+    let args = want_list("format", a, 1)?;
+    let mut out = String::new();
+    let mut next = args.iter();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'%') {
+            chars.next();
+            out.push('%');
+            continue;
+        }
+        let mut precision: Option<usize> = None;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            precision = Some(digits.parse().unwrap_or(0));
+        }
+        let Some(verb) = chars.next() else {
+            return error("`format`: the template ends inside a clause");
+        };
+        let Some(arg) = next.next() else {
+            return error("`format`: more clauses than arguments");
+        };
+        let text = match (verb, arg) {
+            ('s', v) => format_plain(v)?,
+            ('d', Val::Int(i)) => i.to_string(),
+            ('d', Val::UInt(u)) => u.to_string(),
+            ('d', Val::Double(d)) if !d.is_finite() => format_special(*d).unwrap_or_default(),
+            ('f' | 'e', v) if as_f64(v).is_some() => {
+                let d = as_f64(v).unwrap_or(0.0);
+                match format_special(d) {
+                    Some(t) => t,
+                    None if verb == 'f' => format!("{:.*}", precision.unwrap_or(6), d),
+                    None => go_exponent(&format!("{:.*e}", precision.unwrap_or(6), d)),
+                }
+            }
+            ('b', Val::Int(i)) => format!("{i:b}"),
+            ('b', Val::UInt(u)) => format!("{u:b}"),
+            ('b', Val::Bool(b)) => (if *b { "1" } else { "0" }).to_string(),
+            ('o', Val::Int(i)) => format!("{i:o}"),
+            ('o', Val::UInt(u)) => format!("{u:o}"),
+            ('x', Val::Int(i)) if *i < 0 => format!("-{:x}", i.unsigned_abs()),
+            ('X', Val::Int(i)) if *i < 0 => format!("-{:X}", i.unsigned_abs()),
+            ('x', Val::Int(i)) => format!("{i:x}"),
+            ('X', Val::Int(i)) => format!("{i:X}"),
+            ('x', Val::UInt(u)) => format!("{u:x}"),
+            ('X', Val::UInt(u)) => format!("{u:X}"),
+            ('x' | 'X', Val::Str(_) | Val::Bytes(_)) => {
+                let bytes: &[u8] = match arg {
+                    Val::Str(s) => s.as_bytes(),
+                    Val::Bytes(b) => b,
+                    _ => &[],
+                };
+                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                if verb == 'X' {
+                    hex.to_ascii_uppercase()
+                } else {
+                    hex
+                }
+            }
+            (verb, v) => {
+                return error(format!(
+                    "`format`: `%{verb}` cannot print a {}",
+                    v.type_name()
+                ))
+            }
+        };
+        out.push_str(&text);
+    }
+    Ok(Val::str(&out))
 }

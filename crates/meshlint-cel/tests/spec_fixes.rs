@@ -77,3 +77,19 @@ fn optionals() {
     assert!(eval("optional.none().value()").is_err());
     assert_eq!(eval("type(optional.none()) == optional_type").unwrap(), "true");
 }
+
+#[test]
+fn format() {
+    assert_eq!(
+        eval("'%s has %d ports, %.1f%%'.format(['svc', 3, 12.25])").unwrap(),
+        "\"svc has 3 ports, 12.2%\""
+    );
+    assert_eq!(
+        eval("'%s'.format([{'b': [1, 'x'], 'a': null}])").unwrap(),
+        "\"{a: null, b: [1, x]}\""
+    );
+    assert_eq!(eval("'%x %X %b %o'.format([255, 255u, 5, 8])").unwrap(), "\"ff FF 101 10\"");
+    assert_eq!(eval("'%e'.format([1052.032911275])").unwrap(), "\"1.052033e+03\"");
+    assert!(eval("'%s %s'.format(['one'])").is_err());
+    assert!(eval("'%d'.format(['x'])").is_err());
+}
