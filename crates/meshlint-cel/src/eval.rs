@@ -177,6 +177,14 @@ fn eval_node<'a>(
             },
         },
         Expr::Select(operand, field) => {
+            // `net.IP`: a qualified type name, unless `net` is a variable.
+            if let Expr::Ident(ns) = &**operand {
+                if scope.lookup(ns).is_none() {
+                    if let Some(t) = type_ident(&format!("{ns}.{field}")) {
+                        return Ok(Val::Type(t));
+                    }
+                }
+            }
             let v = eval(operand, scope, host)?;
             match v {
                 // Selecting through an optional keeps it optional.
@@ -614,6 +622,8 @@ fn type_ident(name: &str) -> Option<&'static str> {
         "google.protobuf.Duration",
         "google.protobuf.Timestamp",
         "optional_type",
+        "net.IP",
+        "net.CIDR",
     ]
     .into_iter()
     .find(|t| *t == name)

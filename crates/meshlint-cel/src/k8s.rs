@@ -141,3 +141,177 @@ pub(crate) fn get_query<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
         out.into_iter().map(|(k, v)| (k, Val::list(v))).collect(),
     )))
 }
+
+// ---------------------------------------------------------------- ip and cidr
+
+use std::net::IpAddr;
+
+/// An address as Kubernetes' `ip()` accepts it: IPv4 or IPv6, no zone, and no IPv4
+/// embedded in IPv6 text (`::ffff:1.2.3.4`).
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    if text.contains(':') && text.contains('.') {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn parse_cidr(text: &str) -> Option<(IpAddr, u8)> {
+    let (addr, prefix) = text.split_once('/')?;
+    let addr = parse_ip(addr)?;
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let prefix: u8 = prefix.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    (prefix <= max).then_some((addr, prefix))
+}
+
+fn bits(addr: IpAddr) -> (u128, u32) {
+    match addr {
+        IpAddr::V4(a) => (u32::from(a) as u128, 32),
+        IpAddr::V6(a) => (u128::from(a), 128),
+    }
+}
+
+fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
+    let (n, width) = bits(addr);
+    let keep = if prefix == 0 {
+        0
+    } else {
+        (!0u128) << (width - prefix as u32) & if width == 32 { 0xffff_ffff } else { !0u128 }
+    };
+    match addr {
+        IpAddr::V4(_) => IpAddr::V4(((n & keep) as u32).into()),
+        IpAddr::V6(_) => IpAddr::V6((n & keep).into()),
+    }
+}
+
+fn contains(net: IpAddr, prefix: u8, addr: IpAddr) -> bool {
+    net.is_ipv4() == addr.is_ipv4() && mask(net, prefix) == mask(addr, prefix)
+}
+
+pub(crate) fn ip<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Str(s) => parse_ip(s)
+            .map(Val::Ip)
+            .map_or_else(|| error(format!("`ip`: {:?} is not an IP address", &**s)), Ok),
+        Val::Cidr(addr, _) => Ok(Val::Ip(*addr)),
+        v => error(format!("`ip` is not defined for {}", v.type_name())),
+    }
+}
+
+pub(crate) fn is_ip<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(parse_ip(text_arg("isIP", a)?).is_some()))
+}
+
+pub(crate) fn ip_is_canonical<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let text = text_arg("ip.isCanonical", a)?;
+    match parse_ip(text) {
+        Some(addr) => Ok(Val::Bool(addr.to_string() == text)),
+        None => error(format!("`ip.isCanonical`: {text:?} is not an IP address")),
+    }
+}
+
+fn want_ip(f: &str, a: &[Val<'_>]) -> Result<IpAddr, EvalError> {
+    match &a[0] {
+        Val::Ip(addr) => Ok(*addr),
+        v => error(format!("`{f}` is not defined for {}", v.type_name())),
+    }
+}
+
+pub(crate) fn family<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Int(if want_ip("family", a)?.is_ipv4() { 4 } else { 6 }))
+}
+
+pub(crate) fn is_unspecified<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(want_ip("isUnspecified", a)?.is_unspecified()))
+}
+
+pub(crate) fn is_loopback<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(want_ip("isLoopback", a)?.is_loopback()))
+}
+
+fn link_local_unicast(addr: IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(a) => a.octets()[..2] == [169, 254],
+        IpAddr::V6(a) => a.segments()[0] & 0xffc0 == 0xfe80,
+    }
+}
+
+fn link_local_multicast(addr: IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(a) => a.octets()[..3] == [224, 0, 0],
+        IpAddr::V6(a) => a.segments()[0] & 0xff0f == 0xff02,
+    }
+}
+
+pub(crate) fn is_link_local_unicast<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(link_local_unicast(want_ip("isLinkLocalUnicast", a)?)))
+}
+
+pub(crate) fn is_link_local_multicast<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(link_local_multicast(want_ip(
+        "isLinkLocalMulticast",
+        a,
+    )?)))
+}
+
+/// As Go's `IsGlobalUnicast`: none of unspecified, loopback, multicast, link-local
+/// unicast or the IPv4 broadcast address.
+pub(crate) fn is_global_unicast<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let addr = want_ip("isGlobalUnicast", a)?;
+    let broadcast = matches!(addr, IpAddr::V4(v) if v.is_broadcast());
+    Ok(Val::Bool(
+        !(addr.is_unspecified()
+            || addr.is_loopback()
+            || addr.is_multicast()
+            || link_local_unicast(addr)
+            || broadcast),
+    ))
+}
+
+pub(crate) fn cidr<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let text = text_arg("cidr", a)?;
+    parse_cidr(text)
+        .map(|(addr, p)| Val::Cidr(addr, p))
+        .map_or_else(|| error(format!("`cidr`: {text:?} is not a CIDR")), Ok)
+}
+
+pub(crate) fn is_cidr<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(parse_cidr(text_arg("isCIDR", a)?).is_some()))
+}
+
+fn want_cidr(f: &str, v: &Val<'_>) -> Result<(IpAddr, u8), EvalError> {
+    match v {
+        Val::Cidr(addr, p) => Ok((*addr, *p)),
+        Val::Str(s) => parse_cidr(s).map_or_else(|| error(format!("`{f}`: not a CIDR")), Ok),
+        v => error(format!("`{f}` is not defined for {}", v.type_name())),
+    }
+}
+
+pub(crate) fn contains_ip<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let (net, prefix) = want_cidr("containsIP", &a[0])?;
+    let addr = match &a[1] {
+        Val::Ip(addr) => *addr,
+        Val::Str(s) => parse_ip(s).map_or_else(|| error("`containsIP`: not an IP address"), Ok)?,
+        v => return error(format!("`containsIP` needs an IP, got {}", v.type_name())),
+    };
+    Ok(Val::Bool(contains(net, prefix, addr)))
+}
+
+pub(crate) fn contains_cidr<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let (net, prefix) = want_cidr("containsCIDR", &a[0])?;
+    let (other, other_prefix) = want_cidr("containsCIDR", &a[1])?;
+    Ok(Val::Bool(
+        other_prefix >= prefix && contains(net, prefix, other),
+    ))
+}
+
+pub(crate) fn masked<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let (addr, prefix) = want_cidr("masked", &a[0])?;
+    Ok(Val::Cidr(mask(addr, prefix), prefix))
+}
+
+pub(crate) fn prefix_length<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Int(want_cidr("prefixLength", &a[0])?.1 as i64))
+}

@@ -55,6 +55,10 @@ pub enum Val<'a> {
     Bytes(Rc<[u8]>),
     /// A Kubernetes `url(…)` value, kept as its (valid) text.
     Url(Rc<str>),
+    /// A Kubernetes `ip(…)` address.
+    Ip(std::net::IpAddr),
+    /// A Kubernetes `cidr(…)`: the address as written and the prefix length.
+    Cidr(std::net::IpAddr, u8),
     /// An optional value (`optional.of(x)`, `optional.none()`, `a.?b`).
     Opt(Option<Rc<Val<'a>>>),
 }
@@ -293,6 +297,8 @@ impl<'a> Val<'a> {
             Val::Bytes(_) => "bytes",
             Val::Url(_) => "kubernetes.URL",
             Val::Opt(_) => "optional_type",
+            Val::Ip(_) => "net.IP",
+            Val::Cidr(..) => "net.CIDR",
         }
     }
 
@@ -406,6 +412,8 @@ impl fmt::Debug for Val<'_> {
             Val::Str(s) => write!(f, "{:?}", &**s),
             Val::Type(t) => f.write_str(t),
             Val::Url(u) => write!(f, "url({:?})", &**u),
+            Val::Ip(a) => write!(f, "ip({:?})", a.to_string()),
+            Val::Cidr(a, p) => write!(f, "cidr(\"{a}/{p}\")"),
             Val::Opt(None) => f.write_str("optional.none()"),
             Val::Opt(Some(v)) => write!(f, "optional.of({v:?})"),
             Val::Duration(n) => write!(f, "duration({:?})", format_duration(*n)),
@@ -445,6 +453,8 @@ impl PartialEq for Val<'_> {
             (Duration(a), Duration(b)) => a == b,
             (Bytes(a), Bytes(b)) => a == b,
             (Url(a), Url(b)) => a == b,
+            (Ip(a), Ip(b)) => a.to_canonical() == b.to_canonical(),
+            (Cidr(a, p), Cidr(b, q)) => a == b && p == q,
             (Opt(a), Opt(b)) => match (a, b) {
                 (None, None) => true,
                 (Some(x), Some(y)) => x == y,

@@ -67,3 +67,19 @@ fn lists() {
     fails("[].min()");
     fails("[1, 'a'].sum()");
 }
+
+#[test]
+fn ip_and_cidr() {
+    truth("isIP('10.0.0.1') && !isIP('10.0.0.256')");
+    truth("ip('10.0.0.1').family() == 4 && ip('fd00::1').family() == 6");
+    truth("ip('127.0.0.1').isLoopback()");
+    truth("cidr('10.0.0.0/8').containsIP('10.1.2.3')");
+    truth("!cidr('10.0.0.0/8').containsIP(ip('11.0.0.1'))");
+    truth("cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16')");
+    truth("cidr('10.1.2.3/8').masked() == cidr('10.0.0.0/8')");
+    truth("cidr('10.0.0.0/8').prefixLength() == 8");
+    truth("string(cidr('fd00::/8').ip()) == 'fd00::'");
+    truth("type(ip('::1')) == net.IP");
+    fails("ip('::ffff:10.0.0.1')");
+    fails("cidr('10.0.0.0/33')");
+}
