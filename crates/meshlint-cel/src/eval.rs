@@ -669,6 +669,9 @@ fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError>
             (UInt(a), UInt(b)) => a.checked_add(*b).map(UInt).map_or_else(overflow, Ok),
             (Double(a), Double(b)) => Ok(Double(a + b)),
             (Duration(a), Duration(b)) => a.checked_add(*b).map(Duration).map_or_else(overflow, Ok),
+            (Timestamp(s, n), Duration(d)) | (Duration(d), Timestamp(s, n)) => {
+                crate::time::shift(*s, *n, *d, 1)
+            }
             (Bytes(a), Bytes(b)) => Ok(Bytes(a.iter().chain(b.iter()).copied().collect())),
             (Str(a), Str(b)) => {
                 let mut s = String::with_capacity(a.len() + b.len());
@@ -688,6 +691,8 @@ fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError>
             (UInt(a), UInt(b)) => a.checked_sub(*b).map(UInt).map_or_else(overflow, Ok),
             (Double(a), Double(b)) => Ok(Double(a - b)),
             (Duration(a), Duration(b)) => a.checked_sub(*b).map(Duration).map_or_else(overflow, Ok),
+            (Timestamp(s, n), Duration(d)) => crate::time::shift(*s, *n, *d, -1),
+            (Timestamp(s, n), Timestamp(t, m)) => crate::time::between((*s, *n), (*t, *m)),
             _ => mismatch("-"),
         },
         BinOp::Mul => match (l, r) {

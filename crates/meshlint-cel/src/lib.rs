@@ -17,6 +17,7 @@ mod k8s;
 mod lex;
 mod parse;
 mod stdlib;
+mod time;
 mod value;
 
 pub use eval::{Budget, Host, NoHost, Scope};

@@ -43,6 +43,13 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("math.greatest", 1, 8, greatest),
     ("math.least", 1, 8, least),
     ("duration", 1, 1, to_duration),
+    ("timestamp", 1, 1, crate::time::to_timestamp),
+    ("getFullYear", 1, 2, get_full_year),
+    ("getMonth", 1, 2, get_month),
+    ("getDate", 1, 2, get_date),
+    ("getDayOfMonth", 1, 2, get_day_of_month),
+    ("getDayOfWeek", 1, 2, get_day_of_week),
+    ("getDayOfYear", 1, 2, get_day_of_year),
     ("bytes", 1, 1, to_bytes),
     ("base64.encode", 1, 1, base64_encode),
     ("find", 2, 2, regex_find),
@@ -98,10 +105,10 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("math.bitNot", 1, 1, bit_not),
     ("math.bitShiftLeft", 2, 2, shift_left),
     ("math.bitShiftRight", 2, 2, shift_right),
-    ("getHours", 1, 1, get_hours),
-    ("getMinutes", 1, 1, get_minutes),
-    ("getSeconds", 1, 1, get_seconds),
-    ("getMilliseconds", 1, 1, get_milliseconds),
+    ("getHours", 1, 2, get_hours),
+    ("getMinutes", 1, 2, get_minutes),
+    ("getSeconds", 1, 2, get_seconds),
+    ("getMilliseconds", 1, 2, get_milliseconds),
 ];
 
 /// Names of the standard functions (documented in `docs/rule-language.md`).
@@ -138,6 +145,13 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "math.greatest",
     "math.least",
     "duration",
+    "timestamp",
+    "getFullYear",
+    "getMonth",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
     "bytes",
     "base64.encode",
     "find",
@@ -279,6 +293,7 @@ fn to_string<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
         Val::Bool(b) => Val::borrowed(if *b { "true" } else { "false" }),
         Val::Duration(n) => Val::str(&crate::value::format_duration(*n)),
         Val::Ip(a) => Val::str(&a.to_string()),
+        Val::Timestamp(s, n) => Val::str(&crate::time::format(*s, *n)),
         Val::Cidr(a, p) => Val::str(&format!("{a}/{p}")),
         Val::Bytes(b) => match std::str::from_utf8(b) {
             Ok(s) => Val::str(s),
@@ -315,6 +330,7 @@ fn double_to_string(d: f64) -> String {
 fn to_int<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     match &a[0] {
         Val::Int(i) => Ok(Val::Int(*i)),
+        Val::Timestamp(s, _) => Ok(Val::Int(*s)),
         Val::UInt(u) => i64::try_from(*u)
             .map(Val::Int)
             .or_else(|_| error("int overflow")),
@@ -398,6 +414,9 @@ fn to_duration<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 }
 
 fn duration_part<'a>(a: &[Val<'a>], name: &str, unit: i64) -> Result<Val<'a>, EvalError> {
+    if let Some(v) = crate::time::field(name, a)? {
+        return Ok(v);
+    }
     match &a[0] {
         Val::Duration(n) if a.len() == 1 => Ok(Val::Int(n / unit)),
         v => error(format!("`{name}` is not defined for {}", v.type_name())),
@@ -755,7 +774,25 @@ fn reverse<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 }
 
 fn quote<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
-    Ok(Val::str(&format!("{:?}", want_str("strings.quote", a, 0)?)))
+    let s = want_str("strings.quote", a, 0)?;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Ok(Val::str(&out))
 }
 
 fn distinct<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
@@ -1096,6 +1133,7 @@ fn format_plain(v: &Val<'_>) -> Result<String, EvalError> {
         Val::Duration(n) => crate::value::format_duration(*n),
         Val::Url(u) => u.to_string(),
         Val::Ip(a) => a.to_string(),
+        Val::Timestamp(s, n) => crate::time::format(*s, *n),
         Val::Cidr(a, p) => format!("{a}/{p}"),
         Val::Opt(_) => return error("`format` cannot print an optional"),
         v if v.is_map() => {
@@ -1227,4 +1265,35 @@ fn format<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
         out.push_str(&text);
     }
     Ok(Val::str(&out))
+}
+
+fn time_field<'a>(name: &str, a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match crate::time::field(name, a)? {
+        Some(v) => Ok(v),
+        None => error(format!("`{name}` is not defined for {}", a[0].type_name())),
+    }
+}
+
+fn get_full_year<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    time_field("getFullYear", a)
+}
+
+fn get_month<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    time_field("getMonth", a)
+}
+
+fn get_date<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    time_field("getDate", a)
+}
+
+fn get_day_of_month<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    time_field("getDayOfMonth", a)
+}
+
+fn get_day_of_week<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    time_field("getDayOfWeek", a)
+}
+
+fn get_day_of_year<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    time_field("getDayOfYear", a)
 }

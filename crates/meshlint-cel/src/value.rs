@@ -55,6 +55,8 @@ pub enum Val<'a> {
     Bytes(Rc<[u8]>),
     /// A Kubernetes `url(…)` value, kept as its (valid) text.
     Url(Rc<str>),
+    /// A `google.protobuf.Timestamp`: seconds since the Unix epoch and nanoseconds.
+    Timestamp(i64, u32),
     /// A Kubernetes `ip(…)` address.
     Ip(std::net::IpAddr),
     /// A Kubernetes `cidr(…)`: the address as written and the prefix length.
@@ -298,6 +300,7 @@ impl<'a> Val<'a> {
             Val::Url(_) => "kubernetes.URL",
             Val::Opt(_) => "optional_type",
             Val::Ip(_) => "net.IP",
+            Val::Timestamp(..) => "google.protobuf.Timestamp",
             Val::Cidr(..) => "net.CIDR",
         }
     }
@@ -413,6 +416,7 @@ impl fmt::Debug for Val<'_> {
             Val::Type(t) => f.write_str(t),
             Val::Url(u) => write!(f, "url({:?})", &**u),
             Val::Ip(a) => write!(f, "ip({:?})", a.to_string()),
+            Val::Timestamp(s, n) => write!(f, "timestamp({:?})", crate::time::format(*s, *n)),
             Val::Cidr(a, p) => write!(f, "cidr(\"{a}/{p}\")"),
             Val::Opt(None) => f.write_str("optional.none()"),
             Val::Opt(Some(v)) => write!(f, "optional.of({v:?})"),
@@ -454,6 +458,7 @@ impl PartialEq for Val<'_> {
             (Bytes(a), Bytes(b)) => a == b,
             (Url(a), Url(b)) => a == b,
             (Ip(a), Ip(b)) => a.to_canonical() == b.to_canonical(),
+            (Timestamp(a, x), Timestamp(b, y)) => (a, x) == (b, y),
             (Cidr(a, p), Cidr(b, q)) => a == b && p == q,
             (Opt(a), Opt(b)) => match (a, b) {
                 (None, None) => true,
@@ -510,6 +515,7 @@ pub fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
         (Val::Str(x), Val::Str(y)) => Some((**x).cmp(&**y)),
         (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(y)),
         (Val::Duration(x), Val::Duration(y)) => Some(x.cmp(y)),
+        (Val::Timestamp(a, x), Val::Timestamp(b, y)) => Some((a, x).cmp(&(b, y))),
         (Val::Bytes(x), Val::Bytes(y)) => Some(x.cmp(y)),
         _ => numeric_cmp(a, b),
     }

@@ -42,6 +42,7 @@ fn to_val(v: &J) -> Option<Val<'static>> {
         "bool" => Val::Bool(v["v"].as_bool()?),
         "null" => Val::Null,
         "bytes" => Val::Bytes(hex(v["v"].as_str()?)?.into()),
+        "timestamp" => Val::Timestamp(v["s"].as_i64()?, v["n"].as_u64().unwrap_or(0) as u32),
         "duration" => Val::Duration(
             v["s"]
                 .as_i64()?
@@ -105,6 +106,7 @@ fn same(got: &Val<'_>, want: &J) -> bool {
         ("null", Val::Null) => true,
         ("bytes", Val::Bytes(b)) => want["v"].as_str().and_then(hex).as_deref() == Some(&b[..]),
         ("type", Val::Type(t)) => want["v"].as_str() == Some(t),
+        ("timestamp", Val::Timestamp(..)) => to_val(want).is_some_and(|w| w == *got),
         ("duration", Val::Duration(n)) => to_val(want).is_some_and(|w| w == Val::Duration(*n)),
         ("list", _) if got.is_list() => {
             let (Some(items), Some(wants)) = (got.elements(), want["v"].as_array()) else {
@@ -168,6 +170,7 @@ fn own(v: &Val<'_>) -> Val<'static> {
         Val::Type(t) => Val::Type(t),
         Val::Bytes(b) => Val::Bytes(b.clone()),
         Val::Duration(n) => Val::Duration(*n),
+        Val::Timestamp(s, n) => Val::Timestamp(*s, *n),
         _ if v.is_map() => Val::Map(std::rc::Rc::new(
             v.entries()
                 .unwrap_or_default()
