@@ -176,6 +176,7 @@ fn eval_node<'a>(
                 None => error(format!("undeclared variable `{name}`")),
             },
         },
+        Expr::Unbound(name) => error(format!("no such function `{name}`")),
         Expr::Select(operand, field) => {
             // `net.IP`: a qualified type name, unless `net` is a variable.
             if let Expr::Ident(ns) = &**operand {
@@ -184,6 +185,11 @@ fn eval_node<'a>(
                         return Ok(Val::Type(t));
                     }
                 }
+            }
+            // `a.b.c` where the root is no variable: the longest dotted name bound
+            // (`a.b.c`, else `a.b` then `.c`).
+            if let Some(v) = qualified(e, scope)? {
+                return Ok(v);
             }
             let v = eval(operand, scope, host)?;
             match v {
@@ -539,6 +545,40 @@ fn comprehension<'a>(
         CompKind::Filter | CompKind::Map => Ok(Val::list(out)),
         CompKind::TransformMap => Ok(Val::Map(std::rc::Rc::new(out_map))),
     }
+}
+
+/// Resolves a chain of selections on an unbound identifier against dotted variable
+/// names, longest first; `None` when the chain's root is bound or is not an identifier.
+fn qualified<'a>(e: &'a Expr, scope: &Scope<'a>) -> Result<Option<Val<'a>>, EvalError> {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut cur = e;
+    loop {
+        match cur {
+            Expr::Select(inner, field) => {
+                parts.push(field);
+                cur = inner;
+            }
+            Expr::Ident(root) => {
+                if scope.lookup(root).is_some() {
+                    return Ok(None);
+                }
+                parts.push(root);
+                break;
+            }
+            _ => return Ok(None),
+        }
+    }
+    parts.reverse();
+    for k in (2..=parts.len()).rev() {
+        if let Some(v) = scope.lookup(&parts[..k].join(".")) {
+            let mut v = v.clone();
+            for field in &parts[k..] {
+                v = select(&v, field)?;
+            }
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
 }
 
 fn opt_select<'a>(v: Option<&Val<'a>>, field: &str) -> Result<Val<'a>, EvalError> {

@@ -12,6 +12,8 @@ pub(crate) enum Tok {
     Double(f64),
     Str(String),
     Bytes(Vec<u8>),
+    /// A backquoted field name (`` a.`content-type` ``).
+    QuotedIdent(String),
     LParen,
     RParen,
     LBrack,
@@ -130,6 +132,13 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, CompileError> {
                 }
                 Tok::Ident(src[start..i].to_string())
             }
+        } else if c == b'`' {
+            let Some(len) = src[i + 1..].find('`') else {
+                return err(i, "backquoted field name is not closed");
+            };
+            let name = &src[i + 1..i + 1 + len];
+            i += len + 2;
+            Tok::QuotedIdent(name.to_string())
         } else if c == b'\'' || c == b'"' {
             let (s, next) = string(src, i, false)?;
             i = next;

@@ -103,6 +103,9 @@ pub(crate) enum Expr {
         var: Box<str>,
         body: Box<Expr>,
     },
+    /// A call of a function nobody defines, in an unchecked program: an error when
+    /// evaluated (so `f() || true` is true, as CEL specifies for unchecked evaluation).
+    Unbound(Box<str>),
     /// `cel.bind(var, init, body)`: `body` with `var` bound to `init`.
     Bind(Box<str>, Box<Expr>, Box<Expr>),
     /// `cel.block([e0, e1, …], body)`: `body` with `cel.index(i)` bound to `ei`, each
@@ -124,6 +127,21 @@ pub(crate) enum Expr {
 /// Parses and checks `source`; `host` lists the host functions (name, arity) in the
 /// order [`crate::Host::call`] receives their index.
 pub fn compile(source: &str, host: &[(&str, usize)]) -> Result<Program, CompileError> {
+    compile_with(source, host, true)
+}
+
+/// Like [`compile`], without the check that every function exists: a call of an
+/// unknown function is an evaluation error instead (CEL's unchecked evaluation; rule
+/// files are always checked).
+pub fn compile_unchecked(source: &str, host: &[(&str, usize)]) -> Result<Program, CompileError> {
+    compile_with(source, host, false)
+}
+
+fn compile_with(
+    source: &str,
+    host: &[(&str, usize)],
+    checked: bool,
+) -> Result<Program, CompileError> {
     let tokens = lex(source)?;
     let mut p = Parser {
         tokens,
@@ -131,6 +149,7 @@ pub fn compile(source: &str, host: &[(&str, usize)]) -> Result<Program, CompileE
         host,
         depth: 0,
         links: 0,
+        checked,
     };
     let expr = p.expr()?;
     if p.peek() != &Tok::Eof {
@@ -147,6 +166,8 @@ struct Parser<'h> {
     /// Operators and selections chained to the left of the point being parsed: a chain
     /// `a + b + …` builds a tree as deep as it is long.
     links: usize,
+    /// Whether unknown functions are refused (else they fail when evaluated).
+    checked: bool,
 }
 
 /// The longest chain of operators, selections and calls an expression may build (its
@@ -165,6 +186,7 @@ fn describe(t: &Tok) -> String {
         Tok::Double(d) => format!("`{d}`"),
         Tok::Str(_) => "a string".to_string(),
         Tok::Bytes(_) => "a bytes literal".to_string(),
+        Tok::QuotedIdent(n) => format!("`{n}`"),
         Tok::Eof => "the end of the expression".to_string(),
         other => {
             let s = match other {
@@ -413,6 +435,17 @@ impl Parser<'_> {
                 let index = self.expr()?;
                 self.expect(&Tok::RBrack)?;
                 e = Expr::OptIndex(Box::new(e), Box::new(index));
+            } else if self.peek() == &Tok::Dot
+                && matches!(
+                    self.tokens.get(self.pos + 1).map(|t| &t.tok),
+                    Some(Tok::QuotedIdent(_))
+                )
+            {
+                self.next();
+                let Tok::QuotedIdent(name) = self.next() else {
+                    unreachable!("peeked")
+                };
+                e = Expr::Select(Box::new(e), name.into());
             } else if self.eat(&Tok::Dot) {
                 let at = self.offset();
                 let name = match self.next() {
@@ -734,6 +767,9 @@ impl Parser<'_> {
     }
 
     fn unknown(&self, name: &str, at: usize) -> Result<Expr, CompileError> {
+        if !self.checked {
+            return Ok(Expr::Unbound(name.into()));
+        }
         let mut message = format!("unknown function `{name}`");
         let mut candidates: Vec<&str> = self.host.iter().map(|(n, _)| *n).collect();
         for n in stdlib::names().chain(MACROS.iter().copied()) {

@@ -1,13 +1,15 @@
 //! The CEL specification's conformance cases (`../shared/conformance/cel/*.json`, read
 //! relative to the workspace root; format in its README) run against meshlint's CEL.
 //! Prints the pass rate of every file, core and extension totals, and fails when a case
-//! named in `tests/cel-conformance-baseline.txt` no longer passes. Where the shared
+//! named in `tests/cel-conformance-baseline.txt` no longer passes or a total falls below
+//! its target (core 99%, extensions 95%). Cases marked `disable_check` are compiled
+//! unchecked (unknown functions fail at run time), as the spec evaluates them. Where the shared
 //! directory is absent it says so and passes.
 //!
 //! `MESHLINT_CEL_BASELINE=write cargo test -p meshlint-cel --test conformance` rewrites
 //! the baseline with every case that passes now.
 
-use meshlint_cel::{compile, EvalError, NoHost, Scope, Val};
+use meshlint_cel::{compile, compile_unchecked, EvalError, NoHost, Scope, Val};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -141,7 +143,13 @@ fn run_case(case: &J) -> bool {
             }
         }
     }
-    let result: Result<Val<'static>, EvalError> = match compile(expr, &[]) {
+    // `disable_check` cases are evaluated unchecked: unknown functions fail at run time.
+    let compiled = if case["disable_check"].as_bool() == Some(true) {
+        compile_unchecked(expr, &[])
+    } else {
+        compile(expr, &[])
+    };
+    let result: Result<Val<'static>, EvalError> = match compiled {
         Ok(program) => {
             let mut scope = Scope::new();
             for (name, v) in &bound {
@@ -279,6 +287,10 @@ fn cel_spec_conformance() {
         ext.passed,
         ext.runnable
     );
+
+    // The targets: 99% of the runnable core cases, 95% of the extension libraries.
+    assert!(rate(&core) >= 99.0, "core conformance fell below 99%");
+    assert!(rate(&ext) >= 95.0, "extension conformance fell below 95%");
 
     if std::env::var("MESHLINT_CEL_BASELINE").as_deref() == Ok("write") {
         let mut text = String::from(

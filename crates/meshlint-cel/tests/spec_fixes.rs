@@ -93,3 +93,17 @@ fn format() {
     assert!(eval("'%s %s'.format(['one'])").is_err());
     assert!(eval("'%d'.format(['x'])").is_err());
 }
+
+#[test]
+fn unchecked_programs_and_qualified_names() {
+    let program = meshlint_cel::compile_unchecked("f_unknown(1) || true", &[]).unwrap();
+    let mut scope = Scope::new();
+    assert_eq!(format!("{:?}", program.eval(&mut scope, &NoHost).unwrap()), "true");
+    assert!(compile("f_unknown(1) || true", &[]).is_err(), "rule files stay checked");
+    assert_eq!(
+        eval("{'content-type': 'json'}.`content-type`").unwrap(),
+        "\"json\""
+    );
+    assert_eq!(eval("double('1.38e-23') == 1.38e-23").unwrap(), "true");
+    let _ = Val::Null;
+}
