@@ -315,3 +315,189 @@ pub(crate) fn masked<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 pub(crate) fn prefix_length<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     Ok(Val::Int(want_cidr("prefixLength", &a[0])?.1 as i64))
 }
+
+// ---------------------------------------------------------------- quantity
+
+/// A Kubernetes resource quantity (`100m`, `1.5Gi`, `2e3`), exactly: `digits × 10^scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quantity {
+    pub digits: i128,
+    pub scale: i32,
+}
+
+impl Quantity {
+    /// Parses the quantity syntax: a signed decimal number and an optional suffix
+    /// (`Ki Mi Gi Ti Pi Ei`, `n u m k M G T P E`, or an exponent `e3`/`E-2`).
+    pub fn parse(text: &str) -> Option<Quantity> {
+        let (neg, rest) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, suffix) = rest.split_at(num_len);
+        let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+        if (whole.is_empty() && frac.is_empty()) || frac.contains('.') {
+            return None;
+        }
+        let mut digits: i128 = 0;
+        for b in whole.bytes().chain(frac.bytes()) {
+            digits = digits.checked_mul(10)?.checked_add((b - b'0') as i128)?;
+        }
+        let mut scale = -(frac.len() as i32);
+        let binary = |k: u32| 1024i128.checked_pow(k);
+        match suffix {
+            "" => {}
+            "Ki" => digits = digits.checked_mul(binary(1)?)?,
+            "Mi" => digits = digits.checked_mul(binary(2)?)?,
+            "Gi" => digits = digits.checked_mul(binary(3)?)?,
+            "Ti" => digits = digits.checked_mul(binary(4)?)?,
+            "Pi" => digits = digits.checked_mul(binary(5)?)?,
+            "Ei" => digits = digits.checked_mul(binary(6)?)?,
+            "n" => scale -= 9,
+            "u" => scale -= 6,
+            "m" => scale -= 3,
+            "k" => scale += 3,
+            "M" => scale += 6,
+            "G" => scale += 9,
+            "T" => scale += 12,
+            "P" => scale += 15,
+            "E" => scale += 18,
+            s if s.starts_with(['e', 'E']) => {
+                let exp: i32 = s[1..].parse().ok()?;
+                if s[1..].starts_with('+') || exp.abs() > 300 {
+                    return None;
+                }
+                scale += exp;
+            }
+            _ => return None,
+        }
+        Some(Quantity {
+            digits: if neg { -digits } else { digits },
+            scale,
+        })
+    }
+
+    /// Both on the smaller scale (`None` when that overflows).
+    fn aligned(self, other: Quantity) -> Option<(i128, i128, i32)> {
+        let scale = self.scale.min(other.scale);
+        let lift = |q: Quantity| {
+            10i128
+                .checked_pow((q.scale - scale) as u32)
+                .and_then(|f| q.digits.checked_mul(f))
+        };
+        Some((lift(self)?, lift(other)?, scale))
+    }
+
+    fn approx(self) -> f64 {
+        self.digits as f64 * 10f64.powi(self.scale)
+    }
+
+    pub fn compare(self, other: Quantity) -> std::cmp::Ordering {
+        match self.aligned(other) {
+            Some((a, b, _)) => a.cmp(&b),
+            None => self
+                .approx()
+                .partial_cmp(&other.approx())
+                .unwrap_or(std::cmp::Ordering::Equal),
+        }
+    }
+
+    /// The value as an integer, when it is one and fits in 64 bits.
+    fn integer(self) -> Option<i64> {
+        if self.scale >= 0 {
+            let v = self.digits.checked_mul(10i128.checked_pow(self.scale as u32)?)?;
+            return i64::try_from(v).ok();
+        }
+        let f = 10i128.checked_pow((-self.scale) as u32)?;
+        (self.digits % f == 0)
+            .then(|| i64::try_from(self.digits / f).ok())
+            .flatten()
+    }
+}
+
+pub(crate) fn quantity<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let text = text_arg("quantity", a)?;
+    match Quantity::parse(text) {
+        Some(q) => Ok(Val::Quantity(Rc::new(q))),
+        None => error(format!("`quantity`: {text:?} is not a quantity")),
+    }
+}
+
+pub(crate) fn is_quantity<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(Quantity::parse(text_arg("isQuantity", a)?).is_some()))
+}
+
+fn want_quantity(f: &str, v: &Val<'_>) -> Result<Quantity, EvalError> {
+    match v {
+        Val::Quantity(q) => Ok(**q),
+        Val::Int(i) => Ok(Quantity {
+            digits: *i as i128,
+            scale: 0,
+        }),
+        v => error(format!("`{f}` is not defined for {}", v.type_name())),
+    }
+}
+
+pub(crate) fn q_is_integer<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(want_quantity("isInteger", &a[0])?.integer().is_some()))
+}
+
+pub(crate) fn q_as_integer<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match want_quantity("asInteger", &a[0])?.integer() {
+        Some(i) => Ok(Val::Int(i)),
+        None => error("`asInteger`: the quantity is not an integer that fits in 64 bits"),
+    }
+}
+
+pub(crate) fn q_as_approximate_float<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Double(want_quantity("asApproximateFloat", &a[0])?.approx()))
+}
+
+pub(crate) fn q_sign<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    match &a[0] {
+        Val::Quantity(q) => Ok(Val::Int(q.digits.signum() as i64)),
+        v => error(format!("`sign` is not defined for {}", v.type_name())),
+    }
+}
+
+fn q_arith<'a>(f: &str, a: &[Val<'a>], sign: i128) -> Result<Val<'a>, EvalError> {
+    let x = want_quantity(f, &a[0])?;
+    let y = want_quantity(f, &a[1])?;
+    let (p, q, scale) = x
+        .aligned(y)
+        .map_or_else(|| error(format!("`{f}`: quantity overflow")), Ok)?;
+    let digits = q
+        .checked_mul(sign)
+        .and_then(|q| p.checked_add(q))
+        .map_or_else(|| error(format!("`{f}`: quantity overflow")), Ok)?;
+    Ok(Val::Quantity(Rc::new(Quantity { digits, scale })))
+}
+
+pub(crate) fn q_add<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    q_arith("add", a, 1)
+}
+
+pub(crate) fn q_sub<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    q_arith("sub", a, -1)
+}
+
+pub(crate) fn q_compare_to<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let x = want_quantity("compareTo", &a[0])?;
+    let y = want_quantity("compareTo", &a[1])?;
+    Ok(Val::Int(x.compare(y) as i64))
+}
+
+pub(crate) fn q_is_less_than<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let x = want_quantity("isLessThan", &a[0])?;
+    let y = want_quantity("isLessThan", &a[1])?;
+    Ok(Val::Bool(x.compare(y) == std::cmp::Ordering::Less))
+}
+
+pub(crate) fn q_is_greater_than<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
+    let x = want_quantity("isGreaterThan", &a[0])?;
+    let y = want_quantity("isGreaterThan", &a[1])?;
+    Ok(Val::Bool(x.compare(y) == std::cmp::Ordering::Greater))
+}

@@ -57,6 +57,8 @@ pub enum Val<'a> {
     Url(Rc<str>),
     /// A `google.protobuf.Timestamp`: seconds since the Unix epoch and nanoseconds.
     Timestamp(i64, u32),
+    /// A Kubernetes `quantity(…)`.
+    Quantity(Rc<crate::k8s::Quantity>),
     /// A Kubernetes `ip(…)` address.
     Ip(std::net::IpAddr),
     /// A Kubernetes `cidr(…)`: the address as written and the prefix length.
@@ -300,6 +302,7 @@ impl<'a> Val<'a> {
             Val::Url(_) => "kubernetes.URL",
             Val::Opt(_) => "optional_type",
             Val::Ip(_) => "net.IP",
+            Val::Quantity(_) => "kubernetes.Quantity",
             Val::Timestamp(..) => "google.protobuf.Timestamp",
             Val::Cidr(..) => "net.CIDR",
         }
@@ -416,6 +419,7 @@ impl fmt::Debug for Val<'_> {
             Val::Type(t) => f.write_str(t),
             Val::Url(u) => write!(f, "url({:?})", &**u),
             Val::Ip(a) => write!(f, "ip({:?})", a.to_string()),
+            Val::Quantity(q) => write!(f, "quantity({}e{})", q.digits, q.scale),
             Val::Timestamp(s, n) => write!(f, "timestamp({:?})", crate::time::format(*s, *n)),
             Val::Cidr(a, p) => write!(f, "cidr(\"{a}/{p}\")"),
             Val::Opt(None) => f.write_str("optional.none()"),
@@ -458,6 +462,7 @@ impl PartialEq for Val<'_> {
             (Bytes(a), Bytes(b)) => a == b,
             (Url(a), Url(b)) => a == b,
             (Ip(a), Ip(b)) => a.to_canonical() == b.to_canonical(),
+            (Quantity(a), Quantity(b)) => a.compare(**b) == Ordering::Equal,
             (Timestamp(a, x), Timestamp(b, y)) => (a, x) == (b, y),
             (Cidr(a, p), Cidr(b, q)) => a == b && p == q,
             (Opt(a), Opt(b)) => match (a, b) {

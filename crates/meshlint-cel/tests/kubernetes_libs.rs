@@ -83,3 +83,21 @@ fn ip_and_cidr() {
     fails("ip('::ffff:10.0.0.1')");
     fails("cidr('10.0.0.0/33')");
 }
+
+#[test]
+fn quantities() {
+    truth("isQuantity('1.5Gi') && isQuantity('100m') && isQuantity('2e3')");
+    truth("!isQuantity('1.5GB') && !isQuantity('') && !isQuantity('Gi')");
+    truth("quantity('1Gi').asInteger() == 1073741824");
+    truth("quantity('1.5k').asInteger() == 1500");
+    truth("quantity('200m').asApproximateFloat() == 0.2");
+    truth("!quantity('200m').isInteger() && quantity('2').isInteger()");
+    truth("quantity('50k').add(quantity('20k')) == quantity('70k')");
+    truth("quantity('50k').add(20) == quantity('50020')");
+    truth("quantity('50k').sub(quantity('20k')).isLessThan(quantity('31k'))");
+    truth("quantity('1Mi').isGreaterThan(quantity('1M'))");
+    truth("quantity('1000m').compareTo(quantity('1')) == 0");
+    truth("quantity('-1').sign() == -1 && quantity('0').sign() == 0");
+    fails("quantity('200m').asInteger()");
+    fails("quantity('1.5GB')");
+}
