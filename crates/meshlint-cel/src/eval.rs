@@ -245,7 +245,10 @@ fn eval_node<'a>(
                 let v = result?;
                 match (flat, v) {
                     (true, v @ Val::Opt(_)) => Ok(v),
-                    (true, v) => error(format!("`optFlatMap` needs an optional, got {}", v.type_name())),
+                    (true, v) => error(format!(
+                        "`optFlatMap` needs an optional, got {}",
+                        v.type_name()
+                    )),
                     (false, v) => Ok(Val::Opt(Some(std::rc::Rc::new(v)))),
                 }
             }
@@ -306,7 +309,10 @@ fn eval_node<'a>(
                     (true, Val::Opt(Some(v))) => (*v).clone(),
                     (true, Val::Opt(None)) => continue,
                     (true, v) => {
-                        return error(format!("`?` needs an optional value, got {}", v.type_name()))
+                        return error(format!(
+                            "`?` needs an optional value, got {}",
+                            v.type_name()
+                        ))
                     }
                 };
                 if !matches!(k, Val::Str(_) | Val::Int(_) | Val::UInt(_) | Val::Bool(_)) {

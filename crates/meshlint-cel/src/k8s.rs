@@ -80,7 +80,9 @@ pub(crate) fn url<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     let text = text_arg("url", a)?;
     match parse(text) {
         Some(_) => Ok(Val::Url(Rc::from(text))),
-        None => error(format!("`url`: {text:?} is not an absolute URI or absolute path")),
+        None => error(format!(
+            "`url`: {text:?} is not an absolute URI or absolute path"
+        )),
     }
 }
 
@@ -192,9 +194,10 @@ fn contains(net: IpAddr, prefix: u8, addr: IpAddr) -> bool {
 
 pub(crate) fn ip<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     match &a[0] {
-        Val::Str(s) => parse_ip(s)
-            .map(Val::Ip)
-            .map_or_else(|| error(format!("`ip`: {:?} is not an IP address", &**s)), Ok),
+        Val::Str(s) => parse_ip(s).map(Val::Ip).map_or_else(
+            || error(format!("`ip`: {:?} is not an IP address", &**s)),
+            Ok,
+        ),
         Val::Cidr(addr, _) => Ok(Val::Ip(*addr)),
         v => error(format!("`ip` is not defined for {}", v.type_name())),
     }
@@ -220,7 +223,11 @@ fn want_ip(f: &str, a: &[Val<'_>]) -> Result<IpAddr, EvalError> {
 }
 
 pub(crate) fn family<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
-    Ok(Val::Int(if want_ip("family", a)?.is_ipv4() { 4 } else { 6 }))
+    Ok(Val::Int(if want_ip("family", a)?.is_ipv4() {
+        4
+    } else {
+        6
+    }))
 }
 
 pub(crate) fn is_unspecified<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
@@ -246,7 +253,10 @@ fn link_local_multicast(addr: IpAddr) -> bool {
 }
 
 pub(crate) fn is_link_local_unicast<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
-    Ok(Val::Bool(link_local_unicast(want_ip("isLinkLocalUnicast", a)?)))
+    Ok(Val::Bool(link_local_unicast(want_ip(
+        "isLinkLocalUnicast",
+        a,
+    )?)))
 }
 
 pub(crate) fn is_link_local_multicast<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
@@ -408,7 +418,9 @@ impl Quantity {
     /// The value as an integer, when it is one and fits in 64 bits.
     fn integer(self) -> Option<i64> {
         if self.scale >= 0 {
-            let v = self.digits.checked_mul(10i128.checked_pow(self.scale as u32)?)?;
+            let v = self
+                .digits
+                .checked_mul(10i128.checked_pow(self.scale as u32)?)?;
             return i64::try_from(v).ok();
         }
         let f = 10i128.checked_pow((-self.scale) as u32)?;
@@ -427,7 +439,9 @@ pub(crate) fn quantity<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 }
 
 pub(crate) fn is_quantity<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
-    Ok(Val::Bool(Quantity::parse(text_arg("isQuantity", a)?).is_some()))
+    Ok(Val::Bool(
+        Quantity::parse(text_arg("isQuantity", a)?).is_some(),
+    ))
 }
 
 fn want_quantity(f: &str, v: &Val<'_>) -> Result<Quantity, EvalError> {
@@ -442,7 +456,9 @@ fn want_quantity(f: &str, v: &Val<'_>) -> Result<Quantity, EvalError> {
 }
 
 pub(crate) fn q_is_integer<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
-    Ok(Val::Bool(want_quantity("isInteger", &a[0])?.integer().is_some()))
+    Ok(Val::Bool(
+        want_quantity("isInteger", &a[0])?.integer().is_some(),
+    ))
 }
 
 pub(crate) fn q_as_integer<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
@@ -453,7 +469,9 @@ pub(crate) fn q_as_integer<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
 }
 
 pub(crate) fn q_as_approximate_float<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
-    Ok(Val::Double(want_quantity("asApproximateFloat", &a[0])?.approx()))
+    Ok(Val::Double(
+        want_quantity("asApproximateFloat", &a[0])?.approx(),
+    ))
 }
 
 pub(crate) fn q_sign<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {

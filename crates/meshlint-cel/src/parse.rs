@@ -597,7 +597,10 @@ impl Parser<'_> {
     ) -> Result<Expr, CompileError> {
         if name == "optMap" || name == "optFlatMap" {
             let (Some(Expr::Ident(var)), 2) = (args.first(), args.len()) else {
-                return self.err_at(at, format!("`{name}` takes a variable name and an expression"));
+                return self.err_at(
+                    at,
+                    format!("`{name}` takes a variable name and an expression"),
+                );
             };
             let var = var.clone();
             let body = args.pop().expect("two");

@@ -73,8 +73,18 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("isUnspecified", 1, 1, crate::k8s::is_unspecified),
     ("isLoopback", 1, 1, crate::k8s::is_loopback),
     ("isGlobalUnicast", 1, 1, crate::k8s::is_global_unicast),
-    ("isLinkLocalMulticast", 1, 1, crate::k8s::is_link_local_multicast),
-    ("isLinkLocalUnicast", 1, 1, crate::k8s::is_link_local_unicast),
+    (
+        "isLinkLocalMulticast",
+        1,
+        1,
+        crate::k8s::is_link_local_multicast,
+    ),
+    (
+        "isLinkLocalUnicast",
+        1,
+        1,
+        crate::k8s::is_link_local_unicast,
+    ),
     ("cidr", 1, 1, crate::k8s::cidr),
     ("isCIDR", 1, 1, crate::k8s::is_cidr),
     ("containsIP", 2, 2, crate::k8s::contains_ip),
@@ -85,7 +95,12 @@ const TABLE: &[(&str, usize, usize, StdFn)] = &[
     ("isQuantity", 1, 1, crate::k8s::is_quantity),
     ("isInteger", 1, 1, crate::k8s::q_is_integer),
     ("asInteger", 1, 1, crate::k8s::q_as_integer),
-    ("asApproximateFloat", 1, 1, crate::k8s::q_as_approximate_float),
+    (
+        "asApproximateFloat",
+        1,
+        1,
+        crate::k8s::q_as_approximate_float,
+    ),
     ("sign", 1, 1, crate::k8s::q_sign),
     ("add", 2, 2, crate::k8s::q_add),
     ("sub", 2, 2, crate::k8s::q_sub),
@@ -518,7 +533,11 @@ fn find_all<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     } else {
         -1
     };
-    let limit = if limit < 0 { usize::MAX } else { limit as usize };
+    let limit = if limit < 0 {
+        usize::MAX
+    } else {
+        limit as usize
+    };
     Ok(Val::list(
         re.find_iter(text)
             .take(limit)
@@ -663,8 +682,7 @@ fn last_index_of<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     // The match may start at most at `start` (characters).
     let last_start = if a.len() == 3 {
         let start = want_int("lastIndexOf", a, 2)?;
-        if start < 0 || start as usize >= chars.len().max(1) && !(chars.is_empty() && start == 0)
-        {
+        if start < 0 || start as usize >= chars.len().max(1) && !(chars.is_empty() && start == 0) {
             return error("`lastIndexOf` start is out of range");
         }
         start as usize
@@ -722,7 +740,11 @@ fn list_sum<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     Ok(total)
 }
 
-fn list_extreme<'a>(f: &str, a: &[Val<'a>], pick: std::cmp::Ordering) -> Result<Val<'a>, EvalError> {
+fn list_extreme<'a>(
+    f: &str,
+    a: &[Val<'a>],
+    pick: std::cmp::Ordering,
+) -> Result<Val<'a>, EvalError> {
     let items = want_list(f, a, 0)?;
     let mut best: Option<Val<'a>> = None;
     for item in items {
@@ -731,7 +753,13 @@ fn list_extreme<'a>(f: &str, a: &[Val<'a>], pick: std::cmp::Ordering) -> Result<
             Some(b) => match compare(&item, &b) {
                 Some(o) if o == pick => item,
                 Some(_) => b,
-                None => return error(format!("`{f}` cannot compare {} with {}", item.type_name(), b.type_name())),
+                None => {
+                    return error(format!(
+                        "`{f}` cannot compare {} with {}",
+                        item.type_name(),
+                        b.type_name()
+                    ))
+                }
             },
         });
     }
@@ -1004,7 +1032,10 @@ fn bit_not<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     match &a[0] {
         Val::Int(x) => Ok(Val::Int(!x)),
         Val::UInt(x) => Ok(Val::UInt(!x)),
-        v => error(format!("`math.bitNot` is not defined for {}", v.type_name())),
+        v => error(format!(
+            "`math.bitNot` is not defined for {}",
+            v.type_name()
+        )),
     }
 }
 
@@ -1043,11 +1074,17 @@ const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 fn base64_encode<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     let Val::Bytes(b) = &a[0] else {
-        return error(format!("`base64.encode` needs bytes, got {}", a[0].type_name()));
+        return error(format!(
+            "`base64.encode` needs bytes, got {}",
+            a[0].type_name()
+        ));
     };
     let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
     for chunk in b.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &c)| n | (c as u32) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &c)| n | (c as u32) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -1072,7 +1109,10 @@ fn base64_decode<'a>(a: &[Val<'a>]) -> Result<Val<'a>, EvalError> {
     }
     let mut out = Vec::with_capacity(digits.len() * 3 / 4);
     for chunk in digits.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &d)| n | d << (18 - 6 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &d)| n | d << (18 - 6 * i));
         for i in 0..chunk.len() - 1 {
             out.push((n >> (16 - 8 * i)) as u8);
         }
@@ -1165,12 +1205,18 @@ fn format_plain(v: &Val<'_>) -> Result<String, EvalError> {
                 entries.push((format_plain(&k)?, format_plain(&val)?));
             }
             entries.sort();
-            let inner: Vec<String> = entries.into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            let inner: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
             format!("{{{}}}", inner.join(", "))
         }
         v => {
             let items = v.elements().unwrap_or_default();
-            let inner = items.iter().map(format_plain).collect::<Result<Vec<_>, _>>()?;
+            let inner = items
+                .iter()
+                .map(format_plain)
+                .collect::<Result<Vec<_>, _>>()?;
             format!("[{}]", inner.join(", "))
         }
     })

@@ -59,7 +59,8 @@ pub(crate) fn parse(s: &str) -> Option<(i64, u32)> {
     }
     let (y, mo, d) = (digits(s, 0, 4)?, digits(s, 5, 2)?, digits(s, 8, 2)?);
     let (h, mi, sec) = (digits(s, 11, 2)?, digits(s, 14, 2)?, digits(s, 17, 2)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60 {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60
+    {
         return None;
     }
     let mut i = 19;
@@ -167,14 +168,17 @@ pub(crate) fn field<'a>(name: &str, a: &[Val<'a>]) -> Result<Option<Val<'a>>, Ev
         Some(Val::Str(tz)) if &**tz == "UTC" || &**tz == "Z" => 0,
         Some(Val::Str(tz)) => match offset_seconds(tz) {
             Some(o) => o,
-            None => {
-                return error(format!(
-                    "`{name}`: time zone {:?} is not supported (use UTC or an offset such as '+05:30')",
-                    &**tz
-                ))
-            }
+            None => return error(format!(
+                "`{name}`: time zone {:?} is not supported (use UTC or an offset such as '+05:30')",
+                &**tz
+            )),
         },
-        Some(v) => return error(format!("`{name}` needs a time zone string, got {}", v.type_name())),
+        Some(v) => {
+            return error(format!(
+                "`{name}` needs a time zone string, got {}",
+                v.type_name()
+            ))
+        }
     };
     let local = secs + offset;
     let days = local.div_euclid(86_400);

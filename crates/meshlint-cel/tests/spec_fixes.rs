@@ -69,13 +69,19 @@ fn optionals() {
     assert_eq!(eval("{}.?a.b.hasValue()").unwrap(), "false");
     assert_eq!(eval("[1][?3].orValue(9)").unwrap(), "9");
     assert_eq!(eval("[?optional.none(), ?optional.of(2)]").unwrap(), "[2]");
-    assert_eq!(eval("{?'k': optional.none(), 'j': 1}").unwrap(), "{\"j\": 1}");
+    assert_eq!(
+        eval("{?'k': optional.none(), 'j': 1}").unwrap(),
+        "{\"j\": 1}"
+    );
     assert_eq!(
         eval("optional.of(2).optMap(x, x * 10).value()").unwrap(),
         "20"
     );
     assert!(eval("optional.none().value()").is_err());
-    assert_eq!(eval("type(optional.none()) == optional_type").unwrap(), "true");
+    assert_eq!(
+        eval("type(optional.none()) == optional_type").unwrap(),
+        "true"
+    );
 }
 
 #[test]
@@ -88,8 +94,14 @@ fn format() {
         eval("'%s'.format([{'b': [1, 'x'], 'a': null}])").unwrap(),
         "\"{a: null, b: [1, x]}\""
     );
-    assert_eq!(eval("'%x %X %b %o'.format([255, 255u, 5, 8])").unwrap(), "\"ff FF 101 10\"");
-    assert_eq!(eval("'%e'.format([1052.032911275])").unwrap(), "\"1.052033e+03\"");
+    assert_eq!(
+        eval("'%x %X %b %o'.format([255, 255u, 5, 8])").unwrap(),
+        "\"ff FF 101 10\""
+    );
+    assert_eq!(
+        eval("'%e'.format([1052.032911275])").unwrap(),
+        "\"1.052033e+03\""
+    );
     assert!(eval("'%s %s'.format(['one'])").is_err());
     assert!(eval("'%d'.format(['x'])").is_err());
 }
@@ -98,8 +110,14 @@ fn format() {
 fn unchecked_programs_and_qualified_names() {
     let program = meshlint_cel::compile_unchecked("f_unknown(1) || true", &[]).unwrap();
     let mut scope = Scope::new();
-    assert_eq!(format!("{:?}", program.eval(&mut scope, &NoHost).unwrap()), "true");
-    assert!(compile("f_unknown(1) || true", &[]).is_err(), "rule files stay checked");
+    assert_eq!(
+        format!("{:?}", program.eval(&mut scope, &NoHost).unwrap()),
+        "true"
+    );
+    assert!(
+        compile("f_unknown(1) || true", &[]).is_err(),
+        "rule files stay checked"
+    );
     assert_eq!(
         eval("{'content-type': 'json'}.`content-type`").unwrap(),
         "\"json\""
