@@ -582,9 +582,10 @@ impl Validator<'_> {
     }
 
     /// Evaluates the node's `x-kubernetes-validations` as the API server does on create:
-    /// `self` is the value, there is no `oldSelf`. A rule that is false is an error at
-    /// the node with the CRD's message; a rule meshlint cannot compile or that fails to
-    /// evaluate (a missing key the server would have defaulted) decides nothing.
+    /// `self` is the value, there is no `oldSelf`. A rule that is false or fails to
+    /// evaluate is an error at the node with the CRD's message (Istio's CRDs declare no
+    /// defaults, so the object meshlint sees is the one the server checks); a rule
+    /// meshlint cannot compile decides nothing.
     fn check_rules(&mut self, node: &Node, s: &SNode, what: &str) {
         for rule in &s.attrs.rules {
             let Some(program) = compiled_rule(&rule.rule) else {
@@ -593,11 +594,22 @@ impl Validator<'_> {
             let mut scope = meshlint_cel::Scope::new();
             scope.push("self", meshlint_cel::Val::from_node(node));
             let verdict = program.eval(&mut scope, &meshlint_cel::NoHost);
-            if let Ok(meshlint_cel::Val::Bool(false)) = verdict {
-                let message = rule
+            // The API server refuses the object when a rule is false and when it fails
+            // to evaluate (`url()` of something that is no URL); a spent budget decides
+            // nothing.
+            let failure = match verdict {
+                Ok(meshlint_cel::Val::Bool(false)) => Some(None),
+                Ok(_) | Err(meshlint_cel::EvalError::Budget(_)) => None,
+                Err(e) => Some(Some(e.to_string())),
+            };
+            if let Some(why) = failure {
+                let mut message = rule
                     .message
                     .clone()
                     .unwrap_or_else(|| format!("failed rule: {}", rule.rule));
+                if let Some(why) = why {
+                    message.push_str(&format!(" (the rule fails to evaluate: {why})"));
+                }
                 let span = if node.as_map().is_some() || node.as_seq().is_some() {
                     node.head_span()
                 } else {

@@ -68,3 +68,18 @@ fn structural_constraints() {
         "{got:#?}"
     );
 }
+
+#[test]
+fn url_rules_use_the_kubernetes_url_library() {
+    let got = findings(
+        "1.30",
+        "apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: w}\nspec:\n  url: ftp://example.com/filter.wasm\n---\napiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: ok}\nspec:\n  url: oci://ghcr.io/acme/filter:1.0\n---\napiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: r}\nspec:\n  jwtRules:\n  - issuer: me\n    jwksUri: example.com/keys\n",
+    );
+    let lines: Vec<u32> = got
+        .iter()
+        .filter(|(r, _, _)| r == "schema-validation")
+        .map(|(_, l, _)| *l)
+        .collect();
+    assert_eq!(lines, [5, 19], "{got:#?}");
+    assert!(got[0].2.contains("url must have schema one of"), "{got:#?}");
+}
