@@ -168,10 +168,12 @@ pub(crate) fn field<'a>(name: &str, a: &[Val<'a>]) -> Result<Option<Val<'a>>, Ev
         Some(Val::Str(tz)) if &**tz == "UTC" || &**tz == "Z" => 0,
         Some(Val::Str(tz)) => match offset_seconds(tz) {
             Some(o) => o,
-            None => return error(format!(
+            None => {
+                return error(format!(
                 "`{name}`: time zone {:?} is not supported (use UTC or an offset such as '+05:30')",
                 &**tz
-            )),
+            ))
+            }
         },
         Some(v) => {
             return error(format!(
