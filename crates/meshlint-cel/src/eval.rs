@@ -20,15 +20,78 @@ impl<'a> Host<'a> for NoHost {
     }
 }
 
-/// Variables visible to an evaluation, innermost last.
+/// What one evaluation ([`Program::eval`]) may spend before it is stopped with
+/// [`EvalError::Budget`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Expression nodes evaluated (comprehension bodies count once per element).
+    pub steps: u64,
+    /// List elements, map entries and string bytes built, in total.
+    pub built: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            steps: 5_000_000,
+            built: 4_000_000,
+        }
+    }
+}
+
+/// Variables visible to an evaluation, innermost last, and its budget.
 #[derive(Default, Clone)]
 pub struct Scope<'a> {
     vars: Vec<(&'a str, Val<'a>)>,
+    budget: Budget,
+    steps: u64,
+    built: u64,
+    depth: usize,
 }
+
+/// The deepest an evaluation may recurse (the parser keeps trees shallower than this).
+const MAX_EVAL_DEPTH: usize = 1_500;
 
 impl<'a> Scope<'a> {
     pub fn new() -> Self {
-        Scope { vars: Vec::new() }
+        Scope::default()
+    }
+
+    /// Replaces the default budget of each evaluation.
+    pub fn set_budget(&mut self, budget: Budget) {
+        self.budget = budget;
+    }
+
+    fn step(&mut self) -> Result<(), EvalError> {
+        self.steps += 1;
+        if self.steps > self.budget.steps {
+            return Err(EvalError::Budget(format!(
+                "more than {} evaluation steps",
+                self.budget.steps
+            )));
+        }
+        Ok(())
+    }
+
+    /// Charges `n` elements or bytes about to be built.
+    fn build(&mut self, n: u64) -> Result<(), EvalError> {
+        self.built = self.built.saturating_add(n);
+        if self.built > self.budget.built {
+            return Err(EvalError::Budget(format!(
+                "builds more than {} list elements, map entries or string bytes",
+                self.budget.built
+            )));
+        }
+        Ok(())
+    }
+
+    fn charge(&mut self, v: &Val<'_>) -> Result<(), EvalError> {
+        match v {
+            Val::Str(Str::Shared(s)) => self.build(s.len() as u64),
+            Val::List(l) => self.build(l.len() as u64),
+            Val::Map(m) => self.build(m.len() as u64),
+            _ => Ok(()),
+        }
     }
 
     /// Binds `name` (shadowing an outer binding) until [`Scope::truncate`].
@@ -64,6 +127,9 @@ impl Program {
         scope: &mut Scope<'a>,
         host: &dyn Host<'a>,
     ) -> Result<Val<'a>, EvalError> {
+        scope.steps = 0;
+        scope.built = 0;
+        scope.depth = 0;
         eval(&self.expr, scope, host)
     }
 }
@@ -76,6 +142,23 @@ fn as_bool(v: Result<Val<'_>, EvalError>, what: &str) -> Result<bool, EvalError>
 }
 
 fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<Val<'a>, EvalError> {
+    scope.step()?;
+    if scope.depth >= MAX_EVAL_DEPTH {
+        return Err(EvalError::Budget(format!(
+            "nests deeper than {MAX_EVAL_DEPTH} levels"
+        )));
+    }
+    scope.depth += 1;
+    let result = eval_node(e, scope, host);
+    scope.depth -= 1;
+    result
+}
+
+fn eval_node<'a>(
+    e: &'a Expr,
+    scope: &mut Scope<'a>,
+    host: &dyn Host<'a>,
+) -> Result<Val<'a>, EvalError> {
     match e {
         Expr::Lit(l) => Ok(match l {
             Lit::Null => Val::Null,
@@ -84,42 +167,132 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
             Lit::UInt(u) => Val::UInt(*u),
             Lit::Double(d) => Val::Double(*d),
             Lit::Str(s) => Val::Str(Str::Borrowed(s)),
+            Lit::Bytes(b) => Val::Bytes(std::rc::Rc::from(&b[..])),
         }),
         Expr::Ident(name) => match scope.lookup(name) {
             Some(v) => Ok(v.clone()),
-            None => error(format!("undeclared variable `{name}`")),
+            None => match type_ident(name) {
+                Some(t) => Ok(Val::Type(t)),
+                None => error(format!("undeclared variable `{name}`")),
+            },
         },
+        Expr::Unbound(name) => error(format!("no such function `{name}`")),
         Expr::Select(operand, field) => {
+            // `net.IP`: a qualified type name, unless `net` is a variable.
+            if let Expr::Ident(ns) = &**operand {
+                if scope.lookup(ns).is_none() {
+                    if let Some(t) = type_ident(&format!("{ns}.{field}")) {
+                        return Ok(Val::Type(t));
+                    }
+                }
+            }
+            // `a.b.c` where the root is no variable: the longest dotted name bound
+            // (`a.b.c`, else `a.b` then `.c`).
+            if let Some(v) = qualified(e, scope)? {
+                return Ok(v);
+            }
             let v = eval(operand, scope, host)?;
-            select(&v, field)
+            match v {
+                // Selecting through an optional keeps it optional.
+                Val::Opt(o) => opt_select(o.as_deref(), field),
+                v => select(&v, field),
+            }
+        }
+        Expr::OptSelect(operand, field) => {
+            let v = eval(operand, scope, host)?;
+            match v {
+                Val::Opt(o) => opt_select(o.as_deref(), field),
+                v => opt_select(Some(&v), field),
+            }
         }
         Expr::Has(operand, field) => {
             let v = eval(operand, scope, host)?;
-            Ok(Val::Bool(v.field(field).is_some()))
+            Ok(Val::Bool(match v {
+                Val::Opt(None) => false,
+                Val::Opt(Some(inner)) => inner.field(field).is_some(),
+                v => v.field(field).is_some(),
+            }))
         }
         Expr::Index(operand, index) => {
             let v = eval(operand, scope, host)?;
             let i = eval(index, scope, host)?;
-            index_into(&v, &i)
+            match v {
+                Val::Opt(o) => opt_index(o.as_deref(), &i),
+                v => index_into(&v, &i),
+            }
         }
+        Expr::OptIndex(operand, index) => {
+            let v = eval(operand, scope, host)?;
+            let i = eval(index, scope, host)?;
+            match v {
+                Val::Opt(o) => opt_index(o.as_deref(), &i),
+                v => opt_index(Some(&v), &i),
+            }
+        }
+        Expr::OptElem(_) => error("`?` marks only list elements and map keys"),
+        Expr::OptMap {
+            flat,
+            target,
+            var,
+            body,
+        } => match eval(target, scope, host)? {
+            Val::Opt(None) => Ok(Val::Opt(None)),
+            Val::Opt(Some(inner)) => {
+                let mark = scope.len();
+                scope.push(var, (*inner).clone());
+                let result = eval(body, scope, host);
+                scope.truncate(mark);
+                let v = result?;
+                match (flat, v) {
+                    (true, v @ Val::Opt(_)) => Ok(v),
+                    (true, v) => error(format!(
+                        "`optFlatMap` needs an optional, got {}",
+                        v.type_name()
+                    )),
+                    (false, v) => Ok(Val::Opt(Some(std::rc::Rc::new(v)))),
+                }
+            }
+            other => error(format!("`optMap` is not defined for {}", other.type_name())),
+        },
         Expr::Call(func, args) => {
             let mut values = Vec::with_capacity(args.len());
             for a in args {
                 values.push(eval(a, scope, host)?);
             }
-            match func {
-                Func::Std(i) => stdlib::call(*i, &values).map_err(|e| match e {
-                    EvalError::Error(m) if !m.contains('`') => {
-                        EvalError::Error(format!("`{}`: {m}", stdlib::name(*i)))
+            let result = match func {
+                Func::Std(i) => {
+                    // Refuse what would be built before building it.
+                    if stdlib::name(*i) == "lists.range" {
+                        if let Some(Val::Int(n)) = values.first() {
+                            scope.build((*n).max(0) as u64)?;
+                        }
                     }
-                    other => other,
-                }),
-                Func::Host(i) => host.call(*i, &values),
+                    stdlib::call(*i, &values).map_err(|e| match e {
+                        EvalError::Error(m) if !m.contains('`') => {
+                            EvalError::Error(format!("`{}`: {m}", stdlib::name(*i)))
+                        }
+                        other => other,
+                    })?
+                }
+                Func::Host(i) => host.call(*i, &values)?,
+            };
+            if matches!(func, Func::Std(_)) {
+                scope.charge(&result)?;
             }
+            Ok(result)
         }
         Expr::List(items) => {
+            scope.build(items.len() as u64)?;
             let mut out = Vec::with_capacity(items.len());
             for item in items {
+                if let Expr::OptElem(inner) = item {
+                    match eval(inner, scope, host)? {
+                        Val::Opt(Some(v)) => out.push((*v).clone()),
+                        Val::Opt(None) => {}
+                        v => return error(format!("`?` needs an optional, got {}", v.type_name())),
+                    }
+                    continue;
+                }
                 out.push(eval(item, scope, host)?);
             }
             Ok(Val::list(out))
@@ -127,8 +300,24 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
         Expr::Map(entries) => {
             let mut out: Vec<(Val<'a>, Val<'a>)> = Vec::with_capacity(entries.len());
             for (k, v) in entries {
-                let k = eval(k, scope, host)?;
-                let v = eval(v, scope, host)?;
+                let (k, optional) = match k {
+                    Expr::OptElem(inner) => (eval(inner, scope, host)?, true),
+                    k => (eval(k, scope, host)?, false),
+                };
+                let v = match (optional, eval(v, scope, host)?) {
+                    (false, v) => v,
+                    (true, Val::Opt(Some(v))) => (*v).clone(),
+                    (true, Val::Opt(None)) => continue,
+                    (true, v) => {
+                        return error(format!(
+                            "`?` needs an optional value, got {}",
+                            v.type_name()
+                        ))
+                    }
+                };
+                if !matches!(k, Val::Str(_) | Val::Int(_) | Val::UInt(_) | Val::Bool(_)) {
+                    return error(format!("a map key cannot be a {}", k.type_name()));
+                }
                 if out.iter().any(|(x, _)| *x == k) {
                     return error(format!("duplicate key {k:?} in map literal"));
                 }
@@ -153,6 +342,7 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
             }
             let right = as_bool(eval(r, scope, host), "`&&`");
             match (left, right) {
+                (Err(e @ EvalError::Budget(_)), _) | (_, Err(e @ EvalError::Budget(_))) => Err(e),
                 (Ok(true), right) => right.map(Val::Bool),
                 (Err(_), Ok(false)) => Ok(Val::Bool(false)),
                 (Err(e), _) => Err(e),
@@ -166,6 +356,7 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
             }
             let right = as_bool(eval(r, scope, host), "`||`");
             match (left, right) {
+                (Err(e @ EvalError::Budget(_)), _) | (_, Err(e @ EvalError::Budget(_))) => Err(e),
                 (Ok(false), right) => right.map(Val::Bool),
                 (Err(_), Ok(true)) => Ok(Val::Bool(true)),
                 (Err(e), _) => Err(e),
@@ -182,31 +373,80 @@ fn eval<'a>(e: &'a Expr, scope: &mut Scope<'a>, host: &dyn Host<'a>) -> Result<V
         Expr::Bin(op, l, r) => {
             let left = eval(l, scope, host)?;
             let right = eval(r, scope, host)?;
+            if *op == BinOp::Add {
+                let size = |v: &Val<'_>| match v {
+                    Val::Str(s) => s.len() as u64,
+                    Val::Bytes(b) => b.len() as u64,
+                    _ => v.container_len().unwrap_or(0) as u64,
+                };
+                if matches!(left, Val::Str(_) | Val::Bytes(_)) || left.is_list() {
+                    scope.build(size(&left) + size(&right))?;
+                }
+            }
             binary(*op, &left, &right)
+        }
+        Expr::Block(slots, body) => {
+            let mark = scope.len();
+            for (name, e) in slots {
+                match eval(e, scope, host) {
+                    Ok(v) => scope.push(name, v),
+                    Err(err) => {
+                        scope.truncate(mark);
+                        return Err(err);
+                    }
+                }
+            }
+            let result = eval(body, scope, host);
+            scope.truncate(mark);
+            result
+        }
+        Expr::Bind(var, init, body) => {
+            let value = eval(init, scope, host)?;
+            let mark = scope.len();
+            scope.push(var, value);
+            let result = eval(body, scope, host);
+            scope.truncate(mark);
+            result
         }
         Expr::Comp {
             kind,
             range,
             var,
+            var2,
             filter,
             body,
         } => {
             let range = eval(range, scope, host)?;
-            let Some(items) = range.elements() else {
+            let items: Option<Vec<(Val<'a>, Option<Val<'a>>)>> = match var2 {
+                None => range
+                    .elements()
+                    .map(|e| e.into_iter().map(|v| (v, None)).collect()),
+                Some(_) if range.is_map() => range
+                    .entries()
+                    .map(|e| e.into_iter().map(|(k, v)| (k, Some(v))).collect()),
+                Some(_) => range.elements().map(|e| {
+                    e.into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (Val::Int(i as i64), Some(v)))
+                        .collect()
+                }),
+            };
+            let Some(items) = items else {
                 return error(format!(
                     "cannot iterate over a {} (macros need a list or a map)",
                     range.type_name()
                 ));
             };
-            comprehension(*kind, items, var, filter.as_deref(), body, scope, host)
+            let vars = (&**var, var2.as_deref());
+            comprehension(*kind, items, vars, filter.as_deref(), body, scope, host)
         }
     }
 }
 
 fn comprehension<'a>(
     kind: CompKind,
-    items: Vec<Val<'a>>,
-    var: &'a str,
+    items: Vec<(Val<'a>, Option<Val<'a>>)>,
+    (var, var2): (&'a str, Option<&'a str>),
     filter: Option<&'a Expr>,
     body: &'a Expr,
     scope: &mut Scope<'a>,
@@ -217,9 +457,17 @@ fn comprehension<'a>(
     let mut pending: Option<EvalError> = None;
     let mut count = 0usize;
     let mut out = Vec::new();
-    for item in items {
+    let mut out_map = Vec::new();
+    for (item, second) in items {
         scope.truncate(mark);
         scope.push(var, item.clone());
+        let filter_item = match (&second, var2) {
+            (Some(v), Some(name)) => {
+                scope.push(name, v.clone());
+                v.clone()
+            }
+            _ => item.clone(),
+        };
         match kind {
             CompKind::All | CompKind::Exists => {
                 let what = if kind == CompKind::All {
@@ -233,6 +481,11 @@ fn comprehension<'a>(
                         return Ok(Val::Bool(b));
                     }
                     Ok(_) => {}
+                    // A spent budget ends the comprehension.
+                    Err(e @ EvalError::Budget(_)) => {
+                        result = Err(e);
+                        break;
+                    }
                     // Another element may still decide the result (CEL's error absorption).
                     Err(e) => {
                         pending.get_or_insert(e);
@@ -248,14 +501,20 @@ fn comprehension<'a>(
                 }
             },
             CompKind::Filter => match as_bool(eval(body, scope, host), "`filter`") {
-                Ok(true) => out.push(item),
+                Ok(true) => {
+                    if let Err(e) = scope.build(1) {
+                        result = Err(e);
+                        break;
+                    }
+                    out.push(filter_item)
+                }
                 Ok(false) => {}
                 Err(e) => {
                     result = Err(e);
                     break;
                 }
             },
-            CompKind::Map => {
+            CompKind::Map | CompKind::TransformMap => {
                 if let Some(f) = filter {
                     match as_bool(eval(f, scope, host), "`map` filter") {
                         Ok(true) => {}
@@ -266,7 +525,12 @@ fn comprehension<'a>(
                         }
                     }
                 }
+                if let Err(e) = scope.build(1) {
+                    result = Err(e);
+                    break;
+                }
                 match eval(body, scope, host) {
+                    Ok(v) if kind == CompKind::TransformMap => out_map.push((item, v)),
                     Ok(v) => out.push(v),
                     Err(e) => {
                         result = Err(e);
@@ -285,6 +549,58 @@ fn comprehension<'a>(
         },
         CompKind::ExistsOne => Ok(Val::Bool(count == 1)),
         CompKind::Filter | CompKind::Map => Ok(Val::list(out)),
+        CompKind::TransformMap => Ok(Val::Map(std::rc::Rc::new(out_map))),
+    }
+}
+
+/// Resolves a chain of selections on an unbound identifier against dotted variable
+/// names, longest first; `None` when the chain's root is bound or is not an identifier.
+fn qualified<'a>(e: &'a Expr, scope: &Scope<'a>) -> Result<Option<Val<'a>>, EvalError> {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut cur = e;
+    loop {
+        match cur {
+            Expr::Select(inner, field) => {
+                parts.push(field);
+                cur = inner;
+            }
+            Expr::Ident(root) => {
+                if scope.lookup(root).is_some() {
+                    return Ok(None);
+                }
+                parts.push(root);
+                break;
+            }
+            _ => return Ok(None),
+        }
+    }
+    parts.reverse();
+    for k in (2..=parts.len()).rev() {
+        if let Some(v) = scope.lookup(&parts[..k].join(".")) {
+            let mut v = v.clone();
+            for field in &parts[k..] {
+                v = select(&v, field)?;
+            }
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
+fn opt_select<'a>(v: Option<&Val<'a>>, field: &str) -> Result<Val<'a>, EvalError> {
+    match v {
+        None => Ok(Val::Opt(None)),
+        Some(v) if v.is_map() => Ok(Val::Opt(v.field(field).map(std::rc::Rc::new))),
+        Some(v) => select(v, field).map(|x| Val::Opt(Some(std::rc::Rc::new(x)))),
+    }
+}
+
+fn opt_index<'a>(v: Option<&Val<'a>>, i: &Val<'a>) -> Result<Val<'a>, EvalError> {
+    match v {
+        None => Ok(Val::Opt(None)),
+        Some(v) if v.is_map() => Ok(Val::Opt(v.get(i).map(std::rc::Rc::new))),
+        Some(v) if v.is_list() => Ok(Val::Opt(index_into(v, i).ok().map(std::rc::Rc::new))),
+        Some(v) => index_into(v, i).map(|x| Val::Opt(Some(std::rc::Rc::new(x)))),
     }
 }
 
@@ -336,6 +652,29 @@ fn index_into<'a>(v: &Val<'a>, i: &Val<'a>) -> Result<Val<'a>, EvalError> {
     }
 }
 
+/// The type names an expression may use as values (`type(x) == string`).
+fn type_ident(name: &str) -> Option<&'static str> {
+    [
+        "int",
+        "uint",
+        "double",
+        "bool",
+        "string",
+        "bytes",
+        "list",
+        "map",
+        "null_type",
+        "type",
+        "google.protobuf.Duration",
+        "google.protobuf.Timestamp",
+        "optional_type",
+        "net.IP",
+        "net.CIDR",
+    ]
+    .into_iter()
+    .find(|t| *t == name)
+}
+
 fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError> {
     use Val::*;
     let order = |want: fn(Ordering) -> bool| match compare(l, r) {
@@ -375,6 +714,11 @@ fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError>
             (Int(a), Int(b)) => a.checked_add(*b).map(Int).map_or_else(overflow, Ok),
             (UInt(a), UInt(b)) => a.checked_add(*b).map(UInt).map_or_else(overflow, Ok),
             (Double(a), Double(b)) => Ok(Double(a + b)),
+            (Duration(a), Duration(b)) => a.checked_add(*b).map(Duration).map_or_else(overflow, Ok),
+            (Timestamp(s, n), Duration(d)) | (Duration(d), Timestamp(s, n)) => {
+                crate::time::shift(*s, *n, *d, 1)
+            }
+            (Bytes(a), Bytes(b)) => Ok(Bytes(a.iter().chain(b.iter()).copied().collect())),
             (Str(a), Str(b)) => {
                 let mut s = String::with_capacity(a.len() + b.len());
                 s.push_str(a);
@@ -392,6 +736,9 @@ fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, EvalError>
             (Int(a), Int(b)) => a.checked_sub(*b).map(Int).map_or_else(overflow, Ok),
             (UInt(a), UInt(b)) => a.checked_sub(*b).map(UInt).map_or_else(overflow, Ok),
             (Double(a), Double(b)) => Ok(Double(a - b)),
+            (Duration(a), Duration(b)) => a.checked_sub(*b).map(Duration).map_or_else(overflow, Ok),
+            (Timestamp(s, n), Duration(d)) => crate::time::shift(*s, *n, *d, -1),
+            (Timestamp(s, n), Timestamp(t, m)) => crate::time::between((*s, *n), (*t, *m)),
             _ => mismatch("-"),
         },
         BinOp::Mul => match (l, r) {

@@ -6,9 +6,14 @@ use crate::parse::CompileError;
 pub(crate) enum Tok {
     Ident(String),
     Int(i64),
+    /// `9223372036854775808`: only valid right after a unary minus (`i64::MIN`).
+    IntMinMagnitude,
     UInt(u64),
     Double(f64),
     Str(String),
+    Bytes(Vec<u8>),
+    /// A backquoted field name (`` a.`content-type` ``).
+    QuotedIdent(String),
     LParen,
     RParen,
     LBrack,
@@ -102,18 +107,38 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, CompileError> {
             tok
         } else if c.is_ascii_alphabetic() || c == b'_' {
             let quote = bytes.get(i + 1).copied();
-            if matches!(c, b'r' | b'R') && matches!(quote, Some(b'\'' | b'"')) {
+            let is_quote = |q: Option<u8>| matches!(q, Some(b'\'' | b'"'));
+            let (r, b) = (
+                |x: u8| matches!(x, b'r' | b'R'),
+                |x: u8| matches!(x, b'b' | b'B'),
+            );
+            if r(c) && is_quote(quote) {
                 let (s, next) = string(src, i + 1, true)?;
                 i = next;
                 Tok::Str(s)
-            } else if matches!(c, b'b' | b'B') && matches!(quote, Some(b'\'' | b'"')) {
-                return err(i, "bytes literals are not supported");
+            } else if b(c) && is_quote(quote) {
+                let (v, next) = byte_string(src, i + 1, false)?;
+                i = next;
+                Tok::Bytes(v)
+            } else if quote.is_some_and(|q| (b(c) && r(q)) || (r(c) && b(q)))
+                && is_quote(bytes.get(i + 2).copied())
+            {
+                let (v, next) = byte_string(src, i + 2, true)?;
+                i = next;
+                Tok::Bytes(v)
             } else {
                 while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                     i += 1;
                 }
                 Tok::Ident(src[start..i].to_string())
             }
+        } else if c == b'`' {
+            let Some(len) = src[i + 1..].find('`') else {
+                return err(i, "backquoted field name is not closed");
+            };
+            let name = &src[i + 1..i + 1 + len];
+            i += len + 2;
+            Tok::QuotedIdent(name.to_string())
         } else if c == b'\'' || c == b'"' {
             let (s, next) = string(src, i, false)?;
             i = next;
@@ -210,6 +235,9 @@ fn number(src: &str, start: usize) -> Result<(Tok, usize), CompileError> {
             .map(|v| (Tok::UInt(v), i + 1))
             .or_else(|_| err(start, "integer literal out of range"));
     }
+    if text == "9223372036854775808" {
+        return Ok((Tok::IntMinMagnitude, i));
+    }
     text.parse()
         .map(|v| (Tok::Int(v), i))
         .or_else(|_| err(start, "integer literal out of range"))
@@ -246,6 +274,51 @@ fn string(src: &str, start: usize, raw: bool) -> Result<(String, usize), Compile
         let ch = src[i..].chars().next().unwrap_or('\u{fffd}');
         out.push(ch);
         i += ch.len_utf8();
+    }
+}
+
+/// A quoted bytes literal starting at `start` (the quote): text is UTF-8 encoded, and
+/// `\xHH` and octal escapes are single bytes.
+fn byte_string(src: &str, start: usize, raw: bool) -> Result<(Vec<u8>, usize), CompileError> {
+    let bytes = src.as_bytes();
+    let q = bytes[start];
+    let triple = bytes.get(start + 1) == Some(&q) && bytes.get(start + 2) == Some(&q);
+    let mut i = start + if triple { 3 } else { 1 };
+    let mut out = Vec::new();
+    loop {
+        let Some(&c) = bytes.get(i) else {
+            return err(start, "bytes literal is not closed");
+        };
+        if c == q {
+            if !triple {
+                return Ok((out, i + 1));
+            }
+            if bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q) {
+                return Ok((out, i + 3));
+            }
+        }
+        if !triple && (c == b'\n' || c == b'\r') {
+            return err(start, "bytes literal is not closed on its line");
+        }
+        if c == b'\\' && !raw {
+            match bytes.get(i + 1) {
+                Some(b'u' | b'U') => return err(i, "\\u escapes are not allowed in bytes"),
+                Some(b'x' | b'X' | b'0'..=b'3') => {
+                    let (ch, next) = escape(src, i)?;
+                    out.push(ch as u32 as u8);
+                    i = next;
+                }
+                _ => {
+                    let (ch, next) = escape(src, i)?;
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    i = next;
+                }
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
     }
 }
 

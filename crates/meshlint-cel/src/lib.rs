@@ -13,12 +13,14 @@
 //! it as "condition not met"), anything else is a rule bug.
 
 mod eval;
+mod k8s;
 mod lex;
 mod parse;
 mod stdlib;
+mod time;
 mod value;
 
-pub use eval::{Host, NoHost, Scope};
-pub use parse::{compile, CompileError, Program};
+pub use eval::{Budget, Host, NoHost, Scope};
+pub use parse::{compile, compile_unchecked, CompileError, Program};
 pub use stdlib::STANDARD_FUNCTIONS;
 pub use value::{compare, error, EvalError, Str, Val};

@@ -34,6 +34,7 @@ pub(crate) enum Lit {
     UInt(u64),
     Double(f64),
     Str(Box<str>),
+    Bytes(Box<[u8]>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +60,8 @@ pub(crate) enum CompKind {
     ExistsOne,
     Map,
     Filter,
+    /// `m.transformMap(k, v, [p,] e)`: a map from each kept key to `e`.
+    TransformMap,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -86,10 +89,35 @@ pub(crate) enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `a.?b`: an optional of the field (none when absent).
+    OptSelect(Box<Expr>, Box<str>),
+    /// `a[?i]`: an optional of the element or entry.
+    OptIndex(Box<Expr>, Box<Expr>),
+    /// `?e` as a list element or map key: kept only when the optional `e` (or the
+    /// entry's value) has a value.
+    OptElem(Box<Expr>),
+    /// `o.optMap(x, e)` (`flat`: `o.optFlatMap(x, e)`).
+    OptMap {
+        flat: bool,
+        target: Box<Expr>,
+        var: Box<str>,
+        body: Box<Expr>,
+    },
+    /// A call of a function nobody defines, in an unchecked program: an error when
+    /// evaluated (so `f() || true` is true, as CEL specifies for unchecked evaluation).
+    Unbound(Box<str>),
+    /// `cel.bind(var, init, body)`: `body` with `var` bound to `init`.
+    Bind(Box<str>, Box<Expr>, Box<Expr>),
+    /// `cel.block([e0, e1, …], body)`: `body` with `cel.index(i)` bound to `ei`, each
+    /// slot seeing the earlier ones.
+    Block(Vec<(Box<str>, Expr)>, Box<Expr>),
     Comp {
         kind: CompKind,
         range: Box<Expr>,
         var: Box<str>,
+        /// The second variable of a two-variable comprehension (`all(i, v, p)`): the
+        /// first is then the index (lists) or key (maps), this one the element or value.
+        var2: Option<Box<str>>,
         /// The predicate of a three-argument `map(x, p, e)`.
         filter: Option<Box<Expr>>,
         body: Box<Expr>,
@@ -99,12 +127,29 @@ pub(crate) enum Expr {
 /// Parses and checks `source`; `host` lists the host functions (name, arity) in the
 /// order [`crate::Host::call`] receives their index.
 pub fn compile(source: &str, host: &[(&str, usize)]) -> Result<Program, CompileError> {
+    compile_with(source, host, true)
+}
+
+/// Like [`compile`], without the check that every function exists: a call of an
+/// unknown function is an evaluation error instead (CEL's unchecked evaluation; rule
+/// files are always checked).
+pub fn compile_unchecked(source: &str, host: &[(&str, usize)]) -> Result<Program, CompileError> {
+    compile_with(source, host, false)
+}
+
+fn compile_with(
+    source: &str,
+    host: &[(&str, usize)],
+    checked: bool,
+) -> Result<Program, CompileError> {
     let tokens = lex(source)?;
     let mut p = Parser {
         tokens,
         pos: 0,
         host,
         depth: 0,
+        links: 0,
+        checked,
     };
     let expr = p.expr()?;
     if p.peek() != &Tok::Eof {
@@ -118,7 +163,16 @@ struct Parser<'h> {
     pos: usize,
     host: &'h [(&'h str, usize)],
     depth: usize,
+    /// Operators and selections chained to the left of the point being parsed: a chain
+    /// `a + b + …` builds a tree as deep as it is long.
+    links: usize,
+    /// Whether unknown functions are refused (else they fail when evaluated).
+    checked: bool,
 }
+
+/// The longest chain of operators, selections and calls an expression may build (its
+/// tree depth, so evaluating and dropping it cannot overflow the stack).
+const MAX_LINKS: usize = 1000;
 
 /// Deep enough for any real rule; a hostile input cannot overflow the stack.
 const MAX_DEPTH: usize = 200;
@@ -127,9 +181,12 @@ fn describe(t: &Tok) -> String {
     match t {
         Tok::Ident(s) => format!("`{s}`"),
         Tok::Int(i) => format!("`{i}`"),
+        Tok::IntMinMagnitude => "`9223372036854775808`".to_string(),
         Tok::UInt(u) => format!("`{u}u`"),
         Tok::Double(d) => format!("`{d}`"),
         Tok::Str(_) => "a string".to_string(),
+        Tok::Bytes(_) => "a bytes literal".to_string(),
+        Tok::QuotedIdent(n) => format!("`{n}`"),
         Tok::Eof => "the end of the expression".to_string(),
         other => {
             let s = match other {
@@ -214,6 +271,17 @@ impl Parser<'_> {
         Ok(())
     }
 
+    fn link(&mut self, n: &mut usize) -> Result<(), CompileError> {
+        self.links += 1;
+        *n += 1;
+        if self.links > MAX_LINKS {
+            return self.fail(format!(
+                "expression is too long: more than {MAX_LINKS} chained operators"
+            ));
+        }
+        Ok(())
+    }
+
     fn expr(&mut self) -> Result<Expr, CompileError> {
         self.enter()?;
         let cond = self.or()?;
@@ -231,24 +299,31 @@ impl Parser<'_> {
 
     fn or(&mut self) -> Result<Expr, CompileError> {
         let mut left = self.and()?;
+        let mut n = 0;
         while self.eat(&Tok::OrOr) {
+            self.link(&mut n)?;
             let right = self.and()?;
             left = Expr::Or(Box::new(left), Box::new(right));
         }
+        self.links -= n;
         Ok(left)
     }
 
     fn and(&mut self) -> Result<Expr, CompileError> {
         let mut left = self.relation()?;
+        let mut n = 0;
         while self.eat(&Tok::AndAnd) {
+            self.link(&mut n)?;
             let right = self.relation()?;
             left = Expr::And(Box::new(left), Box::new(right));
         }
+        self.links -= n;
         Ok(left)
     }
 
     fn relation(&mut self) -> Result<Expr, CompileError> {
         let mut left = self.additive()?;
+        let mut n = 0;
         loop {
             let op = match self.peek() {
                 Tok::EqEq => BinOp::Eq,
@@ -258,41 +333,52 @@ impl Parser<'_> {
                 Tok::Gt => BinOp::Gt,
                 Tok::Ge => BinOp::Ge,
                 Tok::Ident(s) if s == "in" => BinOp::In,
-                _ => return Ok(left),
+                _ => break,
             };
             self.next();
+            self.link(&mut n)?;
             let right = self.additive()?;
             left = Expr::Bin(op, Box::new(left), Box::new(right));
         }
+        self.links -= n;
+        Ok(left)
     }
 
     fn additive(&mut self) -> Result<Expr, CompileError> {
         let mut left = self.multiplicative()?;
+        let mut n = 0;
         loop {
             let op = match self.peek() {
                 Tok::Plus => BinOp::Add,
                 Tok::Minus => BinOp::Sub,
-                _ => return Ok(left),
+                _ => break,
             };
             self.next();
+            self.link(&mut n)?;
             let right = self.multiplicative()?;
             left = Expr::Bin(op, Box::new(left), Box::new(right));
         }
+        self.links -= n;
+        Ok(left)
     }
 
     fn multiplicative(&mut self) -> Result<Expr, CompileError> {
         let mut left = self.unary()?;
+        let mut n = 0;
         loop {
             let op = match self.peek() {
                 Tok::Star => BinOp::Mul,
                 Tok::Slash => BinOp::Div,
                 Tok::Percent => BinOp::Rem,
-                _ => return Ok(left),
+                _ => break,
             };
             self.next();
+            self.link(&mut n)?;
             let right = self.unary()?;
             left = Expr::Bin(op, Box::new(left), Box::new(right));
         }
+        self.links -= n;
+        Ok(left)
     }
 
     fn unary(&mut self) -> Result<Expr, CompileError> {
@@ -300,8 +386,15 @@ impl Parser<'_> {
         let e = if self.eat(&Tok::Not) {
             Expr::Not(Box::new(self.unary()?))
         } else if self.eat(&Tok::Minus) {
+            if self.eat(&Tok::IntMinMagnitude) {
+                self.depth -= 1;
+                return Ok(Expr::Lit(Lit::Int(i64::MIN)));
+            }
             match self.unary()? {
-                Expr::Lit(Lit::Int(i)) => Expr::Lit(Lit::Int(-i)),
+                Expr::Lit(Lit::Int(i)) => match i.checked_neg() {
+                    Some(n) => Expr::Lit(Lit::Int(n)),
+                    None => Expr::Neg(Box::new(Expr::Lit(Lit::Int(i)))),
+                },
                 Expr::Lit(Lit::Double(d)) => Expr::Lit(Lit::Double(-d)),
                 other => Expr::Neg(Box::new(other)),
             }
@@ -314,8 +407,46 @@ impl Parser<'_> {
 
     fn member(&mut self) -> Result<Expr, CompileError> {
         let mut e = self.primary()?;
+        let mut n = 0;
         loop {
-            if self.eat(&Tok::Dot) {
+            if matches!(self.peek(), Tok::Dot | Tok::LBrack) {
+                self.link(&mut n)?;
+            }
+            if self.peek() == &Tok::Dot
+                && self.tokens.get(self.pos + 1).map(|t| &t.tok) == Some(&Tok::Question)
+            {
+                self.next();
+                self.next();
+                let name = match self.next() {
+                    Tok::Ident(n) => n,
+                    other => {
+                        return self.fail(format!(
+                            "expected a field name after `.?`, found {}",
+                            describe(&other)
+                        ))
+                    }
+                };
+                e = Expr::OptSelect(Box::new(e), name.into());
+            } else if self.peek() == &Tok::LBrack
+                && self.tokens.get(self.pos + 1).map(|t| &t.tok) == Some(&Tok::Question)
+            {
+                self.next();
+                self.next();
+                let index = self.expr()?;
+                self.expect(&Tok::RBrack)?;
+                e = Expr::OptIndex(Box::new(e), Box::new(index));
+            } else if self.peek() == &Tok::Dot
+                && matches!(
+                    self.tokens.get(self.pos + 1).map(|t| &t.tok),
+                    Some(Tok::QuotedIdent(_))
+                )
+            {
+                self.next();
+                let Tok::QuotedIdent(name) = self.next() else {
+                    unreachable!("peeked")
+                };
+                e = Expr::Select(Box::new(e), name.into());
+            } else if self.eat(&Tok::Dot) {
                 let at = self.offset();
                 let name = match self.next() {
                     Tok::Ident(n) => n,
@@ -340,6 +471,7 @@ impl Parser<'_> {
                 self.expect(&Tok::RBrack)?;
                 e = Expr::Index(Box::new(e), Box::new(index));
             } else {
+                self.links -= n;
                 return Ok(e);
             }
         }
@@ -351,7 +483,11 @@ impl Parser<'_> {
             return Ok(out);
         }
         loop {
-            out.push(self.expr()?);
+            if *close == Tok::RBrack && self.eat(&Tok::Question) {
+                out.push(Expr::OptElem(Box::new(self.expr()?)));
+            } else {
+                out.push(self.expr()?);
+            }
             if self.eat(close) {
                 return Ok(out);
             }
@@ -369,6 +505,7 @@ impl Parser<'_> {
             Tok::UInt(u) => Ok(Expr::Lit(Lit::UInt(u))),
             Tok::Double(d) => Ok(Expr::Lit(Lit::Double(d))),
             Tok::Str(s) => Ok(Expr::Lit(Lit::Str(s.into()))),
+            Tok::Bytes(b) => Ok(Expr::Lit(Lit::Bytes(b.into()))),
             Tok::LParen => {
                 let e = self.expr()?;
                 self.expect(&Tok::RParen)?;
@@ -379,7 +516,11 @@ impl Parser<'_> {
                 let mut entries = Vec::new();
                 if !self.eat(&Tok::RBrace) {
                     loop {
-                        let k = self.expr()?;
+                        let k = if self.eat(&Tok::Question) {
+                            Expr::OptElem(Box::new(self.expr()?))
+                        } else {
+                            self.expr()?
+                        };
                         self.expect(&Tok::Colon)?;
                         let v = self.expr()?;
                         entries.push((k, v));
@@ -454,8 +595,23 @@ impl Parser<'_> {
         mut args: Vec<Expr>,
         at: usize,
     ) -> Result<Expr, CompileError> {
+        if name == "optMap" || name == "optFlatMap" {
+            let (Some(Expr::Ident(var)), 2) = (args.first(), args.len()) else {
+                return self.err_at(
+                    at,
+                    format!("`{name}` takes a variable name and an expression"),
+                );
+            };
+            let var = var.clone();
+            let body = args.pop().expect("two");
+            return Ok(Expr::OptMap {
+                flat: name == "optFlatMap",
+                target: Box::new(target),
+                var,
+                body: Box::new(body),
+            });
+        }
         if is_macro(name) {
-            let wanted = if name == "map" { "2 or 3" } else { "2" };
             let var = match args.first() {
                 Some(Expr::Ident(v)) => v.clone(),
                 _ => {
@@ -468,19 +624,47 @@ impl Parser<'_> {
             let kind = match name {
                 "all" => CompKind::All,
                 "exists" => CompKind::Exists,
-                "exists_one" => CompKind::ExistsOne,
-                "map" => CompKind::Map,
+                "exists_one" | "existsOne" => CompKind::ExistsOne,
+                "map" | "transformList" => CompKind::Map,
+                "transformMap" => CompKind::TransformMap,
                 _ => CompKind::Filter,
             };
-            let three = kind == CompKind::Map && args.len() == 3;
-            if args.len() != 2 && !three {
+            // Two variables: `all(i, v, p)`, `transformList(i, v, [p,] e)`, …
+            let two_vars = match name {
+                "transformList" | "transformMap" => true,
+                "map" | "filter" => false,
+                _ => args.len() == 3,
+            };
+            let (min, max, wanted) = match (name, two_vars) {
+                ("map", _) => (2, 3, "2 or 3"),
+                (_, true) if kind == CompKind::Map || kind == CompKind::TransformMap => {
+                    (3, 4, "3 or 4")
+                }
+                (_, true) => (3, 3, "3"),
+                _ => (2, 2, "2"),
+            };
+            if args.len() < min || args.len() > max {
                 return self.err_at(
                     at,
                     format!("`{name}` takes {wanted} arguments, {} given", args.len()),
                 );
             }
+            let var2 = if two_vars {
+                match args.get(1) {
+                    Some(Expr::Ident(v)) if *v != var => Some(v.clone()),
+                    _ => {
+                        return self.err_at(
+                            at,
+                            format!("`{name}` takes two distinct variable names first"),
+                        )
+                    }
+                }
+            } else {
+                None
+            };
+            let with_filter = args.len() == min + 1;
             let body = args.pop().map(Box::new);
-            let filter = if three {
+            let filter = if with_filter {
                 args.pop().map(Box::new)
             } else {
                 None
@@ -489,9 +673,55 @@ impl Parser<'_> {
                 kind,
                 range: Box::new(target),
                 var,
+                var2,
                 filter,
                 body: body.expect("checked above"),
             });
+        }
+        if matches!(&target, Expr::Ident(ns) if &**ns == "cel") {
+            let int_arg = |e: &Expr| match e {
+                Expr::Lit(Lit::Int(i)) if *i >= 0 => Some(*i),
+                _ => None,
+            };
+            match (name, args.as_slice()) {
+                ("index", [i]) => {
+                    if let Some(i) = int_arg(i) {
+                        return Ok(Expr::Ident(format!("@index{i}").into()));
+                    }
+                }
+                ("iterVar" | "accuVar", [a, b]) => {
+                    if let (Some(a), Some(b)) = (int_arg(a), int_arg(b)) {
+                        return Ok(Expr::Ident(format!("@{name}:{a}:{b}").into()));
+                    }
+                }
+                ("block", [Expr::List(_), _]) => {
+                    let body = args.pop().expect("two");
+                    let Some(Expr::List(slots)) = args.pop() else {
+                        unreachable!("matched above")
+                    };
+                    let slots = slots
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, e)| (format!("@index{i}").into(), e))
+                        .collect();
+                    return Ok(Expr::Block(slots, Box::new(body)));
+                }
+                _ => {}
+            }
+        }
+        if matches!(&target, Expr::Ident(ns) if &**ns == "cel") && name == "bind" {
+            if args.len() != 3 {
+                return self.err_at(
+                    at,
+                    format!("`cel.bind` takes 3 arguments, {} given", args.len()),
+                );
+            }
+            let body = args.pop().expect("three");
+            let init = args.pop().expect("three");
+            let Some(Expr::Ident(var)) = args.pop() else {
+                return self.err_at(at, "`cel.bind` takes a variable name first".into());
+            };
+            return Ok(Expr::Bind(var, Box::new(init), Box::new(body)));
         }
         // `lists.range(n)`, `strings.quote(s)`: namespaced globals.
         if let Expr::Ident(ns) = &target {
@@ -540,9 +770,12 @@ impl Parser<'_> {
     }
 
     fn unknown(&self, name: &str, at: usize) -> Result<Expr, CompileError> {
+        if !self.checked {
+            return Ok(Expr::Unbound(name.into()));
+        }
         let mut message = format!("unknown function `{name}`");
         let mut candidates: Vec<&str> = self.host.iter().map(|(n, _)| *n).collect();
-        for n in stdlib::names().chain(["has", "all", "exists", "exists_one", "map", "filter"]) {
+        for n in stdlib::names().chain(MACROS.iter().copied()) {
             candidates.push(n);
         }
         if let Some(s) = meshlint_diag::did_you_mean(name, candidates) {
@@ -552,6 +785,18 @@ impl Parser<'_> {
     }
 }
 
+const MACROS: &[&str] = &[
+    "has",
+    "all",
+    "exists",
+    "exists_one",
+    "existsOne",
+    "map",
+    "filter",
+    "transformList",
+    "transformMap",
+];
+
 fn is_macro(name: &str) -> bool {
-    matches!(name, "all" | "exists" | "exists_one" | "map" | "filter")
+    name != "has" && MACROS.contains(&name)
 }

@@ -47,6 +47,24 @@ pub enum Val<'a> {
     /// A YAML mapping or sequence, read in place. Scalars are never stored here:
     /// [`Val::from_node`] resolves them by the YAML core schema.
     Node(&'a Node),
+    /// A type value (`int`, `string`, `type(x)`), by its CEL name.
+    Type(&'static str),
+    /// A `google.protobuf.Duration`, in nanoseconds.
+    Duration(i64),
+    /// A byte sequence.
+    Bytes(Rc<[u8]>),
+    /// A Kubernetes `url(…)` value, kept as its (valid) text.
+    Url(Rc<str>),
+    /// A `google.protobuf.Timestamp`: seconds since the Unix epoch and nanoseconds.
+    Timestamp(i64, u32),
+    /// A Kubernetes `quantity(…)`.
+    Quantity(Rc<crate::k8s::Quantity>),
+    /// A Kubernetes `ip(…)` address.
+    Ip(std::net::IpAddr),
+    /// A Kubernetes `cidr(…)`: the address as written and the prefix length.
+    Cidr(std::net::IpAddr, u8),
+    /// An optional value (`optional.of(x)`, `optional.none()`, `a.?b`).
+    Opt(Option<Rc<Val<'a>>>),
 }
 
 /// Why an evaluation stopped.
@@ -56,6 +74,8 @@ pub enum EvalError {
     NoSuchKey(String),
     /// Anything else (type mismatch, bad argument, index out of range): a bug in the rule.
     Error(String),
+    /// The evaluation spent its [`crate::Budget`]: it was stopped, not finished.
+    Budget(String),
 }
 
 impl fmt::Display for EvalError {
@@ -63,6 +83,7 @@ impl fmt::Display for EvalError {
         match self {
             EvalError::NoSuchKey(k) => write!(f, "no such key: {k}"),
             EvalError::Error(m) => f.write_str(m),
+            EvalError::Budget(m) => write!(f, "evaluation budget exceeded: {m}"),
         }
     }
 }
@@ -278,6 +299,15 @@ impl<'a> Val<'a> {
                 NodeValue::Seq(_) => "list",
                 _ => "map",
             },
+            Val::Type(_) => "type",
+            Val::Duration(_) => "google.protobuf.Duration",
+            Val::Bytes(_) => "bytes",
+            Val::Url(_) => "kubernetes.URL",
+            Val::Opt(_) => "optional_type",
+            Val::Ip(_) => "net.IP",
+            Val::Quantity(_) => "kubernetes.Quantity",
+            Val::Timestamp(..) => "google.protobuf.Timestamp",
+            Val::Cidr(..) => "net.CIDR",
         }
     }
 
@@ -290,6 +320,8 @@ impl<'a> Val<'a> {
             Val::Int(i) => i.to_string(),
             Val::UInt(u) => u.to_string(),
             Val::Double(d) => format_double(*d),
+            Val::Type(t) => t.to_string(),
+            Val::Duration(n) => format_duration(*n),
             Val::List(_) | Val::Node(_) if self.is_list() => self
                 .elements()
                 .unwrap_or_default()
@@ -300,6 +332,74 @@ impl<'a> Val<'a> {
             _ => format!("{self:?}"),
         }
     }
+}
+
+/// A duration as CEL prints it: seconds with the fraction needed, `1.5s`, `-0.000001s`.
+pub(crate) fn format_duration(nanos: i64) -> String {
+    let sign = if nanos < 0 { "-" } else { "" };
+    let n = nanos.unsigned_abs();
+    let (secs, frac) = (n / 1_000_000_000, n % 1_000_000_000);
+    if frac == 0 {
+        format!("{sign}{secs}s")
+    } else {
+        let f = format!("{frac:09}");
+        format!("{sign}{secs}.{}s", f.trim_end_matches('0'))
+    }
+}
+
+/// Parses a Go/CEL duration (`1h2m3.5s`, `-250ms`, `0`), as nanoseconds.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let (neg, mut rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: i128 = 0;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number = &rest[..num_len];
+        if number.is_empty() || number == "." {
+            return None;
+        }
+        rest = &rest[num_len..];
+        let (unit, scale): (&str, i128) = [
+            ("ns", 1),
+            ("us", 1_000),
+            ("\u{b5}s", 1_000),
+            ("\u{3bc}s", 1_000),
+            ("ms", 1_000_000),
+            ("s", 1_000_000_000),
+            ("m", 60_000_000_000),
+            ("h", 3_600_000_000_000),
+        ]
+        .into_iter()
+        .find(|(u, _)| rest.starts_with(u))?;
+        rest = &rest[unit.len()..];
+        let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+        let whole: i128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let mut part = whole.checked_mul(scale)?;
+        let mut div = 1i128;
+        for d in frac.bytes().take(18) {
+            div *= 10;
+            part += (d - b'0') as i128 * scale / div;
+        }
+        total = total.checked_add(part)?;
+        if total > i64::MAX as i128 {
+            return None;
+        }
+    }
+    i64::try_from(if neg { -total } else { total }).ok()
 }
 
 pub(crate) fn format_double(d: f64) -> String {
@@ -319,6 +419,26 @@ impl fmt::Debug for Val<'_> {
             Val::UInt(u) => write!(f, "{u}u"),
             Val::Double(d) => f.write_str(&format_double(*d)),
             Val::Str(s) => write!(f, "{:?}", &**s),
+            Val::Type(t) => f.write_str(t),
+            Val::Url(u) => write!(f, "url({:?})", &**u),
+            Val::Ip(a) => write!(f, "ip({:?})", a.to_string()),
+            Val::Quantity(q) => write!(f, "quantity({}e{})", q.digits, q.scale),
+            Val::Timestamp(s, n) => write!(f, "timestamp({:?})", crate::time::format(*s, *n)),
+            Val::Cidr(a, p) => write!(f, "cidr(\"{a}/{p}\")"),
+            Val::Opt(None) => f.write_str("optional.none()"),
+            Val::Opt(Some(v)) => write!(f, "optional.of({v:?})"),
+            Val::Duration(n) => write!(f, "duration({:?})", format_duration(*n)),
+            Val::Bytes(b) => {
+                f.write_str("b\"")?;
+                for &c in b.iter() {
+                    if c.is_ascii_graphic() && c != b'"' && c != b'\\' || c == b' ' {
+                        write!(f, "{}", c as char)?;
+                    } else {
+                        write!(f, "\\x{c:02x}")?;
+                    }
+                }
+                f.write_str("\"")
+            }
             _ if self.is_list() => f
                 .debug_list()
                 .entries(self.elements().unwrap_or_default())
@@ -340,6 +460,19 @@ impl PartialEq for Val<'_> {
             (Null, Null) => true,
             (Bool(a), Bool(b)) => a == b,
             (Str(a), Str(b)) => **a == **b,
+            (Type(a), Type(b)) => a == b,
+            (Duration(a), Duration(b)) => a == b,
+            (Bytes(a), Bytes(b)) => a == b,
+            (Url(a), Url(b)) => a == b,
+            (Ip(a), Ip(b)) => a.to_canonical() == b.to_canonical(),
+            (Quantity(a), Quantity(b)) => a.compare(**b) == Ordering::Equal,
+            (Timestamp(a, x), Timestamp(b, y)) => (a, x) == (b, y),
+            (Cidr(a, p), Cidr(b, q)) => a == b && p == q,
+            (Opt(a), Opt(b)) => match (a, b) {
+                (None, None) => true,
+                (Some(x), Some(y)) => x == y,
+                _ => false,
+            },
             (Int(_) | UInt(_) | Double(_), Int(_) | UInt(_) | Double(_)) => {
                 numeric_cmp(self, other) == Some(Ordering::Equal)
             }
@@ -389,7 +522,9 @@ pub fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
     match (a, b) {
         (Val::Str(x), Val::Str(y)) => Some((**x).cmp(&**y)),
         (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(y)),
-        (Val::Null, Val::Null) => Some(Ordering::Equal),
+        (Val::Duration(x), Val::Duration(y)) => Some(x.cmp(y)),
+        (Val::Timestamp(a, x), Val::Timestamp(b, y)) => Some((a, x).cmp(&(b, y))),
+        (Val::Bytes(x), Val::Bytes(y)) => Some(x.cmp(y)),
         _ => numeric_cmp(a, b),
     }
 }

@@ -208,7 +208,8 @@ struct CheckArgs {
     /// `# meshlint-ignore:` suppressions.
     #[arg(long)]
     no_suppressions: bool,
-    /// The Istio version the manifests target (informational; shown by --verbose).
+    /// The Istio release the manifests target (`1.29`, `1.29.3`): its CRD schemas decide
+    /// which kinds, versions, fields and values are accepted. Default: 1.30.
     #[arg(long, value_name = "VERSION", value_parser = parse_istio_version)]
     istio_version: Option<String>,
     #[command(flatten)]
@@ -499,7 +500,18 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
     rule_dirs.extend(args.rule_dirs.iter().cloned());
     // A check validates manifests against the embedded field schema as soon as they
     // load; parse it while the rules load (`rules`/`explain` never need it).
-    let (rules, _) = rayon::join(|| load_rules(&rule_dirs), meshlint_model::schema::embedded);
+    let istio_version = args.istio_version.clone().or(file.istio_version.clone());
+    let line = match meshlint_model::schema::resolve_release(istio_version.as_deref()) {
+        Ok(line) => line,
+        Err(e) if args.istio_version.is_none() => {
+            return Err(config_error("istio_version", None, e))
+        }
+        Err(e) => return Err(format!("--istio-version: {e}")),
+    };
+    let (rules, _) = rayon::join(
+        || load_rules(&rule_dirs),
+        || meshlint_model::schema::release(line),
+    );
     let mut rules = rules?;
 
     let mut overrides = HashMap::new();
@@ -601,6 +613,7 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
         context: args.context.clone(),
         force_exclude: args.force_exclude,
         keep_repeated_causes: false,
+        istio_version: istio_version.clone(),
         limits: None,
         ignore_suppressions: args.no_suppressions,
         report_unused_suppressions: meta_on(UNUSED_SUPPRESSION),
@@ -624,7 +637,7 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
         rules,
         fail_on: args.fail_on.or(file.fail_on).unwrap_or(FailOn::Error),
         max_warnings: args.max_warnings.or(file.max_warnings),
-        istio_version: args.istio_version.clone().or(file.istio_version),
+        istio_version,
     })
 }
 
@@ -658,11 +671,19 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     for e in &result.rule_errors {
-        eprintln!(
-            "meshlint: rule bug (not a problem in your manifests): {}",
-            safe(e)
-        );
+        if e.contains(": not evaluated on ") {
+            eprintln!(
+                "meshlint: rule stopped (its evaluation budget ran out): {}",
+                safe(e)
+            );
+        } else {
+            eprintln!(
+                "meshlint: rule bug (not a problem in your manifests): {}",
+                safe(e)
+            );
+        }
     }
+    let not_evaluated = !result.rule_errors.is_empty();
     if let Some(path) = &args.write_baseline {
         let b = baseline::build(&result.findings, &result.sources);
         if let Err(e) = baseline::write(path, &b) {
@@ -812,6 +833,9 @@ fn check(args: CheckArgs) -> ExitCode {
         ExitCode::from(1)
     } else if empty {
         ExitCode::from(2)
+    } else if not_evaluated {
+        // Nothing failed, but some rule did not finish on some resource.
+        ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     }
@@ -875,6 +899,7 @@ fn graph(args: GraphArgs) -> ExitCode {
         closed_world: file.closed_world.unwrap_or(false),
         now: None,
         skip_files: cfg.iter().map(|c| c.path.clone()).collect(),
+        istio_version: file.istio_version.clone(),
         ..CheckOptions::default()
     };
     let loaded = match load_mesh(&opts) {

@@ -6,7 +6,7 @@ use meshlint_diag::{sort_findings, Finding, SourceFile, Summary};
 use meshlint_discover::{discover, DiscoverOptions, Input};
 use meshlint_graph::MeshGraph;
 use meshlint_load::{load_source, LoadLimits, LoadedFile};
-use meshlint_model::{take_resources, MeshConfig, ResourceSet, Skipped};
+use meshlint_model::{schema, take_resources_for, MeshConfig, ResourceSet, Skipped};
 use meshlint_rules::RuleSet;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -58,6 +58,9 @@ pub struct CheckOptions {
     /// `istioctl analyze` does (its analyzers report independently); the conformance
     /// suite compares with istioctl this way. Users get one finding per cause.
     pub keep_repeated_causes: bool,
+    /// The Istio release line whose CRD schemas validate the resources
+    /// (`schema::resolve_release`); `None` for the default release.
+    pub istio_version: Option<String>,
 }
 
 /// Wall time of each stage.
@@ -204,7 +207,11 @@ fn soften_findings_outside_objects(
 
 /// Loads every input. One that cannot be read becomes an `unreadable-file` finding at
 /// its path (and counts in [`Summary::unreadable`]); the others go on.
-fn load_all(inputs: &[Input], limits: &LoadLimits) -> Vec<(LoadedFile, ResourceSet, bool)> {
+fn load_all(
+    inputs: &[Input],
+    limits: &LoadLimits,
+    release: &schema::Schema,
+) -> Vec<(LoadedFile, ResourceSet, bool)> {
     // One node budget for the whole run, on top of each file's own.
     let budget = meshlint_load::RunBudget::default();
     inputs
@@ -230,7 +237,7 @@ fn load_all(inputs: &[Input], limits: &LoadLimits) -> Vec<(LoadedFile, ResourceS
                         .iter()
                         .map(|d| (d.index, d.root.span.start.line, d.root.span.end.line))
                         .collect();
-                    let set = take_resources(&mut loaded);
+                    let set = take_resources_for(&mut loaded, release);
                     soften_findings_outside_objects(&mut loaded.findings, &extents, &set.skipped);
                     (loaded, set, false)
                 }
@@ -342,7 +349,10 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
 
     let started = Instant::now();
     let limits = opts.limits.unwrap_or_default();
-    let loaded = load_all(&all_inputs, &limits);
+    let release = schema::resolve_release(opts.istio_version.as_deref())
+        .map(|line| schema::release(line).unwrap_or_else(schema::embedded))
+        .map_err(UsageError)?;
+    let loaded = load_all(&all_inputs, &limits, release);
     let unreadable = loaded.iter().filter(|(_, _, bad)| *bad).count();
     let mut findings = Vec::new();
     let mut resources = Vec::new();

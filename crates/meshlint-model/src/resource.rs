@@ -116,17 +116,36 @@ pub struct ResourceSet {
 /// Builds the resources of one loaded file (documents, `List` items), validating Istio
 /// kinds against their schemas. Clones the documents; see [`take_resources`].
 pub fn build_resources(file: &LoadedFile) -> ResourceSet {
-    build_from(&file.source.name, file.documents.clone())
+    build_from(
+        &file.source.name,
+        file.documents.clone(),
+        schema::embedded(),
+    )
+}
+
+/// Like [`build_resources`], validating against the schema of an Istio release line
+/// (see [`schema::resolve_release`]).
+pub fn build_resources_for(file: &LoadedFile, schema: &schema::Schema) -> ResourceSet {
+    build_from(&file.source.name, file.documents.clone(), schema)
 }
 
 /// Like [`build_resources`], but moves the documents out of the file instead of
 /// copying them (the pipeline's path: one tree per document, never two).
 pub fn take_resources(file: &mut LoadedFile) -> ResourceSet {
-    let documents = std::mem::take(&mut file.documents);
-    build_from(&file.source.name.clone(), documents)
+    take_resources_for(file, schema::embedded())
 }
 
-fn build_from(name: &Arc<str>, documents: Vec<meshlint_load::LoadedDocument>) -> ResourceSet {
+/// [`take_resources`] against the schema of an Istio release line.
+pub fn take_resources_for(file: &mut LoadedFile, schema: &schema::Schema) -> ResourceSet {
+    let documents = std::mem::take(&mut file.documents);
+    build_from(&file.source.name.clone(), documents, schema)
+}
+
+fn build_from(
+    name: &Arc<str>,
+    documents: Vec<meshlint_load::LoadedDocument>,
+    schema: &schema::Schema,
+) -> ResourceSet {
     let mut set = ResourceSet::default();
     for doc in documents {
         let mut root = doc.root;
@@ -160,7 +179,7 @@ fn build_from(name: &Arc<str>, documents: Vec<meshlint_load::LoadedDocument>) ->
                         if item.str_at(&["apiVersion"]).is_some()
                             && item.str_at(&["kind"]).is_some()
                         {
-                            add_resource(&mut set, name, doc.index, item);
+                            add_resource(&mut set, name, doc.index, item, schema);
                         }
                     }
                 }
@@ -175,7 +194,7 @@ fn build_from(name: &Arc<str>, documents: Vec<meshlint_load::LoadedDocument>) ->
             });
             continue;
         }
-        add_resource(&mut set, name, doc.index, root);
+        add_resource(&mut set, name, doc.index, root, schema);
     }
     set
 }
@@ -213,7 +232,13 @@ fn is_api_group(group: &str) -> bool {
         || group == "autoscaling"
 }
 
-fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, mut node: Node) {
+fn add_resource(
+    set: &mut ResourceSet,
+    file: &Arc<str>,
+    doc_index: usize,
+    mut node: Node,
+    schema: &schema::Schema,
+) {
     let api_version = node.str_at(&["apiVersion"]).unwrap_or("").to_string();
     let kind_name = node.str_at(&["kind"]).unwrap_or("").to_string();
     let (group, version) = match api_version.rsplit_once('/') {
@@ -278,7 +303,8 @@ fn add_resource(set: &mut ResourceSet, file: &Arc<str>, doc_index: usize, mut no
         typed: Typed::None,
         implied_namespace: UNSET_NAMESPACE.into(),
     };
-    set.findings.extend(schema::validate(&resource));
+    set.findings
+        .extend(schema::validate_with(schema, &resource));
     let cleaned = crate::k8s::validate_and_clean(&mut resource);
     if !cleaned.is_empty() {
         // Labels and annotations as the cleaned tree has them.

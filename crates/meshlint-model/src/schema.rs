@@ -1,211 +1,414 @@
-//! Field schemas for Istio kinds, kept as data in `schema/*.yaml` (see its README) and
-//! checked against each resource's `spec`: unknown fields (warning), wrong types and
-//! unknown enum values (error, with a did-you-mean), missing required fields.
+//! Field schemas of Istio kinds, one per release line, generated from Istio's own CRDs
+//! (`schema/istio-<line>.schema`, written by `crdgen` through the `gen-schema` binary;
+//! format in `schema/README.md`). A resource's `spec` is checked against the schema of
+//! the target release: unknown fields (warning), wrong types, enum values and the CRDs'
+//! structural constraints (errors, as the API server refuses them). A field, enum value,
+//! kind or API version the target lacks but another release has is reported with the
+//! release that has it.
 
 use crate::codes;
 use crate::resource::Resource;
 use meshlint_diag::{Finding, Location, Severity, Span};
 use meshlint_load::Scalar;
-use meshlint_load::{load_source, LoadLimits, Node, NodeValue};
-use std::collections::HashMap;
+use meshlint_load::{Node, NodeValue};
+use serde::Deserialize;
+use std::cmp::Ordering;
 use std::sync::OnceLock;
 
-/// The embedded schema files: (name, YAML text).
-pub const SCHEMA_FILES: &[(&str, &str)] = &[
-    ("networking.yaml", include_str!("../schema/networking.yaml")),
-    ("security.yaml", include_str!("../schema/security.yaml")),
-    ("telemetry.yaml", include_str!("../schema/telemetry.yaml")),
-    ("extensions.yaml", include_str!("../schema/extensions.yaml")),
-    ("meshconfig.yaml", include_str!("../schema/meshconfig.yaml")),
+/// The release line checked when none is given.
+pub const DEFAULT_RELEASE: &str = "1.30";
+
+const RELEASE_COUNT: usize = 10;
+
+/// The embedded schemas, oldest release line first: (line, compact text).
+pub const RELEASES: [(&str, &str); RELEASE_COUNT] = [
+    ("1.22", include_str!("../schema/istio-1.22.schema")),
+    ("1.23", include_str!("../schema/istio-1.23.schema")),
+    ("1.24", include_str!("../schema/istio-1.24.schema")),
+    ("1.25", include_str!("../schema/istio-1.25.schema")),
+    ("1.26", include_str!("../schema/istio-1.26.schema")),
+    ("1.27", include_str!("../schema/istio-1.27.schema")),
+    ("1.28", include_str!("../schema/istio-1.28.schema")),
+    ("1.29", include_str!("../schema/istio-1.29.schema")),
+    ("1.30", include_str!("../schema/istio-1.30.schema")),
+    ("1.31-dev", include_str!("../schema/istio-1.31-dev.schema")),
 ];
 
-#[derive(Debug, Clone, PartialEq)]
+/// `(major, minor, is_dev)` of a release line such as `1.29` or `1.31-dev`.
+fn line_key(line: &str) -> (u32, u32, bool) {
+    let (num, dev) = match line.strip_suffix("-dev") {
+        Some(n) => (n, true),
+        None => (line, false),
+    };
+    let mut parts = num.split('.');
+    let major = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let minor = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (major, minor, dev)
+}
+
+/// Orders release lines (`1.9` < `1.22` < `1.31-dev`).
+pub fn compare_lines(a: &str, b: &str) -> Ordering {
+    line_key(a).cmp(&line_key(b))
+}
+
+/// The release line meshlint checks for a version as a user writes it (`1.29`,
+/// `1.29.3`, `v1.29`, `1.31` for the `1.31-dev` line). `None` for the default.
+pub fn resolve_release(version: Option<&str>) -> Result<&'static str, String> {
+    let Some(v) = version else {
+        return Ok(DEFAULT_RELEASE);
+    };
+    let v = v.trim().trim_start_matches('v');
+    let mut parts = v.split(['.', '-']);
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
+    if let (Some(major), Some(minor)) = (major, minor) {
+        for (line, _) in RELEASES {
+            let (ma, mi, _) = line_key(line);
+            if (ma, mi) == (major, minor) {
+                return Ok(line);
+            }
+        }
+    }
+    Err(format!(
+        "meshlint has the schemas of Istio {} to {}, not of `{v}`",
+        RELEASES[0].0,
+        RELEASES[RELEASE_COUNT - 1].0
+    ))
+}
+
+/// The JSON type of a schema node (`type`, or int-or-string, or anything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {
+    Object,
     Str,
-    Bool,
     Int,
-    Uint,
     Number,
-    Duration,
+    Bool,
+    Array,
     IntOrString,
     Any,
-    List(Box<Ty>),
-    Map(Box<Ty>),
-    Enum(Vec<String>),
-    Named(String),
 }
 
+/// One `x-kubernetes-validations` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rule {
+    pub rule: String,
+    pub message: Option<String>,
+    pub message_expression: Option<String>,
+    pub reason: Option<String>,
+    pub field_path: Option<String>,
+}
+
+/// A schema node's constraints, as the generator writes them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Attrs {
+    pub req: Vec<String>,
+    #[serde(rename = "enum")]
+    pub enum_values: Option<Vec<String>>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub excl_min: bool,
+    pub excl_max: bool,
+    pub min_len: Option<u64>,
+    pub max_len: Option<u64>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub min_props: Option<u64>,
+    pub max_props: Option<u64>,
+    pub pattern: Option<String>,
+    pub format: Option<String>,
+    pub list_type: Option<String>,
+    pub list_keys: Vec<String>,
+    pub nullable: bool,
+    pub preserve: bool,
+    pub one_of: Vec<Vec<String>>,
+    pub rules: Vec<Rule>,
+}
+
+/// A node of a kind's schema tree.
 #[derive(Debug, Clone)]
-pub struct Field {
+pub struct SNode {
     pub ty: Ty,
-    pub required: bool,
-    pub deprecated: bool,
+    pub attrs: Attrs,
+    /// Named properties, in schema order.
+    pub props: Vec<(String, SNode)>,
+    /// `items` of an array.
+    pub items: Option<Box<SNode>>,
+    /// `additionalProperties` of a map.
+    pub values: Option<Box<SNode>>,
 }
 
+impl SNode {
+    pub fn prop(&self, name: &str) -> Option<&SNode> {
+        self.props.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+    }
+
+    fn count(&self) -> usize {
+        1 + self.props.iter().map(|(_, s)| s.count()).sum::<usize>()
+            + self.items.as_ref().map_or(0, |s| s.count())
+            + self.values.as_ref().map_or(0, |s| s.count())
+    }
+}
+
+/// One kind's schema in a release.
 #[derive(Debug, Clone)]
 pub struct KindSchema {
+    pub group: String,
+    pub kind: String,
+    /// Served API versions, preferred first.
     pub versions: Vec<String>,
-    pub spec: String,
+    /// The whole object (`self` of its root rules); only `spec` is described.
+    pub root: SNode,
 }
 
-/// All types and kinds of the embedded schema files.
+/// All kinds of one release line.
 #[derive(Debug, Default)]
 pub struct Schema {
-    pub types: HashMap<String, Vec<(String, Field)>>,
-    pub kinds: HashMap<(String, String), KindSchema>,
-}
-
-fn parse_ty(text: &str) -> Ty {
-    let t = text.trim();
-    if let Some(inner) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-        return Ty::List(Box::new(parse_ty(inner)));
-    }
-    if let Some(inner) = t.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-        return Ty::Map(Box::new(parse_ty(inner)));
-    }
-    if let Some(values) = t.strip_prefix("enum ") {
-        return Ty::Enum(values.split_whitespace().map(str::to_string).collect());
-    }
-    match t {
-        "string" => Ty::Str,
-        "bool" => Ty::Bool,
-        "int" => Ty::Int,
-        "uint" => Ty::Uint,
-        "number" => Ty::Number,
-        "duration" => Ty::Duration,
-        "intOrString" => Ty::IntOrString,
-        "any" => Ty::Any,
-        other => Ty::Named(other.to_string()),
-    }
+    pub line: String,
+    pub kinds: Vec<KindSchema>,
 }
 
 impl Schema {
-    /// Parses schema files. Errors name the file and the offending entry.
-    pub fn parse(files: &[(&str, &str)]) -> Result<Schema, String> {
-        let mut schema = Schema::default();
-        for (name, text) in files {
-            let loaded = load_source(
-                (*name).into(),
-                text.as_bytes().to_vec(),
-                &LoadLimits::default(),
-            );
-            if let Some(f) = loaded.findings.first() {
-                return Err(format!("{name}: {}", f.message));
-            }
-            let Some(doc) = loaded.documents.first() else {
-                continue;
-            };
-            for k in doc.root.get("kinds").map(|k| k.items()).unwrap_or(&[]) {
-                let kind = k
-                    .str_at(&["kind"])
-                    .ok_or(format!("{name}: kind entry without kind"))?;
-                let group = k.str_at(&["group"]).unwrap_or("");
-                let versions = k
-                    .get("versions")
-                    .map(|v| {
-                        v.items()
-                            .iter()
-                            .filter_map(|i| i.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let spec = k
-                    .str_at(&["spec"])
-                    .ok_or(format!("{name}: {kind} without spec type"))?;
-                schema.kinds.insert(
-                    (group.to_string(), kind.to_string()),
-                    KindSchema {
-                        versions,
-                        spec: spec.to_string(),
-                    },
-                );
-            }
-            for (tname, fields) in doc.root.get("types").map(|t| t.entries()).unwrap_or(&[]) {
-                let tname = tname
-                    .as_str()
-                    .ok_or(format!("{name}: non-string type name"))?;
-                let mut out = Vec::new();
-                for (fname, fty) in fields.entries() {
-                    let raw = fname.as_str().unwrap_or("");
-                    let (fname, required) = match raw.strip_suffix('!') {
-                        Some(n) => (n, true),
-                        None => (raw, false),
-                    };
-                    let tytext = fty.as_str().unwrap_or("any");
-                    let (tytext, deprecated) = match tytext.strip_prefix("deprecated ") {
-                        Some(t) => (t, true),
-                        None => (tytext, false),
-                    };
-                    out.push((
-                        fname.to_string(),
-                        Field {
-                            ty: parse_ty(tytext),
-                            required,
-                            deprecated,
-                        },
-                    ));
+    /// Parses a compact schema text (see `schema/README.md`).
+    pub fn parse(line: &str, text: &str) -> Result<Schema, String> {
+        let mut schema = Schema {
+            line: line.to_string(),
+            kinds: Vec::new(),
+        };
+        // The open nodes: (depth, name, node).
+        let mut stack: Vec<(usize, String, SNode)> = Vec::new();
+        let mut kind: Option<(String, String, Vec<String>)> = None;
+        fn close(stack: &mut Vec<(usize, String, SNode)>, depth: usize) -> Option<SNode> {
+            while let Some((d, _, _)) = stack.last() {
+                if *d < depth {
+                    break;
                 }
-                schema.types.insert(tname.to_string(), out);
+                let (_, name, node) = stack.pop()?;
+                match stack.last_mut() {
+                    Some((_, _, parent)) => match name.as_str() {
+                        "[]" => parent.items = Some(Box::new(node)),
+                        "{}" => parent.values = Some(Box::new(node)),
+                        _ => parent.props.push((name, node)),
+                    },
+                    None => return Some(node),
+                }
             }
+            None
         }
+        let mut finish = |stack: &mut Vec<(usize, String, SNode)>,
+                          kind: &mut Option<(String, String, Vec<String>)>|
+         -> Result<(), String> {
+            let root = close(stack, 0);
+            if let Some((group, k, versions)) = kind.take() {
+                let root = root.ok_or(format!("{line}: {k} without a schema"))?;
+                schema.kinds.push(KindSchema {
+                    group,
+                    kind: k,
+                    versions,
+                    root,
+                });
+            }
+            Ok(())
+        };
+        for (no, l) in text.lines().enumerate() {
+            if l.starts_with('#') || l.trim().is_empty() {
+                continue;
+            }
+            let err = |m: &str| format!("{line} schema line {}: {m}", no + 1);
+            if let Some(rest) = l.strip_prefix("kind ") {
+                finish(&mut stack, &mut kind)?;
+                let mut parts = rest.split(' ');
+                let group = parts.next().ok_or_else(|| err("no group"))?;
+                let k = parts.next().ok_or_else(|| err("no kind"))?;
+                let versions = parts
+                    .next()
+                    .unwrap_or("")
+                    .split(',')
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                kind = Some((group.to_string(), k.to_string(), versions));
+                continue;
+            }
+            let depth = l.len() - l.trim_start_matches(' ').len();
+            let mut parts = l[depth..].splitn(3, ' ');
+            let name = parts.next().ok_or_else(|| err("no name"))?;
+            let ty = match parts.next() {
+                Some("o") => Ty::Object,
+                Some("s") => Ty::Str,
+                Some("i") => Ty::Int,
+                Some("n") => Ty::Number,
+                Some("b") => Ty::Bool,
+                Some("a") => Ty::Array,
+                Some("x") => Ty::IntOrString,
+                Some("*") => Ty::Any,
+                _ => return Err(err("unknown type")),
+            };
+            let attrs = match parts.next() {
+                Some(json) => serde_json::from_str(json).map_err(|e| err(&e.to_string()))?,
+                None => Attrs::default(),
+            };
+            if depth == 0 || kind.is_none() {
+                return Err(err("node outside a kind"));
+            }
+            close(&mut stack, depth);
+            stack.push((
+                depth,
+                name.to_string(),
+                SNode {
+                    ty,
+                    attrs,
+                    props: Vec::new(),
+                    items: None,
+                    values: None,
+                },
+            ));
+        }
+        finish(&mut stack, &mut kind)?;
         Ok(schema)
     }
 
-    /// Names referenced but not defined (a schema-file bug; tested).
-    pub fn undefined_types(&self) -> Vec<String> {
-        fn walk(ty: &Ty, schema: &Schema, out: &mut Vec<String>) {
-            match ty {
-                Ty::List(t) | Ty::Map(t) => walk(t, schema, out),
-                Ty::Named(n) if !schema.types.contains_key(n) => out.push(n.clone()),
-                _ => {}
-            }
-        }
-        let mut out = Vec::new();
-        for fields in self.types.values() {
-            for (_, f) in fields {
-                walk(&f.ty, self, &mut out);
-            }
-        }
-        for k in self.kinds.values() {
-            walk(&Ty::Named(k.spec.clone()), self, &mut out);
-        }
-        out.sort();
-        out.dedup();
-        out
+    pub fn kind(&self, group: &str, kind: &str) -> Option<&KindSchema> {
+        self.kinds
+            .iter()
+            .find(|k| k.kind == kind && k.group == group)
+    }
+
+    /// Schema nodes in this release (a size measure for tests and notes).
+    pub fn node_count(&self) -> usize {
+        self.kinds.iter().map(|k| k.root.count()).sum()
     }
 }
 
-/// The embedded schema, parsed once.
+/// The schema of a release line, parsed on first use.
+pub fn release(line: &str) -> Option<&'static Schema> {
+    static CACHE: [OnceLock<Schema>; RELEASE_COUNT] = [const { OnceLock::new() }; RELEASE_COUNT];
+    let i = RELEASES.iter().position(|(l, _)| *l == line)?;
+    Some(CACHE[i].get_or_init(|| {
+        Schema::parse(RELEASES[i].0, RELEASES[i].1).unwrap_or_else(|e| Schema {
+            line: format!("{line} (unreadable: {e})"),
+            kinds: Vec::new(),
+        })
+    }))
+}
+
+/// The default release's schema (parsed once; the CLI warms it up during rule loading).
 pub fn embedded() -> &'static Schema {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| Schema::parse(SCHEMA_FILES).unwrap_or_default())
+    release(DEFAULT_RELEASE).expect("the default release is embedded")
 }
 
 pub use meshlint_diag::did_you_mean;
 
-fn camel_from_snake(s: &str) -> Option<String> {
-    if !s.contains('_') {
-        return None;
+/// One step from a schema node to a child.
+#[derive(Debug, Clone)]
+enum Step {
+    Prop(String),
+    Item,
+    Value,
+}
+
+fn descend<'s>(root: &'s SNode, path: &[Step]) -> Option<&'s SNode> {
+    let mut node = root;
+    for step in path {
+        node = match step {
+            Step::Prop(name) => node.prop(name)?,
+            Step::Item => node.items.as_deref()?,
+            Step::Value => node.values.as_deref()?,
+        };
     }
-    let mut out = String::new();
-    let mut upper = false;
-    for ch in s.chars() {
-        if ch == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(ch.to_uppercase());
-            upper = false;
-        } else {
-            out.push(ch);
+    Some(node)
+}
+
+/// Where else a thing exists: the oldest newer release, else the newest older one.
+enum Elsewhere {
+    Newer(&'static str),
+    Older(&'static str),
+}
+
+fn elsewhere(target: &str, has: impl Fn(&Schema) -> bool) -> Option<Elsewhere> {
+    for (line, _) in RELEASES {
+        if compare_lines(line, target) == Ordering::Greater && release(line).is_some_and(&has) {
+            return Some(Elsewhere::Newer(line));
         }
     }
-    Some(out)
+    for (line, _) in RELEASES.iter().rev() {
+        if compare_lines(line, target) == Ordering::Less && release(line).is_some_and(&has) {
+            return Some(Elsewhere::Older(line));
+        }
+    }
+    None
+}
+
+fn release_message(what: &str, target: &str, e: &Elsewhere) -> String {
+    match e {
+        Elsewhere::Newer(line) => match line.strip_suffix("-dev") {
+            Some(l) => {
+                format!("{what} needs Istio {l} or later (in development); the target is {target}")
+            }
+            None => format!("{what} needs Istio {line} or later; the target is {target}"),
+        },
+        Elsewhere::Older(line) => {
+            format!("{what} was removed after Istio {line}; the target is {target}")
+        }
+    }
 }
 
 struct Validator<'a> {
     schema: &'a Schema,
+    kind: &'a KindSchema,
     resource: &'a Resource,
     findings: Vec<Finding>,
+    path: Vec<Step>,
+}
+
+/// Whether a node has the JSON type of its schema (rules only run on values that do).
+fn type_fits(node: &Node, ty: Ty) -> bool {
+    match ty {
+        Ty::Any => true,
+        Ty::Object => node.as_map().is_some(),
+        Ty::Array => node.as_seq().is_some(),
+        Ty::IntOrString => node.scalar().is_some(),
+        Ty::Str => node.scalar().is_some_and(|sc| {
+            !sc.plain || matches!(sc.resolved(), meshlint_load::Resolved::Str(_))
+        }),
+        Ty::Int => node.scalar().is_some_and(|sc| sc.as_i64().is_some()),
+        Ty::Number => node.scalar().is_some_and(|sc| sc.as_f64().is_some()),
+        Ty::Bool => node.as_bool().is_some(),
+    }
+}
+
+/// A CRD rule compiled once per thread; `None` when meshlint's CEL refuses it.
+fn compiled_rule(source: &str) -> Option<std::rc::Rc<meshlint_cel::Program>> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static RULES: RefCell<HashMap<String, Option<std::rc::Rc<meshlint_cel::Program>>>> =
+            RefCell::new(HashMap::new());
+    }
+    RULES.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(source.to_string())
+            .or_insert_with(|| {
+                meshlint_cel::compile(source, &[])
+                    .ok()
+                    .map(std::rc::Rc::new)
+            })
+            .clone()
+    })
+}
+
+fn pattern_matches(pattern: &str, text: &str) -> Option<bool> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().ok()?;
+    let re = cache
+        .entry(pattern.to_string())
+        .or_insert_with(|| regex::Regex::new(pattern).ok());
+    re.as_ref().map(|re| re.is_match(text))
 }
 
 impl Validator<'_> {
@@ -227,7 +430,7 @@ impl Validator<'_> {
             },
         )
         .with_resource(Some(self.resource.id.clone()));
-        if code != codes::SCHEMA_UNKNOWN_FIELD {
+        if code != codes::SCHEMA_UNKNOWN_FIELD && code != codes::SCHEMA_RELEASE {
             f.istio_code = Some("IST0106".into());
         }
         f.help = help;
@@ -251,18 +454,191 @@ impl Validator<'_> {
         );
     }
 
-    fn check(&mut self, node: &Node, ty: &Ty, what: &str) {
+    fn constraint(&mut self, node: &Node, message: String) {
+        self.report(
+            codes::SCHEMA_CONSTRAINT,
+            Severity::Error,
+            node.head_span(),
+            format!("{message}; the API server rejects this resource"),
+            None,
+        );
+    }
+
+    /// The same schema path in other releases.
+    fn elsewhere_at(&self, last: Step, test: impl Fn(&SNode) -> bool) -> Option<Elsewhere> {
+        let (group, kind) = (&self.kind.group, &self.kind.kind);
+        let mut path = self.path.clone();
+        path.push(last);
+        elsewhere(&self.schema.line, |s| {
+            s.kind(group, kind)
+                .and_then(|k| descend(&k.root, &path))
+                .is_some_and(&test)
+        })
+    }
+
+    fn check_number(&mut self, node: &Node, s: &SNode, v: f64, what: &str) {
+        let a = &s.attrs;
+        if let Some(min) = a.min {
+            if v < min || (a.excl_min && v == min) {
+                let op = if a.excl_min {
+                    "greater than"
+                } else {
+                    "at least"
+                };
+                return self.constraint(node, format!("`{what}` must be {op} {min}, not {v}"));
+            }
+        }
+        if let Some(max) = a.max {
+            if v > max || (a.excl_max && v == max) {
+                let op = if a.excl_max { "less than" } else { "at most" };
+                self.constraint(node, format!("`{what}` must be {op} {max}, not {v}"));
+            }
+        }
+    }
+
+    fn check_string(&mut self, node: &Node, s: &SNode, text: &str, what: &str) {
+        let a = &s.attrs;
+        if let Some(values) = &a.enum_values {
+            if !values.iter().any(|v| v == text) {
+                return self.bad_enum(node, values, text, what);
+            }
+        }
+        let len = text.chars().count() as u64;
+        if let Some(min) = a.min_len {
+            if len < min {
+                return self.constraint(
+                    node,
+                    format!("`{what}` must be at least {min} characters long"),
+                );
+            }
+        }
+        if let Some(max) = a.max_len {
+            if len > max {
+                return self.constraint(
+                    node,
+                    format!("`{what}` may be at most {max} characters long"),
+                );
+            }
+        }
+        if let Some(p) = &a.pattern {
+            if pattern_matches(p, text) == Some(false) {
+                let p = p.clone();
+                self.constraint(node, format!("`{what}` must match the pattern `{p}`"));
+            }
+        }
+    }
+
+    fn bad_enum(&mut self, node: &Node, values: &[String], text: &str, what: &str) {
+        let has = |s: &SNode| {
+            s.attrs
+                .enum_values
+                .as_ref()
+                .is_some_and(|v| v.iter().any(|v| v == text))
+        };
+        let (group, kind) = (self.kind.group.clone(), self.kind.kind.clone());
+        let path = self.path.clone();
+        let found = elsewhere(&self.schema.line, |s| {
+            s.kind(&group, &kind)
+                .and_then(|k| descend(&k.root, &path))
+                .is_some_and(has)
+        });
+        if let Some(e) = found {
+            let message = release_message(
+                &format!("`{text}` as a value of `{what}`"),
+                &self.schema.line,
+                &e,
+            );
+            return self.report(
+                codes::SCHEMA_RELEASE,
+                Severity::Error,
+                node.span,
+                format!("{message}: the API server of the target rejects it"),
+                Some(format!("valid values: {}", values.join(", "))),
+            );
+        }
+        let suggestion = did_you_mean(text, values.iter().map(String::as_str));
+        let mut message = format!("`{text}` is not a valid value for `{what}`");
+        if let Some(sug) = suggestion {
+            message.push_str(&format!("; did you mean `{sug}`?"));
+        }
+        message.push_str(" The API server rejects the resource.");
+        self.report(
+            codes::SCHEMA_ENUM,
+            Severity::Error,
+            node.span,
+            message,
+            Some(format!("valid values: {}", values.join(", "))),
+        );
+    }
+
+    fn check(&mut self, node: &Node, s: &SNode, what: &str) {
         if node.is_null() {
             return;
         }
-        match ty {
+        self.check_value(node, s, what);
+        if !s.attrs.rules.is_empty() && type_fits(node, s.ty) {
+            self.check_rules(node, s, what);
+        }
+    }
+
+    /// Evaluates the node's `x-kubernetes-validations` as the API server does on create:
+    /// `self` is the value, there is no `oldSelf`. A rule that is false or fails to
+    /// evaluate is an error at the node with the CRD's message (Istio's CRDs declare no
+    /// defaults, so the object meshlint sees is the one the server checks); a rule
+    /// meshlint cannot compile decides nothing.
+    fn check_rules(&mut self, node: &Node, s: &SNode, what: &str) {
+        for rule in &s.attrs.rules {
+            let Some(program) = compiled_rule(&rule.rule) else {
+                continue;
+            };
+            let mut scope = meshlint_cel::Scope::new();
+            scope.push("self", meshlint_cel::Val::from_node(node));
+            let verdict = program.eval(&mut scope, &meshlint_cel::NoHost);
+            // The API server refuses the object when a rule is false and when it fails
+            // to evaluate (`url()` of something that is no URL); a spent budget decides
+            // nothing.
+            let failure = match verdict {
+                Ok(meshlint_cel::Val::Bool(false)) => Some(None),
+                Ok(_) | Err(meshlint_cel::EvalError::Budget(_)) => None,
+                Err(e) => Some(Some(e.to_string())),
+            };
+            if let Some(why) = failure {
+                let mut message = rule
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| format!("failed rule: {}", rule.rule));
+                if let Some(why) = why {
+                    message.push_str(&format!(" (the rule fails to evaluate: {why})"));
+                }
+                let span = if node.as_map().is_some() || node.as_seq().is_some() {
+                    node.head_span()
+                } else {
+                    node.span
+                };
+                self.report(
+                    codes::SCHEMA_VALIDATION,
+                    Severity::Error,
+                    span,
+                    format!("`{what}`: {message}; the API server refuses the resource"),
+                    Some(format!("the CRD's validation rule: {}", rule.rule)),
+                );
+            }
+        }
+    }
+
+    fn check_value(&mut self, node: &Node, s: &SNode, what: &str) {
+        match s.ty {
             Ty::Any => {}
             Ty::Str => match node.scalar() {
-                Some(s) if matches!(s.resolved(), meshlint_load::Resolved::Str(_)) || !s.plain => {}
-                Some(s) if s.as_f64().is_some() || s.as_bool().is_some() => {
+                Some(sc)
+                    if matches!(sc.resolved(), meshlint_load::Resolved::Str(_)) || !sc.plain =>
+                {
+                    self.check_string(node, s, &sc.text, what)
+                }
+                Some(sc) if sc.as_f64().is_some() || sc.as_bool().is_some() => {
                     self.type_error(node, what, "a string (quote the value)")
                 }
-                Some(_) => {}
+                Some(sc) => self.check_string(node, s, &sc.text, what),
                 None => self.type_error(node, what, "a string"),
             },
             Ty::Bool => {
@@ -270,120 +646,134 @@ impl Validator<'_> {
                     self.type_error(node, what, "true or false")
                 }
             }
-            Ty::Int | Ty::Uint => {
+            Ty::Int => {
                 let v = node
                     .scalar()
-                    .and_then(|s| s.as_i64().or_else(|| s.text.trim().parse().ok()));
+                    .and_then(|sc| sc.as_i64().or_else(|| sc.text.trim().parse().ok()));
                 match v {
-                    Some(v) if *ty == Ty::Uint && v < 0 => {
-                        self.type_error(node, what, "a non-negative integer")
-                    }
-                    Some(_) => {}
+                    Some(v) => self.check_number(node, s, v as f64, what),
                     None => self.type_error(node, what, "an integer"),
                 }
             }
             Ty::Number => {
-                if node
+                match node
                     .scalar()
-                    .and_then(|s| s.as_f64().or_else(|| s.text.trim().parse().ok()))
-                    .is_none()
+                    .and_then(|sc| sc.as_f64().or_else(|| sc.text.trim().parse().ok()))
                 {
-                    self.type_error(node, what, "a number")
+                    Some(v) => self.check_number(node, s, v, what),
+                    None => self.type_error(node, what, "a number"),
                 }
             }
-            Ty::Duration => match node.as_str() {
-                Some(s) if is_duration(s) => {}
-                _ => self.type_error(node, what, "a duration such as `5s` or `250ms`"),
-            },
             Ty::IntOrString => {
                 if node.scalar().is_none() {
                     self.type_error(node, what, "an integer or a string")
                 }
             }
-            Ty::Enum(values) => {
-                let Some(s) = node.scalar() else {
-                    return self.type_error(node, what, "one of the allowed values");
-                };
-                if values.iter().any(|v| *v == *s.text) || (s.plain && s.as_i64().is_some()) {
-                    return;
-                }
-                let suggestion = did_you_mean(&s.text, values.iter().map(String::as_str));
-                let mut message = format!("`{}` is not a valid value for `{what}`", s.text);
-                if let Some(sug) = suggestion {
-                    message.push_str(&format!("; did you mean `{sug}`?"));
-                }
-                message.push_str(" Istio rejects the resource (or ignores the setting).");
-                self.report(
-                    codes::SCHEMA_ENUM,
-                    Severity::Error,
-                    node.span,
-                    message,
-                    Some(format!("valid values: {}", values.join(", "))),
-                );
-            }
-            Ty::List(inner) => match node.as_seq() {
+            Ty::Array => match node.as_seq() {
                 Some(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        self.check(item, inner, &format!("{what}[{i}]"));
+                    let n = items.len() as u64;
+                    if let Some(max) = s.attrs.max_items {
+                        if n > max {
+                            self.constraint(
+                                node,
+                                format!("`{what}` may have at most {max} items, it has {n}"),
+                            );
+                        }
+                    }
+                    if let Some(min) = s.attrs.min_items {
+                        if n < min {
+                            self.constraint(
+                                node,
+                                format!("`{what}` needs at least {min} items, it has {n}"),
+                            );
+                        }
+                    }
+                    if let Some(inner) = &s.items {
+                        self.path.push(Step::Item);
+                        for (i, item) in items.iter().enumerate() {
+                            self.check(item, inner, &format!("{what}[{i}]"));
+                        }
+                        self.path.pop();
                     }
                 }
                 None => self.type_error(node, what, "a list"),
             },
-            Ty::Map(inner) => match node.as_map() {
-                Some(entries) => {
-                    for (k, v) in entries {
-                        let key = k.as_str().unwrap_or("?");
-                        self.check(v, inner, &format!("{what}.{key}"));
-                    }
+            Ty::Object => self.check_object(node, s, what),
+        }
+    }
+
+    fn check_object(&mut self, node: &Node, s: &SNode, what: &str) {
+        let Some(entries) = node.as_map() else {
+            return self.type_error(node, what, "a mapping");
+        };
+        for (k, v) in entries {
+            let Some(key) = k.as_str() else { continue };
+            if let Some(field) = s.prop(key) {
+                self.path.push(Step::Prop(key.to_string()));
+                self.check(v, field, &format!("{what}.{key}"));
+                self.path.pop();
+            } else if let Some(values) = &s.values {
+                self.path.push(Step::Value);
+                self.check(v, values, &format!("{what}.{key}"));
+                self.path.pop();
+            } else if s.attrs.preserve || s.ty == Ty::Any {
+            } else if let Some(e) = self.elsewhere_at(Step::Prop(key.to_string()), |_| true) {
+                let message = release_message(&format!("`{key}`"), &self.schema.line, &e);
+                self.report(
+                    codes::SCHEMA_RELEASE,
+                    Severity::Warning,
+                    k.span,
+                    format!("{message}: its API server drops or refuses the field"),
+                    None,
+                );
+            } else {
+                let sug = did_you_mean(key, s.props.iter().map(|(n, _)| n.as_str()));
+                let mut message = format!("unknown field `{key}` in `{what}`");
+                match sug {
+                    Some(sg) => message.push_str(&format!("; did you mean `{sg}`?")),
+                    None => message.push_str("; Istio ignores or rejects it"),
                 }
-                None => self.type_error(node, what, "a mapping"),
-            },
-            Ty::Named(name) => {
-                let Some(fields) = self.schema.types.get(name) else {
-                    return;
-                };
-                let Some(entries) = node.as_map() else {
-                    return self.type_error(node, what, "a mapping");
-                };
-                for (k, v) in entries {
-                    let Some(key) = k.as_str() else { continue };
-                    let field = fields.iter().find(|(n, _)| n == key).or_else(|| {
-                        let camel = camel_from_snake(key)?;
-                        fields.iter().find(|(n, _)| *n == camel)
-                    });
-                    match field {
-                        Some((fname, f)) => {
-                            let f = f.clone();
-                            self.check(v, &f.ty, &format!("{what}.{fname}"));
-                        }
-                        None => {
-                            let sug = did_you_mean(key, fields.iter().map(|(n, _)| n.as_str()));
-                            let mut message = format!("unknown field `{key}` in `{what}`");
-                            match sug {
-                                Some(s) => message.push_str(&format!("; did you mean `{s}`?")),
-                                None => message.push_str("; Istio ignores or rejects it"),
-                            }
-                            self.report(
-                                codes::SCHEMA_UNKNOWN_FIELD,
-                                Severity::Warning,
-                                k.span,
-                                message,
-                                None,
-                            );
-                        }
-                    }
-                }
-                for (fname, f) in fields {
-                    if f.required && node.get(fname).is_none() {
-                        self.report(
-                            codes::SCHEMA_REQUIRED,
-                            Severity::Error,
-                            node.head_span(),
-                            format!("`{what}` is missing its required field `{fname}`"),
-                            None,
-                        );
-                    }
-                }
+                self.report(
+                    codes::SCHEMA_UNKNOWN_FIELD,
+                    Severity::Warning,
+                    k.span,
+                    message,
+                    None,
+                );
+            }
+        }
+        for fname in &s.attrs.req {
+            if node.get(fname).is_none_or(Node::is_null) {
+                self.report(
+                    codes::SCHEMA_REQUIRED,
+                    Severity::Error,
+                    node.head_span(),
+                    format!("`{what}` is missing its required field `{fname}`"),
+                    None,
+                );
+            }
+        }
+        for group in &s.attrs.one_of {
+            let set: Vec<&str> = group
+                .iter()
+                .filter(|f| node.get(f).is_some_and(|n| !n.is_null()))
+                .map(String::as_str)
+                .collect();
+            if set.len() > 1 {
+                self.constraint(
+                    node,
+                    format!(
+                        "`{what}` may set only one of `{}`, it sets `{}`",
+                        group.join("`, `"),
+                        set.join("` and `")
+                    ),
+                );
+            }
+        }
+        let n = entries.len() as u64;
+        if let Some(max) = s.attrs.max_props {
+            if n > max {
+                self.constraint(node, format!("`{what}` may have at most {max} entries"));
             }
         }
     }
@@ -424,47 +814,108 @@ pub fn is_duration(s: &str) -> bool {
     true
 }
 
-/// Validates a resource's `spec` if its kind has a schema.
+/// Validates a resource's `spec` against the default release's schema.
 pub fn validate(resource: &Resource) -> Vec<Finding> {
     validate_with(embedded(), resource)
 }
 
+/// Validates a resource against one release's schema.
 pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
-    let key = (resource.group.clone(), resource.id.kind.clone());
-    let Some(kind) = schema.kinds.get(&key) else {
-        return Vec::new();
-    };
-    let mut v = Validator {
-        schema,
-        resource,
-        findings: Vec::new(),
-    };
-    if !kind.versions.is_empty() && !kind.versions.contains(&resource.version) {
-        let span = resource
+    let head = |resource: &Resource| {
+        resource
             .node
             .get("apiVersion")
             .map(|n| n.span)
-            .unwrap_or_else(|| resource.name_span());
-        v.report(
-            codes::SCHEMA_TYPE,
-            Severity::Error,
-            span,
-            format!(
-                "{} is not served as `{}`; the API server refuses it",
-                resource.id.kind, resource.id.api_version
+            .unwrap_or_else(|| resource.name_span())
+    };
+    let finding = |severity, code, message: String, help: Option<String>| {
+        let mut f = Finding::new(
+            code,
+            severity,
+            message,
+            Location {
+                file: resource.file.clone(),
+                span: head(resource),
+            },
+        )
+        .with_resource(Some(resource.id.clone()));
+        f.help = help;
+        f
+    };
+    let (group, kind_name) = (&resource.group, &resource.id.kind);
+    let Some(kind) = schema.kind(group, kind_name) else {
+        let found = elsewhere(&schema.line, |s| s.kind(group, kind_name).is_some());
+        return match found {
+            Some(e) => vec![finding(
+                Severity::Error,
+                codes::SCHEMA_RELEASE,
+                format!(
+                    "{}: the API server of the target has no such kind",
+                    release_message(&format!("the kind {kind_name}"), &schema.line, &e)
+                ),
+                None,
+            )],
+            None => Vec::new(),
+        };
+    };
+    let mut v = Validator {
+        schema,
+        kind,
+        resource,
+        findings: Vec::new(),
+        path: Vec::new(),
+    };
+    let version = &resource.version;
+    if !kind.versions.is_empty() && !kind.versions.contains(version) {
+        let help = Some(format!(
+            "use one of: {}",
+            kind.versions
+                .iter()
+                .map(|ver| format!("{group}/{ver}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        let found = elsewhere(&schema.line, |s| {
+            s.kind(group, kind_name)
+                .is_some_and(|k| k.versions.contains(version))
+        });
+        let f = match found {
+            Some(e) => finding(
+                Severity::Error,
+                codes::SCHEMA_RELEASE,
+                format!(
+                    "{}: the API server of the target refuses it",
+                    release_message(
+                        &format!("{kind_name} as `{}`", resource.id.api_version),
+                        &schema.line,
+                        &e
+                    )
+                ),
+                help,
             ),
-            Some(format!(
-                "use one of: {}",
-                kind.versions
-                    .iter()
-                    .map(|ver| format!("{}/{ver}", resource.group))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        );
+            None => {
+                let mut f = finding(
+                    Severity::Error,
+                    codes::SCHEMA_TYPE,
+                    format!(
+                        "{kind_name} is not served as `{}`; the API server refuses it",
+                        resource.id.api_version
+                    ),
+                    help,
+                );
+                f.istio_code = Some("IST0106".into());
+                f
+            }
+        };
+        v.findings.push(f);
     }
-    if let Some(spec) = resource.node.get("spec") {
-        v.check(spec, &Ty::Named(kind.spec.clone()), "spec");
+    if let (Some(spec), Some(spec_schema)) = (resource.node.get("spec"), kind.root.prop("spec")) {
+        v.path.push(Step::Prop("spec".into()));
+        v.check(spec, spec_schema, "spec");
+        v.path.pop();
+    }
+    if !kind.root.attrs.rules.is_empty() {
+        v.check_rules(&resource.node, &kind.root, kind_name);
     }
     v.findings
 }
@@ -473,11 +924,12 @@ pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::resource::build_resources;
+    use meshlint_load::{load_source, LoadLimits};
 
-    const TEST_SCHEMA: &str = "kinds:\n- kind: DestinationRule\n  group: networking.istio.io\n  versions: [v1alpha3, v1beta1, v1]\n  spec: DR\ntypes:\n  DR:\n    host!: string\n    trafficPolicy: TP\n    exportTo: \"[string]\"\n  TP:\n    tls: TLS\n    connectTimeout: duration\n  TLS:\n    mode: \"enum DISABLE SIMPLE MUTUAL ISTIO_MUTUAL\"\n    insecureSkipVerify: bool\n";
+    const TEST_SCHEMA: &str = "kind networking.istio.io DestinationRule v1,v1beta1,v1alpha3\n self o\n  spec o {\"req\":[\"host\"]}\n   host s\n   exportTo a\n    [] s\n   trafficPolicy o\n    connectTimeout s\n    tls o\n     mode s {\"enum\":[\"DISABLE\",\"SIMPLE\",\"MUTUAL\",\"ISTIO_MUTUAL\"]}\n     insecureSkipVerify b\n";
 
     fn findings(yaml: &str) -> Vec<(String, u32, u32, String)> {
-        let schema = Schema::parse(&[("t.yaml", TEST_SCHEMA)]).unwrap();
+        let schema = Schema::parse("9.9", TEST_SCHEMA).unwrap();
         let f = load_source(
             "r.yaml".into(),
             yaml.as_bytes().to_vec(),
@@ -529,8 +981,8 @@ mod tests {
     }
 
     #[test]
-    fn valid_resources_are_quiet_and_snake_case_is_accepted() {
-        let got = findings("apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: {name: r}\nspec:\n  host: a\n  traffic_policy:\n    connectTimeout: 1.5s\n    tls: {mode: SIMPLE, insecureSkipVerify: true}\n");
+    fn valid_resources_are_quiet() {
+        let got = findings("apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: {name: r}\nspec:\n  host: a\n  trafficPolicy:\n    connectTimeout: 1.5s\n    tls: {mode: SIMPLE, insecureSkipVerify: true}\n");
         assert!(got.is_empty(), "{got:?}");
     }
 
@@ -545,33 +997,81 @@ mod tests {
     }
 
     #[test]
-    fn embedded_schema_is_consistent() {
-        let schema = Schema::parse(SCHEMA_FILES).expect("embedded schema parses");
-        assert!(
-            schema.undefined_types().is_empty(),
-            "{:?}",
-            schema.undefined_types()
-        );
-        for kind in [
-            "VirtualService",
-            "DestinationRule",
-            "Gateway",
-            "ServiceEntry",
-            "Sidecar",
-            "PeerAuthentication",
-            "AuthorizationPolicy",
-            "RequestAuthentication",
-            "Telemetry",
-            "WasmPlugin",
-            "EnvoyFilter",
-            "WorkloadEntry",
-            "WorkloadGroup",
-            "ProxyConfig",
-        ] {
-            assert!(
-                schema.kinds.keys().any(|(_, k)| k == kind),
-                "{kind} has no schema"
-            );
+    fn crd_rules_compile_in_meshlint_cel() {
+        fn walk<'s>(n: &'s SNode, out: &mut Vec<&'s str>) {
+            out.extend(n.attrs.rules.iter().map(|r| r.rule.as_str()));
+            n.props.iter().for_each(|(_, c)| walk(c, out));
+            n.items
+                .iter()
+                .chain(n.values.iter())
+                .for_each(|c| walk(c, out));
         }
+        let mut rules = Vec::new();
+        for k in &release(DEFAULT_RELEASE).unwrap().kinds {
+            walk(&k.root, &mut rules);
+        }
+        let refused: Vec<&str> = rules
+            .iter()
+            .copied()
+            .filter(|r| compiled_rule(r).is_none())
+            .collect();
+        eprintln!(
+            "CRD rules of {DEFAULT_RELEASE}: {} of {} compile; refused: {refused:?}",
+            rules.len() - refused.len(),
+            rules.len()
+        );
+        assert!(refused.is_empty(), "{refused:?}");
+    }
+
+    #[test]
+    fn release_lines_order_and_resolve() {
+        assert_eq!(compare_lines("1.9", "1.22"), Ordering::Less);
+        assert_eq!(compare_lines("1.31-dev", "1.30"), Ordering::Greater);
+        assert_eq!(resolve_release(None), Ok("1.30"));
+        assert_eq!(resolve_release(Some("1.29.3")), Ok("1.29"));
+        assert_eq!(resolve_release(Some("v1.24")), Ok("1.24"));
+        assert_eq!(resolve_release(Some("1.31")), Ok("1.31-dev"));
+        assert!(resolve_release(Some("1.10")).is_err());
+        let lines: Vec<_> = RELEASES.iter().map(|(l, _)| *l).collect();
+        let mut sorted = lines.clone();
+        sorted.sort_by(|a, b| compare_lines(a, b));
+        assert_eq!(lines, sorted, "RELEASES is oldest first");
+    }
+
+    #[test]
+    fn every_embedded_release_parses_with_every_kind() {
+        for (line, _) in RELEASES {
+            let schema = release(line).unwrap();
+            assert_eq!(schema.line, line, "{line} does not parse");
+            for kind in [
+                "VirtualService",
+                "DestinationRule",
+                "Gateway",
+                "ServiceEntry",
+                "Sidecar",
+                "PeerAuthentication",
+                "AuthorizationPolicy",
+                "RequestAuthentication",
+                "Telemetry",
+                "WasmPlugin",
+                "EnvoyFilter",
+                "WorkloadEntry",
+                "WorkloadGroup",
+                "ProxyConfig",
+            ] {
+                assert!(
+                    schema.kinds.iter().any(|k| k.kind == kind),
+                    "{line}: {kind} has no schema"
+                );
+            }
+        }
+        assert!(release("1.30")
+            .unwrap()
+            .kind("extensions.istio.io", "TrafficExtension")
+            .is_some());
+        assert!(release("1.29")
+            .unwrap()
+            .kind("extensions.istio.io", "TrafficExtension")
+            .is_none());
     }
 }

@@ -137,10 +137,17 @@ fn run_rule<'a>(
     out: &mut Vec<Outcome>,
 ) {
     let bug = |e: &dyn std::fmt::Display| {
+        let e = e.to_string();
+        // A spent budget stops this rule on this resource; the others go on.
+        let what = if e.starts_with("evaluation budget exceeded") {
+            "not evaluated on"
+        } else {
+            "runtime error on"
+        };
         Outcome::RuleError(
             rule.id().to_string(),
             format!(
-                "{} ({}): runtime error on {}: {e}",
+                "{} ({}): {what} {}: {e}",
                 rule.id(),
                 rule.origin,
                 g.resources[res].id
