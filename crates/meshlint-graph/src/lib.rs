@@ -63,4 +63,4 @@ pub use service_entries::{
 pub use sidecar_imports::EmptyImport;
 pub use validation::FieldIssue;
 pub use visibility::Visibility;
-pub use workloads::TargetPortConflict;
+pub use workloads::{SelectorMiss, TargetPortConflict};

@@ -327,3 +327,85 @@ impl MeshGraph {
         by_target
     }
 }
+
+/// A policy selector that matches no workload of its namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SelectorMiss {
+    /// The selector's labels, sorted by key.
+    pub labels: Vec<(String, String)>,
+    /// The first key (in order) that no workload carries with that value alone, else the
+    /// first key: where the finding points.
+    pub key: String,
+    /// Workloads labelled almost like the selector (each key present, the value a prefix
+    /// of the other or equal ignoring case): likely what was meant.
+    pub near: Vec<usize>,
+    /// Whether the inputs hold any workload of the namespace (else the finding is only
+    /// judged under `--closed-world`, as info).
+    pub namespace_has_workloads: bool,
+}
+
+impl MeshGraph {
+    /// For an AuthorizationPolicy, RequestAuthentication or PeerAuthentication whose
+    /// `spec.selector.matchLabels` selects nothing in its namespace — judged only where
+    /// the inputs hold workloads of the namespace, or under `--closed-world`; root-namespace
+    /// and `targetRef` policies and the installer's gateway labels are not judged.
+    pub fn selector_miss(&self, policy: usize) -> Option<SelectorMiss> {
+        let r = &self.resources[policy];
+        let spec = r.spec()?;
+        if spec.get("targetRef").is_some() || spec.get("targetRefs").is_some() {
+            return None;
+        }
+        let selector = match &r.typed {
+            Typed::PeerAuthentication(pa) => pa.selector.clone(),
+            Typed::Selecting(sel) => sel.selector.clone(),
+            _ => None,
+        }
+        .unwrap_or_default();
+        let ns = r.namespace();
+        if selector.is_empty()
+            || ns == self.mesh.root_namespace
+            || self.selects_installed_gateway(&selector)
+            || !self.workloads_maybe_selected(ns, &selector).is_empty()
+        {
+            return None;
+        }
+        let everyone = self.workloads_maybe_selected(ns, &Labels::new());
+        if everyone.is_empty() && !self.closed_world {
+            return None;
+        }
+        let mut sorted: Vec<(String, String)> = selector
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        sorted.sort();
+        let key = sorted
+            .iter()
+            .find(|(k, v)| {
+                let one: Labels = [(k.clone(), v.clone())].into_iter().collect();
+                self.workloads_maybe_selected(ns, &one).is_empty()
+            })
+            .or(sorted.first())
+            .map(|(k, _)| k.clone())
+            .unwrap_or_default();
+        let near = everyone
+            .iter()
+            .copied()
+            .filter(|&w| {
+                let have = self.workload_labels(w);
+                sorted.iter().all(|(k, v)| {
+                    have.get(k).is_some_and(|h| {
+                        h.starts_with(v.as_str())
+                            || v.starts_with(h.as_str())
+                            || h.eq_ignore_ascii_case(v)
+                    })
+                })
+            })
+            .collect();
+        Some(SelectorMiss {
+            labels: sorted,
+            key,
+            near,
+            namespace_has_workloads: !everyone.is_empty(),
+        })
+    }
+}

@@ -481,3 +481,59 @@ spec:
     let w = all(&g, Kind::Deployment, "api")[0];
     assert!(g.target_port_conflicts(w).is_empty());
 }
+
+#[test]
+fn policy_selectors_that_match_nothing() {
+    let yaml = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-v1, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: reviews, version: v1}}
+    spec: {containers: [{name: app}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: typo, namespace: shop}
+spec:
+  selector: {matchLabels: {app: Reviews, version: v1}}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: fine, namespace: shop}
+spec:
+  selector: {matchLabels: {app: reviews}}
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: ingress, namespace: shop}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: elsewhere, namespace: payments}
+spec:
+  selector: {matchLabels: {app: ledger}}
+"#;
+    let g = graph(yaml);
+    let typo = all(&g, Kind::AuthorizationPolicy, "typo")[0];
+    let m = g.selector_miss(typo).expect("matches nothing");
+    assert_eq!(m.key, "app");
+    assert_eq!(m.near, all(&g, Kind::Deployment, "reviews-v1"));
+    assert!(m.namespace_has_workloads);
+    assert!(g
+        .selector_miss(all(&g, Kind::AuthorizationPolicy, "fine")[0])
+        .is_none());
+    // The installer's gateway pods exist in open world.
+    assert!(g
+        .selector_miss(all(&g, Kind::RequestAuthentication, "ingress")[0])
+        .is_none());
+    // No workloads of `payments` in the inputs: judged only under --closed-world.
+    let pa = all(&g, Kind::PeerAuthentication, "elsewhere")[0];
+    assert!(g.selector_miss(pa).is_none());
+    let closed = graph_world(yaml, true);
+    let m = closed.selector_miss(pa).expect("closed world judges it");
+    assert!(!m.namespace_has_workloads);
+}

@@ -137,6 +137,7 @@ pub(crate) const GRAPH_TABLE: &[(&str, usize, GraphFn)] = &[
     ("destinationProblems", 1, destination_problems),
     ("orderDependentPatches", 1, order_dependent_patches),
     ("targetPortConflicts", 1, target_port_conflicts),
+    ("selectorMiss", 1, selector_miss),
     // Ambient mode and waypoints (issue 20)
     ("dataPlane", 1, data_plane),
     ("namespaceDataPlane", 1, namespace_data_plane),
@@ -943,6 +944,50 @@ fn order_dependent_patches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             Val::list(p.version_gated.map(usize_int).into_iter().collect()),
         ),
     ]))
+}
+
+fn selector_miss<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("selectorMiss", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, r) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    let Some(m) = g.selector_miss(i) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    let selector = m
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let near = m
+        .near
+        .iter()
+        .map(|&w| {
+            let have = g.workload_labels(w);
+            let labels = m
+                .labels
+                .iter()
+                .map(|(k, _)| format!("{k}={}", have.get(k).map(String::as_str).unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Val::map(vec![
+                ("name", Val::borrowed(g.resources[w].name())),
+                ("labels", Val::str(&labels)),
+                ("ref", name_ref(g, w)),
+            ])
+        })
+        .collect();
+    Ok(Val::list(vec![Val::map(vec![
+        ("selector", Val::str(&selector)),
+        ("key", Val::str(&m.key)),
+        ("near", Val::list(near)),
+        (
+            "namespaceHasWorkloads",
+            Val::Bool(m.namespace_has_workloads),
+        ),
+    ])]))
 }
 
 fn target_port_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
