@@ -53,15 +53,20 @@ fn chart_dir(path: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Removes chart templates found by directory walks from `inputs` and returns their
-/// charts. Files named in `given` (the command-line paths) stay.
-pub fn set_aside_chart_templates(inputs: &mut Vec<Input>, given: &[String]) -> Vec<ChartFolder> {
-    let named: Vec<PathBuf> = given
+/// The files named on the command line (not directories), canonicalized.
+fn named_files(given: &[String]) -> Vec<PathBuf> {
+    given
         .iter()
         .map(PathBuf::from)
         .filter(|p| p.is_file())
         .filter_map(|p| p.canonicalize().ok())
-        .collect();
+        .collect()
+}
+
+/// Removes chart templates found by directory walks from `inputs` and returns their
+/// charts. Files named in `given` (the command-line paths) stay.
+pub fn set_aside_chart_templates(inputs: &mut Vec<Input>, given: &[String]) -> Vec<ChartFolder> {
+    let named = named_files(given);
     let mut charts: BTreeMap<PathBuf, ChartFolder> = BTreeMap::new();
     inputs.retain(|input| {
         let Input::File { path, display } = input else {
@@ -145,12 +150,7 @@ impl ChartFolder {
 /// A `helm-template` finding on a file a directory walk found (not one named on the
 /// command line) is info: the file is a template of some tool, not a broken manifest.
 pub fn soften_walked_templates(findings: &mut [Finding], inputs: &[Input], given: &[String]) {
-    let named: Vec<PathBuf> = given
-        .iter()
-        .map(PathBuf::from)
-        .filter(|p| p.is_file())
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
+    let named = named_files(given);
     let walked: std::collections::HashSet<&str> = inputs
         .iter()
         .filter_map(|i| match i {

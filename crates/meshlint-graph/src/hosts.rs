@@ -166,17 +166,20 @@ impl MeshGraph {
         if fqdn.is_empty() || fqdn.starts_with('*') {
             return found(HostState::Exported);
         }
-        if lookup_namespaces
-            .iter()
-            .any(|ns| self.host_exported_to(fqdn, ns))
-        {
+        // One index lookup answers both questions: exported to a lookup namespace, and
+        // (if not) which definitions hide it.
+        let targets = self.host_targets(fqdn);
+        let exported = targets.iter().any(|t| {
+            self.export_scope_of(t.resource).is_none_or(|scope| {
+                lookup_namespaces
+                    .iter()
+                    .any(|ns| scope.iter().any(|n| n == ns))
+            })
+        });
+        if exported {
             return found(HostState::Exported);
         }
-        let definitions: Vec<HostTarget> = self
-            .host_targets(fqdn)
-            .into_iter()
-            .filter(|t| t.host == fqdn)
-            .collect();
+        let definitions: Vec<HostTarget> = targets.into_iter().filter(|t| t.host == fqdn).collect();
         if !definitions.is_empty() {
             return HostLookup {
                 definitions,

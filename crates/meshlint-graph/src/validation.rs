@@ -45,6 +45,27 @@ fn issue(path: String, code: &'static str, value: impl Into<String>) -> FieldIss
     }
 }
 
+/// Records the first place a key is seen; on a repeat, the issue naming that first place.
+fn repeated<K: std::hash::Hash + Eq>(
+    seen: &mut HashMap<K, String>,
+    key: K,
+    path: String,
+    code: &'static str,
+    value: impl Into<String>,
+) -> Option<FieldIssue> {
+    match seen.get(&key) {
+        Some(first) => {
+            let mut x = issue(path, code, value);
+            x.first = first.clone();
+            Some(x)
+        }
+        None => {
+            seen.insert(key, path);
+            None
+        }
+    }
+}
+
 impl FieldIssue {
     /// An issue at a path, with no value yet.
     pub(crate) fn at(path: String, code: &'static str) -> FieldIssue {
@@ -161,7 +182,7 @@ impl MeshGraph {
         let Some(spec) = spec(self, vs) else {
             return Vec::new();
         };
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut seen: HashMap<&str, String> = HashMap::new();
         let mut out = Vec::new();
         for (i, entry) in spec
             .get("http")
@@ -173,16 +194,13 @@ impl MeshGraph {
             let Some(name) = entry.str_at(&["name"]).filter(|n| !n.is_empty()) else {
                 continue;
             };
-            match seen.get(name) {
-                Some(&first) => {
-                    let mut x = issue(format!("spec.http[{i}].name"), "duplicate-name", name);
-                    x.first = format!("spec.http[{first}].name");
-                    out.push(x);
-                }
-                None => {
-                    seen.insert(name, i);
-                }
-            }
+            out.extend(repeated(
+                &mut seen,
+                name,
+                format!("spec.http[{i}].name"),
+                "duplicate-name",
+                name,
+            ));
         }
         out
     }
@@ -250,30 +268,18 @@ impl MeshGraph {
                         String::new()
                     };
                     let path = format!("{at}.{number_key}");
-                    match numbers.get(&(v, transport.clone())) {
-                        Some(first) => {
-                            let mut x = issue(path, "duplicate-number", v.to_string());
-                            x.first = first.clone();
-                            out.push(x);
-                        }
-                        None => {
-                            numbers.insert((v, transport), path);
-                        }
-                    }
+                    out.extend(repeated(
+                        &mut numbers,
+                        (v, transport),
+                        path,
+                        "duplicate-number",
+                        v.to_string(),
+                    ));
                 }
             }
             if let Some(name) = p.str_at(&["name"]).filter(|n| !n.is_empty()) {
                 let path = format!("{at}.name");
-                match names.get(name) {
-                    Some(first) => {
-                        let mut x = issue(path, "duplicate-name", name);
-                        x.first = first.clone();
-                        out.push(x);
-                    }
-                    None => {
-                        names.insert(name, path);
-                    }
-                }
+                out.extend(repeated(&mut names, name, path, "duplicate-name", name));
             }
         }
         out
