@@ -7,7 +7,7 @@ use meshlint_cel::{EvalError, Host, Program, Scope};
 /// Compiles a CEL expression; unknown functions and wrong numbers of arguments are
 /// refused here, not at run time.
 pub fn compile(source: &str) -> Result<Program, String> {
-    meshlint_cel::compile(source, GRAPH_FUNCTIONS).map_err(|e| {
+    meshlint_cel::compile(source, &GRAPH_FUNCTIONS).map_err(|e| {
         let near: String = source
             .get(e.offset..)
             .unwrap_or("")

@@ -1,0 +1,154 @@
+//! Ambient data plane: data-plane mode, waypoints, ztunnel-enforced policy.
+
+use super::values::*;
+use super::{GraphEntry, GraphHost, R};
+use meshlint_cel::Val;
+use meshlint_model::Typed;
+
+pub(super) const FUNCTIONS: &[GraphEntry] = &[
+    ("dataPlane", 1, data_plane),
+    ("namespaceDataPlane", 1, namespace_data_plane),
+    ("waypointBinding", 1, waypoint_binding),
+    ("ztunnelAuthz", 1, ztunnel_authz),
+];
+
+// Ambient mode and waypoints (issue 20)
+
+pub(super) fn data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let v = arg("dataPlane", a, 0)?;
+    let g = h.g;
+    let Some(w) = resource_index(g, v) else {
+        return Ok(Val::Null);
+    };
+    if !matches!(
+        g.resources[w].typed,
+        Typed::Workload(_) | Typed::WorkloadEntry(_)
+    ) {
+        return Ok(Val::Null);
+    }
+    let d = g.data_plane(w);
+    Ok(Val::map(vec![
+        ("plane", Val::borrowed(d.plane.as_str())),
+        ("by", Val::str(&d.by)),
+        ("ref", opt_ref(g, &d.source)),
+        ("known", Val::Bool(d.known)),
+        ("ambientIgnoredRef", opt_ref(g, &d.ambient_ignored)),
+    ]))
+}
+
+pub(super) fn namespace_data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let ns = arg_str("namespaceDataPlane", a, 0)?;
+    let g = h.g;
+    let Some(n) = g.namespace_resource(ns) else {
+        return Ok(Val::Null);
+    };
+    let labels = &g.resources[n].labels;
+    let mode = labels
+        .get(meshlint_graph::DATAPLANE_LABEL)
+        .map(String::as_str)
+        .unwrap_or("");
+    let injection_label = match labels.get("istio-injection").map(String::as_str) {
+        Some(_) => Some("istio-injection"),
+        None => labels
+            .contains_key("istio.io/rev")
+            .then_some("istio.io/rev"),
+    };
+    let label_ref = |k: &str| ref_value(g, n, &format!("metadata.labels[\"{k}\"]"));
+    Ok(Val::map(vec![
+        ("mode", Val::borrowed(mode)),
+        ("ambient", Val::Bool(g.namespace_ambient(ns))),
+        (
+            "injected",
+            Val::Bool(g.namespace_injection(ns) == meshlint_model::typed::Injection::Enabled),
+        ),
+        (
+            "modeRef",
+            if mode.is_empty() {
+                Val::Null
+            } else {
+                label_ref(meshlint_graph::DATAPLANE_LABEL)
+            },
+        ),
+        (
+            "injectionRef",
+            injection_label.map(label_ref).unwrap_or(Val::Null),
+        ),
+    ]))
+}
+
+pub(super) fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let v = arg("waypointBinding", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, v) else {
+        return Ok(Val::Null);
+    };
+    let Some(b) = g.waypoint_binding(i) else {
+        return Ok(Val::Null);
+    };
+    let class = b
+        .gateway
+        .and_then(|x| g.resources[x].node.str_at(&["spec", "gatewayClassName"]))
+        .unwrap_or("");
+    Ok(Val::map(vec![
+        ("name", Val::str(&b.name)),
+        ("namespace", Val::str(&b.namespace)),
+        ("source", Val::borrowed(b.source)),
+        ("outcome", Val::borrowed(b.outcome)),
+        ("ref", ref_value(g, b.label.0, &b.label.1)),
+        ("namespaceRef", opt_ref(g, &b.namespace_label)),
+        (
+            "gateway",
+            b.gateway.map(|x| name_ref(g, x)).unwrap_or(Val::Null),
+        ),
+        ("gatewayClass", Val::borrowed(class)),
+        ("namespaceKnown", Val::Bool(g.namespace_known(&b.namespace))),
+        ("trafficType", Val::str(&b.traffic_type)),
+        ("trafficTypeRef", opt_ref(g, &b.traffic_type_source)),
+        ("attachmentRef", opt_ref(g, &b.attachment_source)),
+    ]))
+}
+
+pub(super) fn ztunnel_authz<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let v = arg("ztunnelAuthz", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, v) else {
+        return Ok(Val::Null);
+    };
+    let Some(z) = g.ztunnel_authz(i) else {
+        return Ok(Val::Null);
+    };
+    let mut fields: Vec<&str> = z.l7.iter().map(|f| f.field.as_str()).collect();
+    fields.sort_unstable();
+    fields.dedup();
+    Ok(Val::map(vec![
+        ("action", Val::str(&z.action)),
+        ("outcome", Val::borrowed(z.outcome)),
+        (
+            "l7",
+            Val::list(
+                z.l7.iter()
+                    .map(|f| {
+                        Val::map(vec![
+                            ("field", Val::str(&f.field)),
+                            ("rule", int(f.rule as u32)),
+                            ("ref", ref_value(g, i, &f.path)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "fields",
+            Val::list(fields.into_iter().map(Val::str).collect()),
+        ),
+        (
+            "workloads",
+            Val::list(
+                z.workloads
+                    .iter()
+                    .map(|&w| Val::borrowed(g.resources[w].name()))
+                    .collect(),
+            ),
+        ),
+    ]))
+}

@@ -1,0 +1,167 @@
+//! Sidecar imports and `exportTo`: who sees which host.
+
+use super::values::*;
+use super::{GraphEntry, GraphHost, R};
+use meshlint_cel::Val;
+
+pub(super) const FUNCTIONS: &[GraphEntry] = &[
+    ("hostVisible", 2, host_visible),
+    ("sidecarFor", 1, sidecar_for),
+    ("clientNamespaces", 1, client_namespaces),
+    ("exportedTo", 2, exported_to),
+    ("hiddenFromClients", 2, hidden_from_clients),
+    ("hostExportedTo", 2, host_exported_to),
+    ("proxiesByNamespace", 0, proxies_by_namespace),
+    ("emptySidecarImports", 1, empty_sidecar_imports),
+];
+
+pub(super) fn host_visible<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let ns = arg_str("hostVisible", a, 0)?;
+    let host = arg_str("hostVisible", a, 1)?;
+    let g = h.g;
+    let v = g.host_visible(ns, None, host);
+    Ok(Val::map(vec![
+        ("visible", Val::Bool(v.visible)),
+        ("reason", Val::str(&v.reason)),
+        (
+            "ref",
+            v.hidden_by
+                .map(|(i, p)| ref_value(g, i, &p))
+                .unwrap_or(Val::Null),
+        ),
+    ]))
+}
+
+pub(super) fn sidecar_for<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let ns = arg_str("sidecarFor", a, 0)?;
+    let g = h.g;
+    Ok(g.sidecar_for(ns, None)
+        .map(|i| name_ref(g, i))
+        .unwrap_or(Val::Null))
+}
+
+pub(super) fn empty_sidecar_imports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("emptySidecarImports", a, 0)?;
+    let g = h.g;
+    let Some(i) = resource_index(g, r) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.empty_sidecar_imports(i)
+            .iter()
+            .map(|e| {
+                Val::map(vec![
+                    ("path", Val::str(&e.path)),
+                    ("entry", Val::str(&e.entry)),
+                    ("namespace", Val::str(&e.namespace)),
+                    ("fqdn", Val::str(&e.fqdn)),
+                    ("missingNamespace", Val::Bool(e.missing_namespace)),
+                    (
+                        "namespaceSuggestion",
+                        Val::str(e.namespace_suggestion.as_deref().unwrap_or("")),
+                    ),
+                    (
+                        "hostSuggestion",
+                        Val::str(e.host_suggestion.as_deref().unwrap_or("")),
+                    ),
+                    (
+                        "definedElsewhere",
+                        Val::list(
+                            e.defined_elsewhere
+                                .iter()
+                                .map(|t| target_value(g, t))
+                                .collect(),
+                        ),
+                    ),
+                    (
+                        "suggested",
+                        Val::list(
+                            e.host_suggestion
+                                .as_deref()
+                                .map(|s| {
+                                    g.host_targets(s)
+                                        .iter()
+                                        .map(|t| name_ref(g, t.resource))
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
+                        ),
+                    ),
+                    ("certain", Val::Bool(e.certain)),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn client_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("clientNamespaces", a, 0)?;
+    let g = h.g;
+    Ok(match direct_index(g, r) {
+        Some(i) => str_list(&g.client_namespaces(i)),
+        None => Val::list(Vec::new()),
+    })
+}
+
+pub(super) fn exported_to<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("exportedTo", a, 0)?;
+    let ns = arg_str("exportedTo", a, 1)?;
+    let g = h.g;
+    Ok(Val::Bool(match direct_index(g, r) {
+        Some(i) => g
+            .export_scope_of(i)
+            .is_none_or(|scope| scope.iter().any(|n| n == ns)),
+        None => false,
+    }))
+}
+
+pub(super) fn hidden_from_clients<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let r = arg("hiddenFromClients", a, 0)?;
+    let host = arg_str("hiddenFromClients", a, 1)?;
+    let g = h.g;
+    let Some(i) = direct_index(g, r) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.hidden_from_all_clients(i, host)
+            .into_iter()
+            .map(|(ns, v)| {
+                Val::map(vec![
+                    ("namespace", Val::str(&ns)),
+                    ("reason", Val::str(&v.reason)),
+                    (
+                        "ref",
+                        v.hidden_by
+                            .map(|(x, p)| ref_value(g, x, &p))
+                            .unwrap_or(Val::Null),
+                    ),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn host_exported_to<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let host = arg_str("hostExportedTo", a, 0)?;
+    let ns = arg_str("hostExportedTo", a, 1)?;
+    Ok(Val::Bool(h.g.host_exported_to(host, ns)))
+}
+
+pub(super) fn proxies_by_namespace<'g>(h: &GraphHost<'g>, _: &[Val<'g>]) -> R<'g> {
+    // The answer is the same for every call; build the list once per host.
+    let v = h.proxies.get_or_init(|| {
+        Val::list(
+            h.g.proxies_by_namespace()
+                .iter()
+                .map(|p| {
+                    Val::map(vec![
+                        ("namespace", Val::borrowed(&p.namespace)),
+                        ("sidecars", usize_int(p.sidecars)),
+                        ("gateways", usize_int(p.gateways)),
+                    ])
+                })
+                .collect(),
+        )
+    });
+    Ok(v.clone())
+}
