@@ -70,6 +70,8 @@ pub struct MeshGraph {
     pub(crate) gateway_workloads: std::sync::OnceLock<std::collections::HashSet<usize>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
     pub(crate) routes_index: std::sync::OnceLock<HashMap<String, Vec<crate::routing::RouteTo>>>,
+    /// The sidecar injector ConfigMaps' parsed values, built on first use (`injector.rs`).
+    pub(crate) injector_index: std::sync::OnceLock<crate::injector::InjectorIndex>,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
     pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
@@ -124,6 +126,7 @@ impl MeshGraph {
             scale_index: std::sync::OnceLock::new(),
             gateway_workloads: std::sync::OnceLock::new(),
             routes_index: std::sync::OnceLock::new(),
+            injector_index: std::sync::OnceLock::new(),
             host_blind_ports: HashMap::new(),
             proxy_namespaces: BTreeSet::new(),
             nodes: HashMap::new(),

@@ -23,18 +23,22 @@ mod gateway_refs;
 mod hosts;
 mod identity;
 mod injection;
+mod injector;
 mod istio;
 mod mesh_mtls;
 mod mtls;
+mod policy_scope;
 mod queries;
 mod request;
 mod route_checks;
 mod routing;
 mod scale;
 mod service_entries;
+mod service_ports;
 mod sidecar_imports;
 mod validation;
 mod visibility;
+mod webhooks;
 mod workloads;
 
 pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
@@ -64,3 +68,9 @@ pub use sidecar_imports::EmptyImport;
 pub use validation::FieldIssue;
 pub use visibility::Visibility;
 pub use workloads::{SelectorMiss, TargetPortConflict};
+pub use injector::{InjectorValues, NamespaceInjection, StalePod, StaleProxies, SYSTEM_NAMESPACES};
+pub use policy_scope::{ClaimRouteGap, PolicyReach, SourceNamespace, TelemetryConflicts};
+pub use service_ports::PortProtocolClash;
+pub use webhooks::{
+    selector_node_matches, MissingWebhookService, UninjectedAutoImages, WebhookOverlap,
+};

@@ -69,7 +69,10 @@ mod gateways;
 /// Graph functions: name, arity, implementation. Names and arities are the contract of
 /// `docs/rule-language.md`; a function's index here is the one the compiler records.
 mod hosts;
+mod injection;
+mod messages;
 mod mtls;
+mod policy_scope;
 mod policies;
 mod resources;
 mod routing;
@@ -94,6 +97,9 @@ const MODULES: &[&[GraphEntry]] = &[
     resources::FUNCTIONS,
     ambient::FUNCTIONS,
     validation::FUNCTIONS,
+    messages::FUNCTIONS,
+    injection::FUNCTIONS,
+    policy_scope::FUNCTIONS,
 ];
 
 /// Every graph function; a function's index here is the one the compiler records.
