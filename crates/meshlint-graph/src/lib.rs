@@ -51,9 +51,11 @@ pub use envoy_filters::OrderDependentPatches;
 pub use gateway_refs::GatewayLookup;
 pub use hosts::{HostLookup, HostState};
 pub use injection::ProxyNamespace;
+pub use injector::{InjectorValues, NamespaceInjection, StalePod, StaleProxies, SYSTEM_NAMESPACES};
 pub use istio::{export_scopes, hosts_overlap};
 pub use mesh_mtls::LevelConflict;
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
+pub use policy_scope::{ClaimRouteGap, PolicyReach, SourceNamespace, TelemetryConflicts};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
 pub use request::{
     render_inline, RequestAttrs, RouteChoice, RouteOutcome, VirtualServiceChoice,
@@ -64,13 +66,11 @@ pub use routing::RouteTo;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };
+pub use service_ports::PortProtocolClash;
 pub use sidecar_imports::EmptyImport;
 pub use validation::FieldIssue;
 pub use visibility::Visibility;
-pub use workloads::{SelectorMiss, TargetPortConflict};
-pub use injector::{InjectorValues, NamespaceInjection, StalePod, StaleProxies, SYSTEM_NAMESPACES};
-pub use policy_scope::{ClaimRouteGap, PolicyReach, SourceNamespace, TelemetryConflicts};
-pub use service_ports::PortProtocolClash;
 pub use webhooks::{
     selector_node_matches, MissingWebhookService, UninjectedAutoImages, WebhookOverlap,
 };
+pub use workloads::{SelectorMiss, TargetPortConflict};

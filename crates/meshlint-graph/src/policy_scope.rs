@@ -138,7 +138,13 @@ impl MeshGraph {
         let mut seen: Vec<String> = Vec::new();
         let mut out = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
-            for (j, from) in rule.get("from").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+            for (j, from) in rule
+                .get("from")
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
                 let Some(source) = from.get("source") else {
                     continue;
                 };
@@ -170,7 +176,9 @@ impl MeshGraph {
         let ns = self.resources[workload].namespace();
         let root = self.mesh.root_namespace.as_str();
         let labels = self.workload_labels(workload);
-        let mut candidates = self.in_namespace(root, Kind::RequestAuthentication).to_vec();
+        let mut candidates = self
+            .in_namespace(root, Kind::RequestAuthentication)
+            .to_vec();
         if ns != root {
             candidates.extend(self.in_namespace(ns, Kind::RequestAuthentication));
         }
@@ -194,10 +202,17 @@ impl MeshGraph {
         let mut claims: Vec<(String, String)> = Vec::new();
         let http = spec_field(&r.node, "http").map(Node::items).unwrap_or(&[]);
         for (i, route) in http.iter().enumerate() {
-            for (j, m) in route.get("match").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+            for (j, m) in route
+                .get("match")
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
                 for f in ["headers", "withoutHeaders"] {
                     for (k, _) in m.get(f).map(Node::entries).unwrap_or(&[]) {
-                        let Some(key) = k.as_str().filter(|k| k.starts_with("@request.auth.claims"))
+                        let Some(key) =
+                            k.as_str().filter(|k| k.starts_with("@request.auth.claims"))
                         else {
                             continue;
                         };
@@ -214,7 +229,11 @@ impl MeshGraph {
             .map(Node::items)
             .unwrap_or(&[]);
         let mut out = Vec::new();
-        for name in gateways.iter().filter_map(Node::as_str).filter(|g| *g != "mesh") {
+        for name in gateways
+            .iter()
+            .filter_map(Node::as_str)
+            .filter(|g| *g != "mesh")
+        {
             let Some(gw) = self.gateway_ref(name, r.namespace()) else {
                 continue;
             };
@@ -245,9 +264,7 @@ impl MeshGraph {
     pub fn telemetry_conflicts(&self, telemetry: usize) -> TelemetryConflicts {
         let r = &self.resources[telemetry];
         let ns = r.namespace();
-        let namespace_wide = |n: &Node| {
-            spec_field(n, "selector").is_none() && !has_target_ref(n)
-        };
+        let namespace_wide = |n: &Node| spec_field(n, "selector").is_none() && !has_target_ref(n);
         let mut out = TelemetryConflicts {
             namespace_wide: Vec::new(),
             shared: Vec::new(),

@@ -109,18 +109,19 @@ impl MeshGraph {
     pub fn sni_hosts_outside_hosts(&self, vs: usize) -> Vec<(String, String)> {
         let spec = self.resources[vs].spec();
         let list = |n: Option<&Node>, k: &str| -> Vec<Node> {
-            n.and_then(|x| x.get(k)).map(Node::items).unwrap_or(&[]).to_vec()
+            n.and_then(|x| x.get(k))
+                .map(Node::items)
+                .unwrap_or(&[])
+                .to_vec()
         };
         let hosts: Vec<String> = list(spec, "hosts")
             .iter()
             .filter_map(|h| h.as_str().map(str::to_string))
             .collect();
         let covered = |sni: &str| {
-            hosts.iter().any(|h| {
-                h == sni
-                    || h == "*"
-                    || (h.starts_with("*.") && sni.ends_with(&h[1..]))
-            })
+            hosts
+                .iter()
+                .any(|h| h == sni || h == "*" || (h.starts_with("*.") && sni.ends_with(&h[1..])))
         };
         let mut out = Vec::new();
         for (i, route) in list(spec, "tls").iter().enumerate() {

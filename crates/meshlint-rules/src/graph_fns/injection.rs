@@ -120,7 +120,10 @@ fn webhook_overlaps<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     ("index", usize_int(o.webhook)),
                     ("name", Val::str(&o.name)),
                     ("others", str_list(&o.others)),
-                    ("namespaceLabels", Val::str(&label_text(&o.namespace_labels))),
+                    (
+                        "namespaceLabels",
+                        Val::str(&label_text(&o.namespace_labels)),
+                    ),
                     ("podLabels", Val::str(&label_text(&o.pod_labels))),
                     ("path", Val::str(&webhook_path(g, c, o.webhook))),
                 ])

@@ -93,7 +93,10 @@ fn telemetry_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                 c.shared
                     .iter()
                     .map(|(w, others)| {
-                        Val::map(vec![("workload", name_ref(g, *w)), ("others", refs(others))])
+                        Val::map(vec![
+                            ("workload", name_ref(g, *w)),
+                            ("others", refs(others)),
+                        ])
                     })
                     .collect(),
             ),
