@@ -299,3 +299,92 @@ impl MeshGraph {
         out
     }
 }
+
+impl MeshGraph {
+    /// For a policy with a non-empty `matchLabels` (no `targetRef(s)`) that selects no
+    /// workload of its namespace, counting objects written without a namespace that
+    /// could be its (see [`Self::workloads_maybe_selected`]): its selector as `key=value`,
+    /// sorted by key. Judged where the inputs hold workloads of the namespace, or in
+    /// closed world.
+    pub fn unmatched_selector(&self, policy: usize) -> Option<Vec<String>> {
+        let r = &self.resources[policy];
+        let labels = selector_labels(&r.node)?;
+        let ns = r.namespace();
+        if !self.closed_world && self.workloads_maybe_selected(ns, &Labels::new()).is_empty() {
+            return None;
+        }
+        if !self.workloads_maybe_selected(ns, &labels).is_empty() {
+            return None;
+        }
+        let written = spec_field(&r.node, "selector")
+            .and_then(|s| s.get("matchLabels"))
+            .map(Node::entries)
+            .unwrap_or(&[]);
+        let mut shown: Vec<(&str, &str)> = written
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?, v.as_str().unwrap_or(""))))
+            .collect();
+        shown.sort();
+        Some(shown.iter().map(|(k, v)| format!("{k}={v}")).collect())
+    }
+
+    /// The Gateway API Gateways (`gateway.networking.k8s.io/gateway-name` of the Pods)
+    /// whose Pods a policy's `matchLabels` select in its namespace, where Istio ignores
+    /// selectors (`targetRefs` attach policies to them), distinct, first seen first.
+    pub fn gateway_api_pods_selected(&self, policy: usize) -> Vec<String> {
+        let r = &self.resources[policy];
+        if has_target_ref(&r.node) {
+            return Vec::new();
+        }
+        let Some(ml) = spec_field(&r.node, "selector")
+            .and_then(|s| s.get("matchLabels"))
+            .filter(|m| !m.is_null())
+        else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        for p in self.pods_in(r.namespace(), &string_labels(ml)) {
+            if let Some(name) = self.workload_labels(p).get("gateway.networking.k8s.io/gateway-name") {
+                if !out.contains(name) {
+                    out.push(name.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// For a VirtualService bound to a gateway (other than `mesh`): its HTTP routes
+    /// (not mirrors) to a host without a subset, while another VirtualService (not this
+    /// object) routes that host by subset for the mesh (see
+    /// [`Self::subset_routes_to`]): `(path of the destination, host, other
+    /// VirtualService)`, once per host and VirtualService. The gateway applies only its
+    /// own routes, so the subsets do not apply to its traffic.
+    pub fn subset_bypasses(&self, vs: usize) -> Vec<(String, String, usize)> {
+        let r = &self.resources[vs];
+        let Typed::VirtualService(v) = &r.typed else {
+            return Vec::new();
+        };
+        if !v.gateways.iter().any(|g| g.name != "mesh") {
+            return Vec::new();
+        }
+        let mut out: Vec<(String, String, usize)> = Vec::new();
+        for d in &v.destinations {
+            if d.protocol != "http" || d.path.contains(".mirror") || d.subset.as_deref().is_some_and(|s| !s.is_empty()) {
+                continue;
+            }
+            for o in self.subset_routes_to(&d.host) {
+                let other = &self.resources[o];
+                let same = other.namespace() == r.namespace() && other.name() == r.name();
+                let seen = out.iter().any(|(_, h, x)| {
+                    *h == d.host
+                        && self.resources[*x].namespace() == other.namespace()
+                        && self.resources[*x].name() == other.name()
+                });
+                if !same && !seen {
+                    out.push((d.path.clone(), d.host.clone(), o));
+                }
+            }
+        }
+        out
+    }
+}

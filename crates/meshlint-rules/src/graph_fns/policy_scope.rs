@@ -14,6 +14,9 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("telemetryConflicts", 1, telemetry_conflicts),
     ("portProtocolClashes", 1, port_protocol_clashes),
     ("sniHostsOutsideHosts", 1, sni_hosts_outside_hosts),
+    ("unmatchedSelector", 1, unmatched_selector),
+    ("gatewayApiPodsSelected", 1, gateway_api_pods_selected),
+    ("subsetBypasses", 1, subset_bypasses),
 ];
 
 fn policy_reach<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -139,6 +142,41 @@ fn sni_hosts_outside_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.sni_hosts_outside_hosts(vs)
             .iter()
             .map(|(sni, path)| Val::map(vec![("sni", Val::str(sni)), ("path", Val::str(path))]))
+            .collect(),
+    ))
+}
+
+fn unmatched_selector<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    Ok(resource_index(g, arg("unmatchedSelector", a, 0)?)
+        .and_then(|p| g.unmatched_selector(p))
+        .map(|s| Val::map(vec![("selector", str_list(&s))]))
+        .unwrap_or(Val::Null))
+}
+
+fn gateway_api_pods_selected<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    Ok(match resource_index(g, arg("gatewayApiPodsSelected", a, 0)?) {
+        Some(p) => str_list(&g.gateway_api_pods_selected(p)),
+        None => Val::list(Vec::new()),
+    })
+}
+
+fn subset_bypasses<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(vs) = resource_index(g, arg("subsetBypasses", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.subset_bypasses(vs)
+            .into_iter()
+            .map(|(path, host, other)| {
+                Val::map(vec![
+                    ("path", Val::str(&path)),
+                    ("host", Val::str(&host)),
+                    ("virtualService", name_ref(g, other)),
+                ])
+            })
             .collect(),
     ))
 }
