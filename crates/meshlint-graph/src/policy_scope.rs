@@ -344,7 +344,10 @@ impl MeshGraph {
         };
         let mut out: Vec<String> = Vec::new();
         for p in self.pods_in(r.namespace(), &string_labels(ml)) {
-            if let Some(name) = self.workload_labels(p).get("gateway.networking.k8s.io/gateway-name") {
+            if let Some(name) = self
+                .workload_labels(p)
+                .get("gateway.networking.k8s.io/gateway-name")
+            {
                 if !out.contains(name) {
                     out.push(name.clone());
                 }
@@ -369,7 +372,10 @@ impl MeshGraph {
         }
         let mut out: Vec<(String, String, usize)> = Vec::new();
         for d in &v.destinations {
-            if d.protocol != "http" || d.path.contains(".mirror") || d.subset.as_deref().is_some_and(|s| !s.is_empty()) {
+            if d.protocol != "http"
+                || d.path.contains(".mirror")
+                || d.subset.as_deref().is_some_and(|s| !s.is_empty())
+            {
                 continue;
             }
             for o in self.subset_routes_to(&d.host) {

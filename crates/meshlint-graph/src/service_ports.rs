@@ -67,40 +67,35 @@ impl MeshGraph {
         if services.len() < 2 || !self.template_in_mesh(workload) {
             return Vec::new();
         }
-        let mut ports: Vec<(u32, usize, String, String)> = Vec::new();
+        // Port number → its declarations, in first-seen order.
+        let mut clashes: Vec<PortProtocolClash> = Vec::new();
+        let mut slot: std::collections::HashMap<u32, usize> = Default::default();
         for &s in &services {
             if let Typed::Service(svc) = &self.resources[s].typed {
                 for p in &svc.ports {
                     let protocol = p.protocol.clone().unwrap_or_else(|| "TCP".to_string());
-                    ports.push((p.port, s, protocol, p.path.clone()));
+                    let i = *slot.entry(p.port).or_insert_with(|| {
+                        clashes.push(PortProtocolClash {
+                            port: p.port,
+                            entries: Vec::new(),
+                        });
+                        clashes.len() - 1
+                    });
+                    clashes[i].entries.push((s, protocol, p.path.clone()));
                 }
             }
         }
-        let mut numbers: Vec<u32> = Vec::new();
-        for (n, ..) in &ports {
-            if !numbers.contains(n) {
-                numbers.push(*n);
-            }
+        fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> usize {
+            let mut v: Vec<&str> = items.collect();
+            v.sort_unstable();
+            v.dedup();
+            v.len()
         }
-        let mut out = Vec::new();
-        for n in numbers {
-            let entries: Vec<(usize, String, String)> = ports
-                .iter()
-                .filter(|(p, ..)| *p == n)
-                .map(|(_, s, proto, path)| (*s, proto.clone(), path.clone()))
-                .collect();
-            let distinct = |f: &dyn Fn(&(usize, String, String)) -> String| {
-                let mut v: Vec<String> = entries.iter().map(f).collect();
-                v.sort();
-                v.dedup();
-                v.len()
-            };
-            let names = distinct(&|e| self.resources[e.0].name().to_string());
-            if distinct(&|e| e.1.clone()) > 1 && names > 1 {
-                out.push(PortProtocolClash { port: n, entries });
-            }
-        }
-        out
+        clashes.retain(|c| {
+            distinct(c.entries.iter().map(|e| e.1.as_str())) > 1
+                && distinct(c.entries.iter().map(|e| self.resources[e.0].name())) > 1
+        });
+        clashes
     }
 
     /// `tls[].match[].sniHosts` entries of a VirtualService that none of its `hosts`

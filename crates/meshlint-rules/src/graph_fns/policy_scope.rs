@@ -156,10 +156,12 @@ fn unmatched_selector<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 
 fn gateway_api_pods_selected<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let g = h.g;
-    Ok(match resource_index(g, arg("gatewayApiPodsSelected", a, 0)?) {
-        Some(p) => str_list(&g.gateway_api_pods_selected(p)),
-        None => Val::list(Vec::new()),
-    })
+    Ok(
+        match resource_index(g, arg("gatewayApiPodsSelected", a, 0)?) {
+            Some(p) => str_list(&g.gateway_api_pods_selected(p)),
+            None => Val::list(Vec::new()),
+        },
+    )
 }
 
 fn subset_bypasses<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
