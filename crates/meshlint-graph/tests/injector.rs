@@ -422,3 +422,80 @@ spec:
         )]
     );
 }
+
+#[test]
+fn unmatched_selectors_are_judged_where_workloads_are_known() {
+    let t = |name: &str, ns: &str, labels: &str| {
+        format!("---\napiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{selector: {{matchLabels: {{{labels}}}}}}}\n")
+    };
+    let yaml = pod("r1", "shop", "app: ratings", "proxy")
+        + &t("hit", "shop", "app: ratings")
+        + &t("miss", "shop", "version: v2, app: ratings")
+        + &t("elsewhere", "empty", "app: x");
+    let g = graph(&yaml);
+    let u = |n, name| g.unmatched_selector(idx(&g, Kind::Telemetry, n, name));
+    assert_eq!(u("shop", "hit"), None);
+    assert_eq!(
+        u("shop", "miss"),
+        Some(vec!["app=ratings".to_string(), "version=v2".to_string()])
+    );
+    // Nothing is known of the namespace's workloads: judged only in closed world.
+    assert_eq!(u("empty", "elsewhere"), None);
+    let g = closed(&yaml);
+    assert!(g
+        .unmatched_selector(idx(&g, Kind::Telemetry, "empty", "elsewhere"))
+        .is_some());
+}
+
+#[test]
+fn selectors_picking_gateway_api_pods() {
+    let yaml = pod(
+        "gw-1",
+        "edge",
+        "gateway.networking.k8s.io/gateway-name: public, app: gw",
+        "proxy",
+    ) + &pod("gw-2", "edge", "gateway.networking.k8s.io/gateway-name: public, app: gw", "proxy")
+        + "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: edge}\nspec: {selector: {matchLabels: {app: gw}}}\n";
+    let g = graph(&yaml);
+    let p = idx(&g, Kind::AuthorizationPolicy, "edge", "p");
+    assert_eq!(g.gateway_api_pods_selected(p), ["public"]);
+}
+
+#[test]
+fn gateway_routes_that_bypass_mesh_subsets() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ingress, namespace: shop}
+spec:
+  hosts: [shop.example.com]
+  gateways: [edge/public]
+  http:
+  - route: [{destination: {host: reviews}}]
+    mirror: {host: reviews}
+  - route: [{destination: {host: reviews}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{destination: {host: reviews, subset: v1}}]
+"#,
+    );
+    let out = g.subset_bypasses(idx(&g, Kind::VirtualService, "shop", "ingress"));
+    assert_eq!(
+        out,
+        [(
+            "spec.http[0].route[0].destination".to_string(),
+            "reviews".to_string(),
+            idx(&g, Kind::VirtualService, "shop", "reviews")
+        )]
+    );
+    // The mesh VirtualService itself is not bound to a gateway.
+    assert!(g
+        .subset_bypasses(idx(&g, Kind::VirtualService, "shop", "reviews"))
+        .is_empty());
+}
