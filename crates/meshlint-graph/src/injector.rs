@@ -47,6 +47,8 @@ pub(crate) struct InjectorIndex {
 pub struct NamespaceInjection {
     /// One of [`SYSTEM_NAMESPACES`].
     pub system: bool,
+    /// A system namespace or the mesh's root namespace: injection analyzers skip it.
+    pub exempt: bool,
     /// The injection labels that count together (`istio-injection` always;
     /// `istio.io/rev` and `istio.io/dataplane-mode` unless `istio-injection` opts out
     /// with another value than `enabled`), in that order.
@@ -148,8 +150,10 @@ impl MeshGraph {
             }
             None => None,
         };
+        let system = SYSTEM_NAMESPACES.contains(&r.name());
         NamespaceInjection {
-            system: SYSTEM_NAMESPACES.contains(&r.name()),
+            system,
+            exempt: system || r.name() == self.mesh.root_namespace,
             labels: counted,
             unlabelled: !labels.contains_key("istio-injection")
                 && !labels.contains_key("istio.io/rev")

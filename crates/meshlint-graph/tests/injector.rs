@@ -66,7 +66,7 @@ fn namespace_injection_labels_follow_the_analyzer() {
     assert_eq!(n("b").labels, ["istio-injection"]);
     assert!(n("c").unlabelled && !n("c").system && n("c").revision.is_none());
     assert!(n("c").by_default.is_some());
-    assert!(n("kube-system").system);
+    assert!(n("kube-system").system && n("kube-system").exempt);
 }
 
 #[test]

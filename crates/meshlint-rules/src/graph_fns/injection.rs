@@ -27,6 +27,7 @@ fn namespace_injection<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let n = g.namespace_injection_labels(ns);
     Ok(Val::map(vec![
         ("system", Val::Bool(n.system)),
+        ("exempt", Val::Bool(n.exempt)),
         ("labels", str_list(&n.labels)),
         ("unlabelled", Val::Bool(n.unlabelled)),
         ("revision", opt_str(n.revision.as_deref())),
