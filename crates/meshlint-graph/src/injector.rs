@@ -312,9 +312,19 @@ impl MeshGraph {
     /// For a Pod of a namespace labelled `istio-injection: enabled` (not a system
     /// namespace) that does not opt out (`sidecar.istio.io/inject: false`, label before
     /// annotation, any case), is not on the host network and has no `istio-proxy`
-    /// container with an image: the Namespace that asks for the proxy it lacks.
+    /// container with an image: the Namespace that asks for the proxy it lacks. Pod
+    /// manifests kept in a repository are injected when they are admitted, so only pods
+    /// read from a cluster (with `status`, a `uid` or a `nodeName`) are judged, or every
+    /// pod in closed world.
     pub fn missing_proxy(&self, pod: usize) -> Option<usize> {
         let r = &self.resources[pod];
+        let set = |n: Option<&Node>| n.is_some_and(|n| !n.is_null());
+        let live = set(r.node.get("status"))
+            || set(r.node.get("metadata").and_then(|m| m.get("uid")))
+            || set(r.spec().and_then(|s| s.get("nodeName")));
+        if !(self.closed_world || live) {
+            return None;
+        }
         let ns = r.namespace();
         let ns_res = self.namespace_resource(ns)?;
         if self.resources[ns_res]

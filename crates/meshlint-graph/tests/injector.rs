@@ -138,7 +138,10 @@ fn missing_proxy_needs_an_injected_namespace_and_no_opt_out() {
         + &bare("plain", "")
         + &bare("out", ", annotations: {sidecar.istio.io/inject: 'False'}")
         + &pod("in", "shop", "app: a", "docker.io/istio/proxyv2:1.24.0");
+    // A pod manifest of a repository is injected when admitted: not judged.
     let g = graph(&yaml);
+    assert_eq!(g.missing_proxy(idx(&g, Kind::Pod, "shop", "plain")), None);
+    let g = closed(&yaml);
     let m = |n| g.missing_proxy(idx(&g, Kind::Pod, "shop", n));
     assert_eq!(m("plain"), Some(idx(&g, Kind::Namespace, "", "shop")));
     assert_eq!(m("out"), None);
