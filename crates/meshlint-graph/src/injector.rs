@@ -40,6 +40,9 @@ pub struct InjectorValues {
 #[derive(Default)]
 pub(crate) struct InjectorIndex {
     by_name: HashMap<String, Vec<InjectorValues>>,
+    /// The webhook configurations Istio's webhook analyzer considers and the revisions
+    /// they name (see `webhooks.rs`), found once.
+    pub(crate) webhook_group: std::sync::OnceLock<(Vec<usize>, Vec<String>)>,
 }
 
 /// How a namespace asks for sidecars, as the injection analyzers read its labels.
@@ -86,7 +89,7 @@ pub struct StalePod {
 }
 
 impl MeshGraph {
-    fn injector(&self) -> &InjectorIndex {
+    pub(crate) fn injector(&self) -> &InjectorIndex {
         self.injector_index.get_or_init(|| {
             let mut ix = InjectorIndex::default();
             for &c in self.of_kind(Kind::ConfigMap) {

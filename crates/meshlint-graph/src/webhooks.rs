@@ -91,28 +91,38 @@ impl MeshGraph {
                 || self.webhooks_of(config).iter().any(named_istio))
     }
 
+    /// The configurations Istio's webhook analyzer considers, in input order, and the
+    /// revisions they name (distinct, first seen first), found once.
+    fn istio_webhook_group(&self) -> (&[usize], &[String]) {
+        let (configs, revisions) = self.injector().webhook_group.get_or_init(|| {
+            let configs: Vec<usize> = self
+                .of_kind(Kind::MutatingWebhookConfiguration)
+                .iter()
+                .copied()
+                .filter(|&c| self.is_istio_webhook_configuration(c))
+                .collect();
+            let mut revisions: Vec<String> = Vec::new();
+            for &c in &configs {
+                for r in self.webhook_revisions(c) {
+                    if !revisions.contains(&r) {
+                        revisions.push(r);
+                    }
+                }
+            }
+            (configs, revisions)
+        });
+        (configs, revisions)
+    }
+
     /// Each webhook of an Istio configuration that matches some pod another Istio
     /// webhook (of any configuration) matches too. The pods tried are Istio's: namespace
     /// labels `{}`, `istio-injection: enabled|disabled`, `istio.io/rev: <rev>`, and pod
     /// labels `{}`, `sidecar.istio.io/inject: true|false`, `istio.io/rev: <rev>` with and
     /// without `inject: true`, for every revision the configurations name.
     pub fn webhook_overlaps(&self, config: usize) -> Vec<WebhookOverlap> {
-        let configs: Vec<usize> = self
-            .of_kind(Kind::MutatingWebhookConfiguration)
-            .iter()
-            .copied()
-            .filter(|&c| self.is_istio_webhook_configuration(c))
-            .collect();
+        let (configs, revisions) = self.istio_webhook_group();
         if !configs.contains(&config) {
             return Vec::new();
-        }
-        let mut revisions: Vec<String> = Vec::new();
-        for &c in &configs {
-            for r in self.webhook_revisions(c) {
-                if !revisions.contains(&r) {
-                    revisions.push(r);
-                }
-            }
         }
         let labels = |pairs: &[(&str, &str)]| -> Labels {
             pairs
@@ -131,7 +141,7 @@ impl MeshGraph {
             labels(&[(inject, "true")]),
             labels(&[(inject, "false")]),
         ];
-        for r in &revisions {
+        for r in revisions {
             namespaces.push(labels(&[("istio.io/rev", r)]));
             pods.push(labels(&[("istio.io/rev", r)]));
             pods.push(labels(&[("istio.io/rev", r), (inject, "true")]));
