@@ -98,7 +98,15 @@ fn telemetry_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     .map(|(w, others)| {
                         Val::map(vec![
                             ("workload", name_ref(g, *w)),
-                            ("others", refs(others)),
+                            (
+                                "others",
+                                Val::list(
+                                    others
+                                        .iter()
+                                        .map(|&t| ref_value(g, t, "spec.selector"))
+                                        .collect(),
+                                ),
+                            ),
                         ])
                     })
                     .collect(),
