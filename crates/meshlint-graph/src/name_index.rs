@@ -95,7 +95,9 @@ impl NameIndex {
         let labels: Vec<&str> = fqdn.split('.').collect();
         let mut near: Vec<usize> = Vec::new();
         for skip in 0..labels.len() {
-            let Some(found) = self.by_other_labels.get(&(skip, other_labels(&labels, skip)))
+            let Some(found) = self
+                .by_other_labels
+                .get(&(skip, other_labels(&labels, skip)))
             else {
                 continue;
             };

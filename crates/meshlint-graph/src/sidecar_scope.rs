@@ -122,10 +122,7 @@ impl MeshGraph {
         if !self.namespace_ambient(ns) && !ambient_pods() {
             return None;
         }
-        let written = r
-            .spec()
-            .and_then(|s| s.get("workloadSelector"))
-            .is_some();
+        let written = r.spec().and_then(|s| s.get("workloadSelector")).is_some();
         Some(SidecarInAmbient {
             selects: selector.is_some(),
             path: if written {

@@ -130,7 +130,10 @@ fn address_conflicts_name_the_other_entries_port() {
     let conflicts = g.address_conflicts(db);
     assert_eq!(conflicts.len(), 1);
     let c = &conflicts[0];
-    assert_eq!((c.port.number, c.port.path.as_str()), (5432, "spec.ports[1].number"));
+    assert_eq!(
+        (c.port.number, c.port.path.as_str()),
+        (5432, "spec.ports[1].number")
+    );
     assert!(!c.addressed);
     assert_eq!(c.others, vec![(db2, "spec.ports[0]".to_string())]);
     // The addressed entry does not collide with the unaddressed ones.

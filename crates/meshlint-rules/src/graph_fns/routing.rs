@@ -27,6 +27,7 @@ pub(super) fn destination_problems<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
     let Some(i) = resource_index(g, r) else {
         return Ok(Val::list(Vec::new()));
     };
+    let namespaces = str_list(&g.lookup_namespaces(i));
     Ok(Val::list(
         g.destination_problems(i)
             .iter()
@@ -56,17 +57,36 @@ pub(super) fn destination_problems<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
                     (DestinationProblemKind::Unexported, Some(l)) => export_refs(g, l),
                     _ => Vec::new(),
                 };
-                let ports = match p.kind {
-                    DestinationProblemKind::Port => g
-                        .host_targets(&p.fqdn)
-                        .iter()
-                        .flat_map(|t| g.ports_of(t.resource))
-                        .map(|q| Val::str(&q.number.to_string()))
-                        .collect(),
-                    _ => Vec::new(),
-                };
+                // The port numbers the host declares, each once (a Service and a
+                // ServiceEntry may both declare one).
+                let mut numbers: Vec<u32> = Vec::new();
+                if p.kind == DestinationProblemKind::Port {
+                    for t in g.host_targets(&p.fqdn) {
+                        for q in g.ports_of(t.resource) {
+                            if !numbers.contains(&q.number) {
+                                numbers.push(q.number);
+                            }
+                        }
+                    }
+                }
+                let ports: Vec<Val> = numbers.iter().map(|n| Val::str(&n.to_string())).collect();
                 Val::map(vec![
                     ("at", Val::str(&at)),
+                    ("namespaces", namespaces.clone()),
+                    // A missing host's suggestion and certainty; `''` and true otherwise.
+                    (
+                        "suggestion",
+                        Val::str(
+                            p.lookup
+                                .as_ref()
+                                .and_then(|l| l.suggestion.as_deref())
+                                .unwrap_or(""),
+                        ),
+                    ),
+                    (
+                        "certain",
+                        Val::Bool(p.lookup.as_ref().is_none_or(|l| l.certain)),
+                    ),
                     ("ports", Val::list(ports)),
                     ("related", Val::list(related)),
                     ("problem", Val::borrowed(kind)),

@@ -209,12 +209,20 @@ pub(super) fn hidden_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     ("host", Val::str(&x.host)),
                     ("fqdn", Val::str(&x.fqdn)),
                     ("path", Val::str(&x.path)),
-                    ("more", usize_int(hidden.len().saturating_sub(SHOWN_NAMESPACES))),
+                    (
+                        "more",
+                        usize_int(hidden.len().saturating_sub(SHOWN_NAMESPACES)),
+                    ),
                     ("shown", Val::list(shown)),
                     ("hidden", Val::list(hidden)),
                     (
                         "hiders",
-                        Val::list(hiders.into_iter().map(|(i, p)| ref_value(g, *i, p)).collect()),
+                        Val::list(
+                            hiders
+                                .into_iter()
+                                .map(|(i, p)| ref_value(g, *i, p))
+                                .collect(),
+                        ),
                     ),
                 ])
             })
