@@ -236,7 +236,7 @@ pub(super) fn competing_sidecars<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> 
     let Some(i) = direct_index(g, r) else {
         return Ok(Val::list(Vec::new()));
     };
-    each(g, g.competing_default_sidecars(i).into_iter(), name_ref)
+    each(g, g.competing_default_sidecars(i), name_ref)
 }
 
 pub(super) fn shared_workloads<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
