@@ -88,6 +88,9 @@ pub struct MeshGraph {
     /// Some namespaced object has no namespace and the run gave no `-n`: those objects
     /// could be applied to any namespace (see `hosts.rs`, `could_be_unset`).
     pub(crate) unset_in_play: bool,
+    /// Did-you-mean candidates over host and namespace names, and the answers given so
+    /// far (see `name_index.rs`), built on first use.
+    pub(crate) name_index: std::sync::OnceLock<crate::name_index::NameIndex>,
 }
 
 impl MeshGraph {
@@ -131,6 +134,7 @@ impl MeshGraph {
             copies: HashMap::new(),
             copy_self: Vec::new(),
             unset_in_play: false,
+            name_index: std::sync::OnceLock::new(),
         };
         g.index();
         g.relate();

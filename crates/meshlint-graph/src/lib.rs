@@ -12,6 +12,7 @@
 //! carries the resource and field path that decided it, so findings can point there.
 //! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
 
+mod address_capture;
 mod ambient;
 mod authorization;
 mod authz_identity;
@@ -20,12 +21,14 @@ mod dataplane;
 mod destination_rules;
 mod envoy_filters;
 mod gateway_refs;
+mod hidden_hosts;
 mod hosts;
 mod identity;
 mod injection;
 mod istio;
 mod mesh_mtls;
 mod mtls;
+mod name_index;
 mod queries;
 mod request;
 mod route_checks;
@@ -33,10 +36,13 @@ mod routing;
 mod scale;
 mod service_entries;
 mod sidecar_imports;
+mod sidecar_scope;
+mod undefined_subsets;
 mod validation;
 mod visibility;
 mod workloads;
 
+pub use address_capture::{AddressPort, AddressPortConflict};
 pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
 pub use authorization::{AuthzDecision, AuthzRequest};
 pub use authz_identity::IdentityGap;
@@ -45,6 +51,7 @@ pub use dataplane::{DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use envoy_filters::OrderDependentPatches;
 pub use gateway_refs::GatewayLookup;
+pub use hidden_hosts::{HiddenFrom, HiddenHost};
 pub use hosts::{HostLookup, HostState};
 pub use injection::ProxyNamespace;
 pub use istio::{export_scopes, hosts_overlap};
@@ -61,6 +68,8 @@ pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };
 pub use sidecar_imports::EmptyImport;
+pub use sidecar_scope::{SharedWorkload, SidecarInAmbient};
+pub use undefined_subsets::UndefinedSubset;
 pub use validation::FieldIssue;
 pub use visibility::Visibility;
 pub use workloads::{SelectorMiss, TargetPortConflict};

@@ -74,21 +74,37 @@ pub(super) fn host_lookup_value<'g>(g: &'g MeshGraph, l: &HostLookup) -> Val<'g>
             "definitions",
             Val::list(l.definitions.iter().map(|t| target_value(g, t)).collect()),
         ),
-        (
-            "suggested",
-            Val::list(
-                l.suggestion
-                    .as_deref()
-                    .map(|s| {
-                        g.host_targets(s)
-                            .iter()
-                            .map(|t| name_ref(g, t.resource))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            ),
-        ),
+        ("suggested", Val::list(suggested_refs(g, l))),
+        ("exportRefs", Val::list(export_refs(g, l))),
     ])
+}
+
+/// References to the definitions of the host a lookup suggests.
+pub(super) fn suggested_refs<'g>(g: &'g MeshGraph, l: &HostLookup) -> Vec<Val<'g>> {
+    l.suggestion
+        .as_deref()
+        .map(|s| {
+            g.host_targets(s)
+                .iter()
+                .map(|t| name_ref(g, t.resource))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// References to the `exportTo` of each definition an unexported lookup found (the
+/// annotation for Services, `spec.exportTo` for ServiceEntries).
+pub(super) fn export_refs<'g>(g: &'g MeshGraph, l: &HostLookup) -> Vec<Val<'g>> {
+    l.definitions
+        .iter()
+        .map(|t| {
+            let path = match g.resources[t.resource].typed {
+                Typed::Service(_) => "metadata.annotations[\"networking.istio.io/exportTo\"]",
+                _ => "spec.exportTo",
+            };
+            ref_value(g, t.resource, path)
+        })
+        .collect()
 }
 
 pub(super) fn lookup_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
