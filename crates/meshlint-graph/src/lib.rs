@@ -33,6 +33,7 @@ mod routing;
 mod scale;
 mod service_entries;
 mod sidecar_imports;
+mod tls_answers;
 mod validation;
 mod visibility;
 mod workloads;
@@ -61,6 +62,10 @@ pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };
 pub use sidecar_imports::EmptyImport;
+pub use tls_answers::{
+    BypassedPort, ClientWithoutMtls, DestinationRuleUse, NonMeshReason, PlaintextCallers,
+    StrictPort, TlsBlockConflict, TlsConflict, TlsConflictHit,
+};
 pub use validation::FieldIssue;
 pub use visibility::Visibility;
 pub use workloads::{SelectorMiss, TargetPortConflict};

@@ -69,10 +69,12 @@ mod gateways;
 /// Graph functions: name, arity, implementation. Names and arities are the contract of
 /// `docs/rule-language.md`; a function's index here is the one the compiler records.
 mod hosts;
+mod messages;
 mod mtls;
 mod policies;
 mod resources;
 mod routing;
+mod tls_answers;
 mod validation;
 mod values;
 mod visibility;
@@ -94,6 +96,8 @@ const MODULES: &[&[GraphEntry]] = &[
     resources::FUNCTIONS,
     ambient::FUNCTIONS,
     validation::FUNCTIONS,
+    messages::FUNCTIONS,
+    tls_answers::FUNCTIONS,
 ];
 
 /// Every graph function; a function's index here is the one the compiler records.
