@@ -27,6 +27,7 @@ mod istio;
 mod mesh_mtls;
 mod mtls;
 mod queries;
+mod reference_answers;
 mod request;
 mod route_checks;
 mod routing;
@@ -57,14 +58,15 @@ pub use request::{
     WeightedDestination,
 };
 pub use route_checks::{DestinationProblem, DestinationProblemKind};
+pub use reference_answers::{EmptySubset, MissingGateway, UndeclaredPort};
 pub use routing::RouteTo;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };
 pub use sidecar_imports::EmptyImport;
 pub use tls_answers::{
-    BypassedPort, ClientWithoutMtls, DestinationRuleUse, NonMeshReason, PlaintextCallers,
-    StrictPort, TlsBlockConflict, TlsConflict, TlsConflictHit,
+    BypassedPort, ClientWithoutMtls, DestinationRuleUse, ExternalServer, NonMeshReason,
+    PlaintextCallers, PortLevelMtlsIssue, StrictPort, TlsBlockConflict, TlsConflict, TlsConflictHit,
 };
 pub use validation::FieldIssue;
 pub use visibility::Visibility;

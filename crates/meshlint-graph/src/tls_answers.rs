@@ -620,6 +620,162 @@ impl MeshGraph {
     }
 }
 
+/// Why a PeerAuthentication's `portLevelMtls` never applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum PortLevelMtlsIssue {
+    /// The policy has no workload selector: Istio ignores port-level settings there.
+    NoSelector { ports: Vec<String> },
+    /// No selected workload exposes this container port.
+    NoPort {
+        port: String,
+        workloads: Vec<usize>,
+        container_ports: Vec<String>,
+        /// Services of those workloads whose service port is this number:
+        /// (Service, its target port as written, else the number).
+        service_ports: Vec<(usize, String)>,
+    },
+}
+
+/// A Gateway server facing clients outside the mesh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExternalServer {
+    /// Index in `spec.servers`.
+    pub index: usize,
+    pub port: i64,
+    /// `tls.mode` as written (empty when none).
+    pub mode: String,
+    /// LoadBalancer and NodePort Services exposing the port on the gateway's pods
+    /// (none when the selector alone names an ingress gateway).
+    pub exposed_by: Vec<usize>,
+}
+
+impl MeshGraph {
+    /// The container ports a workload declares (a WorkloadEntry's port map values).
+    fn declared_ports(&self, w: usize) -> Vec<u32> {
+        match &self.resources[w].typed {
+            Typed::Workload(wl) => wl.ports.iter().map(|p| p.port).collect(),
+            Typed::WorkloadEntry(we) => we.ports.values().copied().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Why `portLevelMtls` entries of a PeerAuthentication never apply: the policy has
+    /// no selector (one issue for all ports), or, when every selected workload declares
+    /// its ports, a port key none of them exposes (one issue per key, sorted).
+    pub fn port_level_mtls_ignored(&self, pa: usize) -> Vec<PortLevelMtlsIssue> {
+        let r = &self.resources[pa];
+        let Some(spec) = r.spec() else {
+            return Vec::new();
+        };
+        let mut ports: Vec<String> = spec
+            .get("portLevelMtls")
+            .map(|m| m.entries())
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(k, _)| k.as_str().map(str::to_string))
+            .collect();
+        if ports.is_empty() {
+            return Vec::new();
+        }
+        ports.sort();
+        let selector = match &r.typed {
+            Typed::PeerAuthentication(p) => p.selector.as_ref().filter(|s| !s.is_empty()),
+            _ => None,
+        };
+        let Some(selector) = selector else {
+            return vec![PortLevelMtlsIssue::NoSelector { ports }];
+        };
+        let workloads = self.workloads_selected(r.namespace(), selector);
+        let declared: Vec<Vec<u32>> = workloads.iter().map(|&w| self.declared_ports(w)).collect();
+        if workloads.is_empty() || declared.iter().any(Vec::is_empty) {
+            return Vec::new();
+        }
+        let mut container_ports: Vec<String> = Vec::new();
+        for p in declared.iter().flatten().map(u32::to_string) {
+            if !container_ports.contains(&p) {
+                container_ports.push(p);
+            }
+        }
+        let mut out = Vec::new();
+        for port in ports {
+            if container_ports.contains(&port) {
+                continue;
+            }
+            let mut service_ports: Vec<(usize, String)> = Vec::new();
+            for &w in &workloads {
+                for svc in self.services_for(w) {
+                    for p in self.ports_of(svc).into_iter().filter(|p| p.number.to_string() == port) {
+                        let target = p.target_port.clone().unwrap_or_else(|| port.clone());
+                        let name = self.resources[svc].name();
+                        if !service_ports.iter().any(|(s, t)| self.resources[*s].name() == name && *t == target) {
+                            service_ports.push((svc, target));
+                        }
+                    }
+                }
+            }
+            out.push(PortLevelMtlsIssue::NoPort {
+                port,
+                workloads: workloads.clone(),
+                container_ports: container_ports.clone(),
+                service_ports,
+            });
+        }
+        out
+    }
+
+    /// The servers of a Gateway that face clients outside the mesh: a LoadBalancer or
+    /// NodePort Service exposes the port on the gateway's pods, or, when no Service of
+    /// the inputs selects those pods (or they are not in the inputs), the selector
+    /// names the ingress gateway.
+    pub fn externally_facing_servers(&self, gateway: usize) -> Vec<ExternalServer> {
+        let r = &self.resources[gateway];
+        let servers = r.spec().and_then(|s| s.get("servers")).map(|n| n.items()).unwrap_or(&[]);
+        let services: Vec<usize> = self
+            .gateway_ref(r.name(), r.namespace())
+            .map(|g| self.selected_workloads(g))
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|w| self.services_for(w))
+            .filter(|&s| matches!(self.resources[s].typed, Typed::Service(_)))
+            .collect();
+        let ingress_selector = match &r.typed {
+            Typed::Gateway(g) => {
+                g.selector.get("istio").map(String::as_str) == Some("ingressgateway")
+                    || g.selector.get("app").map(String::as_str) == Some("istio-ingressgateway")
+            }
+            _ => false,
+        };
+        let mut out = Vec::new();
+        for (index, s) in servers.iter().enumerate() {
+            let port = s.get("port").and_then(|p| p.get("number")).and_then(|n| n.as_i64()).unwrap_or(0);
+            let mut exposed_by: Vec<usize> = Vec::new();
+            for &svc in &services {
+                let Typed::Service(k) = &self.resources[svc].typed else {
+                    continue;
+                };
+                let external = matches!(k.service_type.as_deref(), Some("LoadBalancer" | "NodePort"));
+                let reaches = k.ports.iter().any(|p| {
+                    p.target_port.clone().unwrap_or_else(|| p.port.to_string()) == port.to_string()
+                        || i64::from(p.port) == port
+                });
+                if external && reaches && !exposed_by.contains(&svc) {
+                    exposed_by.push(svc);
+                }
+            }
+            if exposed_by.is_empty() && !(services.is_empty() && ingress_selector) {
+                continue;
+            }
+            out.push(ExternalServer {
+                index,
+                port,
+                mode: s.get("tls").and_then(|t| t.str_at(&["mode"])).unwrap_or("").to_string(),
+                exposed_by,
+            });
+        }
+        out
+    }
+}
+
 /// A port where the application speaks TLS itself.
 fn tls_port(d: &GovernedPort) -> bool {
     matches!(d.port.protocol.as_str(), "HTTPS" | "TLS")

@@ -72,6 +72,7 @@ mod hosts;
 mod messages;
 mod mtls;
 mod policies;
+mod reference_answers;
 mod resources;
 mod routing;
 mod tls_answers;
@@ -98,6 +99,7 @@ const MODULES: &[&[GraphEntry]] = &[
     validation::FUNCTIONS,
     messages::FUNCTIONS,
     tls_answers::FUNCTIONS,
+    reference_answers::FUNCTIONS,
 ];
 
 /// Every graph function; a function's index here is the one the compiler records.

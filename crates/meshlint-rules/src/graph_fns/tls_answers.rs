@@ -4,13 +4,15 @@
 use super::values::*;
 use super::{GraphEntry, GraphHost, R};
 use meshlint_cel::{error, Val};
-use meshlint_graph::{MeshGraph, NonMeshReason, RouteTo, TlsConflict};
+use meshlint_graph::{MeshGraph, NonMeshReason, PortLevelMtlsIssue, RouteTo, TlsConflict};
 
 pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("plaintextCallers", 1, plaintext_callers),
     ("clientsWithoutMtls", 1, clients_without_mtls),
     ("tlsConflicts", 2, tls_conflicts),
     ("autoMtlsToBypassedPorts", 1, auto_mtls_to_bypassed_ports),
+    ("portLevelMtlsIgnored", 1, port_level_mtls_ignored),
+    ("externalServers", 1, external_servers),
 ];
 
 /// Strings in first-seen order without repeats (what messages list).
@@ -291,4 +293,97 @@ fn auto_mtls_to_bypassed_ports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             )),
         ),
     ])]))
+}
+
+/// `portLevelMtlsIgnored(peerAuthentication)`: why its `portLevelMtls` entries never
+/// apply: `{kind: 'no-selector', ports, at}` or, per port key,
+/// `{kind: 'no-port', port, workloads, containerPorts, servicePorts, at}`.
+fn port_level_mtls_ignored<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(pa) = resource_index(g, arg("portLevelMtlsIgnored", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.port_level_mtls_ignored(pa)
+            .into_iter()
+            .map(|issue| match issue {
+                PortLevelMtlsIssue::NoSelector { ports } => Val::map(vec![
+                    ("kind", Val::borrowed("no-selector")),
+                    ("ports", str_list(&ports)),
+                    ("at", Val::borrowed("spec.portLevelMtls")),
+                ]),
+                PortLevelMtlsIssue::NoPort {
+                    port,
+                    workloads,
+                    container_ports,
+                    service_ports,
+                } => Val::map(vec![
+                    ("kind", Val::borrowed("no-port")),
+                    ("at", Val::str(&format!("spec.portLevelMtls[\"{port}\"]"))),
+                    ("port", Val::str(&port)),
+                    (
+                        "workloads",
+                        Val::list(workloads.iter().map(|&w| Val::borrowed(g.resources[w].name())).collect()),
+                    ),
+                    ("containerPorts", str_list(&container_ports)),
+                    (
+                        "servicePorts",
+                        Val::list(
+                            service_ports
+                                .iter()
+                                .map(|(svc, target)| {
+                                    Val::map(vec![
+                                        ("service", Val::borrowed(g.resources[*svc].name())),
+                                        ("targetPort", Val::str(target)),
+                                    ])
+                                })
+                                .collect(),
+                        ),
+                    ),
+                ]),
+            })
+            .collect(),
+    ))
+}
+
+/// `externalServers(gateway)`: the servers facing clients outside the mesh, as
+/// `{index, port, mode, exposedBy}` (`exposedBy`: the LoadBalancer/NodePort Services,
+/// with `serviceType`).
+fn external_servers<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(gw) = resource_index(g, arg("externalServers", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.externally_facing_servers(gw)
+            .into_iter()
+            .map(|s| {
+                let exposed = s
+                    .exposed_by
+                    .iter()
+                    .map(|&svc| {
+                        let r = &g.resources[svc];
+                        let kind = match &r.typed {
+                            meshlint_model::Typed::Service(k) => k.service_type.as_deref().unwrap_or(""),
+                            _ => "",
+                        };
+                        Val::map(vec![
+                            ("_r", usize_int(svc)),
+                            ("path", Val::borrowed("metadata.name")),
+                            ("kind", Val::borrowed(&r.id.kind)),
+                            ("namespace", Val::borrowed(r.namespace())),
+                            ("name", Val::borrowed(r.name())),
+                            ("serviceType", Val::borrowed(kind)),
+                        ])
+                    })
+                    .collect();
+                Val::map(vec![
+                    ("index", usize_int(s.index)),
+                    ("port", int(s.port)),
+                    ("mode", Val::str(&s.mode)),
+                    ("exposedBy", Val::list(exposed)),
+                ])
+            })
+            .collect(),
+    ))
 }
