@@ -323,7 +323,7 @@ fn port_level_mtls_ignored<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     ("port", Val::str(&port)),
                     (
                         "workloads",
-                        Val::list(workloads.iter().map(|&w| Val::borrowed(g.resources[w].name())).collect()),
+                        str_list(&distinct(workloads.iter().map(|&w| g.resources[w].name().to_string()))),
                     ),
                     ("containerPorts", str_list(&container_ports)),
                     (
