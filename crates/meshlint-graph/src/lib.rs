@@ -30,6 +30,7 @@ mod mesh_mtls;
 mod mtls;
 mod name_index;
 mod queries;
+mod reference_answers;
 mod request;
 mod route_checks;
 mod routing;
@@ -38,6 +39,7 @@ mod service_entries;
 mod sidecar_imports;
 mod sidecar_scope;
 mod undefined_subsets;
+mod tls_answers;
 mod validation;
 mod visibility;
 mod workloads;
@@ -63,6 +65,7 @@ pub use request::{
     WeightedDestination,
 };
 pub use route_checks::{DestinationProblem, DestinationProblemKind};
+pub use reference_answers::{EmptySubset, MissingGateway, UndeclaredPort};
 pub use routing::RouteTo;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
@@ -70,6 +73,10 @@ pub use service_entries::{
 pub use sidecar_imports::EmptyImport;
 pub use sidecar_scope::{SharedWorkload, SidecarInAmbient};
 pub use undefined_subsets::UndefinedSubset;
+pub use tls_answers::{
+    BypassedPort, ClientWithoutMtls, DestinationRuleUse, ExternalServer, NonMeshReason,
+    PlaintextCallers, PortLevelMtlsIssue, StrictPort, TlsBlockConflict, TlsConflict, TlsConflictHit,
+};
 pub use validation::FieldIssue;
 pub use visibility::Visibility;
 pub use workloads::{SelectorMiss, TargetPortConflict};

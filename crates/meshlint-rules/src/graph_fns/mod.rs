@@ -72,8 +72,10 @@ mod hosts;
 mod messages;
 mod mtls;
 mod policies;
+mod reference_answers;
 mod resources;
 mod routing;
+mod tls_answers;
 mod validation;
 mod values;
 mod visibility;
@@ -96,6 +98,8 @@ const MODULES: &[&[GraphEntry]] = &[
     ambient::FUNCTIONS,
     validation::FUNCTIONS,
     messages::FUNCTIONS,
+    tls_answers::FUNCTIONS,
+    reference_answers::FUNCTIONS,
 ];
 
 /// Every graph function; a function's index here is the one the compiler records.
