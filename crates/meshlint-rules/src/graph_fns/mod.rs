@@ -69,7 +69,9 @@ mod gateways;
 /// Graph functions: name, arity, implementation. Names and arities are the contract of
 /// `docs/rule-language.md`; a function's index here is the one the compiler records.
 mod hosts;
+mod messages;
 mod mtls;
+mod parity;
 mod policies;
 mod resources;
 mod routing;
@@ -94,6 +96,8 @@ const MODULES: &[&[GraphEntry]] = &[
     resources::FUNCTIONS,
     ambient::FUNCTIONS,
     validation::FUNCTIONS,
+    messages::FUNCTIONS,
+    parity::FUNCTIONS,
 ];
 
 /// Every graph function; a function's index here is the one the compiler records.
