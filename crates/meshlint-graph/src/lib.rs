@@ -42,6 +42,7 @@ mod telemetry;
 mod upstream_tls;
 mod validation;
 mod visibility;
+mod vs_bindings;
 mod workloads;
 
 pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
@@ -73,4 +74,5 @@ pub use service_entries::{
 pub use sidecar_imports::EmptyImport;
 pub use validation::FieldIssue;
 pub use visibility::Visibility;
+pub use vs_bindings::GatewayMismatch;
 pub use workloads::{SelectorMiss, TargetPortConflict};

@@ -1,7 +1,8 @@
 //! The `istioctl analyze` parity checks of one resource: gateway pods, credentials and
 //! ports; EnvoyFilter operations; control-plane webhooks, JWKS fetching and mesh
 //! networks; Telemetry providers; deprecated fields and CRD versions; status
-//! conditions; the proxy's UID and ExternalName ports; client TLS without a CA.
+//! conditions; the proxy's UID and ExternalName ports; client TLS without a CA; what a
+//! VirtualService's `gateways` and portless destinations need.
 
 use super::validation::field_issues;
 use super::values::*;
@@ -24,6 +25,9 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("proxyUidUsers", 1, proxy_uid_users),
     ("externalNamePortWithoutProtocol", 1, external_name_port_without_protocol),
     ("tlsWithoutCaCertificates", 1, tls_without_ca_certificates),
+    ("gatewayMismatches", 1, gateway_mismatches),
+    ("internalGatewayRefs", 1, internal_gateway_refs),
+    ("destinationsNeedingPort", 1, destinations_needing_port),
 ];
 
 /// The resource index a function's only argument refers to (`resource.ref`).
@@ -181,5 +185,38 @@ fn tls_without_ca_certificates<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         a,
         "tlsWithoutCaCertificates",
         MeshGraph::tls_without_ca_certificates,
+    )
+}
+
+fn gateway_mismatches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let Some(i) = target(h, a, "gatewayMismatches")? else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        h.g.gateway_mismatches(i)
+            .into_iter()
+            .map(|m| {
+                Val::map(vec![
+                    ("path", Val::str(&m.path)),
+                    ("namespace", Val::str(&m.namespace)),
+                    ("name", Val::str(&m.name)),
+                    ("found", Val::Bool(m.found)),
+                    ("hosts", str_list(&m.hosts)),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+fn internal_gateway_refs<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "internalGatewayRefs", MeshGraph::internal_gateway_refs)
+}
+
+fn destinations_needing_port<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(
+        h,
+        a,
+        "destinationsNeedingPort",
+        MeshGraph::destinations_needing_port,
     )
 }
