@@ -9,6 +9,7 @@ use super::values::*;
 use super::{GraphEntry, GraphHost, R};
 use meshlint_cel::Val;
 use meshlint_graph::MeshGraph;
+use meshlint_load::Node;
 
 pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("gatewayWithoutPods", 1, gateway_without_pods),
@@ -28,6 +29,8 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("gatewayMismatches", 1, gateway_mismatches),
     ("internalGatewayRefs", 1, internal_gateway_refs),
     ("destinationsNeedingPort", 1, destinations_needing_port),
+    ("serverConflicts", 1, server_conflicts),
+    ("certificateSharing", 1, certificate_sharing),
 ];
 
 /// The resource index a function's only argument refers to (`resource.ref`).
@@ -219,4 +222,100 @@ fn destinations_needing_port<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         "destinationsNeedingPort",
         MeshGraph::destinations_needing_port,
     )
+}
+
+/// Server `i` of a Gateway as written.
+fn server_node(g: &MeshGraph, gateway: usize, i: usize) -> Option<&Node> {
+    g.resources[gateway]
+        .node
+        .get("spec")?
+        .get("servers")?
+        .items()
+        .get(i)
+}
+
+/// [`MeshGraph::gateway_conflicts`] as rules show it: per server of this Gateway also
+/// declared (same port, host and bind) by servers of other Gateways on the same pods,
+/// `{server, path, port, hosts, gateways, others}` — `port` the number as text (`unset`
+/// when missing), `gateways` those Gateways (each object once, however many documents
+/// write it), `others` references to their servers.
+fn server_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = target(h, a, "serverConflicts")? else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.gateway_conflicts(i)
+            .into_iter()
+            .map(|(server, others)| {
+                let node = server_node(g, i, server);
+                let port = node
+                    .and_then(|s| s.get("port"))
+                    .and_then(|p| p.get("number"))
+                    .and_then(Node::as_str)
+                    .unwrap_or("unset");
+                let hosts: Vec<Val> = node
+                    .and_then(|s| s.get("hosts"))
+                    .map(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|h| h.as_str().map(Val::borrowed))
+                    .collect();
+                // Documents of one object are named once; each is still an `others` entry.
+                let mut named = std::collections::HashSet::new();
+                let gateways: Vec<Val> = others
+                    .iter()
+                    .filter(|&&(o, _)| {
+                        let r = &g.resources[o];
+                        named.insert((r.namespace(), r.name()))
+                    })
+                    .map(|&(o, _)| entry(g, o))
+                    .collect();
+                Val::map(vec![
+                    ("server", usize_int(server)),
+                    ("path", Val::str(&format!("spec.servers[{server}]"))),
+                    ("port", Val::borrowed(port)),
+                    ("hosts", Val::list(hosts)),
+                    ("gateways", Val::list(gateways)),
+                    (
+                        "others",
+                        Val::list(
+                            others
+                                .iter()
+                                .map(|&(o, s)| ref_value(g, o, &format!("spec.servers[{s}]")))
+                                .collect(),
+                        ),
+                    ),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+/// [`MeshGraph::gateways_sharing_certificate`] as rules show it: `{server, path,
+/// credential, gateway, other}` — `path` the server's `tls`, `credential` its
+/// `credentialName` (`''` when it names certificate files), `gateway` the other Gateway,
+/// `other` a reference to its servers.
+fn certificate_sharing<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = target(h, a, "certificateSharing")? else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.gateways_sharing_certificate(i)
+            .into_iter()
+            .map(|(server, o)| {
+                let credential = server_node(g, i, server)
+                    .and_then(|s| s.str_at(&["tls", "credentialName"]))
+                    .unwrap_or("");
+                Val::map(vec![
+                    ("server", usize_int(server)),
+                    ("path", Val::str(&format!("spec.servers[{server}].tls"))),
+                    ("credential", Val::borrowed(credential)),
+                    ("gateway", entry(g, o)),
+                    ("other", ref_value(g, o, "spec.servers")),
+                ])
+            })
+            .collect(),
+    ))
 }
