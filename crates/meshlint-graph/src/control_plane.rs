@@ -131,10 +131,14 @@ impl MeshGraph {
             .and_then(|s| s.get("containers"))
             .filter(|c| !c.is_null())?;
         let guarded = containers.items().iter().any(|c| {
-            c.get("env").map(Node::items).unwrap_or(&[]).iter().any(|e| {
-                e.str_at(&["name"]) == Some(BLOCKED_CIDRS)
-                    && e.str_at(&["value"]).is_some_and(|v| !v.is_empty())
-            })
+            c.get("env")
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .any(|e| {
+                    e.str_at(&["name"]) == Some(BLOCKED_CIDRS)
+                        && e.str_at(&["value"]).is_some_and(|v| !v.is_empty())
+                })
         });
         if guarded {
             return None;

@@ -150,7 +150,12 @@ impl MeshGraph {
 fn unsupported(p: &Patch) -> Option<&'static str> {
     let route_level = matches!(p.apply_to, "ROUTE_CONFIGURATION" | "HTTP_ROUTE");
     match p.operation {
-        "REPLACE" if !matches!(p.apply_to, "HTTP_FILTER" | "NETWORK_FILTER" | "VIRTUAL_HOST") => {
+        "REPLACE"
+            if !matches!(
+                p.apply_to,
+                "HTTP_FILTER" | "NETWORK_FILTER" | "VIRTUAL_HOST"
+            ) =>
+        {
             Some("replace")
         }
         "ADD" if route_level => Some("add"),

@@ -37,7 +37,10 @@ pub enum CredentialProblem {
     /// The keys are there but no certificate could be found.
     NoCertificate,
     /// The certificate under `key` cannot be read (`error` says why).
-    Unreadable { key: String, error: String },
+    Unreadable {
+        key: String,
+        error: String,
+    },
     Expired,
     NotYetValid,
 }
@@ -62,9 +65,7 @@ impl CredentialProblem {
                 format!("holds a `{key}` that is {error}")
             }
             CredentialProblem::Expired => "holds a certificate that has expired".into(),
-            CredentialProblem::NotYetValid => {
-                "holds a certificate that is not valid yet".into()
-            }
+            CredentialProblem::NotYetValid => "holds a certificate that is not valid yet".into(),
         }
     }
 }
@@ -115,13 +116,11 @@ impl MeshGraph {
         if !self.pods_matching(&sel).is_empty() {
             return Vec::new();
         }
-        let runs_elsewhere = self
-            .gateway_ref(r.name(), r.namespace())
-            .is_some_and(|i| {
-                self.selected_workloads(i)
-                    .into_iter()
-                    .any(|w| self.resources[w].kind != Kind::Pod)
-            });
+        let runs_elsewhere = self.gateway_ref(r.name(), r.namespace()).is_some_and(|i| {
+            self.selected_workloads(i)
+                .into_iter()
+                .any(|w| self.resources[w].kind != Kind::Pod)
+        });
         if runs_elsewhere {
             return Vec::new();
         }
@@ -256,10 +255,8 @@ impl MeshGraph {
             if !seen.insert(port) || offered.contains(&port) {
                 continue;
             }
-            let mut x = FieldIssue::at(
-                format!("spec.servers[{i}].port.number"),
-                "port-not-exposed",
-            );
+            let mut x =
+                FieldIssue::at(format!("spec.servers[{i}].port.number"), "port-not-exposed");
             x.value = port.to_string();
             x.numbers = offered.iter().copied().collect();
             out.push(x);

@@ -49,13 +49,12 @@ pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
 pub use authorization::{AuthzDecision, AuthzRequest};
 pub use authz_identity::IdentityGap;
 pub use build::{Edge, GraphNode, MeshGraph};
+pub use control_plane::{UnknownRegistry, WebhookIssue};
 pub use dataplane::{DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use envoy_filters::OrderDependentPatches;
-pub use control_plane::{UnknownRegistry, WebhookIssue};
 pub use gateway_refs::GatewayLookup;
 pub use gateway_servers::{CredentialProblem, GatewayCredential};
-pub use status_conditions::FailedCondition;
 pub use hosts::{HostLookup, HostState};
 pub use injection::ProxyNamespace;
 pub use istio::{export_scopes, hosts_overlap};
@@ -72,6 +71,7 @@ pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };
 pub use sidecar_imports::EmptyImport;
+pub use status_conditions::FailedCondition;
 pub use validation::FieldIssue;
 pub use visibility::Visibility;
 pub use vs_bindings::GatewayMismatch;

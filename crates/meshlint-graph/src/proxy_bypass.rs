@@ -96,7 +96,8 @@ impl MeshGraph {
             containers
                 .iter()
                 .position(|c| {
-                    !c.str_at(&["name"]).is_some_and(|n| PROXY_CONTAINERS.contains(&n))
+                    !c.str_at(&["name"])
+                        .is_some_and(|n| PROXY_CONTAINERS.contains(&n))
                         && is_proxy_uid(c.get("securityContext").and_then(|s| s.get("runAsUser")))
                 })
                 .map(|i| format!("containers[{i}].securityContext.runAsUser"))

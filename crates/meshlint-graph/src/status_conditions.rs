@@ -51,7 +51,10 @@ impl MeshGraph {
     pub fn failed_conditions(&self, resource: usize) -> Vec<FailedCondition> {
         let r = &self.resources[resource];
         let types = watched_types(r.kind, &r.group);
-        let Some(status) = r.node.get("status").filter(|s| !s.is_null() && !types.is_empty())
+        let Some(status) = r
+            .node
+            .get("status")
+            .filter(|s| !s.is_null() && !types.is_empty())
         else {
             return Vec::new();
         };

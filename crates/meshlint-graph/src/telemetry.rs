@@ -35,10 +35,8 @@ impl MeshGraph {
                 !disabled && !providers
             });
             if let Some(i) = silent {
-                let mut x = FieldIssue::at(
-                    format!("spec.accessLogging[{i}]"),
-                    "no-access-log-provider",
-                );
+                let mut x =
+                    FieldIssue::at(format!("spec.accessLogging[{i}]"), "no-access-log-provider");
                 x.numbers = vec![i as i64];
                 out.push(x);
             }

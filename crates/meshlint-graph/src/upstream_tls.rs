@@ -10,7 +10,9 @@ use meshlint_load::Node;
 /// `caCertificates` absent or the empty string, and no `credentialName` Secret (which
 /// may carry `ca.crt`) together with a `workloadSelector`.
 fn tls_without_ca(tls: &Node, selects_workloads: bool) -> Option<&str> {
-    let mode = tls.str_at(&["mode"]).filter(|m| matches!(*m, "SIMPLE" | "MUTUAL"))?;
+    let mode = tls
+        .str_at(&["mode"])
+        .filter(|m| matches!(*m, "SIMPLE" | "MUTUAL"))?;
     let empty = |n: &Node| n.as_str() == Some("");
     // A key with a null value is absent, as the API server drops null fields.
     let field = |k: &str| tls.get(k).filter(|n| !n.is_null());
@@ -38,7 +40,10 @@ impl MeshGraph {
             x.value = mode.to_string();
             out.push(x);
         }
-        let ports = policy.get("portLevelSettings").map(Node::items).unwrap_or(&[]);
+        let ports = policy
+            .get("portLevelSettings")
+            .map(Node::items)
+            .unwrap_or(&[]);
         for (i, p) in ports.iter().enumerate() {
             let Some(mode) = p.get("tls").and_then(|t| tls_without_ca(t, selects)) else {
                 continue;

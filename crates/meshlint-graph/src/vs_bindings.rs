@@ -54,7 +54,9 @@ impl MeshGraph {
             let Some(reference) = entry.as_str() else {
                 continue;
             };
-            if !seen.insert(reference) || reference == "mesh" || reference.contains(INTERNAL_GATEWAY)
+            if !seen.insert(reference)
+                || reference == "mesh"
+                || reference.contains(INTERNAL_GATEWAY)
             {
                 continue;
             }
@@ -118,14 +120,19 @@ impl MeshGraph {
             .get("spec")
             .and_then(|s| s.get("exportTo"))
             .and_then(Node::as_seq)
-            .map(|l| l.iter().filter_map(|e| e.as_str().map(str::to_string)).collect());
+            .map(|l| {
+                l.iter()
+                    .filter_map(|e| e.as_str().map(str::to_string))
+                    .collect()
+            });
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for d in &v.destinations {
             if d.port.unwrap_or(0) != 0 || d.host.is_empty() || seen.contains(d.host.as_str()) {
                 continue;
             }
-            let Some(t) = self.destination_target(&d.host, r.namespace(), export_to.as_ref()) else {
+            let Some(t) = self.destination_target(&d.host, r.namespace(), export_to.as_ref())
+            else {
                 continue;
             };
             let ports = self.ports_of(t);

@@ -15,7 +15,11 @@ fn paths(issues: &[meshlint_graph::FieldIssue]) -> Vec<(&str, &str)> {
 
 /// A graph whose mesh config is `mesh` (YAML of a MeshConfig).
 fn graph_with_mesh(yaml: &str, mesh: &str) -> MeshGraph {
-    let m = load_source("mesh.yaml".into(), mesh.as_bytes().to_vec(), &LoadLimits::default());
+    let m = load_source(
+        "mesh.yaml".into(),
+        mesh.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
     let config = MeshConfig::from_node(&m.documents[0].root);
     graph_of(yaml, config, false)
 }
@@ -88,11 +92,21 @@ spec:
     let creds = g.gateway_credentials(public);
     let summary: Vec<_> = creds
         .iter()
-        .map(|c| (c.server, c.name.as_str(), c.namespace.as_str(), c.secret.is_some()))
+        .map(|c| {
+            (
+                c.server,
+                c.name.as_str(),
+                c.namespace.as_str(),
+                c.secret.is_some(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
-        vec![(1, "missing", "edge", false), (2, "wrong-keys", "edge", true)]
+        vec![
+            (1, "missing", "edge", false),
+            (2, "wrong-keys", "edge", true)
+        ]
     );
     assert_eq!(
         creds[1].problem,
@@ -200,7 +214,12 @@ webhooks:
 - {name: blank, clientConfig: {}}
 "#,
     );
-    let istio = idx(&g, Kind::MutatingWebhookConfiguration, "", "istio-sidecar-injector-ext");
+    let istio = idx(
+        &g,
+        Kind::MutatingWebhookConfiguration,
+        "",
+        "istio-sidecar-injector-ext",
+    );
     let issues: Vec<_> = g
         .webhook_target_issues(istio)
         .into_iter()
@@ -209,7 +228,12 @@ webhooks:
     assert_eq!(
         issues,
         vec![
-            ("no-target", "blank".into(), "webhooks[0].clientConfig".into(), String::new()),
+            (
+                "no-target",
+                "blank".into(),
+                "webhooks[0].clientConfig".into(),
+                String::new()
+            ),
             (
                 "invalid-url",
                 "spaces".into(),
@@ -244,7 +268,10 @@ spec:
         )
     };
     let ra = "---\napiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt, namespace: shop}\nspec: {}\n";
-    let g = graph(&format!("{}{ra}", istiod("{name: PILOT_TRACE_SAMPLING, value: '1'}")));
+    let g = graph(&format!(
+        "{}{ra}",
+        istiod("{name: PILOT_TRACE_SAMPLING, value: '1'}")
+    ));
     let d = idx(&g, Kind::Deployment, "istio-system", "istiod");
     let jwt = idx(&g, Kind::RequestAuthentication, "shop", "jwt");
     assert_eq!(g.unrestricted_jwks_fetch(d), Some(jwt));
@@ -306,7 +333,11 @@ networks:
                 "kubernetes".into(),
                 "networks[\"net1\"].endpoints[2].fromRegistry".into()
             ),
-            ("net2".into(), "east".into(), "networks[\"net2\"].endpoints[1].fromRegistry".into()),
+            (
+                "net2".into(),
+                "east".into(),
+                "networks[\"net2\"].endpoints[1].fromRegistry".into()
+            ),
         ]
     );
 }
@@ -338,10 +369,7 @@ spec:
     );
     assert_eq!(issues[0].numbers, vec![2]);
     // A default access-log provider in the mesh config gives such entries somewhere to log.
-    let g = graph_with_mesh(
-        telemetry,
-        "defaultProviders: {accessLogging: [envoy]}\n",
-    );
+    let g = graph_with_mesh(telemetry, "defaultProviders: {accessLogging: [envoy]}\n");
     assert!(g.telemetry_provider_issues(t).is_empty());
 }
 
@@ -398,14 +426,32 @@ spec: {group: gateway.networking.k8s.io, names: {kind: TLSRoute}}
         paths(&g.deprecated_fields(sc)),
         vec![("egress-proxy", "spec.outboundTrafficPolicy.egressProxy")]
     );
-    let rbac = idx(&g, Kind::CustomResourceDefinition, "", "serviceroles.rbac.istio.io");
+    let rbac = idx(
+        &g,
+        Kind::CustomResourceDefinition,
+        "",
+        "serviceroles.rbac.istio.io",
+    );
     assert_eq!(g.deprecated_fields(rbac)[0].value, "ServiceRole");
 
-    let grpc = idx(&g, Kind::CustomResourceDefinition, "", "grpcroutes.gateway.networking.k8s.io");
+    let grpc = idx(
+        &g,
+        Kind::CustomResourceDefinition,
+        "",
+        "grpcroutes.gateway.networking.k8s.io",
+    );
     let old = g.outdated_gateway_api_crd(grpc);
-    assert_eq!((old[0].value.as_str(), old[0].numbers.clone()), ("v1.0.0", vec![1, 1, 0]));
+    assert_eq!(
+        (old[0].value.as_str(), old[0].numbers.clone()),
+        ("v1.0.0", vec![1, 1, 0])
+    );
     // A pre-release of the minimum release is that release.
-    let tls = idx(&g, Kind::CustomResourceDefinition, "", "tlsroutes.gateway.networking.k8s.io");
+    let tls = idx(
+        &g,
+        Kind::CustomResourceDefinition,
+        "",
+        "tlsroutes.gateway.networking.k8s.io",
+    );
     assert!(g.outdated_gateway_api_crd(tls).is_empty());
 }
 
@@ -503,7 +549,10 @@ spec:
     let app = idx(&g, Kind::Deployment, "shop", "app");
     assert_eq!(
         paths(&g.proxy_uid_users(app)),
-        vec![("proxy-uid", "spec.template.spec.containers[1].securityContext.runAsUser")]
+        vec![(
+            "proxy-uid",
+            "spec.template.spec.containers[1].securityContext.runAsUser"
+        )]
     );
     // Istio's own gateway runs as the proxy user by design.
     let ingress = idx(&g, Kind::Pod, "istio-system", "ingress");
@@ -512,7 +561,10 @@ spec:
     let db = idx(&g, Kind::Service, "shop", "db");
     let ports = g.external_name_port_without_protocol(db);
     assert_eq!(paths(&ports), vec![("no-protocol", "spec.ports[2]")]);
-    assert_eq!((ports[0].value.as_str(), ports[0].numbers.clone()), ("", vec![5432]));
+    assert_eq!(
+        (ports[0].value.as_str(), ports[0].numbers.clone()),
+        ("", vec![5432])
+    );
     // Bare `tcp` declares opaque TCP, which cannot be routed by host.
     let api = idx(&g, Kind::Service, "shop", "api");
     assert_eq!(
@@ -556,10 +608,16 @@ spec:
         paths(&issues),
         vec![
             ("top-level", "spec.trafficPolicy.tls.mode"),
-            ("port-level", "spec.trafficPolicy.portLevelSettings[1].tls.mode"),
+            (
+                "port-level",
+                "spec.trafficPolicy.portLevelSettings[1].tls.mode"
+            ),
         ]
     );
-    assert_eq!((issues[1].value.as_str(), issues[1].numbers.clone()), ("MUTUAL", vec![8443]));
+    assert_eq!(
+        (issues[1].value.as_str(), issues[1].numbers.clone()),
+        ("MUTUAL", vec![8443])
+    );
     // A credential Secret (which can carry `ca.crt`) for selected workloads names a CA.
     let selected = idx(&g, Kind::DestinationRule, "shop", "selected");
     assert!(g.tls_without_ca_certificates(selected).is_empty());
@@ -621,7 +679,12 @@ spec:
     let m = g.gateway_mismatches(blog);
     assert_eq!(m.len(), 1);
     assert_eq!(
-        (m[0].path.as_str(), m[0].namespace.as_str(), m[0].name.as_str(), m[0].found),
+        (
+            m[0].path.as_str(),
+            m[0].namespace.as_str(),
+            m[0].name.as_str(),
+            m[0].found
+        ),
         ("spec.gateways[0]", "edge", "public", true)
     );
     assert_eq!(m[0].hosts, vec!["*.example.com".to_string()]);
@@ -638,5 +701,8 @@ spec:
         paths(&d),
         vec![("port-required", "spec.http[0].route[0].destination")]
     );
-    assert_eq!((d[0].value.as_str(), d[0].numbers.clone()), ("api", vec![80, 9090]));
+    assert_eq!(
+        (d[0].value.as_str(), d[0].numbers.clone()),
+        ("api", vec![80, 9090])
+    );
 }

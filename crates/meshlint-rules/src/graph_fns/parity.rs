@@ -24,7 +24,11 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("outdatedGatewayApiCrd", 1, outdated_gateway_api_crd),
     ("failedConditions", 1, failed_conditions),
     ("proxyUidUsers", 1, proxy_uid_users),
-    ("externalNamePortWithoutProtocol", 1, external_name_port_without_protocol),
+    (
+        "externalNamePortWithoutProtocol",
+        1,
+        external_name_port_without_protocol,
+    ),
     ("tlsWithoutCaCertificates", 1, tls_without_ca_certificates),
     ("gatewayMismatches", 1, gateway_mismatches),
     ("internalGatewayRefs", 1, internal_gateway_refs),
@@ -212,7 +216,12 @@ fn gateway_mismatches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 }
 
 fn internal_gateway_refs<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
-    field_issues(h, a, "internalGatewayRefs", MeshGraph::internal_gateway_refs)
+    field_issues(
+        h,
+        a,
+        "internalGatewayRefs",
+        MeshGraph::internal_gateway_refs,
+    )
 }
 
 fn destinations_needing_port<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
