@@ -70,6 +70,9 @@ pub struct MeshGraph {
     pub(crate) gateway_workloads: std::sync::OnceLock<std::collections::HashSet<usize>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
     pub(crate) routes_index: std::sync::OnceLock<HashMap<String, Vec<crate::routing::RouteTo>>>,
+    /// What the pods of a gateway selector offer, by selector, filled on first use
+    /// (`gateway_servers.rs`): Gateways sharing a selector share one answer.
+    pub(crate) gateway_pods: crate::gateway_servers::GatewayPodsMemo,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
     pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
@@ -124,6 +127,7 @@ impl MeshGraph {
             scale_index: std::sync::OnceLock::new(),
             gateway_workloads: std::sync::OnceLock::new(),
             routes_index: std::sync::OnceLock::new(),
+            gateway_pods: Default::default(),
             host_blind_ports: HashMap::new(),
             proxy_namespaces: BTreeSet::new(),
             nodes: HashMap::new(),

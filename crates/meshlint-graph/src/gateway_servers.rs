@@ -4,14 +4,28 @@
 //! front of them expose.
 //!
 //! Every answer is built from the pod-by-label index and the Service→pod `Selects`
-//! edges, so one Gateway costs its servers plus the pods and Services it reaches.
+//! edges, once per distinct selector (memoised), so a Gateway costs its servers plus,
+//! for the first Gateway of its selector, the pods and Services that selector reaches.
 
 use crate::build::MeshGraph;
 use crate::validation::FieldIssue;
 use meshlint_load::{Node, Resolved};
 use meshlint_model::typed::{Labels, Typed};
 use meshlint_model::Kind;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+/// What the pods a gateway selector matches offer: the first of them (whose namespace
+/// the proxy reads credentials from) and the TCP ports of the Services selecting any of
+/// them.
+#[derive(Debug, Default)]
+pub(crate) struct GatewayPods {
+    first: Option<usize>,
+    offered: BTreeSet<i64>,
+}
+
+/// [`GatewayPods`] by selector, computed once per distinct selector.
+pub(crate) type GatewayPodsMemo = Mutex<HashMap<Labels, Arc<GatewayPods>>>;
 
 /// One distinct `tls.credentialName` of a Gateway and what the gateway pods find.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,10 +114,57 @@ fn plain_int(n: Option<&Node>) -> Option<i64> {
 }
 
 impl MeshGraph {
-    /// The pods a Gateway's selector picks, in any namespace (an empty or missing
-    /// selector picks every pod), as istioctl's gateway analyzers find the proxies.
-    pub fn gateway_pods(&self, gateway: usize) -> Vec<usize> {
-        self.pods_matching(&selector(&self.resources[gateway].node))
+    /// [`GatewayPods`] of a Gateway's selector — the pods it picks in any namespace (an
+    /// empty or missing selector picks every pod), as istioctl's gateway analyzers find
+    /// the proxies — from the memo when another Gateway with the same selector asked first.
+    fn gateway_pod_facts(&self, gateway: usize) -> Arc<GatewayPods> {
+        let sel = selector(&self.resources[gateway].node);
+        let memo = |m: &GatewayPodsMemo| m.lock().ok()?.get(&sel).cloned();
+        if let Some(facts) = memo(&self.gateway_pods) {
+            return facts;
+        }
+        let pods = self.pods_matching(&sel);
+        let services: BTreeSet<usize> = pods
+            .iter()
+            .flat_map(|&p| self.services_selecting(p))
+            .collect();
+        let facts = Arc::new(GatewayPods {
+            first: pods.first().copied(),
+            offered: services.iter().flat_map(|&s| self.tcp_ports(s)).collect(),
+        });
+        if let Ok(mut m) = self.gateway_pods.lock() {
+            m.insert(sel, facts.clone());
+        }
+        facts
+    }
+
+    /// A Service's TCP `port`s and numeric `targetPort`s (protocol unset or `TCP`).
+    fn tcp_ports(&self, service: usize) -> Vec<i64> {
+        let ports = self.resources[service]
+            .node
+            .get("spec")
+            .and_then(|s| s.get("ports"))
+            .map(Node::items)
+            .unwrap_or(&[]);
+        let mut out = Vec::new();
+        for p in ports {
+            let tcp = match p.get("protocol") {
+                None => true,
+                Some(n) => n.is_null() || n.as_str() == Some("TCP"),
+            };
+            if !tcp {
+                continue;
+            }
+            out.extend(plain_int(p.get("port")));
+            let target = p
+                .get("targetPort")
+                .and_then(Node::as_str)
+                .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|t| t.parse::<i64>().ok())
+                .filter(|&t| t != 0);
+            out.extend(target);
+        }
+        out
     }
 
     /// With `closedWorld`: a Gateway no pod runs — its selector matches no pod and no
@@ -112,10 +173,10 @@ impl MeshGraph {
     /// `value` the selector as sorted `key=value` pairs (`none` without one).
     pub fn gateway_without_pods(&self, gateway: usize) -> Vec<FieldIssue> {
         let r = &self.resources[gateway];
-        let sel = selector(&r.node);
-        if !self.pods_matching(&sel).is_empty() {
+        if self.gateway_pod_facts(gateway).first.is_some() {
             return Vec::new();
         }
+        let sel = selector(&r.node);
         let runs_elsewhere = self.gateway_ref(r.name(), r.namespace()).is_some_and(|i| {
             self.selected_workloads(i)
                 .into_iter()
@@ -150,8 +211,7 @@ impl MeshGraph {
     /// Each distinct TLS credential of a Gateway's servers with the Secret the gateway
     /// pods would load (from the first pod's namespace); empty when no pod runs it.
     pub fn gateway_credentials(&self, gateway: usize) -> Vec<GatewayCredential> {
-        let pods = self.gateway_pods(gateway);
-        let Some(&pod) = pods.first() else {
+        let Some(pod) = self.gateway_pod_facts(gateway).first else {
             return Vec::new();
         };
         let namespace = self.resources[pod].namespace().to_string();
@@ -212,40 +272,11 @@ impl MeshGraph {
     /// `port-not-exposed` at `spec.servers[i].port.number`, `value` the port, `numbers`
     /// the ports those Services offer (sorted, distinct). Empty when no pod runs it.
     pub fn gateway_ports_not_exposed(&self, gateway: usize) -> Vec<FieldIssue> {
-        let pods = self.gateway_pods(gateway);
-        if pods.is_empty() {
+        let facts = self.gateway_pod_facts(gateway);
+        if facts.first.is_none() {
             return Vec::new();
         }
-        let services: BTreeSet<usize> = pods
-            .iter()
-            .flat_map(|&p| self.services_selecting(p))
-            .collect();
-        let mut offered = BTreeSet::new();
-        for &svc in &services {
-            let ports = self.resources[svc]
-                .node
-                .get("spec")
-                .and_then(|s| s.get("ports"))
-                .map(Node::items)
-                .unwrap_or(&[]);
-            for p in ports {
-                let tcp = match p.get("protocol") {
-                    None => true,
-                    Some(n) => n.is_null() || n.as_str() == Some("TCP"),
-                };
-                if !tcp {
-                    continue;
-                }
-                offered.extend(plain_int(p.get("port")));
-                let target = p
-                    .get("targetPort")
-                    .and_then(Node::as_str)
-                    .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
-                    .and_then(|t| t.parse::<i64>().ok())
-                    .filter(|&t| t != 0);
-                offered.extend(target);
-            }
-        }
+        let offered = &facts.offered;
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for (i, server) in servers(&self.resources[gateway].node).iter().enumerate() {
