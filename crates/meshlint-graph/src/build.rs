@@ -73,6 +73,9 @@ pub struct MeshGraph {
     /// STRICT service ports by deciding PeerAuthentication, built on first use
     /// (`tls_answers.rs`).
     pub(crate) tls_answers_index: std::sync::OnceLock<crate::tls_answers::TlsAnswersIndex>,
+    /// What the pods of a gateway selector offer, by selector, filled on first use
+    /// (`gateway_servers.rs`): Gateways sharing a selector share one answer.
+    pub(crate) gateway_pods: crate::gateway_servers::GatewayPodsMemo,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
     pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
@@ -131,6 +134,7 @@ impl MeshGraph {
             gateway_workloads: std::sync::OnceLock::new(),
             routes_index: std::sync::OnceLock::new(),
             tls_answers_index: std::sync::OnceLock::new(),
+            gateway_pods: Default::default(),
             host_blind_ports: HashMap::new(),
             proxy_namespaces: BTreeSet::new(),
             nodes: HashMap::new(),

@@ -71,6 +71,7 @@ mod gateways;
 mod hosts;
 mod messages;
 mod mtls;
+mod parity;
 mod policies;
 mod reference_answers;
 mod resources;
@@ -100,6 +101,7 @@ const MODULES: &[&[GraphEntry]] = &[
     messages::FUNCTIONS,
     tls_answers::FUNCTIONS,
     reference_answers::FUNCTIONS,
+    parity::FUNCTIONS,
 ];
 
 /// Every graph function; a function's index here is the one the compiler records.
