@@ -76,6 +76,8 @@ pub struct MeshGraph {
     /// What the pods of a gateway selector offer, by selector, filled on first use
     /// (`gateway_servers.rs`): Gateways sharing a selector share one answer.
     pub(crate) gateway_pods: crate::gateway_servers::GatewayPodsMemo,
+    /// The sidecar injector ConfigMaps' parsed values, built on first use (`injector.rs`).
+    pub(crate) injector_index: std::sync::OnceLock<crate::injector::InjectorIndex>,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
     pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
@@ -135,6 +137,7 @@ impl MeshGraph {
             routes_index: std::sync::OnceLock::new(),
             tls_answers_index: std::sync::OnceLock::new(),
             gateway_pods: Default::default(),
+            injector_index: std::sync::OnceLock::new(),
             host_blind_ports: HashMap::new(),
             proxy_namespaces: BTreeSet::new(),
             nodes: HashMap::new(),

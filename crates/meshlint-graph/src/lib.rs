@@ -23,15 +23,17 @@ mod deprecations;
 mod destination_rules;
 mod envoy_filters;
 mod gateway_refs;
-mod hidden_hosts;
 mod gateway_servers;
+mod hidden_hosts;
 mod hosts;
 mod identity;
 mod injection;
+mod injector;
 mod istio;
 mod mesh_mtls;
 mod mtls;
 mod name_index;
+mod policy_scope;
 mod proxy_bypass;
 mod queries;
 mod reference_answers;
@@ -40,16 +42,18 @@ mod route_checks;
 mod routing;
 mod scale;
 mod service_entries;
+mod service_ports;
 mod sidecar_imports;
 mod sidecar_scope;
-mod undefined_subsets;
-mod tls_answers;
 mod status_conditions;
 mod telemetry;
+mod tls_answers;
+mod undefined_subsets;
 mod upstream_tls;
 mod validation;
 mod visibility;
 mod vs_bindings;
+mod webhooks;
 mod workloads;
 
 pub use address_capture::{AddressPort, AddressPortConflict};
@@ -62,33 +66,40 @@ pub use dataplane::{DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use envoy_filters::OrderDependentPatches;
 pub use gateway_refs::GatewayLookup;
-pub use hidden_hosts::{HiddenFrom, HiddenHost};
 pub use gateway_servers::{CredentialProblem, GatewayCredential};
+pub use hidden_hosts::{HiddenFrom, HiddenHost};
 pub use hosts::{HostLookup, HostState};
 pub use injection::ProxyNamespace;
+pub use injector::{InjectorValues, NamespaceInjection, StalePod, StaleProxies, SYSTEM_NAMESPACES};
 pub use istio::{export_scopes, hosts_overlap};
 pub use mesh_mtls::LevelConflict;
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
+pub use policy_scope::{ClaimRouteGap, PolicyReach, SourceNamespace, TelemetryConflicts};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
+pub use reference_answers::{EmptySubset, MissingGateway, UndeclaredPort};
 pub use request::{
     render_inline, RequestAttrs, RouteChoice, RouteOutcome, VirtualServiceChoice,
     WeightedDestination,
 };
 pub use route_checks::{DestinationProblem, DestinationProblemKind};
-pub use reference_answers::{EmptySubset, MissingGateway, UndeclaredPort};
 pub use routing::RouteTo;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };
+pub use service_ports::PortProtocolClash;
 pub use sidecar_imports::EmptyImport;
 pub use sidecar_scope::{SharedWorkload, SidecarInAmbient};
-pub use undefined_subsets::UndefinedSubset;
+pub use status_conditions::FailedCondition;
 pub use tls_answers::{
     BypassedPort, ClientWithoutMtls, DestinationRuleUse, ExternalServer, NonMeshReason,
-    PlaintextCallers, PortLevelMtlsIssue, StrictPort, TlsBlockConflict, TlsConflict, TlsConflictHit,
+    PlaintextCallers, PortLevelMtlsIssue, StrictPort, TlsBlockConflict, TlsConflict,
+    TlsConflictHit,
 };
-pub use status_conditions::FailedCondition;
+pub use undefined_subsets::UndefinedSubset;
 pub use validation::FieldIssue;
 pub use visibility::Visibility;
 pub use vs_bindings::GatewayMismatch;
+pub use webhooks::{
+    selector_node_matches, MissingWebhookService, UninjectedAutoImages, WebhookOverlap,
+};
 pub use workloads::{SelectorMiss, TargetPortConflict};

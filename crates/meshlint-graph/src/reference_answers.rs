@@ -63,7 +63,8 @@ impl MeshGraph {
         if SYSTEM_NAMESPACES.contains(&ns)
             || r.labels.contains_key("istio")
             || label("release") == Some("istio")
-            || label("gateway.istio.io/managed").is_some_and(|c| ISTIO_GATEWAY_CONTROLLERS.contains(&c))
+            || label("gateway.istio.io/managed")
+                .is_some_and(|c| ISTIO_GATEWAY_CONTROLLERS.contains(&c))
         {
             return Vec::new();
         }
@@ -83,7 +84,13 @@ impl MeshGraph {
                 .map(|p| p.protocol)
         };
         let mut out = Vec::new();
-        for (index, p) in spec.get("ports").map(|n| n.items()).unwrap_or(&[]).iter().enumerate() {
+        for (index, p) in spec
+            .get("ports")
+            .map(|n| n.items())
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             if p.get("appProtocol").is_some() {
                 continue;
             }
@@ -172,7 +179,9 @@ impl MeshGraph {
             let name = s.str_at(&["name"]).unwrap_or("").to_string();
             out.push(EmptySubset {
                 index,
-                routed: routes.iter().any(|rt| rt.subset.as_deref() == Some(name.as_str())),
+                routed: routes
+                    .iter()
+                    .any(|rt| rt.subset.as_deref() == Some(name.as_str())),
                 name,
             });
         }

@@ -240,7 +240,13 @@ mod tests {
         assert_eq!(run(&h, "didYouMean", &[Val::str("")]), "");
         assert!(FUNCTIONS[0].2(&h, &[Val::str("x"), Val::str("y")]).is_err());
         let five = strs(&["a", "b", "c", "d", "e"]);
-        assert_eq!(run(&h, "namesUpTo", &[five.clone(), Val::Int(4)]), "`a`, `b`, `c`, `d` and 1 more");
-        assert_eq!(run(&h, "namesUpTo", &[five, Val::Int(5)]), "`a`, `b`, `c`, `d` and `e`");
+        assert_eq!(
+            run(&h, "namesUpTo", &[five.clone(), Val::Int(4)]),
+            "`a`, `b`, `c`, `d` and 1 more"
+        );
+        assert_eq!(
+            run(&h, "namesUpTo", &[five, Val::Int(5)]),
+            "`a`, `b`, `c`, `d` and `e`"
+        );
     }
 }

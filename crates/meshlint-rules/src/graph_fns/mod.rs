@@ -69,10 +69,12 @@ mod gateways;
 /// Graph functions: name, arity, implementation. Names and arities are the contract of
 /// `docs/rule-language.md`; a function's index here is the one the compiler records.
 mod hosts;
+mod injection;
 mod messages;
 mod mtls;
 mod parity;
 mod policies;
+mod policy_scope;
 mod reference_answers;
 mod resources;
 mod routing;
@@ -102,6 +104,8 @@ const MODULES: &[&[GraphEntry]] = &[
     tls_answers::FUNCTIONS,
     reference_answers::FUNCTIONS,
     parity::FUNCTIONS,
+    injection::FUNCTIONS,
+    policy_scope::FUNCTIONS,
 ];
 
 /// Every graph function; a function's index here is the one the compiler records.
