@@ -76,7 +76,7 @@ impl MeshGraph {
         let mut out = Vec::new();
         let webhooks = r.node.get("webhooks").map(Node::items).unwrap_or(&[]);
         for (i, hook) in webhooks.iter().enumerate() {
-            let Some(client) = hook.get("clientConfig").filter(|c| c.as_map().is_some()) else {
+            let Some(client) = hook.get("clientConfig").filter(|c| !c.is_null()) else {
                 continue;
             };
             let base = format!("webhooks[{i}].clientConfig");
