@@ -13,6 +13,7 @@
 //! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
 
 mod ambient;
+mod annotations;
 mod authorization;
 mod authz_identity;
 mod build;
@@ -38,6 +39,7 @@ mod visibility;
 mod workloads;
 
 pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
+pub use annotations::{annotation_catalogue, invalid_value, is_istio_annotation, AnnotationDef};
 pub use authorization::{AuthzDecision, AuthzRequest};
 pub use authz_identity::IdentityGap;
 pub use build::{Edge, GraphNode, MeshGraph};

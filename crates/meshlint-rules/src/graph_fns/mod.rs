@@ -66,9 +66,8 @@ impl<'g> Host<'g> for GraphHost<'g> {
 
 mod ambient;
 mod gateways;
-/// Graph functions: name, arity, implementation. Names and arities are the contract of
-/// `docs/rule-language.md`; a function's index here is the one the compiler records.
 mod hosts;
+mod messages;
 mod mtls;
 mod policies;
 mod resources;
@@ -94,6 +93,7 @@ const MODULES: &[&[GraphEntry]] = &[
     resources::FUNCTIONS,
     ambient::FUNCTIONS,
     validation::FUNCTIONS,
+    messages::FUNCTIONS,
 ];
 
 /// Every graph function; a function's index here is the one the compiler records.

@@ -16,6 +16,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("durationIssues", 1, duration_issues),
     ("retryOnIssues", 1, retry_on_issues),
     ("shadowedMatches", 1, shadowed_matches),
+    ("annotationIssues", 1, annotation_issues),
 ];
 
 // Field validation (issue 14)
@@ -108,4 +109,8 @@ pub(super) fn delegate_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 
 pub(super) fn servers_without_tls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     field_issues(h, a, "serversWithoutTls", MeshGraph::servers_without_tls)
+}
+
+pub(super) fn annotation_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "annotationIssues", MeshGraph::annotation_issues)
 }
