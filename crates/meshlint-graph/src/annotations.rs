@@ -232,7 +232,7 @@ pub fn invalid_value(name: &str, value: &str) -> Option<String> {
                 | "false"
                 | "False"
         ))
-        .then(|| format!("`{value}` is not a boolean (true or false)")),
+        .then(|| format!("`{value}` is not a boolean")),
         _ => None,
     }
 }
@@ -244,7 +244,7 @@ fn port(value: &str) -> Result<u16, String> {
         return Err(format!("`{value}` is not a port number"));
     }
     v.parse::<u16>()
-        .map_err(|_| format!("`{value}` is not a port number (at most 65535)"))
+        .map_err(|_| format!("`{value}` is not a port number of at most 65535"))
 }
 
 /// A comma-separated list of ports; empty (after trimming) is an empty list.
@@ -261,7 +261,7 @@ fn cidr_list(value: &str) -> Result<(), String> {
         return Ok(());
     }
     value.split(',').try_for_each(|c| {
-        let bad = || format!("`{c}` is not a CIDR range (`10.0.0.0/8`)");
+        let bad = || format!("`{c}` is not a CIDR range such as `10.0.0.0/8`");
         let (addr, bits) = c.split_once('/').ok_or_else(bad)?;
         let addr: IpAddr = addr.parse().map_err(|_| bad())?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
