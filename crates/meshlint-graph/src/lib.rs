@@ -32,6 +32,7 @@ mod request;
 mod route_checks;
 mod routing;
 mod scale;
+mod server_first;
 mod service_entries;
 mod sidecar_imports;
 mod validation;
@@ -59,6 +60,7 @@ pub use request::{
 };
 pub use route_checks::{DestinationProblem, DestinationProblemKind};
 pub use routing::RouteTo;
+pub use server_first::TCP_BY_DEFAULT;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };

@@ -380,3 +380,44 @@ spec:
         ]
     );
 }
+
+#[test]
+fn server_first_ports_without_a_declared_protocol() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: shop}
+spec:
+  ports:
+  - {port: 3306}
+  - {port: 13306, targetPort: 3306}
+  - {name: tcp-db, port: 23306, targetPort: 3306}
+  - {name: db, port: 33306, targetPort: 3306, appProtocol: tcp}
+  - {name: smtp, port: 2525}
+  - {name: mail, port: 25}
+  - {port: 5432}
+  - {name: nats-client, port: 14222, protocol: UDP}
+"#,
+    );
+    let found: Vec<_> = g
+        .server_first_ports(0)
+        .into_iter()
+        .map(|x| (x.path, x.value, x.numbers))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "spec.ports[1].port".to_string(),
+                "MySQL".to_string(),
+                vec![13306, 3306]
+            ),
+            (
+                "spec.ports[4].name".to_string(),
+                "SMTP".to_string(),
+                vec![2525]
+            ),
+        ]
+    );
+}

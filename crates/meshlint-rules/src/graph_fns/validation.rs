@@ -17,6 +17,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("retryOnIssues", 1, retry_on_issues),
     ("shadowedMatches", 1, shadowed_matches),
     ("annotationIssues", 1, annotation_issues),
+    ("serverFirstPorts", 1, server_first_ports),
 ];
 
 // Field validation (issue 14)
@@ -113,4 +114,8 @@ pub(super) fn servers_without_tls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g>
 
 pub(super) fn annotation_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     field_issues(h, a, "annotationIssues", MeshGraph::annotation_issues)
+}
+
+pub(super) fn server_first_ports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "serverFirstPorts", MeshGraph::server_first_ports)
 }
