@@ -421,3 +421,50 @@ spec:
         ]
     );
 }
+
+#[test]
+fn outbound_policy_follows_the_namespace_then_root_sidecar_then_the_mesh() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: istio-system}
+spec:
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: web}
+spec:
+  egress: [{hosts: ["./*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: one, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: x}}
+  outboundTrafficPolicy: {mode: ALLOW_ANY}
+"#,
+    );
+    // shop: only a workload Sidecar, so the root namespace's default decides.
+    let shop = g.outbound_policy("shop");
+    assert!(shop.registry_only);
+    assert_eq!(
+        shop.decided_by,
+        Some((0, "spec.outboundTrafficPolicy.mode".to_string()))
+    );
+    // web: its own default Sidecar replaces the root one and sets no mode: the mesh's.
+    let web = g.outbound_policy("web");
+    assert!(!web.registry_only);
+    assert_eq!(web.decided_by, None);
+    assert!(g.is_external_host("api.stripe.com"));
+    for local in [
+        "reviews.shop.svc.cluster.local",
+        "reviews",
+        "*.example.com",
+        "10.0.0.1",
+        "db.mesh.local",
+    ] {
+        assert!(!g.is_external_host(local), "{local}");
+    }
+}

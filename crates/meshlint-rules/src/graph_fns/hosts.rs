@@ -22,6 +22,8 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("namespacePresent", 1, namespace_present),
     ("copiesOf", 1, copies_of),
     ("firstCopy", 1, first_copy),
+    ("outboundPolicy", 1, outbound_policy),
+    ("isExternalHost", 1, is_external_host),
 ];
 
 // Hosts, ports, workloads, decisions
@@ -174,4 +176,27 @@ pub(super) fn hosts_overlap<'g>(_: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 pub(super) fn namespace_matches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let pattern = arg_str("namespaceMatches", a, 0)?;
     Ok(Val::Bool(h.g.namespace_pattern_matches(pattern)))
+}
+
+// Calls that leave the mesh
+
+/// `{mode, ref}`: the outbound traffic policy of a namespace's proxies; `ref` the
+/// Sidecar's `outboundTrafficPolicy.mode` that decides it, or null for the mesh config.
+pub(super) fn outbound_policy<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let ns = arg_str("outboundPolicy", a, 0)?;
+    let d = h.g.outbound_policy(ns);
+    let mode = if d.registry_only {
+        "REGISTRY_ONLY"
+    } else {
+        "ALLOW_ANY"
+    };
+    Ok(Val::map(vec![
+        ("mode", Val::borrowed(mode)),
+        ("ref", opt_ref(h.g, &d.decided_by)),
+    ]))
+}
+
+pub(super) fn is_external_host<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let host = arg_str("isExternalHost", a, 0)?;
+    Ok(Val::Bool(h.g.is_external_host(host)))
 }
