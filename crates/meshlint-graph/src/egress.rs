@@ -50,18 +50,27 @@ impl MeshGraph {
         }
     }
 
-    /// Whether a resolved host names something outside the cluster: a DNS name with a dot
-    /// that is not under the cluster's domain (`svc.cluster.local`), not a wildcard and
-    /// not an IP address.
+    /// Whether a resolved host names something outside the cluster: a DNS name that is
+    /// not under the cluster's domain or `.local`, not a wildcard and not an IP address.
+    /// A two-label name counts only with a common public suffix (`stripe.com`): others
+    /// (`reviews.bookinfo`) read as `service.namespace`, which DNS search paths resolve
+    /// inside the cluster.
     pub fn is_external_host(&self, fqdn: &str) -> bool {
+        const PUBLIC_SUFFIXES: &[&str] = &[
+            "com", "org", "net", "io", "dev", "app", "cloud", "ai", "co", "info", "biz", "us",
+            "eu", "uk", "de", "fr", "nl", "jp", "cn", "in", "au", "ca", "br",
+        ];
         let domain = &self.mesh.dns_domain;
         let local = fqdn == domain.as_str()
             || fqdn.ends_with(&format!(".{domain}"))
-            || fqdn.ends_with(&format!(".svc.{domain}"));
-        fqdn.contains('.')
-            && !fqdn.contains('*')
-            && !local
-            && fqdn.parse::<std::net::IpAddr>().is_err()
-            && !fqdn.ends_with(".local")
+            || fqdn.ends_with(".local")
+            || fqdn.ends_with(".svc");
+        let labels: Vec<&str> = fqdn.split('.').collect();
+        let plausible = match labels.len() {
+            0 | 1 => false,
+            2 => PUBLIC_SUFFIXES.contains(&labels[1].to_ascii_lowercase().as_str()),
+            _ => true,
+        };
+        plausible && !local && !fqdn.contains('*') && fqdn.parse::<std::net::IpAddr>().is_err()
     }
 }
