@@ -29,6 +29,7 @@ mod istio;
 mod mesh_mtls;
 mod mtls;
 mod queries;
+mod reach;
 mod request;
 mod route_checks;
 mod routing;
@@ -56,6 +57,7 @@ pub use istio::{export_scopes, hosts_overlap};
 pub use mesh_mtls::LevelConflict;
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
+pub use reach::ConfigReach;
 pub use request::{
     render_inline, RequestAttrs, RouteChoice, RouteOutcome, VirtualServiceChoice,
     WeightedDestination,
