@@ -1,8 +1,8 @@
 //! Calls that leave the mesh (issue 14, item 10): which outbound traffic policy applies
 //! to a namespace's proxies, and whether a host is outside the cluster's DNS domain.
 
-use crate::MeshGraph;
-use meshlint_model::{Kind, OutboundPolicy};
+use crate::{HostState, MeshGraph};
+use meshlint_model::{Kind, OutboundPolicy, Typed};
 
 /// The outbound traffic policy the proxies of a namespace follow, and what decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +12,17 @@ pub struct OutboundPolicyDecision {
     /// The namespace-wide Sidecar and the path of its `outboundTrafficPolicy.mode`, or
     /// `None` when the mesh config (or Istio's default, `ALLOW_ANY`) decides.
     pub decided_by: Option<(usize, String)>,
+}
+
+/// A DestinationRule for an external host that no ServiceEntry defines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalHostGap {
+    /// The host as written.
+    pub host: String,
+    /// Whether the ServiceEntry is certainly missing (closed world, or a near spelling).
+    pub certain: bool,
+    /// What happens to calls to it: the policy of the rule's namespace.
+    pub policy: OutboundPolicyDecision,
 }
 
 const MODE_PATH: &str = "spec.outboundTrafficPolicy.mode";
@@ -72,5 +83,27 @@ impl MeshGraph {
             _ => true,
         };
         plausible && !local && !fqdn.contains('*') && fqdn.parse::<std::net::IpAddr>().is_err()
+    }
+
+    /// A DestinationRule whose host is external ([`Self::is_external_host`]) and missing
+    /// where the rule resolves it (its namespace, or its `exportTo` namespaces), with the
+    /// outbound policy of its namespace.
+    pub fn external_host_without_entry(&self, i: usize) -> Option<ExternalHostGap> {
+        let r = &self.resources[i];
+        let Typed::DestinationRule(dr) = &r.typed else {
+            return None;
+        };
+        let fqdn = self.resolve_host(&dr.host, r.namespace());
+        if !self.is_external_host(&fqdn) {
+            return None;
+        }
+        let namespaces = self.lookup_namespaces(i);
+        let refs: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+        let lookup = self.host_lookup(&fqdn, &refs);
+        (lookup.state == HostState::Missing).then(|| ExternalHostGap {
+            host: dr.host.clone(),
+            certain: lookup.certain,
+            policy: self.outbound_policy(r.namespace()),
+        })
     }
 }

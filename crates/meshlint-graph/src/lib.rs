@@ -48,7 +48,7 @@ pub use authz_identity::IdentityGap;
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use dataplane::{DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
-pub use egress::OutboundPolicyDecision;
+pub use egress::{ExternalHostGap, OutboundPolicyDecision};
 pub use envoy_filters::OrderDependentPatches;
 pub use gateway_refs::GatewayLookup;
 pub use hosts::{HostLookup, HostState};

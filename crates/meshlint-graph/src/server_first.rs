@@ -62,7 +62,9 @@ impl MeshGraph {
     /// number, or by a name like `smtp`) while no protocol is declared (no `appProtocol`,
     /// no recognised name prefix, not UDP/SCTP) and the port is not one Istio treats as
     /// TCP by default. Code `server-first`; `value` the protocol, `numbers` the port and
-    /// (when numeric) the target port, `path` the port's `name` or else `port`.
+    /// (when numeric) the target port, `path` the port's `name` or else `port`, `detail`
+    /// the mesh's `protocolDetectionTimeout` when one is set (then sniffing gives up after
+    /// it and falls back to TCP), else empty (disabled, the default: the connection hangs).
     pub fn server_first_ports(&self, i: usize) -> Vec<FieldIssue> {
         let Typed::Service(s) = &self.resources[i].typed else {
             return Vec::new();
@@ -70,6 +72,14 @@ impl MeshGraph {
         if s.service_type.as_deref() == Some("ExternalName") {
             return Vec::new();
         }
+        let timeout = self
+            .mesh
+            .raw
+            .as_ref()
+            .and_then(|m| m.get("protocolDetectionTimeout"))
+            .and_then(|t| t.as_str())
+            .filter(|t| !matches!(*t, "0s" | "0" | "0ms"))
+            .unwrap_or_default();
         s.ports
             .iter()
             .filter(|p| {
@@ -93,7 +103,7 @@ impl MeshGraph {
                         .chain(target.map(i64::from))
                         .collect(),
                     other: None,
-                    detail: String::new(),
+                    detail: timeout.to_string(),
                 })
             })
             .collect()

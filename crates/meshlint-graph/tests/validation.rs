@@ -468,3 +468,66 @@ spec:
         assert!(!g.is_external_host(local), "{local}");
     }
 }
+
+#[test]
+fn external_host_without_a_service_entry_carries_the_outbound_policy() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: shop}
+spec:
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: pay, namespace: shop}
+spec: {host: api.pay.example.com}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: maps, namespace: shop}
+spec: {hosts: [maps.example.com], ports: [{number: 443, name: tls, protocol: TLS}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: maps, namespace: shop}
+spec: {host: maps.example.com}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: local, namespace: shop}
+spec: {host: ratings.other.svc.cluster.local}
+"#,
+    );
+    let gap = g.external_host_without_entry(1).unwrap();
+    assert_eq!(gap.host, "api.pay.example.com");
+    assert!(!gap.certain, "open world: a ServiceEntry may be elsewhere");
+    assert!(gap.policy.registry_only);
+    assert_eq!(gap.policy.decided_by.map(|(i, _)| i), Some(0));
+    assert_eq!(g.external_host_without_entry(3), None);
+    assert_eq!(g.external_host_without_entry(4), None);
+}
+
+#[test]
+fn a_protocol_detection_timeout_turns_the_hang_into_a_delay() {
+    let mesh_yaml = "protocolDetectionTimeout: 5s\n";
+    let f = load_source(
+        "m.yaml".into(),
+        mesh_yaml.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
+    let mesh = MeshConfig {
+        raw: Some(f.documents[0].root.clone()),
+        ..MeshConfig::default()
+    };
+    let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec:\n  ports: [{port: 13306, targetPort: 3306}]\n";
+    let f = load_source(
+        "t.yaml".into(),
+        svc.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
+    let g = MeshGraph::new(build_resources(&f).resources, mesh, false);
+    assert_eq!(g.server_first_ports(0)[0].detail, "5s");
+    assert_eq!(graph(svc).server_first_ports(0)[0].detail, "");
+}

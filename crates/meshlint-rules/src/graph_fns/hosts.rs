@@ -24,6 +24,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("firstCopy", 1, first_copy),
     ("outboundPolicy", 1, outbound_policy),
     ("isExternalHost", 1, is_external_host),
+    ("externalHostGap", 1, external_host_gap),
 ];
 
 // Hosts, ports, workloads, decisions
@@ -199,4 +200,23 @@ pub(super) fn outbound_policy<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 pub(super) fn is_external_host<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let host = arg_str("isExternalHost", a, 0)?;
     Ok(Val::Bool(h.g.is_external_host(host)))
+}
+
+/// `{host, certain, registryOnly, policyRef}` for a DestinationRule whose external host
+/// no ServiceEntry defines, else null; `policyRef` as in `outboundPolicy`.
+pub(super) fn external_host_gap<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("externalHostGap", a, 0)?) else {
+        return Ok(Val::Null);
+    };
+    Ok(g.external_host_without_entry(i)
+        .map(|x| {
+            Val::map(vec![
+                ("host", Val::str(&x.host)),
+                ("certain", Val::Bool(x.certain)),
+                ("registryOnly", Val::Bool(x.policy.registry_only)),
+                ("policyRef", opt_ref(g, &x.policy.decided_by)),
+            ])
+        })
+        .unwrap_or(Val::Null))
 }
