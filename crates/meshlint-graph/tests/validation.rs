@@ -531,3 +531,44 @@ fn a_protocol_detection_timeout_turns_the_hang_into_a_delay() {
     assert_eq!(g.server_first_ports(0)[0].detail, "5s");
     assert_eq!(graph(svc).server_first_ports(0)[0].detail, "");
 }
+
+#[test]
+fn authorization_rule_shapes() {
+    let g = graph(
+        r#"
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-none, namespace: shop}
+spec: {action: DENY}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-all, namespace: shop}
+spec:
+  rules:
+  - from: [{source: {namespaces: [a]}}]
+  - {}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ext, namespace: shop}
+spec: {action: CUSTOM, provider: {name: opa}}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: fine, namespace: shop}
+spec:
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+"#,
+    );
+    assert_eq!(
+        codes(&g.authorization_rule_shape(0)),
+        vec![("metadata.name", "no-rules", "DENY")]
+    );
+    assert_eq!(
+        codes(&g.authorization_rule_shape(1)),
+        vec![("spec.rules[1]", "empty-rule", "ALLOW")]
+    );
+    assert!(g.authorization_rule_shape(2).is_empty());
+    assert!(g.authorization_rule_shape(3).is_empty());
+}

@@ -18,6 +18,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("shadowedMatches", 1, shadowed_matches),
     ("annotationIssues", 1, annotation_issues),
     ("serverFirstPorts", 1, server_first_ports),
+    ("authorizationRuleShape", 1, authorization_rule_shape),
 ];
 
 // Field validation (issue 14)
@@ -118,4 +119,13 @@ pub(super) fn annotation_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 
 pub(super) fn server_first_ports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     field_issues(h, a, "serverFirstPorts", MeshGraph::server_first_ports)
+}
+
+pub(super) fn authorization_rule_shape<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(
+        h,
+        a,
+        "authorizationRuleShape",
+        MeshGraph::authorization_rule_shape,
+    )
 }
