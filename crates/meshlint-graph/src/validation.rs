@@ -803,10 +803,11 @@ impl MeshGraph {
         if spec.get("provider").is_some_and(|p| !p.is_null()) {
             return Vec::new();
         }
-        let action = match spec.get("action").and_then(Node::as_str) {
-            Some(a @ ("DENY" | "AUDIT")) => a,
-            _ => "ALLOW",
-        };
+        let action = spec
+            .get("action")
+            .and_then(Node::as_str)
+            .filter(|a| matches!(*a, "DENY" | "AUDIT"))
+            .unwrap_or("ALLOW");
         let rules = spec.get("rules").map(Node::items).unwrap_or_default();
         if rules.is_empty() {
             return vec![issue("metadata.name".into(), "no-rules", action)];
