@@ -14,6 +14,7 @@
 
 mod address_capture;
 mod ambient;
+mod annotations;
 mod authorization;
 mod authz_identity;
 mod build;
@@ -21,6 +22,7 @@ mod control_plane;
 mod dataplane;
 mod deprecations;
 mod destination_rules;
+mod egress;
 mod envoy_filters;
 mod gateway_refs;
 mod gateway_servers;
@@ -36,11 +38,13 @@ mod name_index;
 mod policy_scope;
 mod proxy_bypass;
 mod queries;
+mod reach;
 mod reference_answers;
 mod request;
 mod route_checks;
 mod routing;
 mod scale;
+mod server_first;
 mod service_entries;
 mod service_ports;
 mod sidecar_imports;
@@ -58,12 +62,14 @@ mod workloads;
 
 pub use address_capture::{AddressPort, AddressPortConflict};
 pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
+pub use annotations::{annotation_catalogue, invalid_value, is_istio_annotation, AnnotationDef};
 pub use authorization::{AuthzDecision, AuthzRequest};
 pub use authz_identity::IdentityGap;
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use control_plane::{UnknownRegistry, WebhookIssue};
 pub use dataplane::{DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
+pub use egress::{ExternalHostGap, OutboundPolicyDecision};
 pub use envoy_filters::OrderDependentPatches;
 pub use gateway_refs::GatewayLookup;
 pub use gateway_servers::{CredentialProblem, GatewayCredential};
@@ -76,6 +82,7 @@ pub use mesh_mtls::LevelConflict;
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
 pub use policy_scope::{ClaimRouteGap, PolicyReach, SourceNamespace, TelemetryConflicts};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
+pub use reach::ConfigReach;
 pub use reference_answers::{EmptySubset, MissingGateway, UndeclaredPort};
 pub use request::{
     render_inline, RequestAttrs, RouteChoice, RouteOutcome, VirtualServiceChoice,
@@ -83,6 +90,7 @@ pub use request::{
 };
 pub use route_checks::{DestinationProblem, DestinationProblemKind};
 pub use routing::RouteTo;
+pub use server_first::TCP_BY_DEFAULT;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };

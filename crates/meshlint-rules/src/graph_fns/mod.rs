@@ -66,8 +66,6 @@ impl<'g> Host<'g> for GraphHost<'g> {
 
 mod ambient;
 mod gateways;
-/// Graph functions: name, arity, implementation. Names and arities are the contract of
-/// `docs/rule-language.md`; a function's index here is the one the compiler records.
 mod hosts;
 mod injection;
 mod messages;

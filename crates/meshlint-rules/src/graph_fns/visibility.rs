@@ -17,6 +17,8 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("competingSidecars", 1, competing_sidecars),
     ("sharedWorkloads", 1, shared_workloads),
     ("sidecarInAmbient", 1, sidecar_in_ambient),
+    ("destinationRuleReach", 1, destination_rule_reach),
+    ("virtualServiceAudience", 1, virtual_service_audience),
 ];
 
 pub(super) fn host_visible<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -279,4 +281,48 @@ pub(super) fn sidecar_in_ambient<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> 
         ]),
         None => Val::Null,
     })
+}
+
+/// `{host, hostNamespace, path, reaches, certain, ref, exportRef}` of a
+/// [`meshlint_graph::ConfigReach`]; `ref` at `path`, `exportRef` at `spec.exportTo`.
+fn reach_value<'g>(
+    g: &'g meshlint_graph::MeshGraph,
+    i: usize,
+    x: &meshlint_graph::ConfigReach,
+) -> Val<'g> {
+    Val::map(vec![
+        ("host", Val::str(&x.host)),
+        ("hostNamespace", Val::str(&x.host_namespace)),
+        ("path", Val::str(&x.path)),
+        (
+            "reaches",
+            Val::list(x.reaches.iter().map(|n| Val::str(n)).collect()),
+        ),
+        ("certain", Val::Bool(x.certain)),
+        ("ref", ref_value(g, i, &x.path)),
+        ("exportRef", ref_value(g, i, "spec.exportTo")),
+    ])
+}
+
+pub(super) fn destination_rule_reach<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("destinationRuleReach", a, 0)?) else {
+        return Ok(Val::Null);
+    };
+    Ok(g.destination_rule_reach(i)
+        .map(|x| reach_value(g, i, &x))
+        .unwrap_or(Val::Null))
+}
+
+pub(super) fn virtual_service_audience<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("virtualServiceAudience", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.virtual_service_audience(i)
+            .iter()
+            .map(|x| reach_value(g, i, x))
+            .collect(),
+    ))
 }
