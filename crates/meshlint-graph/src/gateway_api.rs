@@ -42,6 +42,8 @@ pub struct RouteParent {
     pub kind: String,
     pub namespace: String,
     pub name: String,
+    /// The `port` the entry names, if any.
+    pub port: Option<i64>,
     /// The parent found in the inputs.
     pub target: Option<usize>,
     /// `accepted`, `missing`, `no-matching-parent` (no listener has that `sectionName`
@@ -254,6 +256,7 @@ impl MeshGraph {
                     kind: kind.to_string(),
                     namespace,
                     name,
+                    port: p.get("port").and_then(Node::as_i64),
                     target: None,
                     outcome: "unknown",
                     certain: false,

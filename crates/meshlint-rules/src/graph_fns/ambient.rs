@@ -10,6 +10,11 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("namespaceDataPlane", 1, namespace_data_plane),
     ("waypointBinding", 1, waypoint_binding),
     ("ztunnelAuthz", 1, ztunnel_authz),
+    ("policyTargetRefs", 1, policy_target_refs),
+    ("workloadWaypoints", 1, workload_waypoints),
+    ("waypointIdentityRefused", 1, waypoint_identity_refused),
+    ("policyAmbientWorkloads", 1, policy_ambient_workloads),
+    ("waypointRouteIssues", 1, waypoint_route_issues),
 ];
 
 // Ambient mode and waypoints (issue 20)
@@ -151,4 +156,105 @@ pub(super) fn ztunnel_authz<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             ),
         ),
     ]))
+}
+
+pub(super) fn policy_target_refs<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("policyTargetRefs", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.policy_target_refs(i)
+            .into_iter()
+            .map(|t| {
+                Val::map(vec![
+                    ("at", Val::str(&t.path)),
+                    ("kind", Val::str(&t.kind)),
+                    ("name", Val::str(&t.name)),
+                    ("target", t.target.map(|x| name_ref(g, x)).unwrap_or(Val::Null)),
+                    ("outcome", Val::borrowed(t.outcome)),
+                    ("certain", Val::Bool(t.certain)),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn workload_waypoints<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(w) = resource_index(g, arg("workloadWaypoints", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    if !matches!(g.resources[w].typed, Typed::Workload(_)) {
+        return Ok(Val::list(Vec::new()));
+    }
+    Ok(Val::list(
+        g.workload_waypoints(w)
+            .into_iter()
+            .map(|x| name_ref(g, x))
+            .collect(),
+    ))
+}
+
+pub(super) fn waypoint_identity_refused<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("waypointIdentityRefused", a, 0)?) else {
+        return Ok(Val::Null);
+    };
+    let Some(x) = g.waypoint_identity_refused(i) else {
+        return Ok(Val::Null);
+    };
+    let refs = |v: &[usize]| Val::list(v.iter().map(|&r| name_ref(g, r)).collect());
+    Ok(Val::map(vec![
+        ("waypoints", refs(&x.waypoints)),
+        ("workloads", refs(&x.workloads)),
+        ("principals", str_list(&x.principals)),
+        (
+            "sources",
+            Val::list(x.sources.iter().map(|p| ref_value(g, i, p)).collect()),
+        ),
+    ]))
+}
+
+pub(super) fn policy_ambient_workloads<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("policyAmbientWorkloads", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.policy_ambient_workloads(i)
+            .into_iter()
+            .map(|w| {
+                Val::map(vec![
+                    ("ref", name_ref(g, w)),
+                    ("name", Val::borrowed(g.resources[w].name())),
+                    (
+                        "waypoints",
+                        Val::list(g.workload_waypoints(w).into_iter().map(|x| name_ref(g, x)).collect()),
+                    ),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn waypoint_route_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("waypointRouteIssues", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.waypoint_route_issues(i)
+            .into_iter()
+            .map(|x| {
+                Val::map(vec![
+                    ("at", Val::str(&x.path)),
+                    ("issue", Val::borrowed(x.issue)),
+                    ("service", name_ref(g, x.service)),
+                    ("waypoint", name_ref(g, x.waypoint)),
+                    ("other", x.other.map(|o| name_ref(g, o)).unwrap_or(Val::Null)),
+                ])
+            })
+            .collect(),
+    ))
 }

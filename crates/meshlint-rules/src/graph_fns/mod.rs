@@ -65,6 +65,7 @@ impl<'g> Host<'g> for GraphHost<'g> {
 }
 
 mod ambient;
+mod gateway_api;
 mod gateways;
 /// Graph functions: name, arity, implementation. Names and arities are the contract of
 /// `docs/rule-language.md`; a function's index here is the one the compiler records.
@@ -93,6 +94,7 @@ const MODULES: &[&[GraphEntry]] = &[
     workloads::FUNCTIONS,
     resources::FUNCTIONS,
     ambient::FUNCTIONS,
+    gateway_api::FUNCTIONS,
     validation::FUNCTIONS,
 ];
 
