@@ -381,3 +381,89 @@ impl MeshGraph {
         out
     }
 }
+
+/// An ingress route to a waypoint-bound Service that the gateway sends straight to
+/// the workloads, skipping the waypoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IngressBypass {
+    /// Field path of the destination or backend.
+    pub path: String,
+    pub service: usize,
+    pub waypoint: usize,
+    /// Policies attached to the waypoint for this Service (`targetRefs` naming the
+    /// Service or the waypoint Gateway) that the ingress traffic skips.
+    pub policies: Vec<usize>,
+}
+
+const INGRESS_USE_WAYPOINT: &str = "istio.io/ingress-use-waypoint";
+
+impl MeshGraph {
+    /// Policies attached by `targetRefs` to a Service or to its waypoint Gateway.
+    fn waypoint_policies(&self, svc: usize, waypoint: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        for kind in [Kind::AuthorizationPolicy, Kind::RequestAuthentication] {
+            for &p in self.of_kind(kind) {
+                let hit = self.policy_target_refs(p).iter().any(|t| {
+                    t.outcome == "attached" && (t.target == Some(svc) || t.target == Some(waypoint))
+                });
+                if hit {
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+
+    /// Destinations of an ingress route (a VirtualService bound to gateways, a route
+    /// whose parent is a Gateway other than a waypoint) that are Services bound to a
+    /// waypoint without `istio.io/ingress-use-waypoint: "true"` (on the Service, or
+    /// its Namespace): gateways use a Service's waypoint only when asked to.
+    pub fn ingress_waypoint_bypass(&self, route: usize) -> Vec<IngressBypass> {
+        let r = &self.resources[route];
+        let ns = r.namespace();
+        let mut services: Vec<(String, usize)> = Vec::new();
+        match &r.typed {
+            meshlint_model::Typed::VirtualService(vs) => {
+                if vs.gateways.is_empty() || vs.gateways.iter().all(|g| g.name == "mesh") {
+                    return Vec::new();
+                }
+                for d in &vs.destinations {
+                    if let Some(svc) = self.service_of_fqdn(&self.resolve_host(&d.host, ns)) {
+                        services.push((d.path.clone(), svc));
+                    }
+                }
+            }
+            _ => {
+                let ingress = self.route_parents(route).iter().any(|p| {
+                    p.kind == "Gateway" && p.target.is_some_and(|g| !self.is_waypoint(g))
+                });
+                if !ingress {
+                    return Vec::new();
+                }
+                for b in self.route_backends(route) {
+                    if let (Some(svc), "Service") = (b.target, b.kind.as_str()) {
+                        services.push((b.path, svc));
+                    }
+                }
+            }
+        }
+        let asked = |i: usize| {
+            self.resources[i].labels.get(INGRESS_USE_WAYPOINT).map(String::as_str) == Some("true")
+        };
+        let mut out: Vec<IngressBypass> = Vec::new();
+        for (path, svc) in services {
+            let Some(wp) = self.service_waypoint(svc) else {
+                continue;
+            };
+            let ns_asked = self
+                .namespace_resource(self.resources[svc].namespace())
+                .is_some_and(asked);
+            if asked(svc) || ns_asked || out.iter().any(|o| o.service == svc) {
+                continue;
+            }
+            let policies = self.waypoint_policies(svc, wp);
+            out.push(IngressBypass { path, service: svc, waypoint: wp, policies });
+        }
+        out
+    }
+}

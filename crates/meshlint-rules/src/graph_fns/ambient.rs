@@ -15,6 +15,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("waypointIdentityRefused", 1, waypoint_identity_refused),
     ("policyAmbientWorkloads", 1, policy_ambient_workloads),
     ("waypointRouteIssues", 1, waypoint_route_issues),
+    ("ingressWaypointBypass", 1, ingress_waypoint_bypass),
 ];
 
 // Ambient mode and waypoints (issue 20)
@@ -253,6 +254,29 @@ pub(super) fn waypoint_route_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'
                     ("service", name_ref(g, x.service)),
                     ("waypoint", name_ref(g, x.waypoint)),
                     ("other", x.other.map(|o| name_ref(g, o)).unwrap_or(Val::Null)),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn ingress_waypoint_bypass<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("ingressWaypointBypass", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.ingress_waypoint_bypass(i)
+            .into_iter()
+            .map(|x| {
+                Val::map(vec![
+                    ("at", Val::str(&x.path)),
+                    ("service", name_ref(g, x.service)),
+                    ("waypoint", name_ref(g, x.waypoint)),
+                    (
+                        "policies",
+                        Val::list(x.policies.iter().map(|&p| name_ref(g, p)).collect()),
+                    ),
                 ])
             })
             .collect(),

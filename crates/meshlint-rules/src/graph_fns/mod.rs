@@ -70,6 +70,7 @@ mod gateways;
 /// Graph functions: name, arity, implementation. Names and arities are the contract of
 /// `docs/rule-language.md`; a function's index here is the one the compiler records.
 mod hosts;
+mod messages;
 mod mtls;
 mod policies;
 mod resources;
@@ -96,6 +97,7 @@ const MODULES: &[&[GraphEntry]] = &[
     ambient::FUNCTIONS,
     gateway_api::FUNCTIONS,
     validation::FUNCTIONS,
+    messages::FUNCTIONS,
 ];
 
 /// Every graph function; a function's index here is the one the compiler records.
