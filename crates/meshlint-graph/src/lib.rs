@@ -53,7 +53,9 @@ pub use injection::ProxyNamespace;
 pub use istio::{export_scopes, hosts_overlap};
 pub use mesh_mtls::LevelConflict;
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
-pub use policy_attachment::{IngressBypass, TargetRef, WaypointIdentityRefused, WaypointRouteIssue};
+pub use policy_attachment::{
+    IngressBypass, TargetRef, WaypointIdentityRefused, WaypointRouteIssue,
+};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
 pub use request::{
     render_inline, RequestAttrs, RouteChoice, RouteOutcome, VirtualServiceChoice,

@@ -98,7 +98,10 @@ impl MeshGraph {
                     outcome: "unknown",
                     certain: false,
                 };
-                if n.get("namespace").and_then(Node::as_str).is_some_and(|t| t != ns) {
+                if n.get("namespace")
+                    .and_then(Node::as_str)
+                    .is_some_and(|t| t != ns)
+                {
                     out.outcome = "cross-namespace";
                     return out;
                 }
@@ -116,6 +119,18 @@ impl MeshGraph {
                     return out;
                 }
                 let Some(t) = self.find(model, ns, &out.name) else {
+                    // A Gateway's deployment in the inputs shows the Gateway exists.
+                    let deployed = model == Kind::K8sGateway
+                        && self.workloads_by_ns.get(ns).is_some_and(|ws| {
+                            ws.iter().any(|&w| {
+                                self.workload_labels(w)
+                                    .get("gateway.networking.k8s.io/gateway-name")
+                                    .is_some_and(|n| *n == out.name)
+                            })
+                        });
+                    if deployed {
+                        return out;
+                    }
                     out.outcome = "missing";
                     out.certain = self.closed_world
                         || (model != Kind::K8sGateway && self.namespace_described(ns));
@@ -215,7 +230,11 @@ impl MeshGraph {
         }
         let rules = spec.get("rules").map(|r| r.items()).unwrap_or(&[]);
         // Every rule must constrain the source's identity (else it admits the waypoint).
-        if rules.is_empty() || rules.iter().any(|rule| rule.get("from").is_none_or(|f| f.items().is_empty())) {
+        if rules.is_empty()
+            || rules
+                .iter()
+                .any(|rule| rule.get("from").is_none_or(|f| f.items().is_empty()))
+        {
             return None;
         }
         let selector: Option<meshlint_model::typed::Labels> = spec
@@ -243,7 +262,10 @@ impl MeshGraph {
                 let mut admitted = Some(false);
                 for rule in rules {
                     for s in rule.get("from").map(|f| f.items()).unwrap_or(&[]) {
-                        match s.get("source").map(|src| Self::source_admits(src, &principal, gns)) {
+                        match s
+                            .get("source")
+                            .map(|src| Self::source_admits(src, &principal, gns))
+                        {
                             Some(Some(true)) | None => admitted = Some(true),
                             Some(None) if admitted != Some(true) => admitted = None,
                             Some(None) => {}
@@ -355,15 +377,31 @@ impl MeshGraph {
                     };
                     let path = format!("spec.hosts[{i}]");
                     if outside(svc, wp) {
-                        out.push(WaypointRouteIssue { path, service: svc, waypoint: wp, issue: "outside-scope", other: None });
+                        out.push(WaypointRouteIssue {
+                            path,
+                            service: svc,
+                            waypoint: wp,
+                            issue: "outside-scope",
+                            other: None,
+                        });
                         continue;
                     }
                     let other = [Kind::HTTPRoute, Kind::GRPCRoute]
                         .iter()
                         .flat_map(|&k| self.of_kind(k).iter().copied())
-                        .find(|&o| self.route_parents(o).iter().any(|p| p.kind == "Service" && p.target == Some(svc)));
+                        .find(|&o| {
+                            self.route_parents(o)
+                                .iter()
+                                .any(|p| p.kind == "Service" && p.target == Some(svc))
+                        });
                     if let Some(o) = other {
-                        out.push(WaypointRouteIssue { path, service: svc, waypoint: wp, issue: "mixed-apis", other: Some(o) });
+                        out.push(WaypointRouteIssue {
+                            path,
+                            service: svc,
+                            waypoint: wp,
+                            issue: "mixed-apis",
+                            other: Some(o),
+                        });
                     }
                 }
             }
@@ -373,7 +411,13 @@ impl MeshGraph {
                         continue;
                     };
                     if let Some(wp) = self.service_waypoint(svc).filter(|&wp| outside(svc, wp)) {
-                        out.push(WaypointRouteIssue { path: p.path, service: svc, waypoint: wp, issue: "outside-scope", other: None });
+                        out.push(WaypointRouteIssue {
+                            path: p.path,
+                            service: svc,
+                            waypoint: wp,
+                            issue: "outside-scope",
+                            other: None,
+                        });
                     }
                 }
             }
@@ -434,9 +478,10 @@ impl MeshGraph {
                 }
             }
             _ => {
-                let ingress = self.route_parents(route).iter().any(|p| {
-                    p.kind == "Gateway" && p.target.is_some_and(|g| !self.is_waypoint(g))
-                });
+                let ingress = self
+                    .route_parents(route)
+                    .iter()
+                    .any(|p| p.kind == "Gateway" && p.target.is_some_and(|g| !self.is_waypoint(g)));
                 if !ingress {
                     return Vec::new();
                 }
@@ -448,7 +493,11 @@ impl MeshGraph {
             }
         }
         let asked = |i: usize| {
-            self.resources[i].labels.get(INGRESS_USE_WAYPOINT).map(String::as_str) == Some("true")
+            self.resources[i]
+                .labels
+                .get(INGRESS_USE_WAYPOINT)
+                .map(String::as_str)
+                == Some("true")
         };
         let mut out: Vec<IngressBypass> = Vec::new();
         for (path, svc) in services {
@@ -462,7 +511,12 @@ impl MeshGraph {
                 continue;
             }
             let policies = self.waypoint_policies(svc, wp);
-            out.push(IngressBypass { path, service: svc, waypoint: wp, policies });
+            out.push(IngressBypass {
+                path,
+                service: svc,
+                waypoint: wp,
+                policies,
+            });
         }
         out
     }

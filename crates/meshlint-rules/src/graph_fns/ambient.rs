@@ -172,7 +172,10 @@ pub(super) fn policy_target_refs<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> 
                     ("at", Val::str(&t.path)),
                     ("kind", Val::str(&t.kind)),
                     ("name", Val::str(&t.name)),
-                    ("target", t.target.map(|x| name_ref(g, x)).unwrap_or(Val::Null)),
+                    (
+                        "target",
+                        t.target.map(|x| name_ref(g, x)).unwrap_or(Val::Null),
+                    ),
                     ("outcome", Val::borrowed(t.outcome)),
                     ("certain", Val::Bool(t.certain)),
                 ])
@@ -231,7 +234,12 @@ pub(super) fn policy_ambient_workloads<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> 
                     ("name", Val::borrowed(g.resources[w].name())),
                     (
                         "waypoints",
-                        Val::list(g.workload_waypoints(w).into_iter().map(|x| name_ref(g, x)).collect()),
+                        Val::list(
+                            g.workload_waypoints(w)
+                                .into_iter()
+                                .map(|x| name_ref(g, x))
+                                .collect(),
+                        ),
                     ),
                 ])
             })
@@ -253,7 +261,10 @@ pub(super) fn waypoint_route_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'
                     ("issue", Val::borrowed(x.issue)),
                     ("service", name_ref(g, x.service)),
                     ("waypoint", name_ref(g, x.waypoint)),
-                    ("other", x.other.map(|o| name_ref(g, o)).unwrap_or(Val::Null)),
+                    (
+                        "other",
+                        x.other.map(|o| name_ref(g, o)).unwrap_or(Val::Null),
+                    ),
                 ])
             })
             .collect(),
