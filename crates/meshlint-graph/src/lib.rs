@@ -27,6 +27,7 @@ mod injection;
 mod istio;
 mod mesh_mtls;
 mod mtls;
+mod network_policies;
 mod policy_attachment;
 mod queries;
 mod request;
@@ -53,6 +54,7 @@ pub use injection::ProxyNamespace;
 pub use istio::{export_scopes, hosts_overlap};
 pub use mesh_mtls::LevelConflict;
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
+pub use network_policies::AmbientNetworkBlock;
 pub use policy_attachment::{
     IngressBypass, TargetRef, WaypointIdentityRefused, WaypointRouteIssue,
 };

@@ -16,6 +16,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("policyAmbientWorkloads", 1, policy_ambient_workloads),
     ("waypointRouteIssues", 1, waypoint_route_issues),
     ("ingressWaypointBypass", 1, ingress_waypoint_bypass),
+    ("ambientNetworkBlock", 1, ambient_network_block),
 ];
 
 // Ambient mode and waypoints (issue 20)
@@ -292,4 +293,26 @@ pub(super) fn ingress_waypoint_bypass<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R
             })
             .collect(),
     ))
+}
+
+pub(super) fn ambient_network_block<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("ambientNetworkBlock", a, 0)?) else {
+        return Ok(Val::Null);
+    };
+    let Some(x) = g.ambient_network_block(i) else {
+        return Ok(Val::Null);
+    };
+    let names = |v: &[usize]| {
+        Val::list(
+            v.iter()
+                .map(|&w| Val::borrowed(g.resources[w].name()))
+                .collect(),
+        )
+    };
+    Ok(Val::map(vec![
+        ("workloads", names(&x.workloads)),
+        ("hboneBlocked", Val::Bool(x.hbone_blocked)),
+        ("probesBlocked", names(&x.probes_blocked)),
+    ]))
 }
