@@ -112,6 +112,31 @@ pub(super) fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ("trafficType", Val::str(&b.traffic_type)),
         ("trafficTypeRef", opt_ref(g, &b.traffic_type_source)),
         ("attachmentRef", opt_ref(g, &b.attachment_source)),
+        // What the refusal is about: the namespace that binds, the traffic type the
+        // object needs, and the reason istiod writes in `WaypointBound`.
+        (
+            "fromNamespace",
+            Val::borrowed(match g.resources[i].kind {
+                meshlint_model::Kind::Namespace => g.resources[i].name(),
+                _ => g.resources[i].namespace(),
+            }),
+        ),
+        (
+            "needs",
+            Val::borrowed(match g.resources[i].kind {
+                meshlint_model::Kind::Service | meshlint_model::Kind::ServiceEntry => "service",
+                _ => "workload",
+            }),
+        ),
+        (
+            "reason",
+            Val::borrowed(match b.outcome {
+                "attachment-denied" => "AttachmentDenied",
+                "unsupported-traffic-type" => "UnsupportedTrafficType",
+                "missing" => "WaypointIsNotReady",
+                _ => "",
+            }),
+        ),
     ]))
 }
 
@@ -127,7 +152,14 @@ pub(super) fn ztunnel_authz<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let mut fields: Vec<&str> = z.l7.iter().map(|f| f.field.as_str()).collect();
     fields.sort_unstable();
     fields.dedup();
+    // The field a finding points at: the first HTTP attribute, else the action.
+    let at = match z.l7.first() {
+        Some(f) => f.path.as_str(),
+        None if g.resources[i].node.str_at(&["spec", "action"]).is_some() => "spec.action",
+        None => "metadata.name",
+    };
     Ok(Val::map(vec![
+        ("at", Val::str(at)),
         ("action", Val::str(&z.action)),
         ("outcome", Val::borrowed(z.outcome)),
         (
