@@ -471,7 +471,17 @@ impl MeshGraph {
             | ("inference.networking.x-k8s.io" | "inference.networking.k8s.io", "InferencePool")
             | ("gateway.networking.x-k8s.io", "XBackend") => return out,
             _ => {
-                out.outcome = "invalid-kind";
+                // Kinds are implementation-specific: only Istio's refusal is known.
+                let istio_only = self
+                    .route_parents(route)
+                    .iter()
+                    .all(|p| match p.kind.as_str() {
+                        "Gateway" => p.target.is_some_and(|g| self.is_istio_gateway(g)),
+                        _ => true,
+                    });
+                if istio_only {
+                    out.outcome = "invalid-kind";
+                }
                 return out;
             }
         }
@@ -549,6 +559,30 @@ impl MeshGraph {
                         && str_field(t, "kind") == Some(to_kind)
                         && str_field(t, "name").is_none_or(|n| n == name)
                 })
+            })
+    }
+
+    /// Whether Istio implements a Gateway: one of Istio's classes, or a GatewayClass of
+    /// the inputs whose controller is Istio's. Other implementations (agentgateway,
+    /// Envoy Gateway, …) route by their own rules, and their proxies may be mesh
+    /// workloads themselves.
+    pub fn is_istio_gateway(&self, gateway: usize) -> bool {
+        let class = self.resources[gateway]
+            .node
+            .str_at(&["spec", "gatewayClassName"])
+            .unwrap_or("");
+        if matches!(
+            class,
+            "istio" | "istio-waypoint" | "istio-east-west" | "istio-remote"
+        ) {
+            return true;
+        }
+        self.find(Kind::K8sGatewayClass, "", class)
+            .is_some_and(|c| {
+                self.resources[c]
+                    .node
+                    .str_at(&["spec", "controllerName"])
+                    .is_some_and(|n| n.starts_with("istio.io/"))
             })
     }
 

@@ -478,10 +478,13 @@ impl MeshGraph {
                 }
             }
             _ => {
-                let ingress = self
-                    .route_parents(route)
-                    .iter()
-                    .any(|p| p.kind == "Gateway" && p.target.is_some_and(|g| !self.is_waypoint(g)));
+                // Istio's own gateways only: another implementation's proxy may itself
+                // be an ambient workload whose traffic ztunnel sends to the waypoint.
+                let ingress = self.route_parents(route).iter().any(|p| {
+                    p.kind == "Gateway"
+                        && p.target
+                            .is_some_and(|g| !self.is_waypoint(g) && self.is_istio_gateway(g))
+                });
                 if !ingress {
                     return Vec::new();
                 }

@@ -270,3 +270,27 @@ fn managed_gateway_service_names() {
     assert_eq!(name("waypoint").as_deref(), Some("waypoint"));
     assert_eq!(name("manual"), None);
 }
+
+#[test]
+fn backend_kinds_are_judged_only_for_istio_gateways() {
+    let other = r#"---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec:
+  gatewayClassName: agentgateway
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+"#;
+    let spec = "  parentRefs: [{name: edge}]\n  rules: [{backendRefs: [{group: example.dev, kind: Backend, name: llm}]}]";
+    let g = graph(&format!(
+        "{GATEWAYS}{other}{}",
+        route("shop", "HTTPRoute", spec)
+    ));
+    let r = idx(&g, Kind::HTTPRoute, "shop", "r");
+    assert!(!g.is_istio_gateway(idx(&g, Kind::K8sGateway, "shop", "edge")));
+    assert_eq!(g.route_backends(r)[0].outcome, "unknown");
+    let spec = "  parentRefs: [{name: local}]\n  rules: [{backendRefs: [{group: example.dev, kind: Backend, name: llm}]}]";
+    let g = graph(&format!("{GATEWAYS}{}", route("shop", "HTTPRoute", spec)));
+    let r = idx(&g, Kind::HTTPRoute, "shop", "r");
+    assert_eq!(g.route_backends(r)[0].outcome, "invalid-kind");
+}

@@ -237,4 +237,11 @@ spec:
     assert!(g
         .ingress_waypoint_bypass(idx(&g, Kind::HTTPRoute, "shop", "r"))
         .is_empty());
+    // Another implementation's gateway (its proxy may be an ambient workload): not judged.
+    let other = with(route).replace("parentRefs: [{name: public}]", "parentRefs: [{name: agw}]")
+        + "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: agw, namespace: shop}\nspec:\n  gatewayClassName: agentgateway\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n";
+    let g = graph(&other);
+    assert!(g
+        .ingress_waypoint_bypass(idx(&g, Kind::HTTPRoute, "shop", "r"))
+        .is_empty());
 }
