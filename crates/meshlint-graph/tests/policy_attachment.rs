@@ -245,3 +245,35 @@ spec:
         .ingress_waypoint_bypass(idx(&g, Kind::HTTPRoute, "shop", "r"))
         .is_empty());
 }
+
+#[test]
+fn network_policies_in_front_of_ambient_pods() {
+    let probe = MESH.replace(
+        "spec: {containers: [{name: app, image: reviews}]}",
+        "spec: {containers: [{name: app, image: reviews, readinessProbe: {httpGet: {path: /, port: 9080}}}]}",
+    );
+    let block = |ingress: &str| {
+        let g = graph(&format!(
+            "{probe}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: np, namespace: shop}}\nspec:\n  podSelector: {{matchLabels: {{app: reviews}}}}\n  policyTypes: [Ingress]\n{ingress}"
+        ));
+        g.ambient_network_block(idx(&g, Kind::NetworkPolicy, "shop", "np"))
+            .map(|b| (b.hbone_blocked, b.probes_blocked.len()))
+    };
+    // Only the application port, from pods: HBONE and probes refused.
+    assert_eq!(
+        block("  ingress: [{from: [{podSelector: {}}], ports: [{port: 9080}]}]\n"),
+        Some((true, 1))
+    );
+    // 15008 admitted, and the probe source.
+    assert_eq!(
+        block("  ingress:\n  - {from: [{podSelector: {}}], ports: [{port: 9080}, {port: 15008}]}\n  - {from: [{ipBlock: {cidr: 169.254.7.127/32}}]}\n"),
+        None
+    );
+    // A port range covering 15008; a rule without `from` admits the probes.
+    assert_eq!(
+        block("  ingress: [{ports: [{port: 9000, endPort: 16000}]}]\n"),
+        None
+    );
+    // Deny-all: not an HBONE finding (everything is refused on purpose), probes are.
+    assert_eq!(block(""), Some((false, 1)));
+}
