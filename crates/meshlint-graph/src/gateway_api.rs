@@ -182,21 +182,29 @@ impl MeshGraph {
         }
     }
 
-    /// Whether a listener takes routes of a kind (`allowedRoutes.kinds`, else by protocol).
-    fn listener_takes_kind(listener: &Node, kind: &str) -> bool {
+    /// Whether a listener takes routes of a kind: it must be in `allowedRoutes.kinds`
+    /// when that is written; Istio's gateways also take only the kinds of the listener's
+    /// protocol. None when meshlint cannot tell (another implementation's defaults, or a
+    /// protocol Istio does not route).
+    fn listener_takes_kind(&self, gateway: usize, listener: &Node, kind: &str) -> Option<bool> {
+        let istio = self.is_istio_gateway(gateway);
         let by_protocol = kinds_by_protocol(listener);
-        match listener
+        let listed = listener
             .get("allowedRoutes")
             .and_then(|a| a.get("kinds"))
             .and_then(Node::as_seq)
             .filter(|k| !k.is_empty())
-        {
-            Some(kinds) => kinds.iter().any(|k| {
-                str_field(k, "kind") == Some(kind)
-                    && str_field(k, "group").unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP
-                    && by_protocol.contains(&kind)
-            }),
-            None => by_protocol.contains(&kind),
+            .map(|kinds| {
+                kinds.iter().any(|k| {
+                    str_field(k, "kind") == Some(kind)
+                        && str_field(k, "group").unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP
+                })
+            });
+        match listed {
+            Some(false) => Some(false),
+            _ if istio && !by_protocol.is_empty() => Some(by_protocol.contains(&kind)),
+            Some(true) if !istio => Some(true),
+            _ => None,
         }
     }
 
@@ -355,9 +363,9 @@ impl MeshGraph {
                 _ => true,
             };
             let ns_ok = self.listener_admits_namespace(gateway, l, route_ns);
-            let kind_ok = Self::listener_takes_kind(l, route_kind);
+            let kind_ok = self.listener_takes_kind(gateway, l, route_kind);
             match (host_ok, ns_ok, kind_ok) {
-                (true, Some(true), true) => {
+                (true, Some(true), Some(true)) => {
                     out.outcome = "accepted";
                     out.decided_by = None;
                     return;
@@ -374,7 +382,8 @@ impl MeshGraph {
                     };
                     other_refusal.get_or_insert(at);
                 }
-                (true, Some(true), false) => {
+                (true, Some(true), None) => unknown = true,
+                (true, Some(true), Some(false)) => {
                     let at = if l
                         .get("allowedRoutes")
                         .and_then(|a| a.get("kinds"))

@@ -294,3 +294,37 @@ spec:
     let r = idx(&g, Kind::HTTPRoute, "shop", "r");
     assert_eq!(g.route_backends(r)[0].outcome, "invalid-kind");
 }
+
+#[test]
+fn route_kinds_by_protocol_are_istio_defaults() {
+    let other = r#"---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec:
+  gatewayClassName: envoy
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+  - {name: grpc, port: 81, protocol: HTTP, allowedRoutes: {kinds: [{kind: GRPCRoute}]}}
+"#;
+    let yaml = format!(
+        "{GATEWAYS}{other}{}{}",
+        route(
+            "shop",
+            "TCPRoute",
+            "  parentRefs: [{name: edge, sectionName: http}]"
+        ),
+        route(
+            "shop",
+            "HTTPRoute",
+            "  parentRefs: [{name: edge, sectionName: grpc}]"
+        )
+    );
+    let g = graph(&yaml);
+    // Another implementation's defaults are its own; an explicit kinds list is not.
+    assert_eq!(parents(&g, "shop", Kind::TCPRoute)[0].0, "unknown");
+    assert_eq!(
+        parents(&g, "shop", Kind::HTTPRoute)[0].0,
+        "not-allowed-by-listeners"
+    );
+}
