@@ -171,10 +171,15 @@ impl MeshGraph {
         let namespaces = listener
             .get("allowedRoutes")
             .and_then(|a| a.get("namespaces"));
-        match namespaces
+        let from = namespaces
             .and_then(|n| str_field(n, "from"))
-            .unwrap_or("Same")
-        {
+            .unwrap_or("Same");
+        // A route written without a namespace may be applied to any: only `All` (or the
+        // Gateway in the same unnamed namespace) settles it.
+        if ns == UNSET_NAMESPACE && from != "All" && self.resources[gateway].namespace() != ns {
+            return None;
+        }
+        match from {
             "All" => Some(true),
             "Same" => Some(self.resources[gateway].namespace() == ns),
             "Selector" => self.namespace_selected(namespaces?.get("selector")?, ns),
@@ -498,7 +503,8 @@ impl MeshGraph {
             out.outcome = "port-unset";
             return out;
         }
-        if out.namespace != r.namespace() {
+        // A route written without a namespace may be applied to the backend's.
+        if out.namespace != r.namespace() && r.namespace() != UNSET_NAMESPACE {
             let grant = self.reference_grant(
                 r.namespace(),
                 route_kind_name(r.kind),

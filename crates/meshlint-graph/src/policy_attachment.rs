@@ -16,7 +16,7 @@
 use crate::build::MeshGraph;
 use crate::dataplane::DataPlane;
 use meshlint_load::Node;
-use meshlint_model::Kind;
+use meshlint_model::{Kind, UNSET_NAMESPACE};
 use serde::Serialize;
 
 /// One `targetRefs` entry of a policy, resolved.
@@ -360,8 +360,11 @@ impl MeshGraph {
         let r = &self.resources[route];
         let ns = r.namespace();
         let mut out = Vec::new();
+        // A route written without a namespace may be applied to either namespace.
         let outside = |svc: usize, wp: usize| {
-            ns != self.resources[svc].namespace() && ns != self.resources[wp].namespace()
+            ns != UNSET_NAMESPACE
+                && ns != self.resources[svc].namespace()
+                && ns != self.resources[wp].namespace()
         };
         match &r.typed {
             meshlint_model::Typed::VirtualService(vs) => {

@@ -328,3 +328,15 @@ spec:
         "not-allowed-by-listeners"
     );
 }
+
+#[test]
+fn routes_without_a_namespace_may_be_applied_to_the_gateway_namespace() {
+    let yaml = format!(
+        "{GATEWAYS}---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r}}\nspec:\n  parentRefs: [{{name: local, namespace: shop}}]\n"
+    );
+    let g = graph(&yaml);
+    let r = (0..g.resources.len())
+        .find(|&i| g.resources[i].kind == Kind::HTTPRoute)
+        .unwrap();
+    assert_eq!(g.route_parents(r)[0].outcome, "unknown");
+}
