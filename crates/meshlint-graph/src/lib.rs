@@ -24,6 +24,7 @@ mod deprecations;
 mod destination_rules;
 mod egress;
 mod envoy_filters;
+mod gateway_api;
 mod gateway_refs;
 mod gateway_servers;
 mod hidden_hosts;
@@ -35,6 +36,8 @@ mod istio;
 mod mesh_mtls;
 mod mtls;
 mod name_index;
+mod network_policies;
+mod policy_attachment;
 mod policy_scope;
 mod proxy_bypass;
 mod queries;
@@ -71,6 +74,7 @@ pub use dataplane::{DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use egress::{ExternalHostGap, OutboundPolicyDecision};
 pub use envoy_filters::OrderDependentPatches;
+pub use gateway_api::{hostnames_intersect, RouteBackend, RouteParent};
 pub use gateway_refs::GatewayLookup;
 pub use gateway_servers::{CredentialProblem, GatewayCredential};
 pub use hidden_hosts::{HiddenFrom, HiddenHost};
@@ -80,6 +84,10 @@ pub use injector::{InjectorValues, NamespaceInjection, StalePod, StaleProxies, S
 pub use istio::{export_scopes, hosts_overlap};
 pub use mesh_mtls::LevelConflict;
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
+pub use network_policies::AmbientNetworkBlock;
+pub use policy_attachment::{
+    IngressBypass, TargetRef, WaypointIdentityRefused, WaypointRouteIssue,
+};
 pub use policy_scope::{ClaimRouteGap, PolicyReach, SourceNamespace, TelemetryConflicts};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
 pub use reach::ConfigReach;

@@ -65,6 +65,7 @@ impl<'g> Host<'g> for GraphHost<'g> {
 }
 
 mod ambient;
+mod gateway_api;
 mod gateways;
 mod hosts;
 mod injection;
@@ -97,6 +98,7 @@ const MODULES: &[&[GraphEntry]] = &[
     workloads::FUNCTIONS,
     resources::FUNCTIONS,
     ambient::FUNCTIONS,
+    gateway_api::FUNCTIONS,
     validation::FUNCTIONS,
     messages::FUNCTIONS,
     tls_answers::FUNCTIONS,
