@@ -16,6 +16,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("display", 1, display),
     ("displays", 1, displays),
     ("didYouMean", 1, did_you_mean),
+    ("namesUpTo", 2, names_up_to),
 ];
 
 /// `plural(n, word)`: "1 workload", "3 workloads", "2 policies", "0 classes".
@@ -104,6 +105,27 @@ fn did_you_mean<'g>(_: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         }
         None => String::new(),
     }))
+}
+
+/// `namesUpTo(list, n)`: `names` of at most `n` items, the rest counted:
+/// "`a`, `b` and 3 more".
+fn names_up_to<'g>(_: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let items = list("namesUpTo", arg("namesUpTo", a, 0)?)?;
+    let Some(max) = a[1].as_int().and_then(|n| usize::try_from(n).ok()) else {
+        return error("`namesUpTo` takes how many to name as its second argument");
+    };
+    let mut shown: Vec<String> = items
+        .iter()
+        .take(max.max(1))
+        .map(|v| match v.field("name") {
+            Some(n) if v.is_map() => format!("`{}`", text(&n)),
+            _ => format!("`{}`", text(v)),
+        })
+        .collect();
+    if items.len() > shown.len() {
+        shown.push(format!("{} more", items.len() - shown.len()));
+    }
+    Ok(Val::str(&sentence_list(&shown)))
 }
 
 fn list<'g>(name: &str, v: &Val<'g>) -> Result<Vec<Val<'g>>, meshlint_cel::EvalError> {
@@ -217,5 +239,14 @@ mod tests {
         assert_eq!(run(&h, "didYouMean", &[strs(&[])]), "");
         assert_eq!(run(&h, "didYouMean", &[Val::str("")]), "");
         assert!(FUNCTIONS[0].2(&h, &[Val::str("x"), Val::str("y")]).is_err());
+        let five = strs(&["a", "b", "c", "d", "e"]);
+        assert_eq!(
+            run(&h, "namesUpTo", &[five.clone(), Val::Int(4)]),
+            "`a`, `b`, `c`, `d` and 1 more"
+        );
+        assert_eq!(
+            run(&h, "namesUpTo", &[five, Val::Int(5)]),
+            "`a`, `b`, `c`, `d` and `e`"
+        );
     }
 }

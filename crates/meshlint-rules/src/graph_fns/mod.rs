@@ -65,17 +65,19 @@ impl<'g> Host<'g> for GraphHost<'g> {
 }
 
 mod ambient;
+mod gateway_api;
 mod gateways;
-/// Graph functions: name, arity, implementation. Names and arities are the contract of
-/// `docs/rule-language.md`; a function's index here is the one the compiler records.
 mod hosts;
 mod injection;
 mod messages;
 mod mtls;
+mod parity;
 mod policies;
 mod policy_scope;
+mod reference_answers;
 mod resources;
 mod routing;
+mod tls_answers;
 mod validation;
 mod values;
 mod visibility;
@@ -96,8 +98,12 @@ const MODULES: &[&[GraphEntry]] = &[
     workloads::FUNCTIONS,
     resources::FUNCTIONS,
     ambient::FUNCTIONS,
+    gateway_api::FUNCTIONS,
     validation::FUNCTIONS,
     messages::FUNCTIONS,
+    tls_answers::FUNCTIONS,
+    reference_answers::FUNCTIONS,
+    parity::FUNCTIONS,
     injection::FUNCTIONS,
     policy_scope::FUNCTIONS,
 ];
