@@ -450,3 +450,74 @@ fn editor_session() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The Neovim configuration of docs/editors.md, exactly as written there, in a headless
+/// Neovim: the cross-file diagnostic reaches the DestinationRule's buffer. Skipped, with
+/// a message, where `nvim` is not installed (CI need not have it).
+#[test]
+fn neovim_headless() {
+    let Ok(version) = Command::new("nvim").arg("--version").output() else {
+        eprintln!("neovim_headless: skipped, `nvim` is not installed");
+        return;
+    };
+    eprintln!(
+        "neovim_headless: {}",
+        String::from_utf8_lossy(&version.stdout).lines().next().unwrap_or("")
+    );
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/editors.md")).unwrap();
+    let start = doc.find("```lua\n").expect("a lua block in docs/editors.md") + "```lua\n".len();
+    let config = &doc[start..start + doc[start..].find("```").unwrap()];
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let work = root.join("mesh");
+    std::fs::create_dir_all(work.join(".git")).unwrap();
+    for (name, text) in [
+        ("namespace.yaml", NAMESPACE),
+        ("peer-authentication.yaml", PEER_AUTHENTICATION),
+        ("destination-rule.yaml", DESTINATION_RULE),
+    ] {
+        std::fs::write(work.join(name), text).unwrap();
+    }
+    let init = root.join("init.lua");
+    std::fs::write(&init, config).unwrap();
+    let out = root.join("out.txt");
+    let driver = root.join("driver.lua");
+    std::fs::write(
+        &driver,
+        format!(
+            r#"vim.cmd('edit {dr}')
+local buf = vim.api.nvim_get_current_buf()
+local found = ''
+vim.wait(60000, function()
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    found = found .. tostring(d.code) .. ' ' .. d.message .. '\n'
+  end
+  return found:find('ML1001') ~= nil
+end, 100)
+local f = io.open('{out}', 'w')
+f:write(found)
+f:close()
+vim.cmd('qa!')
+"#,
+            dr = work.join("destination-rule.yaml").display(),
+            out = out.display()
+        ),
+    )
+    .unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_meshlint")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let status = Command::new("nvim")
+        .args(["--headless", "-u"])
+        .arg(&init)
+        .arg("-c")
+        .arg(format!("luafile {}", driver.display()))
+        .env("PATH", path)
+        .current_dir(&work)
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "nvim exited with {status}");
+    let found = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(found.contains("ML1001"), "diagnostics in Neovim: {found:?}");
+}

@@ -12,7 +12,8 @@ use crate::convert;
 use lsp_types::Diagnostic;
 use meshlint_diag::{Finding, SourceFile};
 use meshlint_graph::MeshGraph;
-use meshlint_model::Resource;
+use meshlint_load::{Node, NodeValue};
+use meshlint_model::{Kind, Resource};
 use meshlint_rules::Evaluation;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
@@ -220,22 +221,35 @@ fn file_range(resources: &[Resource], name: &Arc<str>) -> Range<usize> {
 }
 
 /// The resources whose findings an edit may change: the edited file's, those in a
-/// namespace it touches, and those whose text names one of its namespaces, objects or
-/// hosts. An edit to mesh-wide configuration (the root namespace, cluster-scoped
-/// objects) or to an object whose names are too short to search for affects everything.
+/// namespace whose objects changed, and those whose text names one of the changed
+/// objects' namespaces, names or hosts. Objects of the file that only moved (lines added
+/// above them) count as unchanged. An edit to mesh-wide configuration (the root
+/// namespace, cluster-scoped objects other than a Namespace) or to an object whose names
+/// are too short to search for affects everything.
 pub fn affected(
     graph: &MeshGraph,
     old: &[Resource],
     new: Range<usize>,
     sources: &HashMap<Arc<str>, SourceFile>,
 ) -> Scope {
-    let changed: Vec<&Resource> = old.iter().chain(&graph.resources[new.clone()]).collect();
+    let now = &graph.resources[new.clone()];
+    let unchanged = |r: &Resource, others: &[Resource]| {
+        others.iter().any(|o| o.id == r.id && same_tree(&o.node, &r.node))
+    };
+    let changed: Vec<&Resource> = old
+        .iter()
+        .filter(|r| !unchanged(r, now))
+        .chain(now.iter().filter(|r| !unchanged(r, old)))
+        .collect();
     let root = graph.mesh.root_namespace.as_str();
     let mut namespaces: HashSet<&str> = HashSet::new();
     let mut tokens: HashSet<String> = HashSet::new();
     for r in &changed {
-        let ns = r.namespace();
-        if r.kind.is_cluster_scoped() || ns == root || ns.is_empty() {
+        let ns = match r.kind {
+            Kind::Namespace => r.name(),
+            _ => r.namespace(),
+        };
+        if ns == root || ns.is_empty() {
             return Scope::All;
         }
         namespaces.insert(ns);
@@ -253,6 +267,9 @@ pub fn affected(
         return Scope::All;
     }
     let mut out: Vec<usize> = new.collect();
+    if changed.is_empty() {
+        return Scope::Some(out);
+    }
     for (i, r) in graph.resources.iter().enumerate() {
         if namespaces.contains(r.namespace()) {
             out.push(i);
@@ -270,4 +287,21 @@ pub fn affected(
     out.sort_unstable();
     out.dedup();
     Scope::Some(out)
+}
+
+/// Whether two trees are equal but for where they are written.
+fn same_tree(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (NodeValue::Scalar(x), NodeValue::Scalar(y)) => x == y,
+        (NodeValue::Seq(x), NodeValue::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_tree(a, b))
+        }
+        (NodeValue::Map(x), NodeValue::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| same_tree(ka, kb) && same_tree(va, vb))
+        }
+        _ => false,
+    }
 }
