@@ -154,6 +154,7 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|");
     let mut full_ms = Vec::new();
     let mut burst_ms = Vec::new();
+    let mut notes = Vec::new();
     for (name, path, from, to) in &cases {
         let text = std::fs::read_to_string(path).unwrap();
         assert!(text.contains(from), "{} has no `{from}`", path.display());
@@ -169,18 +170,21 @@ fn main() {
         };
         client.send(Notification::new(DidOpenTextDocument::METHOD.into(), open).into());
         let mut ms = Vec::new();
+        let mut last_line = String::new();
         for i in 0..edits {
             let body = if i % 2 == 0 { &edited } else { &text };
             let sent = Instant::now();
             client.change(&uri, i as i32 + 2, body);
             let (at, line) = client.wait_log("re-read");
             ms.push((at - sent).as_secs_f64() * 1000.0);
+            last_line = line.clone();
             if !line.contains("every resource") {
                 let (done, _) = client.wait_log("full evaluation");
                 full_ms.push((done - sent).as_secs_f64() * 1000.0);
             }
         }
         stats(name, ms);
+        notes.push(format!("{name}: {last_line}"));
         // Typing: edits 30 ms apart, not waiting for the background evaluation.
         if name.contains("one namespace") {
             for i in 0..edits {
@@ -196,6 +200,10 @@ fn main() {
     }
     stats("one-namespace edits while typing (30 ms apart)", burst_ms);
     stats("background full evaluation, edit to exact diagnostics", full_ms);
+    println!("\nLast edit of each case, as the server logged it:");
+    for n in notes {
+        println!("- {n}");
+    }
     drop(client);
     let _ = child.kill();
 }

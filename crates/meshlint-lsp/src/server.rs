@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Builds the check pipeline for a workspace root; the messages (a broken
 /// `.meshlint.yaml`, say) are shown to the user, and the server goes on.
@@ -73,6 +73,7 @@ pub fn serve(connection: &Connection, make: Box<CheckerFactory>) -> Result<(), S
         root,
         full: None,
         full_running: false,
+        full_due: None,
     };
     for w in warnings {
         server.notify::<ShowMessage>(ShowMessageParams {
@@ -107,7 +108,13 @@ struct Server {
     /// Where background full evaluations report.
     full: Option<(Sender<(u64, Evaluation)>, Receiver<(u64, Evaluation)>, rayon::ThreadPool)>,
     full_running: bool,
+    /// When the background full evaluation is due: a pause in typing (see [`FULL_DELAY`]).
+    full_due: Option<Instant>,
 }
+
+/// The background full evaluation starts once edits pause this long, so that it does
+/// not compete for the CPU with the quick evaluation of each keystroke.
+const FULL_DELAY: Duration = Duration::from_millis(200);
 
 impl Server {
     fn notify<N: lsp_types::notification::Notification>(&self, params: N::Params) {
@@ -168,6 +175,10 @@ impl Server {
         let (tx, rx) = unbounded();
         self.full = Some((tx, rx.clone(), pool));
         loop {
+            let wait = match self.full_due {
+                Some(due) => due.saturating_duration_since(Instant::now()),
+                None => Duration::from_secs(3600),
+            };
             select! {
                 recv(connection.receiver) -> msg => {
                     let Ok(msg) = msg else { return Ok(()) };
@@ -191,7 +202,18 @@ impl Server {
                         if self.workspace.apply_full(generation, eval) {
                             self.publish();
                             self.log(format!("meshlint: full evaluation applied in {} ms", started.elapsed().as_millis()));
+                        } else if self.full_due.is_none() {
+                            self.start_full();
+                        }
+                    }
+                }
+                default(wait) => {
+                    if self.full_due.is_some_and(|due| due <= Instant::now()) {
+                        if self.full_running {
+                            // Try again once the running (now stale) evaluation is done.
+                            self.full_due = Some(Instant::now() + FULL_DELAY);
                         } else {
+                            self.full_due = None;
                             self.start_full();
                         }
                     }
@@ -235,17 +257,26 @@ impl Server {
             return;
         }
         let scope = self.workspace.update(name, text);
+        let published = Instant::now();
         self.publish();
+        let publish_ms = published.elapsed().as_secs_f64() * 1000.0;
         let evaluated = match &scope {
             Scope::All => "every resource".to_string(),
             Scope::Some(list) => format!("{} resources", list.len()),
         };
+        let stages: Vec<String> = self
+            .workspace
+            .last_timings
+            .iter()
+            .map(|(stage, ms)| format!("{stage} {ms:.1}"))
+            .collect();
         self.log(format!(
-            "meshlint: {name} re-read, {evaluated} re-evaluated, diagnostics published in {} ms",
-            started.elapsed().as_millis()
+            "meshlint: {name} re-read, {evaluated} re-evaluated, diagnostics published in {} ms ({}, findings and publish {publish_ms:.1})",
+            started.elapsed().as_millis(),
+            stages.join(", ")
         ));
         if scope != Scope::All {
-            self.start_full();
+            self.full_due = Some(Instant::now() + FULL_DELAY);
         }
     }
 

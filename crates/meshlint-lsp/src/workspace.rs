@@ -31,8 +31,8 @@ pub struct Workspace {
     rule_findings: Vec<Vec<Finding>>,
     /// The findings last published, by file (suppressed ones are not here).
     pub findings: HashMap<Arc<str>, Vec<Finding>>,
-    /// The diagnostics last published, by file.
-    published: HashMap<Arc<str>, Vec<Diagnostic>>,
+    /// Where the last update's time went (stage, milliseconds), for the server's log.
+    pub last_timings: Vec<(&'static str, f64)>,
     /// Bumped by every change; a background evaluation of an older one is stale.
     pub generation: u64,
 }
@@ -54,8 +54,8 @@ impl Workspace {
             graph,
             rule_findings: Vec::new(),
             findings: HashMap::new(),
-            published: HashMap::new(),
             generation: 0,
+            last_timings: Vec::new(),
         }
     }
 
@@ -95,6 +95,7 @@ impl Workspace {
     /// what it may affect. Returns the scope evaluated: anything but [`Scope::All`] needs
     /// a background full evaluation to be exact.
     pub fn update(&mut self, name: &Arc<str>, text: Option<String>) -> Scope {
+        let mut timer = Timer::default();
         self.generation += 1;
         let unit = text.map(|t| self.checker.load(name.clone(), t.into_bytes()));
         let mut resources = take_resources(&mut self.graph);
@@ -111,6 +112,7 @@ impl Workspace {
                 Vec::new()
             }
         };
+        timer.lap("load");
         let new_range = old_range.start..old_range.start + new_resources.len();
         let old: Vec<Resource> = resources.splice(old_range.clone(), new_resources).collect();
         self.rule_findings.splice(
@@ -118,13 +120,17 @@ impl Workspace {
             std::iter::repeat_with(Vec::new).take(new_range.len()),
         );
         self.graph = Arc::new(self.checker.graph(resources));
+        timer.lap("graph");
         let scope = affected(&self.graph, &old, new_range, &self.sources);
+        timer.lap("scope");
         let only = match &scope {
             Scope::All => None,
             Scope::Some(list) => Some(list.as_slice()),
         };
         let eval = meshlint_rules::evaluate_resources(&self.checker.rules().rules, self.graph.clone(), only);
         self.take_evaluation(eval, &scope);
+        timer.lap("rules");
+        self.last_timings = timer.laps;
         scope
     }
 
@@ -167,24 +173,22 @@ impl Workspace {
         let mut out = Vec::new();
         let files: BTreeSet<Arc<str>> = by_file
             .keys()
-            .chain(self.published.keys())
+            .chain(self.findings.keys())
             .cloned()
             .collect();
         for file in files {
             let findings = by_file.remove(&file).unwrap_or_default();
+            // Only files whose findings changed are converted and published.
+            if self.findings.get(&file).map_or(findings.is_empty(), |b| *b == findings) {
+                continue;
+            }
             let diagnostics: Vec<Diagnostic> = findings
                 .iter()
                 .map(|f| convert::diagnostic(f, &self.sources, rules))
                 .collect();
-            let before = self.published.get(&file);
-            if before.map_or(diagnostics.is_empty(), |b| *b == diagnostics) {
-                continue;
-            }
-            if diagnostics.is_empty() {
-                self.published.remove(&file);
+            if findings.is_empty() {
                 self.findings.remove(&file);
             } else {
-                self.published.insert(file.clone(), diagnostics.clone());
                 self.findings.insert(file.clone(), findings);
             }
             out.push((file, diagnostics));
@@ -222,7 +226,7 @@ fn file_range(resources: &[Resource], name: &Arc<str>) -> Range<usize> {
 
 /// The resources whose findings an edit may change: the edited file's, those in a
 /// namespace whose objects changed, and those whose text names one of the changed
-/// objects' namespaces, names or hosts. Objects of the file that only moved (lines added
+/// objects' namespaces, hosts, or names (of Services, Gateways and Namespaces). Objects of the file that only moved (lines added
 /// above them) count as unchanged. An edit to mesh-wide configuration (the root
 /// namespace, cluster-scoped objects other than a Namespace) or to an object whose names
 /// are too short to search for affects everything.
@@ -256,7 +260,12 @@ pub fn affected(
         if !r.namespace_unset() {
             tokens.insert(ns.to_string());
         }
-        tokens.insert(r.name().to_string());
+        // Other objects name Services (hosts), Gateways and Namespaces by name; the names
+        // of policies and routing rules are referenced by nothing, and often common
+        // words (`default`).
+        if matches!(r.kind, Kind::Service | Kind::Gateway | Kind::K8sGateway | Kind::Namespace) {
+            tokens.insert(r.name().to_string());
+        }
         let hosts = r.node.get("spec").and_then(|s| s.get("hosts"));
         for h in hosts.map(|h| h.items()).unwrap_or(&[]) {
             let h = h.as_str().unwrap_or("");
@@ -303,5 +312,29 @@ fn same_tree(a: &Node, b: &Node) -> bool {
                     .all(|((ka, va), (kb, vb))| same_tree(ka, kb) && same_tree(va, vb))
         }
         _ => false,
+    }
+}
+
+/// Lap times of one update.
+struct Timer {
+    last: std::time::Instant,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl Default for Timer {
+    fn default() -> Timer {
+        Timer {
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+}
+
+impl Timer {
+    fn lap(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps
+            .push((stage, (now - self.last).as_secs_f64() * 1000.0));
+        self.last = now;
     }
 }
