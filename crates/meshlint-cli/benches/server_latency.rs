@@ -40,7 +40,11 @@ impl Client {
                 .recv_timeout(Duration::from_secs(600))
                 .expect("the server answers");
             if let Message::Notification(n) = msg {
-                let text = n.params.get("message").and_then(|m| m.as_str()).unwrap_or("");
+                let text = n
+                    .params
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or("");
                 if text.contains(needle) {
                     return (at, text.to_string());
                 }
@@ -50,7 +54,10 @@ impl Client {
 
     fn change(&mut self, uri: &Url, version: i32, text: &str) {
         let params = DidChangeTextDocumentParams {
-            text_document: VersionedTextDocumentIdentifier { uri: uri.clone(), version },
+            text_document: VersionedTextDocumentIdentifier {
+                uri: uri.clone(),
+                version,
+            },
             content_changes: vec![TextDocumentContentChangeEvent {
                 range: None,
                 range_length: None,
@@ -92,7 +99,9 @@ fn main() {
     let corpus = std::env::var("MESHLINT_BENCH_CORPUS").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench-out/corpus-server").to_string()
     });
-    let root = Path::new(&corpus).canonicalize().expect("corpus: see scripts/bench-server.sh");
+    let root = Path::new(&corpus)
+        .canonicalize()
+        .expect("corpus: see scripts/bench-server.sh");
     let edits: usize = std::env::var("MESHLINT_BENCH_EDITS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -130,7 +139,10 @@ fn main() {
     client.send(Notification::new(Initialized::METHOD.into(), InitializedParams {}).into());
     let (at, line) = client.wait_log("loaded");
     println!("workspace: {} ({} YAML files)", root.display(), files.len());
-    println!("initial load: {} ms client-side ({line})", (at - started).as_millis());
+    println!(
+        "initial load: {} ms client-side ({line})",
+        (at - started).as_millis()
+    );
 
     // Each case: a file and a one-line edit toggled back and forth.
     let find = |kind: &str, under: &str| -> PathBuf {
@@ -138,16 +150,38 @@ fn main() {
             .iter()
             .find(|p| {
                 p.to_string_lossy().contains(under)
-                    && std::fs::read_to_string(p).unwrap().contains(&format!("kind: {kind}\n"))
+                    && std::fs::read_to_string(p)
+                        .unwrap()
+                        .contains(&format!("kind: {kind}\n"))
             })
             .unwrap_or_else(|| panic!("no {kind} under {under}"))
             .clone()
     };
     let cases = [
-        ("PeerAuthentication mode, one namespace", find("PeerAuthentication", "ns-00042"), "mode: STRICT", "mode: PERMISSIVE"),
-        ("DestinationRule TLS mode, one namespace", find("DestinationRule", "ns-00042"), "mode: ISTIO_MUTUAL", "mode: DISABLE"),
-        ("Service port name, one namespace", find("Service", "ns-00043"), "name: http", "name: tcp"),
-        ("mesh-wide PeerAuthentication (istio-system)", find("PeerAuthentication", "istio-system"), "mode: STRICT", "mode: PERMISSIVE"),
+        (
+            "PeerAuthentication mode, one namespace",
+            find("PeerAuthentication", "ns-00042"),
+            "mode: STRICT",
+            "mode: PERMISSIVE",
+        ),
+        (
+            "DestinationRule TLS mode, one namespace",
+            find("DestinationRule", "ns-00042"),
+            "mode: ISTIO_MUTUAL",
+            "mode: DISABLE",
+        ),
+        (
+            "Service port name, one namespace",
+            find("Service", "ns-00043"),
+            "name: http",
+            "name: tcp",
+        ),
+        (
+            "mesh-wide PeerAuthentication (istio-system)",
+            find("PeerAuthentication", "istio-system"),
+            "mode: STRICT",
+            "mode: PERMISSIVE",
+        ),
     ];
     println!();
     println!("| edit | edits | min ms | median ms | p90 ms | max ms |");
@@ -199,7 +233,10 @@ fn main() {
         }
     }
     stats("one-namespace edits while typing (30 ms apart)", burst_ms);
-    stats("background full evaluation, edit to exact diagnostics", full_ms);
+    stats(
+        "background full evaluation, edit to exact diagnostics",
+        full_ms,
+    );
     println!("\nLast edit of each case, as the server logged it:");
     for n in notes {
         println!("- {n}");

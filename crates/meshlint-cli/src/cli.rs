@@ -396,7 +396,12 @@ fn server(args: ServerArgs) -> ExitCode {
         let cfg = if args.config.no_config {
             Ok(None)
         } else {
-            match args.config.config.clone().or_else(|| config::discover(root)) {
+            match args
+                .config
+                .config
+                .clone()
+                .or_else(|| config::discover(root))
+            {
                 Some(p) => config::load(&p).map(Some).map_err(|e| e.to_string()),
                 None => Ok(None),
             }

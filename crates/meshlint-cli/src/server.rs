@@ -97,11 +97,7 @@ impl Checker for PipelineChecker {
     }
 
     fn accepts(&self, path: &Path) -> bool {
-        let under_root = self
-            .opts
-            .paths
-            .iter()
-            .any(|root| path.starts_with(root));
+        let under_root = self.opts.paths.iter().any(|root| path.starts_with(root));
         let name = path.to_string_lossy().to_ascii_lowercase();
         let manifest = [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e));
         under_root
@@ -114,7 +110,13 @@ impl Checker for PipelineChecker {
     }
 
     fn load(&self, name: Arc<str>, bytes: Vec<u8>) -> FileUnit {
-        let (file, set) = load_bytes(name, bytes, &self.limits, &RunBudget::default(), self.release);
+        let (file, set) = load_bytes(
+            name,
+            bytes,
+            &self.limits,
+            &RunBudget::default(),
+            self.release,
+        );
         let mut findings = file.findings;
         findings.extend(set.findings);
         let mut resources = set.resources;

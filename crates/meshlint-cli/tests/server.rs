@@ -10,8 +10,7 @@ use lsp_types::notification::{
     PublishDiagnostics,
 };
 use lsp_types::request::{
-    CodeActionRequest, GotoDefinition, HoverRequest, Initialize, References,
-    Shutdown,
+    CodeActionRequest, GotoDefinition, HoverRequest, Initialize, References, Shutdown,
 };
 use lsp_types::*;
 use std::collections::HashMap;
@@ -172,7 +171,11 @@ impl Client {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             match self.next(deadline) {
-                Some(Message::Response(Response { id: got, result, error })) if got == id => {
+                Some(Message::Response(Response {
+                    id: got,
+                    result,
+                    error,
+                })) if got == id => {
                     assert!(error.is_none(), "{} failed: {error:?}", R::METHOD);
                     return serde_json::from_value(result.unwrap_or_default()).unwrap();
                 }
@@ -183,7 +186,12 @@ impl Client {
     }
 
     /// Waits until the diagnostics of `uri` satisfy `ok`.
-    fn wait_for(&mut self, uri: &Url, what: &str, ok: impl Fn(&[Diagnostic]) -> bool) -> Vec<Diagnostic> {
+    fn wait_for(
+        &mut self,
+        uri: &Url,
+        what: &str,
+        ok: impl Fn(&[Diagnostic]) -> bool,
+    ) -> Vec<Diagnostic> {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Some(d) = self.diagnostics.get(uri) {
@@ -204,8 +212,18 @@ impl Client {
     /// Waits for the background full evaluation after the last edit.
     fn settle(&mut self) {
         let deadline = Instant::now() + TIMEOUT;
-        let before = self.logs.iter().filter(|l| l.contains("full evaluation")).count();
-        while self.logs.iter().filter(|l| l.contains("full evaluation")).count() == before {
+        let before = self
+            .logs
+            .iter()
+            .filter(|l| l.contains("full evaluation"))
+            .count();
+        while self
+            .logs
+            .iter()
+            .filter(|l| l.contains("full evaluation"))
+            .count()
+            == before
+        {
             if self.next(deadline).is_none() {
                 panic!("no full evaluation: {:#?}", self.logs);
             }
@@ -239,7 +257,12 @@ fn apply(text: &str, edits: &[TextEdit]) -> String {
         let mut off = 0;
         for (i, line) in text.split_inclusive('\n').enumerate() {
             if i as u32 == p.line {
-                return off + line.chars().take(p.character as usize).map(char::len_utf8).sum::<usize>();
+                return off
+                    + line
+                        .chars()
+                        .take(p.character as usize)
+                        .map(char::len_utf8)
+                        .sum::<usize>();
             }
             off += line.len();
         }
@@ -256,7 +279,10 @@ fn apply(text: &str, edits: &[TextEdit]) -> String {
 
 fn change(client: &mut Client, uri: &Url, version: i32, text: &str) {
     client.notify::<DidChangeTextDocument>(DidChangeTextDocumentParams {
-        text_document: VersionedTextDocumentIdentifier { uri: uri.clone(), version },
+        text_document: VersionedTextDocumentIdentifier {
+            uri: uri.clone(),
+            version,
+        },
         content_changes: vec![TextDocumentContentChangeEvent {
             range: None,
             range_length: None,
@@ -343,18 +369,40 @@ fn editor_session() {
     // The cross-file diagnostic: the DestinationRule's DISABLE against the STRICT policy
     // of another file, with the policy as related information and the rule's page linked.
     let diagnostics = client.wait_for(&dr, "ML1001 on the DestinationRule", |d| has(d, "ML1001"));
-    let ml1001 = diagnostics.iter().find(|d| has(std::slice::from_ref(d), "ML1001")).unwrap();
+    let ml1001 = diagnostics
+        .iter()
+        .find(|d| has(std::slice::from_ref(d), "ML1001"))
+        .unwrap();
     assert_eq!(ml1001.severity, Some(DiagnosticSeverity::ERROR));
-    assert_eq!(ml1001.range.start, Position { line: 7, character: 12 });
-    let href = ml1001.code_description.as_ref().expect("a link to the rule").href.as_str();
+    assert_eq!(
+        ml1001.range.start,
+        Position {
+            line: 7,
+            character: 12
+        }
+    );
+    let href = ml1001
+        .code_description
+        .as_ref()
+        .expect("a link to the rule")
+        .href
+        .as_str();
     assert!(href.ends_with("/ML1001.md"), "{href}");
-    let related = ml1001.related_information.as_ref().expect("related information");
+    let related = ml1001
+        .related_information
+        .as_ref()
+        .expect("related information");
     assert!(related.iter().any(|r| r.location.uri == pa), "{related:?}");
 
     // Edit the PeerAuthentication in the editor (unsaved): the DestinationRule's file
     // loses its diagnostic.
     open(&mut client, &pa, PEER_AUTHENTICATION);
-    change(&mut client, &pa, 2, &PEER_AUTHENTICATION.replace("STRICT", "PERMISSIVE"));
+    change(
+        &mut client,
+        &pa,
+        2,
+        &PEER_AUTHENTICATION.replace("STRICT", "PERMISSIVE"),
+    );
     client.wait_for(&dr, "ML1001 gone after PERMISSIVE", |d| !has(d, "ML1001"));
     // And back.
     change(&mut client, &pa, 3, PEER_AUTHENTICATION);
@@ -376,7 +424,11 @@ fn editor_session() {
         "DestinationRule shop/backend",
         "STRICT",
     ] {
-        assert!(text.value.contains(part), "`{part}` not in the hover:\n{}", text.value);
+        assert!(
+            text.value.contains(part),
+            "`{part}` not in the hover:\n{}",
+            text.value
+        );
     }
     // Go to definition from the subset, and the host's references.
     let definition = client.request::<GotoDefinition>(GotoDefinitionParams {
@@ -393,13 +445,18 @@ fn editor_session() {
     let references = client
         .request::<References>(ReferenceParams {
             text_document_position: at(&vs, 8, 16),
-            context: ReferenceContext { include_declaration: true },
+            context: ReferenceContext {
+                include_declaration: true,
+            },
             work_done_progress_params: Default::default(),
             partial_result_params: Default::default(),
         })
         .unwrap_or_default();
     for file in [&dr, &vs, &uri("namespace.yaml")] {
-        assert!(references.iter().any(|l| &l.uri == file), "{file} not among {references:?}");
+        assert!(
+            references.iter().any(|l| &l.uri == file),
+            "{file} not among {references:?}"
+        );
     }
 
     // The schema's did-you-mean as a quick fix.
@@ -409,20 +466,36 @@ fn editor_session() {
         .find(|d| d.message.contains("ROUND_ROBIN"))
         .unwrap_or_else(|| panic!("{diagnostics:#?}"))
         .clone();
-    let edits = quick_fix(&mut client, &typo, &typo_diagnostic, "Replace with `ROUND_ROBIN`");
+    let edits = quick_fix(
+        &mut client,
+        &typo,
+        &typo_diagnostic,
+        "Replace with `ROUND_ROBIN`",
+    );
     let fixed = apply(TYPO, &edits);
     assert!(fixed.contains("simple: ROUND_ROBIN}"), "{fixed}");
     open(&mut client, &typo, TYPO);
     change(&mut client, &typo, 2, &fixed);
-    client.wait_for(&typo, "the typo fixed", |d| !d.iter().any(|d| d.message.contains("ROUND_ROBN")));
+    client.wait_for(&typo, "the typo fixed", |d| {
+        !d.iter().any(|d| d.message.contains("ROUND_ROBN"))
+    });
 
     // An unparsable buffer: a parse diagnostic there, the rest keeps its diagnostics.
     client.settle();
-    change(&mut client, &typo, 3, "apiVersion: v1\nkind: [unclosed\n  metadata: {\n");
+    change(
+        &mut client,
+        &typo,
+        3,
+        "apiVersion: v1\nkind: [unclosed\n  metadata: {\n",
+    );
     let broken = client.wait_for(&typo, "a parse diagnostic", |d| has(d, "parse-error"));
     assert_eq!(broken[0].severity, Some(DiagnosticSeverity::ERROR));
     client.settle();
-    assert!(has(&client.diagnostics[&dr], "ML1001"), "{:#?}", client.diagnostics);
+    assert!(
+        has(&client.diagnostics[&dr], "ML1001"),
+        "{:#?}",
+        client.diagnostics
+    );
 
     // Suppress the finding where it is reported: the comment goes on the line above.
     let ml1001 = client.diagnostics[&dr]
@@ -432,7 +505,10 @@ fn editor_session() {
         .clone();
     let edits = quick_fix(&mut client, &dr, &ml1001, "Suppress ML1001");
     let suppressed = apply(DESTINATION_RULE, &edits);
-    assert!(suppressed.contains("    tls:\n      # meshlint-ignore: ML1001\n      mode: DISABLE\n"), "{suppressed}");
+    assert!(
+        suppressed.contains("    tls:\n      # meshlint-ignore: ML1001\n      mode: DISABLE\n"),
+        "{suppressed}"
+    );
     open(&mut client, &dr, DESTINATION_RULE);
     change(&mut client, &dr, 2, &suppressed);
     client.wait_for(&dr, "ML1001 suppressed", |d| !has(d, "ML1001"));
@@ -462,10 +538,20 @@ fn neovim_headless() {
     };
     eprintln!(
         "neovim_headless: {}",
-        String::from_utf8_lossy(&version.stdout).lines().next().unwrap_or("")
+        String::from_utf8_lossy(&version.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
     );
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/editors.md")).unwrap();
-    let start = doc.find("```lua\n").expect("a lua block in docs/editors.md") + "```lua\n".len();
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/editors.md"
+    ))
+    .unwrap();
+    let start = doc
+        .find("```lua\n")
+        .expect("a lua block in docs/editors.md")
+        + "```lua\n".len();
     let config = &doc[start..start + doc[start..].find("```").unwrap()];
 
     let dir = tempfile::tempdir().unwrap();
@@ -506,7 +592,11 @@ vim.cmd('qa!')
     )
     .unwrap();
     let bin = Path::new(env!("CARGO_BIN_EXE_meshlint")).parent().unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let status = Command::new("nvim")
         .args(["--headless", "-u"])
         .arg(&init)

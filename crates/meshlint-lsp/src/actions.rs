@@ -2,7 +2,9 @@
 //! ("did you mean `X`", "write `ns/name`") and a `# meshlint-ignore:` comment.
 
 use crate::convert::range;
-use lsp_types::{CodeAction, CodeActionKind, Diagnostic, Position, Range, TextEdit, Url, WorkspaceEdit};
+use lsp_types::{
+    CodeAction, CodeActionKind, Diagnostic, Position, Range, TextEdit, Url, WorkspaceEdit,
+};
 use meshlint_diag::{Finding, SourceFile};
 use std::collections::HashMap;
 
@@ -23,7 +25,12 @@ pub fn suggested_replacement(f: &Finding) -> Option<String> {
 }
 
 /// The quick fixes for one finding of `source`.
-pub fn quick_fixes(f: &Finding, source: &SourceFile, uri: &Url, diagnostic: &Diagnostic) -> Vec<CodeAction> {
+pub fn quick_fixes(
+    f: &Finding,
+    source: &SourceFile,
+    uri: &Url,
+    diagnostic: &Diagnostic,
+) -> Vec<CodeAction> {
     let mut out = Vec::new();
     let span = f.location.span;
     if let Some(new) = suggested_replacement(f) {
@@ -51,7 +58,10 @@ pub fn quick_fixes(f: &Finding, source: &SourceFile, uri: &Url, diagnostic: &Dia
         }
     }
     let line = source.line_text(span.start.line);
-    let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+    let indent: String = line
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
     // A list item's comment goes above the `- ` at the item's indentation.
     out.push(action(
         format!("Suppress {} on this line (# meshlint-ignore)", f.rule),
@@ -75,7 +85,13 @@ pub fn quick_fixes(f: &Finding, source: &SourceFile, uri: &Url, diagnostic: &Dia
     out
 }
 
-fn action(title: String, uri: &Url, edit: TextEdit, diagnostic: &Diagnostic, preferred: bool) -> CodeAction {
+fn action(
+    title: String,
+    uri: &Url,
+    edit: TextEdit,
+    diagnostic: &Diagnostic,
+    preferred: bool,
+) -> CodeAction {
     CodeAction {
         title,
         kind: Some(CodeActionKind::QUICKFIX),
@@ -93,4 +109,3 @@ fn action(title: String, uri: &Url, edit: TextEdit, diagnostic: &Diagnostic, pre
 pub fn overlaps(a: Range, b: Range) -> bool {
     a.start <= b.end && b.start <= a.end
 }
-

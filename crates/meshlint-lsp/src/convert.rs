@@ -66,7 +66,10 @@ pub fn file_name(uri: &Url) -> Option<Arc<str>> {
     Some(path.to_string_lossy().as_ref().into())
 }
 
-pub fn location(sources: &HashMap<Arc<str>, SourceFile>, loc: &meshlint_diag::Location) -> Option<Location> {
+pub fn location(
+    sources: &HashMap<Arc<str>, SourceFile>,
+    loc: &meshlint_diag::Location,
+) -> Option<Location> {
     Some(Location {
         uri: uri(&loc.file)?,
         range: range(sources.get(&loc.file), loc.span),

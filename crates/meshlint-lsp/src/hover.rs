@@ -70,7 +70,10 @@ pub fn resolution_text(graph: &MeshGraph, t: &Target) -> Option<String> {
                 .map(|(h, loc)| (describe(graph, h.resource).0, loc.clone()))
                 .collect();
             if targets.is_empty() {
-                let _ = writeln!(out, "No Service or ServiceEntry in the workspace defines it.\n");
+                let _ = writeln!(
+                    out,
+                    "No Service or ServiceEntry in the workspace defines it.\n"
+                );
             }
             list(&mut out, "Defined by", &targets);
             if let Some(merged) = graph.merged_destination_rule(&client_ns, fqdn) {
@@ -96,7 +99,11 @@ pub fn resolution_text(graph: &MeshGraph, t: &Target) -> Option<String> {
                     (format!("{name}: mTLS `{}`{by}", mode.value), loc)
                 })
                 .collect();
-            list(&mut out, "Workloads behind it (PeerAuthentication mode)", &modes);
+            list(
+                &mut out,
+                "Workloads behind it (PeerAuthentication mode)",
+                &modes,
+            );
         }
         Named::Subset { fqdn, name, .. } => {
             let _ = writeln!(out, "**subset** `{name}` of `{fqdn}`\n");

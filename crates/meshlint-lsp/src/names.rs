@@ -61,7 +61,9 @@ pub fn classify(graph: &MeshGraph, t: &Target) -> Option<Named> {
     match r.kind {
         Kind::VirtualService => {
             let destination = matches!(parent, "destination" | "mirror");
-            if (key == "host" && destination) || (key == "hosts" && t.in_list() && t.path.len() == 3) {
+            if (key == "host" && destination)
+                || (key == "hosts" && t.in_list() && t.path.len() == 3)
+            {
                 return Some(Named::Host(graph.resolve_host(text, ns)));
             }
             if key == "subset" && parent == "destination" {
@@ -122,7 +124,9 @@ fn is_selector(kind: Kind, path: &[Seg]) -> bool {
         | Kind::AuthorizationPolicy
         | Kind::Telemetry
         | Kind::WasmPlugin
-        | Kind::EnvoyFilter => keys.get(1) == Some(&"selector") || keys.get(1) == Some(&"workloadSelector"),
+        | Kind::EnvoyFilter => {
+            keys.get(1) == Some(&"selector") || keys.get(1) == Some(&"workloadSelector")
+        }
         _ => false,
     }
 }

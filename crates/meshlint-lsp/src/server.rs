@@ -37,14 +37,16 @@ pub type CheckerFactory = dyn FnOnce(&Path) -> (Arc<dyn Checker>, Vec<String>);
 
 fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
-        text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
-            open_close: Some(true),
-            change: Some(TextDocumentSyncKind::FULL),
-            save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
-                include_text: Some(false),
-            })),
-            ..TextDocumentSyncOptions::default()
-        })),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::FULL),
+                save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                    include_text: Some(false),
+                })),
+                ..TextDocumentSyncOptions::default()
+            },
+        )),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
@@ -106,7 +108,11 @@ struct Server {
     open: HashMap<Arc<str>, String>,
     root: PathBuf,
     /// Where background full evaluations report.
-    full: Option<(Sender<(u64, Evaluation)>, Receiver<(u64, Evaluation)>, rayon::ThreadPool)>,
+    full: Option<(
+        Sender<(u64, Evaluation)>,
+        Receiver<(u64, Evaluation)>,
+        rayon::ThreadPool,
+    )>,
     full_running: bool,
     /// When the background full evaluation is due: a pause in typing (see [`FULL_DELAY`]).
     full_due: Option<Instant>,
@@ -246,7 +252,9 @@ impl Server {
         let started = Instant::now();
         let text = match self.open.get(name) {
             Some(t) => Some(t.clone()),
-            None if Path::new(&**name).is_file() => Some(String::from_utf8_lossy(&std::fs::read(&**name).unwrap_or_default()).into_owned()),
+            None if Path::new(&**name).is_file() => Some(
+                String::from_utf8_lossy(&std::fs::read(&**name).unwrap_or_default()).into_owned(),
+            ),
             None => None,
         };
         let known = self.workspace.sources.contains_key(name);
@@ -285,11 +293,13 @@ impl Server {
             Message::Request(req) => {
                 let id = req.id.clone();
                 let response = self.request(req);
-                let _ = self.sender.send(match response {
-                    Ok(value) => Response::new_ok(id, value),
-                    Err((code, message)) => Response::new_err(id, code as i32, message),
-                }
-                .into());
+                let _ = self.sender.send(
+                    match response {
+                        Ok(value) => Response::new_ok(id, value),
+                        Err((code, message)) => Response::new_err(id, code as i32, message),
+                    }
+                    .into(),
+                );
             }
             Message::Notification(n) => self.notification(n),
             Message::Response(_) => {}
@@ -299,7 +309,9 @@ impl Server {
     fn notification(&mut self, n: Notification) {
         match n.method.as_str() {
             DidOpenTextDocument::METHOD => {
-                if let Ok(p) = n.extract::<lsp_types::DidOpenTextDocumentParams>(DidOpenTextDocument::METHOD) {
+                if let Ok(p) =
+                    n.extract::<lsp_types::DidOpenTextDocumentParams>(DidOpenTextDocument::METHOD)
+                {
                     if let Some(name) = file_name(&p.text_document.uri) {
                         self.open.insert(name.clone(), p.text_document.text);
                         self.refresh(&name);
@@ -307,23 +319,32 @@ impl Server {
                 }
             }
             DidChangeTextDocument::METHOD => {
-                if let Ok(p) = n.extract::<lsp_types::DidChangeTextDocumentParams>(DidChangeTextDocument::METHOD) {
+                if let Ok(p) = n.extract::<lsp_types::DidChangeTextDocumentParams>(
+                    DidChangeTextDocument::METHOD,
+                ) {
                     // Full synchronisation: the last change holds the whole text.
-                    if let (Some(name), Some(change)) = (file_name(&p.text_document.uri), p.content_changes.into_iter().last()) {
+                    if let (Some(name), Some(change)) = (
+                        file_name(&p.text_document.uri),
+                        p.content_changes.into_iter().last(),
+                    ) {
                         self.open.insert(name.clone(), change.text);
                         self.refresh(&name);
                     }
                 }
             }
             DidSaveTextDocument::METHOD => {
-                if let Ok(p) = n.extract::<lsp_types::DidSaveTextDocumentParams>(DidSaveTextDocument::METHOD) {
+                if let Ok(p) =
+                    n.extract::<lsp_types::DidSaveTextDocumentParams>(DidSaveTextDocument::METHOD)
+                {
                     if let Some(name) = file_name(&p.text_document.uri) {
                         self.refresh(&name);
                     }
                 }
             }
             DidCloseTextDocument::METHOD => {
-                if let Ok(p) = n.extract::<lsp_types::DidCloseTextDocumentParams>(DidCloseTextDocument::METHOD) {
+                if let Ok(p) =
+                    n.extract::<lsp_types::DidCloseTextDocumentParams>(DidCloseTextDocument::METHOD)
+                {
                     if let Some(name) = file_name(&p.text_document.uri) {
                         self.open.remove(&name);
                         self.refresh(&name);
@@ -331,7 +352,9 @@ impl Server {
                 }
             }
             DidChangeWatchedFiles::METHOD => {
-                if let Ok(p) = n.extract::<lsp_types::DidChangeWatchedFilesParams>(DidChangeWatchedFiles::METHOD) {
+                if let Ok(p) = n.extract::<lsp_types::DidChangeWatchedFilesParams>(
+                    DidChangeWatchedFiles::METHOD,
+                ) {
                     for change in p.changes {
                         if let Some(name) = file_name(&change.uri) {
                             if !self.open.contains_key(&name) {
@@ -346,30 +369,55 @@ impl Server {
     }
 
     fn request(&mut self, req: Request) -> Result<serde_json::Value, (ErrorCode, String)> {
-        let bad = |e: lsp_server::ExtractError<Request>| (ErrorCode::InvalidParams, format!("{e:?}"));
+        let bad =
+            |e: lsp_server::ExtractError<Request>| (ErrorCode::InvalidParams, format!("{e:?}"));
         let json = |v: serde_json::Value| Ok(v);
         match req.method.as_str() {
             HoverRequest::METHOD => {
-                let p: lsp_types::HoverParams = req.extract(HoverRequest::METHOD).map(|(_, p)| p).map_err(bad)?;
+                let p: lsp_types::HoverParams = req
+                    .extract(HoverRequest::METHOD)
+                    .map(|(_, p)| p)
+                    .map_err(bad)?;
                 let pos = p.text_document_position_params;
-                json(serde_json::to_value(self.hover(&pos.text_document.uri, pos.position)).unwrap_or_default())
+                json(
+                    serde_json::to_value(self.hover(&pos.text_document.uri, pos.position))
+                        .unwrap_or_default(),
+                )
             }
             GotoDefinition::METHOD => {
-                let p: lsp_types::GotoDefinitionParams = req.extract(GotoDefinition::METHOD).map(|(_, p)| p).map_err(bad)?;
+                let p: lsp_types::GotoDefinitionParams = req
+                    .extract(GotoDefinition::METHOD)
+                    .map(|(_, p)| p)
+                    .map_err(bad)?;
                 let pos = p.text_document_position_params;
                 let locs = self.navigate(&pos.text_document.uri, pos.position, false);
-                json(serde_json::to_value(locs.map(GotoDefinitionResponse::Array)).unwrap_or_default())
+                json(
+                    serde_json::to_value(locs.map(GotoDefinitionResponse::Array))
+                        .unwrap_or_default(),
+                )
             }
             References::METHOD => {
-                let p: lsp_types::ReferenceParams = req.extract(References::METHOD).map(|(_, p)| p).map_err(bad)?;
+                let p: lsp_types::ReferenceParams = req
+                    .extract(References::METHOD)
+                    .map(|(_, p)| p)
+                    .map_err(bad)?;
                 let pos = p.text_document_position;
-                json(serde_json::to_value(self.navigate(&pos.text_document.uri, pos.position, true)).unwrap_or_default())
+                json(
+                    serde_json::to_value(self.navigate(&pos.text_document.uri, pos.position, true))
+                        .unwrap_or_default(),
+                )
             }
             CodeActionRequest::METHOD => {
-                let p: lsp_types::CodeActionParams = req.extract(CodeActionRequest::METHOD).map(|(_, p)| p).map_err(bad)?;
+                let p: lsp_types::CodeActionParams = req
+                    .extract(CodeActionRequest::METHOD)
+                    .map(|(_, p)| p)
+                    .map_err(bad)?;
                 json(serde_json::to_value(self.code_actions(&p)).unwrap_or_default())
             }
-            other => Err((ErrorCode::MethodNotFound, format!("meshlint does not handle `{other}`"))),
+            other => Err((
+                ErrorCode::MethodNotFound,
+                format!("meshlint does not handle `{other}`"),
+            )),
         }
     }
 
@@ -381,7 +429,11 @@ impl Server {
             .workspace
             .findings
             .get(&name)
-            .map(|list| list.iter().filter(|f| convert::contains(f.location.span, pos)).collect())
+            .map(|list| {
+                list.iter()
+                    .filter(|f| convert::contains(f.location.span, pos))
+                    .collect()
+            })
             .unwrap_or_default();
         let graph = &self.workspace.graph;
         let target = target_at(graph, &name, pos);
@@ -407,7 +459,12 @@ impl Server {
         })
     }
 
-    fn navigate(&self, uri: &Url, position: lsp_types::Position, all: bool) -> Option<Vec<Location>> {
+    fn navigate(
+        &self,
+        uri: &Url,
+        position: lsp_types::Position,
+        all: bool,
+    ) -> Option<Vec<Location>> {
         let name = file_name(uri)?;
         let source = self.workspace.sources.get(&name)?;
         let graph = &self.workspace.graph;
@@ -449,4 +506,3 @@ impl Server {
         out
     }
 }
-

@@ -86,7 +86,11 @@ impl Workspace {
         }
         self.rule_findings = vec![Vec::new(); resources.len()];
         self.graph = Arc::new(self.checker.graph(resources));
-        let eval = meshlint_rules::evaluate_resources(&self.checker.rules().rules, self.graph.clone(), None);
+        let eval = meshlint_rules::evaluate_resources(
+            &self.checker.rules().rules,
+            self.graph.clone(),
+            None,
+        );
         self.take_evaluation(eval, &Scope::All);
         self.generation += 1;
     }
@@ -127,7 +131,11 @@ impl Workspace {
             Scope::All => None,
             Scope::Some(list) => Some(list.as_slice()),
         };
-        let eval = meshlint_rules::evaluate_resources(&self.checker.rules().rules, self.graph.clone(), only);
+        let eval = meshlint_rules::evaluate_resources(
+            &self.checker.rules().rules,
+            self.graph.clone(),
+            only,
+        );
         self.take_evaluation(eval, &scope);
         timer.lap("rules");
         self.last_timings = timer.laps;
@@ -179,7 +187,11 @@ impl Workspace {
         for file in files {
             let findings = by_file.remove(&file).unwrap_or_default();
             // Only files whose findings changed are converted and published.
-            if self.findings.get(&file).map_or(findings.is_empty(), |b| *b == findings) {
+            if self
+                .findings
+                .get(&file)
+                .map_or(findings.is_empty(), |b| *b == findings)
+            {
                 continue;
             }
             let diagnostics: Vec<Diagnostic> = findings
@@ -238,7 +250,9 @@ pub fn affected(
 ) -> Scope {
     let now = &graph.resources[new.clone()];
     let unchanged = |r: &Resource, others: &[Resource]| {
-        others.iter().any(|o| o.id == r.id && same_tree(&o.node, &r.node))
+        others
+            .iter()
+            .any(|o| o.id == r.id && same_tree(&o.node, &r.node))
     };
     let changed: Vec<&Resource> = old
         .iter()
@@ -263,7 +277,10 @@ pub fn affected(
         // Other objects name Services (hosts), Gateways and Namespaces by name; the names
         // of policies and routing rules are referenced by nothing, and often common
         // words (`default`).
-        if matches!(r.kind, Kind::Service | Kind::Gateway | Kind::K8sGateway | Kind::Namespace) {
+        if matches!(
+            r.kind,
+            Kind::Service | Kind::Gateway | Kind::K8sGateway | Kind::Namespace
+        ) {
             tokens.insert(r.name().to_string());
         }
         let hosts = r.node.get("spec").and_then(|s| s.get("hosts"));

@@ -318,16 +318,19 @@ fn produce<'a>(
         Some(format!("{}|{}|{}", r.id, path, value))
     };
     let help = c.help.as_ref().and_then(|t| t.render(scope, host).ok());
-    Outcome::Finding(res, Box::new(Finding {
-        rule: rule.id().into(),
-        rule_name: Some(rule.name().into()),
-        severity,
-        message,
-        location,
-        resource: Some(r.id.clone()),
-        istio_code: rule.file.istio_code.as_deref().map(Into::into),
-        related,
-        help,
-        fingerprint,
-    }))
+    Outcome::Finding(
+        res,
+        Box::new(Finding {
+            rule: rule.id().into(),
+            rule_name: Some(rule.name().into()),
+            severity,
+            message,
+            location,
+            resource: Some(r.id.clone()),
+            istio_code: rule.file.istio_code.as_deref().map(Into::into),
+            related,
+            help,
+            fingerprint,
+        }),
+    )
 }
