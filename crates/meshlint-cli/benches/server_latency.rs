@@ -243,4 +243,5 @@ fn main() {
     }
     drop(client);
     let _ = child.kill();
+    let _ = child.wait();
 }

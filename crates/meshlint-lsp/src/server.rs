@@ -8,7 +8,7 @@ use crate::convert::{self, file_name};
 use crate::cursor::target_at;
 use crate::workspace::{Scope, Workspace};
 use crate::{actions, hover, names};
-use crossbeam_channel::{select, unbounded, Receiver, Sender};
+use crossbeam_channel::{select, unbounded, Sender};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
@@ -30,6 +30,9 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A background full evaluation: the workspace generation it evaluated, and its result.
+type FullPass = (u64, Evaluation);
 
 /// Builds the check pipeline for a workspace root; the messages (a broken
 /// `.meshlint.yaml`, say) are shown to the user, and the server goes on.
@@ -108,11 +111,7 @@ struct Server {
     open: HashMap<Arc<str>, String>,
     root: PathBuf,
     /// Where background full evaluations report.
-    full: Option<(
-        Sender<(u64, Evaluation)>,
-        Receiver<(u64, Evaluation)>,
-        rayon::ThreadPool,
-    )>,
+    full: Option<(Sender<FullPass>, rayon::ThreadPool)>,
     full_running: bool,
     /// When the background full evaluation is due: a pause in typing (see [`FULL_DELAY`]).
     full_due: Option<Instant>,
@@ -179,7 +178,7 @@ impl Server {
             .build()
             .map_err(|e| e.to_string())?;
         let (tx, rx) = unbounded();
-        self.full = Some((tx, rx.clone(), pool));
+        self.full = Some((tx, pool));
         loop {
             let wait = match self.full_due {
                 Some(due) => due.saturating_duration_since(Instant::now()),
@@ -233,7 +232,7 @@ impl Server {
         if self.full_running {
             return;
         }
-        let Some((tx, _, pool)) = &self.full else {
+        let Some((tx, pool)) = &self.full else {
             return;
         };
         self.full_running = true;
