@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// `meshlint --version`: the version, the commit it was built from and that commit's
 /// date (see `build.rs`; `unknown` outside a git checkout).
@@ -57,6 +58,9 @@ enum Command {
     Graph(GraphArgs),
     /// Trace one request through the mesh (hops, verdict, symptom, fix).
     Trace(Box<crate::trace::TraceArgs>),
+    /// Run the language server (LSP over stdio) for the editor's workspace: live
+    /// diagnostics, hover, go to definition, references and quick fixes.
+    Server(ServerArgs),
     /// Print a shell completion script (`meshlint completions bash > …`).
     Completions {
         /// bash, elvish, fish, powershell or zsh.
@@ -223,6 +227,16 @@ struct CheckArgs {
 }
 
 #[derive(Args)]
+struct ServerArgs {
+    /// Speak LSP over standard input and output (the only transport, and the default;
+    /// accepted because editors' clients pass it).
+    #[arg(long)]
+    stdio: bool,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Args)]
 struct RulesArgs {
     /// `table` (default) or `json`.
     #[arg(long, default_value = "table")]
@@ -323,6 +337,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules(args),
         Command::Graph(args) => graph(args),
         Command::Trace(args) => crate::trace::run(*args),
+        Command::Server(args) => server(args),
         Command::Explain { rule, rule_dirs } => {
             let set = match load_rules(&rule_dirs) {
                 Ok(s) => s,
@@ -362,6 +377,80 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `meshlint server`: the settings of `meshlint check <workspace root>`, found from the
+/// root the editor names (its `.meshlint.yaml` unless `--config`/`--no-config`). A broken
+/// configuration is reported to the editor and the server runs with the defaults.
+fn server(args: ServerArgs) -> ExitCode {
+    let make = move |root: &Path| -> (Arc<dyn meshlint_lsp::Checker>, Vec<String>) {
+        let mut warnings = Vec::new();
+        let root_arg = root.to_string_lossy().into_owned();
+        let check_args = match check_args_for(&root_arg) {
+            Ok(a) => a,
+            Err(e) => {
+                warnings.push(e);
+                return fallback_checker(&root_arg, warnings);
+            }
+        };
+        let cfg = if args.config.no_config {
+            Ok(None)
+        } else {
+            match args
+                .config
+                .config
+                .clone()
+                .or_else(|| config::discover(root))
+            {
+                Some(p) => config::load(&p).map(Some).map_err(|e| e.to_string()),
+                None => Ok(None),
+            }
+        };
+        let settings = cfg.and_then(|cfg| settings(&check_args, cfg.as_ref()));
+        match settings {
+            Ok(s) => {
+                let (checker, more) = crate::server::PipelineChecker::new(s.opts, s.rules);
+                warnings.extend(more);
+                (Arc::new(checker), warnings)
+            }
+            Err(e) => {
+                warnings.push(format!("{e} (running with the default settings)"));
+                fallback_checker(&root_arg, warnings)
+            }
+        }
+    };
+    match meshlint_lsp::serve_stdio(Box::new(make)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+/// `check ROOT` as parsed from the command line, with every default.
+fn check_args_for(root: &str) -> Result<CheckArgs, String> {
+    use clap::FromArgMatches;
+    let cmd = <CheckArgs as Args>::augment_args(clap::Command::new("check"));
+    let matches = cmd
+        .try_get_matches_from(["check", root])
+        .map_err(|e| e.to_string())?;
+    CheckArgs::from_arg_matches(&matches).map_err(|e| e.to_string())
+}
+
+/// The built-in rules and default settings, for a workspace whose configuration fails.
+fn fallback_checker(
+    root: &str,
+    warnings: Vec<String>,
+) -> (Arc<dyn meshlint_lsp::Checker>, Vec<String>) {
+    let rules = load_rules(&[]).unwrap_or_default();
+    let opts = CheckOptions {
+        paths: vec![root.to_string()],
+        respect_gitignore: true,
+        report_unused_suppressions: true,
+        ..CheckOptions::default()
+    };
+    let (checker, more) = crate::server::PipelineChecker::new(opts, rules);
+    let mut warnings = warnings;
+    warnings.extend(more);
+    (Arc::new(checker), warnings)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

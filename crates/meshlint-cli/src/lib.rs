@@ -10,6 +10,7 @@ pub mod config;
 pub mod graph_view;
 pub mod pipeline;
 pub mod rendered;
+pub mod server;
 pub use meshlint_load::spanned;
 pub mod suppress;
 pub mod trace;

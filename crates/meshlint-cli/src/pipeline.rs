@@ -205,6 +205,37 @@ fn soften_findings_outside_objects(
     }
 }
 
+/// Loads and models one input's bytes: what `check` makes of a file, also used by the
+/// language server to re-read one file after an edit.
+pub fn load_bytes(
+    name: Arc<str>,
+    bytes: Vec<u8>,
+    limits: &LoadLimits,
+    budget: &meshlint_load::RunBudget,
+    release: &schema::Schema,
+) -> (LoadedFile, ResourceSet) {
+    let mut loaded = meshlint_load::load_source_in(name, bytes, limits, budget);
+    if let Some(skip) = unparsable_non_manifest_json(&loaded) {
+        loaded.findings.clear();
+        loaded.documents.clear();
+        let set = ResourceSet {
+            skipped: vec![skip],
+            ..ResourceSet::default()
+        };
+        return (loaded, set);
+    }
+    // Where each document lies, to tell loader findings in documents that turn out not
+    // to be Kubernetes objects (Helm values, configs).
+    let extents: Vec<(usize, u32, u32)> = loaded
+        .documents
+        .iter()
+        .map(|d| (d.index, d.root.span.start.line, d.root.span.end.line))
+        .collect();
+    let set = take_resources_for(&mut loaded, release);
+    soften_findings_outside_objects(&mut loaded.findings, &extents, &set.skipped);
+    (loaded, set)
+}
+
 /// Loads every input. One that cannot be read becomes an `unreadable-file` finding at
 /// its path (and counts in [`Summary::unreadable`]); the others go on.
 fn load_all(
@@ -220,25 +251,7 @@ fn load_all(
             let (name, bytes) = read_input(input, limits.max_file_bytes);
             match bytes {
                 Ok(bytes) => {
-                    let mut loaded = meshlint_load::load_source_in(name, bytes, limits, &budget);
-                    if let Some(skip) = unparsable_non_manifest_json(&loaded) {
-                        loaded.findings.clear();
-                        loaded.documents.clear();
-                        let set = ResourceSet {
-                            skipped: vec![skip],
-                            ..ResourceSet::default()
-                        };
-                        return (loaded, set, false);
-                    }
-                    // Where each document lies, to tell loader findings in documents
-                    // that turn out not to be Kubernetes objects (Helm values, configs).
-                    let extents: Vec<(usize, u32, u32)> = loaded
-                        .documents
-                        .iter()
-                        .map(|d| (d.index, d.root.span.start.line, d.root.span.end.line))
-                        .collect();
-                    let set = take_resources_for(&mut loaded, release);
-                    soften_findings_outside_objects(&mut loaded.findings, &extents, &set.skipped);
+                    let (loaded, set) = load_bytes(name, bytes, limits, &budget, release);
                     (loaded, set, false)
                 }
                 Err(reason) => {
@@ -416,7 +429,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
 
 /// Removes repeats: the same rule, place and message twice, and a finding at the place
 /// where a rule it `defers_to` reports (two rules, one cause).
-fn one_finding_per_cause(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
+pub fn one_finding_per_cause(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
     let defers: HashMap<&str, &[String]> = rules
         .rules
         .iter()

@@ -155,7 +155,14 @@ const COMMANDS: &[(&str, How)] = &[
         "dot -Tpng -Gdpi=72 graph.dot -o docs/graph-example.png",
         How::Elsewhere("Graphviz, reading the DOT that the command above writes"),
     ),
+    // docs/editors.md
+    ("editors/vscode/package.sh", How::Script),
+    (
+        "code --install-extension editors/vscode/meshlint.vsix",
+        How::Elsewhere("VS Code, which CI does not have; package.sh writes the .vsix"),
+    ),
     // docs/performance.md
+    ("scripts/bench-server.sh", How::Script),
     (
         "cargo run --release -p meshlint-corpus -- --namespaces 2000 --out bench-out/corpus-2000",
         How::Cargo,

@@ -20,16 +20,39 @@ pub struct Evaluation {
     /// Time spent in each rule (summed over threads), slowest first; measured only when
     /// `MESHLINT_PROFILE_RULES` is set, to help rule authors find expensive rules.
     pub rule_times: Vec<(String, std::time::Duration)>,
+    /// For each finding (same order as `findings`), the index of the resource whose
+    /// evaluation produced it — what the language server re-evaluates after an edit.
+    pub subjects: Vec<usize>,
 }
 
 enum Outcome {
-    Finding(Box<Finding>),
+    Finding(usize, Box<Finding>),
     RuleError(String, String),
 }
 
 /// Evaluates every rule on every resource it matches.
 pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
+    evaluate_resources(rules, graph, None)
+}
+
+/// Evaluates every rule on the resources of `only` (indexes into the graph's resources;
+/// all when `None`) that it matches. The language server re-evaluates the resources an
+/// edit may affect this way; findings say which resource produced them (`subjects`).
+pub fn evaluate_resources(
+    rules: &[Rule],
+    graph: Arc<MeshGraph>,
+    only: Option<&[usize]>,
+) -> Evaluation {
     let g: &MeshGraph = &graph;
+    let wanted: Option<Vec<bool>> = only.map(|only| {
+        let mut wanted = vec![false; g.resources.len()];
+        for &i in only {
+            if let Some(slot) = wanted.get_mut(i) {
+                *slot = true;
+            }
+        }
+        wanted
+    });
     let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, r) in g.resources.iter().enumerate() {
         by_kind.entry(r.id.kind.as_str()).or_default().push(i);
@@ -75,6 +98,7 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
     let nanos: Vec<AtomicU64> = (0..rules.len()).map(|_| AtomicU64::new(0)).collect();
     let work: Vec<usize> = (0..g.resources.len())
         .filter(|&r| !rules_for[r].is_empty())
+        .filter(|&r| wanted.as_ref().is_none_or(|w| w[r]))
         .collect();
     let outcomes: Vec<Outcome> = work
         .par_iter()
@@ -119,7 +143,10 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
     }
     for o in outcomes {
         match o {
-            Outcome::Finding(f) => eval.findings.push(*f),
+            Outcome::Finding(subject, f) => {
+                eval.findings.push(*f);
+                eval.subjects.push(subject);
+            }
             Outcome::RuleError(id, msg) => {
                 eval.rule_errors.entry(id).or_insert(msg);
             }
@@ -291,16 +318,19 @@ fn produce<'a>(
         Some(format!("{}|{}|{}", r.id, path, value))
     };
     let help = c.help.as_ref().and_then(|t| t.render(scope, host).ok());
-    Outcome::Finding(Box::new(Finding {
-        rule: rule.id().into(),
-        rule_name: Some(rule.name().into()),
-        severity,
-        message,
-        location,
-        resource: Some(r.id.clone()),
-        istio_code: rule.file.istio_code.as_deref().map(Into::into),
-        related,
-        help,
-        fingerprint,
-    }))
+    Outcome::Finding(
+        res,
+        Box::new(Finding {
+            rule: rule.id().into(),
+            rule_name: Some(rule.name().into()),
+            severity,
+            message,
+            location,
+            resource: Some(r.id.clone()),
+            istio_code: rule.file.istio_code.as_deref().map(Into::into),
+            related,
+            help,
+            fingerprint,
+        }),
+    )
 }

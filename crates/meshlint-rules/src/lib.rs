@@ -17,7 +17,7 @@ mod graph_fns;
 mod kinds;
 
 pub use docs::{render_index, render_rule_markdown};
-pub use eval::{evaluate, Evaluation};
+pub use eval::{evaluate, evaluate_resources, Evaluation};
 pub use file::{load_rule, parse_rule, rule_file_schema, Rule, RuleError, RuleFile, SeverityName};
 pub use graph_fns::GRAPH_FUNCTIONS;
 pub use kinds::{check_kind, KNOWN_KINDS};
