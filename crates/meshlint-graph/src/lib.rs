@@ -31,6 +31,7 @@ mod request;
 mod route_checks;
 mod routing;
 mod scale;
+mod tally;
 mod service_entries;
 mod sidecar_imports;
 mod validation;
@@ -57,6 +58,7 @@ pub use request::{
 };
 pub use route_checks::{DestinationProblem, DestinationProblemKind};
 pub use routing::RouteTo;
+pub use tally::Tally;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };

@@ -20,6 +20,9 @@ pub struct Evaluation {
     /// Time spent in each rule (summed over threads), slowest first; measured only when
     /// `MESHLINT_PROFILE_RULES` is set, to help rule authors find expensive rules.
     pub rule_times: Vec<(String, std::time::Duration)>,
+    /// Work each rule did (graph-query steps and CEL steps, [`meshlint_diag::work`]),
+    /// in rule order: the complexity test checks that it grows linearly with the input.
+    pub rule_work: Vec<(String, u64)>,
 }
 
 enum Outcome {
@@ -73,6 +76,7 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
     });
     let profile = std::env::var_os("MESHLINT_PROFILE_RULES").is_some();
     let nanos: Vec<AtomicU64> = (0..rules.len()).map(|_| AtomicU64::new(0)).collect();
+    let work_done: Vec<AtomicU64> = (0..rules.len()).map(|_| AtomicU64::new(0)).collect();
     let work: Vec<usize> = (0..g.resources.len())
         .filter(|&r| !rules_for[r].is_empty())
         .collect();
@@ -95,7 +99,10 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
                 let mut out = Vec::new();
                 for &ri in &rules_for[res] {
                     let started = profile.then(Instant::now);
+                    let work_before = meshlint_diag::work::so_far();
                     run_rule(&rules[ri], g, res, &mut scope, &*host, &mut out);
+                    let spent = meshlint_diag::work::so_far().wrapping_sub(work_before);
+                    work_done[ri].fetch_add(spent, Ordering::Relaxed);
                     if let Some(t) = started {
                         nanos[ri].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     }
@@ -105,7 +112,14 @@ pub fn evaluate(rules: &[Rule], graph: Arc<MeshGraph>) -> Evaluation {
         )
         .flatten_iter()
         .collect();
-    let mut eval = Evaluation::default();
+    let mut eval = Evaluation {
+        rule_work: rules
+            .iter()
+            .zip(&work_done)
+            .map(|(r, w)| (r.id().to_string(), w.load(Ordering::Relaxed)))
+            .collect(),
+        ..Evaluation::default()
+    };
     if profile {
         eval.rule_times = rules
             .iter()
