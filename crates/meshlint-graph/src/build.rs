@@ -1,9 +1,9 @@
 //! Building the indexes and the petgraph relation graph.
 
+use crate::tally::Tally;
 use meshlint_model::typed::{namespace_injection, Injection, Typed};
 use meshlint_model::{Kind, MeshConfig, Resource};
 use petgraph::graph::{DiGraph, NodeIndex};
-use crate::tally::Tally;
 use std::collections::{BTreeSet, HashMap};
 
 /// A vertex of the relation graph.
@@ -71,6 +71,12 @@ pub struct MeshGraph {
     pub(crate) gateway_workloads: std::sync::OnceLock<std::collections::HashSet<usize>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
     pub(crate) routes_index: std::sync::OnceLock<HashMap<String, Vec<crate::routing::RouteTo>>>,
+    /// `istio_mutual_to_disabled` of every PeerAuthentication, by DestinationRule, built
+    /// on first use (`disabled_namespaces_under_istio_mutual` asks per DestinationRule).
+    pub(crate) disabled_by_dr:
+        std::sync::OnceLock<HashMap<usize, Vec<crate::mesh_mtls::LevelConflict>>>,
+    /// Hosts by what `suggest_host` looks them up by, built on first use.
+    pub(crate) host_suggestions: std::sync::OnceLock<crate::suggest::HostSuggestions>,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
     pub(crate) host_blind_ports: Tally<HashMap<u32, Vec<usize>>>,
@@ -125,6 +131,8 @@ impl MeshGraph {
             scale_index: std::sync::OnceLock::new(),
             gateway_workloads: std::sync::OnceLock::new(),
             routes_index: std::sync::OnceLock::new(),
+            disabled_by_dr: std::sync::OnceLock::new(),
+            host_suggestions: std::sync::OnceLock::new(),
             host_blind_ports: Tally::default(),
             proxy_namespaces: Tally::default(),
             nodes: HashMap::new(),

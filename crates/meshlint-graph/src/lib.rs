@@ -31,9 +31,10 @@ mod request;
 mod route_checks;
 mod routing;
 mod scale;
-mod tally;
 mod service_entries;
 mod sidecar_imports;
+mod suggest;
+mod tally;
 mod validation;
 mod visibility;
 mod workloads;
@@ -58,11 +59,11 @@ pub use request::{
 };
 pub use route_checks::{DestinationProblem, DestinationProblemKind};
 pub use routing::RouteTo;
-pub use tally::Tally;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
 };
 pub use sidecar_imports::EmptyImport;
+pub use tally::Tally;
 pub use validation::FieldIssue;
 pub use visibility::Visibility;
 pub use workloads::{SelectorMiss, TargetPortConflict};
