@@ -135,7 +135,11 @@ fn one_namespace(n: usize) -> Vec<OutFile> {
 fn wildcard_namespace(i: usize, n: usize) -> OutFile {
     let ns = format!("edge-{i}");
     let next = (i + 1) % n.max(1);
-    let export = if i % 2 == 0 { "\"*\"" } else { "\".\"" };
+    let export = if i.is_multiple_of(2) {
+        "\"*\""
+    } else {
+        "\".\""
+    };
     let [svc, deploy] = service_and_deployment(&ns, "web");
     let docs = vec![
         format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n  labels:\n    istio-injection: enabled\n"),
