@@ -77,6 +77,9 @@ pub struct MeshGraph {
         std::sync::OnceLock<HashMap<usize, Vec<crate::mesh_mtls::LevelConflict>>>,
     /// Hosts by what `suggest_host` looks them up by, built on first use.
     pub(crate) host_suggestions: std::sync::OnceLock<crate::suggest::HostSuggestions>,
+    /// Hosts and wildcard entries by their dot-suffixes, for `host_targets` of a
+    /// wildcard host; built on first use.
+    pub(crate) wildcard_patterns: std::sync::OnceLock<crate::wildcard_index::WildcardPatterns>,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
     pub(crate) host_blind_ports: Tally<HashMap<u32, Vec<usize>>>,
@@ -133,6 +136,7 @@ impl MeshGraph {
             routes_index: std::sync::OnceLock::new(),
             disabled_by_dr: std::sync::OnceLock::new(),
             host_suggestions: std::sync::OnceLock::new(),
+            wildcard_patterns: std::sync::OnceLock::new(),
             host_blind_ports: Tally::default(),
             proxy_namespaces: Tally::default(),
             nodes: HashMap::new(),

@@ -37,6 +37,7 @@ mod suggest;
 mod tally;
 mod validation;
 mod visibility;
+mod wildcard_index;
 mod workloads;
 
 pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
