@@ -6,25 +6,31 @@
 #   scripts/bench-process.sh --corpus-only    # build and generate only (no meshlint runs)
 #
 # Environment:
-#   BENCH_CASES   namespace counts to run (default "1 100 2000 20000"; 1 = one small file)
+#   BENCH_CASES   cases to run: N (the realistic corpus of N namespaces; 1 = one small
+#                 file) or SHAPE:N (meshlint-corpus --shape: gen-mesh = the shape of
+#                 gen_mesh.py, one-namespace = N workloads in one namespace, wildcards)
+#                 (default "1 100 2000 20000 gen-mesh:2000 gen-mesh:20000
+#                 one-namespace:800 wildcards:2000 wildcards:20000")
 #   BENCH_SEED    corpus seed (default 42)
 #   BENCH_OUT     output directory (default bench-out/, gitignored)
 #   BENCH_RUNS    timed runs per case, overriding the defaults below
 #   BENCH_NO_BUILD=1   use the binaries already in target/release
 #
-# Prints a Markdown table (case, resources, bytes, median ms, peak RSS MB) and
-# writes it to $BENCH_OUT/bench-process.md. meshlint's exit code is ignored
+# Prints a Markdown table (case, resources, bytes, median ms, peak RSS MB), the
+# 20,000 / 2,000 time ratio of every family that has both, and, when python3 has PyYAML
+# with its C loader, the 2,000 cases' "PyYAML parse-only time / meshlint time" ratio;
+# writes it all to $BENCH_OUT/bench-process.md. meshlint's exit code is ignored
 # (findings give 1); any exit code other than 0 or 1 aborts the benchmark.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
-CASES=${BENCH_CASES:-"1 100 2000 20000"}
+CASES=${BENCH_CASES:-"1 100 2000 20000 gen-mesh:2000 gen-mesh:20000 one-namespace:800 wildcards:2000 wildcards:20000"}
 
 CORPUS_ONLY=0
 for arg in "$@"; do
   case $arg in
     --corpus-only) CORPUS_ONLY=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-process: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +54,7 @@ if [[ $CORPUS_ONLY == 1 ]]; then build_binaries 0; else build_binaries 1; fi
 # runs_for N: timed runs per case (fewer for the big ones).
 runs_for() {
   if [[ -n ${BENCH_RUNS:-} ]]; then echo "$BENCH_RUNS"; return; fi
-  case $1 in
+  case ${1#*:} in
     1) echo 30 ;;
     100) echo 20 ;;
     20000) echo 5 ;;
@@ -85,12 +91,33 @@ check_runs() {
 group() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }
 
 label() {
-  if [[ $1 == 1 ]]; then echo "one small file"; else echo "$(group "$1") namespaces"; fi
+  case $1 in
+    1) echo "one small file" ;;
+    one-namespace:*) echo "one namespace, $(group "${1#*:}") workloads" ;;
+    *:*) echo "${1%%:*}, $(group "${1#*:}") namespaces" ;;
+    *) echo "$(group "$1") namespaces" ;;
+  esac
 }
+
+# PyYAML's C loader parsing every document of a corpus (the speed yardstick), when
+# python3 has it.
+PYYAML=0
+if python3 -c 'import sys, yaml; sys.exit(0 if yaml.__with_libyaml__ else 1)' 2>/dev/null; then
+  PYYAML=1
+  cat >"$OUT/pyyaml_parse.py" <<'EOF'
+import pathlib, sys, yaml
+docs = 0
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.yaml")):
+    with open(path, "rb") as f:
+        for _ in yaml.load_all(f, Loader=yaml.CSafeLoader):
+            docs += 1
+print(docs)
+EOF
+fi
 
 # --- main -------------------------------------------------------------------
 rows=()
-declare -A median
+declare -A median pyyaml
 for n in $CASES; do
   ensure_corpus "$n"
   if [[ $CORPUS_ONLY == 1 ]]; then
@@ -103,7 +130,11 @@ for n in $CASES; do
   log "timing $(label "$n") ($runs runs)..."
   ms=$(median_ms "$runs" 1 "${cmd[@]}")
   median[$n]=$ms
-  if ((n > 2000)); then rss_runs=1; else rss_runs=3; fi
+  if ((${n#*:} > 2000)); then rss_runs=1; else rss_runs=3; fi
+  if [[ $PYYAML == 1 && ${n#*:} == 2000 ]]; then
+    log "timing PyYAML parse-only on $(label "$n") (3 runs)..."
+    pyyaml[$n]=$(median_ms 3 0 python3 "$OUT/pyyaml_parse.py" "$CORPUS_PATH")
+  fi
   rss=$(peak_rss_mb "$rss_runs" "${cmd[@]}")
   rows+=("| $(label "$n") | $(group "$CORPUS_RESOURCES") | $(group "$CORPUS_BYTES") | $ms | $rss |")
 done
@@ -120,9 +151,18 @@ done
   echo "| case | resources | bytes | median ms | peak RSS MB |"
   echo "|---|---:|---:|---:|---:|"
   printf '%s\n' "${rows[@]}"
-  if [[ -n ${median[2000]:-} && -n ${median[20000]:-} ]]; then
-    echo
-    awk -v a="${median[2000]}" -v b="${median[20000]}" \
-      'BEGIN { printf "20,000 / 2,000 namespaces time ratio: %.2f (linear would be 10)\n", b / a }'
-  fi
+  echo
+  for family in "" gen-mesh: wildcards:; do
+    small=${median[${family}2000]:-} large=${median[${family}20000]:-}
+    if [[ -n $small && -n $large ]]; then
+      awk -v a="$small" -v b="$large" -v f="${family%:}" 'BEGIN {
+        printf "%s 20,000 / 2,000 namespaces time ratio: %.2f (linear would be 10; target <= 12)\n",
+          (f == "" ? "corpus" : f), b / a }'
+    fi
+  done
+  for n in "${!pyyaml[@]}"; do
+    awk -v p="${pyyaml[$n]}" -v m="${median[$n]}" -v l="$(label "$n")" 'BEGIN {
+      printf "%s: PyYAML CSafeLoader parse-only %.0f ms / meshlint check %.0f ms = %.1fx (target >= 8)\n",
+        l, p, m, p / m }'
+  done
 } | tee "$OUT/bench-process.md"

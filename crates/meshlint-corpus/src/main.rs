@@ -21,8 +21,7 @@
 //! (namespaces, files, resources, bytes, kinds, mistakes by type, time) goes to
 //! stderr, ending with one `key=value` line for scripts.
 
-mod gen;
-mod rng;
+use meshlint_corpus::gen;
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -31,9 +30,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use gen::{Config, Stats, KINDS, MISTAKES};
+use meshlint_corpus::shapes::Shape;
 
 const USAGE: &str = "\
 usage: meshlint-corpus --namespaces N --out DIR [--seed S] [--single-file] [--force] [--mistakes FILE]
+                       [--shape gen-mesh|one-namespace|wildcards]
 
   --namespaces N    application namespaces to generate (about 16 resources each)
   --out DIR         output directory; must be empty or absent unless --force
@@ -43,6 +44,10 @@ usage: meshlint-corpus --namespaces N --out DIR [--seed S] [--single-file] [--fo
   --force           remove what an earlier run wrote in DIR first
   --mistakes FILE   also write the planted mistakes as TSV
                     (type, namespace, kind, name, file)
+  --shape NAME      another mesh shape instead of the realistic corpus (see
+                    meshlint_corpus::shapes): gen-mesh (gen_mesh.py's shape),
+                    one-namespace (N workloads in one namespace), wildcards
+                    (wildcard ServiceEntries and Sidecars); no seed, no mistakes
 ";
 
 struct Args {
@@ -52,6 +57,7 @@ struct Args {
     single_file: bool,
     force: bool,
     mistakes: Option<PathBuf>,
+    shape: Option<Shape>,
 }
 
 fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Args, String> {
@@ -61,6 +67,7 @@ fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut single_file = false;
     let mut force = false;
     let mut mistakes = None;
+    let mut shape = None;
     let mut it = argv.into_iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -89,6 +96,10 @@ fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Args, String> {
                     .map_err(|_| format!("--seed: not a number: {v}"))?;
             }
             "--mistakes" => mistakes = Some(PathBuf::from(value("--mistakes")?)),
+            "--shape" => {
+                let v = value("--shape")?;
+                shape = Some(Shape::parse(&v).ok_or(format!("--shape: unknown shape: {v}"))?);
+            }
             "--single-file" => single_file = true,
             "--force" => force = true,
             "-h" | "--help" => return Err(String::new()),
@@ -107,12 +118,18 @@ fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Args, String> {
         single_file: single_file || namespaces == 1,
         force,
         mistakes,
+        shape,
     })
 }
 
 /// Entries of `dir` that this tool writes: `ns-*`, `istio-system`, `mesh.yaml`.
 fn is_ours(name: &str) -> bool {
     name.starts_with("ns-") || name == "istio-system" || name == "mesh.yaml"
+        // the other shapes
+        || name.starts_with("team-")
+        || name.starts_with("edge-")
+        || name == "big"
+        || name == "legacy"
 }
 
 fn prepare_out(dir: &Path, force: bool) -> io::Result<()> {
@@ -140,6 +157,9 @@ fn prepare_out(dir: &Path, force: bool) -> io::Result<()> {
 }
 
 fn write_corpus(args: &Args) -> io::Result<Stats> {
+    if let Some(shape) = args.shape {
+        return write_shape(shape, args);
+    }
     let cfg = Config {
         seed: args.seed,
         namespaces: args.namespaces,
@@ -175,6 +195,25 @@ fn write_corpus(args: &Args) -> io::Result<Stats> {
             fs::write(args.out.join(&f.rel_path), f.content.as_bytes())
         })
     }
+}
+
+/// Writes one of the other shapes (files as they come; no mistakes planted).
+fn write_shape(shape: Shape, args: &Args) -> io::Result<Stats> {
+    let mut stats = Stats {
+        namespaces: args.namespaces,
+        ..Stats::default()
+    };
+    for f in shape.files(args.namespaces) {
+        let path = args.out.join(&f.rel_path);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        fs::write(&path, f.content.as_bytes())?;
+        stats.files += 1;
+        stats.bytes += f.content.len() as u64;
+        stats.resources += f.content.matches("\n---\n").count() + 1;
+    }
+    Ok(stats)
 }
 
 fn write_mistakes(path: &Path, stats: &Stats) -> io::Result<()> {

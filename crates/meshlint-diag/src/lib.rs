@@ -4,6 +4,8 @@
 //! the one spelling-suggestion rule every "did you mean" message uses ([`did_you_mean`]);
 //! the loader produces spans, the rule engine produces findings, the reporter renders them.
 
+pub mod work;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -377,7 +379,7 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     let mut best: Option<(&str, f64)> = None;
-    for c in candidates {
+    for c in work::Counted(candidates.into_iter()) {
         if c.to_ascii_lowercase() == lower {
             return Some(c);
         }

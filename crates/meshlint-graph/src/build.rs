@@ -1,5 +1,6 @@
 //! Building the indexes and the petgraph relation graph.
 
+use crate::tally::Tally;
 use meshlint_model::typed::{namespace_injection, Injection, Typed};
 use meshlint_model::{Kind, MeshConfig, Resource};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -34,7 +35,7 @@ pub enum Edge {
 
 /// All resources plus indexes and relations.
 pub struct MeshGraph {
-    pub resources: Vec<Resource>,
+    pub resources: Tally<Vec<Resource>>,
     pub mesh: MeshConfig,
     /// When true, the inputs are the whole mesh.
     pub closed_world: bool,
@@ -43,25 +44,25 @@ pub struct MeshGraph {
     pub now: Option<i64>,
     pub graph: DiGraph<GraphNode, Edge>,
     pub(crate) node_of: HashMap<GraphNode, NodeIndex>,
-    pub(crate) by_kind: HashMap<Kind, Vec<usize>>,
-    pub(crate) by_ns_kind: HashMap<(String, Kind), Vec<usize>>,
+    pub(crate) by_kind: Tally<HashMap<Kind, Vec<usize>>>,
+    pub(crate) by_ns_kind: Tally<HashMap<(String, Kind), Vec<usize>>>,
     /// Namespace name → its Namespace resource, when the inputs contain one.
-    pub(crate) namespace_resources: HashMap<String, usize>,
+    pub(crate) namespace_resources: Tally<HashMap<String, usize>>,
     /// Every namespace that appears anywhere in the inputs.
-    pub(crate) known_namespaces: BTreeSet<String>,
+    pub(crate) known_namespaces: Tally<BTreeSet<String>>,
     /// Exact FQDN → Services and ServiceEntries defining it.
-    pub(crate) hosts: HashMap<String, Vec<usize>>,
+    pub(crate) hosts: Tally<HashMap<String, Vec<usize>>>,
     /// ServiceEntry wildcard hosts (`*.example.com`) → entries.
-    pub(crate) wildcard_hosts: Vec<(String, usize)>,
+    pub(crate) wildcard_hosts: Tally<Vec<(String, usize)>>,
     /// The same entries keyed by suffix (`.example.com`), so a concrete host finds the
     /// wildcards covering it by looking up its own suffixes instead of scanning them all.
-    pub(crate) wildcard_by_suffix: HashMap<String, Vec<usize>>,
+    pub(crate) wildcard_by_suffix: Tally<HashMap<String, Vec<usize>>>,
     /// Workload resources (pods, pod templates, WorkloadEntries) by namespace.
-    pub(crate) workloads_by_ns: HashMap<String, Vec<usize>>,
+    pub(crate) workloads_by_ns: Tally<HashMap<String, Vec<usize>>>,
     /// Gateways by (namespace, name).
-    pub(crate) gateways: HashMap<(String, String), usize>,
+    pub(crate) gateways: Tally<HashMap<(String, String), usize>>,
     /// Resources by (kind, namespace, name).
-    pub(crate) by_identity: HashMap<(Kind, String, String), usize>,
+    pub(crate) by_identity: Tally<HashMap<(Kind, String, String), usize>>,
     /// Indexes for istioctl-analyze relations, built on first use (see `istio.rs`).
     pub(crate) istio_index: std::sync::OnceLock<crate::istio::IstioIndex>,
     pub(crate) proxies_by_ns: std::sync::OnceLock<Vec<crate::injection::ProxyNamespace>>,
@@ -78,16 +79,23 @@ pub struct MeshGraph {
     pub(crate) gateway_pods: crate::gateway_servers::GatewayPodsMemo,
     /// The sidecar injector ConfigMaps' parsed values, built on first use (`injector.rs`).
     pub(crate) injector_index: std::sync::OnceLock<crate::injector::InjectorIndex>,
+    /// `istio_mutual_to_disabled` of every PeerAuthentication, by DestinationRule, built
+    /// on first use (`disabled_namespaces_under_istio_mutual` asks per DestinationRule).
+    pub(crate) disabled_by_dr:
+        std::sync::OnceLock<HashMap<usize, Vec<crate::mesh_mtls::LevelConflict>>>,
+    /// Hosts and wildcard entries by their dot-suffixes, for `host_targets` of a
+    /// wildcard host; built on first use.
+    pub(crate) wildcard_patterns: std::sync::OnceLock<crate::wildcard_index::WildcardPatterns>,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
-    pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
+    pub(crate) host_blind_ports: Tally<HashMap<u32, Vec<usize>>>,
     /// Namespaces with at least one workload that runs an Istio proxy.
-    pub(crate) proxy_namespaces: BTreeSet<String>,
+    pub(crate) proxy_namespaces: Tally<BTreeSet<String>>,
     /// Kubernetes Nodes by name (for the topology labels of the pods scheduled on them).
     pub(crate) nodes: HashMap<String, usize>,
     /// Workloads by one of their labels `(key, value)`, to answer cross-namespace
     /// selectors (Gateways) without scanning every workload.
-    pub(crate) workloads_by_label: HashMap<(String, String), Vec<usize>>,
+    pub(crate) workloads_by_label: Tally<HashMap<(String, String), Vec<usize>>>,
     /// Objects written in more than one document → those documents, in input order
     /// (see `identity.rs`). Objects written once are not in it.
     pub(crate) copies: HashMap<crate::identity::ObjectKey, Vec<usize>>,
@@ -114,22 +122,22 @@ impl MeshGraph {
 
     pub fn new(resources: Vec<Resource>, mesh: MeshConfig, closed_world: bool) -> MeshGraph {
         let mut g = MeshGraph {
-            resources,
+            resources: Tally::new(resources),
             mesh,
             closed_world,
             now: None,
             graph: DiGraph::new(),
             node_of: HashMap::new(),
-            by_kind: HashMap::new(),
-            by_ns_kind: HashMap::new(),
-            namespace_resources: HashMap::new(),
-            known_namespaces: BTreeSet::new(),
-            hosts: HashMap::new(),
-            wildcard_hosts: Vec::new(),
-            wildcard_by_suffix: HashMap::new(),
-            workloads_by_ns: HashMap::new(),
-            gateways: HashMap::new(),
-            by_identity: HashMap::new(),
+            by_kind: Tally::default(),
+            by_ns_kind: Tally::default(),
+            namespace_resources: Tally::default(),
+            known_namespaces: Tally::default(),
+            hosts: Tally::default(),
+            wildcard_hosts: Tally::default(),
+            wildcard_by_suffix: Tally::default(),
+            workloads_by_ns: Tally::default(),
+            gateways: Tally::default(),
+            by_identity: Tally::default(),
             istio_index: std::sync::OnceLock::new(),
             proxies_by_ns: std::sync::OnceLock::new(),
             scale_index: std::sync::OnceLock::new(),
@@ -138,10 +146,12 @@ impl MeshGraph {
             tls_answers_index: std::sync::OnceLock::new(),
             gateway_pods: Default::default(),
             injector_index: std::sync::OnceLock::new(),
-            host_blind_ports: HashMap::new(),
-            proxy_namespaces: BTreeSet::new(),
+            disabled_by_dr: std::sync::OnceLock::new(),
+            wildcard_patterns: std::sync::OnceLock::new(),
+            host_blind_ports: Tally::default(),
+            proxy_namespaces: Tally::default(),
             nodes: HashMap::new(),
-            workloads_by_label: HashMap::new(),
+            workloads_by_label: Tally::default(),
             copies: HashMap::new(),
             copy_self: Vec::new(),
             unset_in_play: false,

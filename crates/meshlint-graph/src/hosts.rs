@@ -221,7 +221,17 @@ impl MeshGraph {
     /// Services and ServiceEntries defining a host (wildcards on either side match).
     pub fn host_targets(&self, fqdn: &str) -> Vec<HostTarget> {
         let mut out: Vec<HostTarget> = Vec::new();
-        if fqdn.starts_with('*') {
+        // `*.b.c`: what it covers comes from an index (the scans below give the same).
+        let covered = self.covered_by_wildcard(fqdn);
+        if let Some((hosts, _)) = &covered {
+            for &h in hosts {
+                let rs = self.hosts.get(h).map(Vec::as_slice).unwrap_or(&[]);
+                out.extend(rs.iter().map(|&r| HostTarget {
+                    resource: r,
+                    host: h.to_string(),
+                }));
+            }
+        } else if fqdn.starts_with('*') {
             for (h, rs) in &self.hosts {
                 if host_matches(fqdn, h) {
                     out.extend(rs.iter().map(|&r| HostTarget {
@@ -236,7 +246,15 @@ impl MeshGraph {
                 host: fqdn.to_string(),
             }));
         }
-        if fqdn.starts_with('*') {
+        if let Some((_, wildcards)) = &covered {
+            for &i in wildcards {
+                let (suffix, r) = &self.wildcard_hosts[i];
+                out.push(HostTarget {
+                    resource: *r,
+                    host: format!("*{suffix}"),
+                });
+            }
+        } else if fqdn.starts_with('*') {
             for (suffix, r) in &self.wildcard_hosts {
                 if host_matches(fqdn, &format!("*{suffix}")) {
                     out.push(HostTarget {

@@ -53,6 +53,7 @@ mod service_ports;
 mod sidecar_imports;
 mod sidecar_scope;
 mod status_conditions;
+mod tally;
 mod telemetry;
 mod tls_answers;
 mod undefined_subsets;
@@ -61,6 +62,7 @@ mod validation;
 mod visibility;
 mod vs_bindings;
 mod webhooks;
+mod wildcard_index;
 mod workloads;
 
 pub use address_capture::{AddressPort, AddressPortConflict};
@@ -106,6 +108,7 @@ pub use service_ports::PortProtocolClash;
 pub use sidecar_imports::EmptyImport;
 pub use sidecar_scope::{SharedWorkload, SidecarInAmbient};
 pub use status_conditions::FailedCondition;
+pub use tally::Tally;
 pub use tls_answers::{
     BypassedPort, ClientWithoutMtls, DestinationRuleUse, ExternalServer, NonMeshReason,
     PlaintextCallers, PortLevelMtlsIssue, StrictPort, TlsBlockConflict, TlsConflict,

@@ -290,18 +290,22 @@ impl MeshGraph {
         if !matches!(self.dr_top_mode(dr), Some((m, _)) if m == "ISTIO_MUTUAL") {
             return Vec::new();
         }
-        let mut out = Vec::new();
-        for &pa in self.of_kind(Kind::PeerAuthentication) {
-            for c in self.istio_mutual_to_disabled(pa) {
-                if c.other.0 == dr {
-                    out.push(LevelConflict {
+        // Asked for every DestinationRule: the conflicts of every PeerAuthentication are
+        // computed once and kept by DestinationRule (issue 17).
+        let by_dr = self.disabled_by_dr.get_or_init(|| {
+            let mut by_dr: std::collections::HashMap<usize, Vec<LevelConflict>> =
+                std::collections::HashMap::new();
+            for &pa in self.of_kind(Kind::PeerAuthentication) {
+                for c in self.istio_mutual_to_disabled(pa) {
+                    by_dr.entry(c.other.0).or_default().push(LevelConflict {
                         other: (pa, self.pa_mode_path(pa)),
                         ..c
                     });
                 }
             }
-        }
-        out
+            by_dr
+        });
+        by_dr.get(&dr).cloned().unwrap_or_default()
     }
 
     /// With auto mTLS off (`enableAutoMtls: false`), clients send Istio mTLS only where a

@@ -224,7 +224,7 @@ fn rayon_map<T: Send>(names: &[Arc<str>], f: impl Fn(&Arc<str>) -> T + Sync + Se
 fn take_resources(graph: &mut Arc<MeshGraph>) -> Vec<Resource> {
     match Arc::get_mut(graph) {
         Some(g) => std::mem::take(&mut g.resources),
-        None => graph.resources.clone(),
+        None => (*graph.resources).clone(),
     }
 }
 

@@ -327,18 +327,68 @@ enum Elsewhere {
     Older(&'static str),
 }
 
-fn elsewhere(target: &str, has: impl Fn(&Schema) -> bool) -> Option<Elsewhere> {
+fn elsewhere(
+    target: &str,
+    group: &str,
+    kind: &str,
+    has: impl Fn(&KindSchema) -> bool,
+) -> Option<Elsewhere> {
+    let has = |line: &str| release_kind(line, group, kind).is_some_and(&has);
     for (line, _) in RELEASES {
-        if compare_lines(line, target) == Ordering::Greater && release(line).is_some_and(&has) {
+        if compare_lines(line, target) == Ordering::Greater && has(line) {
             return Some(Elsewhere::Newer(line));
         }
     }
     for (line, _) in RELEASES.iter().rev() {
-        if compare_lines(line, target) == Ordering::Less && release(line).is_some_and(&has) {
+        if compare_lines(line, target) == Ordering::Less && has(line) {
             return Some(Elsewhere::Older(line));
         }
     }
     None
+}
+
+/// The sections of a release's schema text, one per kind: group, kind, its text.
+type Sections = Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    OnceLock<Option<Schema>>,
+)>;
+
+/// One kind of a release line, parsed on first use without the rest of that release:
+/// "does another release have this?" asks one kind in every release, and parsing every
+/// release whole for it was a third of the time of checking one small file (issue 17).
+fn release_kind(line: &str, group: &str, kind: &str) -> Option<&'static KindSchema> {
+    static SECTIONS: [OnceLock<Sections>; RELEASE_COUNT] =
+        [const { OnceLock::new() }; RELEASE_COUNT];
+    let i = RELEASES.iter().position(|(l, _)| *l == line)?;
+    let (line, text) = RELEASES[i];
+    let sections = SECTIONS[i].get_or_init(|| {
+        let mut starts: Vec<usize> = text
+            .match_indices("\nkind ")
+            .map(|(at, _)| at + 1)
+            .collect();
+        if text.starts_with("kind ") {
+            starts.insert(0, 0);
+        }
+        starts.push(text.len());
+        starts
+            .windows(2)
+            .filter_map(|w| {
+                let section = &text[w[0]..w[1]];
+                let mut header = section.lines().next()?.split(' ').skip(1);
+                Some((header.next()?, header.next()?, section, OnceLock::new()))
+            })
+            .collect()
+    });
+    let (_, _, section, parsed) = sections
+        .iter()
+        .find(|(g, k, _, _)| *g == group && *k == kind)?;
+    parsed
+        .get_or_init(|| Schema::parse(line, section).ok())
+        .as_ref()?
+        .kinds
+        .first()
 }
 
 fn release_message(what: &str, target: &str, e: &Elsewhere) -> String {
@@ -469,10 +519,8 @@ impl Validator<'_> {
         let (group, kind) = (&self.kind.group, &self.kind.kind);
         let mut path = self.path.clone();
         path.push(last);
-        elsewhere(&self.schema.line, |s| {
-            s.kind(group, kind)
-                .and_then(|k| descend(&k.root, &path))
-                .is_some_and(&test)
+        elsewhere(&self.schema.line, group, kind, |k| {
+            descend(&k.root, &path).is_some_and(&test)
         })
     }
 
@@ -537,10 +585,8 @@ impl Validator<'_> {
         };
         let (group, kind) = (self.kind.group.clone(), self.kind.kind.clone());
         let path = self.path.clone();
-        let found = elsewhere(&self.schema.line, |s| {
-            s.kind(&group, &kind)
-                .and_then(|k| descend(&k.root, &path))
-                .is_some_and(has)
+        let found = elsewhere(&self.schema.line, &group, &kind, |k| {
+            descend(&k.root, &path).is_some_and(has)
         });
         if let Some(e) = found {
             let message = release_message(
@@ -844,7 +890,7 @@ pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
     };
     let (group, kind_name) = (&resource.group, &resource.id.kind);
     let Some(kind) = schema.kind(group, kind_name) else {
-        let found = elsewhere(&schema.line, |s| s.kind(group, kind_name).is_some());
+        let found = elsewhere(&schema.line, group, kind_name, |_| true);
         return match found {
             Some(e) => vec![finding(
                 Severity::Error,
@@ -875,9 +921,8 @@ pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        let found = elsewhere(&schema.line, |s| {
-            s.kind(group, kind_name)
-                .is_some_and(|k| k.versions.contains(version))
+        let found = elsewhere(&schema.line, group, kind_name, |k| {
+            k.versions.contains(version)
         });
         let f = match found {
             Some(e) => finding(
@@ -993,6 +1038,20 @@ mod tests {
         }
         for bad in ["", "5", "s", "5x", "1.5"] {
             assert!(!is_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn one_kind_parsed_alone_is_the_kind_of_the_whole_release() {
+        for (line, _) in RELEASES {
+            let whole = release(line).unwrap();
+            assert!(!whole.kinds.is_empty(), "{line}");
+            for k in &whole.kinds {
+                let alone = release_kind(line, &k.group, &k.kind).expect("kind found alone");
+                assert_eq!(alone.versions, k.versions, "{line} {}", k.kind);
+                assert_eq!(alone.root.count(), k.root.count(), "{line} {}", k.kind);
+            }
+            assert!(release_kind(line, "example.com", "Nothing").is_none());
         }
     }
 

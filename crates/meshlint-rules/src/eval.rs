@@ -23,6 +23,9 @@ pub struct Evaluation {
     /// For each finding (same order as `findings`), the index of the resource whose
     /// evaluation produced it — what the language server re-evaluates after an edit.
     pub subjects: Vec<usize>,
+    /// Work each rule did (graph-query steps and CEL steps, [`meshlint_diag::work`]),
+    /// in rule order: the complexity test checks that it grows linearly with the input.
+    pub rule_work: Vec<(String, u64)>,
 }
 
 enum Outcome {
@@ -96,6 +99,7 @@ pub fn evaluate_resources(
     });
     let profile = std::env::var_os("MESHLINT_PROFILE_RULES").is_some();
     let nanos: Vec<AtomicU64> = (0..rules.len()).map(|_| AtomicU64::new(0)).collect();
+    let work_done: Vec<AtomicU64> = (0..rules.len()).map(|_| AtomicU64::new(0)).collect();
     let work: Vec<usize> = (0..g.resources.len())
         .filter(|&r| !rules_for[r].is_empty())
         .filter(|&r| wanted.as_ref().is_none_or(|w| w[r]))
@@ -119,7 +123,10 @@ pub fn evaluate_resources(
                 let mut out = Vec::new();
                 for &ri in &rules_for[res] {
                     let started = profile.then(Instant::now);
+                    let work_before = meshlint_diag::work::so_far();
                     run_rule(&rules[ri], g, res, &mut scope, &*host, &mut out);
+                    let spent = meshlint_diag::work::so_far().wrapping_sub(work_before);
+                    work_done[ri].fetch_add(spent, Ordering::Relaxed);
                     if let Some(t) = started {
                         nanos[ri].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     }
@@ -129,7 +136,14 @@ pub fn evaluate_resources(
         )
         .flatten_iter()
         .collect();
-    let mut eval = Evaluation::default();
+    let mut eval = Evaluation {
+        rule_work: rules
+            .iter()
+            .zip(&work_done)
+            .map(|(r, w)| (r.id().to_string(), w.load(Ordering::Relaxed)))
+            .collect(),
+        ..Evaluation::default()
+    };
     if profile {
         eval.rule_times = rules
             .iter()

@@ -1,0 +1,137 @@
+//! The graph's collections, counted: [`Tally`] wraps a collection of the graph so
+//! that what queries take out of it is recorded in [`meshlint_diag::work`] (every
+//! element an iteration yields; for a lookup, the size of what it found, since the
+//! caller walks it). Everything else (`len`, indexing, building) goes through `Deref`
+//! untouched. The complexity test reads this count per rule (issue 17): a rule whose
+//! count grows faster than its input is walking collections it should look up.
+
+use meshlint_diag::work::{self, Counted};
+use std::borrow::Borrow;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
+use std::ops::{Deref, DerefMut};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally<T>(T);
+
+impl<T> Tally<T> {
+    pub fn new(inner: T) -> Tally<T> {
+        Tally(inner)
+    }
+}
+
+impl<T> Deref for Tally<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for Tally<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+/// How much work handing out a looked-up value stands for.
+pub trait Weight {
+    fn weight(&self) -> u64;
+}
+
+impl<T> Weight for Vec<T> {
+    fn weight(&self) -> u64 {
+        self.len().max(1) as u64
+    }
+}
+
+impl Weight for usize {
+    fn weight(&self) -> u64 {
+        1
+    }
+}
+
+impl<T> Tally<Vec<T>> {
+    pub fn iter(&self) -> Counted<std::slice::Iter<'_, T>> {
+        Counted(self.0.iter())
+    }
+
+    pub fn get(&self, i: usize) -> Option<&T> {
+        work::add(1);
+        self.0.get(i)
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Tally<Vec<T>> {
+    type Item = &'a T;
+    type IntoIter = Counted<std::slice::Iter<'a, T>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<T: Ord> Tally<BTreeSet<T>> {
+    pub fn iter(&self) -> Counted<std::collections::btree_set::Iter<'_, T>> {
+        Counted(self.0.iter())
+    }
+
+    pub fn contains<Q: Ord + ?Sized>(&self, value: &Q) -> bool
+    where
+        T: Borrow<Q>,
+    {
+        work::add(1);
+        self.0.contains(value)
+    }
+}
+
+impl<'a, T: Ord> IntoIterator for &'a Tally<BTreeSet<T>> {
+    type Item = &'a T;
+    type IntoIter = Counted<std::collections::btree_set::Iter<'a, T>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<K: Hash + Eq, V: Weight> Tally<HashMap<K, V>> {
+    pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
+        let found = self.0.get(key);
+        work::add(found.map_or(1, Weight::weight));
+        found
+    }
+
+    pub fn contains_key<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
+        work::add(1);
+        self.0.contains_key(key)
+    }
+
+    pub fn iter(&self) -> Counted<std::collections::hash_map::Iter<'_, K, V>> {
+        Counted(self.0.iter())
+    }
+
+    pub fn keys(&self) -> Counted<std::collections::hash_map::Keys<'_, K, V>> {
+        Counted(self.0.keys())
+    }
+
+    pub fn values(&self) -> Counted<std::collections::hash_map::Values<'_, K, V>> {
+        Counted(self.0.values())
+    }
+}
+
+impl<'a, K: Hash + Eq, V: Weight> IntoIterator for &'a Tally<HashMap<K, V>> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = Counted<std::collections::hash_map::Iter<'a, K, V>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<T: FromIterator<A>, A> FromIterator<A> for Tally<T> {
+    fn from_iter<I: IntoIterator<Item = A>>(iter: I) -> Tally<T> {
+        Tally(iter.into_iter().collect())
+    }
+}
