@@ -429,10 +429,18 @@ fn mesh_wide_istio_mutual_without_mesh_wide_peer_authentication() {
     assert!(mesh_mtls_gap(&ns_pa).is_some());
     // Not every host of the mesh, or not Istio mTLS: nothing to say.
     assert_eq!(
-        mesh_mtls_gap(&dr("istio-system", "mesh", "*.shop.svc.cluster.local", "ISTIO_MUTUAL")),
+        mesh_mtls_gap(&dr(
+            "istio-system",
+            "mesh",
+            "*.shop.svc.cluster.local",
+            "ISTIO_MUTUAL"
+        )),
         None
     );
-    assert_eq!(mesh_mtls_gap(&dr("istio-system", "mesh", "*", "SIMPLE")), None);
+    assert_eq!(
+        mesh_mtls_gap(&dr("istio-system", "mesh", "*", "SIMPLE")),
+        None
+    );
 }
 
 #[test]
