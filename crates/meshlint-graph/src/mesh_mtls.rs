@@ -360,3 +360,31 @@ impl MeshGraph {
         }]
     }
 }
+
+impl MeshGraph {
+    /// For a root-namespace DestinationRule without `workloadSelector` that tells every
+    /// client to send Istio mTLS to every host of the mesh (`*`, `*.local`,
+    /// `*.svc.<domain>` or `*.<domain>`) while the root namespace has no selector-less
+    /// PeerAuthentication: the path of its `tls.mode`. Clients then encrypt, but servers
+    /// stay PERMISSIVE, which the author of a mesh-wide ISTIO_MUTUAL rarely intends.
+    pub fn mesh_mtls_without_peer_authentication(&self, dr: usize) -> Option<String> {
+        let r = &self.resources[dr];
+        let Typed::DestinationRule(d) = &r.typed else {
+            return None;
+        };
+        let root = self.mesh.root_namespace.as_str();
+        let domain = &self.mesh.dns_domain;
+        let mesh_wide = ["*", "*.local"].contains(&d.host.as_str())
+            || d.host == format!("*.svc.{domain}")
+            || d.host == format!("*.{domain}");
+        // Any `workloadSelector` written, even an empty one, narrows the rule's intent.
+        let selected = r.spec().and_then(|s| s.get("workloadSelector")).is_some();
+        let tls = d.traffic_policy.tls.as_ref()?;
+        (r.namespace() == root
+            && mesh_wide
+            && !selected
+            && tls.mode == "ISTIO_MUTUAL"
+            && self.selectorless_pa(root).is_none())
+        .then(|| format!("{}.mode", tls.path))
+    }
+}

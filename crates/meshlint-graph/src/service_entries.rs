@@ -91,6 +91,32 @@ pub fn addresses_overlap(a: &[String], b: &[String]) -> bool {
 }
 
 impl MeshGraph {
+    /// The wildcard hosts of a ServiceEntry that resolves by DNS (`DNS`,
+    /// `DNS_ROUND_ROBIN`) without `endpoints`: there is no name to look up, so Istio
+    /// rejects it. Each host's path (`spec.hosts[1]`) and text, in order.
+    pub fn wildcard_dns_hosts(&self, se: usize) -> Vec<(String, String)> {
+        let r = &self.resources[se];
+        let Typed::ServiceEntry(entry) = &r.typed else {
+            return Vec::new();
+        };
+        if !matches!(entry.resolution.as_str(), "DNS" | "DNS_ROUND_ROBIN") || entry.has_endpoints {
+            return Vec::new();
+        }
+        // Read the list as written so paths keep their index past a non-string entry.
+        let hosts = r.spec().and_then(|s| s.get("hosts"));
+        hosts
+            .map(|h| h.items())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| {
+                let host = h.as_str()?;
+                host.contains('*')
+                    .then(|| (format!("spec.hosts[{i}]"), host.to_string()))
+            })
+            .collect()
+    }
+
     /// The addresses a ServiceEntry claims: `spec.addresses`, else the ones Istio
     /// allocated (`status.addresses[].value`).
     pub fn service_entry_addresses(&self, se: usize) -> Vec<String> {

@@ -30,6 +30,10 @@ pub struct EmptyImport {
     /// namespace (then `defined_elsewhere` names where).
     pub host_suggestion: Option<String>,
     pub defined_elsewhere: Vec<HostTarget>,
+    /// The entry to write instead when the inputs suggest one: the near namespace with
+    /// the host as written, the namespace that defines the host, or the near host with
+    /// the namespace that defines it.
+    pub suggested_entry: Option<String>,
     /// Whether the inputs are complete enough to be sure.
     pub certain: bool,
 }
@@ -64,6 +68,8 @@ impl MeshGraph {
                     .flatten();
                 if host.contains('*') {
                     if !ns_known && (self.closed_world || namespace_suggestion.is_some()) {
+                        let suggested_entry =
+                            namespace_suggestion.as_ref().map(|n| format!("{n}/{host}"));
                         out.push(EmptyImport {
                             path,
                             entry,
@@ -73,6 +79,7 @@ impl MeshGraph {
                             namespace_suggestion,
                             host_suggestion: None,
                             defined_elsewhere: Vec::new(),
+                            suggested_entry,
                             certain: true,
                         });
                     }
@@ -99,6 +106,18 @@ impl MeshGraph {
                 } else {
                     None
                 };
+                let defining_namespace =
+                    |t: &HostTarget| self.resources[t.resource].namespace().to_string();
+                let suggested_entry = if let Some(n) = &namespace_suggestion {
+                    Some(format!("{n}/{host}"))
+                } else if let Some(t) = targets.first() {
+                    Some(format!("{}/{fqdn}", defining_namespace(t)))
+                } else {
+                    host_suggestion.as_ref().and_then(|s| {
+                        let t = self.host_targets(s).into_iter().next()?;
+                        Some(format!("{}/{s}", defining_namespace(&t)))
+                    })
+                };
                 let certain = self.closed_world
                     || namespace_suggestion.is_some()
                     || host_suggestion.is_some()
@@ -113,6 +132,7 @@ impl MeshGraph {
                     namespace_suggestion,
                     host_suggestion,
                     defined_elsewhere: targets,
+                    suggested_entry,
                     certain,
                 });
             }

@@ -405,3 +405,50 @@ fn a_policy_selecting_none_of_the_known_workloads_is_left_to_ml2015() {
     assert!(g.identity_without_mtls(i).is_empty());
     assert!(g.token_conditions_without_authn(i).is_empty());
 }
+
+fn mesh_mtls_gap(yaml: &str) -> Option<String> {
+    let g = graph(yaml);
+    let i = g
+        .find(Kind::DestinationRule, "istio-system", "mesh")
+        .unwrap();
+    g.mesh_mtls_without_peer_authentication(i)
+}
+
+#[test]
+fn mesh_wide_istio_mutual_without_mesh_wide_peer_authentication() {
+    let rule = dr("istio-system", "mesh", "*.local", "ISTIO_MUTUAL");
+    assert_eq!(
+        mesh_mtls_gap(&rule).as_deref(),
+        Some("spec.trafficPolicy.tls.mode")
+    );
+    // A mesh-wide PeerAuthentication (any mode) closes the gap.
+    let with_pa = format!("{rule}{}", pa("istio-system", "default", "STRICT"));
+    assert_eq!(mesh_mtls_gap(&with_pa), None);
+    // A namespace-level one does not.
+    let ns_pa = format!("{rule}{}", pa("shop", "default", "STRICT"));
+    assert!(mesh_mtls_gap(&ns_pa).is_some());
+    // Not every host of the mesh, or not Istio mTLS: nothing to say.
+    assert_eq!(
+        mesh_mtls_gap(&dr(
+            "istio-system",
+            "mesh",
+            "*.shop.svc.cluster.local",
+            "ISTIO_MUTUAL"
+        )),
+        None
+    );
+    assert_eq!(
+        mesh_mtls_gap(&dr("istio-system", "mesh", "*", "SIMPLE")),
+        None
+    );
+}
+
+#[test]
+fn a_selected_or_non_root_rule_is_not_mesh_wide() {
+    let selected = dr("istio-system", "mesh", "*", "ISTIO_MUTUAL")
+        .replace("spec:\n", "spec:\n  workloadSelector: {}\n");
+    assert_eq!(mesh_mtls_gap(&selected), None);
+    let g = graph(&dr("shop", "mesh", "*", "ISTIO_MUTUAL"));
+    let i = g.find(Kind::DestinationRule, "shop", "mesh").unwrap();
+    assert_eq!(g.mesh_mtls_without_peer_authentication(i), None);
+}

@@ -341,7 +341,14 @@ spec:
     );
     let e = &g.empty_sidecar_imports(sc)[0];
     assert_eq!(e.namespace_suggestion.as_deref(), Some("istio-system"));
+    assert_eq!(e.suggested_entry.as_deref(), Some("istio-system/*"));
     assert_eq!(e.path, "spec.egress[0].hosts[2]");
+    // The host lives in namespace `api`: write it with that namespace.
+    let e = &g.empty_sidecar_imports(sc)[1];
+    assert_eq!(
+        e.suggested_entry.as_deref(),
+        Some("api/api.api.svc.cluster.local")
+    );
     // Closed world: the unknown namespace is judged too.
     let g = graph_world(yaml, true);
     let sc = all(&g, Kind::Sidecar, "default")[0];

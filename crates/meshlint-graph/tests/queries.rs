@@ -1162,3 +1162,24 @@ spec:
     let local = idx(&g, Kind::ServiceEntry, "shop", "local");
     assert!(g.hidden_from_all_clients(local, "local.example").is_empty());
 }
+
+#[test]
+fn wildcard_hosts_resolved_by_dns_without_endpoints() {
+    let se = |resolution: &str, endpoints: &str| {
+        format!(
+            "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {{name: se, namespace: a}}\nspec:\n  hosts: [api.example.com, 8, \"*.example.com\"]\n  resolution: {resolution}\n{endpoints}"
+        )
+    };
+    let hosts = |yaml: &str| {
+        let g = graph(yaml);
+        g.wildcard_dns_hosts(idx(&g, Kind::ServiceEntry, "a", "se"))
+    };
+    // The path keeps its index past the non-string entry.
+    assert_eq!(
+        hosts(&se("DNS", "")),
+        [("spec.hosts[2]".to_string(), "*.example.com".to_string())]
+    );
+    assert_eq!(hosts(&se("DNS_ROUND_ROBIN", "")).len(), 1);
+    assert!(hosts(&se("NONE", "")).is_empty());
+    assert!(hosts(&se("DNS", "  endpoints: [{address: cdn.example.net}]\n")).is_empty());
+}

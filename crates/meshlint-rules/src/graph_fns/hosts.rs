@@ -25,6 +25,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("outboundPolicy", 1, outbound_policy),
     ("isExternalHost", 1, is_external_host),
     ("externalHostGap", 1, external_host_gap),
+    ("wildcardDnsHosts", 1, wildcard_dns_hosts),
 ];
 
 // Hosts, ports, workloads, decisions
@@ -235,4 +236,21 @@ pub(super) fn external_host_gap<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             ])
         })
         .unwrap_or(Val::Null))
+}
+
+/// `wildcardDnsHosts(serviceEntry)`: `[{host, path}]`, the wildcard hosts of an entry that
+/// resolves by DNS without endpoints.
+pub(super) fn wildcard_dns_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("wildcardDnsHosts", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.wildcard_dns_hosts(i)
+            .into_iter()
+            .map(|(path, host)| {
+                Val::map(vec![("host", Val::str(&host)), ("path", Val::str(&path))])
+            })
+            .collect(),
+    ))
 }

@@ -24,6 +24,11 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
         disabled_namespaces_under_istio_mutual,
     ),
     ("strictWithoutClientMtls", 1, strict_without_client_mtls),
+    (
+        "meshMtlsWithoutPeerAuthentication",
+        1,
+        mesh_mtls_without_peer_authentication,
+    ),
 ];
 
 pub(super) fn peer_mode<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -293,4 +298,18 @@ pub(super) fn strict_without_client_mtls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -
         "strictWithoutClientMtls",
         MeshGraph::strict_without_client_mtls,
     )
+}
+
+/// `meshMtlsWithoutPeerAuthentication(dr)`: a reference to the `tls.mode` of a mesh-wide
+/// ISTIO_MUTUAL DestinationRule when no mesh-wide PeerAuthentication exists, else null.
+pub(super) fn mesh_mtls_without_peer_authentication<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let name = "meshMtlsWithoutPeerAuthentication";
+    let Some(i) = resource_index(g, arg(name, a, 0)?) else {
+        return Ok(Val::Null);
+    };
+    Ok(match g.mesh_mtls_without_peer_authentication(i) {
+        Some(path) => ref_value(g, i, &path),
+        None => Val::Null,
+    })
 }

@@ -93,6 +93,10 @@ pub(super) fn empty_sidecar_imports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'
                                 .unwrap_or_default(),
                         ),
                     ),
+                    (
+                        "suggestedEntry",
+                        Val::str(e.suggested_entry.as_deref().unwrap_or("")),
+                    ),
                     ("certain", Val::Bool(e.certain)),
                 ])
             })
