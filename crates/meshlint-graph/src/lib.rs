@@ -53,12 +53,12 @@ pub use istio::{export_scopes, hosts_overlap};
 pub use mesh_mtls::LevelConflict;
 pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
 pub use queries::{host_matches, selector_matches, Decision, HostTarget, PortInfo};
+pub use reference_answers::{EmptySubset, MissingGateway, UndeclaredPort};
 pub use request::{
     render_inline, RequestAttrs, RouteChoice, RouteOutcome, VirtualServiceChoice,
     WeightedDestination,
 };
 pub use route_checks::{DestinationProblem, DestinationProblemKind};
-pub use reference_answers::{EmptySubset, MissingGateway, UndeclaredPort};
 pub use routing::RouteTo;
 pub use service_entries::{
     addresses_overlap, matches_by_address, routes_by_host, ProtocolConflict,
@@ -66,7 +66,8 @@ pub use service_entries::{
 pub use sidecar_imports::EmptyImport;
 pub use tls_answers::{
     BypassedPort, ClientWithoutMtls, DestinationRuleUse, ExternalServer, NonMeshReason,
-    PlaintextCallers, PortLevelMtlsIssue, StrictPort, TlsBlockConflict, TlsConflict, TlsConflictHit,
+    PlaintextCallers, PortLevelMtlsIssue, StrictPort, TlsBlockConflict, TlsConflict,
+    TlsConflictHit,
 };
 pub use validation::FieldIssue;
 pub use visibility::Visibility;

@@ -63,7 +63,8 @@ impl MeshGraph {
         if SYSTEM_NAMESPACES.contains(&ns)
             || r.labels.contains_key("istio")
             || label("release") == Some("istio")
-            || label("gateway.istio.io/managed").is_some_and(|c| ISTIO_GATEWAY_CONTROLLERS.contains(&c))
+            || label("gateway.istio.io/managed")
+                .is_some_and(|c| ISTIO_GATEWAY_CONTROLLERS.contains(&c))
         {
             return Vec::new();
         }
@@ -83,7 +84,13 @@ impl MeshGraph {
                 .map(|p| p.protocol)
         };
         let mut out = Vec::new();
-        for (index, p) in spec.get("ports").map(|n| n.items()).unwrap_or(&[]).iter().enumerate() {
+        for (index, p) in spec
+            .get("ports")
+            .map(|n| n.items())
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             if p.get("appProtocol").is_some() {
                 continue;
             }
@@ -145,7 +152,9 @@ impl MeshGraph {
         };
         let fqdn = self.resolve_host(host, r.namespace());
         let workloads = self.workloads_for_host(&fqdn);
-        if workloads.is_empty() && !(self.closed_world && !self.host_targets(&fqdn).is_empty()) {
+        // In closed world a defined host with no workload is itself the problem.
+        let host_defined = !self.host_targets(&fqdn).is_empty();
+        if workloads.is_empty() && (!self.closed_world || !host_defined) {
             return (workloads, Vec::new());
         }
         let topology: Vec<Labels> = workloads.iter().map(|&w| self.topology_labels(w)).collect();
@@ -172,7 +181,9 @@ impl MeshGraph {
             let name = s.str_at(&["name"]).unwrap_or("").to_string();
             out.push(EmptySubset {
                 index,
-                routed: routes.iter().any(|rt| rt.subset.as_deref() == Some(name.as_str())),
+                routed: routes
+                    .iter()
+                    .any(|rt| rt.subset.as_deref() == Some(name.as_str())),
                 name,
             });
         }

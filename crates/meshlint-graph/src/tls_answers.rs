@@ -291,7 +291,12 @@ impl MeshGraph {
         let mut out = Vec::new();
         for p in ports {
             for n in &clients {
-                if self.client_tls(n, &p.host, Some(p.port.number), None).0.value == "UNSET" {
+                if self
+                    .client_tls(n, &p.host, Some(p.port.number), None)
+                    .0
+                    .value
+                    == "UNSET"
+                {
                     out.push(ClientWithoutMtls {
                         client: n.clone(),
                         port: p,
@@ -412,7 +417,11 @@ impl MeshGraph {
             for d in &s.destinations {
                 match kind {
                     TlsConflict::PlaintextToStrict => {
-                        for w in d.workloads.iter().filter(|w| w.captured && w.peer.value == "STRICT") {
+                        for w in d
+                            .workloads
+                            .iter()
+                            .filter(|w| w.captured && w.peer.value == "STRICT")
+                        {
                             hits.push(self.workload_hit(d, w, w.peer.source.clone(), None));
                         }
                     }
@@ -603,7 +612,10 @@ impl MeshGraph {
                         .collect();
                     // A host defined twice (copies of one Service, a ServiceEntry
                     // beside it) is one destination.
-                    if out.iter().any(|b: &BypassedPort| b.host == host && b.port == p.number) {
+                    if out
+                        .iter()
+                        .any(|b: &BypassedPort| b.host == host && b.port == p.number)
+                    {
                         continue;
                     }
                     out.push(BypassedPort {
@@ -704,10 +716,17 @@ impl MeshGraph {
             let mut service_ports: Vec<(usize, String)> = Vec::new();
             for &w in &workloads {
                 for svc in self.services_for(w) {
-                    for p in self.ports_of(svc).into_iter().filter(|p| p.number.to_string() == port) {
+                    for p in self
+                        .ports_of(svc)
+                        .into_iter()
+                        .filter(|p| p.number.to_string() == port)
+                    {
                         let target = p.target_port.clone().unwrap_or_else(|| port.clone());
                         let name = self.resources[svc].name();
-                        if !service_ports.iter().any(|(s, t)| self.resources[*s].name() == name && *t == target) {
+                        if !service_ports
+                            .iter()
+                            .any(|(s, t)| self.resources[*s].name() == name && *t == target)
+                        {
                             service_ports.push((svc, target));
                         }
                     }
@@ -729,7 +748,11 @@ impl MeshGraph {
     /// names the ingress gateway.
     pub fn externally_facing_servers(&self, gateway: usize) -> Vec<ExternalServer> {
         let r = &self.resources[gateway];
-        let servers = r.spec().and_then(|s| s.get("servers")).map(|n| n.items()).unwrap_or(&[]);
+        let servers = r
+            .spec()
+            .and_then(|s| s.get("servers"))
+            .map(|n| n.items())
+            .unwrap_or(&[]);
         let services: Vec<usize> = self
             .gateway_ref(r.name(), r.namespace())
             .map(|g| self.selected_workloads(g))
@@ -747,13 +770,18 @@ impl MeshGraph {
         };
         let mut out = Vec::new();
         for (index, s) in servers.iter().enumerate() {
-            let port = s.get("port").and_then(|p| p.get("number")).and_then(|n| n.as_i64()).unwrap_or(0);
+            let port = s
+                .get("port")
+                .and_then(|p| p.get("number"))
+                .and_then(|n| n.as_i64())
+                .unwrap_or(0);
             let mut exposed_by: Vec<usize> = Vec::new();
             for &svc in &services {
                 let Typed::Service(k) = &self.resources[svc].typed else {
                     continue;
                 };
-                let external = matches!(k.service_type.as_deref(), Some("LoadBalancer" | "NodePort"));
+                let external =
+                    matches!(k.service_type.as_deref(), Some("LoadBalancer" | "NodePort"));
                 let reaches = k.ports.iter().any(|p| {
                     p.target_port.clone().unwrap_or_else(|| p.port.to_string()) == port.to_string()
                         || i64::from(p.port) == port
@@ -768,7 +796,11 @@ impl MeshGraph {
             out.push(ExternalServer {
                 index,
                 port,
-                mode: s.get("tls").and_then(|t| t.str_at(&["mode"])).unwrap_or("").to_string(),
+                mode: s
+                    .get("tls")
+                    .and_then(|t| t.str_at(&["mode"]))
+                    .unwrap_or("")
+                    .to_string(),
                 exposed_by,
             });
         }

@@ -44,7 +44,12 @@ fn strict_ports_come_from_the_deciding_policy() {
     let g = graph(
         &(ns("shop", true)
             + &app("shop", "web", 8080, "")
-            + &app("shop", "db", 5432, "traffic.sidecar.istio.io/excludeInboundPorts: '5432'")
+            + &app(
+                "shop",
+                "db",
+                5432,
+                "traffic.sidecar.istio.io/excludeInboundPorts: '5432'",
+            )
             + &pa("shop", "default", "STRICT")),
     );
     let p = idx(&g, Kind::PeerAuthentication, "shop", "default");
@@ -58,7 +63,10 @@ fn strict_ports_come_from_the_deciding_policy() {
             "db.shop.svc.cluster.local:443"
         ]
     );
-    assert!(g.strict_ports(p).iter().all(|s| s.policy == (p, "spec.mtls.mode".to_string())));
+    assert!(g
+        .strict_ports(p)
+        .iter()
+        .all(|s| s.policy == (p, "spec.mtls.mode".to_string())));
 }
 
 #[test]
@@ -71,7 +79,9 @@ fn uninjected_namespace_calls_strict_ports_elsewhere() {
         + &ns("other", true)
         + &app("other", "fine", 9000, "");
     let g = graph(&yaml);
-    let c = g.plaintext_callers("legacy").expect("legacy calls plaintext");
+    let c = g
+        .plaintext_callers("legacy")
+        .expect("legacy calls plaintext");
     assert_eq!(c.workloads, [idx(&g, Kind::Deployment, "legacy", "old")]);
     assert_eq!(c.strict.len(), 2);
     // Injected namespaces, and the STRICT namespace itself, are not plaintext callers.
@@ -90,7 +100,12 @@ fn strict_ports_without_client_tls_when_auto_mtls_is_off() {
         + &pa("shop", "default", "STRICT")
         + &ns("front", true)
         + &app("front", "ui", 3000, "")
-        + &dr("front", "mutual", "web.shop.svc.cluster.local", "ISTIO_MUTUAL");
+        + &dr(
+            "front",
+            "mutual",
+            "web.shop.svc.cluster.local",
+            "ISTIO_MUTUAL",
+        );
     let g = graph_of(&yaml, mesh, false);
     let p = idx(&g, Kind::PeerAuthentication, "shop", "default");
     let pairs: Vec<(String, String)> = g
@@ -102,12 +117,21 @@ fn strict_ports_without_client_tls_when_auto_mtls_is_off() {
     assert_eq!(
         pairs,
         [
-            ("shop".to_string(), "web.shop.svc.cluster.local:80".to_string()),
-            ("shop".to_string(), "web.shop.svc.cluster.local:443".to_string())
+            (
+                "shop".to_string(),
+                "web.shop.svc.cluster.local:80".to_string()
+            ),
+            (
+                "shop".to_string(),
+                "web.shop.svc.cluster.local:443".to_string()
+            )
         ]
     );
     let misplaced = g.misplaced_istio_mutual(&["web.shop.svc.cluster.local"]);
-    assert_eq!(misplaced, [idx(&g, Kind::DestinationRule, "front", "mutual")]);
+    assert_eq!(
+        misplaced,
+        [idx(&g, Kind::DestinationRule, "front", "mutual")]
+    );
     // With auto mTLS on, nothing is missing.
     let g = graph(&yaml);
     assert!(g.clients_without_mtls(p).is_empty());
@@ -126,17 +150,27 @@ fn disable_toward_strict_names_the_policy() {
     assert_eq!(c[0].at, "spec.trafficPolicy.tls.mode");
     assert_eq!(c[0].hits.len(), 2);
     let p = idx(&g, Kind::PeerAuthentication, "shop", "default");
-    assert!(c[0].hits.iter().all(|h| h.at == (p, "spec.mtls.mode".to_string())));
+    assert!(c[0]
+        .hits
+        .iter()
+        .all(|h| h.at == (p, "spec.mtls.mode".to_string())));
     // Used by the proxies of `shop`: not latent.
     assert!(!g.destination_rule_use(d).latent);
-    assert!(g.tls_conflicts(d, TlsConflict::IstioMutualToNonMesh).is_empty());
+    assert!(g
+        .tls_conflicts(d, TlsConflict::IstioMutualToNonMesh)
+        .is_empty());
 }
 
 #[test]
 fn istio_mutual_toward_servers_that_cannot_answer() {
     let se = "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext, namespace: shop}\nspec:\n  hosts: [api.example.com]\n  location: MESH_EXTERNAL\n  ports: [{number: 443, name: https, protocol: HTTPS}]\n---\n";
     let yaml = ns("shop", true)
-        + &app("shop", "web", 8080, "traffic.sidecar.istio.io/excludeInboundPorts: '8080'")
+        + &app(
+            "shop",
+            "web",
+            8080,
+            "traffic.sidecar.istio.io/excludeInboundPorts: '8080'",
+        )
         + &ns("legacy", false)
         + &app("legacy", "old", 9000, "")
         + se
@@ -166,7 +200,9 @@ fn istio_mutual_toward_servers_that_cannot_answer() {
     // The namespace without an injection label decides.
     let old = reasons("old", "legacy");
     assert_eq!(old.len(), 2);
-    assert!(old.iter().all(|(r, _)| *r == Some(NonMeshReason::NoSidecar)));
+    assert!(old
+        .iter()
+        .all(|(r, _)| *r == Some(NonMeshReason::NoSidecar)));
 }
 
 #[test]
@@ -196,7 +232,12 @@ fn tls_toward_application_tls_ports() {
 #[test]
 fn auto_mtls_toward_a_port_bypassing_the_sidecar() {
     let yaml = ns("shop", true)
-        + &app("shop", "web", 8080, "traffic.sidecar.istio.io/excludeInboundPorts: '8080'")
+        + &app(
+            "shop",
+            "web",
+            8080,
+            "traffic.sidecar.istio.io/excludeInboundPorts: '8080'",
+        )
         + &ns("front", true)
         + &app("front", "ui", 3000, "")
         + &dr("front", "off", "web.shop.svc.cluster.local", "DISABLE");
@@ -251,7 +292,10 @@ fn gateway_servers_facing_outside_clients() {
     let s = g.externally_facing_servers(gw);
     // Only 8443 is exposed by the LoadBalancer (through its targetPort).
     assert_eq!(s.len(), 1);
-    assert_eq!((s[0].index, s[0].port, s[0].mode.as_str()), (0, 8443, "ISTIO_MUTUAL"));
+    assert_eq!(
+        (s[0].index, s[0].port, s[0].mode.as_str()),
+        (0, 8443, "ISTIO_MUTUAL")
+    );
     assert_eq!(name(&g, s[0].exposed_by[0]), "edge/ingress");
 }
 
@@ -278,7 +322,13 @@ fn gateways_entries_naming_nothing() {
     let missing = g.missing_gateways(vs);
     let got: Vec<(usize, bool, usize)> = missing
         .iter()
-        .map(|m| (m.index, m.lookup.certain, m.lookup.same_name_elsewhere.len()))
+        .map(|m| {
+            (
+                m.index,
+                m.lookup.certain,
+                m.lookup.same_name_elsewhere.len(),
+            )
+        })
         .collect();
     // `public` exists in istio-system (a certain mistake); `elsewhere` may be defined
     // outside the inputs.
@@ -295,5 +345,8 @@ fn subsets_selecting_no_workload() {
     let (workloads, empty) = g.subsets_selecting_nothing(d);
     assert_eq!(workloads, [idx(&g, Kind::Deployment, "shop", "web")]);
     assert_eq!(empty.len(), 1);
-    assert_eq!((empty[0].index, empty[0].name.as_str(), empty[0].routed), (1, "v2", true));
+    assert_eq!(
+        (empty[0].index, empty[0].name.as_str(), empty[0].routed),
+        (1, "v2", true)
+    );
 }

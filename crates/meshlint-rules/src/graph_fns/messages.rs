@@ -41,7 +41,10 @@ pub(crate) fn inflect(n: i64, word: &str) -> String {
     let before_y = lower.chars().rev().nth(1);
     if lower.ends_with('y') && !matches!(before_y, Some('a' | 'e' | 'i' | 'o' | 'u')) {
         format!("{}ies", &word[..word.len() - 1])
-    } else if ["s", "x", "z", "ch", "sh"].iter().any(|e| lower.ends_with(e)) {
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
         format!("{word}es")
     } else {
         format!("{word}s")
@@ -189,14 +192,29 @@ mod tests {
     fn helpers_read_as_sentences() {
         let g = MeshGraph::new(Vec::new(), MeshConfig::default(), false);
         let h = GraphHost::new(&g);
-        assert_eq!(run(&h, "plural", &[Val::Int(1), Val::str("workload")]), "1 workload");
-        assert_eq!(run(&h, "plural", &[Val::Int(2), Val::str("policy")]), "2 policies");
-        assert_eq!(run(&h, "plural", &[Val::Int(0), Val::str("class")]), "0 classes");
-        assert_eq!(run(&h, "plural", &[Val::Int(3), Val::str("gateway")]), "3 gateways");
+        assert_eq!(
+            run(&h, "plural", &[Val::Int(1), Val::str("workload")]),
+            "1 workload"
+        );
+        assert_eq!(
+            run(&h, "plural", &[Val::Int(2), Val::str("policy")]),
+            "2 policies"
+        );
+        assert_eq!(
+            run(&h, "plural", &[Val::Int(0), Val::str("class")]),
+            "0 classes"
+        );
+        assert_eq!(
+            run(&h, "plural", &[Val::Int(3), Val::str("gateway")]),
+            "3 gateways"
+        );
         assert_eq!(run(&h, "quoted", &[Val::Int(8080)]), "`8080`");
         assert_eq!(run(&h, "names", &[strs(&[])]), "");
         assert_eq!(run(&h, "names", &[strs(&["a"])]), "`a`");
-        assert_eq!(run(&h, "names", &[strs(&["a", "b", "c"])]), "`a`, `b` and `c`");
+        assert_eq!(
+            run(&h, "names", &[strs(&["a", "b", "c"])]),
+            "`a`, `b` and `c`"
+        );
         let gw = |ns: &str| {
             Val::map(vec![
                 ("kind", Val::str("Gateway")),
@@ -205,18 +223,30 @@ mod tests {
             ])
         };
         assert_eq!(run(&h, "display", &[gw("edge")]), "Gateway `edge/public`");
-        assert_eq!(run(&h, "display", &[gw(UNSET_NAMESPACE)]), "Gateway `public`");
+        assert_eq!(
+            run(&h, "display", &[gw(UNSET_NAMESPACE)]),
+            "Gateway `public`"
+        );
         assert_eq!(
             run(&h, "displays", &[Val::list(vec![gw("a"), gw("b")])]),
             "Gateway `a/public` and Gateway `b/public`"
         );
         assert_eq!(run(&h, "names", &[Val::list(vec![gw("a")])]), "`public`");
-        assert_eq!(run(&h, "didYouMean", &[strs(&["istio-system"])]), "; did you mean `istio-system`?");
+        assert_eq!(
+            run(&h, "didYouMean", &[strs(&["istio-system"])]),
+            "; did you mean `istio-system`?"
+        );
         assert_eq!(run(&h, "didYouMean", &[strs(&[])]), "");
         assert_eq!(run(&h, "didYouMean", &[Val::str("")]), "");
         assert!(FUNCTIONS[0].2(&h, &[Val::str("x"), Val::str("y")]).is_err());
         let five = strs(&["a", "b", "c", "d", "e"]);
-        assert_eq!(run(&h, "namesUpTo", &[five.clone(), Val::Int(4)]), "`a`, `b`, `c`, `d` and 1 more");
-        assert_eq!(run(&h, "namesUpTo", &[five, Val::Int(5)]), "`a`, `b`, `c`, `d` and `e`");
+        assert_eq!(
+            run(&h, "namesUpTo", &[five.clone(), Val::Int(4)]),
+            "`a`, `b`, `c`, `d` and 1 more"
+        );
+        assert_eq!(
+            run(&h, "namesUpTo", &[five, Val::Int(5)]),
+            "`a`, `b`, `c`, `d` and `e`"
+        );
     }
 }

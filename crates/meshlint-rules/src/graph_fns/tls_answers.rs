@@ -53,7 +53,10 @@ fn route_value<'g>(g: &'g MeshGraph, r: &RouteTo) -> Val<'g> {
 }
 
 /// Routes without repeats (a route serving several ports or clients is listed once).
-fn routes_value<'g, 'r>(g: &'g MeshGraph, routes: impl IntoIterator<Item = &'r RouteTo>) -> Val<'g> {
+fn routes_value<'g, 'r>(
+    g: &'g MeshGraph,
+    routes: impl IntoIterator<Item = &'r RouteTo>,
+) -> Val<'g> {
     let mut seen: Vec<(usize, &str)> = Vec::new();
     let mut out = Vec::new();
     for r in routes {
@@ -91,12 +94,25 @@ fn plaintext_callers<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(c) = g.plaintext_callers(ns) else {
         return Ok(Val::list(Vec::new()));
     };
-    let workloads = distinct(c.workloads.iter().map(|&w| g.resources[w].name().to_string()));
+    let workloads = distinct(
+        c.workloads
+            .iter()
+            .map(|&w| g.resources[w].name().to_string()),
+    );
     Ok(Val::list(vec![Val::map(vec![
         ("workloads", str_list(&workloads)),
-        ("targets", str_list(&distinct(c.strict.iter().map(|p| p.address())))),
-        ("policies", str_list(&distinct(c.strict.iter().map(|p| qualified(g, p.policy.0))))),
-        ("refs", distinct_refs(g, c.strict.iter().map(|p| p.policy.clone()))),
+        (
+            "targets",
+            str_list(&distinct(c.strict.iter().map(|p| p.address()))),
+        ),
+        (
+            "policies",
+            str_list(&distinct(c.strict.iter().map(|p| qualified(g, p.policy.0)))),
+        ),
+        (
+            "refs",
+            distinct_refs(g, c.strict.iter().map(|p| p.policy.clone())),
+        ),
     ])]))
 }
 
@@ -119,8 +135,14 @@ fn clients_without_mtls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         .collect();
     Ok(Val::list(vec![Val::map(vec![
         ("at", Val::str(&first.port.policy.1)),
-        ("clients", str_list(&distinct(pairs.iter().map(|p| p.client.clone())))),
-        ("targets", str_list(&distinct(pairs.iter().map(|p| p.port.address())))),
+        (
+            "clients",
+            str_list(&distinct(pairs.iter().map(|p| p.client.clone()))),
+        ),
+        (
+            "targets",
+            str_list(&distinct(pairs.iter().map(|p| p.port.address()))),
+        ),
         ("misplaced", Val::list(misplaced)),
     ])]))
 }
@@ -200,7 +222,9 @@ fn tls_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                             ("workload", Val::borrowed(workload)),
                             (
                                 "workloadNamespace",
-                                Val::borrowed(x.workload.map(|w| g.resources[w].namespace()).unwrap_or("")),
+                                Val::borrowed(
+                                    x.workload.map(|w| g.resources[w].namespace()).unwrap_or(""),
+                                ),
                             ),
                             ("containerPort", int(x.container_port.unwrap_or(0))),
                             ("reason", Val::borrowed(reason_name(x.reason))),
@@ -211,7 +235,11 @@ fn tls_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                         ])
                     })
                     .collect();
-                let targets = distinct(c.hits.iter().map(|x| format!("{}:{}", x.host, x.port.number)));
+                let targets = distinct(
+                    c.hits
+                        .iter()
+                        .map(|x| format!("{}:{}", x.host, x.port.number)),
+                );
                 let workloads = distinct(
                     c.hits
                         .iter()
@@ -274,7 +302,9 @@ fn auto_mtls_to_bypassed_ports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ),
         (
             "containerPorts",
-            str_list(&distinct(ports.iter().map(|p| p.container_port.to_string()))),
+            str_list(&distinct(
+                ports.iter().map(|p| p.container_port.to_string()),
+            )),
         ),
         ("targets", Val::list(targets)),
         (
@@ -323,7 +353,9 @@ fn port_level_mtls_ignored<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     ("port", Val::str(&port)),
                     (
                         "workloads",
-                        str_list(&distinct(workloads.iter().map(|&w| g.resources[w].name().to_string()))),
+                        str_list(&distinct(
+                            workloads.iter().map(|&w| g.resources[w].name().to_string()),
+                        )),
                     ),
                     ("containerPorts", str_list(&container_ports)),
                     (
@@ -364,7 +396,9 @@ fn external_servers<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     .map(|&svc| {
                         let r = &g.resources[svc];
                         let kind = match &r.typed {
-                            meshlint_model::Typed::Service(k) => k.service_type.as_deref().unwrap_or(""),
+                            meshlint_model::Typed::Service(k) => {
+                                k.service_type.as_deref().unwrap_or("")
+                            }
                             _ => "",
                         };
                         Val::map(vec![
