@@ -316,8 +316,9 @@ fn json_data_is_skipped_but_a_broken_json_manifest_is_an_error() {
 
 /// Bookinfo in ambient mode, written correctly (namespace enrolled, a waypoint bound,
 /// STRICT mTLS with an ISTIO_MUTUAL DestinationRule, an L4 policy at ztunnel, an L7
-/// policy on the waypoint with `targetRefs`, an HTTPRoute with a Service parent): no
-/// warning or error, in open and in closed world. Before the data-plane model, ML1003
+/// policy on the waypoint with `targetRefs`, an HTTPRoute with a Service parent, an
+/// ingress Gateway API route to a Service that asks gateways to use its waypoint, a
+/// RequestAuthentication with `targetRefs`): no warning or error, in open and in closed world. Before the data-plane model, ML1003
 /// said these workloads had "no sidecar" and advised DISABLE.
 #[test]
 fn ambient_bookinfo_is_clean_in_open_and_closed_world() {

@@ -73,6 +73,11 @@ pub struct MeshGraph {
     /// STRICT service ports by deciding PeerAuthentication, built on first use
     /// (`tls_answers.rs`).
     pub(crate) tls_answers_index: std::sync::OnceLock<crate::tls_answers::TlsAnswersIndex>,
+    /// What the pods of a gateway selector offer, by selector, filled on first use
+    /// (`gateway_servers.rs`): Gateways sharing a selector share one answer.
+    pub(crate) gateway_pods: crate::gateway_servers::GatewayPodsMemo,
+    /// The sidecar injector ConfigMaps' parsed values, built on first use (`injector.rs`).
+    pub(crate) injector_index: std::sync::OnceLock<crate::injector::InjectorIndex>,
     /// Port number → ServiceEntries declaring it with a protocol Istio cannot route by
     /// host name (TCP, unset, MONGO, MYSQL, REDIS, …): these claim the port by address.
     pub(crate) host_blind_ports: HashMap<u32, Vec<usize>>,
@@ -91,6 +96,9 @@ pub struct MeshGraph {
     /// Some namespaced object has no namespace and the run gave no `-n`: those objects
     /// could be applied to any namespace (see `hosts.rs`, `could_be_unset`).
     pub(crate) unset_in_play: bool,
+    /// Did-you-mean candidates over host and namespace names, and the answers given so
+    /// far (see `name_index.rs`), built on first use.
+    pub(crate) name_index: std::sync::OnceLock<crate::name_index::NameIndex>,
 }
 
 impl MeshGraph {
@@ -128,6 +136,8 @@ impl MeshGraph {
             gateway_workloads: std::sync::OnceLock::new(),
             routes_index: std::sync::OnceLock::new(),
             tls_answers_index: std::sync::OnceLock::new(),
+            gateway_pods: Default::default(),
+            injector_index: std::sync::OnceLock::new(),
             host_blind_ports: HashMap::new(),
             proxy_namespaces: BTreeSet::new(),
             nodes: HashMap::new(),
@@ -135,6 +145,7 @@ impl MeshGraph {
             copies: HashMap::new(),
             copy_self: Vec::new(),
             unset_in_play: false,
+            name_index: std::sync::OnceLock::new(),
         };
         g.index();
         g.relate();

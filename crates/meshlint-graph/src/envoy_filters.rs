@@ -12,6 +12,9 @@
 use crate::build::MeshGraph;
 use meshlint_load::Node;
 use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+
+use crate::validation::FieldIssue;
 
 /// Filters Istio generates in every listener it builds: anchoring on them does not
 /// depend on other EnvoyFilters.
@@ -114,25 +117,79 @@ impl MeshGraph {
             .iter()
             .map(patch)
             .collect();
+        // Proxy versions earlier version-matched patches install each filter name for.
+        let mut installed_for: HashMap<&str, BTreeSet<&str>> = HashMap::new();
         for (i, p) in patches.iter().enumerate() {
-            if !patches[..=i].iter().all(|q| q.has_patch) {
+            // Istio stops reading an EnvoyFilter's patches at the first without `patch`.
+            if !p.has_patch {
                 break;
+            }
+            let versions = installed_for.get(p.name);
+            let gated = versions.is_some_and(|v| v.iter().any(|&x| Some(x) != p.proxy_version));
+            let same_version_install = versions.is_some();
+            if let Some(v) = p.proxy_version {
+                installed_for.entry(p.name).or_default().insert(v);
             }
             if !is_relative(p) {
                 continue;
             }
-            let gated = patches[..i].iter().any(|q| {
-                q.proxy_version.is_some() && q.name == p.name && q.proxy_version != p.proxy_version
-            });
-            let same_version_install = patches[..i]
-                .iter()
-                .any(|q| q.proxy_version.is_some() && q.name == p.name);
             if gated {
                 out.version_gated.get_or_insert(i);
             } else if !same_version_install {
                 out.relative
                     .get_or_insert((i, GENERATED_FILTERS.contains(&p.anchor)));
             }
+        }
+        out
+    }
+}
+
+/// The code of a patch operation Istio does not apply to what it targets: `REPLACE` of
+/// anything but an HTTP filter, network filter or virtual host; `ADD` or `REMOVE` of a
+/// route configuration or HTTP route.
+fn unsupported(p: &Patch) -> Option<&'static str> {
+    let route_level = matches!(p.apply_to, "ROUTE_CONFIGURATION" | "HTTP_ROUTE");
+    match p.operation {
+        "REPLACE"
+            if !matches!(
+                p.apply_to,
+                "HTTP_FILTER" | "NETWORK_FILTER" | "VIRTUAL_HOST"
+            ) =>
+        {
+            Some("replace")
+        }
+        "ADD" if route_level => Some("add"),
+        "REMOVE" if route_level => Some("remove"),
+        _ => None,
+    }
+}
+
+impl MeshGraph {
+    /// The first patch of each unsupported operation (codes `replace`, `add`, `remove`,
+    /// see [`unsupported`]) before the first patch without `patch`, where Istio stops:
+    /// at `spec.configPatches[i].patch.operation`, `value` the `applyTo`, `numbers` the
+    /// patch index.
+    pub fn unsupported_patches(&self, envoy_filter: usize) -> Vec<FieldIssue> {
+        let patches = self.resources[envoy_filter]
+            .spec()
+            .and_then(|s| s.get("configPatches"))
+            .map(Node::items)
+            .unwrap_or(&[]);
+        let mut out: Vec<FieldIssue> = Vec::new();
+        for (i, p) in patches.iter().map(patch).enumerate() {
+            if !p.has_patch {
+                break;
+            }
+            let Some(code) = unsupported(&p) else {
+                continue;
+            };
+            if out.iter().any(|x| x.code == code) {
+                continue;
+            }
+            let mut x = FieldIssue::at(format!("spec.configPatches[{i}].patch.operation"), code);
+            x.value = p.apply_to.to_string();
+            x.numbers = vec![i as i64];
+            out.push(x);
         }
         out
     }

@@ -268,63 +268,11 @@ impl MeshGraph {
         out
     }
 
-    /// A host that does exist and looks like what was meant: the same short name in
-    /// another namespace, or a near spelling.
-    pub fn suggest_host(&self, fqdn: &str) -> Option<String> {
-        let first = |h: &str| h.split('.').next().unwrap_or(h).to_string();
-        let short = first(fqdn);
-        let cluster = format!(".svc.{}", self.mesh.dns_domain);
-        let mut candidates: Vec<&String> = self.hosts.keys().filter(|h| *h != fqdn).collect();
-        candidates.sort();
-        // The same Service name in another namespace (the short-host-in-the-wrong-
-        // namespace mistake).
-        if fqdn.ends_with(&cluster) {
-            if let Some(same) = candidates
-                .iter()
-                .find(|h| h.ends_with(&cluster) && first(h) == short)
-            {
-                return Some((*same).clone());
-            }
-        }
-        // A host that differs in one label, spelled nearly the same (`reveiws.ns…` →
-        // `reviews.ns…`; `ratings.ns…` does not suggest `reviews.ns…`).
-        let labels: Vec<&str> = fqdn.split('.').collect();
-        let near = |h: &&String| {
-            let other: Vec<&str> = h.split('.').collect();
-            if other.len() != labels.len() {
-                return false;
-            }
-            let diff: Vec<usize> = (0..labels.len())
-                .filter(|&i| labels[i] != other[i])
-                .collect();
-            diff.len() == 1
-                && meshlint_model::schema::did_you_mean(labels[diff[0]], [other[diff[0]]]).is_some()
-        };
-        meshlint_model::schema::did_you_mean(
-            fqdn,
-            candidates.iter().filter(|h| near(h)).map(|s| s.as_str()),
-        )
-        .map(str::to_string)
-    }
-
     /// Whether some Service or ServiceEntry defining `fqdn` is exported to namespace `ns`.
     pub fn host_exported_to(&self, fqdn: &str, ns: &str) -> bool {
         self.host_targets(fqdn).iter().any(|t| {
             self.export_scope_of(t.resource)
                 .is_none_or(|scope| scope.iter().any(|n| n == ns))
         })
-    }
-
-    /// A namespace of the inputs (or the root namespace) spelled like `ns` (not `ns` itself), if any.
-    pub fn suggest_namespace(&self, ns: &str) -> Option<String> {
-        meshlint_model::schema::did_you_mean(
-            ns,
-            self.known_namespaces
-                .iter()
-                .map(String::as_str)
-                .chain(std::iter::once(self.mesh.root_namespace.as_str()))
-                .filter(|n| *n != ns),
-        )
-        .map(str::to_string)
     }
 }

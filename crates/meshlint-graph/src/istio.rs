@@ -47,6 +47,10 @@ pub struct IstioIndex {
     namespaces_reversed: Vec<String>,
     /// Every namespace of the inputs in lower case, for case-insensitive equality.
     namespaces_lower: HashSet<String>,
+    /// Workload → the Services selecting it, sorted: read from each Service's outgoing
+    /// `Selects` edges once, so asking per workload does not walk every policy that
+    /// selects it (a namespace with many selector-less policies made that quadratic).
+    services_by_workload: HashMap<usize, Vec<usize>>,
 }
 
 /// Export scopes of a resource: `*`, or each namespace of `exportTo` (`.` = its own).
@@ -283,6 +287,11 @@ impl MeshGraph {
             .collect();
         ix.namespaces_reversed.sort();
         ix.namespaces_lower = self.known_namespaces().map(str::to_lowercase).collect();
+        for &svc in self.of_kind(Kind::Service) {
+            for w in self.selected_workloads(svc) {
+                ix.services_by_workload.entry(w).or_default().push(svc);
+            }
+        }
         // Policies with a non-empty selector → the pods of their namespace they select.
         for (i, r) in self.resources.iter().enumerate() {
             let sel = match &r.typed {
@@ -310,8 +319,28 @@ impl MeshGraph {
     }
 
     fn pods_in_index(&self, ix: &IstioIndex, ns: &str, selector: &Labels) -> Vec<usize> {
+        let in_ns = ix.pods_by_ns.get(ns).map(Vec::as_slice).unwrap_or(&[]);
         if selector.is_empty() {
-            return ix.pods_by_ns.get(ns).cloned().unwrap_or_default();
+            return in_ns.to_vec();
+        }
+        // Start from the smaller of the namespace's pods and the rarest selector label's
+        // workloads: a label every namespace uses (`app: web`) would otherwise make each
+        // namespace's question cost the whole mesh.
+        let rarest = selector
+            .iter()
+            .map(|(k, v)| {
+                self.workloads_by_label
+                    .get(&(k.clone(), v.clone()))
+                    .map_or(0, Vec::len)
+            })
+            .min()
+            .unwrap_or(0);
+        if in_ns.len() <= rarest {
+            return in_ns
+                .iter()
+                .copied()
+                .filter(|&p| selector_matches(selector, self.workload_labels(p)))
+                .collect();
         }
         self.pods_matching_index(ix, selector)
             .into_iter()
@@ -330,23 +359,13 @@ impl MeshGraph {
         self.pods_in_index(self.istio(), ns, selector)
     }
 
-    /// Services of the workload's namespace whose (non-empty) selector matches it.
+    /// Services of the workload's namespace whose (non-empty) selector matches it, sorted.
     pub fn services_selecting(&self, workload: usize) -> Vec<usize> {
-        let Some(&node) = self.node_of.get(&crate::GraphNode::Resource(workload)) else {
-            return Vec::new();
-        };
-        let mut out: Vec<usize> = self
-            .graph
-            .edges_directed(node, petgraph::Direction::Incoming)
-            .filter(|e| *e.weight() == crate::Edge::Selects)
-            .filter_map(|e| match self.graph[petgraph::visit::EdgeRef::source(&e)] {
-                crate::GraphNode::Resource(r) if self.resources[r].kind == Kind::Service => Some(r),
-                _ => None,
-            })
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        self.istio()
+            .services_by_workload
+            .get(&workload)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Policies of a kind (Sidecar, Telemetry, AuthorizationPolicy, …) whose non-empty

@@ -40,9 +40,13 @@ pub struct DestinationProblem {
 }
 
 impl MeshGraph {
-    /// The destination problems of a VirtualService, in route order.
+    /// The destination problems of a VirtualService, in route order; for a
+    /// DestinationRule, its host's (missing or unexported; never a wildcard).
     pub fn destination_problems(&self, vs: usize) -> Vec<DestinationProblem> {
         let r = &self.resources[vs];
+        if let Typed::DestinationRule(dr) = &r.typed {
+            return self.rule_host_problem(vs, &dr.host).into_iter().collect();
+        }
         let Typed::VirtualService(v) = &r.typed else {
             return Vec::new();
         };
@@ -111,5 +115,32 @@ impl MeshGraph {
             }
         }
         out
+    }
+}
+
+impl MeshGraph {
+    /// A DestinationRule's host looked up where its proxies resolve it: a problem when
+    /// missing or not exported there.
+    fn rule_host_problem(&self, dr: usize, host: &str) -> Option<DestinationProblem> {
+        if host.is_empty() || host.contains('*') {
+            return None;
+        }
+        let fqdn = self.resolve_host(host, self.resources[dr].namespace());
+        let namespaces = self.lookup_namespaces(dr);
+        let refs: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+        let lookup = self.host_lookup(&fqdn, &refs);
+        let kind = match lookup.state {
+            HostState::Missing => DestinationProblemKind::Missing,
+            HostState::Unexported => DestinationProblemKind::Unexported,
+            HostState::Exported | HostState::Implicit => return None,
+        };
+        Some(DestinationProblem {
+            kind,
+            path: "spec".to_string(),
+            host: host.to_string(),
+            fqdn,
+            port: 0,
+            lookup: Some(lookup),
+        })
     }
 }

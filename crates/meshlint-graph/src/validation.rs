@@ -788,3 +788,36 @@ fn prefix_covers(a: &Node, b: &Node) -> bool {
         (Some(_), None) => false,
     }
 }
+
+impl MeshGraph {
+    /// An AuthorizationPolicy (without `provider`) whose rules are easy to misread:
+    /// `no-rules` (none, or an empty list: ALLOW denies everything, DENY and AUDIT match
+    /// nothing; at `metadata.name`) or `empty-rule` (a rule `{}`, which matches every
+    /// request; at the first such rule). `value` is the action as it acts: `DENY`,
+    /// `AUDIT`, else `ALLOW`.
+    pub fn authorization_rule_shape(&self, i: usize) -> Vec<FieldIssue> {
+        let r = &self.resources[i];
+        let Some(spec) = r.spec().filter(|_| r.kind == Kind::AuthorizationPolicy) else {
+            return Vec::new();
+        };
+        if spec.get("provider").is_some_and(|p| !p.is_null()) {
+            return Vec::new();
+        }
+        let action = spec
+            .get("action")
+            .and_then(Node::as_str)
+            .filter(|a| matches!(*a, "DENY" | "AUDIT"))
+            .unwrap_or("ALLOW");
+        let rules = spec.get("rules").map(Node::items).unwrap_or_default();
+        if rules.is_empty() {
+            return vec![issue("metadata.name".into(), "no-rules", action)];
+        }
+        let empty = rules
+            .iter()
+            .position(|x| x.as_map().is_some_and(|m| m.is_empty()));
+        empty
+            .map(|k| issue(format!("spec.rules[{k}]"), "empty-rule", action))
+            .into_iter()
+            .collect()
+    }
+}

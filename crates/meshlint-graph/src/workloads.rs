@@ -301,6 +301,8 @@ impl MeshGraph {
             return Vec::new();
         }
         let mut by_target: Vec<TargetPortConflict> = Vec::new();
+        // Target port → its entry in `by_target` (first-seen order is kept there).
+        let mut slot: std::collections::HashMap<String, usize> = Default::default();
         for svc in self.services_selecting(workload) {
             for p in self.ports_of(svc) {
                 let target = p
@@ -309,12 +311,15 @@ impl MeshGraph {
                     .filter(|t| !t.is_empty() && t != "0")
                     .unwrap_or_else(|| p.number.to_string());
                 let entry = (svc, p.number, p.path.clone());
-                match by_target.iter_mut().find(|c| c.target == target) {
-                    Some(c) => c.ports.push(entry),
-                    None => by_target.push(TargetPortConflict {
-                        target,
-                        ports: vec![entry],
-                    }),
+                match slot.get(&target) {
+                    Some(&i) => by_target[i].ports.push(entry),
+                    None => {
+                        slot.insert(target.clone(), by_target.len());
+                        by_target.push(TargetPortConflict {
+                            target,
+                            ports: vec![entry],
+                        });
+                    }
                 }
             }
         }

@@ -380,3 +380,195 @@ spec:
         ]
     );
 }
+
+#[test]
+fn server_first_ports_without_a_declared_protocol() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: shop}
+spec:
+  ports:
+  - {port: 3306}
+  - {port: 13306, targetPort: 3306}
+  - {name: tcp-db, port: 23306, targetPort: 3306}
+  - {name: db, port: 33306, targetPort: 3306, appProtocol: tcp}
+  - {name: smtp, port: 2525}
+  - {name: mail, port: 25}
+  - {port: 5432}
+  - {name: nats-client, port: 14222, protocol: UDP}
+"#,
+    );
+    let found: Vec<_> = g
+        .server_first_ports(0)
+        .into_iter()
+        .map(|x| (x.path, x.value, x.numbers))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "spec.ports[1].port".to_string(),
+                "MySQL".to_string(),
+                vec![13306, 3306]
+            ),
+            (
+                "spec.ports[4].name".to_string(),
+                "SMTP".to_string(),
+                vec![2525]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn outbound_policy_follows_the_namespace_then_root_sidecar_then_the_mesh() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: istio-system}
+spec:
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: web}
+spec:
+  egress: [{hosts: ["./*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: one, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: x}}
+  outboundTrafficPolicy: {mode: ALLOW_ANY}
+"#,
+    );
+    // shop: only a workload Sidecar, so the root namespace's default decides.
+    let shop = g.outbound_policy("shop");
+    assert!(shop.registry_only);
+    assert_eq!(
+        shop.decided_by,
+        Some((0, "spec.outboundTrafficPolicy.mode".to_string()))
+    );
+    // web: its own default Sidecar replaces the root one and sets no mode: the mesh's.
+    let web = g.outbound_policy("web");
+    assert!(!web.registry_only);
+    assert_eq!(web.decided_by, None);
+    assert!(g.is_external_host("api.stripe.com"));
+    for local in [
+        "reviews.shop.svc.cluster.local",
+        "reviews",
+        "*.example.com",
+        "10.0.0.1",
+        "db.mesh.local",
+    ] {
+        assert!(!g.is_external_host(local), "{local}");
+    }
+}
+
+#[test]
+fn external_host_without_a_service_entry_carries_the_outbound_policy() {
+    let g = graph(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: shop}
+spec:
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: pay, namespace: shop}
+spec: {host: api.pay.example.com}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: maps, namespace: shop}
+spec: {hosts: [maps.example.com], ports: [{number: 443, name: tls, protocol: TLS}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: maps, namespace: shop}
+spec: {host: maps.example.com}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: local, namespace: shop}
+spec: {host: ratings.other.svc.cluster.local}
+"#,
+    );
+    let gap = g.external_host_without_entry(1).unwrap();
+    assert_eq!(gap.host, "api.pay.example.com");
+    assert!(!gap.certain, "open world: a ServiceEntry may be elsewhere");
+    assert!(gap.policy.registry_only);
+    assert_eq!(gap.policy.decided_by.map(|(i, _)| i), Some(0));
+    assert_eq!(g.external_host_without_entry(3), None);
+    assert_eq!(g.external_host_without_entry(4), None);
+}
+
+#[test]
+fn a_protocol_detection_timeout_turns_the_hang_into_a_delay() {
+    let mesh_yaml = "protocolDetectionTimeout: 5s\n";
+    let f = load_source(
+        "m.yaml".into(),
+        mesh_yaml.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
+    let mesh = MeshConfig {
+        raw: Some(f.documents[0].root.clone()),
+        ..MeshConfig::default()
+    };
+    let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec:\n  ports: [{port: 13306, targetPort: 3306}]\n";
+    let f = load_source(
+        "t.yaml".into(),
+        svc.as_bytes().to_vec(),
+        &LoadLimits::default(),
+    );
+    let g = MeshGraph::new(build_resources(&f).resources, mesh, false);
+    assert_eq!(g.server_first_ports(0)[0].detail, "5s");
+    assert_eq!(graph(svc).server_first_ports(0)[0].detail, "");
+}
+
+#[test]
+fn authorization_rule_shapes() {
+    let g = graph(
+        r#"
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-none, namespace: shop}
+spec: {action: DENY}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-all, namespace: shop}
+spec:
+  rules:
+  - from: [{source: {namespaces: [a]}}]
+  - {}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ext, namespace: shop}
+spec: {action: CUSTOM, provider: {name: opa}}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: fine, namespace: shop}
+spec:
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+"#,
+    );
+    assert_eq!(
+        codes(&g.authorization_rule_shape(0)),
+        vec![("metadata.name", "no-rules", "DENY")]
+    );
+    assert_eq!(
+        codes(&g.authorization_rule_shape(1)),
+        vec![("spec.rules[1]", "empty-rule", "ALLOW")]
+    );
+    assert!(g.authorization_rule_shape(2).is_empty());
+    assert!(g.authorization_rule_shape(3).is_empty());
+}

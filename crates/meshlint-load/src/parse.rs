@@ -553,7 +553,9 @@ fn helm_template_marker(text: &str) -> Option<Span> {
         let mut col_bytes = 0;
         while let Some(pos) = rest.find("{{") {
             let after = rest[pos + 2..].trim_start_matches('-').trim_start();
-            if HELM_WORDS.iter().any(|w| after.starts_with(w)) {
+            if HELM_WORDS.iter().any(|w| after.starts_with(w))
+                && !inside_quoted_text(line, col_bytes + pos)
+            {
                 let prefix = &line[..col_bytes + pos];
                 let column = prefix.chars().count() as u32 + 1;
                 let end = line[col_bytes + pos..]
@@ -576,6 +578,27 @@ fn helm_template_marker(text: &str) -> Option<Span> {
         }
     }
     None
+}
+
+/// Whether byte `at` of `line` lies inside a quoted scalar after some text of it
+/// (`'http://grafana:{{ .Values.port }}'`): a string that merely contains template
+/// syntax, as test commands and alert texts do. A value that is only a template
+/// (`"{{ .Values.image }}"`) still marks a Helm template.
+fn inside_quoted_text(line: &str, at: usize) -> bool {
+    let mut open: Option<(char, usize)> = None;
+    let mut escaped = false;
+    for (i, c) in line[..at].char_indices() {
+        match open {
+            Some(('"', _)) if escaped => escaped = false,
+            Some(('"', _)) if c == '\\' => escaped = true,
+            Some((q, _)) if c == q => open = None,
+            Some(_) => {}
+            None if c == '#' => return false,
+            None if c == '"' || c == '\'' => open = Some((c, i + 1)),
+            None => {}
+        }
+    }
+    open.is_some_and(|(_, start)| start < at)
 }
 
 /// The parser's span of a quoted scalar can run on over a trailing comment. When the
@@ -1157,6 +1180,12 @@ mod tests {
         // Prometheus-style templating inside a value is not Helm.
         let f = load("summary: \"{{ $labels.instance }} down\"\n");
         assert!(f.findings.is_empty());
+        // A Helm expression inside a string after other text is that string's content
+        // (Istio's analyzer tests keep such a Pod); a value that is only one is Helm.
+        let f = load("args: ['http://grafana:{{ .Values.port }}']\n");
+        assert!(f.findings.is_empty());
+        let f = load("image: \"{{ .Values.image }}\"\n");
+        assert_eq!(rules(&f), vec![("helm-template", 1, 9)]);
         // Nor is a template kept as the text of a block scalar (Istio's injector
         // ConfigMap); a Helm action after the block still is.
         let cm = "kind: ConfigMap\ndata:\n  config: |-\n    {{- if .Values.x }}\n\n    a: 1\n  other: x\n";

@@ -43,6 +43,7 @@ pub enum Kind {
     TLSRoute,
     ReferenceGrant,
     CustomResourceDefinition,
+    NetworkPolicy,
     Other,
 }
 
@@ -58,6 +59,7 @@ const GROUPS_BY_PRECEDENCE: &[&str] = &[
     "admissionregistration.k8s.io",
     "apiextensions.k8s.io",
     "gateway.networking.k8s.io",
+    "networking.k8s.io",
 ];
 
 impl Kind {
@@ -120,6 +122,7 @@ impl Kind {
             ("gateway.networking.k8s.io", "TCPRoute") => TCPRoute,
             ("gateway.networking.k8s.io", "TLSRoute") => TLSRoute,
             ("gateway.networking.k8s.io", "ReferenceGrant") => ReferenceGrant,
+            ("networking.k8s.io", "NetworkPolicy") => NetworkPolicy,
             ("apiextensions.k8s.io", "CustomResourceDefinition") => CustomResourceDefinition,
             _ => Other,
         }

@@ -10,6 +10,13 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("namespaceDataPlane", 1, namespace_data_plane),
     ("waypointBinding", 1, waypoint_binding),
     ("ztunnelAuthz", 1, ztunnel_authz),
+    ("policyTargetRefs", 1, policy_target_refs),
+    ("workloadWaypoints", 1, workload_waypoints),
+    ("waypointIdentityRefused", 1, waypoint_identity_refused),
+    ("policyAmbientWorkloads", 1, policy_ambient_workloads),
+    ("waypointRouteIssues", 1, waypoint_route_issues),
+    ("ingressWaypointBypass", 1, ingress_waypoint_bypass),
+    ("ambientNetworkBlock", 1, ambient_network_block),
 ];
 
 // Ambient mode and waypoints (issue 20)
@@ -105,6 +112,31 @@ pub(super) fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ("trafficType", Val::str(&b.traffic_type)),
         ("trafficTypeRef", opt_ref(g, &b.traffic_type_source)),
         ("attachmentRef", opt_ref(g, &b.attachment_source)),
+        // What the refusal is about: the namespace that binds, the traffic type the
+        // object needs, and the reason istiod writes in `WaypointBound`.
+        (
+            "fromNamespace",
+            Val::borrowed(match g.resources[i].kind {
+                meshlint_model::Kind::Namespace => g.resources[i].name(),
+                _ => g.resources[i].namespace(),
+            }),
+        ),
+        (
+            "needs",
+            Val::borrowed(match g.resources[i].kind {
+                meshlint_model::Kind::Service | meshlint_model::Kind::ServiceEntry => "service",
+                _ => "workload",
+            }),
+        ),
+        (
+            "reason",
+            Val::borrowed(match b.outcome {
+                "attachment-denied" => "AttachmentDenied",
+                "unsupported-traffic-type" => "UnsupportedTrafficType",
+                "missing" => "WaypointIsNotReady",
+                _ => "",
+            }),
+        ),
     ]))
 }
 
@@ -120,7 +152,14 @@ pub(super) fn ztunnel_authz<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let mut fields: Vec<&str> = z.l7.iter().map(|f| f.field.as_str()).collect();
     fields.sort_unstable();
     fields.dedup();
+    // The field a finding points at: the first HTTP attribute, else the action.
+    let at = match z.l7.first() {
+        Some(f) => f.path.as_str(),
+        None if g.resources[i].node.str_at(&["spec", "action"]).is_some() => "spec.action",
+        None => "metadata.name",
+    };
     Ok(Val::map(vec![
+        ("at", Val::str(at)),
         ("action", Val::str(&z.action)),
         ("outcome", Val::borrowed(z.outcome)),
         (
@@ -150,5 +189,162 @@ pub(super) fn ztunnel_authz<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     .collect(),
             ),
         ),
+    ]))
+}
+
+pub(super) fn policy_target_refs<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("policyTargetRefs", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.policy_target_refs(i)
+            .into_iter()
+            .map(|t| {
+                Val::map(vec![
+                    ("at", Val::str(&t.path)),
+                    ("kind", Val::str(&t.kind)),
+                    ("name", Val::str(&t.name)),
+                    (
+                        "target",
+                        t.target.map(|x| name_ref(g, x)).unwrap_or(Val::Null),
+                    ),
+                    ("outcome", Val::borrowed(t.outcome)),
+                    ("certain", Val::Bool(t.certain)),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn workload_waypoints<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(w) = resource_index(g, arg("workloadWaypoints", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    if !matches!(g.resources[w].typed, Typed::Workload(_)) {
+        return Ok(Val::list(Vec::new()));
+    }
+    Ok(Val::list(
+        g.workload_waypoints(w)
+            .into_iter()
+            .map(|x| name_ref(g, x))
+            .collect(),
+    ))
+}
+
+pub(super) fn waypoint_identity_refused<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("waypointIdentityRefused", a, 0)?) else {
+        return Ok(Val::Null);
+    };
+    let Some(x) = g.waypoint_identity_refused(i) else {
+        return Ok(Val::Null);
+    };
+    let refs = |v: &[usize]| Val::list(v.iter().map(|&r| name_ref(g, r)).collect());
+    Ok(Val::map(vec![
+        ("waypoints", refs(&x.waypoints)),
+        ("workloads", refs(&x.workloads)),
+        ("principals", str_list(&x.principals)),
+        (
+            "sources",
+            Val::list(x.sources.iter().map(|p| ref_value(g, i, p)).collect()),
+        ),
+    ]))
+}
+
+pub(super) fn policy_ambient_workloads<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("policyAmbientWorkloads", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.policy_ambient_workloads(i)
+            .into_iter()
+            .map(|w| {
+                Val::map(vec![
+                    ("ref", name_ref(g, w)),
+                    ("name", Val::borrowed(g.resources[w].name())),
+                    (
+                        "waypoints",
+                        Val::list(
+                            g.workload_waypoints(w)
+                                .into_iter()
+                                .map(|x| name_ref(g, x))
+                                .collect(),
+                        ),
+                    ),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn waypoint_route_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("waypointRouteIssues", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.waypoint_route_issues(i)
+            .into_iter()
+            .map(|x| {
+                Val::map(vec![
+                    ("at", Val::str(&x.path)),
+                    ("issue", Val::borrowed(x.issue)),
+                    ("service", name_ref(g, x.service)),
+                    ("waypoint", name_ref(g, x.waypoint)),
+                    (
+                        "other",
+                        x.other.map(|o| name_ref(g, o)).unwrap_or(Val::Null),
+                    ),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn ingress_waypoint_bypass<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("ingressWaypointBypass", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.ingress_waypoint_bypass(i)
+            .into_iter()
+            .map(|x| {
+                Val::map(vec![
+                    ("at", Val::str(&x.path)),
+                    ("service", name_ref(g, x.service)),
+                    ("waypoint", name_ref(g, x.waypoint)),
+                    (
+                        "policies",
+                        Val::list(x.policies.iter().map(|&p| name_ref(g, p)).collect()),
+                    ),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn ambient_network_block<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("ambientNetworkBlock", a, 0)?) else {
+        return Ok(Val::Null);
+    };
+    let Some(x) = g.ambient_network_block(i) else {
+        return Ok(Val::Null);
+    };
+    let names = |v: &[usize]| {
+        Val::list(
+            v.iter()
+                .map(|&w| Val::borrowed(g.resources[w].name()))
+                .collect(),
+        )
+    };
+    Ok(Val::map(vec![
+        ("workloads", names(&x.workloads)),
+        ("hboneBlocked", Val::Bool(x.hbone_blocked)),
+        ("probesBlocked", names(&x.probes_blocked)),
     ]))
 }

@@ -22,6 +22,9 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("namespacePresent", 1, namespace_present),
     ("copiesOf", 1, copies_of),
     ("firstCopy", 1, first_copy),
+    ("outboundPolicy", 1, outbound_policy),
+    ("isExternalHost", 1, is_external_host),
+    ("externalHostGap", 1, external_host_gap),
 ];
 
 // Hosts, ports, workloads, decisions
@@ -74,21 +77,37 @@ pub(super) fn host_lookup_value<'g>(g: &'g MeshGraph, l: &HostLookup) -> Val<'g>
             "definitions",
             Val::list(l.definitions.iter().map(|t| target_value(g, t)).collect()),
         ),
-        (
-            "suggested",
-            Val::list(
-                l.suggestion
-                    .as_deref()
-                    .map(|s| {
-                        g.host_targets(s)
-                            .iter()
-                            .map(|t| name_ref(g, t.resource))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            ),
-        ),
+        ("suggested", Val::list(suggested_refs(g, l))),
+        ("exportRefs", Val::list(export_refs(g, l))),
     ])
+}
+
+/// References to the definitions of the host a lookup suggests.
+pub(super) fn suggested_refs<'g>(g: &'g MeshGraph, l: &HostLookup) -> Vec<Val<'g>> {
+    l.suggestion
+        .as_deref()
+        .map(|s| {
+            g.host_targets(s)
+                .iter()
+                .map(|t| name_ref(g, t.resource))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// References to the `exportTo` of each definition an unexported lookup found (the
+/// annotation for Services, `spec.exportTo` for ServiceEntries).
+pub(super) fn export_refs<'g>(g: &'g MeshGraph, l: &HostLookup) -> Vec<Val<'g>> {
+    l.definitions
+        .iter()
+        .map(|t| {
+            let path = match g.resources[t.resource].typed {
+                Typed::Service(_) => "metadata.annotations[\"networking.istio.io/exportTo\"]",
+                _ => "spec.exportTo",
+            };
+            ref_value(g, t.resource, path)
+        })
+        .collect()
 }
 
 pub(super) fn lookup_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -174,4 +193,46 @@ pub(super) fn hosts_overlap<'g>(_: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 pub(super) fn namespace_matches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let pattern = arg_str("namespaceMatches", a, 0)?;
     Ok(Val::Bool(h.g.namespace_pattern_matches(pattern)))
+}
+
+// Calls that leave the mesh
+
+/// `{mode, ref}`: the outbound traffic policy of a namespace's proxies; `ref` the
+/// Sidecar's `outboundTrafficPolicy.mode` that decides it, or null for the mesh config.
+pub(super) fn outbound_policy<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let ns = arg_str("outboundPolicy", a, 0)?;
+    let d = h.g.outbound_policy(ns);
+    let mode = if d.registry_only {
+        "REGISTRY_ONLY"
+    } else {
+        "ALLOW_ANY"
+    };
+    Ok(Val::map(vec![
+        ("mode", Val::borrowed(mode)),
+        ("ref", opt_ref(h.g, &d.decided_by)),
+    ]))
+}
+
+pub(super) fn is_external_host<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let host = arg_str("isExternalHost", a, 0)?;
+    Ok(Val::Bool(h.g.is_external_host(host)))
+}
+
+/// `{host, certain, registryOnly, policyRef}` for a DestinationRule whose external host
+/// no ServiceEntry defines, else null; `policyRef` as in `outboundPolicy`.
+pub(super) fn external_host_gap<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("externalHostGap", a, 0)?) else {
+        return Ok(Val::Null);
+    };
+    Ok(g.external_host_without_entry(i)
+        .map(|x| {
+            Val::map(vec![
+                ("host", Val::str(&x.host)),
+                ("certain", Val::Bool(x.certain)),
+                ("registryOnly", Val::Bool(x.policy.registry_only)),
+                ("policyRef", opt_ref(g, &x.policy.decided_by)),
+            ])
+        })
+        .unwrap_or(Val::Null))
 }

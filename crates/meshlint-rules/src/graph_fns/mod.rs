@@ -65,13 +65,15 @@ impl<'g> Host<'g> for GraphHost<'g> {
 }
 
 mod ambient;
+mod gateway_api;
 mod gateways;
-/// Graph functions: name, arity, implementation. Names and arities are the contract of
-/// `docs/rule-language.md`; a function's index here is the one the compiler records.
 mod hosts;
+mod injection;
 mod messages;
 mod mtls;
+mod parity;
 mod policies;
+mod policy_scope;
 mod reference_answers;
 mod resources;
 mod routing;
@@ -96,10 +98,14 @@ const MODULES: &[&[GraphEntry]] = &[
     workloads::FUNCTIONS,
     resources::FUNCTIONS,
     ambient::FUNCTIONS,
+    gateway_api::FUNCTIONS,
     validation::FUNCTIONS,
     messages::FUNCTIONS,
     tls_answers::FUNCTIONS,
     reference_answers::FUNCTIONS,
+    parity::FUNCTIONS,
+    injection::FUNCTIONS,
+    policy_scope::FUNCTIONS,
 ];
 
 /// Every graph function; a function's index here is the one the compiler records.

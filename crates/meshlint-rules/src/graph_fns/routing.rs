@@ -1,6 +1,6 @@
 //! VirtualService destinations, subsets, protocols and port conflicts.
 
-use super::hosts::host_lookup_value;
+use super::hosts::{export_refs, host_lookup_value, suggested_refs};
 use super::values::*;
 use super::{GraphEntry, GraphHost, R};
 use meshlint_cel::Val;
@@ -16,6 +16,9 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("subsetDefined", 3, subset_defined),
     ("subsetRoutesTo", 1, subset_routes_to),
     ("destinationProblems", 1, destination_problems),
+    ("addressCapture", 1, address_capture),
+    ("addressConflicts", 1, address_conflicts),
+    ("undefinedSubsets", 1, undefined_subsets),
 ];
 
 pub(super) fn destination_problems<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -24,6 +27,7 @@ pub(super) fn destination_problems<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
     let Some(i) = resource_index(g, r) else {
         return Ok(Val::list(Vec::new()));
     };
+    let namespaces = str_list(&g.lookup_namespaces(i));
     Ok(Val::list(
         g.destination_problems(i)
             .iter()
@@ -34,7 +38,57 @@ pub(super) fn destination_problems<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
                     DestinationProblemKind::Port => "port",
                     DestinationProblemKind::NoDestination => "nodestination",
                 };
+                // The field to report at, and the fields that explain the problem:
+                // the suggested host's definitions, the `exportTo` that hides the host,
+                // or the ports the host does declare.
+                let at = match p.kind {
+                    DestinationProblemKind::Port => format!("{}.port.number", p.path),
+                    DestinationProblemKind::NoDestination => p.path.clone(),
+                    _ => format!("{}.host", p.path),
+                };
+                let related = match (p.kind, &p.lookup) {
+                    (DestinationProblemKind::Port, _) => g
+                        .host_targets(&p.fqdn)
+                        .iter()
+                        .flat_map(|t| port_values(g, t.resource))
+                        .map(|v| v.field("ref").unwrap_or(Val::Null))
+                        .collect(),
+                    (DestinationProblemKind::Missing, Some(l)) => suggested_refs(g, l),
+                    (DestinationProblemKind::Unexported, Some(l)) => export_refs(g, l),
+                    _ => Vec::new(),
+                };
+                // The port numbers the host declares, each once (a Service and a
+                // ServiceEntry may both declare one).
+                let mut numbers: Vec<u32> = Vec::new();
+                if p.kind == DestinationProblemKind::Port {
+                    for t in g.host_targets(&p.fqdn) {
+                        for q in g.ports_of(t.resource) {
+                            if !numbers.contains(&q.number) {
+                                numbers.push(q.number);
+                            }
+                        }
+                    }
+                }
+                let ports: Vec<Val> = numbers.iter().map(|n| Val::str(&n.to_string())).collect();
                 Val::map(vec![
+                    ("at", Val::str(&at)),
+                    ("namespaces", namespaces.clone()),
+                    // A missing host's suggestion and certainty; `''` and true otherwise.
+                    (
+                        "suggestion",
+                        Val::str(
+                            p.lookup
+                                .as_ref()
+                                .and_then(|l| l.suggestion.as_deref())
+                                .unwrap_or(""),
+                        ),
+                    ),
+                    (
+                        "certain",
+                        Val::Bool(p.lookup.as_ref().is_none_or(|l| l.certain)),
+                    ),
+                    ("ports", Val::list(ports)),
+                    ("related", Val::list(related)),
                     ("problem", Val::borrowed(kind)),
                     ("path", Val::str(&p.path)),
                     ("host", Val::str(&p.host)),
@@ -186,4 +240,80 @@ pub(super) fn subset_routes_to<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let host = arg_str("subsetRoutesTo", a, 0)?;
     let g = h.g;
     each(g, g.subset_routes_to(host), entry)
+}
+
+// ServiceEntry ports matched by address (issue 12: ML2001, ML2002)
+
+fn address_port<'g>(p: &meshlint_graph::AddressPort) -> Vec<(&'static str, Val<'g>)> {
+    vec![
+        ("index", usize_int(p.index)),
+        ("number", int(p.number)),
+        ("protocol", Val::str(&p.protocol)),
+        ("path", Val::str(&p.path)),
+    ]
+}
+
+pub(super) fn address_capture<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let se = arg("addressCapture", a, 0)?;
+    let g = h.g;
+    let Some(i) = direct_index(g, se) else {
+        return Ok(Val::Null);
+    };
+    Ok(g.address_capture(i)
+        .map(|p| Val::map(address_port(&p)))
+        .unwrap_or(Val::Null))
+}
+
+pub(super) fn address_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let se = arg("addressConflicts", a, 0)?;
+    let g = h.g;
+    let Some(i) = direct_index(g, se) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.address_conflicts(i)
+            .iter()
+            .map(|c| {
+                let mut fields = address_port(&c.port);
+                fields.push(("addressed", Val::Bool(c.addressed)));
+                fields.push((
+                    "others",
+                    Val::list(c.others.iter().map(|(o, p)| ref_value(g, *o, p)).collect()),
+                ));
+                Val::map(fields)
+            })
+            .collect(),
+    ))
+}
+
+// Subsets no applicable DestinationRule defines (issue 12: ML2011)
+
+pub(super) fn undefined_subsets<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let vs = arg("undefinedSubsets", a, 0)?;
+    let g = h.g;
+    let Some(i) = direct_index(g, vs) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.undefined_subsets(i)
+            .iter()
+            .map(|u| {
+                let (rule, subsets) = match &u.rule {
+                    Some(m) => (
+                        ref_value(g, m.primary(), "spec.subsets"),
+                        m.subsets.iter().map(|s| Val::str(&s.name)).collect(),
+                    ),
+                    None => (Val::Null, Vec::new()),
+                };
+                Val::map(vec![
+                    ("path", Val::str(&u.path)),
+                    ("fqdn", Val::str(&u.fqdn)),
+                    ("subset", Val::str(&u.subset)),
+                    ("rule", rule),
+                    ("subsets", Val::list(subsets)),
+                    ("hostExists", Val::Bool(!g.host_targets(&u.fqdn).is_empty())),
+                ])
+            })
+            .collect(),
+    ))
 }

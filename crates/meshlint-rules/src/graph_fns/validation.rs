@@ -16,6 +16,9 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("durationIssues", 1, duration_issues),
     ("retryOnIssues", 1, retry_on_issues),
     ("shadowedMatches", 1, shadowed_matches),
+    ("annotationIssues", 1, annotation_issues),
+    ("serverFirstPorts", 1, server_first_ports),
+    ("authorizationRuleShape", 1, authorization_rule_shape),
 ];
 
 // Field validation (issue 14)
@@ -108,4 +111,21 @@ pub(super) fn delegate_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 
 pub(super) fn servers_without_tls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     field_issues(h, a, "serversWithoutTls", MeshGraph::servers_without_tls)
+}
+
+pub(super) fn annotation_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "annotationIssues", MeshGraph::annotation_issues)
+}
+
+pub(super) fn server_first_ports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(h, a, "serverFirstPorts", MeshGraph::server_first_ports)
+}
+
+pub(super) fn authorization_rule_shape<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    field_issues(
+        h,
+        a,
+        "authorizationRuleShape",
+        MeshGraph::authorization_rule_shape,
+    )
 }

@@ -68,18 +68,33 @@ pub(super) fn order_dependent_patches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R
         return Ok(Val::Null);
     };
     let p = g.order_dependent_patches(i);
-    let relative = p.relative.map(|(index, generated_anchor)| {
-        Val::map(vec![
+    // A patch as `{index, path, operation}` (`path` its `patch.operation`), plus fields.
+    let patch = |index: usize, extra: Vec<(&'static str, Val<'g>)>| {
+        let path = format!("spec.configPatches[{index}].patch.operation");
+        let operation = g.resources[i]
+            .spec()
+            .and_then(|s| s.get("configPatches"))
+            .and_then(|c| c.items().get(index))
+            .and_then(|c| c.str_at(&["patch", "operation"]))
+            .unwrap_or("");
+        let mut fields = vec![
             ("index", usize_int(index)),
-            ("generatedAnchor", Val::Bool(generated_anchor)),
-        ])
+            ("path", Val::str(&path)),
+            ("operation", Val::borrowed(operation)),
+        ];
+        fields.extend(extra);
+        Val::map(fields)
+    };
+    let relative = p.relative.map(|(index, generated_anchor)| {
+        patch(
+            index,
+            vec![("generatedAnchor", Val::Bool(generated_anchor))],
+        )
     });
+    let gated = p.version_gated.map(|index| patch(index, Vec::new()));
     Ok(Val::map(vec![
         ("relative", Val::list(relative.into_iter().collect())),
-        (
-            "versionGated",
-            Val::list(p.version_gated.map(usize_int).into_iter().collect()),
-        ),
+        ("versionGated", Val::list(gated.into_iter().collect())),
     ]))
 }
 
