@@ -112,7 +112,7 @@ pub use tally::Tally;
 pub use tls_answers::{
     BypassedPort, ClientWithoutMtls, DestinationRuleUse, ExternalServer, NonMeshReason,
     PlaintextCallers, PortLevelMtlsIssue, StrictPort, TlsBlockConflict, TlsConflict,
-    TlsConflictHit,
+    TlsConflictHit, UncertifiedServer,
 };
 pub use undefined_subsets::UndefinedSubset;
 pub use validation::FieldIssue;

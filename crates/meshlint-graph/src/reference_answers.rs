@@ -152,7 +152,9 @@ impl MeshGraph {
         };
         let fqdn = self.resolve_host(host, r.namespace());
         let workloads = self.workloads_for_host(&fqdn);
-        if workloads.is_empty() && !(self.closed_world && !self.host_targets(&fqdn).is_empty()) {
+        // In closed world a defined host with no workload is itself the problem.
+        let host_defined = !self.host_targets(&fqdn).is_empty();
+        if workloads.is_empty() && (!self.closed_world || !host_defined) {
             return (workloads, Vec::new());
         }
         let topology: Vec<Labels> = workloads.iter().map(|&w| self.topology_labels(w)).collect();

@@ -808,6 +808,57 @@ impl MeshGraph {
     }
 }
 
+/// A Gateway server that terminates TLS without naming a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UncertifiedServer {
+    /// Index in `spec.servers`.
+    pub index: usize,
+    /// The port number as written (`?` when absent).
+    pub port: String,
+    /// `SIMPLE`, `MUTUAL` or `OPTIONAL_MUTUAL`.
+    pub mode: String,
+}
+
+impl MeshGraph {
+    /// The servers of a Gateway that terminate TLS (SIMPLE, MUTUAL, OPTIONAL_MUTUAL)
+    /// but name no certificate: no `credentialName(s)`, `tlsCertificates` or
+    /// `serverCertificate` (Istio's validation refuses them).
+    pub fn servers_without_certificate(&self, gateway: usize) -> Vec<UncertifiedServer> {
+        let servers = self.resources[gateway]
+            .spec()
+            .and_then(|s| s.get("servers"))
+            .map(|n| n.items())
+            .unwrap_or(&[]);
+        let mut out = Vec::new();
+        for (index, s) in servers.iter().enumerate() {
+            let Some(tls) = s.get("tls") else { continue };
+            let mode = tls.str_at(&["mode"]).unwrap_or("");
+            if !matches!(mode, "SIMPLE" | "MUTUAL" | "OPTIONAL_MUTUAL") {
+                continue;
+            }
+            let text = |k: &str| tls.str_at(&[k]).is_some_and(|v| !v.is_empty());
+            let list = |k: &str| tls.get(k).is_some_and(|v| !v.items().is_empty());
+            if text("credentialName")
+                || list("credentialNames")
+                || list("tlsCertificates")
+                || text("serverCertificate")
+            {
+                continue;
+            }
+            let port = s
+                .get("port")
+                .and_then(|p| p.get("number"))
+                .and_then(|n| n.as_str());
+            out.push(UncertifiedServer {
+                index,
+                port: port.unwrap_or("?").to_string(),
+                mode: mode.to_string(),
+            });
+        }
+        out
+    }
+}
+
 /// A port where the application speaks TLS itself.
 fn tls_port(d: &GovernedPort) -> bool {
     matches!(d.port.protocol.as_str(), "HTTPS" | "TLS")

@@ -350,3 +350,16 @@ fn subsets_selecting_no_workload() {
         (1, "v2", true)
     );
 }
+
+#[test]
+fn gateway_servers_terminating_tls_without_certificate() {
+    let yaml = "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: public, namespace: edge}\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: ['*']\n    tls: {mode: SIMPLE}\n  - port: {number: 8443, name: https2, protocol: HTTPS}\n    hosts: ['*']\n    tls: {mode: SIMPLE, credentialName: cert}\n  - port: {number: 9443, name: tls, protocol: TLS}\n    hosts: ['*']\n    tls: {mode: PASSTHROUGH}\n---\n";
+    let g = graph(yaml);
+    let gw = idx(&g, Kind::Gateway, "edge", "public");
+    let s = g.servers_without_certificate(gw);
+    assert_eq!(s.len(), 1);
+    assert_eq!(
+        (s[0].index, s[0].port.as_str(), s[0].mode.as_str()),
+        (0, "443", "SIMPLE")
+    );
+}

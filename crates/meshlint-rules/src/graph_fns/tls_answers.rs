@@ -13,6 +13,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("autoMtlsToBypassedPorts", 1, auto_mtls_to_bypassed_ports),
     ("portLevelMtlsIgnored", 1, port_level_mtls_ignored),
     ("externalServers", 1, external_servers),
+    ("serversWithoutCertificate", 1, servers_without_certificate),
 ];
 
 /// Strings in first-seen order without repeats (what messages list).
@@ -416,6 +417,27 @@ fn external_servers<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     ("port", int(s.port)),
                     ("mode", Val::str(&s.mode)),
                     ("exposedBy", Val::list(exposed)),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+/// `serversWithoutCertificate(gateway)`: `{index, port, mode}` per server terminating TLS
+/// without a certificate (`port` as written, `?` when absent).
+fn servers_without_certificate<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(gw) = resource_index(g, arg("serversWithoutCertificate", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.servers_without_certificate(gw)
+            .into_iter()
+            .map(|s| {
+                Val::map(vec![
+                    ("index", usize_int(s.index)),
+                    ("port", Val::str(&s.port)),
+                    ("mode", Val::str(&s.mode)),
                 ])
             })
             .collect(),
