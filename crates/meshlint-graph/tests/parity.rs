@@ -303,7 +303,7 @@ metadata: {name: east, namespace: istio-system}
 data: {east: eA==}
 "#,
     );
-    let mut resources: Vec<_> = secrets.resources.clone();
+    let mut resources: Vec<_> = (*secrets.resources).clone();
     let file = load_source(
         "meshNetworks.yaml".into(),
         br#"
