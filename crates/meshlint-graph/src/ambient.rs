@@ -55,6 +55,13 @@ pub struct WaypointBinding {
     pub traffic_type_source: Option<(usize, String)>,
     /// The listener field that decides attachment (`allowedRoutes`), when it refuses.
     pub attachment_source: Option<(usize, String)>,
+    /// Whether istiod refuses the binding on this very object (`WaypointBound=False`):
+    /// an `attachment-denied` or `unsupported-traffic-type` outcome on the object's own
+    /// label, or on a Service or ServiceEntry inheriting its namespace's (istiod judges
+    /// each Service). A workload's inherited binding is silently not applied instead.
+    pub refused: bool,
+    /// What refuses: `attachment_source` or `traffic_type_source`, by outcome.
+    pub refused_by: Option<(usize, String)>,
 }
 
 /// An HTTP (L7) attribute of an AuthorizationPolicy rule, which ztunnel cannot see.
@@ -283,6 +290,13 @@ impl MeshGraph {
                 }
             }
         }
+        let refused_by = match outcome {
+            "attachment-denied" => attachment_source.clone(),
+            "unsupported-traffic-type" => traffic_type_source.clone(),
+            _ => None,
+        };
+        let refused = matches!(outcome, "attachment-denied" | "unsupported-traffic-type")
+            && (source == "object" || matches!(r.kind, Kind::Service | Kind::ServiceEntry));
         Some(WaypointBinding {
             name,
             namespace,
@@ -294,6 +308,8 @@ impl MeshGraph {
             traffic_type,
             traffic_type_source,
             attachment_source,
+            refused,
+            refused_by,
         })
     }
 

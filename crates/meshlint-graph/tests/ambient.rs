@@ -472,3 +472,40 @@ fn waypoint_attachment_and_traffic_type() {
     );
     assert_eq!(b(Kind::Pod, "pod-right-type").outcome, "bound");
 }
+
+#[test]
+fn where_istiod_refuses_a_binding() {
+    // Namespace `east` binds to a waypoint that admits only its own namespace: istiod
+    // refuses each of its Services, while its pods' inherited binding is simply unused.
+    let g = graph(&format!(
+        "{BINDINGS}---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: east, labels: {{istio.io/use-waypoint: same-only, istio.io/use-waypoint-namespace: mesh-gw}}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: api, namespace: east}}
+spec: {{ports: [{{port: 80}}]}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: api, namespace: east}}
+spec: {{containers: [{{name: app}}]}}
+"
+    ));
+    let b = |kind, ns: &str, name: &str| g.waypoint_binding(idx(&g, kind, ns, name)).unwrap();
+    let ns = g.waypoint_binding(g.namespace_resource("east").unwrap()).unwrap();
+    assert!(ns.refused);
+    let svc = b(Kind::Service, "east", "api");
+    assert_eq!((svc.source, svc.outcome, svc.refused), ("namespace", "attachment-denied", true));
+    assert_eq!(svc.refused_by, svc.attachment_source);
+    let pod = b(Kind::Pod, "east", "api");
+    assert_eq!((pod.outcome, pod.refused), ("attachment-denied", false));
+    // A traffic-type refusal names the label that set the type (none for the default).
+    let w = b(Kind::Service, "shop", "wrong-type");
+    assert!(w.refused && w.refused_by == w.traffic_type_source && w.refused_by.is_some());
+    let p = b(Kind::Pod, "shop", "pod-wrong-type");
+    assert!(p.refused && p.refused_by.is_none());
+    assert!(!b(Kind::Service, "shop", "selected").refused);
+}

@@ -112,6 +112,8 @@ pub(super) fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ("trafficType", Val::str(&b.traffic_type)),
         ("trafficTypeRef", opt_ref(g, &b.traffic_type_source)),
         ("attachmentRef", opt_ref(g, &b.attachment_source)),
+        ("refused", Val::Bool(b.refused)),
+        ("refusedBy", opt_ref(g, &b.refused_by)),
         // What the refusal is about: the namespace that binds, the traffic type the
         // object needs, and the reason istiod writes in `WaypointBound`.
         (
