@@ -64,6 +64,17 @@ pub struct WaypointBinding {
     pub refused_by: Option<(usize, String)>,
 }
 
+/// A listener of an `istio-waypoint` Gateway that istiod flags (its
+/// `unexpectedWaypointListener`): a waypoint has one listener, HBONE on port 15008.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaypointListenerIssue {
+    /// The listener (`spec.listeners[i]`), or `spec.gatewayClassName` when the waypoint
+    /// has no listener at all.
+    pub path: String,
+    /// No listener is HBONE on 15008, so nothing admits cross-namespace bindings.
+    pub no_hbone: bool,
+}
+
 /// An HTTP (L7) attribute of an AuthorizationPolicy rule, which ztunnel cannot see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct L7Field {
@@ -311,6 +322,45 @@ impl MeshGraph {
             refused,
             refused_by,
         })
+    }
+
+    /// The listeners of a Gateway of class `istio-waypoint` other than the HBONE one on
+    /// port 15008 (one entry at `spec.gatewayClassName` when there are none); empty for
+    /// other Gateways, well-formed waypoints and listener lists meshlint cannot read.
+    pub fn waypoint_listener_issues(&self, gateway: usize) -> Vec<WaypointListenerIssue> {
+        let g = &self.resources[gateway];
+        if g.kind != Kind::K8sGateway
+            || g.node.str_at(&["spec", "gatewayClassName"]) != Some(WAYPOINT_CLASS)
+        {
+            return Vec::new();
+        }
+        let listeners = match g.node.get("spec").and_then(|s| s.get("listeners")) {
+            None => &[][..],
+            Some(l) => match l.as_seq() {
+                Some(l) => l,
+                None => return Vec::new(),
+            },
+        };
+        let hbone = |l: &Node| {
+            l.get("port").and_then(Node::as_i64) == Some(15008)
+                && l.get("protocol").and_then(Node::as_str) == Some("HBONE")
+        };
+        if listeners.is_empty() {
+            return vec![WaypointListenerIssue {
+                path: "spec.gatewayClassName".into(),
+                no_hbone: true,
+            }];
+        }
+        let no_hbone = !listeners.iter().any(hbone);
+        listeners
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !hbone(l))
+            .map(|(i, _)| WaypointListenerIssue {
+                path: format!("spec.listeners[{i}]"),
+                no_hbone,
+            })
+            .collect()
     }
 
     /// A waypoint's `istio.io/waypoint-for`: the Gateway's label, else its

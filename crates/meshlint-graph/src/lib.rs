@@ -64,7 +64,7 @@ mod webhooks;
 mod workloads;
 
 pub use address_capture::{AddressPort, AddressPortConflict};
-pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
+pub use ambient::{L7Field, WaypointBinding, WaypointListenerIssue, ZtunnelAuthz};
 pub use annotations::{annotation_catalogue, invalid_value, is_istio_annotation, AnnotationDef};
 pub use authorization::{AuthzDecision, AuthzRequest};
 pub use authz_identity::IdentityGap;
@@ -83,7 +83,7 @@ pub use injection::ProxyNamespace;
 pub use injector::{InjectorValues, NamespaceInjection, StalePod, StaleProxies, SYSTEM_NAMESPACES};
 pub use istio::{export_scopes, hosts_overlap};
 pub use mesh_mtls::LevelConflict;
-pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
+pub use mtls::{DisableTowardAmbient, GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
 pub use network_policies::AmbientNetworkBlock;
 pub use policy_attachment::{
     IngressBypass, TargetRef, WaypointIdentityRefused, WaypointRouteIssue,

@@ -9,6 +9,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("dataPlane", 1, data_plane),
     ("namespaceDataPlane", 1, namespace_data_plane),
     ("waypointBinding", 1, waypoint_binding),
+    ("waypointListenerIssues", 1, waypoint_listener_issues),
     ("ztunnelAuthz", 1, ztunnel_authz),
     ("policyTargetRefs", 1, policy_target_refs),
     ("workloadWaypoints", 1, workload_waypoints),
@@ -323,6 +324,24 @@ pub(super) fn ingress_waypoint_bypass<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R
                         "policies",
                         Val::list(x.policies.iter().map(|&p| name_ref(g, p)).collect()),
                     ),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn waypoint_listener_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("waypointListenerIssues", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.waypoint_listener_issues(i)
+            .into_iter()
+            .map(|x| {
+                Val::map(vec![
+                    ("at", Val::str(&x.path)),
+                    ("noHbone", Val::Bool(x.no_hbone)),
                 ])
             })
             .collect(),
