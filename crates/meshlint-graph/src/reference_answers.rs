@@ -152,7 +152,9 @@ impl MeshGraph {
         };
         let fqdn = self.resolve_host(host, r.namespace());
         let workloads = self.workloads_for_host(&fqdn);
-        if workloads.is_empty() && !(self.closed_world && !self.host_targets(&fqdn).is_empty()) {
+        let known_host_without_workloads =
+            self.closed_world && !self.host_targets(&fqdn).is_empty();
+        if workloads.is_empty() && !known_host_without_workloads {
             return (workloads, Vec::new());
         }
         let topology: Vec<Labels> = workloads.iter().map(|&w| self.topology_labels(w)).collect();
