@@ -70,7 +70,7 @@ pub use authorization::{AuthzDecision, AuthzRequest};
 pub use authz_identity::IdentityGap;
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use control_plane::{UnknownRegistry, WebhookIssue};
-pub use dataplane::{DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
+pub use dataplane::{AmbientOverride, DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use egress::{ExternalHostGap, OutboundPolicyDecision};
 pub use envoy_filters::OrderDependentPatches;

@@ -640,3 +640,52 @@ spec:
         .disable_toward_ambient(idx(&g, Kind::DestinationRule, "legacy", "ledger"))
         .is_empty());
 }
+
+#[test]
+fn ambient_asked_for_where_injection_wins() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: both, labels: {istio.io/dataplane-mode: ambient, istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: asks, namespace: shop, labels: {istio.io/dataplane-mode: ambient}}
+spec: {containers: [{name: app}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: inherits, namespace: both}
+spec: {containers: [{name: app}]}
+"#,
+    );
+    let ns = g
+        .ambient_overridden(g.namespace_resource("both").unwrap())
+        .unwrap();
+    assert!(!ns.pod);
+    assert_eq!(
+        ns.ambient_label.1,
+        "metadata.labels[\"istio.io/dataplane-mode\"]"
+    );
+    assert_eq!(
+        ns.injection.map(|x| x.1),
+        Some("metadata.labels[\"istio-injection\"]".into())
+    );
+    let pod = g
+        .ambient_overridden(idx(&g, Kind::Pod, "shop", "asks"))
+        .unwrap();
+    assert!(pod.pod);
+    assert_eq!(pod.ambient_label.0, idx(&g, Kind::Pod, "shop", "asks"));
+    // The namespace's label is reported on the Namespace, not on each pod.
+    assert!(g
+        .ambient_overridden(idx(&g, Kind::Pod, "both", "inherits"))
+        .is_none());
+    assert!(g
+        .ambient_overridden(g.namespace_resource("shop").unwrap())
+        .is_none());
+}

@@ -8,6 +8,7 @@ use meshlint_model::Typed;
 pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("dataPlane", 1, data_plane),
     ("namespaceDataPlane", 1, namespace_data_plane),
+    ("ambientOverridden", 1, ambient_overridden),
     ("waypointBinding", 1, waypoint_binding),
     ("waypointListenerIssues", 1, waypoint_listener_issues),
     ("ztunnelAuthz", 1, ztunnel_authz),
@@ -81,6 +82,21 @@ pub(super) fn namespace_data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
             "injectionRef",
             injection_label.map(label_ref).unwrap_or(Val::Null),
         ),
+    ]))
+}
+
+pub(super) fn ambient_overridden<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("ambientOverridden", a, 0)?) else {
+        return Ok(Val::Null);
+    };
+    let Some(o) = g.ambient_overridden(i) else {
+        return Ok(Val::Null);
+    };
+    Ok(Val::map(vec![
+        ("ref", ref_value(g, o.ambient_label.0, &o.ambient_label.1)),
+        ("injectionRef", opt_ref(g, &o.injection)),
+        ("pod", Val::Bool(o.pod)),
     ]))
 }
 
