@@ -363,6 +363,25 @@ impl MeshGraph {
             .collect()
     }
 
+    /// The Service parents of a Gateway API route that run in ambient mode (their
+    /// Namespace enrolls its pods) with no waypoint bound (no `istio.io/use-waypoint` on
+    /// the Service or its namespace, or `none`): istiod marks the route
+    /// `ResolvedWaypoints=False` and ambient clients, whose ztunnel does no HTTP
+    /// routing, ignore it.
+    pub fn parents_without_waypoint(&self, route: usize) -> Vec<crate::RouteParent> {
+        self.route_parents(route)
+            .into_iter()
+            .filter(|p| {
+                p.kind == "Service"
+                    && p.target.is_some_and(|t| {
+                        self.waypoint_binding(t)
+                            .is_none_or(|b| b.outcome == "opted-out")
+                    })
+                    && self.namespace_ambient(&p.namespace)
+            })
+            .collect()
+    }
+
     /// A waypoint's `istio.io/waypoint-for`: the Gateway's label, else its
     /// GatewayClass's, else `service`. Empty when the class is not in the inputs and is
     /// not Istio's own `istio-waypoint` (it could say otherwise).

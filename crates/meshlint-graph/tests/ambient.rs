@@ -689,3 +689,46 @@ spec: {containers: [{name: app}]}
         .ambient_overridden(g.namespace_resource("shop").unwrap())
         .is_none());
 }
+
+#[test]
+fn mesh_route_parents_without_a_waypoint() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ratings, namespace: shop, labels: {istio.io/use-waypoint: none}}
+spec: {selector: {app: ratings}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: details, namespace: shop, labels: {istio.io/use-waypoint: waypoint}}
+spec: {selector: {app: details}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: reviews, namespace: shop}
+spec:
+  parentRefs:
+  - {group: "", kind: Service, name: reviews, port: 9080}
+  - {group: "", kind: Service, name: ratings}
+  - {group: "", kind: Service, name: details}
+  - {group: "", kind: Service, name: missing}
+  rules: [{backendRefs: [{name: reviews, port: 9080}]}]
+"#,
+    );
+    let parents = g.parents_without_waypoint(idx(&g, Kind::HTTPRoute, "shop", "reviews"));
+    let names: Vec<&str> = parents.iter().map(|p| p.name.as_str()).collect();
+    // `details` has a waypoint (even one missing from the inputs: ML5004's case), and a
+    // Service not in the inputs is not judged.
+    assert_eq!(names, vec!["reviews", "ratings"]);
+    assert_eq!(parents[0].path, "spec.parentRefs[0]");
+}
