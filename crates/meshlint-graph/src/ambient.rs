@@ -55,6 +55,24 @@ pub struct WaypointBinding {
     pub traffic_type_source: Option<(usize, String)>,
     /// The listener field that decides attachment (`allowedRoutes`), when it refuses.
     pub attachment_source: Option<(usize, String)>,
+    /// Whether istiod refuses the binding on this very object (`WaypointBound=False`):
+    /// an `attachment-denied` or `unsupported-traffic-type` outcome on the object's own
+    /// label, or on a Service or ServiceEntry inheriting its namespace's (istiod judges
+    /// each Service). A workload's inherited binding is silently not applied instead.
+    pub refused: bool,
+    /// What refuses: `attachment_source` or `traffic_type_source`, by outcome.
+    pub refused_by: Option<(usize, String)>,
+}
+
+/// A listener of an `istio-waypoint` Gateway that istiod flags (its
+/// `unexpectedWaypointListener`): a waypoint has one listener, HBONE on port 15008.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaypointListenerIssue {
+    /// The listener (`spec.listeners[i]`), or `spec.gatewayClassName` when the waypoint
+    /// has no listener at all.
+    pub path: String,
+    /// No listener is HBONE on 15008, so nothing admits cross-namespace bindings.
+    pub no_hbone: bool,
 }
 
 /// An HTTP (L7) attribute of an AuthorizationPolicy rule, which ztunnel cannot see.
@@ -283,6 +301,13 @@ impl MeshGraph {
                 }
             }
         }
+        let refused_by = match outcome {
+            "attachment-denied" => attachment_source.clone(),
+            "unsupported-traffic-type" => traffic_type_source.clone(),
+            _ => None,
+        };
+        let refused = matches!(outcome, "attachment-denied" | "unsupported-traffic-type")
+            && (source == "object" || matches!(r.kind, Kind::Service | Kind::ServiceEntry));
         Some(WaypointBinding {
             name,
             namespace,
@@ -294,7 +319,67 @@ impl MeshGraph {
             traffic_type,
             traffic_type_source,
             attachment_source,
+            refused,
+            refused_by,
         })
+    }
+
+    /// The listeners of a Gateway of class `istio-waypoint` other than the HBONE one on
+    /// port 15008 (one entry at `spec.gatewayClassName` when there are none); empty for
+    /// other Gateways, well-formed waypoints and listener lists meshlint cannot read.
+    pub fn waypoint_listener_issues(&self, gateway: usize) -> Vec<WaypointListenerIssue> {
+        let g = &self.resources[gateway];
+        if g.kind != Kind::K8sGateway
+            || g.node.str_at(&["spec", "gatewayClassName"]) != Some(WAYPOINT_CLASS)
+        {
+            return Vec::new();
+        }
+        let listeners = match g.node.get("spec").and_then(|s| s.get("listeners")) {
+            None => &[][..],
+            Some(l) => match l.as_seq() {
+                Some(l) => l,
+                None => return Vec::new(),
+            },
+        };
+        let hbone = |l: &Node| {
+            l.get("port").and_then(Node::as_i64) == Some(15008)
+                && l.get("protocol").and_then(Node::as_str) == Some("HBONE")
+        };
+        if listeners.is_empty() {
+            return vec![WaypointListenerIssue {
+                path: "spec.gatewayClassName".into(),
+                no_hbone: true,
+            }];
+        }
+        let no_hbone = !listeners.iter().any(hbone);
+        listeners
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !hbone(l))
+            .map(|(i, _)| WaypointListenerIssue {
+                path: format!("spec.listeners[{i}]"),
+                no_hbone,
+            })
+            .collect()
+    }
+
+    /// The Service parents of a Gateway API route that run in ambient mode (their
+    /// Namespace enrolls its pods) with no waypoint bound (no `istio.io/use-waypoint` on
+    /// the Service or its namespace, or `none`): istiod marks the route
+    /// `ResolvedWaypoints=False` and ambient clients, whose ztunnel does no HTTP
+    /// routing, ignore it.
+    pub fn parents_without_waypoint(&self, route: usize) -> Vec<crate::RouteParent> {
+        self.route_parents(route)
+            .into_iter()
+            .filter(|p| {
+                p.kind == "Service"
+                    && p.target.is_some_and(|t| {
+                        self.waypoint_binding(t)
+                            .is_none_or(|b| b.outcome == "opted-out")
+                    })
+                    && self.namespace_ambient(&p.namespace)
+            })
+            .collect()
     }
 
     /// A waypoint's `istio.io/waypoint-for`: the Gateway's label, else its

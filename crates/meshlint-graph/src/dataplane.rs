@@ -72,6 +72,18 @@ pub struct DataPlaneDecision {
 
 pub const DATAPLANE_LABEL: &str = "istio.io/dataplane-mode";
 
+/// Ambient mode asked for where sidecar injection wins (the injector ignores
+/// `istio.io/dataplane-mode` and istio-cni skips injected pods).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AmbientOverride {
+    /// The `istio.io/dataplane-mode: ambient` label that has no effect.
+    pub ambient_label: (usize, String),
+    /// The field that decides injection (null when nothing in the inputs points at it).
+    pub injection: Option<(usize, String)>,
+    /// True for a workload's own label, false for a Namespace's.
+    pub pod: bool,
+}
+
 /// Workloads Istio deploys for itself, by their `app` / `istio` label.
 const CONTROL_PLANE_APPS: &[&str] = &["ztunnel", "istiod", "istio-cni-node", "pilot"];
 
@@ -92,6 +104,44 @@ impl MeshGraph {
         self.namespace_dataplane_label(ns)
             .is_some_and(|(_, v)| v == "ambient")
             && self.namespace_injection(ns) != meshlint_model::typed::Injection::Enabled
+    }
+
+    /// For a Namespace labelled both ambient and injected, or a workload whose own
+    /// ambient label a sidecar overrides: what asks for ambient mode and what wins. A
+    /// workload that only inherits its namespace's label is left to the Namespace.
+    pub fn ambient_overridden(&self, i: usize) -> Option<AmbientOverride> {
+        let r = &self.resources[i];
+        if r.kind == meshlint_model::Kind::Namespace {
+            let n = self.namespace_resource(r.name())?;
+            let labels = &self.resources[n].labels;
+            if labels.get(DATAPLANE_LABEL).map(String::as_str) != Some("ambient")
+                || self.namespace_injection(r.name()) != meshlint_model::typed::Injection::Enabled
+            {
+                return None;
+            }
+            let label = |k: &str| (n, format!("metadata.labels[\"{k}\"]"));
+            let injection = ["istio-injection", "istio.io/rev"]
+                .into_iter()
+                .find(|k| labels.contains_key(*k))
+                .map(label);
+            return Some(AmbientOverride {
+                ambient_label: label(DATAPLANE_LABEL),
+                injection,
+                pod: false,
+            });
+        }
+        if !matches!(r.typed, Typed::Workload(_) | Typed::WorkloadEntry(_)) {
+            return None;
+        }
+        let d = self.data_plane(i);
+        let ambient_label = d
+            .ambient_ignored
+            .filter(|(x, _)| self.resources[*x].kind != meshlint_model::Kind::Namespace)?;
+        (d.plane == DataPlane::Sidecar).then_some(AmbientOverride {
+            ambient_label,
+            injection: d.source,
+            pod: true,
+        })
     }
 
     /// The data plane of a workload (Pod, controller pod template, WorkloadEntry).

@@ -66,13 +66,13 @@ mod wildcard_index;
 mod workloads;
 
 pub use address_capture::{AddressPort, AddressPortConflict};
-pub use ambient::{L7Field, WaypointBinding, ZtunnelAuthz};
+pub use ambient::{L7Field, WaypointBinding, WaypointListenerIssue, ZtunnelAuthz};
 pub use annotations::{annotation_catalogue, invalid_value, is_istio_annotation, AnnotationDef};
 pub use authorization::{AuthzDecision, AuthzRequest};
 pub use authz_identity::IdentityGap;
 pub use build::{Edge, GraphNode, MeshGraph};
 pub use control_plane::{UnknownRegistry, WebhookIssue};
-pub use dataplane::{DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
+pub use dataplane::{AmbientOverride, DataPlane, DataPlaneDecision, DATAPLANE_LABEL};
 pub use destination_rules::{MergedDestinationRule, MergedSubset};
 pub use egress::{ExternalHostGap, OutboundPolicyDecision};
 pub use envoy_filters::OrderDependentPatches;
@@ -85,7 +85,7 @@ pub use injection::ProxyNamespace;
 pub use injector::{InjectorValues, NamespaceInjection, StalePod, StaleProxies, SYSTEM_NAMESPACES};
 pub use istio::{export_scopes, hosts_overlap};
 pub use mesh_mtls::LevelConflict;
-pub use mtls::{GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
+pub use mtls::{DisableTowardAmbient, GovernedPort, GovernedWorkload, PeerTarget, TlsSetting};
 pub use network_policies::AmbientNetworkBlock;
 pub use policy_attachment::{
     IngressBypass, TargetRef, WaypointIdentityRefused, WaypointRouteIssue,

@@ -45,6 +45,19 @@ pub struct TlsSetting {
     pub destinations: Vec<GovernedPort>,
 }
 
+/// A `DISABLE` block of a DestinationRule that governs nothing on some service ports
+/// because their endpoints are ambient: clients reach them over HBONE (mutual TLS on
+/// 15008) whatever the block says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisableTowardAmbient {
+    /// The `tls` block.
+    pub path: String,
+    /// `host:port` of each such service port, in order, without repeats.
+    pub targets: Vec<String>,
+    /// The ambient workloads behind them, without repeats.
+    pub workloads: Vec<usize>,
+}
+
 /// A service port whose server-side mTLS mode a PeerAuthentication decides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PeerTarget {
@@ -240,6 +253,34 @@ impl MeshGraph {
             workloads,
             hbone,
         }
+    }
+
+    /// The `DISABLE` blocks of a DestinationRule with service ports whose endpoints are
+    /// ambient (`hbone` in `tls_settings`), where the block changes nothing.
+    pub fn disable_toward_ambient(&self, dr: usize) -> Vec<DisableTowardAmbient> {
+        self.tls_settings(dr)
+            .into_iter()
+            .filter(|t| t.tls.mode == "DISABLE")
+            .filter_map(|t| {
+                let (mut targets, mut workloads) = (Vec::new(), Vec::new());
+                for d in t.destinations.iter().filter(|d| !d.hbone.is_empty()) {
+                    let target = format!("{}:{}", d.host, d.port.number);
+                    if !targets.contains(&target) {
+                        targets.push(target);
+                    }
+                    for w in &d.hbone {
+                        if !workloads.contains(&w.workload) {
+                            workloads.push(w.workload);
+                        }
+                    }
+                }
+                (!targets.is_empty()).then_some(DisableTowardAmbient {
+                    path: t.tls.path,
+                    targets,
+                    workloads,
+                })
+            })
+            .collect()
     }
 
     /// Every explicit `tls` block of a DestinationRule with the (host, port, workloads)

@@ -472,3 +472,263 @@ fn waypoint_attachment_and_traffic_type() {
     );
     assert_eq!(b(Kind::Pod, "pod-right-type").outcome, "bound");
 }
+
+#[test]
+fn where_istiod_refuses_a_binding() {
+    // Namespace `east` binds to a waypoint that admits only its own namespace: istiod
+    // refuses each of its Services, while its pods' inherited binding is simply unused.
+    let g = graph(&format!(
+        "{BINDINGS}---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: east, labels: {{istio.io/use-waypoint: same-only, istio.io/use-waypoint-namespace: mesh-gw}}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: api, namespace: east}}
+spec: {{ports: [{{port: 80}}]}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: api, namespace: east}}
+spec: {{containers: [{{name: app}}]}}
+"
+    ));
+    let b = |kind, ns: &str, name: &str| g.waypoint_binding(idx(&g, kind, ns, name)).unwrap();
+    let ns = g
+        .waypoint_binding(g.namespace_resource("east").unwrap())
+        .unwrap();
+    assert!(ns.refused);
+    let svc = b(Kind::Service, "east", "api");
+    assert_eq!(
+        (svc.source, svc.outcome, svc.refused),
+        ("namespace", "attachment-denied", true)
+    );
+    assert_eq!(svc.refused_by, svc.attachment_source);
+    let pod = b(Kind::Pod, "east", "api");
+    assert_eq!((pod.outcome, pod.refused), ("attachment-denied", false));
+    // A traffic-type refusal names the label that set the type (none for the default).
+    let w = b(Kind::Service, "shop", "wrong-type");
+    assert!(w.refused && w.refused_by == w.traffic_type_source && w.refused_by.is_some());
+    let p = b(Kind::Pod, "shop", "pod-wrong-type");
+    assert!(p.refused && p.refused_by.is_none());
+    assert!(!b(Kind::Service, "shop", "selected").refused);
+}
+
+#[test]
+fn waypoint_listeners_istiod_flags() {
+    let g = graph(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: good, namespace: shop}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: extra, namespace: shop}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners:
+  - {name: mesh, port: 15008, protocol: HBONE}
+  - {name: http, port: 80, protocol: HTTP}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: wrong, namespace: shop}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: TCP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: bare, namespace: shop}
+spec: {gatewayClassName: istio-waypoint}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: ingress, namespace: shop}
+spec:
+  gatewayClassName: istio
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+"#,
+    );
+    let issues = |name: &str| {
+        g.waypoint_listener_issues(idx(&g, Kind::K8sGateway, "shop", name))
+            .into_iter()
+            .map(|x| (x.path, x.no_hbone))
+            .collect::<Vec<_>>()
+    };
+    assert!(issues("good").is_empty());
+    assert!(issues("ingress").is_empty(), "only waypoints are judged");
+    assert_eq!(issues("extra"), vec![("spec.listeners[1]".into(), false)]);
+    assert_eq!(issues("wrong"), vec![("spec.listeners[0]".into(), true)]);
+    assert_eq!(issues("bare"), vec![("spec.gatewayClassName".into(), true)]);
+}
+
+#[test]
+fn disable_changes_nothing_toward_ambient_endpoints() {
+    // One DISABLE block toward an ambient Deployment (HBONE wins), one toward a sidecar
+    // namespace (the block governs it, so it is not listed).
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: reviews}}
+    spec: {containers: [{name: app, image: reviews, ports: [{containerPort: 9080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ledger, namespace: legacy}
+spec: {selector: {app: ledger}, ports: [{name: http, port: 80}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ledger, namespace: legacy}
+spec:
+  template:
+    metadata: {labels: {app: ledger}}
+    spec: {containers: [{name: app, image: ledger, ports: [{containerPort: 80}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec:
+  host: reviews
+  trafficPolicy: {tls: {mode: DISABLE}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ledger, namespace: legacy}
+spec:
+  host: ledger
+  trafficPolicy: {tls: {mode: DISABLE}}
+"#,
+    );
+    let reviews = g.disable_toward_ambient(idx(&g, Kind::DestinationRule, "shop", "reviews"));
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].path, "spec.trafficPolicy.tls");
+    assert_eq!(
+        reviews[0].targets,
+        vec!["reviews.shop.svc.cluster.local:9080"]
+    );
+    let names: Vec<&str> = reviews[0]
+        .workloads
+        .iter()
+        .map(|&w| g.resources[w].name())
+        .collect();
+    assert_eq!(names, vec!["reviews"]);
+    assert!(g
+        .disable_toward_ambient(idx(&g, Kind::DestinationRule, "legacy", "ledger"))
+        .is_empty());
+}
+
+#[test]
+fn ambient_asked_for_where_injection_wins() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: both, labels: {istio.io/dataplane-mode: ambient, istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: asks, namespace: shop, labels: {istio.io/dataplane-mode: ambient}}
+spec: {containers: [{name: app}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: inherits, namespace: both}
+spec: {containers: [{name: app}]}
+"#,
+    );
+    let ns = g
+        .ambient_overridden(g.namespace_resource("both").unwrap())
+        .unwrap();
+    assert!(!ns.pod);
+    assert_eq!(
+        ns.ambient_label.1,
+        "metadata.labels[\"istio.io/dataplane-mode\"]"
+    );
+    assert_eq!(
+        ns.injection.map(|x| x.1),
+        Some("metadata.labels[\"istio-injection\"]".into())
+    );
+    let pod = g
+        .ambient_overridden(idx(&g, Kind::Pod, "shop", "asks"))
+        .unwrap();
+    assert!(pod.pod);
+    assert_eq!(pod.ambient_label.0, idx(&g, Kind::Pod, "shop", "asks"));
+    // The namespace's label is reported on the Namespace, not on each pod.
+    assert!(g
+        .ambient_overridden(idx(&g, Kind::Pod, "both", "inherits"))
+        .is_none());
+    assert!(g
+        .ambient_overridden(g.namespace_resource("shop").unwrap())
+        .is_none());
+}
+
+#[test]
+fn mesh_route_parents_without_a_waypoint() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ratings, namespace: shop, labels: {istio.io/use-waypoint: none}}
+spec: {selector: {app: ratings}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: details, namespace: shop, labels: {istio.io/use-waypoint: waypoint}}
+spec: {selector: {app: details}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: reviews, namespace: shop}
+spec:
+  parentRefs:
+  - {group: "", kind: Service, name: reviews, port: 9080}
+  - {group: "", kind: Service, name: ratings}
+  - {group: "", kind: Service, name: details}
+  - {group: "", kind: Service, name: missing}
+  rules: [{backendRefs: [{name: reviews, port: 9080}]}]
+"#,
+    );
+    let parents = g.parents_without_waypoint(idx(&g, Kind::HTTPRoute, "shop", "reviews"));
+    let names: Vec<&str> = parents.iter().map(|p| p.name.as_str()).collect();
+    // `details` has a waypoint (even one missing from the inputs: ML5004's case), and a
+    // Service not in the inputs is not judged.
+    assert_eq!(names, vec!["reviews", "ratings"]);
+    assert_eq!(parents[0].path, "spec.parentRefs[0]");
+}

@@ -8,7 +8,9 @@ use meshlint_model::Typed;
 pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("dataPlane", 1, data_plane),
     ("namespaceDataPlane", 1, namespace_data_plane),
+    ("ambientOverridden", 1, ambient_overridden),
     ("waypointBinding", 1, waypoint_binding),
+    ("waypointListenerIssues", 1, waypoint_listener_issues),
     ("ztunnelAuthz", 1, ztunnel_authz),
     ("policyTargetRefs", 1, policy_target_refs),
     ("workloadWaypoints", 1, workload_waypoints),
@@ -83,6 +85,21 @@ pub(super) fn namespace_data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
     ]))
 }
 
+pub(super) fn ambient_overridden<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("ambientOverridden", a, 0)?) else {
+        return Ok(Val::Null);
+    };
+    let Some(o) = g.ambient_overridden(i) else {
+        return Ok(Val::Null);
+    };
+    Ok(Val::map(vec![
+        ("ref", ref_value(g, o.ambient_label.0, &o.ambient_label.1)),
+        ("injectionRef", opt_ref(g, &o.injection)),
+        ("pod", Val::Bool(o.pod)),
+    ]))
+}
+
 pub(super) fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let v = arg("waypointBinding", a, 0)?;
     let g = h.g;
@@ -112,6 +129,8 @@ pub(super) fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ("trafficType", Val::str(&b.traffic_type)),
         ("trafficTypeRef", opt_ref(g, &b.traffic_type_source)),
         ("attachmentRef", opt_ref(g, &b.attachment_source)),
+        ("refused", Val::Bool(b.refused)),
+        ("refusedBy", opt_ref(g, &b.refused_by)),
         // What the refusal is about: the namespace that binds, the traffic type the
         // object needs, and the reason istiod writes in `WaypointBound`.
         (
@@ -321,6 +340,24 @@ pub(super) fn ingress_waypoint_bypass<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R
                         "policies",
                         Val::list(x.policies.iter().map(|&p| name_ref(g, p)).collect()),
                     ),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn waypoint_listener_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("waypointListenerIssues", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(Val::list(
+        g.waypoint_listener_issues(i)
+            .into_iter()
+            .map(|x| {
+                Val::map(vec![
+                    ("at", Val::str(&x.path)),
+                    ("noHbone", Val::Bool(x.no_hbone)),
                 ])
             })
             .collect(),

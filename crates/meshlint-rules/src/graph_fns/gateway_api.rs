@@ -6,6 +6,7 @@ use meshlint_cel::Val;
 
 pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("routeParents", 1, route_parents),
+    ("parentsWithoutWaypoint", 1, parents_without_waypoint),
     ("routeBackends", 1, route_backends),
 ];
 
@@ -17,8 +18,19 @@ pub(super) fn route_parents<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(i) = resource_index(h.g, arg("routeParents", a, 0)?) else {
         return Ok(Val::list(Vec::new()));
     };
-    Ok(Val::list(
-        h.g.route_parents(i)
+    Ok(parents_value(h, h.g.route_parents(i)))
+}
+
+pub(super) fn parents_without_waypoint<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let Some(i) = resource_index(h.g, arg("parentsWithoutWaypoint", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    Ok(parents_value(h, h.g.parents_without_waypoint(i)))
+}
+
+fn parents_value<'g>(h: &GraphHost<'g>, parents: Vec<meshlint_graph::RouteParent>) -> Val<'g> {
+    Val::list(
+        parents
             .into_iter()
             .map(|p| {
                 Val::map(vec![
@@ -35,7 +47,7 @@ pub(super) fn route_parents<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                 ])
             })
             .collect(),
-    ))
+    )
 }
 
 pub(super) fn route_backends<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {

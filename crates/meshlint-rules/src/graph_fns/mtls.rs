@@ -12,6 +12,7 @@ pub(super) const FUNCTIONS: &[GraphEntry] = &[
     ("clientTls", 4, client_tls),
     ("destinationRuleFor", 2, destination_rule_for),
     ("tlsSettings", 1, tls_settings),
+    ("disableTowardAmbient", 1, disable_toward_ambient),
     ("peerTargets", 1, peer_targets),
     (
         "strictNamespacesUnderDisable",
@@ -151,6 +152,46 @@ pub(super) fn tls_settings<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let v = tls_settings_value(g, i);
     h.memo.borrow_mut().insert(i, v.clone());
     Ok(v)
+}
+
+pub(super) fn disable_toward_ambient<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
+    let g = h.g;
+    let Some(i) = resource_index(g, arg("disableTowardAmbient", a, 0)?) else {
+        return Ok(Val::list(Vec::new()));
+    };
+    let res = &g.resources[i];
+    Ok(Val::list(
+        g.disable_toward_ambient(i)
+            .into_iter()
+            .map(|x| {
+                // Point at `mode` when written (as `tlsSettings` does), else the block.
+                let mode_path = format!("{}.mode", x.path);
+                let at = if res.has_path(&mode_path) {
+                    mode_path
+                } else {
+                    x.path
+                };
+                let mut names: Vec<&str> = Vec::new();
+                for &w in &x.workloads {
+                    let n = g.resources[w].name();
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+                Val::map(vec![
+                    ("at", Val::str(&at)),
+                    (
+                        "targets",
+                        Val::list(x.targets.iter().map(|t| Val::str(t)).collect()),
+                    ),
+                    (
+                        "workloads",
+                        Val::list(names.into_iter().map(Val::str).collect()),
+                    ),
+                ])
+            })
+            .collect(),
+    ))
 }
 
 pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
