@@ -22,8 +22,8 @@ fn logic_size(f: &meshlint_rules::RuleFile) -> usize {
 
 /// Upper bounds that only go down: the median and the largest rule, in characters. The
 /// goal of the catalogue is a median of 400 and no rule over 1,200.
-const MEDIAN_AT_MOST: usize = 500;
-const LARGEST_AT_MOST: usize = 1_400;
+const MEDIAN_AT_MOST: usize = 400;
+const LARGEST_AT_MOST: usize = 1_200;
 
 #[test]
 fn builtin_rules_stay_short() {
