@@ -6,6 +6,7 @@ use crate::queries::*;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
+use std::collections::HashMap;
 
 impl MeshGraph {
     /// Workloads in `ns` whose labels the selector matches.
@@ -270,16 +271,37 @@ impl MeshGraph {
 
     /// Services and ServiceEntries (with a workload selector) that select a workload.
     pub fn services_for(&self, workload: usize) -> Vec<usize> {
-        let ns = self.resources[workload].namespace();
-        let mut out: Vec<usize> = self
-            .in_namespace(ns, Kind::Service)
-            .iter()
-            .chain(self.in_namespace(ns, Kind::ServiceEntry))
-            .copied()
-            .filter(|&t| self.workloads_of(t).contains(&workload))
-            .collect();
-        out.sort_unstable();
-        out
+        self.services_by_workload
+            .get_or_init(|| self.index_services_by_workload())
+            .get(&workload)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Each workload's Services and ServiceEntries (of its namespace, selecting it), in
+    /// resource order: built once from every Service's selection, so asking for one
+    /// workload's Services does not scan its namespace's Services each time.
+    fn index_services_by_workload(&self) -> HashMap<usize, Vec<usize>> {
+        let mut by_workload: HashMap<usize, Vec<usize>> = HashMap::new();
+        for t in 0..self.resources.len() {
+            if !matches!(
+                self.resources[t].typed,
+                Typed::Service(_) | Typed::ServiceEntry(_)
+            ) {
+                continue;
+            }
+            let ns = self.resources[t].namespace();
+            for w in self.workloads_of(t) {
+                if self.resources[w].namespace() == ns {
+                    by_workload.entry(w).or_default().push(t);
+                }
+            }
+        }
+        for services in by_workload.values_mut() {
+            services.sort_unstable();
+            services.dedup();
+        }
+        by_workload
     }
 }
 
