@@ -11,15 +11,36 @@ use std::collections::HashMap;
 impl MeshGraph {
     /// Workloads in `ns` whose labels the selector matches.
     pub fn workloads_selected(&self, ns: &str, selector: &Labels) -> Vec<usize> {
-        self.workloads_by_ns
-            .get(ns)
-            .map(|ws| {
-                ws.iter()
-                    .copied()
-                    .filter(|&w| selector_matches(selector, self.workload_labels(w)))
-                    .collect()
+        // Sizes are read without the counter's charge for walking a list (`Tally`
+        // counts what a lookup hands out); the walk below is counted where it happens.
+        let in_namespace = (*self.workloads_by_ns).get(ns).map(Vec::as_slice);
+        let in_namespace = in_namespace.unwrap_or(&[]);
+        // Start from whichever is shorter: the namespace's workloads, or the label index's
+        // list for the selector's rarest label (which spans every namespace). Many small
+        // namespaces sharing labels favour the first, one big namespace the second; either
+        // way a selector costs what it could match, not the mesh.
+        let rarest = selector
+            .iter()
+            .map(|(k, v)| {
+                meshlint_diag::work::add(1);
+                (*self.workloads_by_label)
+                    .get(&(k.clone(), v.clone()))
+                    .map_or(0, Vec::len)
             })
-            .unwrap_or_default()
+            .min();
+        match rarest {
+            Some(n) if n < in_namespace.len() => self
+                .labelled(selector)
+                .into_iter()
+                .filter(|&w| self.resources[w].namespace() == ns)
+                .collect(),
+            _ => in_namespace
+                .iter()
+                .inspect(|_| meshlint_diag::work::add(1))
+                .copied()
+                .filter(|&w| selector_matches(selector, self.workload_labels(w)))
+                .collect(),
+        }
     }
 
     /// Workloads (Pods, pod templates, WorkloadEntries) in any namespace carrying every

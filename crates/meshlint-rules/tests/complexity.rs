@@ -25,15 +25,6 @@ const GROWTH_LIMIT: f64 = 4.5;
 /// Remove an entry when its rule answers from an index (the test says when an entry
 /// is no longer needed).
 const SUPERLINEAR: &[(&str, &str, &str)] = &[
-    // peerTargets settles, for every workload the policy selects, each port's mode through
-    // the namespace's policies; Services per workload now come from an index built once
-    // (62x -> 12.6x), what remains grows with the namespace. (ML1013, which asked the
-    // same, answers from an index of STRICT ports in tls_answers.rs and is linear.)
-    (
-        "ML5003",
-        "one-namespace",
-        "peerTargets per workload and port",
-    ),
     // Per TLS destination of a wildcard DestinationRule, routesTo(host) and clientTls
     // for each gateway namespace: grows with the wildcard entries (9.5x; ML1001, on the
     // same tlsSettings, is linear since host_targets answers wildcards from an index).
