@@ -161,7 +161,7 @@ impl MeshGraph {
                 continue;
             };
             let action = spec.get("action").and_then(Node::as_str).unwrap_or("ALLOW");
-            let rules = spec.get("rules").map(Node::items).unwrap_or(&[]);
+            let rules = spec.items_at(&["rules"]);
             match action {
                 "DENY" => {
                     if let Some(i) = rules.iter().position(|r| rule_matches(r, req)) {

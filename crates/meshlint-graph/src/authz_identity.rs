@@ -111,20 +111,8 @@ impl MeshGraph {
         };
         // (path, field, positive)
         let mut conditions: Vec<(String, String, bool)> = Vec::new();
-        for (i, rule) in spec
-            .get("rules")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
-            for (j, from) in rule
-                .get("from")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
+        for (i, rule) in spec.items_at(&["rules"]).iter().enumerate() {
+            for (j, from) in rule.items_at(&["from"]).iter().enumerate() {
                 let Some(source) = from.get("source") else {
                     continue;
                 };
@@ -137,13 +125,7 @@ impl MeshGraph {
                     }
                 }
             }
-            for (j, when) in rule
-                .get("when")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
+            for (j, when) in rule.items_at(&["when"]).iter().enumerate() {
                 let Some(key) = when.str_at(&["key"]) else {
                     continue;
                 };
@@ -213,20 +195,8 @@ impl MeshGraph {
             x.value = field.to_string();
             conditions.push(x);
         };
-        for (i, rule) in spec
-            .get("rules")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
-            for (j, from) in rule
-                .get("from")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
+        for (i, rule) in spec.items_at(&["rules"]).iter().enumerate() {
+            for (j, from) in rule.items_at(&["from"]).iter().enumerate() {
                 for (key, positive) in
                     [("requestPrincipals", true), ("notRequestPrincipals", false)]
                 {
@@ -239,13 +209,7 @@ impl MeshGraph {
                     }
                 }
             }
-            for (j, when) in rule
-                .get("when")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
+            for (j, when) in rule.items_at(&["when"]).iter().enumerate() {
                 let Some(key) = when
                     .str_at(&["key"])
                     .filter(|k| k.starts_with("request.auth."))

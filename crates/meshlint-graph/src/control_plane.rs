@@ -74,7 +74,7 @@ impl MeshGraph {
             return Vec::new();
         }
         let mut out = Vec::new();
-        let webhooks = r.node.get("webhooks").map(Node::items).unwrap_or(&[]);
+        let webhooks = r.node.items_at(&["webhooks"]);
         for (i, hook) in webhooks.iter().enumerate() {
             let Some(client) = hook.get("clientConfig").filter(|c| !c.is_null()) else {
                 continue;
@@ -131,14 +131,10 @@ impl MeshGraph {
             .and_then(|s| s.get("containers"))
             .filter(|c| !c.is_null())?;
         let guarded = containers.items().iter().any(|c| {
-            c.get("env")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .any(|e| {
-                    e.str_at(&["name"]) == Some(BLOCKED_CIDRS)
-                        && e.str_at(&["value"]).is_some_and(|v| !v.is_empty())
-                })
+            c.items_at(&["env"]).iter().any(|e| {
+                e.str_at(&["name"]) == Some(BLOCKED_CIDRS)
+                    && e.str_at(&["value"]).is_some_and(|v| !v.is_empty())
+            })
         });
         if guarded {
             return None;
@@ -166,7 +162,7 @@ impl MeshGraph {
         let mut out = Vec::new();
         for (name, network) in networks.entries() {
             let name = name.as_str().unwrap_or("");
-            let endpoints = network.get("endpoints").map(Node::items).unwrap_or(&[]);
+            let endpoints = network.items_at(&["endpoints"]);
             for (j, e) in endpoints.iter().enumerate() {
                 let Some(registry) = e.get("fromRegistry").and_then(Node::as_str) else {
                     continue;

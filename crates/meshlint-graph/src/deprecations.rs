@@ -3,7 +3,6 @@
 
 use crate::build::MeshGraph;
 use crate::validation::FieldIssue;
-use meshlint_load::Node;
 use meshlint_model::Kind;
 
 /// The `rbac.istio.io` kinds Istio removed.
@@ -55,7 +54,7 @@ impl MeshGraph {
         let mut out = Vec::new();
         match r.kind {
             Kind::VirtualService if istio => {
-                let http = spec.get("http").map(Node::items).unwrap_or(&[]);
+                let http = spec.items_at(&["http"]);
                 for (i, route) in http.iter().enumerate() {
                     let Some(percent) = route
                         .get("fault")

@@ -138,13 +138,7 @@ impl MeshGraph {
         let mut seen: Vec<String> = Vec::new();
         let mut out = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
-            for (j, from) in rule
-                .get("from")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
+            for (j, from) in rule.items_at(&["from"]).iter().enumerate() {
                 let Some(source) = from.get("source") else {
                     continue;
                 };
@@ -202,13 +196,7 @@ impl MeshGraph {
         let mut claims: Vec<(String, String)> = Vec::new();
         let http = spec_field(&r.node, "http").map(Node::items).unwrap_or(&[]);
         for (i, route) in http.iter().enumerate() {
-            for (j, m) in route
-                .get("match")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
+            for (j, m) in route.items_at(&["match"]).iter().enumerate() {
                 for f in ["headers", "withoutHeaders"] {
                     for (k, _) in m.get(f).map(Node::entries).unwrap_or(&[]) {
                         let Some(key) =

@@ -92,7 +92,7 @@ impl MeshGraph {
         let path = if is_proxy_uid(pod.get("securityContext").and_then(|c| c.get("runAsUser"))) {
             Some("securityContext.runAsUser".to_string())
         } else {
-            let containers = pod.get("containers").map(Node::items).unwrap_or(&[]);
+            let containers = pod.items_at(&["containers"]);
             containers
                 .iter()
                 .position(|c| {
@@ -127,7 +127,7 @@ impl MeshGraph {
         {
             return Vec::new();
         }
-        let ports = spec.get("ports").map(Node::items).unwrap_or(&[]);
+        let ports = spec.items_at(&["ports"]);
         for (i, p) in ports.iter().enumerate() {
             let udp = p
                 .str_at(&["protocol"])

@@ -185,7 +185,7 @@ impl MeshGraph {
             .map(Node::items)
             .unwrap_or(&[]);
         for (i, route) in list.iter().enumerate() {
-            let matches = route.get("match").map(Node::items).unwrap_or(&[]);
+            let matches = route.items_at(&["match"]);
             let chosen = if matches.is_empty() {
                 Some(None)
             } else {
@@ -198,7 +198,7 @@ impl MeshGraph {
                 continue;
             };
             let path = format!("spec.{protocol}[{i}]");
-            let dests = route.get("route").map(Node::items).unwrap_or(&[]);
+            let dests = route.items_at(&["route"]);
             let mut destinations: Vec<WeightedDestination> = Vec::new();
             for (j, d) in dests.iter().enumerate() {
                 let Some(dest) = d.get("destination") else {

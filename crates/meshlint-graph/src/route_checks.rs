@@ -97,7 +97,7 @@ impl MeshGraph {
                 .map(Node::items)
                 .unwrap_or(&[]);
             for (ri, route) in routes.iter().enumerate() {
-                let entries = route.get("route").map(Node::items).unwrap_or(&[]);
+                let entries = route.items_at(&["route"]);
                 for (k, entry) in entries.iter().enumerate() {
                     let has_destination = matches!(&entry.value, NodeValue::Map(m)
                         if m.iter().any(|(key, _)| key.as_str() == Some("destination")));

@@ -60,7 +60,7 @@ impl MeshGraph {
         };
         let mut lists: Vec<(String, &Node)> = Vec::new();
         if matches!(r.kind, Kind::HTTPRoute | Kind::GRPCRoute) {
-            let parents = status.get("parents").map(Node::items).unwrap_or(&[]);
+            let parents = status.items_at(&["parents"]);
             for (p, parent) in parents.iter().enumerate() {
                 if let Some(c) = parent.get("conditions") {
                     lists.push((format!("status.parents[{p}].conditions"), c));

@@ -28,7 +28,7 @@ impl MeshGraph {
             .and_then(|d| d.get("accessLogging"))
             .is_some_and(non_empty);
         if !default_access_log {
-            let logs = spec.get("accessLogging").map(Node::items).unwrap_or(&[]);
+            let logs = spec.items_at(&["accessLogging"]);
             let silent = logs.iter().position(|l| {
                 let disabled = l.get("disabled").and_then(Node::as_bool) == Some(true);
                 let providers = l.get("providers").is_some_and(non_empty);
@@ -52,9 +52,9 @@ impl MeshGraph {
         if lightstep.is_empty() {
             return out;
         }
-        let tracing = spec.get("tracing").map(Node::items).unwrap_or(&[]);
+        let tracing = spec.items_at(&["tracing"]);
         for (t, entry) in tracing.iter().enumerate() {
-            let providers = entry.get("providers").map(Node::items).unwrap_or(&[]);
+            let providers = entry.items_at(&["providers"]);
             for (p, provider) in providers.iter().enumerate() {
                 let Some(name) = provider.str_at(&["name"]) else {
                     continue;

@@ -40,10 +40,7 @@ impl MeshGraph {
             x.value = mode.to_string();
             out.push(x);
         }
-        let ports = policy
-            .get("portLevelSettings")
-            .map(Node::items)
-            .unwrap_or(&[]);
+        let ports = policy.items_at(&["portLevelSettings"]);
         for (i, p) in ports.iter().enumerate() {
             let Some(mode) = p.get("tls").and_then(|t| tls_without_ca(t, selects)) else {
                 continue;

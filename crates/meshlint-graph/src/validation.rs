@@ -86,13 +86,7 @@ impl MeshGraph {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (i, entry) in spec
-            .get("http")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        for (i, entry) in spec.items_at(&["http"]).iter().enumerate() {
             if entry.as_map().is_none() {
                 continue;
             }
@@ -184,13 +178,7 @@ impl MeshGraph {
         };
         let mut seen: HashMap<&str, String> = HashMap::new();
         let mut out = Vec::new();
-        for (i, entry) in spec
-            .get("http")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        for (i, entry) in spec.items_at(&["http"]).iter().enumerate() {
             let Some(name) = entry.str_at(&["name"]).filter(|n| !n.is_empty()) else {
                 continue;
             };
@@ -218,17 +206,13 @@ impl MeshGraph {
         };
         let kind = self.resources[r].id.kind.as_str();
         let ports: Vec<(String, &Node)> = if kind == "Gateway" {
-            spec.get("servers")
-                .map(Node::items)
-                .unwrap_or(&[])
+            spec.items_at(&["servers"])
                 .iter()
                 .enumerate()
                 .filter_map(|(i, s)| Some((format!("spec.servers[{i}].port"), s.get("port")?)))
                 .collect()
         } else {
-            spec.get("ports")
-                .map(Node::items)
-                .unwrap_or(&[])
+            spec.items_at(&["ports"])
                 .iter()
                 .enumerate()
                 .map(|(i, p)| (format!("spec.ports[{i}]"), p))
@@ -292,13 +276,7 @@ impl MeshGraph {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (i, s) in spec
-            .get("servers")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        for (i, s) in spec.items_at(&["servers"]).iter().enumerate() {
             let Some(protocol) = s.str_at(&["port", "protocol"]) else {
                 continue;
             };
@@ -328,13 +306,7 @@ impl MeshGraph {
         let mut out = Vec::new();
         let ns = self.resources[vs].namespace();
         let has_hosts = |n: &Node| n.get("hosts").is_some_and(|h| !h.items().is_empty());
-        for (i, entry) in spec
-            .get("http")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        for (i, entry) in spec.items_at(&["http"]).iter().enumerate() {
             let Some(d) = entry.get("delegate").filter(|d| d.as_map().is_some()) else {
                 continue;
             };
@@ -368,7 +340,7 @@ impl MeshGraph {
                 }
             }
         }
-        let gateways = spec.get("gateways").map(Node::items).unwrap_or(&[]);
+        let gateways = spec.items_at(&["gateways"]);
         if !has_hosts(spec) && !gateways.is_empty() {
             out.push(issue("spec.gateways".to_string(), "delegate-gateways", ""));
         }
@@ -433,13 +405,7 @@ impl MeshGraph {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (i, entry) in spec
-            .get("http")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        for (i, entry) in spec.items_at(&["http"]).iter().enumerate() {
             let Some(on) = entry.str_at(&["retries", "retryOn"]) else {
                 continue;
             };
@@ -481,7 +447,7 @@ impl MeshGraph {
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("#{i}"));
                 let at = format!("spec.{section}[{i}]");
-                let matches = route.get("match").map(Node::items).unwrap_or(&[]);
+                let matches = route.items_at(&["match"]);
                 if matches.is_empty() {
                     if let Some(prev) = empty_at {
                         let mut x = issue(at.clone(), "unreachable", name.clone());

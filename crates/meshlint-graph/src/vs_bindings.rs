@@ -49,7 +49,7 @@ impl MeshGraph {
         let vs_hosts = strings(spec.get("hosts"));
         let mut seen = HashSet::new();
         let mut out = Vec::new();
-        let gateways = spec.get("gateways").map(Node::items).unwrap_or(&[]);
+        let gateways = spec.items_at(&["gateways"]);
         for (i, entry) in gateways.iter().enumerate() {
             let Some(reference) = entry.as_str() else {
                 continue;

@@ -43,11 +43,7 @@ pub struct MissingWebhookService {
 
 impl MeshGraph {
     fn webhooks_of(&self, config: usize) -> &[Node] {
-        self.resources[config]
-            .node
-            .get("webhooks")
-            .map(Node::items)
-            .unwrap_or(&[])
+        self.resources[config].node.items_at(&["webhooks"])
     }
 
     /// The revisions a webhook configuration names: its `istio.io/rev` label, and the
@@ -72,9 +68,9 @@ impl MeshGraph {
                 {
                     out.push(v.to_string());
                 }
-                for e in sel.get("matchExpressions").map(Node::items).unwrap_or(&[]) {
+                for e in sel.items_at(&["matchExpressions"]) {
                     if e.str_at(&["key"]) == Some("istio.io/rev") {
-                        let values = e.get("values").map(Node::items).unwrap_or(&[]);
+                        let values = e.items_at(&["values"]);
                         out.extend(values.iter().filter_map(Node::as_str).map(str::to_string));
                     }
                 }
@@ -268,9 +264,7 @@ impl MeshGraph {
         )?;
         let containers: Vec<usize> = spec
             .0
-            .get("containers")
-            .map(Node::items)
-            .unwrap_or(&[])
+            .items_at(&["containers"])
             .iter()
             .enumerate()
             .filter(|(_, c)| c.str_at(&["image"]) == Some("auto"))
@@ -304,30 +298,24 @@ pub fn selector_node_matches(selector: Option<&Node>, labels: &Labels) -> bool {
             return false;
         }
     }
-    sel.get("matchExpressions")
-        .map(Node::items)
-        .unwrap_or(&[])
-        .iter()
-        .all(|e| {
-            let Some(key) = e.get("key").and_then(as_string) else {
-                return false;
-            };
-            let values: Vec<&str> = e
-                .get("values")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(as_string)
-                .collect();
-            let have = labels.get(key).map(String::as_str);
-            match e.get("operator").and_then(as_string).unwrap_or("") {
-                "In" => have.is_some_and(|v| values.contains(&v)),
-                "NotIn" => have.is_none_or(|v| !values.contains(&v)),
-                "Exists" => have.is_some(),
-                "DoesNotExist" => have.is_none(),
-                _ => false,
-            }
-        })
+    sel.items_at(&["matchExpressions"]).iter().all(|e| {
+        let Some(key) = e.get("key").and_then(as_string) else {
+            return false;
+        };
+        let values: Vec<&str> = e
+            .items_at(&["values"])
+            .iter()
+            .filter_map(as_string)
+            .collect();
+        let have = labels.get(key).map(String::as_str);
+        match e.get("operator").and_then(as_string).unwrap_or("") {
+            "In" => have.is_some_and(|v| values.contains(&v)),
+            "NotIn" => have.is_none_or(|v| !values.contains(&v)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => false,
+        }
+    })
 }
 
 /// A scalar that reads as a CEL string (not a number, boolean or null).

@@ -225,6 +225,19 @@ impl Node {
         self.as_seq().unwrap_or(&[])
     }
 
+    /// Items of the sequence at a path of mapping keys (`items_at(&["spec", "http"])`);
+    /// a missing key or a non-sequence yields nothing.
+    pub fn items_at(&self, keys: &[&str]) -> &[Node] {
+        let mut n = self;
+        for k in keys {
+            match n.get(k) {
+                Some(next) => n = next,
+                None => return &[],
+            }
+        }
+        n.items()
+    }
+
     /// Entries of a mapping; an absent or non-mapping node yields nothing.
     pub fn entries(&self) -> &[(Node, Node)] {
         self.as_map().unwrap_or(&[])
@@ -361,5 +374,24 @@ mod tests {
         assert_eq!(s("0x1f", true).resolved(), Resolved::Int(31));
         assert_eq!(s("1.2.3", true).resolved(), Resolved::Str("1.2.3"));
         assert_eq!(s("yes", true).resolved(), Resolved::Str("yes"));
+    }
+
+    #[test]
+    fn items_at_follows_keys_and_yields_nothing_when_absent() {
+        let f = crate::load_source(
+            "t.yaml".into(),
+            b"spec:\n  http: [a, b]\n  name: x\n".to_vec(),
+            &crate::LoadLimits::default(),
+        );
+        let root = &f.documents[0].root;
+        let names: Vec<_> = root
+            .items_at(&["spec", "http"])
+            .iter()
+            .map(|n| n.as_str())
+            .collect();
+        assert_eq!(names, [Some("a"), Some("b")]);
+        assert!(root.items_at(&["spec", "name"]).is_empty());
+        assert!(root.items_at(&["spec", "tcp"]).is_empty());
+        assert!(root.items_at(&["status", "http"]).is_empty());
     }
 }
