@@ -1,30 +1,10 @@
 //! mTLS conflicts decided at namespace and mesh level, without workloads.
 
+mod common;
+
+use common::{dr, graph, graph_of, pa};
 use meshlint_graph::MeshGraph;
-use meshlint_load::{load_source, LoadLimits};
-use meshlint_model::{build_resources, Kind, MeshConfig};
-
-fn graph(yaml: &str) -> MeshGraph {
-    let f = load_source(
-        "t.yaml".into(),
-        yaml.as_bytes().to_vec(),
-        &LoadLimits::default(),
-    );
-    assert!(f.findings.is_empty(), "{:?}", f.findings);
-    MeshGraph::new(build_resources(&f).resources, MeshConfig::default(), false)
-}
-
-fn pa(ns: &str, name: &str, mode: &str) -> String {
-    format!(
-        "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  mtls: {{mode: {mode}}}\n---\n"
-    )
-}
-
-fn dr(ns: &str, name: &str, host: &str, mode: &str) -> String {
-    format!(
-        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  host: \"{host}\"\n  trafficPolicy:\n    tls: {{mode: {mode}}}\n---\n"
-    )
-}
+use meshlint_model::{Kind, MeshConfig};
 
 fn conflicts(
     g: &MeshGraph,
@@ -369,12 +349,11 @@ fn strict_without_client_mtls_only_when_auto_mtls_is_off() {
         );
     let g = graph(&yaml);
     assert!(g.strict_without_client_mtls(1).is_empty(), "auto mTLS on");
-    let f = load_source("t.yaml".into(), yaml.into_bytes(), &LoadLimits::default());
     let mesh = MeshConfig {
         enable_auto_mtls: false,
         ..MeshConfig::default()
     };
-    let g = MeshGraph::new(build_resources(&f).resources, mesh, false);
+    let g = graph_of(&yaml, mesh, false);
     let f = MeshGraph::strict_without_client_mtls;
     assert_eq!(
         conflicts(&g, f, Kind::PeerAuthentication, "shop", "default"),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{graph, graph_of, idx};
+use common::{dr, graph, graph_of, idx, pa};
 use meshlint_graph::{MeshGraph, NonMeshReason, PortLevelMtlsIssue, TlsConflict};
 use meshlint_model::{Kind, MeshConfig};
 
@@ -19,18 +19,6 @@ fn ns(name: &str, inject: bool) -> String {
 fn app(ns: &str, name: &str, port: u32, annotations: &str) -> String {
     format!(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n      annotations: {{{annotations}}}\n    spec: {{containers: [{{name: c, image: x, ports: [{{containerPort: {port}}}]}}]}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{app: {name}}}\n  ports: [{{name: http, port: 80, targetPort: {port}}}, {{name: https, port: 443, targetPort: 8443}}]\n---\n"
-    )
-}
-
-fn pa(ns: &str, name: &str, mode: &str) -> String {
-    format!(
-        "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  mtls: {{mode: {mode}}}\n---\n"
-    )
-}
-
-fn dr(ns: &str, name: &str, host: &str, mode: &str) -> String {
-    format!(
-        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  host: \"{host}\"\n  trafficPolicy:\n    tls: {{mode: {mode}}}\n---\n"
     )
 }
 

@@ -1,19 +1,12 @@
 //! Field validation queries: routes without an action, weights, route names, ports,
 //! Gateway servers without TLS.
 
-use meshlint_graph::{FieldIssue, MeshGraph};
-use meshlint_load::{load_source, LoadLimits};
-use meshlint_model::{build_resources, MeshConfig};
+mod common;
 
-fn graph(yaml: &str) -> MeshGraph {
-    let f = load_source(
-        "t.yaml".into(),
-        yaml.as_bytes().to_vec(),
-        &LoadLimits::default(),
-    );
-    assert!(f.findings.is_empty(), "{:?}", f.findings);
-    MeshGraph::new(build_resources(&f).resources, MeshConfig::default(), false)
-}
+use common::{graph, graph_of};
+use meshlint_graph::FieldIssue;
+use meshlint_load::{load_source, LoadLimits};
+use meshlint_model::MeshConfig;
 
 fn codes(xs: &[FieldIssue]) -> Vec<(&str, &str, &str)> {
     xs.iter()
@@ -522,12 +515,7 @@ fn a_protocol_detection_timeout_turns_the_hang_into_a_delay() {
         ..MeshConfig::default()
     };
     let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec:\n  ports: [{port: 13306, targetPort: 3306}]\n";
-    let f = load_source(
-        "t.yaml".into(),
-        svc.as_bytes().to_vec(),
-        &LoadLimits::default(),
-    );
-    let g = MeshGraph::new(build_resources(&f).resources, mesh, false);
+    let g = graph_of(svc, mesh, false);
     assert_eq!(g.server_first_ports(0)[0].detail, "5s");
     assert_eq!(graph(svc).server_first_ports(0)[0].detail, "");
 }

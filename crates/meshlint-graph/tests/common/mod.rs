@@ -35,3 +35,17 @@ pub fn all(g: &MeshGraph, kind: Kind, name: &str) -> Vec<usize> {
         .filter(|&i| g.resources[i].kind == kind && g.resources[i].name() == name)
         .collect()
 }
+
+/// A namespace-wide (or, in the root namespace, mesh-wide) PeerAuthentication document.
+pub fn pa(ns: &str, name: &str, mode: &str) -> String {
+    format!(
+        "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  mtls: {{mode: {mode}}}\n---\n"
+    )
+}
+
+/// A DestinationRule document whose top-level traffic policy sets `tls.mode`.
+pub fn dr(ns: &str, name: &str, host: &str, mode: &str) -> String {
+    format!(
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  host: \"{host}\"\n  trafficPolicy:\n    tls: {{mode: {mode}}}\n---\n"
+    )
+}
