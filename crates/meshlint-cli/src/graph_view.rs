@@ -40,18 +40,10 @@ fn edge_name(e: Edge) -> &'static str {
     }
 }
 
-/// The namespace a `name.NS.svc.<domain>` host belongs to.
-fn host_namespace<'a>(g: &MeshGraph, h: &'a str) -> Option<&'a str> {
-    let suffix = format!(".svc.{}", g.mesh.dns_domain);
-    let rest = h.strip_suffix(&suffix)?;
-    let (_, ns) = rest.split_once('.')?;
-    (!ns.contains('.')).then_some(ns)
-}
-
 fn matches_namespace(g: &MeshGraph, n: &GraphNode, ns: &str) -> bool {
     match n {
         GraphNode::Resource(i) => g.resources[*i].namespace() == ns,
-        GraphNode::Host(h) => host_namespace(g, h) == Some(ns),
+        GraphNode::Host(h) => g.host_namespace(h) == Some(ns),
         GraphNode::Namespace(name) => name == ns,
     }
 }
@@ -146,7 +138,7 @@ pub fn render_dot(g: &MeshGraph, nodes: &[NodeIndex]) -> String {
                 continue
             }
             GraphNode::Resource(i) => Some(g.resources[*i].namespace().to_string()),
-            GraphNode::Host(h) => host_namespace(g, h).map(str::to_string),
+            GraphNode::Host(h) => g.host_namespace(h).map(str::to_string),
             GraphNode::Namespace(_) => continue,
         };
         match ns.filter(|ns| !ns.is_empty()) {

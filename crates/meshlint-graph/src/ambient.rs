@@ -14,7 +14,6 @@
 //!   CUSTOM and AUDIT are not supported.
 
 use crate::build::MeshGraph;
-use crate::dataplane::DataPlane;
 use meshlint_load::Node;
 use meshlint_model::typed::Typed;
 use meshlint_model::Kind;
@@ -490,7 +489,7 @@ impl MeshGraph {
         let workloads: Vec<usize> = self
             .policy_targets(r.namespace(), selector.as_ref().filter(|s| !s.is_empty()))
             .into_iter()
-            .filter(|&w| self.data_plane(w).plane == DataPlane::Ambient)
+            .filter(|&w| self.is_ambient(w))
             .collect();
         if workloads.is_empty() {
             return None;

@@ -40,12 +40,6 @@ impl DataPlane {
             DataPlane::Infrastructure => "infrastructure",
         }
     }
-
-    /// Whether inbound traffic is terminated by a mesh proxy that speaks Istio mTLS
-    /// (a sidecar, or ztunnel over HBONE).
-    pub fn terminates_mtls(self) -> bool {
-        matches!(self, DataPlane::Sidecar | DataPlane::Ambient)
-    }
 }
 
 /// A workload's data plane, why, and the field that decided it.

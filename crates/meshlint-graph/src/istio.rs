@@ -666,12 +666,6 @@ impl MeshGraph {
                 == Some("enabled")
         })
     }
-
-    /// Whether a pod runs in ambient mode: annotated `ambient.istio.io/redirection:
-    /// enabled` by the CNI, or enrolled by its labels (see [`MeshGraph::data_plane`]).
-    pub fn pod_ambient(&self, pod: usize) -> bool {
-        self.is_ambient(pod)
-    }
 }
 
 #[cfg(test)]

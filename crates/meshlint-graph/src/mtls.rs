@@ -388,19 +388,8 @@ impl MeshGraph {
         let mut out = Vec::new();
         for w in self.policy_targets(r.namespace(), selector) {
             for t in self.services_for(w) {
-                let host = match &self.resources[t].typed {
-                    Typed::Service(_) => format!(
-                        "{}.{}.svc.{}",
-                        self.resources[t].name(),
-                        self.resources[t].namespace(),
-                        self.mesh.dns_domain
-                    ),
-                    Typed::ServiceEntry(se) => se
-                        .hosts
-                        .first()
-                        .map(|h| self.resolve_host(h, self.resources[t].namespace()))
-                        .unwrap_or_default(),
-                    _ => continue,
+                let Some(host) = self.served_host(t) else {
+                    continue;
                 };
                 for port in self.ports_of(t) {
                     let cp = self.target_port(w, &port);

@@ -6,7 +6,6 @@
 //! 169.254.7.127 (SNAT), which a policy must admit or the probes fail.
 
 use crate::build::MeshGraph;
-use crate::dataplane::DataPlane;
 use meshlint_load::Node;
 use meshlint_model::typed::{Labels, Typed};
 use meshlint_model::Kind;
@@ -116,7 +115,7 @@ impl MeshGraph {
         let workloads: Vec<usize> = self
             .workloads_selected(r.namespace(), &labels)
             .into_iter()
-            .filter(|&w| self.data_plane(w).plane == DataPlane::Ambient)
+            .filter(|&w| self.is_ambient(w))
             .collect();
         if workloads.is_empty() {
             return None;

@@ -333,7 +333,7 @@ impl MeshGraph {
             });
         self.policy_targets(r.namespace(), selector.as_ref().filter(|s| !s.is_empty()))
             .into_iter()
-            .filter(|&w| self.data_plane(w).plane == DataPlane::Ambient)
+            .filter(|&w| self.is_ambient(w))
             .collect()
     }
 

@@ -76,7 +76,7 @@ fn selector_labels(n: &Node) -> Option<Labels> {
 
 impl MeshGraph {
     fn in_mesh_or_ambient_pod(&self, p: usize) -> bool {
-        self.pod_in_mesh(p) || self.pod_ambient(p)
+        self.pod_in_mesh(p) || self.is_ambient(p)
     }
 
     /// The mesh workloads an AuthorizationPolicy (or any policy with a workload selector)

@@ -8,22 +8,6 @@ use crate::gateway_refs::GatewayLookup;
 use meshlint_model::typed::Labels;
 use serde::Serialize;
 
-/// Namespaces of the Kubernetes control plane and local tooling: Istio never proxies
-/// them, so their ports' protocols do not matter.
-const SYSTEM_NAMESPACES: [&str; 4] = [
-    "kube-system",
-    "kube-public",
-    "kube-node-lease",
-    "local-path-storage",
-];
-
-/// Controllers whose generated Services are Istio's own gateways.
-const ISTIO_GATEWAY_CONTROLLERS: [&str; 3] = [
-    "istio.io-gateway-controller",
-    "istio.io-mesh-controller",
-    "istio.io-eastwest-controller",
-];
-
 /// A Service port without a protocol Istio recognises.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UndeclaredPort {
@@ -58,14 +42,7 @@ impl MeshGraph {
     /// definition of the host declaring one, whose Kubernetes protocol is TCP.
     pub fn undeclared_protocol_ports(&self, svc: usize) -> Vec<UndeclaredPort> {
         let r = &self.resources[svc];
-        let ns = r.namespace();
-        let label = |k: &str| r.labels.get(k).map(String::as_str);
-        if SYSTEM_NAMESPACES.contains(&ns)
-            || r.labels.contains_key("istio")
-            || label("release") == Some("istio")
-            || label("gateway.istio.io/managed")
-                .is_some_and(|c| ISTIO_GATEWAY_CONTROLLERS.contains(&c))
-        {
+        if crate::proxy_bypass::istio_own_or_system_service(r) {
             return Vec::new();
         }
         let Some(spec) = r.spec() else {
@@ -74,7 +51,7 @@ impl MeshGraph {
         if spec.str_at(&["type"]) == Some("ExternalName") {
             return Vec::new();
         }
-        let host = self.resolve_host(r.name(), ns);
+        let host = self.resolve_host(r.name(), r.namespace());
         let targets = self.host_targets(&host);
         let protocol_of = |n: i64| {
             targets

@@ -144,7 +144,7 @@ impl MeshGraph {
     }
 
     /// The FQDN a Service or ServiceEntry serves under (a ServiceEntry's first host).
-    fn served_host(&self, t: usize) -> Option<String> {
+    pub(crate) fn served_host(&self, t: usize) -> Option<String> {
         let r = &self.resources[t];
         match &r.typed {
             Typed::Service(_) => Some(format!(
@@ -161,42 +161,6 @@ impl MeshGraph {
             ),
             _ => None,
         }
-    }
-
-    /// Services and ServiceEntries selecting each workload, from the label index (one
-    /// pass over the services instead of one per workload).
-    fn services_by_workload(&self) -> HashMap<usize, Vec<usize>> {
-        let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
-        let services = self
-            .of_kind(Kind::Service)
-            .iter()
-            .chain(self.of_kind(Kind::ServiceEntry));
-        for &t in services {
-            let r = &self.resources[t];
-            let ns = r.namespace();
-            let selector = match &r.typed {
-                Typed::Service(s) => s.selector.as_ref().filter(|s| !s.is_empty()),
-                Typed::ServiceEntry(se) => se.workload_selector.as_ref(),
-                _ => None,
-            };
-            let Some(selector) = selector else { continue };
-            let selected = if selector.is_empty() {
-                self.workloads_by_ns.get(ns).cloned().unwrap_or_default()
-            } else {
-                self.labelled(selector)
-                    .into_iter()
-                    .filter(|&w| self.resources[w].namespace() == ns)
-                    .collect()
-            };
-            for w in selected {
-                out.entry(w).or_default().push(t);
-            }
-        }
-        for v in out.values_mut() {
-            v.sort_unstable();
-            v.dedup();
-        }
-        out
     }
 
     fn build_tls_answers_index(&self) -> TlsAnswersIndex {

@@ -18,24 +18,9 @@ pub struct Visibility {
 
 /// The namespaces an `exportTo` list exports to (`None` = every namespace).
 pub(crate) fn export_scope(export_to: Option<&Vec<String>>, owner_ns: &str) -> Option<Vec<String>> {
-    let list = export_to.filter(|l| !l.is_empty())?;
-    if list.iter().any(|e| e == "*") {
-        return None;
-    }
-    let mut out: Vec<String> = list
-        .iter()
-        .filter(|e| e.as_str() != "~")
-        .map(|e| {
-            if e == "." {
-                owner_ns.to_string()
-            } else {
-                e.clone()
-            }
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    Some(out)
+    let scopes = crate::istio::export_scopes(export_to, owner_ns);
+    // `~` (exported nowhere) adds no namespace.
+    (scopes != ["*"]).then(|| scopes.into_iter().filter(|e| e != "~").collect())
 }
 
 pub(crate) fn scopes_overlap(a: &Option<Vec<String>>, b: &Option<Vec<String>>) -> bool {

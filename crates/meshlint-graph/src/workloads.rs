@@ -292,11 +292,16 @@ impl MeshGraph {
 
     /// Services and ServiceEntries (with a workload selector) that select a workload.
     pub fn services_for(&self, workload: usize) -> Vec<usize> {
-        self.services_by_workload
-            .get_or_init(|| self.index_services_by_workload())
+        self.services_by_workload()
             .get(&workload)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Every workload's Services and ServiceEntries (see [`Self::services_for`]).
+    pub(crate) fn services_by_workload(&self) -> &HashMap<usize, Vec<usize>> {
+        self.services_by_workload
+            .get_or_init(|| self.index_services_by_workload())
     }
 
     /// Each workload's Services and ServiceEntries (of its namespace, selecting it), in

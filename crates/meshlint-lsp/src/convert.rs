@@ -93,7 +93,7 @@ pub fn diagnostic(
 ) -> Diagnostic {
     let href = rules
         .get(&f.rule)
-        .and_then(|r| meshlint_rules::rule_info(r).help_uri)
+        .and_then(meshlint_rules::help_uri)
         .and_then(|u| Url::parse(&u).ok());
     let mut message = f.message.clone();
     if let Some(help) = &f.help {

@@ -29,7 +29,7 @@ pub fn findings_text(findings: &[&Finding], rules: &RuleSet) -> String {
                 if let Some(docs) = rule.docs() {
                     let _ = writeln!(out, "{}\n\n{}\n", docs.what.trim(), docs.why.trim());
                 }
-                if let Some(uri) = meshlint_rules::rule_info(rule).help_uri {
+                if let Some(uri) = meshlint_rules::help_uri(rule) {
                     let _ = writeln!(out, "[Rule documentation]({uri})\n");
                 }
             }

@@ -184,9 +184,13 @@ fn rule_brief(r: &Rule) -> RuleInfo {
         summary: r.file.summary.clone(),
         help_markdown: String::new(),
         istio_code: r.file.istio_code.clone(),
-        help_uri: r
-            .origin
-            .starts_with("rules/")
-            .then(|| format!("{RULE_DOCS_BASE}{}.md", r.id())),
+        help_uri: help_uri(r),
     }
+}
+
+/// The documentation page of a built-in rule (user rules have none).
+pub fn help_uri(r: &Rule) -> Option<String> {
+    r.origin
+        .starts_with("rules/")
+        .then(|| format!("{RULE_DOCS_BASE}{}.md", r.id()))
 }

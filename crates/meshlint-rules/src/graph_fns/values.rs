@@ -400,7 +400,7 @@ pub(crate) fn pod_value(g: &MeshGraph, i: usize) -> Val<'_> {
         ("annotations", labels_value(&r.annotations)),
         ("object", Val::from_node(&r.node)),
         ("inMesh", Val::Bool(g.pod_in_mesh(i))),
-        ("ambient", Val::Bool(g.pod_ambient(i))),
+        ("ambient", Val::Bool(g.is_ambient(i))),
         ("ref", name_ref(g, i)),
     ])
 }
