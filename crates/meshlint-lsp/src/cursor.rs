@@ -4,18 +4,12 @@
 use crate::convert::contains;
 use meshlint_diag::Pos;
 use meshlint_graph::MeshGraph;
-use meshlint_load::{Node, NodeValue};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
-    Key(String),
-    Index(usize),
-}
+use meshlint_load::{Node, NodeValue, PathSegment};
 
 /// A scalar under the cursor.
 pub struct Target<'g> {
     pub resource: usize,
-    pub path: Vec<Seg>,
+    pub path: Vec<PathSegment>,
     pub node: &'g Node,
     /// The cursor is on a mapping key, not a value.
     pub is_key: bool,
@@ -33,8 +27,8 @@ impl Target<'_> {
             .iter()
             .rev()
             .filter_map(|s| match s {
-                Seg::Key(k) => Some(k.as_str()),
-                Seg::Index(_) => None,
+                PathSegment::Key(k) => Some(k.as_str()),
+                PathSegment::Index(_) => None,
             })
             .nth(n)
             .unwrap_or("")
@@ -42,7 +36,7 @@ impl Target<'_> {
 
     /// Whether the scalar is an item of a list (`hosts[2]`), not a map value.
     pub fn in_list(&self) -> bool {
-        matches!(self.path.last(), Some(Seg::Index(_)))
+        matches!(self.path.last(), Some(PathSegment::Index(_)))
     }
 
     pub fn text(&self) -> &str {
@@ -71,53 +65,49 @@ pub fn target_at<'g>(graph: &'g MeshGraph, file: &str, pos: Pos) -> Option<Targe
     })
 }
 
-fn descend<'g>(node: &'g Node, pos: Pos, path: &mut Vec<Seg>) -> Option<(&'g Node, bool)> {
+fn descend<'g>(node: &'g Node, pos: Pos, path: &mut Vec<PathSegment>) -> Option<(&'g Node, bool)> {
     match &node.value {
         NodeValue::Scalar(_) => contains(node.span, pos).then_some((node, false)),
         NodeValue::Seq(items) => items.iter().enumerate().find_map(|(i, item)| {
             if !contains(item.span, pos) {
                 return None;
             }
-            path.push(Seg::Index(i));
+            path.push(PathSegment::Index(i));
             descend(item, pos, path)
         }),
         NodeValue::Map(entries) => entries.iter().find_map(|(k, v)| {
             let key = k.as_str().unwrap_or("").to_string();
             if contains(k.span, pos) {
-                path.push(Seg::Key(key));
+                path.push(PathSegment::Key(key));
                 return Some((k, true));
             }
             if !contains(v.span, pos) {
                 return None;
             }
-            path.push(Seg::Key(key));
+            path.push(PathSegment::Key(key));
             descend(v, pos, path)
         }),
     }
 }
 
-/// The node at `path` under `node`, with its path written out.
-pub fn at_path<'n>(node: &'n Node, path: &[Seg]) -> Option<&'n Node> {
-    path.iter().try_fold(node, |n, seg| match seg {
-        Seg::Key(k) => n.get(k),
-        Seg::Index(i) => n.items().get(*i),
-    })
-}
-
 /// Every scalar of a tree with its path (for finding references).
-pub fn scalars<'n>(node: &'n Node, path: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, &'n Node)>) {
+pub fn scalars<'n>(
+    node: &'n Node,
+    path: &mut Vec<PathSegment>,
+    out: &mut Vec<(Vec<PathSegment>, &'n Node)>,
+) {
     match &node.value {
         NodeValue::Scalar(_) => out.push((path.clone(), node)),
         NodeValue::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
+                path.push(PathSegment::Index(i));
                 scalars(item, path, out);
                 path.pop();
             }
         }
         NodeValue::Map(entries) => {
             for (k, v) in entries {
-                path.push(Seg::Key(k.as_str().unwrap_or("").to_string()));
+                path.push(PathSegment::Key(k.as_str().unwrap_or("").to_string()));
                 scalars(v, path, out);
                 path.pop();
             }

@@ -3,9 +3,10 @@
 //! go to definition and find references all start here, and every answer comes from
 //! the graph's own queries, so the editor and the rules agree.
 
-use crate::cursor::{at_path, scalars, Seg, Target};
+use crate::cursor::{scalars, Target};
 use meshlint_diag::{Location, Span};
 use meshlint_graph::MeshGraph;
+use meshlint_load::PathSegment;
 use meshlint_model::Kind;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +35,14 @@ pub fn classify(graph: &MeshGraph, t: &Target) -> Option<Named> {
     let text = t.text();
     let key = t.last_key();
     let parent = t.key_back(1);
-    let under_spec = matches!(t.path.first(), Some(Seg::Key(k)) if k == "spec");
-    if t.path == [Seg::Key("metadata".into()), Seg::Key("name".into())] && !t.is_key {
+    let under_spec = matches!(t.path.first(), Some(PathSegment::Key(k)) if k == "spec");
+    if t.path
+        == [
+            PathSegment::Key("metadata".into()),
+            PathSegment::Key("name".into()),
+        ]
+        && !t.is_key
+    {
         return match r.kind {
             Kind::Service => Some(Named::Host(graph.resolve_host(text, ns))),
             Kind::Gateway => Some(Named::Gateway {
@@ -68,8 +75,8 @@ pub fn classify(graph: &MeshGraph, t: &Target) -> Option<Named> {
             }
             if key == "subset" && parent == "destination" {
                 let mut host_path = t.path.clone();
-                *host_path.last_mut()? = Seg::Key("host".into());
-                let host = at_path(&r.node, &host_path)?.as_str()?;
+                *host_path.last_mut()? = PathSegment::Key("host".into());
+                let host = r.node.lookup(&host_path)?.0.as_str()?;
                 return Some(Named::Subset {
                     fqdn: graph.resolve_host(host, ns),
                     client_ns: ns.to_string(),
@@ -108,12 +115,12 @@ pub fn classify(graph: &MeshGraph, t: &Target) -> Option<Named> {
 }
 
 /// Whether a path lies in the workload selector of a resource of this kind.
-fn is_selector(kind: Kind, path: &[Seg]) -> bool {
+fn is_selector(kind: Kind, path: &[PathSegment]) -> bool {
     let keys: Vec<&str> = path
         .iter()
         .filter_map(|s| match s {
-            Seg::Key(k) => Some(k.as_str()),
-            Seg::Index(_) => None,
+            PathSegment::Key(k) => Some(k.as_str()),
+            PathSegment::Index(_) => None,
         })
         .collect();
     match kind {
