@@ -69,6 +69,8 @@ pub struct MeshGraph {
     pub(crate) scale_index: std::sync::OnceLock<crate::scale::ScaleIndex>,
     /// Workloads that are gateway proxies, built on first use (`is_gateway_workload`).
     pub(crate) gateway_workloads: std::sync::OnceLock<std::collections::HashSet<usize>>,
+    /// Every resource's data-plane decision, built on first use (`data_plane`).
+    pub(crate) data_planes: std::sync::OnceLock<Vec<crate::dataplane::DataPlaneDecision>>,
     /// Each workload's Services and ServiceEntries, built on first use (`services_for`).
     pub(crate) services_by_workload: std::sync::OnceLock<HashMap<usize, Vec<usize>>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
@@ -146,6 +148,7 @@ impl MeshGraph {
             gateway_workloads: std::sync::OnceLock::new(),
             routes_index: std::sync::OnceLock::new(),
             services_by_workload: std::sync::OnceLock::new(),
+            data_planes: std::sync::OnceLock::new(),
             tls_answers_index: std::sync::OnceLock::new(),
             gateway_pods: Default::default(),
             injector_index: std::sync::OnceLock::new(),

@@ -140,6 +140,20 @@ impl MeshGraph {
 
     /// The data plane of a workload (Pod, controller pod template, WorkloadEntry).
     pub fn data_plane(&self, workload: usize) -> DataPlaneDecision {
+        self.data_planes()[workload].clone()
+    }
+
+    /// Every resource's data-plane decision, decided once: many queries ask it for each
+    /// workload they visit (mTLS enforcement, waypoints, policy attachment).
+    fn data_planes(&self) -> &[DataPlaneDecision] {
+        self.data_planes.get_or_init(|| {
+            (0..self.resources.len())
+                .map(|w| self.decide_data_plane(w))
+                .collect()
+        })
+    }
+
+    fn decide_data_plane(&self, workload: usize) -> DataPlaneDecision {
         let r = &self.resources[workload];
         let decided = |plane, by: &str, source: Option<(usize, String)>, known| DataPlaneDecision {
             plane,
@@ -265,6 +279,6 @@ impl MeshGraph {
 
     /// Whether a workload is enrolled in ambient mode.
     pub fn is_ambient(&self, workload: usize) -> bool {
-        self.data_plane(workload).plane == DataPlane::Ambient
+        self.data_planes()[workload].plane == DataPlane::Ambient
     }
 }
