@@ -311,25 +311,62 @@ pub fn read_mesh_config(path: &Path) -> Result<MeshConfig, UsageError> {
         .unwrap_or_default())
 }
 
-/// Discovers, loads and models the inputs (and the `--context`) and builds the graph.
-pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
-    let started = Instant::now();
-    let discover_opts = DiscoverOptions {
+/// How `check` (and the language server) discovers inputs.
+pub(crate) fn discover_options(opts: &CheckOptions, force_exclude: bool) -> DiscoverOptions {
+    DiscoverOptions {
         include: opts.include.clone(),
         exclude: opts.exclude.clone(),
         respect_gitignore: opts.respect_gitignore,
-        force_exclude: opts.force_exclude,
-    };
+        force_exclude,
+    }
+}
+
+/// The files `skip_files` names (a pre-commit hook's deleted or renamed files), resolved.
+pub(crate) fn skipped_files(opts: &CheckOptions) -> HashSet<PathBuf> {
+    opts.skip_files
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect()
+}
+
+/// `-n/--namespace`: the namespace of resources that do not name one.
+pub(crate) fn apply_namespace(resources: &mut [meshlint_model::Resource], namespace: Option<&str>) {
+    if let Some(ns) = namespace {
+        let ns: Arc<str> = ns.into();
+        for r in resources.iter_mut().filter(|r| r.id.namespace.is_none()) {
+            r.implied_namespace = ns.clone();
+        }
+    }
+}
+
+/// The istioctl codes the rules carry: a suppression naming one of them is not unknown.
+pub(crate) fn known_istio_codes(rules: &RuleSet) -> HashSet<String> {
+    rules
+        .rules
+        .iter()
+        .filter_map(|r| r.file.istio_code.clone())
+        .collect()
+}
+
+/// The codes of this run's findings count as known too.
+pub(crate) fn extend_known_codes(known: &mut HashSet<String>, findings: &[Finding]) {
+    known.extend(
+        findings
+            .iter()
+            .filter_map(|f| f.istio_code.as_deref().map(str::to_string)),
+    );
+}
+
+/// Discovers, loads and models the inputs (and the `--context`) and builds the graph.
+pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
+    let started = Instant::now();
+    let discover_opts = discover_options(opts, opts.force_exclude);
     let paths = if opts.paths.is_empty() {
         vec![".".to_string()]
     } else {
         opts.paths.clone()
     };
-    let skip: HashSet<PathBuf> = opts
-        .skip_files
-        .iter()
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
+    let skip = skipped_files(opts);
     let keep = |i: &Input| match i {
         Input::File { path, .. } if !skip.is_empty() => {
             !path.canonicalize().is_ok_and(|p| skip.contains(&p))
@@ -378,12 +415,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         skipped.extend(set.skipped);
         sources.insert(file.source.name.clone(), file.source);
     }
-    if let Some(ns) = &opts.namespace {
-        let ns: Arc<str> = ns.as_str().into();
-        for r in resources.iter_mut().filter(|r| r.id.namespace.is_none()) {
-            r.implied_namespace = ns.clone();
-        }
-    }
+    apply_namespace(&mut resources, opts.namespace.as_deref());
     crate::charts::soften_walked_templates(&mut findings, &all_inputs, &paths);
     for chart in &charts {
         let (finding, source) = chart.finding();
@@ -525,16 +557,8 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
     let disabled: HashSet<String> = opts.disabled_rules.iter().cloned().collect();
     let mut suppressed = 0;
     if !opts.ignore_suppressions {
-        let mut known_istio_codes: HashSet<String> = rules
-            .rules
-            .iter()
-            .filter_map(|r| r.file.istio_code.clone())
-            .collect();
-        known_istio_codes.extend(
-            findings
-                .iter()
-                .filter_map(|f| f.istio_code.as_deref().map(str::to_string)),
-        );
+        let mut known_istio_codes = known_istio_codes(rules);
+        extend_known_codes(&mut known_istio_codes, &findings);
         let sopts = SuppressOptions {
             report_unused: opts.report_unused_suppressions,
             reported_files: Some(reported.clone()),

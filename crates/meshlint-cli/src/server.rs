@@ -3,7 +3,7 @@
 //! `check` (the workspace root is the one path), so the editor reports what a check of
 //! the workspace reports: same files, rules, severities and suppressions.
 
-use crate::pipeline::{load_bytes, one_finding_per_cause, read_mesh_config, CheckOptions};
+use crate::pipeline::{self, load_bytes, one_finding_per_cause, read_mesh_config, CheckOptions};
 use crate::suppress::{self, SuppressOptions};
 use meshlint_diag::{Finding, SourceFile};
 use meshlint_discover::{discover, DiscoverOptions, Input};
@@ -12,7 +12,7 @@ use meshlint_load::{LoadLimits, RunBudget};
 use meshlint_lsp::{Checker, FileUnit};
 use meshlint_model::{schema, MeshConfig, Resource};
 use meshlint_rules::RuleSet;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -43,11 +43,7 @@ impl PipelineChecker {
         if opts.mesh_networks.is_some() {
             warnings.push("`mesh_networks` is not read by the language server yet".to_string());
         }
-        let known_istio_codes: HashSet<String> = rules
-            .rules
-            .iter()
-            .filter_map(|r| r.file.istio_code.clone())
-            .collect();
+        let known_istio_codes = pipeline::known_istio_codes(&rules);
         let suppress = SuppressOptions {
             report_unused: opts.report_unused_suppressions,
             reported_files: None,
@@ -66,12 +62,7 @@ impl PipelineChecker {
     }
 
     fn discover_options(&self, force_exclude: bool) -> DiscoverOptions {
-        DiscoverOptions {
-            include: self.opts.include.clone(),
-            exclude: self.opts.exclude.clone(),
-            respect_gitignore: self.opts.respect_gitignore,
-            force_exclude,
-        }
+        pipeline::discover_options(&self.opts, force_exclude)
     }
 }
 
@@ -79,12 +70,7 @@ impl Checker for PipelineChecker {
     fn discover(&self) -> Result<Vec<PathBuf>, String> {
         let mut inputs =
             discover(&self.opts.paths, &self.discover_options(false)).map_err(|e| e.to_string())?;
-        let skip: HashSet<PathBuf> = self
-            .opts
-            .skip_files
-            .iter()
-            .filter_map(|p| p.canonicalize().ok())
-            .collect();
+        let skip = pipeline::skipped_files(&self.opts);
         crate::charts::set_aside_chart_templates(&mut inputs, &self.opts.paths);
         Ok(inputs
             .into_iter()
@@ -120,12 +106,7 @@ impl Checker for PipelineChecker {
         let mut findings = file.findings;
         findings.extend(set.findings);
         let mut resources = set.resources;
-        if let Some(ns) = &self.opts.namespace {
-            let ns: Arc<str> = ns.as_str().into();
-            for r in resources.iter_mut().filter(|r| r.id.namespace.is_none()) {
-                r.implied_namespace = ns.clone();
-            }
-        }
+        pipeline::apply_namespace(&mut resources, self.opts.namespace.as_deref());
         FileUnit {
             source: file.source,
             findings,
@@ -161,11 +142,7 @@ impl Checker for PipelineChecker {
         }
         // As in a check: the codes of this run's findings count as known too.
         let mut sopts = self.suppress.clone();
-        sopts.known_istio_codes.extend(
-            findings
-                .iter()
-                .filter_map(|f| f.istio_code.as_deref().map(str::to_string)),
-        );
+        pipeline::extend_known_codes(&mut sopts.known_istio_codes, &findings);
         let outcome = suppress::apply(findings, &graph.resources, sources, &sopts);
         let mut kept = outcome.kept;
         kept.extend(outcome.unused);
