@@ -241,13 +241,7 @@ impl MeshGraph {
         };
         let mut out = Vec::new();
         for list in ["containers", "initContainers"] {
-            for (i, c) in spec
-                .get(list)
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
+            for (i, c) in spec.items_at(&[list]).iter().enumerate() {
                 if c.str_at(&["name"]) != Some("istio-proxy") {
                     continue;
                 }

@@ -122,13 +122,7 @@ impl MeshGraph {
         };
         let mut out = Vec::new();
         for section in ["http", "tcp", "tls"] {
-            for (i, entry) in spec
-                .get(section)
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
+            for (i, entry) in spec.items_at(&[section]).iter().enumerate() {
                 let Some(route) = entry.get("route").and_then(Node::as_seq) else {
                     continue;
                 };
@@ -438,7 +432,7 @@ impl MeshGraph {
         };
         let mut out = Vec::new();
         for section in ["http", "tcp", "tls"] {
-            let routes = spec.get(section).map(Node::items).unwrap_or(&[]);
+            let routes = spec.items_at(&[section]);
             let mut seen: Vec<(String, String, &Node)> = Vec::new(); // (key, path, match)
             let mut empty_at: Option<usize> = None;
             for (i, route) in routes.iter().enumerate() {
