@@ -190,7 +190,7 @@ impl<'a> Val<'a> {
                 NodeValue::Map(entries) => entries
                     .iter()
                     .rev()
-                    .find(|(k, _)| k.scalar().is_some_and(|s| s.text == name))
+                    .find(|(k, _)| k.scalar().is_some_and(|s| s.text() == name))
                     .filter(|(_, v)| !v.is_null())
                     .map(|(_, v)| Val::from_node(v)),
                 _ => None,
@@ -250,7 +250,7 @@ impl<'a> Val<'a> {
                     m.iter()
                         .map(|(k, _)| {
                             Val::Str(Str::Borrowed(
-                                k.scalar().map(|s| s.text.as_str()).unwrap_or(""),
+                                k.scalar().map(|s| s.text()).unwrap_or(""),
                             ))
                         })
                         .collect(),
@@ -271,7 +271,7 @@ impl<'a> Val<'a> {
                         .map(|(k, v)| {
                             (
                                 Val::Str(Str::Borrowed(
-                                    k.scalar().map(|s| s.text.as_str()).unwrap_or(""),
+                                    k.scalar().map(|s| s.text()).unwrap_or(""),
                                 )),
                                 Val::from_node(v),
                             )
