@@ -41,7 +41,6 @@ macro_rules! run_before_main {
         #[cfg(target_os = "linux")]
         #[used]
         #[link_section = ".init_array"]
-        static TUNE_ALLOCATOR: extern "C" fn() =
-            $crate::allocator::release_memory_promptly;
+        static TUNE_ALLOCATOR: extern "C" fn() = $crate::allocator::release_memory_promptly;
     };
 }

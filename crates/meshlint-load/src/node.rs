@@ -435,7 +435,13 @@ mod tests {
     fn nodes_stay_small_and_scalars_keep_their_text() {
         assert_eq!(std::mem::size_of::<Scalar>(), 24);
         assert_eq!(std::mem::size_of::<Node>(), 40);
-        for text in ["", "a", "exactly twenty-one by", "twenty-two bytes long!", "ünï"] {
+        for text in [
+            "",
+            "a",
+            "exactly twenty-one by",
+            "twenty-two bytes long!",
+            "ünï",
+        ] {
             for plain in [true, false] {
                 let s = Scalar::new(text, plain);
                 assert_eq!((s.text(), s.plain()), (text, plain));

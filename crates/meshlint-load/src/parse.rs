@@ -898,7 +898,8 @@ impl<'a> TreeBuilder<'a> {
         }
         // Linear in the mapping: one hash lookup per key, whatever the number of
         // duplicates or merged entries.
-        let is_merge_key = |k: &Node| matches!(k.scalar(), Some(s) if s.plain() && s.text() == "<<");
+        let is_merge_key =
+            |k: &Node| matches!(k.scalar(), Some(s) if s.plain() && s.text() == "<<");
         let mut first: std::collections::HashMap<&str, Span> =
             std::collections::HashMap::with_capacity(entries.len());
         let mut duplicates: Vec<(String, Span, Span)> = Vec::new();

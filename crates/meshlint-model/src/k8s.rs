@@ -51,8 +51,8 @@ fn describe(n: &Node) -> String {
         NodeValue::Seq(_) => "a list".into(),
         NodeValue::Scalar(s) if s.is_null() => "null".into(),
         NodeValue::Scalar(s) => match s.resolved() {
-            Resolved::Str(_) => format!("the string {:?}", truncate(&s.text())),
-            _ => format!("`{}`", truncate(&s.text())),
+            Resolved::Str(_) => format!("the string {:?}", truncate(s.text())),
+            _ => format!("`{}`", truncate(s.text())),
         },
     }
 }

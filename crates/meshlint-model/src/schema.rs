@@ -679,12 +679,12 @@ impl Validator<'_> {
                 Some(sc)
                     if matches!(sc.resolved(), meshlint_load::Resolved::Str(_)) || !sc.plain() =>
                 {
-                    self.check_string(node, s, &sc.text(), what)
+                    self.check_string(node, s, sc.text(), what)
                 }
                 Some(sc) if sc.as_f64().is_some() || sc.as_bool().is_some() => {
                     self.type_error(node, what, "a string (quote the value)")
                 }
-                Some(sc) => self.check_string(node, s, &sc.text(), what),
+                Some(sc) => self.check_string(node, s, sc.text(), what),
                 None => self.type_error(node, what, "a string"),
             },
             Ty::Bool => {
