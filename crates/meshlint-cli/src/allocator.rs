@@ -17,6 +17,11 @@ use std::os::raw::{c_int, c_long};
 const ARENA_EAGER_COMMIT: c_int = 4;
 const PURGE_DELAY: c_int = 15;
 
+// Links the mimalloc library (which defines `mi_option_set`) into every binary that
+// uses this crate, also where mimalloc is not the global allocator (the
+// `system-allocator` build, test binaries): a crate nothing names is not linked.
+use mimalloc as _;
+
 extern "C" {
     // Part of the mimalloc library that libmimalloc-sys compiles and links.
     fn mi_option_set(option: c_int, value: c_long);
