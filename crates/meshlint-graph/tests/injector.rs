@@ -209,6 +209,23 @@ fn a_catch_all_webhook_overlaps_with_the_others() {
 }
 
 #[test]
+fn copies_of_one_configuration_do_not_overlap_with_each_other() {
+    // Two renders of one install in a folder (say a kind and a CI variant): one
+    // MutatingWebhookConfiguration written twice, which the API server stores once.
+    let config = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: istio-sidecar-injector}\nwebhooks:\n- name: namespace.sidecar-injector.istio.io\n  namespaceSelector: {matchLabels: {istio-injection: enabled}}\n- name: object.sidecar-injector.istio.io\n  objectSelector: {matchLabels: {sidecar.istio.io/inject: 'true'}}\n  namespaceSelector: {matchExpressions: [{key: istio-injection, operator: DoesNotExist}]}\n";
+    let g = graph(&format!("{config}{config}"));
+    for c in g.of_kind(Kind::MutatingWebhookConfiguration).to_vec() {
+        assert!(g.is_istio_webhook_configuration(c));
+        assert!(g.webhook_overlaps(c).is_empty(), "{:?}", g.webhook_overlaps(c));
+    }
+    // A copy still overlaps with a distinct configuration that matches the same pods.
+    let stale = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: stale}\nwebhooks:\n- name: all.sidecar-injector.istio.io\n";
+    let g = graph(&format!("{config}{config}{stale}"));
+    let first = g.of_kind(Kind::MutatingWebhookConfiguration)[0];
+    assert!(!g.webhook_overlaps(first).is_empty());
+}
+
+#[test]
 fn webhook_services_must_be_in_the_inputs() {
     let g = graph(WEBHOOKS);
     let canary = idx(

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{graph, idx};
+use common::{all, graph, idx};
 use meshlint_model::{Kind, MeshConfig};
 
 fn graph_with(yaml: &str, mesh: MeshConfig) -> meshlint_graph::MeshGraph {
@@ -1007,6 +1007,29 @@ fn gateway_pods_services_conflicts_and_certificates() {
     // `a`'s selector is included in `b`'s: only `a` is reported for the shared certificate.
     assert_eq!(g.gateways_sharing_certificate(a), vec![(1, b)]);
     assert!(g.gateways_sharing_certificate(b).is_empty());
+}
+
+#[test]
+fn a_gateway_without_namespace_may_be_the_namespaced_one_of_its_name() {
+    // Two tutorials in one folder deploy the same Gateway, one naming its namespace and
+    // one leaving it to `kubectl apply -n`: maybe one object, so no conflict is certain.
+    // A Gateway of another name on the same pods still conflicts.
+    let gateway = |name: &str, ns: &str| {
+        format!("---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {{name: {name}{ns}}}\nspec:\n  selector: {{asm: ingressgateway}}\n  servers:\n  - port: {{number: 80, name: http, protocol: HTTP}}\n    hosts: ['*']\n")
+    };
+    let yaml = gateway("asm-ingressgateway", ", namespace: asm-ingress")
+        + &gateway("asm-ingressgateway", "")
+        + &gateway("other", ", namespace: web");
+    let g = graph(&yaml);
+    let named = idx(&g, Kind::Gateway, "asm-ingress", "asm-ingressgateway");
+    let unset = all(&g, Kind::Gateway, "asm-ingressgateway")
+        .into_iter()
+        .find(|&i| i != named)
+        .unwrap();
+    let other = idx(&g, Kind::Gateway, "web", "other");
+    assert!(g.same_object(named, unset) && !g.same_object(named, other));
+    assert_eq!(g.gateway_conflicts(named), vec![(0, vec![(other, 0)])]);
+    assert_eq!(g.gateway_conflicts(unset), vec![(0, vec![(other, 0)])]);
 }
 
 const ROUTING: &str = r#"
