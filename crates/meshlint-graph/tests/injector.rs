@@ -448,10 +448,22 @@ fn unmatched_selectors_are_judged_where_workloads_are_known() {
     let t = |name: &str, ns: &str, labels: &str| {
         format!("---\napiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{selector: {{matchLabels: {{{labels}}}}}}}\n")
     };
-    let yaml = pod("r1", "shop", "app: ratings", "proxy")
+    let yaml = ns("shop", "")
+        + &pod("r1", "shop", "app: ratings", "proxy")
         + &t("hit", "shop", "app: ratings")
         + &t("miss", "shop", "version: v2, app: ratings")
-        + &t("elsewhere", "empty", "app: x");
+        + &t("elsewhere", "empty", "app: x")
+        // Workloads of a namespace whose Namespace another install creates (net-istio's
+        // pods in Knative's namespace), and workloads without a namespace that may be
+        // anyone's: neither is the whole list of the namespace's workloads.
+        + &pod("controller", "shared", "app: net-controller", "proxy")
+        + &t("for-other-install", "shared", "app: webhook")
+        + "---\napiVersion: v1\nkind: Pod\nmetadata: {name: sleep}\nspec: {containers: [{name: sleep, image: curl}]}\n"
+        + &t("written-for-elsewhere", "tutorial", "app: webapp")
+        // The installer's gateway pods exist in open world.
+        + &ns("istio-system", "")
+        + &pod("istiod", "istio-system", "app: istiod", "pilot")
+        + &t("gateway-logs", "istio-system", "app: istio-ingressgateway");
     let g = graph(&yaml);
     let u = |n, name| g.unmatched_selector(idx(&g, Kind::Telemetry, n, name));
     assert_eq!(u("shop", "hit"), None);
@@ -461,6 +473,9 @@ fn unmatched_selectors_are_judged_where_workloads_are_known() {
     );
     // Nothing is known of the namespace's workloads: judged only in closed world.
     assert_eq!(u("empty", "elsewhere"), None);
+    assert_eq!(u("shared", "for-other-install"), None);
+    assert_eq!(u("tutorial", "written-for-elsewhere"), None);
+    assert_eq!(u("istio-system", "gateway-logs"), None);
     let g = closed(&yaml);
     assert!(g
         .unmatched_selector(idx(&g, Kind::Telemetry, "empty", "elsewhere"))

@@ -1010,6 +1010,33 @@ fn gateway_pods_services_conflicts_and_certificates() {
 }
 
 #[test]
+fn documents_of_one_object_that_disagree_on_injection_leave_the_sidecar_open() {
+    // A kustomize base and the patches that label its Namespace and one Deployment for
+    // injection, read side by side: which documents are applied is not in the inputs.
+    let deployment = |name: &str, labels: &str| {
+        format!("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: serving}}\nspec:\n  template:\n    metadata: {{labels: {{{labels}}}}}\n    spec: {{containers: [{{name: app, image: app}}]}}\n")
+    };
+    let namespace = |labels: &str| {
+        format!("---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: serving, labels: {{{labels}}}}}\n")
+    };
+    let yaml = namespace("istio-injection: enabled")
+        + &namespace("app: serving")
+        + &deployment("activator", "app: activator");
+    let g = graph(&yaml);
+    let activator = idx(&g, Kind::Deployment, "serving", "activator");
+    assert!(!g.sidecar_known(activator));
+    let yaml = namespace("app: serving")
+        + &deployment("activator", "app: activator")
+        + &deployment("activator", "sidecar.istio.io/inject: 'true'")
+        + &deployment("webhook", "app: webhook");
+    let g = graph(&yaml);
+    let activator = all(&g, Kind::Deployment, "activator");
+    assert!(activator.iter().all(|&a| !g.sidecar_known(a)));
+    // Documents that agree (or a single one) still decide.
+    assert!(g.sidecar_known(idx(&g, Kind::Deployment, "serving", "webhook")));
+}
+
+#[test]
 fn a_gateway_without_namespace_may_be_the_namespaced_one_of_its_name() {
     // Two tutorials in one folder deploy the same Gateway, one naming its namespace and
     // one leaving it to `kubectl apply -n`: maybe one object, so no conflict is certain.
