@@ -116,7 +116,8 @@ impl MeshGraph {
                 .and_then(|s| s.get("runAsUser"))
                 .filter(|u| !u.is_null())
         }
-        let path = if pod_uid && apps().any(|(_, c)| own_uid(c).is_none()) {
+        let runs_as_proxy = |c: &Node| own_uid(c).is_none_or(|u| is_proxy_uid(Some(u)));
+        let path = if pod_uid && apps().any(|(_, c)| runs_as_proxy(c)) {
             Some("securityContext.runAsUser".to_string())
         } else {
             apps()
