@@ -178,7 +178,20 @@ impl MeshGraph {
         if self.copies_of(workload).iter().any(|&c| self.has_sidecar(c) != mine) {
             return false;
         }
-        let Some(n) = self.namespace_resource(self.resources[workload].namespace()) else {
+        // The Namespace decides only where the pod says nothing itself.
+        let r = &self.resources[workload];
+        let pod_decides = match &r.typed {
+            Typed::Workload(w) => {
+                w.has_proxy_container
+                    || w.inject != meshlint_model::typed::Injection::Unset
+                    || crate::build::pod_revision(&w.labels).is_some()
+            }
+            _ => true,
+        };
+        let Some(n) = self
+            .namespace_resource(r.namespace())
+            .filter(|_| !pod_decides)
+        else {
             return true;
         };
         let injection_labels = |i: usize| {

@@ -1022,9 +1022,15 @@ fn documents_of_one_object_that_disagree_on_injection_leave_the_sidecar_open() {
     let yaml = namespace("istio-injection: enabled")
         + &namespace("app: serving")
         + &deployment("activator", "app: activator");
-    let g = graph(&yaml);
+    let strict = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: orders, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: orders}}\n    spec: {containers: [{name: app, image: app, ports: [{containerPort: 8080}]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: orders, namespace: shop}\nspec: {selector: {app: orders}, ports: [{name: http, port: 80, targetPort: 8080}]}\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: shop}\nspec: {mtls: {mode: STRICT}}\n";
+    let g = graph(&(yaml.clone() + strict));
     let activator = idx(&g, Kind::Deployment, "serving", "activator");
     assert!(!g.sidecar_known(activator));
+    assert!(!g.data_plane(activator).known);
+    // Nor is it certain that its calls to STRICT services are plaintext.
+    assert!(g.plaintext_callers("serving").is_none());
+    let g = graph(&(namespace("app: serving") + &deployment("activator", "app: activator") + strict));
+    assert!(g.plaintext_callers("serving").is_some());
     let yaml = namespace("app: serving")
         + &deployment("activator", "app: activator")
         + &deployment("activator", "sidecar.istio.io/inject: 'true'")
@@ -1034,6 +1040,12 @@ fn documents_of_one_object_that_disagree_on_injection_leave_the_sidecar_open() {
     assert!(activator.iter().all(|&a| !g.sidecar_known(a)));
     // Documents that agree (or a single one) still decide.
     assert!(g.sidecar_known(idx(&g, Kind::Deployment, "serving", "webhook")));
+    // A pod that decides itself does not depend on its Namespace's documents.
+    let yaml = namespace("istio-injection: enabled")
+        + &namespace("app: serving")
+        + &deployment("probe", "sidecar.istio.io/inject: 'false'");
+    let g = graph(&yaml);
+    assert!(g.sidecar_known(idx(&g, Kind::Deployment, "serving", "probe")));
 }
 
 #[test]
