@@ -25,17 +25,16 @@ fn patch_files(inputs: &[Input]) -> HashSet<PathBuf> {
             continue;
         };
         let is_kustomization = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-            matches!(n, "kustomization.yaml" | "kustomization.yml" | "Kustomization")
+            matches!(
+                n,
+                "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+            )
         });
         let (true, Some(dir), Ok(bytes)) = (is_kustomization, path.parent(), std::fs::read(path))
         else {
             continue;
         };
-        let loaded = load_source(
-            path.to_string_lossy().into(),
-            bytes,
-            &LoadLimits::default(),
-        );
+        let loaded = load_source(path.to_string_lossy().into(), bytes, &LoadLimits::default());
         for doc in &loaded.documents {
             for listed in patch_paths(&doc.root) {
                 if let Ok(p) = dir.join(listed).canonicalize() {

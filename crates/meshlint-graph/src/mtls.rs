@@ -175,7 +175,11 @@ impl MeshGraph {
     /// differ: which one is applied is not in the inputs.
     fn injection_copies_agree(&self, workload: usize) -> bool {
         let mine = self.has_sidecar(workload);
-        if self.copies_of(workload).iter().any(|&c| self.has_sidecar(c) != mine) {
+        if self
+            .copies_of(workload)
+            .iter()
+            .any(|&c| self.has_sidecar(c) != mine)
+        {
             return false;
         }
         // The Namespace decides only where the pod says nothing itself.
@@ -199,7 +203,9 @@ impl MeshGraph {
             (labels.get("istio-injection"), labels.get("istio.io/rev"))
         };
         let first = injection_labels(n);
-        self.copies_of(n).iter().all(|&c| injection_labels(c) == first)
+        self.copies_of(n)
+            .iter()
+            .all(|&c| injection_labels(c) == first)
     }
 
     /// Whether inbound traffic to a container port goes through the workload's sidecar:

@@ -174,7 +174,11 @@ impl MeshGraph {
                     let overlapping: Vec<&String> = all
                         .iter()
                         .filter(|(oc, oi, _, ow)| {
-                            let other = if oc == c { oi != i } else { !self.same_object(*oc, *c) };
+                            let other = if oc == c {
+                                oi != i
+                            } else {
+                                !self.same_object(*oc, *c)
+                            };
                             other && matches(ow, ns, pod)
                         })
                         .map(|(_, _, n, _)| n)

@@ -216,7 +216,11 @@ fn copies_of_one_configuration_do_not_overlap_with_each_other() {
     let g = graph(&format!("{config}{config}"));
     for c in g.of_kind(Kind::MutatingWebhookConfiguration).to_vec() {
         assert!(g.is_istio_webhook_configuration(c));
-        assert!(g.webhook_overlaps(c).is_empty(), "{:?}", g.webhook_overlaps(c));
+        assert!(
+            g.webhook_overlaps(c).is_empty(),
+            "{:?}",
+            g.webhook_overlaps(c)
+        );
     }
     // A copy still overlaps with a distinct configuration that matches the same pods.
     let stale = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: stale}\nwebhooks:\n- name: all.sidecar-injector.istio.io\n";

@@ -551,10 +551,14 @@ spec:
     assert!(!m.namespace_has_workloads);
     // Without its Namespace object, `shop` may hold workloads deployed from elsewhere.
     let g = graph(&yaml.replacen("kind: Namespace", "kind: ConfigMap", 1));
-    assert!(g.selector_miss(all(&g, Kind::AuthorizationPolicy, "typo")[0]).is_none());
+    assert!(g
+        .selector_miss(all(&g, Kind::AuthorizationPolicy, "typo")[0])
+        .is_none());
     // Workloads written without a namespace may or may not be `payments`'s: they do not
     // make its list complete.
     let unset = format!("{yaml}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: payments}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: sleep}}\nspec: {{containers: [{{name: sleep, image: curl}}]}}\n");
     let g = graph(&unset);
-    assert!(g.selector_miss(all(&g, Kind::PeerAuthentication, "elsewhere")[0]).is_none());
+    assert!(g
+        .selector_miss(all(&g, Kind::PeerAuthentication, "elsewhere")[0])
+        .is_none());
 }

@@ -592,7 +592,9 @@ spec:
     );
     let gateway = idx(&own, Kind::Deployment, "shop-ingress", "shop-gateway");
     assert!(own.proxy_uid_users(gateway).is_empty());
-    assert!(own.proxy_uid_users(idx(&own, Kind::Pod, "shop", "own-user")).is_empty());
+    assert!(own
+        .proxy_uid_users(idx(&own, Kind::Pod, "shop", "own-user"))
+        .is_empty());
     assert_eq!(
         paths(&own.proxy_uid_users(idx(&own, Kind::Pod, "shop", "inherits"))),
         vec![("proxy-uid", "spec.securityContext.runAsUser")]

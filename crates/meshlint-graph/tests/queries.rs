@@ -1029,7 +1029,8 @@ fn documents_of_one_object_that_disagree_on_injection_leave_the_sidecar_open() {
     assert!(!g.data_plane(activator).known);
     // Nor is it certain that its calls to STRICT services are plaintext.
     assert!(g.plaintext_callers("serving").is_none());
-    let g = graph(&(namespace("app: serving") + &deployment("activator", "app: activator") + strict));
+    let g =
+        graph(&(namespace("app: serving") + &deployment("activator", "app: activator") + strict));
     assert!(g.plaintext_callers("serving").is_some());
     let yaml = namespace("app: serving")
         + &deployment("activator", "app: activator")
