@@ -417,6 +417,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
     }
     apply_namespace(&mut resources, opts.namespace.as_deref());
     crate::charts::soften_walked_templates(&mut findings, &all_inputs, &paths);
+    crate::kustomize::drop_required_fields_in_patches(&mut findings, &all_inputs);
     for chart in &charts {
         let (finding, source) = chart.finding();
         findings.push(finding);

@@ -215,7 +215,10 @@ impl MeshGraph {
             .iter()
             .copied()
             .filter(|&w| {
-                self.data_plane(w).plane == crate::DataPlane::OutOfMesh
+                let d = self.data_plane(w);
+                // `known`: no other document of the Namespace labels it for injection.
+                d.plane == crate::DataPlane::OutOfMesh
+                    && d.known
                     && self.injection_decision(w).value == "namespace-unlabelled"
             })
             .collect();

@@ -400,7 +400,8 @@ pub struct SelectorMiss {
 impl MeshGraph {
     /// For an AuthorizationPolicy, RequestAuthentication or PeerAuthentication whose
     /// `spec.selector.matchLabels` selects nothing in its namespace — judged only where
-    /// the inputs hold workloads of the namespace, or under `--closed-world`; root-namespace
+    /// the inputs hold the namespace's workloads ([`Self::namespace_workloads_known`]),
+    /// or under `--closed-world`; root-namespace
     /// and `targetRef` policies and the installer's gateway labels are not judged.
     pub fn selector_miss(&self, policy: usize) -> Option<SelectorMiss> {
         let r = &self.resources[policy];
@@ -422,10 +423,10 @@ impl MeshGraph {
         {
             return None;
         }
-        let everyone = self.workloads_maybe_selected(ns, &Labels::new());
-        if everyone.is_empty() && !self.closed_world {
+        if !self.namespace_workloads_known(ns) {
             return None;
         }
+        let everyone = self.workloads_maybe_selected(ns, &Labels::new());
         let mut sorted: Vec<(String, String)> = selector
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
