@@ -914,8 +914,14 @@ mod walk_tests {
         assert_eq!(
             calls,
             vec![
-                HostCall { function: 0, literal: None },
-                HostCall { function: 1, literal: Some("Secret") },
+                HostCall {
+                    function: 0,
+                    literal: None
+                },
+                HostCall {
+                    function: 1,
+                    literal: Some("Secret")
+                },
             ]
         );
         assert!(p.mentions("namespaceObject"));

@@ -315,7 +315,9 @@ pub(crate) fn load_mesh_networks(
     bytes: Vec<u8>,
 ) -> (SourceFile, Vec<Finding>, Vec<meshlint_model::Resource>) {
     let loaded = load_source(name, bytes, &LoadLimits::default());
-    let resources = meshlint_model::mesh_networks_resource(&loaded).into_iter().collect();
+    let resources = meshlint_model::mesh_networks_resource(&loaded)
+        .into_iter()
+        .collect();
     (loaded.source, loaded.findings, resources)
 }
 
@@ -520,7 +522,10 @@ pub fn one_finding_per_cause(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Fin
 /// breaks a DestinationRule in an unchanged file must fail the pre-commit hook. Such a
 /// finding is moved to its location in the changed file (where CI annotates changed
 /// lines), and its original place becomes a related location.
-pub(crate) fn scope_to_reported(findings: Vec<Finding>, reported: &HashSet<Arc<str>>) -> Vec<Finding> {
+pub(crate) fn scope_to_reported(
+    findings: Vec<Finding>,
+    reported: &HashSet<Arc<str>>,
+) -> Vec<Finding> {
     findings
         .into_iter()
         .filter_map(|mut f| {

@@ -190,7 +190,10 @@ spec:
         &[
             ("service.yaml", service),
             ("route.yaml", route),
-            ("closed.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"),
+            (
+                "closed.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+            ),
         ],
     );
     let mut ws = workspace(&root);
@@ -202,7 +205,10 @@ spec:
     let (quick, full) = edit(&mut ws, &root.join("service.yaml"), Some(&renamed));
     assert_eq!(quick, full);
     let after = rules_of(&ws.findings, &route_file);
-    assert_ne!(before, after, "renaming the Service changes the route file's findings");
+    assert_ne!(
+        before, after,
+        "renaming the Service changes the route file's findings"
+    );
     let (quick, full) = edit(&mut ws, &root.join("service.yaml"), Some(service));
     assert_eq!(quick, full);
     assert_eq!(rules_of(&ws.findings, &route_file), before);

@@ -167,7 +167,10 @@ fn context_files_inform_but_are_not_reported() {
 fn baselined_findings_are_not_published() {
     let (_dir, root) = workspace(&[
         ("pa.yaml", PEER_AUTHENTICATION),
-        ("dr.yaml", &DESTINATION_RULE.replace("{name: backend}", "{name: backend, namespace: shop}")),
+        (
+            "dr.yaml",
+            &DESTINATION_RULE.replace("{name: backend}", "{name: backend, namespace: shop}"),
+        ),
         ("shop.yaml", SHOP),
     ]);
     let before = served(options(&root), &root);

@@ -252,7 +252,9 @@ impl Server {
         let checker = self.workspace.checker.clone();
         let known = self.workspace.sources.contains_key(name);
         let on_disk = Path::new(&**name).is_file();
-        if !known && ((!self.open.contains_key(name) && !on_disk) || !checker.accepts(Path::new(&**name))) {
+        if !known
+            && ((!self.open.contains_key(name) && !on_disk) || !checker.accepts(Path::new(&**name)))
+        {
             return;
         }
         let unit = match self.open.get(name) {

@@ -334,7 +334,10 @@ fn changed_kinds(
 ) -> KindSet {
     let text = |r: &Resource, source: Option<&SourceFile>| -> Option<String> {
         let source = source?;
-        source.text.get(source.byte_range(r.node.span)).map(str::to_string)
+        source
+            .text
+            .get(source.byte_range(r.node.span))
+            .map(str::to_string)
     };
     let same = |a: &Resource, a_src, b: &Resource, b_src| {
         a.id == b.id

@@ -112,15 +112,23 @@ mod tests {
         let head = "id: X9001\nname: x\ncategory: test\nseverity: warning\nsummary: x\nmatch: {kinds: [DestinationRule]}\n";
         let own = rule(&format!("{head}when: object.spec.host == 'a'\nmessage: \"{{{{ quoted(object.spec.host) }}}}\"\n"));
         assert_eq!(rule_reads(&own), KindSet::EMPTY);
-        let peer = rule(&format!("{head}when: peerMode(resource, 80).mode == 'STRICT'\nmessage: m\n"));
+        let peer = rule(&format!(
+            "{head}when: peerMode(resource, 80).mode == 'STRICT'\nmessage: m\n"
+        ));
         let r = rule_reads(&peer);
         assert!(r.contains(Kind::PeerAuthentication) && r.contains(Kind::Service));
         assert!(!r.contains(Kind::VirtualService));
-        let ns = rule(&format!("{head}when: namespaceObject != null\nmessage: m\n"));
+        let ns = rule(&format!(
+            "{head}when: namespaceObject != null\nmessage: m\n"
+        ));
         assert_eq!(rule_reads(&ns), KindSet::of(&[Kind::Namespace]));
-        let secrets = rule(&format!("{head}when: resourcesOf('Secret').size() > 0\nmessage: m\n"));
+        let secrets = rule(&format!(
+            "{head}when: resourcesOf('Secret').size() > 0\nmessage: m\n"
+        ));
         assert_eq!(rule_reads(&secrets), KindSet::of(&[Kind::Secret]));
-        let any = rule(&format!("{head}when: resourcesOf(object.kind).size() > 1\nmessage: m\n"));
+        let any = rule(&format!(
+            "{head}when: resourcesOf(object.kind).size() > 1\nmessage: m\n"
+        ));
         assert_eq!(rule_reads(&any), KindSet::ALL);
     }
 }

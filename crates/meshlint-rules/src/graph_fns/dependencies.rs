@@ -74,6 +74,8 @@ const fn base(kinds: &[Kind]) -> Reads {
 /// message helpers and functions of their arguments alone are [`PURE`]; functions
 /// taking a kind as an argument are [`NAMED_KIND`] when it is the first, else [`ALL`]
 /// (`selectedBy`); `copiesOf` and `firstCopy` read the copies of any kind ([`ALL`]).
+// One line per function, as the script prints them.
+#[rustfmt::skip]
 pub(crate) const DEPENDENCIES: &[(&str, Reads)] = &[
     ("dataPlane", base(&[Gateway])),
     ("namespaceDataPlane", BASE),
@@ -276,7 +278,10 @@ mod tests {
             .copied()
             .filter(|n| !graph_table().iter().any(|(m, _, _)| m == n))
             .collect();
-        assert!(unknown.is_empty(), "entries for no graph function: {unknown:?}");
+        assert!(
+            unknown.is_empty(),
+            "entries for no graph function: {unknown:?}"
+        );
         let mut sorted = declared.clone();
         sorted.sort_unstable();
         sorted.dedup();
