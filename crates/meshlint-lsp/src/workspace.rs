@@ -14,7 +14,7 @@ use meshlint_diag::{Finding, SourceFile};
 use meshlint_graph::MeshGraph;
 use meshlint_load::{Node, NodeValue};
 use meshlint_model::{Kind, Resource};
-use meshlint_rules::{Evaluation, KindSet};
+use meshlint_rules::{Evaluation, KindSet, RuleReads};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -31,7 +31,7 @@ pub struct Workspace {
     /// the index of its rule.
     rule_findings: Vec<Vec<(usize, Finding)>>,
     /// What each rule reads besides its own resource, by rule index (filled on first use).
-    rule_reads: Vec<KindSet>,
+    rule_reads: Vec<RuleReads>,
     /// The findings last published, by file (suppressed ones are not here).
     pub findings: HashMap<Arc<str>, Vec<Finding>>,
     /// Where the last update's time went (stage, milliseconds), for the server's log.
@@ -161,11 +161,14 @@ impl Workspace {
             kinds = KindSet::ALL;
         }
         let all_rules = kinds == KindSet::ALL;
-        let rerun: Vec<bool> = self
-            .rule_reads()
+        let reads = self.rule_reads().to_vec();
+        // Whether rule `rule` is re-run on resource `res` outside the edited file.
+        let graph = self.graph.clone();
+        let rerun = |res: usize, rule: usize| reads[rule].sees(kinds, graph.resources[res].kind);
+        let rules_rerun = reads
             .iter()
-            .map(|reads| reads.intersects(kinds))
-            .collect();
+            .filter(|r| r.kinds.intersects(kinds) || r.own_kind)
+            .count();
         let scope = if all_rules || !self.guess_scope {
             Scope::All
         } else {
@@ -182,10 +185,10 @@ impl Workspace {
         };
         let in_file = |res: usize| new_range.contains(&res);
         let wanted = |res: usize, rule: usize| {
-            in_file(res) || (rerun[rule] && in_scope.as_ref().is_none_or(|m| m[res]))
+            in_file(res) || (rerun(res, rule) && in_scope.as_ref().is_none_or(|m| m[res]))
         };
         let only: Option<Vec<usize>> = match &scope {
-            Scope::All if rerun.iter().any(|r| *r) => None,
+            Scope::All if rules_rerun > 0 => None,
             Scope::All => Some(new_range.clone().collect()),
             Scope::Some(list) => Some(list.clone()),
         };
@@ -206,22 +209,22 @@ impl Workspace {
             if in_file(res) {
                 slot.clear();
             } else if in_scope.as_ref().is_none_or(|m| m[res]) {
-                slot.retain(|(rule, _)| !rerun[*rule]);
+                slot.retain(|(rule, _)| !rerun(res, *rule));
             }
         }
         self.take_findings(eval);
         timer.lap("rules");
         self.last_timings = timer.laps;
-        let rules = rerun.iter().filter(|r| **r).count();
         Update {
-            exact: all_rules || (rules == rerun.len() && scope == Scope::All),
-            rules,
+            exact: all_rules
+                || (reads.iter().all(|r| r.kinds.intersects(kinds)) && scope == Scope::All),
+            rules: rules_rerun,
             resources: only.map_or(self.graph.resources.len(), |o| o.len()),
         }
     }
 
     /// What each rule reads, worked out once.
-    fn rule_reads(&mut self) -> &[KindSet] {
+    fn rule_reads(&mut self) -> &[RuleReads] {
         if self.rule_reads.is_empty() {
             self.rule_reads = self
                 .checker

@@ -58,18 +58,43 @@ impl KindSet {
     }
 }
 
-/// The kinds whose resources, when added, removed or changed, may change the findings
-/// of `rule` on resources other than them. A rule that does not compile reads every
-/// kind (it produces no findings to keep anyway).
-pub fn rule_reads(rule: &Rule) -> KindSet {
+/// What a rule's findings on a resource read besides that resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RuleReads {
+    /// Resources of these kinds.
+    pub kinds: KindSet,
+    /// Resources of the evaluated resource's own kind (the other documents of the same
+    /// object, `copiesOf`).
+    pub own_kind: bool,
+}
+
+impl RuleReads {
+    /// Whether an edit of resources of `changed` kinds may change the rule's findings on
+    /// a resource of kind `kind`.
+    pub fn sees(self, changed: KindSet, kind: Kind) -> bool {
+        self.kinds.intersects(changed) || (self.own_kind && changed.contains(kind))
+    }
+}
+
+/// What `rule` reads: the kinds whose resources, when added, removed or changed, may
+/// change its findings on resources other than them. A rule that does not compile
+/// reads every kind (it produces no findings to keep anyway).
+pub fn rule_reads(rule: &Rule) -> RuleReads {
     let Ok(c) = rule.compiled() else {
-        return KindSet::ALL;
+        return RuleReads {
+            kinds: KindSet::ALL,
+            own_kind: true,
+        };
     };
+    let mut own_kind = false;
     let mut out = KindSet::EMPTY;
     for program in c.programs() {
         for call in program.host_calls() {
             let Some(&(name, _)) = GRAPH_FUNCTIONS.get(call.function) else {
-                return KindSet::ALL;
+                return RuleReads {
+                    kinds: KindSet::ALL,
+                    own_kind: true,
+                };
             };
             out = out.union(match reads(name) {
                 Reads::Kinds(kinds) => kinds,
@@ -80,13 +105,20 @@ pub fn rule_reads(rule: &Rule) -> KindSet {
                         .unwrap_or(KindSet::EMPTY),
                     None => KindSet::ALL,
                 },
+                Reads::ArgumentKind => {
+                    own_kind = true;
+                    KindSet::EMPTY
+                }
             });
         }
         if program.mentions("namespaceObject") {
             out.insert(Kind::Namespace);
         }
     }
-    out
+    RuleReads {
+        kinds: out,
+        own_kind,
+    }
 }
 
 #[cfg(test)]
@@ -111,24 +143,31 @@ mod tests {
     fn a_rule_reads_what_its_functions_read() {
         let head = "id: X9001\nname: x\ncategory: test\nseverity: warning\nsummary: x\nmatch: {kinds: [DestinationRule]}\n";
         let own = rule(&format!("{head}when: object.spec.host == 'a'\nmessage: \"{{{{ quoted(object.spec.host) }}}}\"\n"));
-        assert_eq!(rule_reads(&own), KindSet::EMPTY);
+        assert_eq!(rule_reads(&own), RuleReads::default());
         let peer = rule(&format!(
             "{head}when: peerMode(resource, 80).mode == 'STRICT'\nmessage: m\n"
         ));
-        let r = rule_reads(&peer);
+        let r = rule_reads(&peer).kinds;
         assert!(r.contains(Kind::PeerAuthentication) && r.contains(Kind::Service));
         assert!(!r.contains(Kind::VirtualService));
         let ns = rule(&format!(
             "{head}when: namespaceObject != null\nmessage: m\n"
         ));
-        assert_eq!(rule_reads(&ns), KindSet::of(&[Kind::Namespace]));
+        assert_eq!(rule_reads(&ns).kinds, KindSet::of(&[Kind::Namespace]));
         let secrets = rule(&format!(
             "{head}when: resourcesOf('Secret').size() > 0\nmessage: m\n"
         ));
-        assert_eq!(rule_reads(&secrets), KindSet::of(&[Kind::Secret]));
+        assert_eq!(rule_reads(&secrets).kinds, KindSet::of(&[Kind::Secret]));
         let any = rule(&format!(
             "{head}when: resourcesOf(object.kind).size() > 1\nmessage: m\n"
         ));
-        assert_eq!(rule_reads(&any), KindSet::ALL);
+        assert_eq!(rule_reads(&any).kinds, KindSet::ALL);
+        let copies = rule(&format!(
+            "{head}when: size(copiesOf(resource.ref)) > 1\nmessage: m\n"
+        ));
+        let r = rule_reads(&copies);
+        assert!(r.own_kind && r.kinds.is_empty());
+        let pa = KindSet::of(&[Kind::PeerAuthentication]);
+        assert!(r.sees(pa, Kind::PeerAuthentication) && !r.sees(pa, Kind::DestinationRule));
     }
 }

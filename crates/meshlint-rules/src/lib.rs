@@ -17,7 +17,7 @@ mod file;
 mod graph_fns;
 mod kinds;
 
-pub use dependencies::{rule_reads, KindSet};
+pub use dependencies::{rule_reads, KindSet, RuleReads};
 /// The configuration kinds whose readers the graph functions declare one by one (see
 /// [`rule_reads`]); every function reading the graph reads all other kinds.
 pub const TRACKED_KINDS: KindSet = graph_fns::dependencies::TRACKED;

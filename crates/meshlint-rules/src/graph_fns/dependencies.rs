@@ -26,6 +26,10 @@ pub(crate) enum Reads {
     /// The kind its first argument names (`resourcesOf('Secret')`): every kind when the
     /// argument is not a string literal.
     NamedKind,
+    /// Resources of the kind of the resource its argument names (`copiesOf`: the other
+    /// documents of the same object). That resource is the rule's own, or one a function
+    /// that reads its kind returned, so this adds the kind of the resource evaluated.
+    ArgumentKind,
 }
 
 /// The configuration kinds told apart; the others are read by every non-pure function.
@@ -64,6 +68,7 @@ const ALL: Reads = Reads::Kinds(KindSet::ALL);
 /// Reads the untracked kinds only.
 const BASE: Reads = Reads::Kinds(KindSet::ALL.without(TRACKED));
 const NAMED_KIND: Reads = Reads::NamedKind;
+const ARGUMENT_KIND: Reads = Reads::ArgumentKind;
 
 /// The untracked kinds and `kinds`.
 const fn base(kinds: &[Kind]) -> Reads {
@@ -73,7 +78,8 @@ const fn base(kinds: &[Kind]) -> Reads {
 /// Every graph function by name, with what it reads. Besides the script's answers:
 /// message helpers and functions of their arguments alone are [`PURE`]; functions
 /// taking a kind as an argument are [`NAMED_KIND`] when it is the first, else [`ALL`]
-/// (`selectedBy`); `copiesOf` and `firstCopy` read the copies of any kind ([`ALL`]).
+/// (`selectedBy`); `copiesOf` and `firstCopy` read the copies of their argument
+/// ([`ARGUMENT_KIND`]).
 // One line per function, as the script prints them.
 #[rustfmt::skip]
 pub(crate) const DEPENDENCIES: &[(&str, Reads)] = &[
@@ -114,8 +120,8 @@ pub(crate) const DEPENDENCIES: &[(&str, Reads)] = &[
     ("hostLookup", base(&[DestinationRule, VirtualService])),
     ("lookupNamespaces", base(&[DestinationRule, VirtualService])),
     ("namespacePresent", BASE),
-    ("copiesOf", ALL),
-    ("firstCopy", ALL),
+    ("copiesOf", ARGUMENT_KIND),
+    ("firstCopy", ARGUMENT_KIND),
     ("outboundPolicy", base(&[Sidecar])),
     ("isExternalHost", BASE),
     ("externalHostGap", base(&[DestinationRule, VirtualService, Sidecar])),
