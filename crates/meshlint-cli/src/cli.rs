@@ -232,6 +232,13 @@ struct ServerArgs {
     /// accepted because editors' clients pass it).
     #[arg(long)]
     stdio: bool,
+    /// The namespace objects without `metadata.namespace` are applied to, as `check -n`.
+    #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
+    namespace: Option<String>,
+    /// Load these paths for cross-resource context, as `check --context`: their own
+    /// findings are not shown, those they decide in the workspace are.
+    #[arg(long, value_name = "DIR")]
+    context: Vec<String>,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -387,7 +394,11 @@ fn server(args: ServerArgs) -> ExitCode {
         let mut warnings = Vec::new();
         let root_arg = root.to_string_lossy().into_owned();
         let check_args = match check_args_for(&root_arg) {
-            Ok(a) => a,
+            Ok(mut a) => {
+                a.namespace = args.namespace.clone();
+                a.context = args.context.clone();
+                a
+            }
             Err(e) => {
                 warnings.push(e);
                 return fallback_checker(&root_arg, warnings);
@@ -406,10 +417,16 @@ fn server(args: ServerArgs) -> ExitCode {
                 None => Ok(None),
             }
         };
+        // Baseline entries name files as a check run next to the configuration does.
+        let names_from = match &cfg {
+            Ok(Some(c)) => std::path::absolute(c.dir()).unwrap_or_else(|_| root.to_path_buf()),
+            _ => root.to_path_buf(),
+        };
         let settings = cfg.and_then(|cfg| settings(&check_args, cfg.as_ref()));
         match settings {
             Ok(s) => {
-                let (checker, more) = crate::server::PipelineChecker::new(s.opts, s.rules);
+                let (checker, more) =
+                    crate::server::PipelineChecker::new(s.opts, s.rules, names_from);
                 warnings.extend(more);
                 (Arc::new(checker), warnings)
             }
@@ -447,7 +464,7 @@ fn fallback_checker(
         report_unused_suppressions: true,
         ..CheckOptions::default()
     };
-    let (checker, more) = crate::server::PipelineChecker::new(opts, rules);
+    let (checker, more) = crate::server::PipelineChecker::new(opts, rules, PathBuf::from(root));
     let mut warnings = warnings;
     warnings.extend(more);
     (Arc::new(checker), warnings)

@@ -23,13 +23,15 @@ pub struct Evaluation {
     /// For each finding (same order as `findings`), the index of the resource whose
     /// evaluation produced it — what the language server re-evaluates after an edit.
     pub subjects: Vec<usize>,
+    /// For each finding, the index (in the rules evaluated) of the rule that produced it.
+    pub subject_rules: Vec<usize>,
     /// Work each rule did (graph-query steps and CEL steps, [`meshlint_diag::work`]),
     /// in rule order: the complexity test checks that it grows linearly with the input.
     pub rule_work: Vec<(String, u64)>,
 }
 
 enum Outcome {
-    Finding(usize, Box<Finding>),
+    Finding(usize, usize, Box<Finding>),
     RuleError(String, String),
 }
 
@@ -45,6 +47,19 @@ pub fn evaluate_resources(
     rules: &[Rule],
     graph: Arc<MeshGraph>,
     only: Option<&[usize]>,
+) -> Evaluation {
+    evaluate_selected(rules, graph, only, &|_, _| true)
+}
+
+/// Like [`evaluate_resources`], evaluating on a resource only the rules `wanted`
+/// (called with the resource's and the rule's index) accepts: the language server
+/// re-runs after an edit every rule on the edited file's resources and, elsewhere,
+/// only the rules whose dependencies the edit touched.
+pub fn evaluate_selected(
+    rules: &[Rule],
+    graph: Arc<MeshGraph>,
+    only: Option<&[usize]>,
+    wanted_rule: &(dyn Fn(usize, usize) -> bool + Sync),
 ) -> Evaluation {
     let g: &MeshGraph = &graph;
     let wanted: Option<Vec<bool>> = only.map(|only| {
@@ -69,10 +84,12 @@ pub fn evaluate_resources(
         for kind in &rule.file.match_spec.kinds {
             // `*` matches every resource, whatever its kind.
             if kind == "*" {
-                for slot in rules_for.iter_mut() {
-                    slot.push(ri);
+                for (res, slot) in rules_for.iter_mut().enumerate() {
+                    if wanted_rule(res, ri) {
+                        slot.push(ri);
+                        hit = true;
+                    }
                 }
-                hit |= !g.resources.is_empty();
                 continue;
             }
             // `group/Kind` names a kind of one API group (custom resources).
@@ -81,7 +98,9 @@ pub fn evaluate_resources(
                 None => (None, kind.as_str()),
             };
             for &res in by_kind.get(name).map(Vec::as_slice).unwrap_or(&[]) {
-                if group.is_some_and(|want| want != g.resources[res].group.as_str()) {
+                if group.is_some_and(|want| want != g.resources[res].group.as_str())
+                    || !wanted_rule(res, ri)
+                {
                     continue;
                 }
                 rules_for[res].push(ri);
@@ -124,7 +143,13 @@ pub fn evaluate_resources(
                 for &ri in &rules_for[res] {
                     let started = profile.then(Instant::now);
                     let work_before = meshlint_diag::work::so_far();
+                    let before = out.len();
                     run_rule(&rules[ri], g, res, &mut scope, &*host, &mut out);
+                    for o in &mut out[before..] {
+                        if let Outcome::Finding(_, rule, _) = o {
+                            *rule = ri;
+                        }
+                    }
                     let spent = meshlint_diag::work::so_far().wrapping_sub(work_before);
                     work_done[ri].fetch_add(spent, Ordering::Relaxed);
                     if let Some(t) = started {
@@ -157,9 +182,10 @@ pub fn evaluate_resources(
     }
     for o in outcomes {
         match o {
-            Outcome::Finding(subject, f) => {
+            Outcome::Finding(subject, rule, f) => {
                 eval.findings.push(*f);
                 eval.subjects.push(subject);
+                eval.subject_rules.push(rule);
             }
             Outcome::RuleError(id, msg) => {
                 eval.rule_errors.entry(id).or_insert(msg);
@@ -334,6 +360,7 @@ fn produce<'a>(
     let help = c.help.as_ref().and_then(|t| t.render(scope, host).ok());
     Outcome::Finding(
         res,
+        0,
         Box::new(Finding {
             rule: rule.id().into(),
             rule_name: Some(rule.name().into()),

@@ -132,6 +132,25 @@ pub(crate) struct Compiled {
     pub(crate) related: Vec<(meshlint_cel::Program, Template)>,
 }
 
+impl Compiled {
+    /// Every compiled expression of the rule, templates' interpolations included.
+    pub(crate) fn programs(&self) -> Vec<&meshlint_cel::Program> {
+        let mut out: Vec<&meshlint_cel::Program> = Vec::new();
+        out.extend(&self.for_each);
+        out.extend(&self.when);
+        out.extend(&self.severity_expression);
+        out.extend(self.message.programs());
+        for t in self.at.iter().chain(&self.help) {
+            out.extend(t.programs());
+        }
+        for (expr, template) in &self.related {
+            out.push(expr);
+            out.extend(template.programs());
+        }
+        out
+    }
+}
+
 /// A rule file that loaded. User rules are compiled (and so validated) at load;
 /// built-in rules, which the test suite compiles and checks, are compiled on first use,
 /// so a run over one small file pays only for the rules its kinds reach.

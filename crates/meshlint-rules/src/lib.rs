@@ -9,6 +9,7 @@
 //! visits only the kinds a rule matches, and returns findings in a deterministic order.
 //! The CEL variables and graph functions are documented in `docs/rule-language.md`.
 
+mod dependencies;
 mod docs;
 mod eval;
 mod expr;
@@ -16,8 +17,12 @@ mod file;
 mod graph_fns;
 mod kinds;
 
+pub use dependencies::{rule_reads, KindSet, RuleReads};
+/// The configuration kinds whose readers the graph functions declare one by one (see
+/// [`rule_reads`]); every function reading the graph reads all other kinds.
+pub const TRACKED_KINDS: KindSet = graph_fns::dependencies::TRACKED;
 pub use docs::{render_index, render_rule_markdown};
-pub use eval::{evaluate, evaluate_resources, Evaluation};
+pub use eval::{evaluate, evaluate_resources, evaluate_selected, Evaluation};
 pub use file::{load_rule, parse_rule, rule_file_schema, Rule, RuleError, RuleFile, SeverityName};
 pub use graph_fns::GRAPH_FUNCTIONS;
 pub use kinds::{check_kind, KNOWN_KINDS};
