@@ -303,7 +303,7 @@ impl MeshGraph {
                     });
                 }
             }
-            by_dr
+            crate::Tally::new(by_dr)
         });
         by_dr.get(&dr).cloned().unwrap_or_default()
     }

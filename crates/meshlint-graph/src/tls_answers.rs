@@ -11,6 +11,7 @@ use crate::build::MeshGraph;
 use crate::mtls::{GovernedPort, GovernedWorkload, TlsSetting};
 use crate::queries::*;
 use crate::routing::RouteTo;
+use crate::tally::Tally;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
@@ -40,7 +41,7 @@ impl StrictPort {
 /// Built on first use: every STRICT service port, by deciding PeerAuthentication.
 #[derive(Debug, Default)]
 pub(crate) struct TlsAnswersIndex {
-    strict_by_policy: HashMap<usize, Vec<StrictPort>>,
+    strict_by_policy: Tally<HashMap<usize, Vec<StrictPort>>>,
 }
 
 /// Workloads of a namespace without sidecar injection that call STRICT ports elsewhere.
@@ -302,8 +303,7 @@ impl MeshGraph {
     pub fn destination_rule_use(&self, dr: usize) -> DestinationRuleUse {
         let r = &self.resources[dr];
         let ns = r.namespace();
-        let latent =
-            !self.proxies_by_namespace().is_empty() && self.client_namespaces(dr).is_empty();
+        let latent = !self.proxies_by_namespace().is_empty() && !self.has_client_namespace(dr);
         let own_namespace_only = latent
             && ns != self.mesh.root_namespace
             && match &r.typed {
@@ -439,13 +439,18 @@ impl MeshGraph {
     /// Every namespace a rule applies to runs only gateway proxies: gateways terminate
     /// the client's TLS and originate their own, so origination is what is meant.
     fn only_gateways_use(&self, dr: usize) -> bool {
-        let clients = self.client_namespaces(dr);
-        !clients.is_empty()
-            && clients.iter().all(|n| {
-                self.proxies_by_namespace()
+        match self.clients_of(dr) {
+            crate::visibility::Clients::Listed(list) => {
+                let proxied: Vec<&crate::ProxyNamespace> = list
                     .iter()
-                    .any(|p| &p.namespace == n && p.sidecars == 0)
-            })
+                    .filter_map(|n| self.proxy_namespace(n))
+                    .collect();
+                !proxied.is_empty() && proxied.iter().all(|p| p.sidecars == 0)
+            }
+            crate::visibility::Clients::Every => {
+                !self.proxies_by_namespace().is_empty() && self.namespaces_with_sidecars() == 0
+            }
+        }
     }
 
     fn mesh_external(&self, target: usize) -> bool {

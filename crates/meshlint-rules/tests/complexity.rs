@@ -24,19 +24,7 @@ const GROWTH_LIMIT: f64 = 4.5;
 /// Rules known to grow faster than their input, with the shape they do it on and why.
 /// Remove an entry when its rule answers from an index (the test says when an entry
 /// is no longer needed).
-const SUPERLINEAR: &[(&str, &str, &str)] = &[
-    // Per TLS destination of a wildcard DestinationRule, routesTo(host) and clientTls
-    // for each gateway namespace: grows with the wildcard entries (9.5x; ML1001, on the
-    // same tlsSettings, is linear since host_targets answers wildcards from an index).
-    ("ML1010", "wildcards", "routesTo/clientTls per destination"),
-    // hostVisible / hiddenFromClients per destination walk the Sidecars importing the
-    // host's namespace with `*/…` wildcards: every Sidecar of the mesh here.
-    (
-        "ML2006",
-        "wildcards",
-        "Sidecar wildcard imports scanned per destination",
-    ),
-];
+const SUPERLINEAR: &[(&str, &str, &str)] = &[];
 
 /// Work below this many units per resource of the small corpus is too little to judge
 /// (a rule that finds one planted mistake at N and five at 4N is not superlinear).
