@@ -90,6 +90,11 @@ pub struct MeshGraph {
     /// on first use (`disabled_namespaces_under_istio_mutual` asks per DestinationRule).
     pub(crate) disabled_by_dr:
         std::sync::OnceLock<Tally<HashMap<usize, Vec<crate::mesh_mtls::LevelConflict>>>>,
+    /// DestinationRules by namespace and host, for `merged_destination_rule`; built on
+    /// first use.
+    pub(crate) dr_by_host: std::sync::OnceLock<crate::dr_index::DestinationRulesByHost>,
+    /// The first selector-less Sidecar of each namespace (its default), in input order.
+    pub(crate) default_sidecar: Tally<HashMap<String, usize>>,
     /// Hosts and wildcard entries by their dot-suffixes, for `host_targets` of a
     /// wildcard host; built on first use.
     pub(crate) wildcard_patterns: std::sync::OnceLock<crate::wildcard_index::WildcardPatterns>,
@@ -156,6 +161,8 @@ impl MeshGraph {
             gateway_pods: Default::default(),
             injector_index: std::sync::OnceLock::new(),
             disabled_by_dr: std::sync::OnceLock::new(),
+            dr_by_host: std::sync::OnceLock::new(),
+            default_sidecar: Tally::default(),
             wildcard_patterns: std::sync::OnceLock::new(),
             host_blind_ports: Tally::default(),
             proxy_namespaces: Tally::default(),
@@ -256,6 +263,9 @@ impl MeshGraph {
                 }
                 Typed::Gateway(_) => {
                     self.gateways.insert((ns.clone(), r.name().to_string()), i);
+                }
+                Typed::Sidecar(sc) if sc.selector.as_ref().is_none_or(|s| s.is_empty()) => {
+                    self.default_sidecar.entry(ns.clone()).or_insert(i);
                 }
                 _ => {}
             }

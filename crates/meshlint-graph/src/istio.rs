@@ -25,6 +25,8 @@ pub struct IstioIndex {
     /// TLS identity of a Gateway server (credential name, or certificate+key files) →
     /// (Gateway, server index).
     gateway_certs: Tally<HashMap<String, Vec<(usize, usize)>>>,
+    /// Gateway → the keys of `gateway_certs` its servers use (each once).
+    certs_of_gateway: Tally<HashMap<usize, Vec<String>>>,
     /// (scope, FQDN) → mesh-bound VirtualServices declaring it.
     mesh_vs_hosts: Tally<HashMap<(String, String), Vec<usize>>>,
     /// Mesh-bound VirtualServices exported everywhere, by host, for overlap queries.
@@ -205,6 +207,10 @@ impl MeshGraph {
                                     },
                                 };
                             if let Some(key) = key {
+                                let mine = ix.certs_of_gateway.entry(i).or_default();
+                                if !mine.contains(&key) {
+                                    mine.push(key.clone());
+                                }
                                 ix.gateway_certs.entry(key).or_default().push((i, si));
                             }
                         }
@@ -466,7 +472,13 @@ impl MeshGraph {
         };
         let ix = self.istio();
         let mut out = Vec::new();
-        for list in ix.gateway_certs.values() {
+        // Only the certificates this Gateway serves (the answer is sorted, so the order
+        // they are visited in does not matter).
+        let lists = ix
+            .certs_of_gateway
+            .walk(&gw)
+            .filter_map(|key| ix.gateway_certs.get(key));
+        for list in lists {
             for &(a, sa) in list.iter().filter(|(a, _)| *a == gw) {
                 let _ = a;
                 for &(o, _) in list.iter().filter(|(o, _)| !self.same_object(*o, gw)) {

@@ -31,6 +31,9 @@ pub(crate) struct ScaleIndex {
     pub range_claims: Tally<HashMap<u32, Vec<usize>>>,
     /// Per port: claims without any address.
     pub unaddressed_claims: Tally<HashMap<u32, Vec<usize>>>,
+    /// The same by (port, a namespace of their `exportTo` scope, `*` for every one), so
+    /// an entry exported to a few namespaces meets only claims visible there.
+    pub unaddressed_by_scope: Tally<HashMap<(u32, String), Vec<usize>>>,
 }
 
 /// Whether an address is a range rather than one host (`10.0.0.0/8`, not `10.0.0.1/32`).
@@ -127,6 +130,14 @@ impl MeshGraph {
                 let addresses = self.service_entry_addresses(se);
                 if addresses.is_empty() {
                     ix.unaddressed_claims.entry(port).or_default().push(se);
+                    let scope = self.export_scope_of(se);
+                    let keys = scope.unwrap_or_else(|| vec!["*".to_string()]);
+                    for k in keys {
+                        let list = ix.unaddressed_by_scope.entry((port, k)).or_default();
+                        if list.last() != Some(&se) {
+                            list.push(se);
+                        }
+                    }
                 }
                 if addresses.iter().any(|a| is_range(a)) {
                     ix.range_claims.entry(port).or_default().push(se);

@@ -75,7 +75,18 @@ impl MeshGraph {
     pub fn sidecar_for(&self, ns: &str, workload: Option<usize>) -> Option<usize> {
         if let Some(w) = workload {
             let labels = self.workload_labels(w);
-            for &s in self.in_namespace(ns, Kind::Sidecar) {
+            // A workload of `ns` is selected by exactly the Sidecars with a `Selects` edge
+            // to it (those of its namespace), so ask its edges rather than every Sidecar
+            // of a namespace that may hold many.
+            let candidates = if self.resources[w].namespace() == ns {
+                self.selected_by(w, Kind::Sidecar)
+            } else {
+                self.in_namespace(ns, Kind::Sidecar).to_vec()
+            };
+            for s in candidates {
+                if self.resources[s].namespace() != ns {
+                    continue;
+                }
                 if let Typed::Sidecar(sc) = &self.resources[s].typed {
                     if sc
                         .selector
@@ -87,12 +98,8 @@ impl MeshGraph {
                 }
             }
         }
-        let default_in = |n: &str| {
-            self.in_namespace(n, Kind::Sidecar).iter().copied().find(|&s| {
-                matches!(&self.resources[s].typed, Typed::Sidecar(sc) if sc.selector.as_ref().is_none_or(|x| x.is_empty()))
-            })
-        };
-        default_in(ns).or_else(|| default_in(&self.mesh.root_namespace.clone()))
+        let default_in = |n: &str| self.default_sidecar.get(n).copied();
+        default_in(ns).or_else(|| default_in(&self.mesh.root_namespace))
     }
 
     /// Whether `fqdn` is visible to proxies in `from_ns` (optionally a given workload):
