@@ -13,6 +13,9 @@ use meshlint_model::typed::{Labels, Typed};
 use meshlint_model::Kind;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+/// A Gateway server's (port, host, bind).
+type ServerKey = (u32, String, String);
+
 /// The lazily built indexes of this module.
 #[derive(Default)]
 pub struct IstioIndex {
@@ -21,7 +24,7 @@ pub struct IstioIndex {
     /// Namespace → its Pods, in input order.
     pods_by_ns: Tally<HashMap<String, Vec<usize>>>,
     /// (port, host, bind) → (Istio Gateway, server index).
-    gateway_servers: Tally<HashMap<(u32, String, String), Vec<(usize, usize)>>>,
+    gateway_servers: Tally<HashMap<ServerKey, Vec<(usize, usize)>>>,
     /// TLS identity of a Gateway server (credential name, or certificate+key files) →
     /// (Gateway, server index).
     gateway_certs: Tally<HashMap<String, Vec<(usize, usize)>>>,

@@ -9,6 +9,9 @@ use crate::tally::Tally;
 use meshlint_model::Typed;
 use std::collections::{BTreeMap, HashMap};
 
+/// Protocol → ServiceEntries declaring one host and port with it.
+pub(crate) type ByProtocol = BTreeMap<String, Vec<usize>>;
+
 #[derive(Debug, Default)]
 pub(crate) struct ScaleIndex {
     /// Proxy namespaces whose namespace-wide Sidecar does not restrict egress.
@@ -24,7 +27,7 @@ pub(crate) struct ScaleIndex {
     /// (namespace named, host as written, importing namespace).
     pub odd_importers: Tally<Vec<(String, String, String)>>,
     /// (FQDN, port) → protocol → ServiceEntries declaring that host and port.
-    pub se_port_protocols: Tally<HashMap<(String, u32), BTreeMap<String, Vec<usize>>>>,
+    pub se_port_protocols: Tally<HashMap<(String, u32), ByProtocol>>,
     /// (port, address as written) → address-matched ServiceEntry claims.
     pub claims_by_address: Tally<HashMap<(u32, String), Vec<usize>>>,
     /// Per port: claims with a CIDR range wider than one address (compared by overlap).

@@ -319,9 +319,11 @@ fn unaddressed_tcp_claims_conflict_only_where_their_scopes_meet() {
         .collect();
     assert_eq!(names, ["a/api", "c/shop", "e/mysql", "f/mysql"]);
     // Addresses allocated by the mesh: no entry without addresses conflicts.
-    let mut mesh_config = MeshConfig::default();
-    mesh_config.dns_auto_allocate = true;
-    mesh_config.dns_capture = true;
+    let mesh_config = MeshConfig {
+        dns_auto_allocate: true,
+        dns_capture: true,
+        ..MeshConfig::default()
+    };
     let allocated = graph_of(&mesh(), mesh_config, false);
     assert!(allocated.address_port_conflicts(d, 3306).is_empty());
 }
