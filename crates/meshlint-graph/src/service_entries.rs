@@ -168,7 +168,9 @@ impl MeshGraph {
         // Candidates instead of every claim on the port: same address as written, a
         // range on either side (compared exactly below), or both without addresses.
         let candidates: Vec<usize> = if mine.iter().any(|a| crate::scale::is_range(a)) {
-            // A range overlaps too many ways to index; compare with every claim.
+            // A range overlaps too many ways to index; compare with every claim (counted:
+            // the list was taken without the charge above).
+            meshlint_diag::work::add(claims.len() as u64);
             claims.clone()
         } else {
             let mut c: Vec<usize> = if mine.is_empty() {

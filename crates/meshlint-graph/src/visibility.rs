@@ -303,7 +303,8 @@ impl MeshGraph {
             }
         }
         // Otherwise ask only namespaces that can possibly see the host (see
-        // `visibility_candidates`): the usual answer costs a lookup or two.
+        // `visibility_candidates`): the usual answer costs a lookup or two. The walk
+        // below settles the answer whatever the candidates, so they only decide cost.
         for n in self.visibility_candidates(&clients, fqdn) {
             if self.proxy_namespaces.contains(n)
                 && is_client(n)
@@ -411,11 +412,14 @@ impl MeshGraph {
         } else {
             Box::new(std::iter::empty())
         };
-        Box::new(importing.chain(self.owned_strs(listed)))
+        Box::new(importing.chain(self.proxy_namespaces_among(listed)))
     }
 
-    /// `list` as an iterator of `&str` that owns it.
-    fn owned_strs<'s>(&'s self, list: Vec<String>) -> Box<dyn Iterator<Item = &'s str> + 's> {
+    /// The proxy namespaces among `list`, borrowed from the graph.
+    fn proxy_namespaces_among<'s>(
+        &'s self,
+        list: Vec<String>,
+    ) -> Box<dyn Iterator<Item = &'s str> + 's> {
         let list: Vec<&'s str> = list
             .into_iter()
             .filter_map(|n| self.proxy_namespaces.get(n.as_str()).map(String::as_str))
