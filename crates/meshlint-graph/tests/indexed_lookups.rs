@@ -327,3 +327,183 @@ fn unaddressed_tcp_claims_conflict_only_where_their_scopes_meet() {
     let allocated = graph_of(&mesh(), mesh_config, false);
     assert!(allocated.address_port_conflicts(d, 3306).is_empty());
 }
+
+/// `mesh()` under STRICT mTLS in `a`, `b` and the root namespace, with DestinationRules
+/// setting TLS modes from client namespaces, host namespaces and the root namespace, some
+/// exported to lists.
+fn strict_mesh() -> String {
+    let tls =
+        |mode: &str, export: &str| format!("{export}  trafficPolicy:\n    tls: {{mode: {mode}}}\n");
+    let mut y = mesh();
+    y += &pa("a", "default", "STRICT");
+    y += &pa("b", "default", "STRICT");
+    y += &pa("istio-system", "default", "STRICT");
+    y += &rule(
+        "a",
+        "web-mtls",
+        "web.a.svc.cluster.local",
+        &tls("ISTIO_MUTUAL", "  exportTo: [\".\", c]\n"),
+    );
+    y += &rule(
+        "c",
+        "to-b",
+        "*.b.svc.cluster.local",
+        &tls("ISTIO_MUTUAL", ""),
+    );
+    y += &rule(
+        "d",
+        "everything",
+        "*",
+        &tls("ISTIO_MUTUAL", "  exportTo: [\".\"]\n"),
+    );
+    y += &rule(
+        "b",
+        "db-b",
+        "db.b.svc.cluster.local",
+        &tls("DISABLE", "  exportTo: [e]\n"),
+    );
+    y += &rule(
+        "b",
+        "web-b",
+        "web.b.svc.cluster.local",
+        &tls("ISTIO_MUTUAL", ""),
+    );
+    y += &rule(
+        "e",
+        "web-b-plain",
+        "web.b.svc.cluster.local",
+        "  subsets: [{name: v1, labels: {version: v1}}]\n",
+    );
+    y += &rule(
+        "istio-system",
+        "mesh-wide",
+        "*.svc.cluster.local",
+        &tls("ISTIO_MUTUAL", "  exportTo: [f]\n"),
+    );
+    y
+}
+
+#[test]
+fn clients_without_mtls_match_asking_every_client() {
+    let config = MeshConfig {
+        enable_auto_mtls: false,
+        ..MeshConfig::default()
+    };
+    let g = graph_of(&strict_mesh(), config, false);
+    let mut pairs = 0;
+    for &pa in g.of_kind(Kind::PeerAuthentication) {
+        let mut expected: Vec<(String, String)> = Vec::new();
+        for p in g.strict_ports(pa) {
+            for x in g.proxies_by_namespace().iter() {
+                let tls = g.client_tls(&x.namespace, &p.host, Some(p.port.number), None);
+                if tls.0.value == "UNSET" {
+                    expected.push((x.namespace.clone(), p.address()));
+                }
+            }
+        }
+        let found: Vec<(String, String)> = g
+            .clients_without_mtls(pa)
+            .into_iter()
+            .map(|c| (c.client, c.port.address()))
+            .collect();
+        assert_eq!(found, expected, "{}", g.resources[pa].namespace());
+        pairs += found.len();
+    }
+    assert!(pairs > 10, "the mesh has clients without mTLS ({pairs})");
+}
+
+#[test]
+fn strict_namespaces_without_client_mtls_match_a_scan_of_every_rule() {
+    let config = MeshConfig {
+        enable_auto_mtls: false,
+        ..MeshConfig::default()
+    };
+    let (mut covered_cases, mut open_cases) = (0, 0);
+    let extras = [
+        ("", "SIMPLE"),
+        ("*.a.svc.cluster.local", "SIMPLE"),
+        ("*.a.svc.cluster.local", "UNSET"),
+        ("*b.svc.cluster.local", "DISABLE"),
+        ("*c.cluster.local", "SIMPLE"),
+        ("*", "ISTIO_MUTUAL"),
+        ("*.local", "MUTUAL"),
+        ("web.a.svc.cluster.local", "SIMPLE"),
+    ];
+    for (extra, mode) in extras {
+        let mut y = mesh();
+        y += &pa("a", "default", "STRICT");
+        y += &pa("b", "default", "STRICT");
+        y += &pa("istio-system", "default", "STRICT");
+        if !extra.is_empty() {
+            y += &rule(
+                "f",
+                "extra",
+                extra,
+                &format!("  trafficPolicy:\n    tls: {{mode: {mode}}}\n"),
+            );
+        }
+        let g = graph_of(&y, config.clone(), false);
+        for &pa in g.of_kind(Kind::PeerAuthentication) {
+            let ns = g.resources[pa].namespace();
+            let services = if ns == "istio-system" {
+                "*.svc.cluster.local".to_string()
+            } else {
+                format!("*.{ns}.svc.cluster.local")
+            };
+            let covered = g.of_kind(Kind::DestinationRule).iter().any(|&d| {
+                let Typed::DestinationRule(dr) = &g.resources[d].typed else {
+                    return false;
+                };
+                let host = g.resolve_host(&dr.host, g.resources[d].namespace());
+                dr.traffic_policy
+                    .tls
+                    .as_ref()
+                    .is_some_and(|t| t.mode != "UNSET")
+                    && host.strip_prefix('*').is_some_and(|s| {
+                        services.strip_prefix('*').unwrap_or(&services).ends_with(s)
+                    })
+            });
+            assert_eq!(
+                g.strict_without_client_mtls(pa).is_empty(),
+                covered,
+                "{extra}: {ns}"
+            );
+            if covered {
+                covered_cases += 1;
+            } else {
+                open_cases += 1;
+            }
+        }
+    }
+    assert!(
+        covered_cases > 3 && open_cases > 3,
+        "{covered_cases} {open_cases}"
+    );
+}
+
+#[test]
+fn bypassed_ports_list_every_client_without_tls() {
+    let mut y = strict_mesh();
+    y += "apiVersion: v1\nkind: Service\nmetadata: {name: legacy, namespace: b}\nspec: {selector: {app: legacy}, ports: [{name: http, port: 80, targetPort: 8080}]}\n---\n";
+    y += "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: legacy, namespace: b}\nspec:\n  selector: {matchLabels: {app: legacy}}\n  template:\n    metadata:\n      labels: {app: legacy}\n      annotations: {traffic.sidecar.istio.io/excludeInboundPorts: \"8080\"}\n    spec: {containers: [{name: main, ports: [{containerPort: 8080}]}]}\n---\n";
+    y += &rule(
+        "c",
+        "legacy-tls",
+        "legacy.b.svc.cluster.local",
+        "  trafficPolicy:\n    tls: {mode: DISABLE}\n",
+    );
+    let g = graph(&y);
+    let legacy = idx(&g, Kind::Deployment, "b", "legacy");
+    let bypassed = g.auto_mtls_to_bypassed_ports(legacy);
+    assert_eq!(bypassed.len(), 1);
+    for b in &bypassed {
+        let expected: Vec<String> = g
+            .proxies_by_namespace()
+            .iter()
+            .map(|x| x.namespace.clone())
+            .filter(|n| g.client_tls(n, &b.host, Some(b.port), None).0.value == "UNSET")
+            .collect();
+        assert_eq!(b.clients, expected);
+        assert!(!b.clients.contains(&"c".to_string()), "{:?}", b.clients);
+    }
+}

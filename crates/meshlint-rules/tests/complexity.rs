@@ -37,7 +37,7 @@ struct Measured {
 
 /// Loads `files`, builds the graph and runs every built-in rule on one thread, and
 /// returns the work each rule did.
-fn measure(rules: &RuleSet, files: &[OutFile]) -> Measured {
+fn measure(rules: &RuleSet, files: &[OutFile], mesh: &MeshConfig) -> Measured {
     let mut resources = Vec::new();
     for f in files {
         let loaded = load_source(
@@ -54,7 +54,7 @@ fn measure(rules: &RuleSet, files: &[OutFile]) -> Measured {
         resources.extend(build_resources(&loaded).resources);
     }
     let count = resources.len();
-    let graph = Arc::new(MeshGraph::new(resources, MeshConfig::default(), false));
+    let graph = Arc::new(MeshGraph::new(resources, mesh.clone(), false));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -86,20 +86,46 @@ fn realistic(namespaces: usize) -> Vec<OutFile> {
 /// grew 9.9x from 300 to 1,200 namespaces, but looked linear from 25 to 100);
 /// `MESHLINT_COMPLEXITY_SCALE` multiplies them to look further (the test takes ~10 s in
 /// a debug build at 1, ~40 s at 3).
-fn corpora() -> Vec<(&'static str, Vec<OutFile>, Vec<OutFile>)> {
+///
+/// The gen-mesh shape runs a second time with auto mTLS off, where the rules asking which
+/// clients get no TLS setting (ML1002, ML4016) have work to do: every namespace is then a
+/// client of every STRICT port.
+fn corpora() -> Vec<(&'static str, Vec<OutFile>, Vec<OutFile>, MeshConfig)> {
     let scale: usize = std::env::var("MESHLINT_COMPLEXITY_SCALE")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    let mut out = vec![("corpus", realistic(300 * scale), realistic(1200 * scale))];
+    let default = MeshConfig::default();
+    let mut out = vec![(
+        "corpus",
+        realistic(300 * scale),
+        realistic(1200 * scale),
+        default.clone(),
+    )];
     for shape in Shape::ALL {
         let n = scale
             * match shape {
                 Shape::OneNamespace => 200,
                 _ => 100,
             };
-        out.push((shape.name(), shape.files(n), shape.files(4 * n)));
+        out.push((
+            shape.name(),
+            shape.files(n),
+            shape.files(4 * n),
+            default.clone(),
+        ));
     }
+    let no_auto_mtls = MeshConfig {
+        enable_auto_mtls: false,
+        ..MeshConfig::default()
+    };
+    let n = 100 * scale;
+    out.push((
+        "gen-mesh, no auto mTLS",
+        Shape::GenMesh.files(n),
+        Shape::GenMesh.files(4 * n),
+        no_auto_mtls,
+    ));
     out
 }
 
@@ -109,12 +135,12 @@ fn every_rule_grows_linearly_on_every_shape() {
     let mut failures = Vec::new();
     let mut stale = Vec::new();
     println!(
-        "{:<14} {:<8} {:>10} {:>10} {:>6}",
+        "{:<22} {:<8} {:>10} {:>10} {:>6}",
         "shape", "rule", "work N", "work 4N", "growth"
     );
-    for (shape, small, large) in corpora() {
-        let small = measure(&rules, &small);
-        let large = measure(&rules, &large);
+    for (shape, small, large, mesh) in corpora() {
+        let small = measure(&rules, &small, &mesh);
+        let large = measure(&rules, &large, &mesh);
         let floor = FLOOR_PER_RESOURCE * small.resources as u64;
         for (rule, &at_n) in &small.work {
             let at_4n = large.work.get(rule).copied().unwrap_or(0);
@@ -122,7 +148,7 @@ fn every_rule_grows_linearly_on_every_shape() {
             let allowed = SUPERLINEAR.iter().any(|(r, s, _)| r == rule && *s == shape);
             if growth > 4.2 || allowed {
                 println!(
-                    "{shape:<14} {rule:<8} {at_n:>10} {at_4n:>10} {growth:>5.1}x{}",
+                    "{shape:<22} {rule:<8} {at_n:>10} {at_4n:>10} {growth:>5.1}x{}",
                     if allowed { " (allowed)" } else { "" }
                 );
             }
