@@ -200,19 +200,18 @@ impl MeshGraph {
         let Some(&n) = self.node_of.get(&crate::build::GraphNode::Resource(w)) else {
             return Vec::new();
         };
-        let mut out: Vec<usize> = self
-            .graph
-            .edges_directed(n, petgraph::Direction::Incoming)
-            .filter(|e| *e.weight() == crate::build::Edge::Selects)
-            .filter_map(
-                |e| match &self.graph[petgraph::visit::EdgeRef::source(&e)] {
-                    crate::build::GraphNode::Resource(i) if self.resources[*i].kind == kind => {
-                        Some(*i)
-                    }
-                    _ => None,
-                },
-            )
-            .collect();
+        // Every edge walked is counted: the graph is an index like the others.
+        let mut out: Vec<usize> = meshlint_diag::work::Counted(
+            self.graph.edges_directed(n, petgraph::Direction::Incoming),
+        )
+        .filter(|e| *e.weight() == crate::build::Edge::Selects)
+        .filter_map(
+            |e| match &self.graph[petgraph::visit::EdgeRef::source(&e)] {
+                crate::build::GraphNode::Resource(i) if self.resources[*i].kind == kind => Some(*i),
+                _ => None,
+            },
+        )
+        .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -274,17 +273,18 @@ impl MeshGraph {
         let Some(&n) = self.node_of.get(&crate::build::GraphNode::Resource(r)) else {
             return Vec::new();
         };
-        let mut out: Vec<usize> = self
-            .graph
-            .edges_directed(n, petgraph::Direction::Outgoing)
-            .filter(|e| *e.weight() == crate::build::Edge::Selects)
-            .filter_map(
-                |e| match &self.graph[petgraph::visit::EdgeRef::target(&e)] {
-                    crate::build::GraphNode::Resource(i) => Some(*i),
-                    _ => None,
-                },
-            )
-            .collect();
+        // Every edge walked is counted: the graph is an index like the others.
+        let mut out: Vec<usize> = meshlint_diag::work::Counted(
+            self.graph.edges_directed(n, petgraph::Direction::Outgoing),
+        )
+        .filter(|e| *e.weight() == crate::build::Edge::Selects)
+        .filter_map(
+            |e| match &self.graph[petgraph::visit::EdgeRef::target(&e)] {
+                crate::build::GraphNode::Resource(i) => Some(*i),
+                _ => None,
+            },
+        )
+        .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -299,9 +299,9 @@ impl MeshGraph {
     }
 
     /// Every workload's Services and ServiceEntries (see [`Self::services_for`]).
-    pub(crate) fn services_by_workload(&self) -> &HashMap<usize, Vec<usize>> {
+    pub(crate) fn services_by_workload(&self) -> &crate::Tally<HashMap<usize, Vec<usize>>> {
         self.services_by_workload
-            .get_or_init(|| self.index_services_by_workload())
+            .get_or_init(|| crate::Tally::new(self.index_services_by_workload()))
     }
 
     /// Each workload's Services and ServiceEntries (of its namespace, selecting it), in
