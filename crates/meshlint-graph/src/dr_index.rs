@@ -30,7 +30,7 @@ pub(crate) struct DestinationRulesByHost {
 }
 
 impl DestinationRulesByHost {
-    fn build(g: &MeshGraph) -> DestinationRulesByHost {
+    fn index_destination_rules(g: &MeshGraph) -> DestinationRulesByHost {
         let mut ix = DestinationRulesByHost::default();
         for &d in g.of_kind(Kind::DestinationRule) {
             let r = &g.resources[d];
@@ -72,7 +72,7 @@ impl DestinationRulesByHost {
 impl MeshGraph {
     fn dr_by_host(&self) -> &DestinationRulesByHost {
         self.dr_by_host
-            .get_or_init(|| DestinationRulesByHost::build(self))
+            .get_or_init(|| DestinationRulesByHost::index_destination_rules(self))
     }
 
     /// For a concrete host, the namespaces whose clients may find another merged
