@@ -163,138 +163,217 @@ pub struct KindSchema {
     pub root: SNode,
 }
 
+/// One kind's section of a release's schema, parsed on first use: a check parses only
+/// the kinds its resources have (parsing a whole release was a seventh of the
+/// instructions of checking one small file; issue 17).
+#[derive(Debug)]
+struct KindSlot {
+    group: String,
+    kind: String,
+    /// The section's text (`kind …` header and tree) when not parsed yet.
+    text: &'static str,
+    parsed: OnceLock<Option<KindSchema>>,
+}
+
 /// All kinds of one release line.
 #[derive(Debug, Default)]
 pub struct Schema {
     pub line: String,
-    pub kinds: Vec<KindSchema>,
+    slots: Vec<KindSlot>,
+}
+
+/// Parses a compact schema text (see `schema/README.md`) into its kinds.
+fn parse_kinds(line: &str, text: &str) -> Result<Vec<KindSchema>, String> {
+    let mut kinds = Vec::new();
+    // The open nodes: (depth, name, node).
+    let mut stack: Vec<(usize, String, SNode)> = Vec::new();
+    let mut kind: Option<(String, String, Vec<String>)> = None;
+    fn close(stack: &mut Vec<(usize, String, SNode)>, depth: usize) -> Option<SNode> {
+        while let Some((d, _, _)) = stack.last() {
+            if *d < depth {
+                break;
+            }
+            let (_, name, node) = stack.pop()?;
+            match stack.last_mut() {
+                Some((_, _, parent)) => match name.as_str() {
+                    "[]" => parent.items = Some(Box::new(node)),
+                    "{}" => parent.values = Some(Box::new(node)),
+                    _ => parent.props.push((name, node)),
+                },
+                None => return Some(node),
+            }
+        }
+        None
+    }
+    let mut finish = |stack: &mut Vec<(usize, String, SNode)>,
+                      kind: &mut Option<(String, String, Vec<String>)>|
+     -> Result<(), String> {
+        let root = close(stack, 0);
+        if let Some((group, k, versions)) = kind.take() {
+            let root = root.ok_or(format!("{line}: {k} without a schema"))?;
+            kinds.push(KindSchema {
+                group,
+                kind: k,
+                versions,
+                root,
+            });
+        }
+        Ok(())
+    };
+    for (no, l) in text.lines().enumerate() {
+        if l.starts_with('#') || l.trim().is_empty() {
+            continue;
+        }
+        let err = |m: &str| format!("{line} schema line {}: {m}", no + 1);
+        if let Some(rest) = l.strip_prefix("kind ") {
+            finish(&mut stack, &mut kind)?;
+            let mut parts = rest.split(' ');
+            let group = parts.next().ok_or_else(|| err("no group"))?;
+            let k = parts.next().ok_or_else(|| err("no kind"))?;
+            let versions = parts
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect();
+            kind = Some((group.to_string(), k.to_string(), versions));
+            continue;
+        }
+        let depth = l.len() - l.trim_start_matches(' ').len();
+        let mut parts = l[depth..].splitn(3, ' ');
+        let name = parts.next().ok_or_else(|| err("no name"))?;
+        let ty = match parts.next() {
+            Some("o") => Ty::Object,
+            Some("s") => Ty::Str,
+            Some("i") => Ty::Int,
+            Some("n") => Ty::Number,
+            Some("b") => Ty::Bool,
+            Some("a") => Ty::Array,
+            Some("x") => Ty::IntOrString,
+            Some("*") => Ty::Any,
+            _ => return Err(err("unknown type")),
+        };
+        let attrs = match parts.next() {
+            Some(json) => serde_json::from_str(json).map_err(|e| err(&e.to_string()))?,
+            None => Attrs::default(),
+        };
+        if depth == 0 || kind.is_none() {
+            return Err(err("node outside a kind"));
+        }
+        close(&mut stack, depth);
+        stack.push((
+            depth,
+            name.to_string(),
+            SNode {
+                ty,
+                attrs,
+                props: Vec::new(),
+                items: None,
+                values: None,
+            },
+        ));
+    }
+    finish(&mut stack, &mut kind)?;
+    Ok(kinds)
 }
 
 impl Schema {
-    /// Parses a compact schema text (see `schema/README.md`).
+    /// Parses a compact schema text (see `schema/README.md`), every kind now.
     pub fn parse(line: &str, text: &str) -> Result<Schema, String> {
-        let mut schema = Schema {
+        let slots = parse_kinds(line, text)?
+            .into_iter()
+            .map(|k| KindSlot {
+                group: k.group.clone(),
+                kind: k.kind.clone(),
+                text: "",
+                parsed: OnceLock::from(Some(k)),
+            })
+            .collect();
+        Ok(Schema {
             line: line.to_string(),
-            kinds: Vec::new(),
-        };
-        // The open nodes: (depth, name, node).
-        let mut stack: Vec<(usize, String, SNode)> = Vec::new();
-        let mut kind: Option<(String, String, Vec<String>)> = None;
-        fn close(stack: &mut Vec<(usize, String, SNode)>, depth: usize) -> Option<SNode> {
-            while let Some((d, _, _)) = stack.last() {
-                if *d < depth {
-                    break;
-                }
-                let (_, name, node) = stack.pop()?;
-                match stack.last_mut() {
-                    Some((_, _, parent)) => match name.as_str() {
-                        "[]" => parent.items = Some(Box::new(node)),
-                        "{}" => parent.values = Some(Box::new(node)),
-                        _ => parent.props.push((name, node)),
-                    },
-                    None => return Some(node),
-                }
-            }
-            None
+            slots,
+        })
+    }
+
+    /// An embedded release: its kinds' sections located at build time, each parsed on
+    /// first use. A section that does not parse (the tests parse every one) is a kind
+    /// this release does not describe.
+    fn embedded_release(line: &'static str, text: &'static str) -> Schema {
+        let sections = section_index(line).unwrap_or(&[]);
+        Schema {
+            line: line.to_string(),
+            slots: sections
+                .iter()
+                .map(|&(group, kind, start, end)| KindSlot {
+                    group: group.to_string(),
+                    kind: kind.to_string(),
+                    text: text.get(start..end).unwrap_or(""),
+                    parsed: OnceLock::new(),
+                })
+                .collect(),
         }
-        let mut finish = |stack: &mut Vec<(usize, String, SNode)>,
-                          kind: &mut Option<(String, String, Vec<String>)>|
-         -> Result<(), String> {
-            let root = close(stack, 0);
-            if let Some((group, k, versions)) = kind.take() {
-                let root = root.ok_or(format!("{line}: {k} without a schema"))?;
-                schema.kinds.push(KindSchema {
-                    group,
-                    kind: k,
-                    versions,
-                    root,
-                });
-            }
-            Ok(())
-        };
-        for (no, l) in text.lines().enumerate() {
-            if l.starts_with('#') || l.trim().is_empty() {
-                continue;
-            }
-            let err = |m: &str| format!("{line} schema line {}: {m}", no + 1);
-            if let Some(rest) = l.strip_prefix("kind ") {
-                finish(&mut stack, &mut kind)?;
-                let mut parts = rest.split(' ');
-                let group = parts.next().ok_or_else(|| err("no group"))?;
-                let k = parts.next().ok_or_else(|| err("no kind"))?;
-                let versions = parts
-                    .next()
-                    .unwrap_or("")
-                    .split(',')
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_string)
-                    .collect();
-                kind = Some((group.to_string(), k.to_string(), versions));
-                continue;
-            }
-            let depth = l.len() - l.trim_start_matches(' ').len();
-            let mut parts = l[depth..].splitn(3, ' ');
-            let name = parts.next().ok_or_else(|| err("no name"))?;
-            let ty = match parts.next() {
-                Some("o") => Ty::Object,
-                Some("s") => Ty::Str,
-                Some("i") => Ty::Int,
-                Some("n") => Ty::Number,
-                Some("b") => Ty::Bool,
-                Some("a") => Ty::Array,
-                Some("x") => Ty::IntOrString,
-                Some("*") => Ty::Any,
-                _ => return Err(err("unknown type")),
-            };
-            let attrs = match parts.next() {
-                Some(json) => serde_json::from_str(json).map_err(|e| err(&e.to_string()))?,
-                None => Attrs::default(),
-            };
-            if depth == 0 || kind.is_none() {
-                return Err(err("node outside a kind"));
-            }
-            close(&mut stack, depth);
-            stack.push((
-                depth,
-                name.to_string(),
-                SNode {
-                    ty,
-                    attrs,
-                    props: Vec::new(),
-                    items: None,
-                    values: None,
-                },
-            ));
-        }
-        finish(&mut stack, &mut kind)?;
-        Ok(schema)
     }
 
     pub fn kind(&self, group: &str, kind: &str) -> Option<&KindSchema> {
-        self.kinds
+        let slot = self
+            .slots
             .iter()
-            .find(|k| k.kind == kind && k.group == group)
+            .find(|s| s.kind == kind && s.group == group)?;
+        self.parsed(slot)
+    }
+
+    fn parsed<'s>(&'s self, slot: &'s KindSlot) -> Option<&'s KindSchema> {
+        slot.parsed
+            .get_or_init(|| {
+                parse_kinds(&self.line, slot.text)
+                    .ok()
+                    .and_then(|kinds| kinds.into_iter().next())
+            })
+            .as_ref()
+    }
+
+    /// Every kind of this release (parsing those not parsed yet), in schema order.
+    pub fn kinds(&self) -> impl Iterator<Item = &KindSchema> {
+        self.slots.iter().filter_map(|slot| self.parsed(slot))
     }
 
     /// Schema nodes in this release (a size measure for tests and notes).
     pub fn node_count(&self) -> usize {
-        self.kinds.iter().map(|k| k.root.count()).sum()
+        self.kinds().map(|k| k.root.count()).sum()
     }
 }
 
-/// The schema of a release line, parsed on first use.
+mod sections {
+    include!(concat!(env!("OUT_DIR"), "/schema_sections.rs"));
+}
+
+/// Where each kind's section lies in a release's text (`build.rs`).
+fn section_index(line: &str) -> Option<&'static [(&'static str, &'static str, usize, usize)]> {
+    sections::KIND_SECTIONS
+        .iter()
+        .find(|(l, _)| *l == line)
+        .map(|(_, s)| *s)
+}
+
+/// Whether any embedded release describes this kind: most resources (Services,
+/// Deployments) are of kinds none does, and they need not ask every release.
+fn kind_in_any_release(group: &str, kind: &str) -> bool {
+    sections::KIND_SECTIONS.iter().any(|(_, sections)| {
+        sections
+            .iter()
+            .any(|(g, k, _, _)| *k == kind && *g == group)
+    })
+}
+
+/// The schema of a release line, its kinds parsed on first use.
 pub fn release(line: &str) -> Option<&'static Schema> {
     static CACHE: [OnceLock<Schema>; RELEASE_COUNT] = [const { OnceLock::new() }; RELEASE_COUNT];
     let i = RELEASES.iter().position(|(l, _)| *l == line)?;
-    Some(CACHE[i].get_or_init(|| {
-        Schema::parse(RELEASES[i].0, RELEASES[i].1).unwrap_or_else(|e| Schema {
-            line: format!("{line} (unreadable: {e})"),
-            kinds: Vec::new(),
-        })
-    }))
+    Some(CACHE[i].get_or_init(|| Schema::embedded_release(RELEASES[i].0, RELEASES[i].1)))
 }
 
-/// The default release's schema (parsed once; the CLI warms it up during rule loading).
+/// The default release's schema.
 pub fn embedded() -> &'static Schema {
     release(DEFAULT_RELEASE).expect("the default release is embedded")
 }
@@ -333,6 +412,9 @@ fn elsewhere(
     kind: &str,
     has: impl Fn(&KindSchema) -> bool,
 ) -> Option<Elsewhere> {
+    if !kind_in_any_release(group, kind) {
+        return None;
+    }
     let has = |line: &str| release_kind(line, group, kind).is_some_and(&has);
     for (line, _) in RELEASES {
         if compare_lines(line, target) == Ordering::Greater && has(line) {
@@ -347,48 +429,9 @@ fn elsewhere(
     None
 }
 
-/// The sections of a release's schema text, one per kind: group, kind, its text.
-type Sections = Vec<(
-    &'static str,
-    &'static str,
-    &'static str,
-    OnceLock<Option<Schema>>,
-)>;
-
-/// One kind of a release line, parsed on first use without the rest of that release:
-/// "does another release have this?" asks one kind in every release, and parsing every
-/// release whole for it was a third of the time of checking one small file (issue 17).
+/// One kind of a release line (parsed on first use, without the rest of that release).
 fn release_kind(line: &str, group: &str, kind: &str) -> Option<&'static KindSchema> {
-    static SECTIONS: [OnceLock<Sections>; RELEASE_COUNT] =
-        [const { OnceLock::new() }; RELEASE_COUNT];
-    let i = RELEASES.iter().position(|(l, _)| *l == line)?;
-    let (line, text) = RELEASES[i];
-    let sections = SECTIONS[i].get_or_init(|| {
-        let mut starts: Vec<usize> = text
-            .match_indices("\nkind ")
-            .map(|(at, _)| at + 1)
-            .collect();
-        if text.starts_with("kind ") {
-            starts.insert(0, 0);
-        }
-        starts.push(text.len());
-        starts
-            .windows(2)
-            .filter_map(|w| {
-                let section = &text[w[0]..w[1]];
-                let mut header = section.lines().next()?.split(' ').skip(1);
-                Some((header.next()?, header.next()?, section, OnceLock::new()))
-            })
-            .collect()
-    });
-    let (_, _, section, parsed) = sections
-        .iter()
-        .find(|(g, k, _, _)| *g == group && *k == kind)?;
-    parsed
-        .get_or_init(|| Schema::parse(line, section).ok())
-        .as_ref()?
-        .kinds
-        .first()
+    release(line)?.kind(group, kind)
 }
 
 fn release_message(what: &str, target: &str, e: &Elsewhere) -> String {
@@ -1042,17 +1085,22 @@ mod tests {
     }
 
     #[test]
-    fn one_kind_parsed_alone_is_the_kind_of_the_whole_release() {
-        for (line, _) in RELEASES {
-            let whole = release(line).unwrap();
-            assert!(!whole.kinds.is_empty(), "{line}");
-            for k in &whole.kinds {
+    fn kinds_parsed_one_by_one_are_the_kinds_of_the_whole_text() {
+        for (line, text) in RELEASES {
+            let whole = Schema::parse(line, text).unwrap_or_else(|e| panic!("{e}"));
+            let lazy = release(line).unwrap();
+            assert!(section_index(line).is_some(), "{line}: no build-time index");
+            assert_eq!(lazy.slots.len(), whole.kinds().count(), "{line}");
+            for k in whole.kinds() {
                 let alone = release_kind(line, &k.group, &k.kind).expect("kind found alone");
                 assert_eq!(alone.versions, k.versions, "{line} {}", k.kind);
                 assert_eq!(alone.root.count(), k.root.count(), "{line} {}", k.kind);
+                assert!(kind_in_any_release(&k.group, &k.kind));
             }
+            assert_eq!(lazy.node_count(), whole.node_count(), "{line}");
             assert!(release_kind(line, "example.com", "Nothing").is_none());
         }
+        assert!(!kind_in_any_release("apps", "Deployment"));
     }
 
     #[test]
@@ -1066,7 +1114,7 @@ mod tests {
                 .for_each(|c| walk(c, out));
         }
         let mut rules = Vec::new();
-        for k in &release(DEFAULT_RELEASE).unwrap().kinds {
+        for k in release(DEFAULT_RELEASE).unwrap().kinds() {
             walk(&k.root, &mut rules);
         }
         let refused: Vec<&str> = rules
@@ -1119,7 +1167,7 @@ mod tests {
                 "ProxyConfig",
             ] {
                 assert!(
-                    schema.kinds.iter().any(|k| k.kind == kind),
+                    schema.kinds().any(|k| k.kind == kind),
                     "{line}: {kind} has no schema"
                 );
             }
