@@ -255,17 +255,18 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
     Ok(rule)
 }
 
-/// Parses a built-in rule from its build-time digest (see `build.rs`); a digest that
-/// does not deserialize falls back to parsing the YAML, which reports where it is wrong.
+/// Builds a built-in rule with its build-time constructor (see `build.rs`); a file
+/// without one is parsed from its YAML, which reports where it is wrong.
 pub(crate) fn parse_builtin_rule(
     origin: &str,
     text: &'static str,
-    head: &'static str,
+    make: Option<fn() -> RuleFile>,
     docs: &'static str,
 ) -> Result<Rule, RuleError> {
-    let Ok(file) = serde_json::from_str::<RuleFile>(head) else {
+    let Some(make) = make else {
         return parse_rule(origin, text);
     };
+    let file = make();
     Ok(Rule {
         severity: file.severity.into(),
         root: OnceLock::new(),
