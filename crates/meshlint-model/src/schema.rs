@@ -127,33 +127,208 @@ pub struct Attrs {
     pub rules: Vec<Rule>,
 }
 
-/// A node of a kind's schema tree.
-#[derive(Debug, Clone)]
+/// A node of a kind's schema tree. An embedded release's nodes are parsed lazily: a
+/// node keeps the text of its constraints and of its subtree, and parses them when they
+/// are first asked for, so validating a resource parses only the fields it has (and
+/// their siblings), not the whole kind (DestinationRule alone is 350 lines).
+#[derive(Debug)]
 pub struct SNode {
     pub ty: Ty,
-    pub attrs: Attrs,
+    /// The constraints' JSON, when not parsed yet ("" for none).
+    attrs_text: &'static str,
+    attrs: OnceLock<Attrs>,
+    /// The lines of the subtree below this node, when its children are not parsed yet.
+    body: &'static str,
+    children: OnceLock<Children>,
+}
+
+/// A schema node's children.
+#[derive(Debug, Default)]
+struct Children {
     /// Named properties, in schema order.
-    pub props: Vec<(String, SNode)>,
+    props: Vec<(String, SNode)>,
     /// `items` of an array.
-    pub items: Option<Box<SNode>>,
+    items: Option<Box<SNode>>,
     /// `additionalProperties` of a map.
-    pub values: Option<Box<SNode>>,
+    values: Option<Box<SNode>>,
+}
+
+/// Constraints of a node that has none.
+static NO_ATTRS: Attrs = Attrs {
+    req: Vec::new(),
+    enum_values: None,
+    min: None,
+    max: None,
+    excl_min: false,
+    excl_max: false,
+    min_len: None,
+    max_len: None,
+    min_items: None,
+    max_items: None,
+    min_props: None,
+    max_props: None,
+    pattern: None,
+    format: None,
+    list_type: None,
+    list_keys: Vec::new(),
+    nullable: false,
+    preserve: false,
+    one_of: Vec::new(),
+    rules: Vec::new(),
+};
+
+/// One line of the schema tree: `<indent><name> <type>[ <constraints JSON>]`, as its
+/// depth, name, type and JSON text; `None` for a line that is not one.
+fn node_line(l: &str) -> Option<(usize, &str, Option<Ty>, Option<&str>)> {
+    let depth = l.len() - l.trim_start_matches(' ').len();
+    let mut parts = l[depth..].splitn(3, ' ');
+    let name = parts.next()?;
+    let ty = match parts.next() {
+        Some("o") => Some(Ty::Object),
+        Some("s") => Some(Ty::Str),
+        Some("i") => Some(Ty::Int),
+        Some("n") => Some(Ty::Number),
+        Some("b") => Some(Ty::Bool),
+        Some("a") => Some(Ty::Array),
+        Some("x") => Some(Ty::IntOrString),
+        Some("*") => Some(Ty::Any),
+        _ => None,
+    };
+    Some((depth, name, ty, parts.next()))
 }
 
 impl SNode {
+    /// A node parsed whole.
+    fn parsed(ty: Ty, attrs: Attrs) -> SNode {
+        SNode {
+            ty,
+            attrs_text: "",
+            attrs: OnceLock::from(attrs),
+            body: "",
+            children: OnceLock::from(Children::default()),
+        }
+    }
+
+    /// A node of an embedded text, its constraints and subtree parsed on first use.
+    fn lazy(ty: Ty, attrs_text: &'static str, body: &'static str) -> SNode {
+        SNode {
+            ty,
+            attrs_text,
+            attrs: OnceLock::new(),
+            body,
+            children: OnceLock::new(),
+        }
+    }
+
+    fn children_mut(&mut self) -> &mut Children {
+        self.children.get_or_init(Children::default);
+        self.children.get_mut().expect("just set")
+    }
+
+    /// The node's constraints. Those of an embedded text that do not parse (the tests
+    /// parse every embedded text whole) count as none.
+    pub fn attrs(&self) -> &Attrs {
+        if self.attrs_text.is_empty() && self.attrs.get().is_none() {
+            return &NO_ATTRS;
+        }
+        self.attrs
+            .get_or_init(|| serde_json::from_str(self.attrs_text).unwrap_or_default())
+    }
+
+    fn children(&self) -> &Children {
+        self.children.get_or_init(|| lazy_children(self.body))
+    }
+
+    /// Named properties, in schema order.
+    pub fn props(&self) -> &[(String, SNode)] {
+        &self.children().props
+    }
+
+    /// `items` of an array.
+    pub fn items(&self) -> Option<&SNode> {
+        self.children().items.as_deref()
+    }
+
+    /// `additionalProperties` of a map.
+    pub fn values(&self) -> Option<&SNode> {
+        self.children().values.as_deref()
+    }
+
     pub fn prop(&self, name: &str) -> Option<&SNode> {
-        self.props.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+        self.props().iter().find(|(n, _)| n == name).map(|(_, s)| s)
     }
 
     fn count(&self) -> usize {
-        1 + self.props.iter().map(|(_, s)| s.count()).sum::<usize>()
-            + self.items.as_ref().map_or(0, |s| s.count())
-            + self.values.as_ref().map_or(0, |s| s.count())
+        1 + self.props().iter().map(|(_, s)| s.count()).sum::<usize>()
+            + self.items().map_or(0, |s| s.count())
+            + self.values().map_or(0, |s| s.count())
     }
 }
 
+/// The children of a lazily parsed node, from the lines of its subtree: its first line
+/// is a child, and so is every later line as shallow; the deeper lines after a child
+/// are that child's subtree.
+fn lazy_children(body: &'static str) -> Children {
+    let mut children = Children::default();
+    let mut push = |name: &str, node: SNode| match name {
+        "[]" => children.items = Some(Box::new(node)),
+        "{}" => children.values = Some(Box::new(node)),
+        _ => children.props.push((name.to_string(), node)),
+    };
+    // The child being read: name, type, constraints, where its subtree starts.
+    let mut open: Option<(&'static str, Ty, &'static str, usize)> = None;
+    let mut top = None;
+    let bytes = body.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let next = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
+        // Only the children's own lines are parsed; deeper lines are skipped by their
+        // indentation (this walks a subtree once per level above it, not per node).
+        let depth = bytes[at..next].iter().take_while(|&&b| b == b' ').count();
+        if depth > 0 && *top.get_or_insert(depth) == depth {
+            if let Some((_, name, Some(ty), json)) =
+                node_line(body[at..next].trim_end_matches(['\n', '\r']))
+            {
+                if let Some((name, ty, json, start)) = open.take() {
+                    push(name, SNode::lazy(ty, json, &body[start..at]));
+                }
+                open = Some((name, ty, json.unwrap_or(""), next));
+            }
+        }
+        at = next;
+    }
+    if let Some((name, ty, json, start)) = open {
+        push(name, SNode::lazy(ty, json, &body[start..]));
+    }
+    children
+}
+
+/// A kind's section of an embedded text (`kind <group> <Kind> <versions>` and its tree),
+/// its tree left to parse on first use.
+fn lazy_kind(section: &'static str) -> Option<KindSchema> {
+    let (header, tree) = section.split_once('\n').unwrap_or((section, ""));
+    let mut parts = header.strip_prefix("kind ")?.split(' ');
+    let group = parts.next()?.to_string();
+    let kind = parts.next()?.to_string();
+    let versions = parts
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect();
+    // The tree's first node is `self`, the whole object.
+    let (_, root) = lazy_children(tree).props.into_iter().next()?;
+    Some(KindSchema {
+        group,
+        kind,
+        versions,
+        root,
+    })
+}
+
 /// One kind's schema in a release.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct KindSchema {
     pub group: String,
     pub kind: String,
@@ -196,9 +371,9 @@ fn parse_kinds(line: &str, text: &str) -> Result<Vec<KindSchema>, String> {
             let (_, name, node) = stack.pop()?;
             match stack.last_mut() {
                 Some((_, _, parent)) => match name.as_str() {
-                    "[]" => parent.items = Some(Box::new(node)),
-                    "{}" => parent.values = Some(Box::new(node)),
-                    _ => parent.props.push((name, node)),
+                    "[]" => parent.children_mut().items = Some(Box::new(node)),
+                    "{}" => parent.children_mut().values = Some(Box::new(node)),
+                    _ => parent.children_mut().props.push((name, node)),
                 },
                 None => return Some(node),
             }
@@ -262,17 +437,7 @@ fn parse_kinds(line: &str, text: &str) -> Result<Vec<KindSchema>, String> {
             return Err(err("node outside a kind"));
         }
         close(&mut stack, depth);
-        stack.push((
-            depth,
-            name.to_string(),
-            SNode {
-                ty,
-                attrs,
-                props: Vec::new(),
-                items: None,
-                values: None,
-            },
-        ));
+        stack.push((depth, name.to_string(), SNode::parsed(ty, attrs)));
     }
     finish(&mut stack, &mut kind)?;
     Ok(kinds)
@@ -324,13 +489,7 @@ impl Schema {
     }
 
     fn parsed<'s>(&'s self, slot: &'s KindSlot) -> Option<&'s KindSchema> {
-        slot.parsed
-            .get_or_init(|| {
-                parse_kinds(&self.line, slot.text)
-                    .ok()
-                    .and_then(|kinds| kinds.into_iter().next())
-            })
-            .as_ref()
+        slot.parsed.get_or_init(|| lazy_kind(slot.text)).as_ref()
     }
 
     /// Every kind of this release (parsing those not parsed yet), in schema order.
@@ -437,8 +596,8 @@ fn descend<'s>(root: &'s SNode, path: &[Step]) -> Option<&'s SNode> {
     for step in path {
         node = match step {
             Step::Prop(name) => node.prop(name)?,
-            Step::Item => node.items.as_deref()?,
-            Step::Value => node.values.as_deref()?,
+            Step::Item => node.items()?,
+            Step::Value => node.values()?,
         };
     }
     Some(node)
@@ -610,7 +769,7 @@ impl Validator<'_> {
     }
 
     fn check_number(&mut self, node: &Node, s: &SNode, v: f64, what: &At) {
-        let a = &s.attrs;
+        let a = s.attrs();
         if let Some(min) = a.min {
             if v < min || (a.excl_min && v == min) {
                 let op = if a.excl_min {
@@ -630,7 +789,7 @@ impl Validator<'_> {
     }
 
     fn check_string(&mut self, node: &Node, s: &SNode, text: &str, what: &At) {
-        let a = &s.attrs;
+        let a = s.attrs();
         if let Some(values) = &a.enum_values {
             if !values.iter().any(|v| v == text) {
                 return self.bad_enum(node, values, text, what);
@@ -663,7 +822,7 @@ impl Validator<'_> {
 
     fn bad_enum(&mut self, node: &Node, values: &[String], text: &str, what: &At) {
         let has = |s: &SNode| {
-            s.attrs
+            s.attrs()
                 .enum_values
                 .as_ref()
                 .is_some_and(|v| v.iter().any(|v| v == text))
@@ -707,7 +866,7 @@ impl Validator<'_> {
             return;
         }
         self.check_value(node, s, what);
-        if !s.attrs.rules.is_empty() && type_fits(node, s.ty) {
+        if !s.attrs().rules.is_empty() && type_fits(node, s.ty) {
             self.check_rules(node, s, what);
         }
     }
@@ -718,7 +877,7 @@ impl Validator<'_> {
     /// defaults, so the object meshlint sees is the one the server checks); a rule
     /// meshlint cannot compile decides nothing.
     fn check_rules(&mut self, node: &Node, s: &SNode, what: &At) {
-        for rule in &s.attrs.rules {
+        for rule in &s.attrs().rules {
             let Some(program) = compiled_rule(&rule.rule) else {
                 continue;
             };
@@ -803,7 +962,7 @@ impl Validator<'_> {
             Ty::Array => match node.as_seq() {
                 Some(items) => {
                     let n = items.len() as u64;
-                    if let Some(max) = s.attrs.max_items {
+                    if let Some(max) = s.attrs().max_items {
                         if n > max {
                             self.constraint(
                                 node,
@@ -811,7 +970,7 @@ impl Validator<'_> {
                             );
                         }
                     }
-                    if let Some(min) = s.attrs.min_items {
+                    if let Some(min) = s.attrs().min_items {
                         if n < min {
                             self.constraint(
                                 node,
@@ -819,7 +978,7 @@ impl Validator<'_> {
                             );
                         }
                     }
-                    if let Some(inner) = &s.items {
+                    if let Some(inner) = s.items() {
                         for (i, item) in items.iter().enumerate() {
                             self.check(item, inner, &At::Item(what, i));
                         }
@@ -839,9 +998,9 @@ impl Validator<'_> {
             let Some(key) = k.as_str() else { continue };
             if let Some(field) = s.prop(key) {
                 self.check(v, field, &At::Prop(what, key));
-            } else if let Some(values) = &s.values {
+            } else if let Some(values) = s.values() {
                 self.check(v, values, &At::Value(what, key));
-            } else if s.attrs.preserve || s.ty == Ty::Any {
+            } else if s.attrs().preserve || s.ty == Ty::Any {
             } else if let Some(e) = self.elsewhere_at(&At::Prop(what, key), |_| true) {
                 let message = release_message(&format!("`{key}`"), &self.schema.line, &e);
                 self.report(
@@ -852,7 +1011,7 @@ impl Validator<'_> {
                     None,
                 );
             } else {
-                let sug = did_you_mean(key, s.props.iter().map(|(n, _)| n.as_str()));
+                let sug = did_you_mean(key, s.props().iter().map(|(n, _)| n.as_str()));
                 let mut message = format!("unknown field `{key}` in `{what}`");
                 match sug {
                     Some(sg) => message.push_str(&format!("; did you mean `{sg}`?")),
@@ -867,7 +1026,7 @@ impl Validator<'_> {
                 );
             }
         }
-        for fname in &s.attrs.req {
+        for fname in &s.attrs().req {
             if node.get(fname).is_none_or(Node::is_null) {
                 self.report(
                     codes::SCHEMA_REQUIRED,
@@ -878,7 +1037,7 @@ impl Validator<'_> {
                 );
             }
         }
-        for group in &s.attrs.one_of {
+        for group in &s.attrs().one_of {
             let set: Vec<&str> = group
                 .iter()
                 .filter(|f| node.get(f).is_some_and(|n| !n.is_null()))
@@ -896,7 +1055,7 @@ impl Validator<'_> {
             }
         }
         let n = entries.len() as u64;
-        if let Some(max) = s.attrs.max_props {
+        if let Some(max) = s.attrs().max_props {
             if n > max {
                 self.constraint(node, format!("`{what}` may have at most {max} entries"));
             }
@@ -1036,7 +1195,7 @@ pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
     if let (Some(spec), Some(spec_schema)) = (resource.node.get("spec"), kind.root.prop("spec")) {
         v.check(spec, spec_schema, &At::Prop(&root, "spec"));
     }
-    if !kind.root.attrs.rules.is_empty() {
+    if !kind.root.attrs().rules.is_empty() {
         v.check_rules(&resource.node, &kind.root, &root);
     }
     v.findings
@@ -1118,6 +1277,30 @@ mod tests {
         }
     }
 
+    /// A lazily parsed tree is the tree parsed whole: types, constraints, children.
+    fn same_tree(lazy: &SNode, whole: &SNode, at: &str) {
+        assert_eq!(lazy.ty, whole.ty, "{at}");
+        assert_eq!(
+            format!("{:?}", lazy.attrs()),
+            format!("{:?}", whole.attrs()),
+            "{at}"
+        );
+        let names = |n: &SNode| n.props().iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        assert_eq!(names(lazy), names(whole), "{at}");
+        for ((name, l), (_, w)) in lazy.props().iter().zip(whole.props()) {
+            same_tree(l, w, &format!("{at}.{name}"));
+        }
+        for (l, w, step) in [
+            (lazy.items(), whole.items(), "[]"),
+            (lazy.values(), whole.values(), "{}"),
+        ] {
+            assert_eq!(l.is_some(), w.is_some(), "{at}{step}");
+            if let (Some(l), Some(w)) = (l, w) {
+                same_tree(l, w, &format!("{at}{step}"));
+            }
+        }
+    }
+
     #[test]
     fn kinds_parsed_one_by_one_are_the_kinds_of_the_whole_text() {
         for (line, text) in RELEASES {
@@ -1129,6 +1312,7 @@ mod tests {
                 let alone = release_kind(line, &k.group, &k.kind).expect("kind found alone");
                 assert_eq!(alone.versions, k.versions, "{line} {}", k.kind);
                 assert_eq!(alone.root.count(), k.root.count(), "{line} {}", k.kind);
+                same_tree(&alone.root, &k.root, &format!("{line} {}", k.kind));
                 assert!(kind_in_any_release(&k.group, &k.kind));
             }
             assert_eq!(lazy.node_count(), whole.node_count(), "{line}");
@@ -1140,11 +1324,11 @@ mod tests {
     #[test]
     fn crd_rules_compile_in_meshlint_cel() {
         fn walk<'s>(n: &'s SNode, out: &mut Vec<&'s str>) {
-            out.extend(n.attrs.rules.iter().map(|r| r.rule.as_str()));
-            n.props.iter().for_each(|(_, c)| walk(c, out));
-            n.items
-                .iter()
-                .chain(n.values.iter())
+            out.extend(n.attrs().rules.iter().map(|r| r.rule.as_str()));
+            n.props().iter().for_each(|(_, c)| walk(c, out));
+            n.items()
+                .into_iter()
+                .chain(n.values())
                 .for_each(|c| walk(c, out));
         }
         let mut rules = Vec::new();
