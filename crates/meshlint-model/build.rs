@@ -43,7 +43,7 @@ fn main() {
     files.sort();
     let mut out = String::from(
         "/// Per release line: (line, [(group, kind, start, end)]) of its schema text.\n\
-         pub(crate) const KIND_SECTIONS: &[(&str, &[(&str, &str, usize, usize)])] = &[\n",
+         pub(crate) const KIND_SECTIONS: &[(&str, &[super::KindSection])] = &[\n",
     );
     for path in files {
         println!("cargo:rerun-if-changed={}", path.display());

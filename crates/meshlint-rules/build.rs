@@ -134,9 +134,7 @@ fn main() {
     entries.sort();
     let mut constructors = String::new();
     // (path, YAML text, constructor of the rule without docs, docs JSON)
-    let mut table = String::from(
-        "pub const BUILTIN_RULES: &[(&str, &str, Option<fn() -> RuleFile>, &str)] = &[\n",
-    );
+    let mut table = String::from("pub const BUILTIN_RULES: &[BuiltinRule] = &[\n");
     for (i, p) in entries.iter().enumerate() {
         println!("cargo:rerun-if-changed={}", p.display());
         let name = p.file_name().unwrap().to_string_lossy().to_string();

@@ -503,12 +503,15 @@ impl Schema {
     }
 }
 
+/// Where a kind's section lies in a release's text: group, kind, start, end.
+type KindSection = (&'static str, &'static str, usize, usize);
+
 mod sections {
     include!(concat!(env!("OUT_DIR"), "/schema_sections.rs"));
 }
 
 /// Where each kind's section lies in a release's text (`build.rs`).
-fn section_index(line: &str) -> Option<&'static [(&'static str, &'static str, usize, usize)]> {
+fn section_index(line: &str) -> Option<&'static [KindSection]> {
     sections::KIND_SECTIONS
         .iter()
         .find(|(l, _)| *l == line)

@@ -32,6 +32,15 @@ use std::path::Path;
 
 mod builtin {
     use crate::file::{MatchSpec, RelatedSpec, RuleFile, SeverityName};
+    /// A built-in rule file: its path, its YAML text, the constructor of its rule
+    /// without `docs` (none when the build script could not write one) and its `docs`
+    /// section as JSON.
+    type BuiltinRule = (
+        &'static str,
+        &'static str,
+        Option<fn() -> RuleFile>,
+        &'static str,
+    );
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 }
 
