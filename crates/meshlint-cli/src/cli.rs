@@ -604,21 +604,16 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
 
     let mut rule_dirs: Vec<PathBuf> = file.rules.iter().map(|d| resolve(d)).collect();
     rule_dirs.extend(args.rule_dirs.iter().cloned());
-    // A check validates manifests against the embedded field schema as soon as they
-    // load; parse it while the rules load (`rules`/`explain` never need it).
     let istio_version = args.istio_version.clone().or(file.istio_version.clone());
-    let line = match meshlint_model::schema::resolve_release(istio_version.as_deref()) {
-        Ok(line) => line,
+    // The release is resolved here to report a bad version before anything runs.
+    match meshlint_model::schema::resolve_release(istio_version.as_deref()) {
+        Ok(_) => {}
         Err(e) if args.istio_version.is_none() => {
             return Err(config_error("istio_version", None, e))
         }
         Err(e) => return Err(format!("--istio-version: {e}")),
     };
-    let (rules, _) = rayon::join(
-        || load_rules(&rule_dirs),
-        || meshlint_model::schema::release(line),
-    );
-    let mut rules = rules?;
+    let mut rules = load_rules(&rule_dirs)?;
 
     let mut overrides = HashMap::new();
     for (rule, sev) in &file.severity {

@@ -80,7 +80,7 @@ impl RuleReads {
 /// change its findings on resources other than them. A rule that does not compile
 /// reads every kind (it produces no findings to keep anyway).
 pub fn rule_reads(rule: &Rule) -> RuleReads {
-    let Ok(c) = rule.compiled() else {
+    let (Ok(c), Ok(r)) = (rule.compiled(), rule.reporting()) else {
         return RuleReads {
             kinds: KindSet::ALL,
             own_kind: true,
@@ -88,7 +88,7 @@ pub fn rule_reads(rule: &Rule) -> RuleReads {
     };
     let mut own_kind = false;
     let mut out = KindSet::EMPTY;
-    for program in c.programs() {
+    for program in c.programs().into_iter().chain(r.programs()) {
         for call in program.host_calls() {
             let Some(&(name, _)) = GRAPH_FUNCTIONS.get(call.function) else {
                 return RuleReads {

@@ -1,6 +1,6 @@
 //! Running compiled rules over the graph, in parallel, deterministically.
 
-use crate::file::{Compiled, Rule};
+use crate::file::{Compiled, Reporting, Rule};
 use crate::graph_fns::{mesh_value, read_ref, resource_value, GraphHost};
 use meshlint_cel::{EvalError, Host, Scope, Val};
 use meshlint_diag::{Finding, Related, Severity};
@@ -230,7 +230,7 @@ fn run_rule<'a>(
     };
     let Some(program) = &c.for_each else {
         match check(c, scope, host) {
-            Ok(true) => out.push(produce(rule, c, g, res, scope, host)),
+            Ok(true) => out.push(produce(rule, g, res, scope, host)),
             Ok(false) | Err(EvalError::NoSuchKey(_)) => {}
             Err(e) => out.push(bug(&e)),
         }
@@ -257,7 +257,7 @@ fn run_rule<'a>(
         scope.push("index", Val::Int(i as i64));
         let result = check(c, scope, host);
         match result {
-            Ok(true) => out.push(produce(rule, c, g, res, scope, host)),
+            Ok(true) => out.push(produce(rule, g, res, scope, host)),
             Ok(false) | Err(EvalError::NoSuchKey(_)) => {}
             Err(e) => {
                 out.push(bug(&e));
@@ -289,13 +289,16 @@ fn check<'a>(
 
 fn produce<'a>(
     rule: &'a Rule,
-    c: &'a Compiled,
     g: &'a MeshGraph,
     res: usize,
     scope: &mut Scope<'a>,
     host: &dyn Host<'a>,
 ) -> Outcome {
     let r = &g.resources[res];
+    let c: &Reporting = match rule.reporting() {
+        Ok(c) => c,
+        Err(e) => return Outcome::RuleError(rule.id().to_string(), e.to_string()),
+    };
     let message = match c.message.render(scope, host) {
         Ok(m) => m,
         Err(e) => {
