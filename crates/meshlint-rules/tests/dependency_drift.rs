@@ -14,7 +14,10 @@ fn declared_dependencies_cover_what_the_call_graph_reads() {
     let output = match Command::new("python3").arg(&script).arg("--check").output() {
         Ok(output) => output,
         Err(e) => {
-            eprintln!("skipped: python3 is not available to run {} ({e})", script.display());
+            eprintln!(
+                "skipped: python3 is not available to run {} ({e})",
+                script.display()
+            );
             return;
         }
     };
