@@ -69,9 +69,10 @@ ensure_corpus() {
   if [[ $1 == 1 ]]; then CORPUS_PATH=$dir/mesh.yaml; else CORPUS_PATH=$dir; fi
 }
 
-# median_ms RUNS WARMUP CMD...: median wall time in milliseconds (hyperfine, else a
-# timing loop).
-median_ms() {
+# time_ms RUNS WARMUP CMD...: "WALL CPU": median wall time and mean CPU time (user +
+# system, every thread) in milliseconds (hyperfine, else a timing loop). The CPU time
+# is what a machine shared with other jobs disturbs least.
+time_ms() {
   local runs=$1 warmup=$2; shift 2
   if command -v hyperfine >/dev/null; then
     local csv; csv=$(mktemp)
@@ -80,18 +81,50 @@ median_ms() {
       cat "$csv.err" >&2; rm -f "$csv" "$csv.err"; exit 1
     fi
     # columns: command,mean,stddev,median,user,system,min,max (seconds)
-    awk -F, 'NR==2 { printf "%.1f", $(NF-4) * 1000 }' "$csv"
+    awk -F, 'NR==2 { printf "%.1f %.1f\n", $(NF-4) * 1000, ($(NF-3) + $(NF-2)) * 1000 }' "$csv"
     rm -f "$csv" "$csv.err"
   else
-    local i t0 t1 times=()
+    local i t0 t1 times=() cpu=0 c TIMEFORMAT='%U %S'
     for ((i = 0; i < warmup; i++)); do "$@" >/dev/null 2>&1 || true; done
     for ((i = 0; i < runs; i++)); do
       t0=$EPOCHREALTIME
-      "$@" >/dev/null 2>&1 || true
+      c=$( { time "$@" >/dev/null 2>&1; } 2>&1 ) || true
       t1=$EPOCHREALTIME
       times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }')")
+      cpu=$(awk -v s="$cpu" -v c="$c" 'BEGIN { split(c, p, " "); printf "%.3f", s + (p[1] + p[2]) * 1000 }')
     done
     printf '%s\n' "${times[@]}" | sort -n |
-      awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", m }'
+      awk -v cpu="$cpu" -v n="$runs" '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f\n", m, cpu / n }'
   fi
+}
+
+# median_ms RUNS WARMUP CMD...: median wall time in milliseconds.
+median_ms() {
+  local t; t=$(time_ms "$@") || exit 1
+  echo "${t% *}"
+}
+
+# machine_state: the date, the load average and the cores, for the record.
+machine_state() {
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# small_file_costs CMD...: the start-up-bound case measured two ways, printed as one
+# line: CPU time per run (`perf stat -r 20 -e task-clock`, when perf works here) and
+# instructions executed (callgrind, when valgrind is installed; repeatable under load).
+small_file_costs() {
+  local clock=n/a instr=n/a f; f=$(mktemp)
+  # meshlint exits 1 when it finds something: the exit codes say nothing here.
+  if command -v perf >/dev/null; then
+    perf stat -r 20 -e task-clock -x, -o "$f" -- "$@" >/dev/null 2>&1 || true
+    clock=$(awk -F, '$3 ~ /^task-clock/ { printf "%.2f ms", $1 }' "$f")
+    [[ -n $clock ]] || clock=n/a
+  fi
+  if command -v valgrind >/dev/null; then
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null -- "$@" >/dev/null 2>"$f" || true
+    instr=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$f" | head -1)
+    [[ -n $instr ]] || instr=n/a
+  fi
+  rm -f "$f"
+  echo "task-clock $clock (perf stat -r 20), $instr instructions (callgrind)"
 }

@@ -16,10 +16,13 @@
 #   BENCH_RUNS    timed runs per case, overriding the defaults below
 #   BENCH_NO_BUILD=1   use the binaries already in target/release
 #
-# Prints a Markdown table (case, resources, bytes, median ms, peak RSS MB), the
-# 20,000 / 2,000 time ratio of every family that has both, and, when python3 has PyYAML
-# with its C loader, the 2,000 cases' "PyYAML parse-only time / meshlint time" ratio;
-# writes it all to $BENCH_OUT/bench-process.md. meshlint's exit code is ignored
+# Prints the machine's state (date, cores, load average), a Markdown table (case,
+# resources, bytes, median wall ms, mean CPU ms, peak RSS MB), the 20,000 / 2,000 wall
+# and CPU ratios of every family that has both, for the one small file its task-clock
+# (perf stat) and instruction count (callgrind) when perf and valgrind are installed,
+# and, when python3 has PyYAML with its C loader, the 2,000 cases' "PyYAML parse-only
+# time / meshlint time" ratios (wall and CPU, measured in the same run); writes it all
+# to $BENCH_OUT/bench-process.md. meshlint's exit code is ignored
 # (findings give 1); any exit code other than 0 or 1 aborts the benchmark.
 set -euo pipefail
 
@@ -117,26 +120,33 @@ fi
 
 # --- main -------------------------------------------------------------------
 rows=()
-declare -A median pyyaml
+declare -A median cpu pyyaml pyyaml_cpu
+small_costs=
+started_state=$(machine_state)
 for n in $CASES; do
   ensure_corpus "$n"
   if [[ $CORPUS_ONLY == 1 ]]; then
-    rows+=("| $(label "$n") | $(group "$CORPUS_RESOURCES") | $(group "$CORPUS_BYTES") | - | - |")
+    rows+=("| $(label "$n") | $(group "$CORPUS_RESOURCES") | $(group "$CORPUS_BYTES") | - | - | - |")
     continue
   fi
   cmd=("$MESHLINT" check --format json "$CORPUS_PATH")
   check_runs "${cmd[@]}"
   runs=$(runs_for "$n")
   log "timing $(label "$n") ($runs runs)..."
-  ms=$(median_ms "$runs" 1 "${cmd[@]}")
+  read -r ms cpu_ms < <(time_ms "$runs" 1 "${cmd[@]}")
   median[$n]=$ms
+  cpu[$n]=$cpu_ms
   if ((${n#*:} > 2000)); then rss_runs=1; else rss_runs=3; fi
   if [[ $PYYAML == 1 && ${n#*:} == 2000 ]]; then
     log "timing PyYAML parse-only on $(label "$n") (3 runs)..."
-    pyyaml[$n]=$(median_ms 3 0 python3 "$OUT/pyyaml_parse.py" "$CORPUS_PATH")
+    read -r pyyaml[$n] pyyaml_cpu[$n] < <(time_ms 3 0 python3 "$OUT/pyyaml_parse.py" "$CORPUS_PATH")
+  fi
+  if [[ $n == 1 ]]; then
+    log "measuring the one small file's task-clock and instructions..."
+    small_costs=$(small_file_costs "${cmd[@]}")
   fi
   rss=$(peak_rss_mb "$rss_runs" "${cmd[@]}")
-  rows+=("| $(label "$n") | $(group "$CORPUS_RESOURCES") | $(group "$CORPUS_BYTES") | $ms | $rss |")
+  rows+=("| $(label "$n") | $(group "$CORPUS_RESOURCES") | $(group "$CORPUS_BYTES") | $ms | $cpu_ms | $rss |")
 done
 
 {
@@ -144,25 +154,29 @@ done
   if [[ $CORPUS_ONLY == 1 ]]; then
     echo "Corpora (seed $SEED) in ${OUT#"$ROOT"/}; meshlint not run (--corpus-only)."
   else
-    echo "meshlint check --format json, whole process, seed $SEED, $(nproc) cores;" \
-      "$(command -v hyperfine >/dev/null && hyperfine --version || echo 'timing loop'), median of runs."
+    echo "meshlint check --format json, whole process, seed $SEED;" \
+      "$(command -v hyperfine >/dev/null && hyperfine --version || echo 'timing loop'), median wall and mean CPU (user + system) of runs."
+    echo "Started $started_state; ended $(machine_state)."
   fi
   echo
-  echo "| case | resources | bytes | median ms | peak RSS MB |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| case | resources | bytes | median wall ms | mean CPU ms | peak RSS MB |"
+  echo "|---|---:|---:|---:|---:|---:|"
   printf '%s\n' "${rows[@]}"
   echo
+  [[ -n $small_costs ]] && echo "one small file: $small_costs (target: at most 5 ms)"
   for family in "" gen-mesh: wildcards:; do
     small=${median[${family}2000]:-} large=${median[${family}20000]:-}
     if [[ -n $small && -n $large ]]; then
-      awk -v a="$small" -v b="$large" -v f="${family%:}" 'BEGIN {
-        printf "%s 20,000 / 2,000 namespaces time ratio: %.2f (linear would be 10; target <= 12)\n",
-          (f == "" ? "corpus" : f), b / a }'
+      awk -v a="$small" -v b="$large" -v ca="${cpu[${family}2000]}" -v cb="${cpu[${family}20000]}" \
+        -v f="${family%:}" 'BEGIN {
+        printf "%s 20,000 / 2,000 namespaces: wall ratio %.2f, CPU ratio %.2f (linear would be 10; target <= 12)\n",
+          (f == "" ? "corpus" : f), b / a, cb / ca }'
     fi
   done
   for n in "${!pyyaml[@]}"; do
-    awk -v p="${pyyaml[$n]}" -v m="${median[$n]}" -v l="$(label "$n")" 'BEGIN {
-      printf "%s: PyYAML CSafeLoader parse-only %.0f ms / meshlint check %.0f ms = %.1fx (target >= 8)\n",
-        l, p, m, p / m }'
+    awk -v p="${pyyaml[$n]}" -v m="${median[$n]}" -v pc="${pyyaml_cpu[$n]}" -v mc="${cpu[$n]}" \
+      -v l="$(label "$n")" 'BEGIN {
+      printf "%s: PyYAML CSafeLoader parse-only / meshlint check: wall %.0f / %.0f ms = %.1fx (target >= 8), CPU %.0f / %.0f ms = %.1fx\n",
+        l, p, m, p / m, pc, mc, pc / mc }'
   done
 } | tee "$OUT/bench-process.md"

@@ -9,6 +9,7 @@
 #   BENCH_NAMESPACES  namespaces of the generated workspace (default 440 ≈ 2,000 files)
 #   BENCH_OUT         output directory (default bench-out/, gitignored)
 #   MESHLINT_BENCH_EDITS  edits per case (default 20)
+#   MESHLINT_BENCH_BIN    another meshlint binary to serve (an older build, to compare)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -21,6 +21,6 @@ mod time;
 mod value;
 
 pub use eval::{Budget, Host, NoHost, Scope};
-pub use parse::{compile, compile_unchecked, CompileError, Program};
+pub use parse::{compile, compile_unchecked, CompileError, HostCall, Program};
 pub use stdlib::STANDARD_FUNCTIONS;
 pub use value::{compare, error, EvalError, Str, Val};

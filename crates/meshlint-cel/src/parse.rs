@@ -800,3 +800,132 @@ const MACROS: &[&str] = &[
 fn is_macro(name: &str) -> bool {
     name != "has" && MACROS.contains(&name)
 }
+
+/// One call of a host function in a program, as [`Program::host_calls`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostCall<'p> {
+    /// The function's index in the host table the program was compiled against.
+    pub function: usize,
+    /// The first argument when it is a string literal (`resourcesOf('Secret')`).
+    pub literal: Option<&'p str>,
+}
+
+impl Program {
+    /// Every host-function call in the expression, in source order (repeats kept): what
+    /// the language server reads to know which graph answers a rule depends on.
+    pub fn host_calls(&self) -> Vec<HostCall<'_>> {
+        let mut out = Vec::new();
+        self.expr.visit(&mut |e| {
+            if let Expr::Call(Func::Host(function), args) = e {
+                let literal = match args.first() {
+                    Some(Expr::Lit(Lit::Str(s))) => Some(&**s),
+                    _ => None,
+                };
+                out.push(HostCall {
+                    function: *function,
+                    literal,
+                });
+            }
+        });
+        out
+    }
+
+    /// Whether the expression names the variable `name` anywhere (a bound variable of
+    /// the same name counts too: the answer errs towards "yes").
+    pub fn mentions(&self, name: &str) -> bool {
+        let mut found = false;
+        self.expr.visit(&mut |e| {
+            if matches!(e, Expr::Ident(n) if &**n == name) {
+                found = true;
+            }
+        });
+        found
+    }
+}
+
+impl Expr {
+    /// Calls `f` on this expression and every expression below it.
+    fn visit<'e>(&'e self, f: &mut dyn FnMut(&'e Expr)) {
+        f(self);
+        match self {
+            Expr::Lit(_) | Expr::Ident(_) | Expr::Unbound(_) => {}
+            Expr::Select(e, _)
+            | Expr::Has(e, _)
+            | Expr::Not(e)
+            | Expr::Neg(e)
+            | Expr::OptSelect(e, _)
+            | Expr::OptElem(e) => e.visit(f),
+            Expr::Index(a, b)
+            | Expr::OptIndex(a, b)
+            | Expr::Bin(_, a, b)
+            | Expr::And(a, b)
+            | Expr::Or(a, b)
+            | Expr::Bind(_, a, b) => {
+                a.visit(f);
+                b.visit(f);
+            }
+            Expr::Call(_, args) | Expr::List(args) => args.iter().for_each(|a| a.visit(f)),
+            Expr::Map(entries) => entries.iter().for_each(|(k, v)| {
+                k.visit(f);
+                v.visit(f);
+            }),
+            Expr::Cond(a, b, c) => {
+                a.visit(f);
+                b.visit(f);
+                c.visit(f);
+            }
+            Expr::OptMap { target, body, .. } => {
+                target.visit(f);
+                body.visit(f);
+            }
+            Expr::Block(slots, body) => {
+                slots.iter().for_each(|(_, e)| e.visit(f));
+                body.visit(f);
+            }
+            Expr::Comp {
+                range,
+                filter,
+                body,
+                ..
+            } => {
+                range.visit(f);
+                if let Some(p) = filter {
+                    p.visit(f);
+                }
+                body.visit(f);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod walk_tests {
+    use super::*;
+
+    #[test]
+    fn host_calls_and_variables_are_found_everywhere() {
+        let host = [("peerMode", 2), ("resourcesOf", 1)];
+        let p = compile(
+            "object.spec.all(x, cel.bind(m, peerMode(x, 80), m.mode == 'STRICT')) || resourcesOf('Secret').exists(s, s == namespaceObject)",
+            &host,
+        )
+        .unwrap();
+        let calls = p.host_calls();
+        assert_eq!(
+            calls,
+            vec![
+                HostCall {
+                    function: 0,
+                    literal: None
+                },
+                HostCall {
+                    function: 1,
+                    literal: Some("Secret")
+                },
+            ]
+        );
+        assert!(p.mentions("namespaceObject"));
+        assert!(p.mentions("object"));
+        assert!(!p.mentions("mesh"));
+    }
+}

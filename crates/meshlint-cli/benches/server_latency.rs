@@ -7,7 +7,8 @@
 //!
 //! `scripts/bench-server.sh` generates the corpus and runs this; directly:
 //! `MESHLINT_BENCH_CORPUS=bench-out/corpus-server cargo bench -p meshlint-cli --bench server_latency`.
-//! `MESHLINT_BENCH_EDITS` sets the edits per case (default 20).
+//! `MESHLINT_BENCH_EDITS` sets the edits per case (default 20); `MESHLINT_BENCH_BIN`
+//! runs another `meshlint` binary (an older build, to compare) instead of this one's.
 
 use lsp_server::{Message, Notification, Request, RequestId};
 use lsp_types::notification::{
@@ -107,7 +108,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     let files = files_under(&root);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshlint"))
+    let bin = std::env::var("MESHLINT_BENCH_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_meshlint").to_string());
+    println!("server: {bin}");
+    let mut child = Command::new(&bin)
         .args(["server", "--no-config"])
         .current_dir(&root)
         .stdin(Stdio::piped())

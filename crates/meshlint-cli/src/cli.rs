@@ -232,6 +232,13 @@ struct ServerArgs {
     /// accepted because editors' clients pass it).
     #[arg(long)]
     stdio: bool,
+    /// The namespace objects without `metadata.namespace` are applied to, as `check -n`.
+    #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
+    namespace: Option<String>,
+    /// Load these paths for cross-resource context, as `check --context`: their own
+    /// findings are not shown, those they decide in the workspace are.
+    #[arg(long, value_name = "DIR")]
+    context: Vec<String>,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -388,7 +395,11 @@ fn server(args: ServerArgs) -> ExitCode {
         let mut warnings = Vec::new();
         let root_arg = root.to_string_lossy().into_owned();
         let check_args = match check_args_for(&root_arg) {
-            Ok(a) => a,
+            Ok(mut a) => {
+                a.namespace = args.namespace.clone();
+                a.context = args.context.clone();
+                a
+            }
             Err(e) => {
                 warnings.push(e);
                 return fallback_checker(&root_arg, warnings);
@@ -407,10 +418,16 @@ fn server(args: ServerArgs) -> ExitCode {
                 None => Ok(None),
             }
         };
+        // Baseline entries name files as a check run next to the configuration does.
+        let names_from = match &cfg {
+            Ok(Some(c)) => std::path::absolute(c.dir()).unwrap_or_else(|_| root.to_path_buf()),
+            _ => root.to_path_buf(),
+        };
         let settings = cfg.and_then(|cfg| settings(&check_args, cfg.as_ref()));
         match settings {
             Ok(s) => {
-                let (checker, more) = crate::server::PipelineChecker::new(s.opts, s.rules);
+                let (checker, more) =
+                    crate::server::PipelineChecker::new(s.opts, s.rules, names_from);
                 warnings.extend(more);
                 (Arc::new(checker), warnings)
             }
@@ -448,7 +465,7 @@ fn fallback_checker(
         report_unused_suppressions: true,
         ..CheckOptions::default()
     };
-    let (checker, more) = crate::server::PipelineChecker::new(opts, rules);
+    let (checker, more) = crate::server::PipelineChecker::new(opts, rules, PathBuf::from(root));
     let mut warnings = warnings;
     warnings.extend(more);
     (Arc::new(checker), warnings)
@@ -588,21 +605,16 @@ fn settings(args: &CheckArgs, cfg: Option<&LoadedConfig>) -> Result<Settings, St
 
     let mut rule_dirs: Vec<PathBuf> = file.rules.iter().map(|d| resolve(d)).collect();
     rule_dirs.extend(args.rule_dirs.iter().cloned());
-    // A check validates manifests against the embedded field schema as soon as they
-    // load; parse it while the rules load (`rules`/`explain` never need it).
     let istio_version = args.istio_version.clone().or(file.istio_version.clone());
-    let line = match meshlint_model::schema::resolve_release(istio_version.as_deref()) {
-        Ok(line) => line,
+    // The release is resolved here to report a bad version before anything runs.
+    match meshlint_model::schema::resolve_release(istio_version.as_deref()) {
+        Ok(_) => {}
         Err(e) if args.istio_version.is_none() => {
             return Err(config_error("istio_version", None, e))
         }
         Err(e) => return Err(format!("--istio-version: {e}")),
     };
-    let (rules, _) = rayon::join(
-        || load_rules(&rule_dirs),
-        || meshlint_model::schema::release(line),
-    );
-    let mut rules = rules?;
+    let mut rules = load_rules(&rule_dirs)?;
 
     let mut overrides = HashMap::new();
     for (rule, sev) in &file.severity {

@@ -9,6 +9,7 @@ pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod graph_view;
+pub mod kustomize;
 pub mod pipeline;
 pub mod rendered;
 pub mod server;

@@ -236,8 +236,42 @@ pub fn load_bytes(
     (loaded, set)
 }
 
-/// Loads every input. One that cannot be read becomes an `unreadable-file` finding at
-/// its path (and counts in [`Summary::unreadable`]); the others go on.
+/// Loads one input: its bytes read with the size bound, then [`load_bytes`]. One that
+/// cannot be read becomes an `unreadable-file` finding at its path (the flag is true);
+/// the language server reads files from disk this way too.
+pub(crate) fn load_input(
+    input: &Input,
+    limits: &LoadLimits,
+    budget: &meshlint_load::RunBudget,
+    release: &schema::Schema,
+) -> (LoadedFile, ResourceSet, bool) {
+    let (name, bytes) = read_input(input, limits.max_file_bytes);
+    match bytes {
+        Ok(bytes) => {
+            let (loaded, set) = load_bytes(name, bytes, limits, budget, release);
+            (loaded, set, false)
+        }
+        Err(reason) => {
+            let finding = Finding::new(
+                meshlint_load::codes::UNREADABLE_FILE,
+                meshlint_diag::Severity::Error,
+                reason,
+                meshlint_diag::Location {
+                    file: name.clone(),
+                    span: meshlint_diag::Span::point(1, 1),
+                },
+            );
+            let loaded = LoadedFile {
+                source: SourceFile::new(name, ""),
+                documents: Vec::new(),
+                findings: vec![finding],
+            };
+            (loaded, ResourceSet::default(), true)
+        }
+    }
+}
+
+/// Loads every input (see [`load_input`]); the others go on past one that fails.
 fn load_all(
     inputs: &[Input],
     limits: &LoadLimits,
@@ -247,32 +281,7 @@ fn load_all(
     let budget = meshlint_load::RunBudget::default();
     inputs
         .par_iter()
-        .map(|input| {
-            let (name, bytes) = read_input(input, limits.max_file_bytes);
-            match bytes {
-                Ok(bytes) => {
-                    let (loaded, set) = load_bytes(name, bytes, limits, &budget, release);
-                    (loaded, set, false)
-                }
-                Err(reason) => {
-                    let finding = Finding::new(
-                        meshlint_load::codes::UNREADABLE_FILE,
-                        meshlint_diag::Severity::Error,
-                        reason,
-                        meshlint_diag::Location {
-                            file: name.clone(),
-                            span: meshlint_diag::Span::point(1, 1),
-                        },
-                    );
-                    let loaded = LoadedFile {
-                        source: SourceFile::new(name, ""),
-                        documents: Vec::new(),
-                        findings: vec![finding],
-                    };
-                    (loaded, ResourceSet::default(), true)
-                }
-            }
-        })
+        .map(|input| load_input(input, limits, &budget, release))
         .collect()
 }
 
@@ -289,6 +298,27 @@ fn read_flag_file(flag: &str, path: &Path) -> Result<Vec<u8>, UsageError> {
         )));
     }
     Ok(bytes)
+}
+
+/// Reads `--mesh-networks` (`mesh_networks:`) as a check does.
+pub(crate) fn read_mesh_networks(
+    path: &Path,
+) -> Result<(SourceFile, Vec<Finding>, Vec<meshlint_model::Resource>), UsageError> {
+    let bytes = read_flag_file("--mesh-networks", path)?;
+    Ok(load_mesh_networks(path.to_string_lossy().into(), bytes))
+}
+
+/// The mesh networks file's bytes as the graph sees them: its parse findings, and the
+/// `MeshNetworks istio-system/meshnetworks` resource that joins the inputs.
+pub(crate) fn load_mesh_networks(
+    name: Arc<str>,
+    bytes: Vec<u8>,
+) -> (SourceFile, Vec<Finding>, Vec<meshlint_model::Resource>) {
+    let loaded = load_source(name, bytes, &LoadLimits::default());
+    let resources = meshlint_model::mesh_networks_resource(&loaded)
+        .into_iter()
+        .collect();
+    (loaded.source, loaded.findings, resources)
 }
 
 /// Reads `--mesh-config`.
@@ -425,6 +455,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
     }
     apply_namespace(&mut resources, opts.namespace.as_deref());
     crate::charts::soften_walked_templates(&mut findings, &all_inputs, &paths);
+    crate::kustomize::drop_required_fields_in_patches(&mut findings, &all_inputs);
     for chart in &charts {
         let (finding, source) = chart.finding();
         findings.push(finding);
@@ -441,12 +472,11 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         None => MeshConfig::discover(&resources).unwrap_or_default(),
     };
     if let Some(p) = &opts.mesh_networks {
-        // The mesh networks file joins the inputs as `MeshNetworks istio-system/meshnetworks`.
         let bytes = read_flag_file("--mesh-networks", p)?;
-        let loaded = load_source(p.to_string_lossy().into(), bytes, &LoadLimits::default());
-        findings.extend(loaded.findings.iter().cloned());
-        resources.extend(meshlint_model::mesh_networks_resource(&loaded));
-        sources.insert(loaded.source.name.clone(), loaded.source);
+        let (source, more, networks) = load_mesh_networks(p.to_string_lossy().into(), bytes);
+        findings.extend(more);
+        resources.extend(networks);
+        sources.insert(source.name.clone(), source);
     }
     let resource_count = resources.len();
     let mut graph = MeshGraph::new(resources, mesh, opts.closed_world);
@@ -501,7 +531,10 @@ pub fn one_finding_per_cause(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Fin
 /// breaks a DestinationRule in an unchanged file must fail the pre-commit hook. Such a
 /// finding is moved to its location in the changed file (where CI annotates changed
 /// lines), and its original place becomes a related location.
-fn scope_to_reported(findings: Vec<Finding>, reported: &HashSet<Arc<str>>) -> Vec<Finding> {
+pub(crate) fn scope_to_reported(
+    findings: Vec<Finding>,
+    reported: &HashSet<Arc<str>>,
+) -> Vec<Finding> {
     findings
         .into_iter()
         .filter_map(|mut f| {
@@ -532,6 +565,30 @@ fn scope_to_reported(findings: Vec<Finding>, reported: &HashSet<Arc<str>>) -> Ve
             Some(f)
         })
         .collect()
+}
+
+/// Drops the findings the baseline accepts (returned with how many it matched); its
+/// entries that match nothing are added as `stale-baseline-entry` findings when the
+/// run reports them, with the baseline's text among the sources.
+pub(crate) fn apply_baseline(
+    b: &baseline::Baseline,
+    findings: Vec<Finding>,
+    sources: &mut HashMap<Arc<str>, SourceFile>,
+    reported_files: HashSet<Arc<str>>,
+    disabled_rules: HashSet<String>,
+    opts: &CheckOptions,
+) -> (Vec<Finding>, usize) {
+    let scope = StaleScope {
+        reported_files,
+        disabled_rules,
+    };
+    let applied = baseline::apply(b, findings, sources, &scope);
+    let mut kept = applied.new;
+    if opts.report_stale_baseline && !applied.stale.is_empty() {
+        kept.extend(applied.stale);
+        sources.insert(b.name.clone(), b.source.clone());
+    }
+    (kept, applied.matched)
 }
 
 /// Runs the whole pipeline: load, evaluate, then suppressions, `--context` scoping and
@@ -586,17 +643,9 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
     let mut baselined = 0;
     if let Some(path) = &opts.baseline {
         let b = baseline::read(path).map_err(|e| UsageError(e.to_string()))?;
-        let scope = StaleScope {
-            reported_files: reported,
-            disabled_rules: disabled,
-        };
-        let applied = baseline::apply(&b, findings, &sources, &scope);
-        baselined = applied.matched;
-        findings = applied.new;
-        if opts.report_stale_baseline && !applied.stale.is_empty() {
-            findings.extend(applied.stale);
-            sources.insert(b.name.clone(), b.source.clone());
-        }
+        let (kept, matched) = apply_baseline(&b, findings, &mut sources, reported, disabled, opts);
+        baselined = matched;
+        findings = kept;
     }
 
     sort_findings(&mut findings);

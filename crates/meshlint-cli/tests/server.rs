@@ -527,6 +527,87 @@ fn editor_session() {
     }
 }
 
+/// `.meshlint.yaml` reaches the server as it reaches `check`: the baseline (written by
+/// `check --write-baseline` in the workspace) hides the findings it accepts, and the
+/// mesh networks file is read and gets its own diagnostics.
+#[test]
+fn configuration_file_settings_reach_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let root: PathBuf = dir.path().canonicalize().unwrap();
+    for (name, text) in [
+        ("namespace.yaml", NAMESPACE),
+        ("peer-authentication.yaml", PEER_AUTHENTICATION),
+        ("destination-rule.yaml", DESTINATION_RULE),
+    ] {
+        std::fs::write(root.join(name), text).unwrap();
+    }
+    let written = Command::new(env!("CARGO_BIN_EXE_meshlint"))
+        .args([
+            "check",
+            "--no-config",
+            "--write-baseline",
+            "baseline.json",
+            ".",
+        ])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        std::fs::read_to_string(root.join("baseline.json"))
+            .unwrap_or_default()
+            .contains("ML1001"),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/rules/ML3019");
+    std::fs::copy(fixture.join("bad.yaml"), root.join("secret.yaml")).unwrap();
+    std::fs::copy(
+        fixture.join("networks-bad.yaml"),
+        root.join("networks.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(".meshlint.yaml"),
+        "baseline: baseline.json\nmesh_networks: networks.yaml\n",
+    )
+    .unwrap();
+
+    let mut client = Client::start(&root);
+    #[allow(deprecated)]
+    let init = InitializeParams {
+        root_uri: Some(Url::from_file_path(&root).unwrap()),
+        ..InitializeParams::default()
+    };
+    client.request::<Initialize>(init);
+    client.notify::<Initialized>(InitializedParams {});
+    let networks = Url::from_file_path(root.join("networks.yaml")).unwrap();
+    let found = client.wait_for(&networks, "ML3019 on the mesh networks file", |d| {
+        codes(d).iter().filter(|c| *c == "ML3019").count() == 2
+    });
+    assert_eq!(found[0].severity, Some(DiagnosticSeverity::ERROR));
+    // The initial load publishes every file at once: the DestinationRule's ML1001 is
+    // in the baseline, so it is not among them.
+    let dr = Url::from_file_path(root.join("destination-rule.yaml")).unwrap();
+    assert!(
+        !client
+            .diagnostics
+            .get(&dr)
+            .is_some_and(|d| has(d, "ML1001")),
+        "{:#?}",
+        client.diagnostics
+    );
+    assert!(
+        client
+            .logs
+            .iter()
+            .all(|l| !l.contains("not read by the language server")),
+        "{:#?}",
+        client.logs
+    );
+    client.request::<Shutdown>(());
+    client.notify::<Exit>(());
+}
+
 /// The Neovim configuration of docs/editors.md, exactly as written there, in a headless
 /// Neovim: the cross-file diagnostic reaches the DestinationRule's buffer. Skipped, with
 /// a message, where `nvim` is not installed (CI need not have it).

@@ -34,7 +34,7 @@ use meshlint_corpus::shapes::Shape;
 
 const USAGE: &str = "\
 usage: meshlint-corpus --namespaces N --out DIR [--seed S] [--single-file] [--force] [--mistakes FILE]
-                       [--shape gen-mesh|one-namespace|wildcards]
+                       [--shape gen-mesh|one-namespace|wildcards|busy-namespace]
 
   --namespaces N    application namespaces to generate (about 16 resources each)
   --out DIR         output directory; must be empty or absent unless --force
@@ -47,7 +47,9 @@ usage: meshlint-corpus --namespaces N --out DIR [--seed S] [--single-file] [--fo
   --shape NAME      another mesh shape instead of the realistic corpus (see
                     meshlint_corpus::shapes): gen-mesh (gen_mesh.py's shape),
                     one-namespace (N workloads in one namespace), wildcards
-                    (wildcard ServiceEntries and Sidecars); no seed, no mistakes
+                    (wildcard ServiceEntries and Sidecars), busy-namespace (N
+                    applications with all their configuration and Gateways in
+                    one namespace); no seed, no mistakes
 ";
 
 struct Args {

@@ -10,6 +10,10 @@
 //!   a STRICT PeerAuthentication, and a small namespace without injection calling it.
 //! - [`Shape::Wildcards`]: `n` namespaces of ServiceEntries with wildcard hosts, and
 //!   Sidecars importing wildcards across namespaces.
+//! - [`Shape::BusyNamespace`]: one namespace holding `n` applications with all their
+//!   configuration (DestinationRule, VirtualService, AuthorizationPolicy, a Gateway and
+//!   the VirtualService binding it, a workload Sidecar), under namespace-wide policies,
+//!   and the ingress gateway running every Gateway.
 //!
 //! Every shape is deterministic and grows by namespaces (or workloads) only, so the
 //! corpus of size `n` is a prefix of the corpus of size `4n`.
@@ -21,16 +25,23 @@ pub enum Shape {
     GenMesh,
     OneNamespace,
     Wildcards,
+    BusyNamespace,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 3] = [Shape::GenMesh, Shape::OneNamespace, Shape::Wildcards];
+    pub const ALL: [Shape; 4] = [
+        Shape::GenMesh,
+        Shape::OneNamespace,
+        Shape::Wildcards,
+        Shape::BusyNamespace,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Shape::GenMesh => "gen-mesh",
             Shape::OneNamespace => "one-namespace",
             Shape::Wildcards => "wildcards",
+            Shape::BusyNamespace => "busy-namespace",
         }
     }
 
@@ -39,12 +50,13 @@ impl Shape {
     }
 
     /// The files of the shape at size `n` (namespaces, or workloads for
-    /// [`Shape::OneNamespace`]).
+    /// [`Shape::OneNamespace`] and [`Shape::BusyNamespace`]).
     pub fn files(self, n: usize) -> Vec<OutFile> {
         match self {
             Shape::GenMesh => (0..n).map(gen_mesh_namespace).collect(),
             Shape::OneNamespace => one_namespace(n),
             Shape::Wildcards => (0..n).map(|i| wildcard_namespace(i, n)).collect(),
+            Shape::BusyNamespace => busy_namespace(n),
         }
     }
 }
@@ -159,6 +171,75 @@ fn wildcard_namespace(i: usize, n: usize) -> OutFile {
         ),
     ];
     file(format!("{ns}.yaml"), docs)
+}
+
+/// Namespace `shop` with `n` applications, each with its Service and Deployment (two
+/// versions), a DestinationRule with subsets, a mesh VirtualService splitting between
+/// them, an AuthorizationPolicy allowing the previous application's service account, a
+/// Gateway for `app-i.shop.example.com` with the VirtualService binding it, and a Sidecar
+/// selecting it; namespace-wide STRICT mTLS, a DENY policy and a default Sidecar; and
+/// the ingress gateway in `istio-system` that runs every Gateway.
+fn busy_namespace(n: usize) -> Vec<OutFile> {
+    let ns = "shop";
+    let mut out = vec![file(
+        "istio-system/ingress.yaml".into(),
+        vec![
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n".into(),
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istio-ingressgateway\n  namespace: istio-system\nspec:\n  selector:\n    matchLabels:\n      istio: ingressgateway\n  template:\n    metadata:\n      labels:\n        istio: ingressgateway\n      annotations:\n        inject.istio.io/templates: gateway\n    spec:\n      containers:\n      - name: istio-proxy\n        image: auto\n        ports:\n        - containerPort: 8443\n".into(),
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: istio-ingressgateway\n  namespace: istio-system\nspec:\n  type: LoadBalancer\n  selector:\n    istio: ingressgateway\n  ports:\n  - name: https\n    port: 443\n    targetPort: 8443\n".into(),
+        ],
+    )];
+    out.push(file(
+        format!("{ns}/namespace.yaml"),
+        vec![
+            format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n  labels:\n    istio-injection: enabled\n"),
+            format!("apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: {ns}\nspec:\n  mtls:\n    mode: STRICT\n"),
+            format!("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: deny-admin\n  namespace: {ns}\nspec:\n  action: DENY\n  rules:\n  - to:\n    - operation:\n        paths: [\"/admin*\"]\n"),
+            format!("apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: default\n  namespace: {ns}\nspec:\n  egress:\n  - hosts:\n    - \"./*\"\n    - \"istio-system/*\"\n"),
+        ],
+    ));
+    let mut chunk = Vec::new();
+    for i in 0..n {
+        let app = format!("app-{i}");
+        let caller = format!("app-{}", i.saturating_sub(1));
+        let host = format!("{app}.{ns}.svc.cluster.local");
+        chunk.push(format!(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {app}\n  namespace: {ns}\n"
+        ));
+        chunk.push(format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {app}\n  namespace: {ns}\nspec:\n  selector:\n    app: {app}\n  ports:\n  - name: http\n    port: 80\n    targetPort: 8080\n"
+        ));
+        for v in ["v1", "v2"] {
+            chunk.push(format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {app}-{v}\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n      version: {v}\n  template:\n    metadata:\n      labels:\n        app: {app}\n        version: {v}\n    spec:\n      serviceAccountName: {app}\n      containers:\n      - name: main\n        image: example/{app}:1.0\n        ports:\n        - containerPort: 8080\n"
+            ));
+        }
+        chunk.push(format!(
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: {app}\n  namespace: {ns}\nspec:\n  host: {host}\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n  subsets:\n  - name: v1\n    labels:\n      version: v1\n  - name: v2\n    labels:\n      version: v2\n"
+        ));
+        chunk.push(format!(
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: {app}\n  namespace: {ns}\nspec:\n  hosts:\n  - {app}\n  http:\n  - route:\n    - destination:\n        host: {app}\n        subset: v1\n      weight: 90\n    - destination:\n        host: {app}\n        subset: v2\n      weight: 10\n"
+        ));
+        chunk.push(format!(
+            "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: {app}\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n  action: ALLOW\n  rules:\n  - from:\n    - source:\n        principals: [\"cluster.local/ns/{ns}/sa/{caller}\", \"cluster.local/ns/istio-system/sa/istio-ingressgateway\"]\n    to:\n    - operation:\n        methods: [GET, POST]\n"
+        ));
+        chunk.push(format!(
+            "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: {app}\n  namespace: {ns}\nspec:\n  selector:\n    istio: ingressgateway\n  servers:\n  - port:\n      number: 443\n      name: https-{app}\n      protocol: HTTPS\n    hosts:\n    - {app}.{ns}.example.com\n    tls:\n      mode: SIMPLE\n      credentialName: {app}-cert\n"
+        ));
+        chunk.push(format!(
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: {app}-ingress\n  namespace: {ns}\nspec:\n  hosts:\n  - {app}.{ns}.example.com\n  gateways:\n  - {app}\n  http:\n  - route:\n    - destination:\n        host: {host}\n        subset: v1\n        port:\n          number: 80\n"
+        ));
+        chunk.push(format!(
+            "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: {app}\n  namespace: {ns}\nspec:\n  workloadSelector:\n    labels:\n      app: {app}\n  egress:\n  - hosts:\n    - \"./{caller}.{ns}.svc.cluster.local\"\n    - \"istio-system/*\"\n"
+        ));
+        if chunk.len() >= 100 || i + 1 == n {
+            out.push(file(
+                format!("{ns}/apps-{:04}.yaml", i / 10),
+                std::mem::take(&mut chunk),
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -311,9 +311,11 @@ impl MeshGraph {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
             .collect();
+        // The namespace has workloads iff it has an entry in the index (never empty),
+        // asked without listing them all for every policy of a busy namespace.
         !selector.is_empty()
             && ns != self.mesh.root_namespace
-            && !self.policy_targets(ns, None).is_empty()
+            && self.workloads_by_ns.contains_key(ns)
             && self.policy_targets(ns, Some(&selector)).is_empty()
     }
 }

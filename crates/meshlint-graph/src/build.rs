@@ -43,7 +43,7 @@ pub struct MeshGraph {
     /// means the system clock. Tests set it so their results do not depend on the date.
     pub now: Option<i64>,
     pub graph: DiGraph<GraphNode, Edge>,
-    pub(crate) node_of: HashMap<GraphNode, NodeIndex>,
+    pub(crate) node_of: Tally<HashMap<GraphNode, NodeIndex>>,
     pub(crate) by_kind: Tally<HashMap<Kind, Vec<usize>>>,
     pub(crate) by_ns_kind: Tally<HashMap<(String, Kind), Vec<usize>>>,
     /// Namespace name → its Namespace resource, when the inputs contain one.
@@ -65,16 +65,19 @@ pub struct MeshGraph {
     pub(crate) by_identity: Tally<HashMap<(Kind, String, String), usize>>,
     /// Indexes for istioctl-analyze relations, built on first use (see `istio.rs`).
     pub(crate) istio_index: std::sync::OnceLock<crate::istio::IstioIndex>,
-    pub(crate) proxies_by_ns: std::sync::OnceLock<Vec<crate::injection::ProxyNamespace>>,
+    /// Proxied namespaces, sorted, and how many of them run sidecars (not only gateways).
+    pub(crate) proxies_by_ns:
+        std::sync::OnceLock<(Tally<Vec<crate::injection::ProxyNamespace>>, usize)>,
     pub(crate) scale_index: std::sync::OnceLock<crate::scale::ScaleIndex>,
     /// Workloads that are gateway proxies, built on first use (`is_gateway_workload`).
-    pub(crate) gateway_workloads: std::sync::OnceLock<std::collections::HashSet<usize>>,
+    pub(crate) gateway_workloads: std::sync::OnceLock<Tally<std::collections::HashSet<usize>>>,
     /// Every resource's data-plane decision, built on first use (`data_plane`).
-    pub(crate) data_planes: std::sync::OnceLock<Vec<crate::dataplane::DataPlaneDecision>>,
+    pub(crate) data_planes: std::sync::OnceLock<Tally<Vec<crate::dataplane::DataPlaneDecision>>>,
     /// Each workload's Services and ServiceEntries, built on first use (`services_for`).
-    pub(crate) services_by_workload: std::sync::OnceLock<HashMap<usize, Vec<usize>>>,
+    pub(crate) services_by_workload: std::sync::OnceLock<Tally<HashMap<usize, Vec<usize>>>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
-    pub(crate) routes_index: std::sync::OnceLock<HashMap<String, Vec<crate::routing::RouteTo>>>,
+    pub(crate) routes_index:
+        std::sync::OnceLock<Tally<HashMap<String, Vec<crate::routing::RouteTo>>>>,
     /// STRICT service ports by deciding PeerAuthentication, built on first use
     /// (`tls_answers.rs`).
     pub(crate) tls_answers_index: std::sync::OnceLock<crate::tls_answers::TlsAnswersIndex>,
@@ -86,7 +89,12 @@ pub struct MeshGraph {
     /// `istio_mutual_to_disabled` of every PeerAuthentication, by DestinationRule, built
     /// on first use (`disabled_namespaces_under_istio_mutual` asks per DestinationRule).
     pub(crate) disabled_by_dr:
-        std::sync::OnceLock<HashMap<usize, Vec<crate::mesh_mtls::LevelConflict>>>,
+        std::sync::OnceLock<Tally<HashMap<usize, Vec<crate::mesh_mtls::LevelConflict>>>>,
+    /// DestinationRules by namespace and host, for `merged_destination_rule`; built on
+    /// first use.
+    pub(crate) dr_by_host: std::sync::OnceLock<crate::dr_index::DestinationRulesByHost>,
+    /// The first selector-less Sidecar of each namespace (its default), in input order.
+    pub(crate) default_sidecar: Tally<HashMap<String, usize>>,
     /// Hosts and wildcard entries by their dot-suffixes, for `host_targets` of a
     /// wildcard host; built on first use.
     pub(crate) wildcard_patterns: std::sync::OnceLock<crate::wildcard_index::WildcardPatterns>,
@@ -96,13 +104,13 @@ pub struct MeshGraph {
     /// Namespaces with at least one workload that runs an Istio proxy.
     pub(crate) proxy_namespaces: Tally<BTreeSet<String>>,
     /// Kubernetes Nodes by name (for the topology labels of the pods scheduled on them).
-    pub(crate) nodes: HashMap<String, usize>,
+    pub(crate) nodes: Tally<HashMap<String, usize>>,
     /// Workloads by one of their labels `(key, value)`, to answer cross-namespace
     /// selectors (Gateways) without scanning every workload.
     pub(crate) workloads_by_label: Tally<HashMap<(String, String), Vec<usize>>>,
     /// Objects written in more than one document → those documents, in input order
     /// (see `identity.rs`). Objects written once are not in it.
-    pub(crate) copies: HashMap<crate::identity::ObjectKey, Vec<usize>>,
+    pub(crate) copies: Tally<HashMap<crate::identity::ObjectKey, Vec<usize>>>,
     /// `copy_self[i] == i`: lets `copies_of` answer a single document with a slice.
     pub(crate) copy_self: Vec<usize>,
     /// Some namespaced object has no namespace and the run gave no `-n`: those objects
@@ -131,7 +139,7 @@ impl MeshGraph {
             closed_world,
             now: None,
             graph: DiGraph::new(),
-            node_of: HashMap::new(),
+            node_of: Tally::default(),
             by_kind: Tally::default(),
             by_ns_kind: Tally::default(),
             namespace_resources: Tally::default(),
@@ -153,12 +161,14 @@ impl MeshGraph {
             gateway_pods: Default::default(),
             injector_index: std::sync::OnceLock::new(),
             disabled_by_dr: std::sync::OnceLock::new(),
+            dr_by_host: std::sync::OnceLock::new(),
+            default_sidecar: Tally::default(),
             wildcard_patterns: std::sync::OnceLock::new(),
             host_blind_ports: Tally::default(),
             proxy_namespaces: Tally::default(),
-            nodes: HashMap::new(),
+            nodes: Tally::default(),
             workloads_by_label: Tally::default(),
-            copies: HashMap::new(),
+            copies: Tally::default(),
             copy_self: Vec::new(),
             unset_in_play: false,
             name_index: std::sync::OnceLock::new(),
@@ -190,7 +200,7 @@ impl MeshGraph {
         // Most objects are written once: give back the table sized for all of them
         // (8 MB on the 2,000-namespace gen-mesh corpus, kept to the end of the run).
         by_object.shrink_to_fit();
-        self.copies = by_object;
+        self.copies = Tally::new(by_object);
         self.unset_in_play = self.resources.iter().any(|r| r.namespace_unset());
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
@@ -256,6 +266,9 @@ impl MeshGraph {
                 }
                 Typed::Gateway(_) => {
                     self.gateways.insert((ns.clone(), r.name().to_string()), i);
+                }
+                Typed::Sidecar(sc) if sc.selector.as_ref().is_none_or(|s| s.is_empty()) => {
+                    self.default_sidecar.entry(ns.clone()).or_insert(i);
                 }
                 _ => {}
             }

@@ -10,7 +10,6 @@
 use crate::build::MeshGraph;
 use crate::queries::host_matches;
 use meshlint_model::typed::{ClientTls, Subset, TrafficPolicy, Typed};
-use meshlint_model::Kind;
 use serde::Serialize;
 
 /// The merged DestinationRule a client sees for a host.
@@ -92,7 +91,7 @@ impl MeshGraph {
         for ns in order {
             // (resolved host, specificity, DestinationRule) of every candidate here.
             let mut candidates: Vec<(String, usize, usize)> = Vec::new();
-            for &d in self.in_namespace(ns, Kind::DestinationRule) {
+            for d in self.destination_rules_for_host(ns, fqdn) {
                 let Typed::DestinationRule(dr) = &self.resources[d].typed else {
                     continue;
                 };

@@ -25,7 +25,7 @@ pub(crate) struct GatewayPods {
 }
 
 /// [`GatewayPods`] by selector, computed once per distinct selector.
-pub(crate) type GatewayPodsMemo = Mutex<HashMap<Labels, Arc<GatewayPods>>>;
+pub(crate) type GatewayPodsMemo = Mutex<crate::Tally<HashMap<Labels, Arc<GatewayPods>>>>;
 
 /// One distinct `tls.credentialName` of a Gateway and what the gateway pods find.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -122,11 +122,8 @@ impl MeshGraph {
             .map(|g| g.name.as_str())
             .collect();
         let mesh_routes = gateways.is_empty() || gateways.contains(&"mesh");
-        let own_has_sidecars = || {
-            self.workloads_by_ns
-                .get(ns)
-                .is_some_and(|ws| ws.iter().any(|&w| self.has_sidecar(w)))
-        };
+        // The namespaces with a workload running a proxy (`has_sidecar`) are indexed.
+        let own_has_sidecars = || self.proxy_namespaces.contains(ns);
         let mut seen: Vec<String> = Vec::new();
         let mut out = Vec::new();
         for d in &v.destinations {

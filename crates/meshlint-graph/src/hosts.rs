@@ -60,6 +60,17 @@ impl MeshGraph {
                 || !self.in_namespace(ns, Kind::Service).is_empty())
     }
 
+    /// Whether the inputs hold a namespace's workloads, so that a selector matching none
+    /// of them selects nothing: under `--closed-world` always; otherwise the namespace is
+    /// described by its Namespace object and workloads written in it. Workloads of other
+    /// installs sharing the namespace (a component adding policies for pods another
+    /// component deploys), or objects without a namespace that may or may not be its, do
+    /// not make the list complete.
+    pub fn namespace_workloads_known(&self, ns: &str) -> bool {
+        self.closed_world
+            || (self.namespace_resource(ns).is_some() && self.workloads_by_ns.contains_key(ns))
+    }
+
     /// Whether the objects written without a namespace (no `-n` given) could be the ones
     /// of `ns`: they are applied to some namespace nobody named, so a lookup that fails
     /// in `ns` may succeed there. Absence checks consult them; nothing else does.

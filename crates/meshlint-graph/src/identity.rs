@@ -7,6 +7,7 @@
 //! never compare an object with its own alternatives.
 
 use crate::build::MeshGraph;
+use meshlint_model::UNSET_NAMESPACE;
 
 /// The identity Kubernetes keys an object by (the API version is not part of it: `v1`
 /// and `v1beta1` of one kind are the same stored object).
@@ -35,9 +36,21 @@ impl MeshGraph {
             .unwrap_or(std::slice::from_ref(&self.copy_self[r]))
     }
 
-    /// Whether two resources are documents of one object (alternatives of each other).
+    /// Whether two resources are, or may be, documents of one object (alternatives of
+    /// each other). One written without a namespace (no `-n`) may be the same object as
+    /// one of its kind and name written with a namespace: it is applied to a namespace
+    /// nobody named, which may be that one. Conflict queries report only what is certain,
+    /// so they skip both.
     pub fn same_object(&self, a: usize, b: usize) -> bool {
-        a == b || self.copies_of(a).contains(&b)
+        a == b || self.copies_of(a).contains(&b) || self.maybe_same_object(a, b)
+    }
+
+    fn maybe_same_object(&self, a: usize, b: usize) -> bool {
+        let (ra, rb) = (&self.resources[a], &self.resources[b]);
+        let (ka, kb) = (object_key(ra), object_key(rb));
+        !ra.name().is_empty()
+            && (ka.0, ka.1, ka.3) == (kb.0, kb.1, kb.3)
+            && (ka.2 == UNSET_NAMESPACE) != (kb.2 == UNSET_NAMESPACE)
     }
 
     /// Whether `r` is the first document of its object in input order (the one a

@@ -64,9 +64,31 @@ impl MeshGraph {
     /// Namespaces that contain proxied workloads, with how many are sidecars and how
     /// many gateways, sorted by namespace.
     /// Computed once: rules ask for it per finding, and it walks every workload.
-    pub fn proxies_by_namespace(&self) -> &[ProxyNamespace] {
-        self.proxies_by_ns
-            .get_or_init(|| self.count_proxies_by_namespace())
+    pub fn proxies_by_namespace(&self) -> &crate::Tally<Vec<ProxyNamespace>> {
+        &self.proxy_census().0
+    }
+
+    fn proxy_census(&self) -> &(crate::Tally<Vec<ProxyNamespace>>, usize) {
+        self.proxies_by_ns.get_or_init(|| {
+            let all = self.count_proxies_by_namespace();
+            let with_sidecars = all.iter().filter(|p| p.sidecars > 0).count();
+            (crate::Tally::new(all), with_sidecars)
+        })
+    }
+
+    /// The proxies of one namespace (`None` when it runs none), looked up in the sorted
+    /// census rather than scanned.
+    pub fn proxy_namespace(&self, ns: &str) -> Option<&ProxyNamespace> {
+        meshlint_diag::work::add(1);
+        let all = self.proxies_by_namespace();
+        all.binary_search_by(|p| p.namespace.as_str().cmp(ns))
+            .ok()
+            .map(|i| &all[i])
+    }
+
+    /// How many namespaces run sidecar proxies (not only gateways).
+    pub fn namespaces_with_sidecars(&self) -> usize {
+        self.proxy_census().1
     }
 
     pub(crate) fn count_proxies_by_namespace(&self) -> Vec<ProxyNamespace> {

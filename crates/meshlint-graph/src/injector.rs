@@ -7,6 +7,7 @@
 
 use crate::build::MeshGraph;
 use crate::queries::{selector_matches, Decision};
+use crate::tally::Tally;
 use meshlint_load::{load_source, LoadLimits, Node, Resolved};
 use meshlint_model::typed::Labels;
 use meshlint_model::Kind;
@@ -39,7 +40,7 @@ pub struct InjectorValues {
 /// values, in input order.
 #[derive(Default)]
 pub(crate) struct InjectorIndex {
-    by_name: HashMap<String, Vec<InjectorValues>>,
+    by_name: Tally<HashMap<String, Vec<InjectorValues>>>,
     /// The webhook configurations Istio's webhook analyzer considers and the revisions
     /// they name (see `webhooks.rs`), found once.
     pub(crate) webhook_group: std::sync::OnceLock<(Vec<usize>, Vec<String>)>,

@@ -7,50 +7,56 @@
 
 use crate::build::MeshGraph;
 use crate::queries::{host_matches, selector_matches};
+use crate::tally::Tally;
 use meshlint_load::Node;
 use meshlint_model::typed::{Labels, Typed};
 use meshlint_model::Kind;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+/// A Gateway server's (port, host, bind).
+type ServerKey = (u32, String, String);
+
 /// The lazily built indexes of this module.
 #[derive(Default)]
 pub struct IstioIndex {
     /// Every Pod, in input order.
-    pods: Vec<usize>,
+    pods: Tally<Vec<usize>>,
     /// Namespace → its Pods, in input order.
-    pods_by_ns: HashMap<String, Vec<usize>>,
+    pods_by_ns: Tally<HashMap<String, Vec<usize>>>,
     /// (port, host, bind) → (Istio Gateway, server index).
-    gateway_servers: HashMap<(u32, String, String), Vec<(usize, usize)>>,
+    gateway_servers: Tally<HashMap<ServerKey, Vec<(usize, usize)>>>,
     /// TLS identity of a Gateway server (credential name, or certificate+key files) →
     /// (Gateway, server index).
-    gateway_certs: HashMap<String, Vec<(usize, usize)>>,
+    gateway_certs: Tally<HashMap<String, Vec<(usize, usize)>>>,
+    /// Gateway → the keys of `gateway_certs` its servers use (each once).
+    certs_of_gateway: Tally<HashMap<usize, Vec<String>>>,
     /// (scope, FQDN) → mesh-bound VirtualServices declaring it.
-    mesh_vs_hosts: HashMap<(String, String), Vec<usize>>,
+    mesh_vs_hosts: Tally<HashMap<(String, String), Vec<usize>>>,
     /// Mesh-bound VirtualServices exported everywhere, by host, for overlap queries.
     mesh_vs_global: HostIndex<usize>,
     /// Mesh-bound VirtualServices exported to one namespace: (host, VirtualService).
     mesh_vs_scoped: HostIndex<(String, usize)>,
     /// (scope, FQDN) → Services and ServiceEntries, as Istio's destination lookup sees them.
-    destinations: HashMap<(String, String), Vec<usize>>,
+    destinations: Tally<HashMap<(String, String), Vec<usize>>>,
     /// Wildcard ServiceEntry hosts: (scope, suffix without `*`, entry).
-    wildcard_destinations: Vec<(String, String, usize)>,
+    wildcard_destinations: Tally<Vec<(String, String, usize)>>,
     /// Normalised DestinationRule host (`ns/name` for cluster services) → subset names.
-    subsets_by_host: HashMap<String, BTreeSet<String>>,
+    subsets_by_host: Tally<HashMap<String, BTreeSet<String>>>,
     /// Pod → (kind, policy) for Sidecars/Telemetries/… with a non-empty selector matching it.
-    selected_by: HashMap<usize, Vec<(Kind, usize)>>,
+    selected_by: Tally<HashMap<usize, Vec<(Kind, usize)>>>,
     /// (kind, name) → resources in any namespace.
-    by_name: HashMap<(Kind, String), Vec<usize>>,
+    by_name: Tally<HashMap<(Kind, String), Vec<usize>>>,
     /// Destination host (as written) → VirtualServices with an HTTP route to it with a
     /// subset, where the host is also one of the VirtualService's own hosts.
-    subset_routes_by_host: HashMap<String, Vec<usize>>,
+    subset_routes_by_host: Tally<HashMap<String, Vec<usize>>>,
     /// Every namespace of the inputs spelled backwards, sorted, for `*suffix` patterns.
-    namespaces_reversed: Vec<String>,
+    namespaces_reversed: Tally<Vec<String>>,
     /// Every namespace of the inputs in lower case, for case-insensitive equality.
-    namespaces_lower: HashSet<String>,
+    namespaces_lower: Tally<HashSet<String>>,
     /// Workload → the Services selecting it, sorted: read from each Service's outgoing
     /// `Selects` edges once, so asking per workload does not walk every policy that
     /// selects it (a namespace with many selector-less policies made that quadratic).
-    services_by_workload: HashMap<usize, Vec<usize>>,
+    services_by_workload: Tally<HashMap<usize, Vec<usize>>>,
 }
 
 /// Export scopes of a resource: `*`, or each namespace of `exportTo` (`.` = its own).
@@ -87,18 +93,18 @@ pub fn hosts_overlap(a: &str, b: &str) -> bool {
 /// wildcard hosts are rare.
 #[derive(Debug)]
 pub(crate) struct HostIndex<T> {
-    exact: HashMap<String, Vec<T>>,
+    exact: Tally<HashMap<String, Vec<T>>>,
     /// Wildcard entries by the part after `*` (`*.example.com` → `.example.com`).
-    wildcard: HashMap<String, Vec<T>>,
-    all: Vec<(String, usize)>,
+    wildcard: Tally<HashMap<String, Vec<T>>>,
+    all: Tally<Vec<(String, usize)>>,
 }
 
 impl<T> Default for HostIndex<T> {
     fn default() -> Self {
         HostIndex {
-            exact: HashMap::new(),
-            wildcard: HashMap::new(),
-            all: Vec::new(),
+            exact: Tally::default(),
+            wildcard: Tally::default(),
+            all: Tally::default(),
         }
     }
 }
@@ -204,6 +210,10 @@ impl MeshGraph {
                                     },
                                 };
                             if let Some(key) = key {
+                                let mine = ix.certs_of_gateway.entry(i).or_default();
+                                if !mine.contains(&key) {
+                                    mine.push(key.clone());
+                                }
                                 ix.gateway_certs.entry(key).or_default().push((i, si));
                             }
                         }
@@ -311,7 +321,7 @@ impl MeshGraph {
 
     fn pods_matching_index(&self, ix: &IstioIndex, selector: &Labels) -> Vec<usize> {
         if selector.is_empty() {
-            return ix.pods.clone();
+            return ix.pods.iter().copied().collect();
         }
         let mut pods = self.labelled(selector);
         pods.retain(|&p| self.resources[p].kind == Kind::Pod);
@@ -465,7 +475,13 @@ impl MeshGraph {
         };
         let ix = self.istio();
         let mut out = Vec::new();
-        for list in ix.gateway_certs.values() {
+        // Only the certificates this Gateway serves (the answer is sorted, so the order
+        // they are visited in does not matter).
+        let lists = ix
+            .certs_of_gateway
+            .walk(&gw)
+            .filter_map(|key| ix.gateway_certs.get(key));
+        for list in lists {
             for &(a, sa) in list.iter().filter(|(a, _)| *a == gw) {
                 let _ = a;
                 for &(o, _) in list.iter().filter(|(o, _)| !self.same_object(*o, gw)) {

@@ -22,6 +22,7 @@ mod control_plane;
 mod dataplane;
 mod deprecations;
 mod destination_rules;
+mod dr_index;
 mod egress;
 mod envoy_filters;
 mod gateway_api;

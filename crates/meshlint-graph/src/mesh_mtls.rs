@@ -87,7 +87,7 @@ impl MeshGraph {
     }
 
     /// The top-level TLS mode of a DestinationRule with its resolved host, when set.
-    fn dr_top_mode(&self, dr: usize) -> Option<(String, String)> {
+    pub(crate) fn dr_top_mode(&self, dr: usize) -> Option<(String, String)> {
         let r = &self.resources[dr];
         let Typed::DestinationRule(d) = &r.typed else {
             return None;
@@ -303,7 +303,7 @@ impl MeshGraph {
                     });
                 }
             }
-            by_dr
+            crate::Tally::new(by_dr)
         });
         by_dr.get(&dr).cloned().unwrap_or_default()
     }
@@ -345,11 +345,9 @@ impl MeshGraph {
                 format!("*.{ns}.svc.{}", self.mesh.dns_domain),
             )
         };
-        let covered = self.of_kind(Kind::DestinationRule).iter().any(|&dr| {
-            self.dr_top_mode(dr)
-                .is_some_and(|(mode, host)| mode != "UNSET" && covers(&host, &services))
-        });
-        if covered {
+        // `services` is a wildcard: only DestinationRules with wildcard hosts can cover
+        // it, looked up by suffix rather than scanning every rule per policy.
+        if self.tls_mode_covers_wildcard(&services) {
             return Vec::new();
         }
         vec![LevelConflict {

@@ -152,10 +152,11 @@ impl MeshGraph {
     }
 
     /// Whether the inputs say for certain whether a workload has a sidecar: a proxy
-    /// container, a pod-level `sidecar.istio.io/inject`, or its Namespace resource.
+    /// container, a pod-level `sidecar.istio.io/inject`, or its Namespace resource — and
+    /// every document of the workload and of its Namespace agrees.
     pub fn sidecar_known(&self, workload: usize) -> bool {
         let r = &self.resources[workload];
-        match &r.typed {
+        let said = match &r.typed {
             Typed::Workload(w) => {
                 w.has_proxy_container
                     || w.inject != meshlint_model::typed::Injection::Unset
@@ -164,7 +165,47 @@ impl MeshGraph {
             }
             Typed::WorkloadEntry(_) => true,
             _ => false,
+        };
+        said && self.injection_copies_agree(workload)
+    }
+
+    /// Whether every document of a workload, and of its Namespace, says the same about
+    /// injection. One object written several times — a kustomize base and the patch that
+    /// labels it for injection, read side by side — leaves the answer open when they
+    /// differ: which one is applied is not in the inputs.
+    fn injection_copies_agree(&self, workload: usize) -> bool {
+        let mine = self.has_sidecar(workload);
+        if self
+            .copies_of(workload)
+            .iter()
+            .any(|&c| self.has_sidecar(c) != mine)
+        {
+            return false;
         }
+        // The Namespace decides only where the pod says nothing itself.
+        let r = &self.resources[workload];
+        let pod_decides = match &r.typed {
+            Typed::Workload(w) => {
+                w.has_proxy_container
+                    || w.inject != meshlint_model::typed::Injection::Unset
+                    || crate::build::pod_revision(&w.labels).is_some()
+            }
+            _ => true,
+        };
+        let Some(n) = self
+            .namespace_resource(r.namespace())
+            .filter(|_| !pod_decides)
+        else {
+            return true;
+        };
+        let injection_labels = |i: usize| {
+            let labels = &self.resources[i].labels;
+            (labels.get("istio-injection"), labels.get("istio.io/rev"))
+        };
+        let first = injection_labels(n);
+        self.copies_of(n)
+            .iter()
+            .all(|&c| injection_labels(c) == first)
     }
 
     /// Whether inbound traffic to a container port goes through the workload's sidecar:

@@ -8,6 +8,7 @@
 //! computes the same answer twice, never a different one.
 
 use crate::build::MeshGraph;
+use crate::tally::Tally;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -16,14 +17,14 @@ use std::sync::Mutex;
 pub(crate) struct NameIndex {
     /// Every exact host of a Service or ServiceEntry, sorted: an answer's tie-breaks
     /// follow this order.
-    hosts: Vec<String>,
+    hosts: Tally<Vec<String>>,
     /// First label → cluster-local hosts (`name.ns.svc.<domain>`) with that Service
     /// name, as positions in `hosts` (ascending).
-    by_short_name: HashMap<String, Vec<usize>>,
+    by_short_name: Tally<HashMap<String, Vec<usize>>>,
     /// A host with one label left out (its position, the other labels) → the hosts
     /// spelled that way, as positions in `hosts`: the hosts differing from a given one
     /// in exactly that label.
-    by_other_labels: HashMap<(usize, String), Vec<usize>>,
+    by_other_labels: Tally<HashMap<(usize, String), Vec<usize>>>,
     host_answers: Mutex<HashMap<String, Option<String>>>,
     namespace_answers: Mutex<HashMap<String, Option<String>>>,
 }
@@ -67,9 +68,9 @@ impl NameIndex {
             }
         }
         NameIndex {
-            hosts,
-            by_short_name,
-            by_other_labels,
+            hosts: Tally::new(hosts),
+            by_short_name: Tally::new(by_short_name),
+            by_other_labels: Tally::new(by_other_labels),
             ..NameIndex::default()
         }
     }

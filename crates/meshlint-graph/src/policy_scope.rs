@@ -292,13 +292,14 @@ impl MeshGraph {
     /// For a policy with a non-empty `matchLabels` (no `targetRef(s)`) that selects no
     /// workload of its namespace, counting objects written without a namespace that
     /// could be its (see [`Self::workloads_maybe_selected`]): its selector as `key=value`,
-    /// sorted by key. Judged where the inputs hold workloads of the namespace, or in
-    /// closed world.
+    /// sorted by key. Judged where the inputs hold the namespace's workloads
+    /// ([`Self::namespace_workloads_known`]), or in closed world; the installer's gateway
+    /// labels are not judged in open world.
     pub fn unmatched_selector(&self, policy: usize) -> Option<Vec<String>> {
         let r = &self.resources[policy];
         let labels = selector_labels(&r.node)?;
         let ns = r.namespace();
-        if !self.closed_world && self.workloads_maybe_selected(ns, &Labels::new()).is_empty() {
+        if !self.namespace_workloads_known(ns) || self.selects_installed_gateway(&labels) {
             return None;
         }
         if !self.workloads_maybe_selected(ns, &labels).is_empty() {

@@ -79,8 +79,9 @@ fn is_proxy_uid(n: Option<&Node>) -> bool {
 
 impl MeshGraph {
     /// The first place a Pod or Deployment (not Istio's own) runs application code as
-    /// UID 1337: the pod's `securityContext.runAsUser`, else the first container's
-    /// (other than Istio's); code `proxy-uid` at that field.
+    /// UID 1337: the pod's `securityContext.runAsUser` when an application container
+    /// (one other than Istio's) inherits it, else the first application container's own;
+    /// code `proxy-uid` at that field.
     pub fn proxy_uid_users(&self, workload: usize) -> Vec<FieldIssue> {
         let r = &self.resources[workload];
         if part_of_istio(&r.labels) {
@@ -99,18 +100,29 @@ impl MeshGraph {
         let Some(pod) = pod else {
             return Vec::new();
         };
-        let path = if is_proxy_uid(pod.get("securityContext").and_then(|c| c.get("runAsUser"))) {
+        // A container's own `runAsUser` overrides the pod's; Istio's containers run as
+        // the proxy user by design, so a pod whose only containers are Istio's (a
+        // gateway injected with the `gateway` template) runs no application code.
+        let pod_uid = is_proxy_uid(pod.get("securityContext").and_then(|c| c.get("runAsUser")));
+        let containers = pod.items_at(&["containers"]);
+        let apps = || {
+            containers.iter().enumerate().filter(|(_, c)| {
+                !c.str_at(&["name"])
+                    .is_some_and(|n| PROXY_CONTAINERS.contains(&n))
+            })
+        };
+        fn own_uid(c: &Node) -> Option<&Node> {
+            c.get("securityContext")
+                .and_then(|s| s.get("runAsUser"))
+                .filter(|u| !u.is_null())
+        }
+        let runs_as_proxy = |c: &Node| own_uid(c).is_none_or(|u| is_proxy_uid(Some(u)));
+        let path = if pod_uid && apps().any(|(_, c)| runs_as_proxy(c)) {
             Some("securityContext.runAsUser".to_string())
         } else {
-            let containers = pod.items_at(&["containers"]);
-            containers
-                .iter()
-                .position(|c| {
-                    !c.str_at(&["name"])
-                        .is_some_and(|n| PROXY_CONTAINERS.contains(&n))
-                        && is_proxy_uid(c.get("securityContext").and_then(|s| s.get("runAsUser")))
-                })
-                .map(|i| format!("containers[{i}].securityContext.runAsUser"))
+            apps()
+                .find(|(_, c)| is_proxy_uid(own_uid(c)))
+                .map(|(i, _)| format!("containers[{i}].securityContext.runAsUser"))
         };
         path.map(|p| vec![FieldIssue::at(format!("{base}.{p}"), "proxy-uid")])
             .unwrap_or_default()

@@ -30,7 +30,7 @@ impl MeshGraph {
     /// executing them.
     pub fn routes_to(&self, fqdn: &str) -> Vec<RouteTo> {
         self.routes_index
-            .get_or_init(|| self.build_routes_index())
+            .get_or_init(|| crate::Tally::new(self.build_routes_index()))
             .get(fqdn)
             .cloned()
             .unwrap_or_default()

@@ -5,24 +5,38 @@
 //! candidate, so an index can only make a query cheaper, never change its answer.
 
 use crate::build::MeshGraph;
+use crate::tally::Tally;
 use meshlint_model::Typed;
 use std::collections::{BTreeMap, HashMap};
+
+/// Protocol → ServiceEntries declaring one host and port with it.
+pub(crate) type ByProtocol = BTreeMap<String, Vec<usize>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct ScaleIndex {
     /// Proxy namespaces whose namespace-wide Sidecar does not restrict egress.
-    pub open_namespaces: Vec<String>,
+    pub open_namespaces: Tally<Vec<String>>,
     /// Namespace named by a Sidecar egress host (`ns/…`, `.` resolved, `*` kept) →
     /// proxy namespaces whose namespace-wide Sidecar names it.
-    pub importers: HashMap<String, Vec<String>>,
+    pub importers: Tally<HashMap<String, Vec<String>>>,
+    /// The same imports by (namespace named, host as written): `*`, an exact host, or
+    /// a `*.suffix` wildcard, so a concrete host finds the namespaces importing it by
+    /// looking up itself, `*` and its dot-suffixes (see `sidecar_importers_of`).
+    pub host_importers: Tally<HashMap<(String, String), Vec<String>>>,
+    /// Imports with another wildcard (`*ample.com`: not at a dot), matched by scanning:
+    /// (namespace named, host as written, importing namespace).
+    pub odd_importers: Tally<Vec<(String, String, String)>>,
     /// (FQDN, port) → protocol → ServiceEntries declaring that host and port.
-    pub se_port_protocols: HashMap<(String, u32), BTreeMap<String, Vec<usize>>>,
+    pub se_port_protocols: Tally<HashMap<(String, u32), ByProtocol>>,
     /// (port, address as written) → address-matched ServiceEntry claims.
-    pub claims_by_address: HashMap<(u32, String), Vec<usize>>,
+    pub claims_by_address: Tally<HashMap<(u32, String), Vec<usize>>>,
     /// Per port: claims with a CIDR range wider than one address (compared by overlap).
-    pub range_claims: HashMap<u32, Vec<usize>>,
+    pub range_claims: Tally<HashMap<u32, Vec<usize>>>,
     /// Per port: claims without any address.
-    pub unaddressed_claims: HashMap<u32, Vec<usize>>,
+    pub unaddressed_claims: Tally<HashMap<u32, Vec<usize>>>,
+    /// The same by (port, a namespace of their `exportTo` scope, `*` for every one), so
+    /// an entry exported to a few namespaces meets only claims visible there.
+    pub unaddressed_by_scope: Tally<HashMap<(u32, String), Vec<usize>>>,
 }
 
 /// Whether an address is a range rather than one host (`10.0.0.0/8`, not `10.0.0.1/32`).
@@ -67,13 +81,28 @@ impl MeshGraph {
                 sidecar_ns
             };
             for e in &sc.egress {
-                for (ns_part, _) in &e.hosts {
+                for (ns_part, host_part) in &e.hosts {
                     let key = match ns_part.as_str() {
                         "~" => continue,
                         "." => own,
                         other => other,
                     };
                     let list = ix.importers.entry(key.to_string()).or_default();
+                    if list.last() != Some(n) {
+                        list.push(n.clone());
+                    }
+                    let odd = host_part.len() > 1
+                        && host_part.starts_with('*')
+                        && !host_part.starts_with("*.");
+                    if odd {
+                        ix.odd_importers
+                            .push((key.to_string(), host_part.clone(), n.clone()));
+                        continue;
+                    }
+                    let list = ix
+                        .host_importers
+                        .entry((key.to_string(), host_part.clone()))
+                        .or_default();
                     if list.last() != Some(n) {
                         list.push(n.clone());
                     }
@@ -104,6 +133,14 @@ impl MeshGraph {
                 let addresses = self.service_entry_addresses(se);
                 if addresses.is_empty() {
                     ix.unaddressed_claims.entry(port).or_default().push(se);
+                    let scope = self.export_scope_of(se);
+                    let keys = scope.unwrap_or_else(|| vec!["*".to_string()]);
+                    for k in keys {
+                        let list = ix.unaddressed_by_scope.entry((port, k)).or_default();
+                        if list.last() != Some(&se) {
+                            list.push(se);
+                        }
+                    }
                 }
                 if addresses.iter().any(|a| is_range(a)) {
                     ix.range_claims.entry(port).or_default().push(se);

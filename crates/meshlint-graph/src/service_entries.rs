@@ -148,27 +148,45 @@ impl MeshGraph {
     /// auto-allocation on, entries without addresses get distinct addresses and do not
     /// conflict.
     pub fn address_port_conflicts(&self, se: usize, port: u32) -> Vec<(usize, String)> {
-        let Some(claims) = self.host_blind_ports.get(&port) else {
+        // Claims are recorded in resource order, so this is a binary search (one unit of
+        // work, not the whole list).
+        meshlint_diag::work::add(1);
+        let Some(claims) = (*self.host_blind_ports).get(&port) else {
             return Vec::new();
         };
-        // Claims are recorded in resource order, so this is a binary search.
         if claims.binary_search(&se).is_err() {
             return Vec::new();
         }
         let mine = self.service_entry_addresses(se);
+        let auto_allocated = self.mesh.dns_auto_allocate && self.mesh.dns_capture;
+        if mine.is_empty() && auto_allocated {
+            // Entries without addresses get distinct ones; with addresses, no overlap.
+            return Vec::new();
+        }
         let my_scope = self.export_scope_of(se);
         let ix = self.scale();
         // Candidates instead of every claim on the port: same address as written, a
         // range on either side (compared exactly below), or both without addresses.
         let candidates: Vec<usize> = if mine.iter().any(|a| crate::scale::is_range(a)) {
-            // A range overlaps too many ways to index; compare with every claim.
+            // A range overlaps too many ways to index; compare with every claim (counted:
+            // the list was taken without the charge above).
+            meshlint_diag::work::add(claims.len() as u64);
             claims.clone()
         } else {
             let mut c: Vec<usize> = if mine.is_empty() {
-                ix.unaddressed_claims
-                    .get(&port)
-                    .cloned()
-                    .unwrap_or_default()
+                // Only claims whose scope shares a namespace with mine can conflict.
+                match &my_scope {
+                    None => ix
+                        .unaddressed_claims
+                        .get(&port)
+                        .cloned()
+                        .unwrap_or_default(),
+                    Some(list) => std::iter::once("*")
+                        .chain(list.iter().map(String::as_str))
+                        .flat_map(|n| ix.unaddressed_by_scope.walk(&(port, n.to_string())))
+                        .copied()
+                        .collect(),
+                }
             } else {
                 mine.iter()
                     .filter_map(|a| {

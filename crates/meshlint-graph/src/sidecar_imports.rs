@@ -63,9 +63,13 @@ impl MeshGraph {
                 let entry = format!("{ns}/{host}");
                 let path = format!("{}.hosts[{j}]", e.path);
                 let ns_known = ns == "*" || self.namespace_known(&namespace);
+                // A near spelling is evidence of a typo only when few edits apart:
+                // `kubeflow-system` next to `kubeflow`, or `knative-eventing` next to
+                // `knative-serving`, are other namespaces, created by other installs.
                 let namespace_suggestion = (!ns_known)
                     .then(|| self.suggest_namespace(&namespace))
-                    .flatten();
+                    .flatten()
+                    .filter(|s| misspelling(&namespace, s));
                 if host.contains('*') {
                     if !ns_known && (self.closed_world || namespace_suggestion.is_some()) {
                         let suggested_entry =
@@ -139,4 +143,35 @@ impl MeshGraph {
         }
         out
     }
+}
+
+/// Whether `written` is a plausible misspelling of `existing`: at most two edits apart
+/// (insertions, deletions, substitutions or swaps of adjacent characters), and not the
+/// existing name with a suffix or prefix added.
+fn misspelling(written: &str, existing: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (written.chars().collect(), existing.chars().collect());
+    if a.len().abs_diff(b.len()) > 2 || written.contains(existing) || existing.contains(written) {
+        return false;
+    }
+    // Optimal string alignment distance, two rows back for swaps.
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()] <= 2
 }

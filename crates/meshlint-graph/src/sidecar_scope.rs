@@ -73,20 +73,20 @@ impl MeshGraph {
         };
         let r = &self.resources[sidecar];
         let ns = r.namespace();
-        let rivals: Vec<(usize, &Labels)> = self
-            .in_namespace(ns, Kind::Sidecar)
-            .iter()
-            .filter(|&&s| self.resources[s].name() != r.name())
-            .filter_map(|&s| selector_of(self, s).map(|l| (s, l)))
-            .collect();
+        // The other Sidecars selecting a workload are its incoming `Selects` edges (a
+        // workload has few), not every Sidecar of a namespace that may hold many.
         self.workloads_selected(ns, mine)
             .into_iter()
             .filter_map(|w| {
                 let labels = self.workload_labels(w);
-                let others: Vec<usize> = rivals
-                    .iter()
-                    .filter(|(_, sel)| selector_matches(sel, labels))
-                    .map(|(s, _)| *s)
+                let others: Vec<usize> = self
+                    .selected_by(w, Kind::Sidecar)
+                    .into_iter()
+                    .filter(|&s| {
+                        self.resources[s].namespace() == ns
+                            && self.resources[s].name() != r.name()
+                            && selector_of(self, s).is_some_and(|sel| selector_matches(sel, labels))
+                    })
                     .collect();
                 (!others.is_empty()).then_some(SharedWorkload {
                     workload: w,

@@ -7,7 +7,7 @@
 
 use meshlint_diag::work::{self, Counted};
 use std::borrow::Borrow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::Hash;
 use std::ops::{Deref, DerefMut};
 
@@ -44,7 +44,51 @@ impl<T> Weight for Vec<T> {
     }
 }
 
-impl Weight for usize {
+impl<T> Weight for BTreeSet<T> {
+    fn weight(&self) -> u64 {
+        self.len().max(1) as u64
+    }
+}
+
+impl<K, V> Weight for BTreeMap<K, V> {
+    fn weight(&self) -> u64 {
+        self.len().max(1) as u64
+    }
+}
+
+impl<T> Weight for Tally<T> {
+    /// A nested counted collection charges when it is walked, not when it is found.
+    fn weight(&self) -> u64 {
+        1
+    }
+}
+
+/// Values that are one thing, not a list: finding them is one unit.
+macro_rules! weighs_one {
+    ($($t:ty),*) => {
+        $(impl Weight for $t {
+            fn weight(&self) -> u64 {
+                1
+            }
+        })*
+    };
+}
+weighs_one!(
+    usize,
+    u32,
+    bool,
+    String,
+    (usize, usize),
+    petgraph::graph::NodeIndex
+);
+
+impl<T> Weight for std::sync::Arc<T> {
+    fn weight(&self) -> u64 {
+        1
+    }
+}
+
+impl<T> Weight for Option<T> {
     fn weight(&self) -> u64 {
         1
     }
@@ -58,6 +102,15 @@ impl<T> Tally<Vec<T>> {
     pub fn get(&self, i: usize) -> Option<&T> {
         work::add(1);
         self.0.get(i)
+    }
+
+    /// A linear search: charged for the whole list.
+    pub fn contains(&self, x: &T) -> bool
+    where
+        T: PartialEq,
+    {
+        work::add(self.0.len().max(1) as u64);
+        self.0.contains(x)
     }
 }
 
@@ -91,6 +144,67 @@ impl<'a, T: Ord> IntoIterator for &'a Tally<BTreeSet<T>> {
     }
 }
 
+impl<T: Hash + Eq> Tally<HashSet<T>> {
+    pub fn iter(&self) -> Counted<std::collections::hash_set::Iter<'_, T>> {
+        Counted(self.0.iter())
+    }
+
+    pub fn contains<Q: Hash + Eq + ?Sized>(&self, value: &Q) -> bool
+    where
+        T: Borrow<Q>,
+    {
+        work::add(1);
+        self.0.contains(value)
+    }
+}
+
+impl<'a, T: Hash + Eq> IntoIterator for &'a Tally<HashSet<T>> {
+    type Item = &'a T;
+    type IntoIter = Counted<std::collections::hash_set::Iter<'a, T>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<K: Ord, V: Weight> Tally<BTreeMap<K, V>> {
+    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
+        let found = self.0.get(key);
+        work::add(found.map_or(1, Weight::weight));
+        found
+    }
+
+    pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
+        work::add(1);
+        self.0.contains_key(key)
+    }
+
+    pub fn iter(&self) -> Counted<std::collections::btree_map::Iter<'_, K, V>> {
+        Counted(self.0.iter())
+    }
+
+    pub fn keys(&self) -> Counted<std::collections::btree_map::Keys<'_, K, V>> {
+        Counted(self.0.keys())
+    }
+
+    pub fn values(&self) -> Counted<std::collections::btree_map::Values<'_, K, V>> {
+        Counted(self.0.values())
+    }
+}
+
+impl<'a, K: Ord, V: Weight> IntoIterator for &'a Tally<BTreeMap<K, V>> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = Counted<std::collections::btree_map::Iter<'a, K, V>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 impl<K: Hash + Eq, V: Weight> Tally<HashMap<K, V>> {
     pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<&V>
     where
@@ -119,6 +233,19 @@ impl<K: Hash + Eq, V: Weight> Tally<HashMap<K, V>> {
 
     pub fn values(&self) -> Counted<std::collections::hash_map::Values<'_, K, V>> {
         Counted(self.0.values())
+    }
+}
+
+impl<K: Hash + Eq, T> Tally<HashMap<K, Vec<T>>> {
+    /// The list under `key`, charged one unit for the lookup and one per element the
+    /// caller actually takes (for walks that stop at the first match, where [`Self::get`]
+    /// would charge the whole list).
+    pub fn walk<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Counted<std::slice::Iter<'_, T>>
+    where
+        K: Borrow<Q>,
+    {
+        work::add(1);
+        Counted(self.0.get(key).map(Vec::as_slice).unwrap_or(&[]).iter())
     }
 }
 

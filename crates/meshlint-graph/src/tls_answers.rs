@@ -11,6 +11,7 @@ use crate::build::MeshGraph;
 use crate::mtls::{GovernedPort, GovernedWorkload, TlsSetting};
 use crate::queries::*;
 use crate::routing::RouteTo;
+use crate::tally::Tally;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
@@ -40,7 +41,7 @@ impl StrictPort {
 /// Built on first use: every STRICT service port, by deciding PeerAuthentication.
 #[derive(Debug, Default)]
 pub(crate) struct TlsAnswersIndex {
-    strict_by_policy: HashMap<usize, Vec<StrictPort>>,
+    strict_by_policy: Tally<HashMap<usize, Vec<StrictPort>>>,
 }
 
 /// Workloads of a namespace without sidecar injection that call STRICT ports elsewhere.
@@ -215,7 +216,10 @@ impl MeshGraph {
             .iter()
             .copied()
             .filter(|&w| {
-                self.data_plane(w).plane == crate::DataPlane::OutOfMesh
+                let d = self.data_plane(w);
+                // `known`: no other document of the Namespace labels it for injection.
+                d.plane == crate::DataPlane::OutOfMesh
+                    && d.known
                     && self.injection_decision(w).value == "namespace-unlabelled"
             })
             .collect();
@@ -240,7 +244,14 @@ impl MeshGraph {
         }
         let ports = self.strict_ports(pa);
         let proxies = self.proxies_by_namespace();
-        let clients: Vec<String> = if proxies.is_empty() {
+        let mut out = Vec::new();
+        let unset = |n: &str, p: &StrictPort| {
+            self.client_tls(n, &p.host, Some(p.port.number), None)
+                .0
+                .value
+                == "UNSET"
+        };
+        if proxies.is_empty() {
             let mut own: Vec<String> = Vec::new();
             for p in ports {
                 let ns = self.resources[p.workload].namespace().to_string();
@@ -248,27 +259,60 @@ impl MeshGraph {
                     own.push(ns);
                 }
             }
-            own
-        } else {
-            proxies.iter().map(|p| p.namespace.clone()).collect()
-        };
-        let mut out = Vec::new();
-        for p in ports {
-            for n in &clients {
-                if self
-                    .client_tls(n, &p.host, Some(p.port.number), None)
-                    .0
-                    .value
-                    == "UNSET"
-                {
+            for p in ports {
+                for n in own.iter().filter(|n| unset(n, p)) {
                     out.push(ClientWithoutMtls {
                         client: n.clone(),
                         port: p,
                     });
                 }
             }
+            return out;
+        }
+        for p in ports {
+            for n in self.proxy_namespaces_without_tls(&p.host, p.port.number) {
+                out.push(ClientWithoutMtls {
+                    client: n.to_string(),
+                    port: p,
+                });
+            }
         }
         out
+    }
+
+    /// The namespaces running proxies (sorted) whose merged DestinationRule for
+    /// `host:port` sets no TLS mode (`client_tls` is UNSET). Clients outside
+    /// `namespaces_resolving_apart` all get the answer of the first of them, so only
+    /// those are asked one by one, and every client is walked only when that shared
+    /// answer is "no TLS" (each of them is then in the answer).
+    fn proxy_namespaces_without_tls(&self, host: &str, port: u32) -> Vec<&str> {
+        let proxies = self.proxies_by_namespace();
+        let unset = |n: &str| self.client_tls(n, host, Some(port), None).0.value == "UNSET";
+        let Some(apart) = self.namespaces_resolving_apart(host) else {
+            return proxies
+                .iter()
+                .map(|x| x.namespace.as_str())
+                .filter(|n| unset(n))
+                .collect();
+        };
+        let shared_unset = proxies
+            .iter()
+            .find(|x| !apart.contains(&x.namespace))
+            .is_some_and(|x| unset(&x.namespace));
+        if shared_unset {
+            proxies
+                .iter()
+                .map(|x| x.namespace.as_str())
+                .filter(|n| !apart.contains(*n) || unset(n))
+                .collect()
+        } else {
+            apart
+                .iter()
+                .filter_map(|n| self.proxy_namespace(n))
+                .map(|x| x.namespace.as_str())
+                .filter(|n| unset(n))
+                .collect()
+        }
     }
 
     /// DestinationRules outside the root namespace that set ISTIO_MUTUAL for one of
@@ -302,8 +346,7 @@ impl MeshGraph {
     pub fn destination_rule_use(&self, dr: usize) -> DestinationRuleUse {
         let r = &self.resources[dr];
         let ns = r.namespace();
-        let latent =
-            !self.proxies_by_namespace().is_empty() && self.client_namespaces(dr).is_empty();
+        let latent = !self.proxies_by_namespace().is_empty() && !self.has_client_namespace(dr);
         let own_namespace_only = latent
             && ns != self.mesh.root_namespace
             && match &r.typed {
@@ -439,13 +482,18 @@ impl MeshGraph {
     /// Every namespace a rule applies to runs only gateway proxies: gateways terminate
     /// the client's TLS and originate their own, so origination is what is meant.
     fn only_gateways_use(&self, dr: usize) -> bool {
-        let clients = self.client_namespaces(dr);
-        !clients.is_empty()
-            && clients.iter().all(|n| {
-                self.proxies_by_namespace()
+        match self.clients_of(dr) {
+            crate::visibility::Clients::Listed(list) => {
+                let proxied: Vec<&crate::ProxyNamespace> = list
                     .iter()
-                    .any(|p| &p.namespace == n && p.sidecars == 0)
-            })
+                    .filter_map(|n| self.proxy_namespace(n))
+                    .collect();
+                !proxied.is_empty() && proxied.iter().all(|p| p.sidecars == 0)
+            }
+            crate::visibility::Clients::Every => {
+                !self.proxies_by_namespace().is_empty() && self.namespaces_with_sidecars() == 0
+            }
+        }
     }
 
     fn mesh_external(&self, target: usize) -> bool {
@@ -526,11 +574,7 @@ impl MeshGraph {
             return Vec::new();
         }
         let proxies = self.proxies_by_namespace();
-        let clients: Vec<String> = if proxies.is_empty() {
-            vec![self.resources[w].namespace().to_string()]
-        } else {
-            proxies.iter().map(|p| p.namespace.clone()).collect()
-        };
+        let own = self.resources[w].namespace();
         let mut out = Vec::new();
         for svc in self.services_for(w) {
             let Some(host) = self.served_host(svc) else {
@@ -556,13 +600,19 @@ impl MeshGraph {
                     if !self.has_sidecar(w) || self.inbound_captured(w, cp) {
                         continue;
                     }
-                    let missing: Vec<String> = clients
-                        .iter()
-                        .filter(|n| {
-                            self.client_tls(n, &host, Some(p.number), None).0.value == "UNSET"
-                        })
-                        .cloned()
-                        .collect();
+                    // Clients are the namespaces running proxies, else the workload's own.
+                    let missing: Vec<String> = if proxies.is_empty() {
+                        let tls = self.client_tls(own, &host, Some(p.number), None);
+                        (tls.0.value == "UNSET")
+                            .then(|| own.to_string())
+                            .into_iter()
+                            .collect()
+                    } else {
+                        self.proxy_namespaces_without_tls(&host, p.number)
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect()
+                    };
                     if missing.is_empty() {
                         continue;
                     }

@@ -52,13 +52,41 @@ pub(crate) fn egress_admits(
     })
 }
 
+/// The namespaces a resource is meant for (see [`MeshGraph::clients_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Clients {
+    /// These namespaces only (sorted, without duplicates).
+    Listed(Vec<String>),
+    Every,
+}
+
+impl Clients {
+    pub(crate) fn contains(&self, n: &str) -> bool {
+        match self {
+            Clients::Listed(list) => list.iter().any(|x| x == n),
+            Clients::Every => true,
+        }
+    }
+}
+
 impl MeshGraph {
     /// The Sidecar that scopes a workload (its own by selector, else its namespace's
     /// default, else the root namespace's default) or a namespace (`workload = None`).
     pub fn sidecar_for(&self, ns: &str, workload: Option<usize>) -> Option<usize> {
         if let Some(w) = workload {
             let labels = self.workload_labels(w);
-            for &s in self.in_namespace(ns, Kind::Sidecar) {
+            // A workload of `ns` is selected by exactly the Sidecars with a `Selects` edge
+            // to it (those of its namespace), so ask its edges rather than every Sidecar
+            // of a namespace that may hold many.
+            let candidates = if self.resources[w].namespace() == ns {
+                self.selected_by(w, Kind::Sidecar)
+            } else {
+                self.in_namespace(ns, Kind::Sidecar).to_vec()
+            };
+            for s in candidates {
+                if self.resources[s].namespace() != ns {
+                    continue;
+                }
                 if let Typed::Sidecar(sc) = &self.resources[s].typed {
                     if sc
                         .selector
@@ -70,12 +98,8 @@ impl MeshGraph {
                 }
             }
         }
-        let default_in = |n: &str| {
-            self.in_namespace(n, Kind::Sidecar).iter().copied().find(|&s| {
-                matches!(&self.resources[s].typed, Typed::Sidecar(sc) if sc.selector.as_ref().is_none_or(|x| x.is_empty()))
-            })
-        };
-        default_in(ns).or_else(|| default_in(&self.mesh.root_namespace.clone()))
+        let default_in = |n: &str| self.default_sidecar.get(n).copied();
+        default_in(ns).or_else(|| default_in(&self.mesh.root_namespace))
     }
 
     /// Whether `fqdn` is visible to proxies in `from_ns` (optionally a given workload):
@@ -189,38 +213,49 @@ impl MeshGraph {
     /// the lookup path (neither the root namespace nor a namespace defining its host) or
     /// with a `workloadSelector`, only its own namespace.
     pub fn client_namespaces(&self, r: usize) -> Vec<String> {
-        let is_client = self.client_test(r);
-        self.proxy_namespaces
-            .iter()
-            .filter(|n| is_client(n))
-            .cloned()
-            .collect()
+        match self.clients_of(r) {
+            Clients::Listed(list) => list
+                .into_iter()
+                .filter(|n| self.proxy_namespaces.contains(n))
+                .collect(),
+            Clients::Every => self.proxy_namespaces.iter().cloned().collect(),
+        }
     }
 
-    /// Whether a namespace is a client of resource `r` (see [`Self::client_namespaces`]),
-    /// leaving out the proxied-workloads condition.
-    pub(crate) fn client_test(&self, r: usize) -> impl Fn(&str) -> bool + '_ {
+    /// Whether some namespace with proxied workloads is a client of `r` (see
+    /// [`Self::client_namespaces`]), without listing every such namespace.
+    pub fn has_client_namespace(&self, r: usize) -> bool {
+        match self.clients_of(r) {
+            Clients::Listed(list) => list.iter().any(|n| self.proxy_namespaces.contains(n)),
+            Clients::Every => !self.proxy_namespaces.is_empty(),
+        }
+    }
+
+    /// The namespaces resource `r` is meant for (see [`Self::client_namespaces`]),
+    /// leaving out the proxied-workloads condition: a short list (its own namespace, or
+    /// its `exportTo` list) or every namespace, so callers never walk the mesh to ask.
+    pub(crate) fn clients_of(&self, r: usize) -> Clients {
         let res = &self.resources[r];
-        let ns = res.namespace().to_string();
-        let scope = self.export_scope_of(r);
-        let mut only_own = false;
+        let ns = res.namespace();
         if let Typed::DestinationRule(dr) = &res.typed {
-            if dr.workload_selector.is_some() {
-                only_own = true;
+            let only_own = if dr.workload_selector.is_some() {
+                true
             } else if ns != self.mesh.root_namespace {
-                let host = self.resolve_host(&dr.host, &ns);
-                only_own = !self
+                let host = self.resolve_host(&dr.host, ns);
+                !self
                     .host_targets(&host)
                     .iter()
-                    .any(|t| self.resources[t.resource].namespace() == ns);
+                    .any(|t| self.resources[t.resource].namespace() == ns)
+            } else {
+                false
+            };
+            if only_own {
+                return Clients::Listed(vec![ns.to_string()]);
             }
         }
-        move |n: &str| {
-            if only_own {
-                n == ns
-            } else {
-                scope.as_ref().is_none_or(|s| s.iter().any(|x| x == n))
-            }
+        match self.export_scope_of(r) {
+            Some(list) => Clients::Listed(list),
+            None => Clients::Every,
         }
     }
 
@@ -230,7 +265,8 @@ impl MeshGraph {
     /// asked (the scale index knows them), so the usual answer (visible) costs a lookup or
     /// two; the full walk happens only when the host is hidden.
     pub fn hidden_from_all_clients(&self, r: usize, fqdn: &str) -> Vec<(String, Visibility)> {
-        let is_client = self.client_test(r);
+        let clients = self.clients_of(r);
+        let is_client = |n: &str| clients.contains(n);
         let own = self.resources[r].namespace();
         let scope = self
             .export_scope_of(r)
@@ -266,36 +302,10 @@ impl MeshGraph {
                 return Vec::new();
             }
         }
-        // Otherwise ask the only namespaces that can possibly see the host: those whose
-        // Sidecar leaves egress open or imports from `*` or from a namespace defining the
-        // host (or, when exportTo lists namespaces, just those). Any other namespace's
-        // Sidecar names neither, so it cannot import the host.
-        let ix = self.scale();
-        let mut host_namespaces: Vec<&str> = self
-            .host_targets(fqdn)
-            .iter()
-            .map(|t| self.resources[t.resource].namespace())
-            .collect();
-        let parts: Vec<&str> = fqdn.split('.').collect();
-        if parts.len() >= 3 && parts[2] == "svc" {
-            host_namespaces.push(parts[1]);
-        }
-        let candidates: Box<dyn Iterator<Item = &str>> = match &scope {
-            Some(list) => Box::new(list.iter().map(String::as_str)),
-            None => Box::new(
-                ix.open_namespaces
-                    .iter()
-                    .chain(ix.importers.get("*").into_iter().flatten())
-                    .chain(
-                        host_namespaces
-                            .iter()
-                            .filter_map(|h| ix.importers.get(*h))
-                            .flatten(),
-                    )
-                    .map(String::as_str),
-            ),
-        };
-        for n in candidates {
+        // Otherwise ask only namespaces that can possibly see the host (see
+        // `visibility_candidates`): the usual answer costs a lookup or two. The walk
+        // below settles the answer whatever the candidates, so they only decide cost.
+        for n in self.visibility_candidates(&clients, fqdn) {
             if self.proxy_namespaces.contains(n)
                 && is_client(n)
                 && self.host_visible(n, None, fqdn).visible
@@ -329,5 +339,125 @@ impl MeshGraph {
             hidden.push((n.clone(), v));
         }
         hidden
+    }
+
+    /// Namespaces among which every proxy namespace that is a client (of `clients`) and
+    /// sees `fqdn` is found, in an order where the first ones usually see it: the
+    /// clients when they are listed; else, for a concrete host, the namespaces its
+    /// definitions are exported to by list, and, when a definition (or none: an implicit
+    /// host) is exported everywhere, the namespaces whose egress is open or whose Sidecar
+    /// imports the host from `*` or from such a definition's namespace (each of these
+    /// sees it). A namespace outside all of them either is no client, is not exported
+    /// the host, or has a Sidecar naming neither the host nor its namespace. Wildcard
+    /// hosts keep the coarser candidates: Sidecars naming `*` or a defining namespace.
+    fn visibility_candidates<'s>(
+        &'s self,
+        clients: &'s Clients,
+        fqdn: &'s str,
+    ) -> Box<dyn Iterator<Item = &'s str> + 's> {
+        if let Clients::Listed(list) = clients {
+            return Box::new(list.iter().map(String::as_str));
+        }
+        let ix = self.scale();
+        let targets = self.host_targets(fqdn);
+        let svc_namespace = {
+            let parts: Vec<&'s str> = fqdn.split('.').collect();
+            (parts.len() >= 3 && parts[2] == "svc").then(|| parts[1])
+        };
+        if fqdn.contains('*') {
+            let mut host_namespaces: Vec<&'s str> = targets
+                .iter()
+                .map(|t| self.resources[t.resource].namespace())
+                .collect();
+            host_namespaces.extend(svc_namespace);
+            return Box::new(
+                ix.open_namespaces
+                    .iter()
+                    .chain(ix.importers.walk("*"))
+                    .chain(
+                        host_namespaces
+                            .into_iter()
+                            .flat_map(|h| ix.importers.walk(h)),
+                    )
+                    .map(String::as_str),
+            );
+        }
+        // Namespaces the host is exported to by list, and those of definitions exported
+        // everywhere (from which any Sidecar import makes it visible).
+        let mut listed: Vec<String> = Vec::new();
+        let mut everywhere: Vec<&'s str> = Vec::new();
+        for t in &targets {
+            let r = &self.resources[t.resource];
+            let export = match &r.typed {
+                Typed::Service(s) => s.export_to.as_ref(),
+                Typed::ServiceEntry(se) => se.export_to.as_ref(),
+                _ => None,
+            };
+            match export_scope(export, r.namespace()) {
+                Some(list) => listed.extend(list),
+                None => everywhere.push(r.namespace()),
+            }
+        }
+        let open = targets.is_empty() || !everywhere.is_empty();
+        if targets.is_empty() {
+            everywhere.extend(svc_namespace);
+        }
+        let importing: Box<dyn Iterator<Item = &'s str> + 's> = if open {
+            Box::new(
+                ix.open_namespaces
+                    .iter()
+                    .map(String::as_str)
+                    .chain(self.sidecar_importers_of(fqdn, everywhere)),
+            )
+        } else {
+            Box::new(std::iter::empty())
+        };
+        Box::new(importing.chain(self.proxy_namespaces_among(listed)))
+    }
+
+    /// The proxy namespaces among `list`, borrowed from the graph.
+    fn proxy_namespaces_among<'s>(
+        &'s self,
+        list: Vec<String>,
+    ) -> Box<dyn Iterator<Item = &'s str> + 's> {
+        let list: Vec<&'s str> = list
+            .into_iter()
+            .filter_map(|n| self.proxy_namespaces.get(n.as_str()).map(String::as_str))
+            .collect();
+        Box::new(list.into_iter())
+    }
+
+    /// Proxy namespaces whose namespace-wide Sidecar imports the concrete host `fqdn`
+    /// from `*` or from one of `from`: looked up by the host, `*` and the host's
+    /// `*.suffix` wildcards in the scale index (`*x` wildcards not at a dot are scanned).
+    fn sidecar_importers_of<'s>(
+        &'s self,
+        fqdn: &'s str,
+        from: Vec<&'s str>,
+    ) -> impl Iterator<Item = &'s str> + 's {
+        let ix = self.scale();
+        let mut keys: Vec<&'s str> = vec!["*"];
+        keys.extend(from);
+        keys.sort_unstable();
+        keys.dedup();
+        let mut patterns: Vec<String> = vec![fqdn.to_string(), "*".to_string()];
+        patterns.extend(
+            fqdn.match_indices('.')
+                .map(|(i, _)| format!("*{}", &fqdn[i..])),
+        );
+        let lookups: Vec<(String, String)> = keys
+            .iter()
+            .flat_map(|k| patterns.iter().map(|p| (k.to_string(), p.clone())))
+            .collect();
+        let odd = ix
+            .odd_importers
+            .iter()
+            .filter(move |(k, p, _)| keys.contains(&k.as_str()) && host_matches(p, fqdn))
+            .map(|(_, _, n)| n.as_str());
+        lookups
+            .into_iter()
+            .flat_map(|key| ix.host_importers.walk(&key))
+            .map(String::as_str)
+            .chain(odd)
     }
 }

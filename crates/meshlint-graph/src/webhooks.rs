@@ -168,9 +168,19 @@ impl MeshGraph {
                     if !matches(w, ns, pod) {
                         continue;
                     }
+                    // Another copy of this configuration (one object written in several
+                    // documents, e.g. alternative installs in one folder) is not another
+                    // webhook: the API server keeps one of them.
                     let overlapping: Vec<&String> = all
                         .iter()
-                        .filter(|(oc, oi, _, ow)| (oc, oi) != (c, i) && matches(ow, ns, pod))
+                        .filter(|(oc, oi, _, ow)| {
+                            let other = if oc == c {
+                                oi != i
+                            } else {
+                                !self.same_object(*oc, *c)
+                            };
+                            other && matches(ow, ns, pod)
+                        })
                         .map(|(_, _, n, _)| n)
                         .collect();
                     if overlapping.is_empty() {

@@ -4,18 +4,19 @@
 //! scan per wildcard DestinationRule was quadratic on meshes of wildcard entries).
 
 use crate::build::MeshGraph;
+use crate::tally::Tally;
 use std::collections::HashMap;
 
 /// Hosts by every dot-suffix they end with; built on first use.
 #[derive(Default)]
 pub(crate) struct WildcardPatterns {
     /// Concrete hosts (keys of `MeshGraph::hosts`).
-    hosts: Vec<String>,
+    hosts: Tally<Vec<String>>,
     /// `.b.c` → the concrete hosts ending with it (`a.b.c`), as indexes into `hosts`.
-    hosts_by_suffix: HashMap<String, Vec<u32>>,
+    hosts_by_suffix: Tally<HashMap<String, Vec<u32>>>,
     /// `.b.c` → the wildcard entries (indexes into `MeshGraph::wildcard_hosts`) whose
     /// suffix ends with it (`*.a.b.c`, `*.b.c`).
-    wildcards_by_suffix: HashMap<String, Vec<u32>>,
+    wildcards_by_suffix: Tally<HashMap<String, Vec<u32>>>,
 }
 
 /// The dot-suffixes of `s`: `a.b.c` → `.b.c`, `.c`; `.a.b` → `.a.b`, `.b`.
@@ -68,7 +69,6 @@ impl MeshGraph {
         let wildcards = index.wildcards_by_suffix.get(suffix).into_iter().flatten();
         let hosts: Vec<&str> = hosts.map(|&i| index.hosts[i as usize].as_str()).collect();
         let wildcards: Vec<usize> = wildcards.map(|&i| i as usize).collect();
-        meshlint_diag::work::add((hosts.len() + wildcards.len()) as u64);
         Some((hosts, wildcards))
     }
 }

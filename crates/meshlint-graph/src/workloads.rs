@@ -200,19 +200,18 @@ impl MeshGraph {
         let Some(&n) = self.node_of.get(&crate::build::GraphNode::Resource(w)) else {
             return Vec::new();
         };
-        let mut out: Vec<usize> = self
-            .graph
-            .edges_directed(n, petgraph::Direction::Incoming)
-            .filter(|e| *e.weight() == crate::build::Edge::Selects)
-            .filter_map(
-                |e| match &self.graph[petgraph::visit::EdgeRef::source(&e)] {
-                    crate::build::GraphNode::Resource(i) if self.resources[*i].kind == kind => {
-                        Some(*i)
-                    }
-                    _ => None,
-                },
-            )
-            .collect();
+        // Every edge walked is counted: the graph is an index like the others.
+        let mut out: Vec<usize> = meshlint_diag::work::Counted(
+            self.graph.edges_directed(n, petgraph::Direction::Incoming),
+        )
+        .filter(|e| *e.weight() == crate::build::Edge::Selects)
+        .filter_map(
+            |e| match &self.graph[petgraph::visit::EdgeRef::source(&e)] {
+                crate::build::GraphNode::Resource(i) if self.resources[*i].kind == kind => Some(*i),
+                _ => None,
+            },
+        )
+        .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -274,17 +273,18 @@ impl MeshGraph {
         let Some(&n) = self.node_of.get(&crate::build::GraphNode::Resource(r)) else {
             return Vec::new();
         };
-        let mut out: Vec<usize> = self
-            .graph
-            .edges_directed(n, petgraph::Direction::Outgoing)
-            .filter(|e| *e.weight() == crate::build::Edge::Selects)
-            .filter_map(
-                |e| match &self.graph[petgraph::visit::EdgeRef::target(&e)] {
-                    crate::build::GraphNode::Resource(i) => Some(*i),
-                    _ => None,
-                },
-            )
-            .collect();
+        // Every edge walked is counted: the graph is an index like the others.
+        let mut out: Vec<usize> = meshlint_diag::work::Counted(
+            self.graph.edges_directed(n, petgraph::Direction::Outgoing),
+        )
+        .filter(|e| *e.weight() == crate::build::Edge::Selects)
+        .filter_map(
+            |e| match &self.graph[petgraph::visit::EdgeRef::target(&e)] {
+                crate::build::GraphNode::Resource(i) => Some(*i),
+                _ => None,
+            },
+        )
+        .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -299,9 +299,9 @@ impl MeshGraph {
     }
 
     /// Every workload's Services and ServiceEntries (see [`Self::services_for`]).
-    pub(crate) fn services_by_workload(&self) -> &HashMap<usize, Vec<usize>> {
+    pub(crate) fn services_by_workload(&self) -> &crate::Tally<HashMap<usize, Vec<usize>>> {
         self.services_by_workload
-            .get_or_init(|| self.index_services_by_workload())
+            .get_or_init(|| crate::Tally::new(self.index_services_by_workload()))
     }
 
     /// Each workload's Services and ServiceEntries (of its namespace, selecting it), in
@@ -400,7 +400,8 @@ pub struct SelectorMiss {
 impl MeshGraph {
     /// For an AuthorizationPolicy, RequestAuthentication or PeerAuthentication whose
     /// `spec.selector.matchLabels` selects nothing in its namespace — judged only where
-    /// the inputs hold workloads of the namespace, or under `--closed-world`; root-namespace
+    /// the inputs hold the namespace's workloads ([`Self::namespace_workloads_known`]),
+    /// or under `--closed-world`; root-namespace
     /// and `targetRef` policies and the installer's gateway labels are not judged.
     pub fn selector_miss(&self, policy: usize) -> Option<SelectorMiss> {
         let r = &self.resources[policy];
@@ -422,10 +423,10 @@ impl MeshGraph {
         {
             return None;
         }
-        let everyone = self.workloads_maybe_selected(ns, &Labels::new());
-        if everyone.is_empty() && !self.closed_world {
+        if !self.namespace_workloads_known(ns) {
             return None;
         }
+        let everyone = self.workloads_maybe_selected(ns, &Labels::new());
         let mut sorted: Vec<(String, String)> = selector
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))

@@ -209,6 +209,27 @@ fn a_catch_all_webhook_overlaps_with_the_others() {
 }
 
 #[test]
+fn copies_of_one_configuration_do_not_overlap_with_each_other() {
+    // Two renders of one install in a folder (say a kind and a CI variant): one
+    // MutatingWebhookConfiguration written twice, which the API server stores once.
+    let config = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: istio-sidecar-injector}\nwebhooks:\n- name: namespace.sidecar-injector.istio.io\n  namespaceSelector: {matchLabels: {istio-injection: enabled}}\n- name: object.sidecar-injector.istio.io\n  objectSelector: {matchLabels: {sidecar.istio.io/inject: 'true'}}\n  namespaceSelector: {matchExpressions: [{key: istio-injection, operator: DoesNotExist}]}\n";
+    let g = graph(&format!("{config}{config}"));
+    for c in g.of_kind(Kind::MutatingWebhookConfiguration).to_vec() {
+        assert!(g.is_istio_webhook_configuration(c));
+        assert!(
+            g.webhook_overlaps(c).is_empty(),
+            "{:?}",
+            g.webhook_overlaps(c)
+        );
+    }
+    // A copy still overlaps with a distinct configuration that matches the same pods.
+    let stale = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: stale}\nwebhooks:\n- name: all.sidecar-injector.istio.io\n";
+    let g = graph(&format!("{config}{config}{stale}"));
+    let first = g.of_kind(Kind::MutatingWebhookConfiguration)[0];
+    assert!(!g.webhook_overlaps(first).is_empty());
+}
+
+#[test]
 fn webhook_services_must_be_in_the_inputs() {
     let g = graph(WEBHOOKS);
     let canary = idx(
@@ -431,10 +452,22 @@ fn unmatched_selectors_are_judged_where_workloads_are_known() {
     let t = |name: &str, ns: &str, labels: &str| {
         format!("---\napiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{selector: {{matchLabels: {{{labels}}}}}}}\n")
     };
-    let yaml = pod("r1", "shop", "app: ratings", "proxy")
+    let yaml = ns("shop", "")
+        + &pod("r1", "shop", "app: ratings", "proxy")
         + &t("hit", "shop", "app: ratings")
         + &t("miss", "shop", "version: v2, app: ratings")
-        + &t("elsewhere", "empty", "app: x");
+        + &t("elsewhere", "empty", "app: x")
+        // Workloads of a namespace whose Namespace another install creates (net-istio's
+        // pods in Knative's namespace), and workloads without a namespace that may be
+        // anyone's: neither is the whole list of the namespace's workloads.
+        + &pod("controller", "shared", "app: net-controller", "proxy")
+        + &t("for-other-install", "shared", "app: webhook")
+        + "---\napiVersion: v1\nkind: Pod\nmetadata: {name: sleep}\nspec: {containers: [{name: sleep, image: curl}]}\n"
+        + &t("written-for-elsewhere", "tutorial", "app: webapp")
+        // The installer's gateway pods exist in open world.
+        + &ns("istio-system", "")
+        + &pod("istiod", "istio-system", "app: istiod", "pilot")
+        + &t("gateway-logs", "istio-system", "app: istio-ingressgateway");
     let g = graph(&yaml);
     let u = |n, name| g.unmatched_selector(idx(&g, Kind::Telemetry, n, name));
     assert_eq!(u("shop", "hit"), None);
@@ -444,6 +477,9 @@ fn unmatched_selectors_are_judged_where_workloads_are_known() {
     );
     // Nothing is known of the namespace's workloads: judged only in closed world.
     assert_eq!(u("empty", "elsewhere"), None);
+    assert_eq!(u("shared", "for-other-install"), None);
+    assert_eq!(u("tutorial", "written-for-elsewhere"), None);
+    assert_eq!(u("istio-system", "gateway-logs"), None);
     let g = closed(&yaml);
     assert!(g
         .unmatched_selector(idx(&g, Kind::Telemetry, "empty", "elsewhere"))

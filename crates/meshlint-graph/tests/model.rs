@@ -313,6 +313,7 @@ spec:
     - "istio-system/*"
     - "istio-sytem/*"
     - "monitoring/*"
+    - "api-v2/*"
     - "backend/api.backend.svc.cluster.local"
     - "api/api.api.svc.cluster.local"
     - "api/missing.api.svc.cluster.local"
@@ -326,7 +327,8 @@ spec:
         .map(|e| (e.entry, e.missing_namespace, e.certain))
         .collect();
     // The root namespace always exists; `monitoring/*` is not judged in open world
-    // (nothing suggests a typo); `istio-sytem/*` is a typo of `istio-system`.
+    // (nothing suggests a typo), nor `api-v2/*` (another namespace than `api`, not
+    // a misspelling of it); `istio-sytem/*` is a typo of `istio-system`.
     assert_eq!(
         got,
         [
@@ -492,6 +494,10 @@ spec:
 #[test]
 fn policy_selectors_that_match_nothing() {
     let yaml = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: reviews-v1, namespace: shop}
@@ -543,4 +549,16 @@ spec:
     let closed = graph_world(yaml, true);
     let m = closed.selector_miss(pa).expect("closed world judges it");
     assert!(!m.namespace_has_workloads);
+    // Without its Namespace object, `shop` may hold workloads deployed from elsewhere.
+    let g = graph(&yaml.replacen("kind: Namespace", "kind: ConfigMap", 1));
+    assert!(g
+        .selector_miss(all(&g, Kind::AuthorizationPolicy, "typo")[0])
+        .is_none());
+    // Workloads written without a namespace may or may not be `payments`'s: they do not
+    // make its list complete.
+    let unset = format!("{yaml}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: payments}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: sleep}}\nspec: {{containers: [{{name: sleep, image: curl}}]}}\n");
+    let g = graph(&unset);
+    assert!(g
+        .selector_miss(all(&g, Kind::PeerAuthentication, "elsewhere")[0])
+        .is_none());
 }

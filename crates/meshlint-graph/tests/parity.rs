@@ -558,6 +558,48 @@ spec:
     let ingress = idx(&g, Kind::Pod, "istio-system", "ingress");
     assert!(g.proxy_uid_users(ingress).is_empty());
 
+    // A gateway Deployment injected with the `gateway` template, outside Istio's install:
+    // its only container is the proxy, so the pod-level UID runs no application code. An
+    // application container that sets its own user does not inherit the pod's either.
+    let own = graph(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop-gateway, namespace: shop-ingress}
+spec:
+  template:
+    metadata:
+      annotations: {inject.istio.io/templates: gateway}
+      labels: {app: shop-gateway}
+    spec:
+      securityContext: {runAsUser: 1337, runAsGroup: 1337}
+      containers: [{name: istio-proxy, image: auto}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: own-user, namespace: shop}
+spec:
+  securityContext: {runAsUser: 1337}
+  containers: [{name: app, image: app, securityContext: {runAsUser: 1000}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: inherits, namespace: shop}
+spec:
+  securityContext: {runAsUser: 1337}
+  containers: [{name: istio-proxy, image: proxyv2}, {name: app, image: app}]
+"#,
+    );
+    let gateway = idx(&own, Kind::Deployment, "shop-ingress", "shop-gateway");
+    assert!(own.proxy_uid_users(gateway).is_empty());
+    assert!(own
+        .proxy_uid_users(idx(&own, Kind::Pod, "shop", "own-user"))
+        .is_empty());
+    assert_eq!(
+        paths(&own.proxy_uid_users(idx(&own, Kind::Pod, "shop", "inherits"))),
+        vec![("proxy-uid", "spec.securityContext.runAsUser")]
+    );
+
     let db = idx(&g, Kind::Service, "shop", "db");
     let ports = g.external_name_port_without_protocol(db);
     assert_eq!(paths(&ports), vec![("no-protocol", "spec.ports[2]")]);

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{graph, idx};
+use common::{all, graph, idx};
 use meshlint_model::{Kind, MeshConfig};
 
 fn graph_with(yaml: &str, mesh: MeshConfig) -> meshlint_graph::MeshGraph {
@@ -1007,6 +1007,69 @@ fn gateway_pods_services_conflicts_and_certificates() {
     // `a`'s selector is included in `b`'s: only `a` is reported for the shared certificate.
     assert_eq!(g.gateways_sharing_certificate(a), vec![(1, b)]);
     assert!(g.gateways_sharing_certificate(b).is_empty());
+}
+
+#[test]
+fn documents_of_one_object_that_disagree_on_injection_leave_the_sidecar_open() {
+    // A kustomize base and the patches that label its Namespace and one Deployment for
+    // injection, read side by side: which documents are applied is not in the inputs.
+    let deployment = |name: &str, labels: &str| {
+        format!("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: serving}}\nspec:\n  template:\n    metadata: {{labels: {{{labels}}}}}\n    spec: {{containers: [{{name: app, image: app}}]}}\n")
+    };
+    let namespace = |labels: &str| {
+        format!("---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: serving, labels: {{{labels}}}}}\n")
+    };
+    let yaml = namespace("istio-injection: enabled")
+        + &namespace("app: serving")
+        + &deployment("activator", "app: activator");
+    let strict = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: orders, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: orders}}\n    spec: {containers: [{name: app, image: app, ports: [{containerPort: 8080}]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: orders, namespace: shop}\nspec: {selector: {app: orders}, ports: [{name: http, port: 80, targetPort: 8080}]}\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: shop}\nspec: {mtls: {mode: STRICT}}\n";
+    let g = graph(&(yaml.clone() + strict));
+    let activator = idx(&g, Kind::Deployment, "serving", "activator");
+    assert!(!g.sidecar_known(activator));
+    assert!(!g.data_plane(activator).known);
+    // Nor is it certain that its calls to STRICT services are plaintext.
+    assert!(g.plaintext_callers("serving").is_none());
+    let g =
+        graph(&(namespace("app: serving") + &deployment("activator", "app: activator") + strict));
+    assert!(g.plaintext_callers("serving").is_some());
+    let yaml = namespace("app: serving")
+        + &deployment("activator", "app: activator")
+        + &deployment("activator", "sidecar.istio.io/inject: 'true'")
+        + &deployment("webhook", "app: webhook");
+    let g = graph(&yaml);
+    let activator = all(&g, Kind::Deployment, "activator");
+    assert!(activator.iter().all(|&a| !g.sidecar_known(a)));
+    // Documents that agree (or a single one) still decide.
+    assert!(g.sidecar_known(idx(&g, Kind::Deployment, "serving", "webhook")));
+    // A pod that decides itself does not depend on its Namespace's documents.
+    let yaml = namespace("istio-injection: enabled")
+        + &namespace("app: serving")
+        + &deployment("probe", "sidecar.istio.io/inject: 'false'");
+    let g = graph(&yaml);
+    assert!(g.sidecar_known(idx(&g, Kind::Deployment, "serving", "probe")));
+}
+
+#[test]
+fn a_gateway_without_namespace_may_be_the_namespaced_one_of_its_name() {
+    // Two tutorials in one folder deploy the same Gateway, one naming its namespace and
+    // one leaving it to `kubectl apply -n`: maybe one object, so no conflict is certain.
+    // A Gateway of another name on the same pods still conflicts.
+    let gateway = |name: &str, ns: &str| {
+        format!("---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {{name: {name}{ns}}}\nspec:\n  selector: {{asm: ingressgateway}}\n  servers:\n  - port: {{number: 80, name: http, protocol: HTTP}}\n    hosts: ['*']\n")
+    };
+    let yaml = gateway("asm-ingressgateway", ", namespace: asm-ingress")
+        + &gateway("asm-ingressgateway", "")
+        + &gateway("other", ", namespace: web");
+    let g = graph(&yaml);
+    let named = idx(&g, Kind::Gateway, "asm-ingress", "asm-ingressgateway");
+    let unset = all(&g, Kind::Gateway, "asm-ingressgateway")
+        .into_iter()
+        .find(|&i| i != named)
+        .unwrap();
+    let other = idx(&g, Kind::Gateway, "web", "other");
+    assert!(g.same_object(named, unset) && !g.same_object(named, other));
+    assert_eq!(g.gateway_conflicts(named), vec![(0, vec![(other, 0)])]);
+    assert_eq!(g.gateway_conflicts(unset), vec![(0, vec![(other, 0)])]);
 }
 
 const ROUTING: &str = r#"

@@ -26,15 +26,23 @@ pub trait Checker: Send + Sync + 'static {
     fn discover(&self) -> Result<Vec<PathBuf>, String>;
     /// Whether a file the editor opened is one a check of the workspace would read.
     fn accepts(&self, path: &Path) -> bool;
-    /// Loads and models one file's bytes; `name` is the file name findings carry.
+    /// Files a check reads besides those [`Checker::discover`] finds (the mesh
+    /// networks file, `--context`), as absolute paths; their findings are not published.
+    fn extra_files(&self) -> Vec<PathBuf>;
+    /// Loads and models one file's bytes (an editor's buffer); `name` is the file name
+    /// findings carry.
     fn load(&self, name: Arc<str>, bytes: Vec<u8>) -> FileUnit;
+    /// Reads one file from disk as a check does (at most the size limit; a file that
+    /// cannot be read is an `unreadable-file` finding) and loads it.
+    fn read(&self, name: Arc<str>) -> FileUnit;
     /// Builds the graph over every resource of the workspace (mesh config, `-n`,
     /// closed world as the configuration says).
     fn graph(&self, resources: Vec<Resource>) -> MeshGraph;
     /// The rules a check evaluates (selection and severity overrides applied).
     fn rules(&self) -> &RuleSet;
     /// What a check does with the findings of a whole run before reporting them: one
-    /// finding per cause, then suppressions (suppressed findings are dropped).
+    /// finding per cause, suppressions, `--context` scoping and the baseline (what they
+    /// drop is not returned).
     fn finish(
         &self,
         findings: Vec<Finding>,

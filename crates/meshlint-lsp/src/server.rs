@@ -6,7 +6,7 @@
 use crate::checker::Checker;
 use crate::convert::{self, file_name};
 use crate::cursor::target_at;
-use crate::workspace::{Scope, Workspace};
+use crate::workspace::Workspace;
 use crate::{actions, hover, names};
 use crossbeam_channel::{select, unbounded, Sender};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
@@ -249,40 +249,57 @@ impl Server {
     /// Re-reads one file (buffer or disk) and publishes what changed.
     fn refresh(&mut self, name: &Arc<str>) {
         let started = Instant::now();
-        let text = match self.open.get(name) {
-            Some(t) => Some(t.clone()),
-            None if Path::new(&**name).is_file() => Some(
-                String::from_utf8_lossy(&std::fs::read(&**name).unwrap_or_default()).into_owned(),
-            ),
+        let checker = self.workspace.checker.clone();
+        let known = self.workspace.sources.contains_key(name);
+        let on_disk = Path::new(&**name).is_file();
+        if !known
+            && ((!self.open.contains_key(name) && !on_disk) || !checker.accepts(Path::new(&**name)))
+        {
+            return;
+        }
+        let unit = match self.open.get(name) {
+            Some(t) => Some(checker.load(name.clone(), t.clone().into_bytes())),
+            // Read as a check reads it: bounded, an unreadable file is a finding.
+            None if on_disk => Some(checker.read(name.clone())),
             None => None,
         };
-        let known = self.workspace.sources.contains_key(name);
-        if !known && (text.is_none() || !self.workspace.checker.accepts(Path::new(&**name))) {
+        let old = self.workspace.sources.get(name).map(|s| &*s.text);
+        if unit.as_ref().map(|u| &*u.source.text) == old && unit.is_some() == known {
             return;
         }
-        if text.as_deref() == self.workspace.sources.get(name).map(|s| &*s.text) {
-            return;
-        }
-        let scope = self.workspace.update(name, text);
+        let update = self.workspace.update(name, unit);
         let published = Instant::now();
         self.publish();
         let publish_ms = published.elapsed().as_secs_f64() * 1000.0;
-        let evaluated = match &scope {
-            Scope::All => "every resource".to_string(),
-            Scope::Some(list) => format!("{} resources", list.len()),
+        let evaluated = if update.exact {
+            "every rule on every resource".to_string()
+        } else {
+            format!(
+                "the file's rules and {} other rules on {} resources",
+                update.rules, update.resources
+            )
         };
-        let stages: Vec<String> = self
+        let mut stages: Vec<String> = self
             .workspace
             .last_timings
             .iter()
             .map(|(stage, ms)| format!("{stage} {ms:.1}"))
             .collect();
+        if !self.workspace.last_rule_times.is_empty() {
+            let slowest: Vec<String> = self
+                .workspace
+                .last_rule_times
+                .iter()
+                .map(|(id, ms)| format!("{id} {ms:.1}"))
+                .collect();
+            stages.push(format!("slowest rules: {}", slowest.join(", ")));
+        }
         self.log(format!(
             "meshlint: {name} re-read, {evaluated} re-evaluated, diagnostics published in {} ms ({}, findings and publish {publish_ms:.1})",
             started.elapsed().as_millis(),
             stages.join(", ")
         ));
-        if scope != Scope::All {
+        if !update.exact {
             self.full_due = Some(Instant::now() + FULL_DELAY);
         }
     }

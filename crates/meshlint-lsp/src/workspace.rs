@@ -14,7 +14,7 @@ use meshlint_diag::{Finding, SourceFile};
 use meshlint_graph::MeshGraph;
 use meshlint_load::{Node, NodeValue};
 use meshlint_model::{Kind, Resource};
-use meshlint_rules::Evaluation;
+use meshlint_rules::{Evaluation, KindSet, RuleReads};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -27,14 +27,36 @@ pub struct Workspace {
     /// Loader and model findings by file.
     load_findings: HashMap<Arc<str>, Vec<Finding>>,
     pub graph: Arc<MeshGraph>,
-    /// Rule findings by the graph resource whose evaluation produced them.
-    rule_findings: Vec<Vec<Finding>>,
+    /// Rule findings by the graph resource whose evaluation produced them, each with
+    /// the index of its rule.
+    rule_findings: Vec<Vec<(usize, Finding)>>,
+    /// What each rule reads besides its own resource, by rule index (filled on first use).
+    rule_reads: Vec<RuleReads>,
     /// The findings last published, by file (suppressed ones are not here).
     pub findings: HashMap<Arc<str>, Vec<Finding>>,
     /// Where the last update's time went (stage, milliseconds), for the server's log.
     pub last_timings: Vec<(&'static str, f64)>,
+    /// The slowest rules of the last update (rule id, milliseconds summed over
+    /// threads), when `MESHLINT_PROFILE_RULES` is set.
+    pub last_rule_times: Vec<(String, f64)>,
     /// Bumped by every change; a background evaluation of an older one is stale.
     pub generation: u64,
+    /// Re-run the rules an edit's kinds reach only on the resources [`affected`]
+    /// names, a fast guess that the background full evaluation corrects. Off, the quick
+    /// pass is exact as far as the rules' declared dependencies are (tests turn it off
+    /// to check those).
+    pub guess_scope: bool,
+}
+
+/// What an update re-evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// Every rule on every resource: the findings are those of a full evaluation.
+    pub exact: bool,
+    /// Rules re-run beyond the edited file's resources.
+    pub rules: usize,
+    /// Resources evaluated.
+    pub resources: usize,
 }
 
 /// Which resources an edit re-evaluates at once.
@@ -53,29 +75,31 @@ impl Workspace {
             load_findings: HashMap::new(),
             graph,
             rule_findings: Vec::new(),
+            rule_reads: Vec::new(),
             findings: HashMap::new(),
             generation: 0,
             last_timings: Vec::new(),
+            last_rule_times: Vec::new(),
+            guess_scope: true,
         }
     }
 
-    /// Reads every file a check would read; the editor's open buffers (`overrides`) win
-    /// over the disk.
+    /// Reads every file a check would read (`paths`, and the checker's
+    /// [`Checker::extra_files`]); the editor's open buffers (`overrides`) win over the
+    /// disk.
     pub fn load(&mut self, paths: &[PathBuf], overrides: &HashMap<Arc<str>, String>) {
         let mut names: Vec<Arc<str>> = paths
             .iter()
+            .chain(&self.checker.extra_files())
             .map(|p| Arc::from(p.to_string_lossy().as_ref()))
             .collect();
         names.extend(overrides.keys().cloned());
         names.sort();
         names.dedup();
         let checker = self.checker.clone();
-        let units: Vec<FileUnit> = rayon_map(&names, |name| {
-            let bytes = match overrides.get(name) {
-                Some(text) => text.clone().into_bytes(),
-                None => read(name),
-            };
-            checker.load(name.clone(), bytes)
+        let units: Vec<FileUnit> = rayon_map(&names, |name| match overrides.get(name) {
+            Some(text) => checker.load(name.clone(), text.clone().into_bytes()),
+            None => checker.read(name.clone()),
         });
         let mut resources = Vec::new();
         for unit in units {
@@ -91,17 +115,22 @@ impl Workspace {
             self.graph.clone(),
             None,
         );
-        self.take_evaluation(eval, &Scope::All);
+        self.take_findings(eval);
         self.generation += 1;
     }
 
-    /// Replaces one file's content (or removes the file, with `None`) and re-evaluates
-    /// what it may affect. Returns the scope evaluated: anything but [`Scope::All`] needs
-    /// a background full evaluation to be exact.
-    pub fn update(&mut self, name: &Arc<str>, text: Option<String>) -> Scope {
+    /// Replaces one file's content — `unit`, which the checker loaded from the editor's
+    /// buffer or the disk — (or removes the file, with `None`) and re-evaluates
+    /// what it may change: every rule on the file's resources and, on the others, the
+    /// rules that read a kind the edit changed ([`meshlint_rules::rule_reads`]) — on the
+    /// resources [`affected`] names, or on all of them for an edit of mesh-wide
+    /// configuration. Findings of the other rules are kept. Anything but an exact
+    /// update ([`Update::exact`]) needs a background full evaluation.
+    pub fn update(&mut self, name: &Arc<str>, unit: Option<FileUnit>) -> Update {
         let mut timer = Timer::default();
         self.generation += 1;
-        let unit = text.map(|t| self.checker.load(name.clone(), t.into_bytes()));
+        let old_source = self.sources.get(name).cloned();
+        let old_mesh = serde_json::to_string(&self.graph.mesh).unwrap_or_default();
         let mut resources = take_resources(&mut self.graph);
         let old_range = file_range(&resources, name);
         let new_resources = match unit {
@@ -125,21 +154,87 @@ impl Workspace {
         );
         self.graph = Arc::new(self.checker.graph(resources));
         timer.lap("graph");
-        let scope = affected(&self.graph, &old, new_range, &self.sources);
-        timer.lap("scope");
-        let only = match &scope {
-            Scope::All => None,
-            Scope::Some(list) => Some(list.as_slice()),
+        let now = &self.graph.resources[new_range.clone()];
+        let new_source = self.sources.get(name);
+        let mut kinds = changed_kinds(&old, old_source.as_ref(), now, new_source);
+        if serde_json::to_string(&self.graph.mesh).unwrap_or_default() != old_mesh {
+            kinds = KindSet::ALL;
+        }
+        let all_rules = kinds == KindSet::ALL;
+        let reads = self.rule_reads().to_vec();
+        // Whether rule `rule` is re-run on resource `res` outside the edited file.
+        let graph = self.graph.clone();
+        let rerun = |res: usize, rule: usize| reads[rule].sees(kinds, graph.resources[res].kind);
+        let rules_rerun = reads
+            .iter()
+            .filter(|r| r.kinds.intersects(kinds) || r.own_kind)
+            .count();
+        let scope = if all_rules || !self.guess_scope {
+            Scope::All
+        } else {
+            affected(&self.graph, &old, new_range.clone(), &self.sources)
         };
-        let eval = meshlint_rules::evaluate_resources(
+        timer.lap("scope");
+        let in_scope: Option<Vec<bool>> = match &scope {
+            Scope::All => None,
+            Scope::Some(list) => {
+                let mut marks = vec![false; self.graph.resources.len()];
+                list.iter().for_each(|&i| marks[i] = true);
+                Some(marks)
+            }
+        };
+        let in_file = |res: usize| new_range.contains(&res);
+        let wanted = |res: usize, rule: usize| {
+            in_file(res) || (rerun(res, rule) && in_scope.as_ref().is_none_or(|m| m[res]))
+        };
+        let only: Option<Vec<usize>> = match &scope {
+            Scope::All if rules_rerun > 0 => None,
+            Scope::All => Some(new_range.clone().collect()),
+            Scope::Some(list) => Some(list.clone()),
+        };
+        let eval = meshlint_rules::evaluate_selected(
             &self.checker.rules().rules,
             self.graph.clone(),
-            only,
+            only.as_deref(),
+            &wanted,
         );
-        self.take_evaluation(eval, &scope);
+        // Set `MESHLINT_PROFILE_RULES` to have the log name the slowest rules of an edit.
+        self.last_rule_times = eval
+            .rule_times
+            .iter()
+            .take(5)
+            .map(|(id, t)| (id.clone(), t.as_secs_f64() * 1000.0))
+            .collect();
+        for (res, slot) in self.rule_findings.iter_mut().enumerate() {
+            if in_file(res) {
+                slot.clear();
+            } else if in_scope.as_ref().is_none_or(|m| m[res]) {
+                slot.retain(|(rule, _)| !rerun(res, *rule));
+            }
+        }
+        self.take_findings(eval);
         timer.lap("rules");
         self.last_timings = timer.laps;
-        scope
+        Update {
+            exact: all_rules
+                || (reads.iter().all(|r| r.kinds.intersects(kinds)) && scope == Scope::All),
+            rules: rules_rerun,
+            resources: only.map_or(self.graph.resources.len(), |o| o.len()),
+        }
+    }
+
+    /// What each rule reads, worked out once.
+    fn rule_reads(&mut self) -> &[RuleReads] {
+        if self.rule_reads.is_empty() {
+            self.rule_reads = self
+                .checker
+                .rules()
+                .rules
+                .iter()
+                .map(meshlint_rules::rule_reads)
+                .collect();
+        }
+        &self.rule_reads
     }
 
     /// Takes in a full evaluation made on a background thread, unless the workspace
@@ -148,18 +243,16 @@ impl Workspace {
         if generation != self.generation {
             return false;
         }
-        self.take_evaluation(eval, &Scope::All);
+        self.rule_findings.iter_mut().for_each(Vec::clear);
+        self.take_findings(eval);
         true
     }
 
-    fn take_evaluation(&mut self, eval: Evaluation, scope: &Scope) {
-        match scope {
-            Scope::All => self.rule_findings.iter_mut().for_each(Vec::clear),
-            Scope::Some(list) => list.iter().for_each(|&i| self.rule_findings[i].clear()),
-        }
-        for (f, subject) in eval.findings.into_iter().zip(eval.subjects) {
+    fn take_findings(&mut self, eval: Evaluation) {
+        let found = eval.findings.into_iter().zip(eval.subjects);
+        for ((f, subject), rule) in found.zip(eval.subject_rules) {
             if let Some(slot) = self.rule_findings.get_mut(subject) {
-                slot.push(f);
+                slot.push((rule, f));
             }
         }
     }
@@ -168,7 +261,7 @@ impl Workspace {
     /// diagnostics of the files whose diagnostics changed (empty lists clear a file).
     pub fn changed_diagnostics(&mut self) -> Vec<(Arc<str>, Vec<Diagnostic>)> {
         let mut all: Vec<Finding> = self.load_findings.values().flatten().cloned().collect();
-        all.extend(self.rule_findings.iter().flatten().cloned());
+        all.extend(self.rule_findings.iter().flatten().map(|(_, f)| f.clone()));
         let kept = self.checker.finish(all, &self.graph, &self.sources);
         let mut by_file: HashMap<Arc<str>, Vec<Finding>> = HashMap::new();
         for f in kept {
@@ -209,10 +302,6 @@ impl Workspace {
     }
 }
 
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(name).unwrap_or_default()
-}
-
 /// Maps over the names on rayon's pool, keeping their order.
 fn rayon_map<T: Send>(names: &[Arc<str>], f: impl Fn(&Arc<str>) -> T + Sync + Send) -> Vec<T> {
     use rayon::prelude::*;
@@ -234,6 +323,51 @@ fn file_range(resources: &[Resource], name: &Arc<str>) -> Range<usize> {
     let start = resources.partition_point(|r| *r.file < **name);
     let end = start + resources[start..].partition_point(|r| *r.file == **name);
     start..end
+}
+
+/// The kinds an edit changed: those of the file's resources added, removed, changed or
+/// moved (another rule's finding may point at a moved one). When the file's resources
+/// change namespaces, or one lacks a namespace, every untracked kind counts too: which
+/// namespaces exist and where unnamed objects go are answers of the whole graph.
+fn changed_kinds(
+    old: &[Resource],
+    old_source: Option<&SourceFile>,
+    now: &[Resource],
+    new_source: Option<&SourceFile>,
+) -> KindSet {
+    let text = |r: &Resource, source: Option<&SourceFile>| -> Option<String> {
+        let source = source?;
+        source
+            .text
+            .get(source.byte_range(r.node.span))
+            .map(str::to_string)
+    };
+    let same = |a: &Resource, a_src, b: &Resource, b_src| {
+        a.id == b.id
+            && a.node.span == b.node.span
+            && a.implied_namespace == b.implied_namespace
+            && text(a, a_src) == text(b, b_src)
+            && same_tree(&a.node, &b.node)
+    };
+    let mut kinds = KindSet::EMPTY;
+    for r in old {
+        if !now.iter().any(|n| same(r, old_source, n, new_source)) {
+            kinds.insert(r.kind);
+        }
+    }
+    for r in now {
+        if !old.iter().any(|o| same(o, old_source, r, new_source)) {
+            kinds.insert(r.kind);
+        }
+    }
+    let namespaces = |list: &[Resource]| -> BTreeSet<String> {
+        list.iter().map(|r| r.namespace().to_string()).collect()
+    };
+    let unset = old.iter().chain(now).any(|r| r.namespace_unset());
+    if !kinds.is_empty() && (unset || namespaces(old) != namespaces(now)) {
+        kinds = kinds.union(KindSet::ALL.without(meshlint_rules::TRACKED_KINDS));
+    }
+    kinds
 }
 
 /// The resources whose findings an edit may change: the edited file's, those in a

@@ -220,10 +220,12 @@ fn not_an_api_object(root: &Node) -> Option<&'static str> {
 }
 
 /// API groups of Kubernetes, Istio and the Gateway API: objects there are API objects
-/// even when they are malformed (and then reported).
+/// even when they are malformed (and then reported). The `*.sigs.k8s.io` groups of
+/// Kubernetes' subprojects also name tools' configuration files (controller-runtime's
+/// `ControllerManagerConfig`), so they are not among them.
 fn is_api_group(group: &str) -> bool {
     group.is_empty()
-        || group.ends_with(".k8s.io")
+        || (group.ends_with(".k8s.io") && !group.ends_with(".sigs.k8s.io"))
         || group.ends_with(".istio.io")
         || group == "apps"
         || group == "batch"

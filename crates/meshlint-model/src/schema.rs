@@ -127,33 +127,208 @@ pub struct Attrs {
     pub rules: Vec<Rule>,
 }
 
-/// A node of a kind's schema tree.
-#[derive(Debug, Clone)]
+/// A node of a kind's schema tree. An embedded release's nodes are parsed lazily: a
+/// node keeps the text of its constraints and of its subtree, and parses them when they
+/// are first asked for, so validating a resource parses only the fields it has (and
+/// their siblings), not the whole kind (DestinationRule alone is 350 lines).
+#[derive(Debug)]
 pub struct SNode {
     pub ty: Ty,
-    pub attrs: Attrs,
+    /// The constraints' JSON, when not parsed yet ("" for none).
+    attrs_text: &'static str,
+    attrs: OnceLock<Attrs>,
+    /// The lines of the subtree below this node, when its children are not parsed yet.
+    body: &'static str,
+    children: OnceLock<Children>,
+}
+
+/// A schema node's children.
+#[derive(Debug, Default)]
+struct Children {
     /// Named properties, in schema order.
-    pub props: Vec<(String, SNode)>,
+    props: Vec<(String, SNode)>,
     /// `items` of an array.
-    pub items: Option<Box<SNode>>,
+    items: Option<Box<SNode>>,
     /// `additionalProperties` of a map.
-    pub values: Option<Box<SNode>>,
+    values: Option<Box<SNode>>,
+}
+
+/// Constraints of a node that has none.
+static NO_ATTRS: Attrs = Attrs {
+    req: Vec::new(),
+    enum_values: None,
+    min: None,
+    max: None,
+    excl_min: false,
+    excl_max: false,
+    min_len: None,
+    max_len: None,
+    min_items: None,
+    max_items: None,
+    min_props: None,
+    max_props: None,
+    pattern: None,
+    format: None,
+    list_type: None,
+    list_keys: Vec::new(),
+    nullable: false,
+    preserve: false,
+    one_of: Vec::new(),
+    rules: Vec::new(),
+};
+
+/// One line of the schema tree: `<indent><name> <type>[ <constraints JSON>]`, as its
+/// depth, name, type and JSON text; `None` for a line that is not one.
+fn node_line(l: &str) -> Option<(usize, &str, Option<Ty>, Option<&str>)> {
+    let depth = l.len() - l.trim_start_matches(' ').len();
+    let mut parts = l[depth..].splitn(3, ' ');
+    let name = parts.next()?;
+    let ty = match parts.next() {
+        Some("o") => Some(Ty::Object),
+        Some("s") => Some(Ty::Str),
+        Some("i") => Some(Ty::Int),
+        Some("n") => Some(Ty::Number),
+        Some("b") => Some(Ty::Bool),
+        Some("a") => Some(Ty::Array),
+        Some("x") => Some(Ty::IntOrString),
+        Some("*") => Some(Ty::Any),
+        _ => None,
+    };
+    Some((depth, name, ty, parts.next()))
 }
 
 impl SNode {
+    /// A node parsed whole.
+    fn parsed(ty: Ty, attrs: Attrs) -> SNode {
+        SNode {
+            ty,
+            attrs_text: "",
+            attrs: OnceLock::from(attrs),
+            body: "",
+            children: OnceLock::from(Children::default()),
+        }
+    }
+
+    /// A node of an embedded text, its constraints and subtree parsed on first use.
+    fn lazy(ty: Ty, attrs_text: &'static str, body: &'static str) -> SNode {
+        SNode {
+            ty,
+            attrs_text,
+            attrs: OnceLock::new(),
+            body,
+            children: OnceLock::new(),
+        }
+    }
+
+    fn children_mut(&mut self) -> &mut Children {
+        self.children.get_or_init(Children::default);
+        self.children.get_mut().expect("just set")
+    }
+
+    /// The node's constraints. Those of an embedded text that do not parse (the tests
+    /// parse every embedded text whole) count as none.
+    pub fn attrs(&self) -> &Attrs {
+        if self.attrs_text.is_empty() && self.attrs.get().is_none() {
+            return &NO_ATTRS;
+        }
+        self.attrs
+            .get_or_init(|| serde_json::from_str(self.attrs_text).unwrap_or_default())
+    }
+
+    fn children(&self) -> &Children {
+        self.children.get_or_init(|| lazy_children(self.body))
+    }
+
+    /// Named properties, in schema order.
+    pub fn props(&self) -> &[(String, SNode)] {
+        &self.children().props
+    }
+
+    /// `items` of an array.
+    pub fn items(&self) -> Option<&SNode> {
+        self.children().items.as_deref()
+    }
+
+    /// `additionalProperties` of a map.
+    pub fn values(&self) -> Option<&SNode> {
+        self.children().values.as_deref()
+    }
+
     pub fn prop(&self, name: &str) -> Option<&SNode> {
-        self.props.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+        self.props().iter().find(|(n, _)| n == name).map(|(_, s)| s)
     }
 
     fn count(&self) -> usize {
-        1 + self.props.iter().map(|(_, s)| s.count()).sum::<usize>()
-            + self.items.as_ref().map_or(0, |s| s.count())
-            + self.values.as_ref().map_or(0, |s| s.count())
+        1 + self.props().iter().map(|(_, s)| s.count()).sum::<usize>()
+            + self.items().map_or(0, |s| s.count())
+            + self.values().map_or(0, |s| s.count())
     }
 }
 
+/// The children of a lazily parsed node, from the lines of its subtree: its first line
+/// is a child, and so is every later line as shallow; the deeper lines after a child
+/// are that child's subtree.
+fn lazy_children(body: &'static str) -> Children {
+    let mut children = Children::default();
+    let mut push = |name: &str, node: SNode| match name {
+        "[]" => children.items = Some(Box::new(node)),
+        "{}" => children.values = Some(Box::new(node)),
+        _ => children.props.push((name.to_string(), node)),
+    };
+    // The child being read: name, type, constraints, where its subtree starts.
+    let mut open: Option<(&'static str, Ty, &'static str, usize)> = None;
+    let mut top = None;
+    let bytes = body.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let next = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
+        // Only the children's own lines are parsed; deeper lines are skipped by their
+        // indentation (this walks a subtree once per level above it, not per node).
+        let depth = bytes[at..next].iter().take_while(|&&b| b == b' ').count();
+        if depth > 0 && *top.get_or_insert(depth) == depth {
+            if let Some((_, name, Some(ty), json)) =
+                node_line(body[at..next].trim_end_matches(['\n', '\r']))
+            {
+                if let Some((name, ty, json, start)) = open.take() {
+                    push(name, SNode::lazy(ty, json, &body[start..at]));
+                }
+                open = Some((name, ty, json.unwrap_or(""), next));
+            }
+        }
+        at = next;
+    }
+    if let Some((name, ty, json, start)) = open {
+        push(name, SNode::lazy(ty, json, &body[start..]));
+    }
+    children
+}
+
+/// A kind's section of an embedded text (`kind <group> <Kind> <versions>` and its tree),
+/// its tree left to parse on first use.
+fn lazy_kind(section: &'static str) -> Option<KindSchema> {
+    let (header, tree) = section.split_once('\n').unwrap_or((section, ""));
+    let mut parts = header.strip_prefix("kind ")?.split(' ');
+    let group = parts.next()?.to_string();
+    let kind = parts.next()?.to_string();
+    let versions = parts
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect();
+    // The tree's first node is `self`, the whole object.
+    let (_, root) = lazy_children(tree).props.into_iter().next()?;
+    Some(KindSchema {
+        group,
+        kind,
+        versions,
+        root,
+    })
+}
+
 /// One kind's schema in a release.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct KindSchema {
     pub group: String,
     pub kind: String,
@@ -163,138 +338,204 @@ pub struct KindSchema {
     pub root: SNode,
 }
 
+/// One kind's section of a release's schema, parsed on first use: a check parses only
+/// the kinds its resources have (parsing a whole release was a seventh of the
+/// instructions of checking one small file; issue 17).
+#[derive(Debug)]
+struct KindSlot {
+    group: String,
+    kind: String,
+    /// The section's text (`kind …` header and tree) when not parsed yet.
+    text: &'static str,
+    parsed: OnceLock<Option<KindSchema>>,
+}
+
 /// All kinds of one release line.
 #[derive(Debug, Default)]
 pub struct Schema {
     pub line: String,
-    pub kinds: Vec<KindSchema>,
+    slots: Vec<KindSlot>,
+}
+
+/// Parses a compact schema text (see `schema/README.md`) into its kinds.
+fn parse_kinds(line: &str, text: &str) -> Result<Vec<KindSchema>, String> {
+    let mut kinds = Vec::new();
+    // The open nodes: (depth, name, node).
+    let mut stack: Vec<(usize, String, SNode)> = Vec::new();
+    let mut kind: Option<(String, String, Vec<String>)> = None;
+    fn close(stack: &mut Vec<(usize, String, SNode)>, depth: usize) -> Option<SNode> {
+        while let Some((d, _, _)) = stack.last() {
+            if *d < depth {
+                break;
+            }
+            let (_, name, node) = stack.pop()?;
+            match stack.last_mut() {
+                Some((_, _, parent)) => match name.as_str() {
+                    "[]" => parent.children_mut().items = Some(Box::new(node)),
+                    "{}" => parent.children_mut().values = Some(Box::new(node)),
+                    _ => parent.children_mut().props.push((name, node)),
+                },
+                None => return Some(node),
+            }
+        }
+        None
+    }
+    let mut finish = |stack: &mut Vec<(usize, String, SNode)>,
+                      kind: &mut Option<(String, String, Vec<String>)>|
+     -> Result<(), String> {
+        let root = close(stack, 0);
+        if let Some((group, k, versions)) = kind.take() {
+            let root = root.ok_or(format!("{line}: {k} without a schema"))?;
+            kinds.push(KindSchema {
+                group,
+                kind: k,
+                versions,
+                root,
+            });
+        }
+        Ok(())
+    };
+    for (no, l) in text.lines().enumerate() {
+        if l.starts_with('#') || l.trim().is_empty() {
+            continue;
+        }
+        let err = |m: &str| format!("{line} schema line {}: {m}", no + 1);
+        if let Some(rest) = l.strip_prefix("kind ") {
+            finish(&mut stack, &mut kind)?;
+            let mut parts = rest.split(' ');
+            let group = parts.next().ok_or_else(|| err("no group"))?;
+            let k = parts.next().ok_or_else(|| err("no kind"))?;
+            let versions = parts
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect();
+            kind = Some((group.to_string(), k.to_string(), versions));
+            continue;
+        }
+        let depth = l.len() - l.trim_start_matches(' ').len();
+        let mut parts = l[depth..].splitn(3, ' ');
+        let name = parts.next().ok_or_else(|| err("no name"))?;
+        let ty = match parts.next() {
+            Some("o") => Ty::Object,
+            Some("s") => Ty::Str,
+            Some("i") => Ty::Int,
+            Some("n") => Ty::Number,
+            Some("b") => Ty::Bool,
+            Some("a") => Ty::Array,
+            Some("x") => Ty::IntOrString,
+            Some("*") => Ty::Any,
+            _ => return Err(err("unknown type")),
+        };
+        let attrs = match parts.next() {
+            Some(json) => serde_json::from_str(json).map_err(|e| err(&e.to_string()))?,
+            None => Attrs::default(),
+        };
+        if depth == 0 || kind.is_none() {
+            return Err(err("node outside a kind"));
+        }
+        close(&mut stack, depth);
+        stack.push((depth, name.to_string(), SNode::parsed(ty, attrs)));
+    }
+    finish(&mut stack, &mut kind)?;
+    Ok(kinds)
 }
 
 impl Schema {
-    /// Parses a compact schema text (see `schema/README.md`).
+    /// Parses a compact schema text (see `schema/README.md`), every kind now.
     pub fn parse(line: &str, text: &str) -> Result<Schema, String> {
-        let mut schema = Schema {
+        let slots = parse_kinds(line, text)?
+            .into_iter()
+            .map(|k| KindSlot {
+                group: k.group.clone(),
+                kind: k.kind.clone(),
+                text: "",
+                parsed: OnceLock::from(Some(k)),
+            })
+            .collect();
+        Ok(Schema {
             line: line.to_string(),
-            kinds: Vec::new(),
-        };
-        // The open nodes: (depth, name, node).
-        let mut stack: Vec<(usize, String, SNode)> = Vec::new();
-        let mut kind: Option<(String, String, Vec<String>)> = None;
-        fn close(stack: &mut Vec<(usize, String, SNode)>, depth: usize) -> Option<SNode> {
-            while let Some((d, _, _)) = stack.last() {
-                if *d < depth {
-                    break;
-                }
-                let (_, name, node) = stack.pop()?;
-                match stack.last_mut() {
-                    Some((_, _, parent)) => match name.as_str() {
-                        "[]" => parent.items = Some(Box::new(node)),
-                        "{}" => parent.values = Some(Box::new(node)),
-                        _ => parent.props.push((name, node)),
-                    },
-                    None => return Some(node),
-                }
-            }
-            None
+            slots,
+        })
+    }
+
+    /// An embedded release: its kinds' sections located at build time, each parsed on
+    /// first use. A section that does not parse (the tests parse every one) is a kind
+    /// this release does not describe.
+    fn embedded_release(line: &'static str, text: &'static str) -> Schema {
+        let sections = section_index(line).unwrap_or(&[]);
+        Schema {
+            line: line.to_string(),
+            slots: sections
+                .iter()
+                .map(|&(group, kind, start, end)| KindSlot {
+                    group: group.to_string(),
+                    kind: kind.to_string(),
+                    text: text.get(start..end).unwrap_or(""),
+                    parsed: OnceLock::new(),
+                })
+                .collect(),
         }
-        let mut finish = |stack: &mut Vec<(usize, String, SNode)>,
-                          kind: &mut Option<(String, String, Vec<String>)>|
-         -> Result<(), String> {
-            let root = close(stack, 0);
-            if let Some((group, k, versions)) = kind.take() {
-                let root = root.ok_or(format!("{line}: {k} without a schema"))?;
-                schema.kinds.push(KindSchema {
-                    group,
-                    kind: k,
-                    versions,
-                    root,
-                });
-            }
-            Ok(())
-        };
-        for (no, l) in text.lines().enumerate() {
-            if l.starts_with('#') || l.trim().is_empty() {
-                continue;
-            }
-            let err = |m: &str| format!("{line} schema line {}: {m}", no + 1);
-            if let Some(rest) = l.strip_prefix("kind ") {
-                finish(&mut stack, &mut kind)?;
-                let mut parts = rest.split(' ');
-                let group = parts.next().ok_or_else(|| err("no group"))?;
-                let k = parts.next().ok_or_else(|| err("no kind"))?;
-                let versions = parts
-                    .next()
-                    .unwrap_or("")
-                    .split(',')
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_string)
-                    .collect();
-                kind = Some((group.to_string(), k.to_string(), versions));
-                continue;
-            }
-            let depth = l.len() - l.trim_start_matches(' ').len();
-            let mut parts = l[depth..].splitn(3, ' ');
-            let name = parts.next().ok_or_else(|| err("no name"))?;
-            let ty = match parts.next() {
-                Some("o") => Ty::Object,
-                Some("s") => Ty::Str,
-                Some("i") => Ty::Int,
-                Some("n") => Ty::Number,
-                Some("b") => Ty::Bool,
-                Some("a") => Ty::Array,
-                Some("x") => Ty::IntOrString,
-                Some("*") => Ty::Any,
-                _ => return Err(err("unknown type")),
-            };
-            let attrs = match parts.next() {
-                Some(json) => serde_json::from_str(json).map_err(|e| err(&e.to_string()))?,
-                None => Attrs::default(),
-            };
-            if depth == 0 || kind.is_none() {
-                return Err(err("node outside a kind"));
-            }
-            close(&mut stack, depth);
-            stack.push((
-                depth,
-                name.to_string(),
-                SNode {
-                    ty,
-                    attrs,
-                    props: Vec::new(),
-                    items: None,
-                    values: None,
-                },
-            ));
-        }
-        finish(&mut stack, &mut kind)?;
-        Ok(schema)
     }
 
     pub fn kind(&self, group: &str, kind: &str) -> Option<&KindSchema> {
-        self.kinds
+        let slot = self
+            .slots
             .iter()
-            .find(|k| k.kind == kind && k.group == group)
+            .find(|s| s.kind == kind && s.group == group)?;
+        self.parsed(slot)
+    }
+
+    fn parsed<'s>(&'s self, slot: &'s KindSlot) -> Option<&'s KindSchema> {
+        slot.parsed.get_or_init(|| lazy_kind(slot.text)).as_ref()
+    }
+
+    /// Every kind of this release (parsing those not parsed yet), in schema order.
+    pub fn kinds(&self) -> impl Iterator<Item = &KindSchema> {
+        self.slots.iter().filter_map(|slot| self.parsed(slot))
     }
 
     /// Schema nodes in this release (a size measure for tests and notes).
     pub fn node_count(&self) -> usize {
-        self.kinds.iter().map(|k| k.root.count()).sum()
+        self.kinds().map(|k| k.root.count()).sum()
     }
 }
 
-/// The schema of a release line, parsed on first use.
+/// Where a kind's section lies in a release's text: group, kind, start, end.
+type KindSection = (&'static str, &'static str, usize, usize);
+
+mod sections {
+    include!(concat!(env!("OUT_DIR"), "/schema_sections.rs"));
+}
+
+/// Where each kind's section lies in a release's text (`build.rs`).
+fn section_index(line: &str) -> Option<&'static [KindSection]> {
+    sections::KIND_SECTIONS
+        .iter()
+        .find(|(l, _)| *l == line)
+        .map(|(_, s)| *s)
+}
+
+/// Whether any embedded release describes this kind: most resources (Services,
+/// Deployments) are of kinds none does, and they need not ask every release.
+fn kind_in_any_release(group: &str, kind: &str) -> bool {
+    sections::KIND_SECTIONS.iter().any(|(_, sections)| {
+        sections
+            .iter()
+            .any(|(g, k, _, _)| *k == kind && *g == group)
+    })
+}
+
+/// The schema of a release line, its kinds parsed on first use.
 pub fn release(line: &str) -> Option<&'static Schema> {
     static CACHE: [OnceLock<Schema>; RELEASE_COUNT] = [const { OnceLock::new() }; RELEASE_COUNT];
     let i = RELEASES.iter().position(|(l, _)| *l == line)?;
-    Some(CACHE[i].get_or_init(|| {
-        Schema::parse(RELEASES[i].0, RELEASES[i].1).unwrap_or_else(|e| Schema {
-            line: format!("{line} (unreadable: {e})"),
-            kinds: Vec::new(),
-        })
-    }))
+    Some(CACHE[i].get_or_init(|| Schema::embedded_release(RELEASES[i].0, RELEASES[i].1)))
 }
 
-/// The default release's schema (parsed once; the CLI warms it up during rule loading).
+/// The default release's schema.
 pub fn embedded() -> &'static Schema {
     release(DEFAULT_RELEASE).expect("the default release is embedded")
 }
@@ -302,11 +543,55 @@ pub fn embedded() -> &'static Schema {
 pub use meshlint_diag::did_you_mean;
 
 /// One step from a schema node to a child.
-#[derive(Debug, Clone)]
-enum Step {
-    Prop(String),
+#[derive(Debug, Clone, Copy)]
+enum Step<'k> {
+    Prop(&'k str),
     Item,
     Value,
+}
+
+/// Where the validator is in a resource: the field as messages name it
+/// (`spec.http[0].route`) and the schema steps that lead there. It lives on the stack,
+/// one link per level, and is rendered only for a finding (formatting the name of every
+/// field visited was a tenth of the validator's time).
+#[derive(Debug, Clone, Copy)]
+enum At<'p> {
+    /// The resource itself (its root rules), named by its kind.
+    Root(&'p str),
+    /// A named property of the node above.
+    Prop(&'p At<'p>, &'p str),
+    /// A value of the map above (`additionalProperties`), under its key.
+    Value(&'p At<'p>, &'p str),
+    /// An item of the list above.
+    Item(&'p At<'p>, usize),
+}
+
+impl<'p> At<'p> {
+    /// The schema steps from the kind's root.
+    fn steps(&self) -> Vec<Step<'p>> {
+        let mut steps = match self {
+            At::Root(_) => return Vec::new(),
+            At::Prop(up, _) | At::Value(up, _) | At::Item(up, _) => up.steps(),
+        };
+        steps.push(match *self {
+            At::Prop(_, key) => Step::Prop(key),
+            At::Value(..) => Step::Value,
+            _ => Step::Item,
+        });
+        steps
+    }
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root(kind) => f.write_str(kind),
+            // Fields of the object itself (`spec`) are named without the kind.
+            At::Prop(At::Root(_), key) | At::Value(At::Root(_), key) => f.write_str(key),
+            At::Prop(up, key) | At::Value(up, key) => write!(f, "{up}.{key}"),
+            At::Item(up, i) => write!(f, "{up}[{i}]"),
+        }
+    }
 }
 
 fn descend<'s>(root: &'s SNode, path: &[Step]) -> Option<&'s SNode> {
@@ -314,8 +599,8 @@ fn descend<'s>(root: &'s SNode, path: &[Step]) -> Option<&'s SNode> {
     for step in path {
         node = match step {
             Step::Prop(name) => node.prop(name)?,
-            Step::Item => node.items.as_deref()?,
-            Step::Value => node.values.as_deref()?,
+            Step::Item => node.items()?,
+            Step::Value => node.values()?,
         };
     }
     Some(node)
@@ -333,6 +618,9 @@ fn elsewhere(
     kind: &str,
     has: impl Fn(&KindSchema) -> bool,
 ) -> Option<Elsewhere> {
+    if !kind_in_any_release(group, kind) {
+        return None;
+    }
     let has = |line: &str| release_kind(line, group, kind).is_some_and(&has);
     for (line, _) in RELEASES {
         if compare_lines(line, target) == Ordering::Greater && has(line) {
@@ -347,48 +635,9 @@ fn elsewhere(
     None
 }
 
-/// The sections of a release's schema text, one per kind: group, kind, its text.
-type Sections = Vec<(
-    &'static str,
-    &'static str,
-    &'static str,
-    OnceLock<Option<Schema>>,
-)>;
-
-/// One kind of a release line, parsed on first use without the rest of that release:
-/// "does another release have this?" asks one kind in every release, and parsing every
-/// release whole for it was a third of the time of checking one small file (issue 17).
+/// One kind of a release line (parsed on first use, without the rest of that release).
 fn release_kind(line: &str, group: &str, kind: &str) -> Option<&'static KindSchema> {
-    static SECTIONS: [OnceLock<Sections>; RELEASE_COUNT] =
-        [const { OnceLock::new() }; RELEASE_COUNT];
-    let i = RELEASES.iter().position(|(l, _)| *l == line)?;
-    let (line, text) = RELEASES[i];
-    let sections = SECTIONS[i].get_or_init(|| {
-        let mut starts: Vec<usize> = text
-            .match_indices("\nkind ")
-            .map(|(at, _)| at + 1)
-            .collect();
-        if text.starts_with("kind ") {
-            starts.insert(0, 0);
-        }
-        starts.push(text.len());
-        starts
-            .windows(2)
-            .filter_map(|w| {
-                let section = &text[w[0]..w[1]];
-                let mut header = section.lines().next()?.split(' ').skip(1);
-                Some((header.next()?, header.next()?, section, OnceLock::new()))
-            })
-            .collect()
-    });
-    let (_, _, section, parsed) = sections
-        .iter()
-        .find(|(g, k, _, _)| *g == group && *k == kind)?;
-    parsed
-        .get_or_init(|| Schema::parse(line, section).ok())
-        .as_ref()?
-        .kinds
-        .first()
+    release(line)?.kind(group, kind)
 }
 
 fn release_message(what: &str, target: &str, e: &Elsewhere) -> String {
@@ -410,7 +659,6 @@ struct Validator<'a> {
     kind: &'a KindSchema,
     resource: &'a Resource,
     findings: Vec<Finding>,
-    path: Vec<Step>,
 }
 
 /// Whether a node has the JSON type of its schema (rules only run on values that do).
@@ -487,7 +735,7 @@ impl Validator<'_> {
         self.findings.push(f);
     }
 
-    fn type_error(&mut self, node: &Node, what: &str, expected: &str) {
+    fn type_error(&mut self, node: &Node, what: &At, expected: &str) {
         let found = match &node.value {
             NodeValue::Map(_) => "a mapping".to_string(),
             NodeValue::Seq(_) => "a list".to_string(),
@@ -515,17 +763,16 @@ impl Validator<'_> {
     }
 
     /// The same schema path in other releases.
-    fn elsewhere_at(&self, last: Step, test: impl Fn(&SNode) -> bool) -> Option<Elsewhere> {
+    fn elsewhere_at(&self, at: &At, test: impl Fn(&SNode) -> bool) -> Option<Elsewhere> {
         let (group, kind) = (&self.kind.group, &self.kind.kind);
-        let mut path = self.path.clone();
-        path.push(last);
+        let path = at.steps();
         elsewhere(&self.schema.line, group, kind, |k| {
             descend(&k.root, &path).is_some_and(&test)
         })
     }
 
-    fn check_number(&mut self, node: &Node, s: &SNode, v: f64, what: &str) {
-        let a = &s.attrs;
+    fn check_number(&mut self, node: &Node, s: &SNode, v: f64, what: &At) {
+        let a = s.attrs();
         if let Some(min) = a.min {
             if v < min || (a.excl_min && v == min) {
                 let op = if a.excl_min {
@@ -544,8 +791,8 @@ impl Validator<'_> {
         }
     }
 
-    fn check_string(&mut self, node: &Node, s: &SNode, text: &str, what: &str) {
-        let a = &s.attrs;
+    fn check_string(&mut self, node: &Node, s: &SNode, text: &str, what: &At) {
+        let a = s.attrs();
         if let Some(values) = &a.enum_values {
             if !values.iter().any(|v| v == text) {
                 return self.bad_enum(node, values, text, what);
@@ -576,15 +823,15 @@ impl Validator<'_> {
         }
     }
 
-    fn bad_enum(&mut self, node: &Node, values: &[String], text: &str, what: &str) {
+    fn bad_enum(&mut self, node: &Node, values: &[String], text: &str, what: &At) {
         let has = |s: &SNode| {
-            s.attrs
+            s.attrs()
                 .enum_values
                 .as_ref()
                 .is_some_and(|v| v.iter().any(|v| v == text))
         };
         let (group, kind) = (self.kind.group.clone(), self.kind.kind.clone());
-        let path = self.path.clone();
+        let path = what.steps();
         let found = elsewhere(&self.schema.line, &group, &kind, |k| {
             descend(&k.root, &path).is_some_and(has)
         });
@@ -617,12 +864,12 @@ impl Validator<'_> {
         );
     }
 
-    fn check(&mut self, node: &Node, s: &SNode, what: &str) {
+    fn check(&mut self, node: &Node, s: &SNode, what: &At) {
         if node.is_null() {
             return;
         }
         self.check_value(node, s, what);
-        if !s.attrs.rules.is_empty() && type_fits(node, s.ty) {
+        if !s.attrs().rules.is_empty() && type_fits(node, s.ty) {
             self.check_rules(node, s, what);
         }
     }
@@ -632,8 +879,8 @@ impl Validator<'_> {
     /// evaluate is an error at the node with the CRD's message (Istio's CRDs declare no
     /// defaults, so the object meshlint sees is the one the server checks); a rule
     /// meshlint cannot compile decides nothing.
-    fn check_rules(&mut self, node: &Node, s: &SNode, what: &str) {
-        for rule in &s.attrs.rules {
+    fn check_rules(&mut self, node: &Node, s: &SNode, what: &At) {
+        for rule in &s.attrs().rules {
             let Some(program) = compiled_rule(&rule.rule) else {
                 continue;
             };
@@ -672,7 +919,7 @@ impl Validator<'_> {
         }
     }
 
-    fn check_value(&mut self, node: &Node, s: &SNode, what: &str) {
+    fn check_value(&mut self, node: &Node, s: &SNode, what: &At) {
         match s.ty {
             Ty::Any => {}
             Ty::Str => match node.scalar() {
@@ -718,7 +965,7 @@ impl Validator<'_> {
             Ty::Array => match node.as_seq() {
                 Some(items) => {
                     let n = items.len() as u64;
-                    if let Some(max) = s.attrs.max_items {
+                    if let Some(max) = s.attrs().max_items {
                         if n > max {
                             self.constraint(
                                 node,
@@ -726,7 +973,7 @@ impl Validator<'_> {
                             );
                         }
                     }
-                    if let Some(min) = s.attrs.min_items {
+                    if let Some(min) = s.attrs().min_items {
                         if n < min {
                             self.constraint(
                                 node,
@@ -734,12 +981,10 @@ impl Validator<'_> {
                             );
                         }
                     }
-                    if let Some(inner) = &s.items {
-                        self.path.push(Step::Item);
+                    if let Some(inner) = s.items() {
                         for (i, item) in items.iter().enumerate() {
-                            self.check(item, inner, &format!("{what}[{i}]"));
+                            self.check(item, inner, &At::Item(what, i));
                         }
-                        self.path.pop();
                     }
                 }
                 None => self.type_error(node, what, "a list"),
@@ -748,22 +993,18 @@ impl Validator<'_> {
         }
     }
 
-    fn check_object(&mut self, node: &Node, s: &SNode, what: &str) {
+    fn check_object(&mut self, node: &Node, s: &SNode, what: &At) {
         let Some(entries) = node.as_map() else {
             return self.type_error(node, what, "a mapping");
         };
         for (k, v) in entries {
             let Some(key) = k.as_str() else { continue };
             if let Some(field) = s.prop(key) {
-                self.path.push(Step::Prop(key.to_string()));
-                self.check(v, field, &format!("{what}.{key}"));
-                self.path.pop();
-            } else if let Some(values) = &s.values {
-                self.path.push(Step::Value);
-                self.check(v, values, &format!("{what}.{key}"));
-                self.path.pop();
-            } else if s.attrs.preserve || s.ty == Ty::Any {
-            } else if let Some(e) = self.elsewhere_at(Step::Prop(key.to_string()), |_| true) {
+                self.check(v, field, &At::Prop(what, key));
+            } else if let Some(values) = s.values() {
+                self.check(v, values, &At::Value(what, key));
+            } else if s.attrs().preserve || s.ty == Ty::Any {
+            } else if let Some(e) = self.elsewhere_at(&At::Prop(what, key), |_| true) {
                 let message = release_message(&format!("`{key}`"), &self.schema.line, &e);
                 self.report(
                     codes::SCHEMA_RELEASE,
@@ -773,7 +1014,7 @@ impl Validator<'_> {
                     None,
                 );
             } else {
-                let sug = did_you_mean(key, s.props.iter().map(|(n, _)| n.as_str()));
+                let sug = did_you_mean(key, s.props().iter().map(|(n, _)| n.as_str()));
                 let mut message = format!("unknown field `{key}` in `{what}`");
                 match sug {
                     Some(sg) => message.push_str(&format!("; did you mean `{sg}`?")),
@@ -788,7 +1029,7 @@ impl Validator<'_> {
                 );
             }
         }
-        for fname in &s.attrs.req {
+        for fname in &s.attrs().req {
             if node.get(fname).is_none_or(Node::is_null) {
                 self.report(
                     codes::SCHEMA_REQUIRED,
@@ -799,7 +1040,7 @@ impl Validator<'_> {
                 );
             }
         }
-        for group in &s.attrs.one_of {
+        for group in &s.attrs().one_of {
             let set: Vec<&str> = group
                 .iter()
                 .filter(|f| node.get(f).is_some_and(|n| !n.is_null()))
@@ -817,7 +1058,7 @@ impl Validator<'_> {
             }
         }
         let n = entries.len() as u64;
-        if let Some(max) = s.attrs.max_props {
+        if let Some(max) = s.attrs().max_props {
             if n > max {
                 self.constraint(node, format!("`{what}` may have at most {max} entries"));
             }
@@ -909,7 +1150,6 @@ pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
         kind,
         resource,
         findings: Vec::new(),
-        path: Vec::new(),
     };
     let version = &resource.version;
     if !kind.versions.is_empty() && !kind.versions.contains(version) {
@@ -954,13 +1194,12 @@ pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
         };
         v.findings.push(f);
     }
+    let root = At::Root(kind_name);
     if let (Some(spec), Some(spec_schema)) = (resource.node.get("spec"), kind.root.prop("spec")) {
-        v.path.push(Step::Prop("spec".into()));
-        v.check(spec, spec_schema, "spec");
-        v.path.pop();
+        v.check(spec, spec_schema, &At::Prop(&root, "spec"));
     }
-    if !kind.root.attrs.rules.is_empty() {
-        v.check_rules(&resource.node, &kind.root, kind_name);
+    if !kind.root.attrs().rules.is_empty() {
+        v.check_rules(&resource.node, &kind.root, &root);
     }
     v.findings
 }
@@ -1041,32 +1280,62 @@ mod tests {
         }
     }
 
+    /// A lazily parsed tree is the tree parsed whole: types, constraints, children.
+    fn same_tree(lazy: &SNode, whole: &SNode, at: &str) {
+        assert_eq!(lazy.ty, whole.ty, "{at}");
+        assert_eq!(
+            format!("{:?}", lazy.attrs()),
+            format!("{:?}", whole.attrs()),
+            "{at}"
+        );
+        let names = |n: &SNode| n.props().iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        assert_eq!(names(lazy), names(whole), "{at}");
+        for ((name, l), (_, w)) in lazy.props().iter().zip(whole.props()) {
+            same_tree(l, w, &format!("{at}.{name}"));
+        }
+        for (l, w, step) in [
+            (lazy.items(), whole.items(), "[]"),
+            (lazy.values(), whole.values(), "{}"),
+        ] {
+            assert_eq!(l.is_some(), w.is_some(), "{at}{step}");
+            if let (Some(l), Some(w)) = (l, w) {
+                same_tree(l, w, &format!("{at}{step}"));
+            }
+        }
+    }
+
     #[test]
-    fn one_kind_parsed_alone_is_the_kind_of_the_whole_release() {
-        for (line, _) in RELEASES {
-            let whole = release(line).unwrap();
-            assert!(!whole.kinds.is_empty(), "{line}");
-            for k in &whole.kinds {
+    fn kinds_parsed_one_by_one_are_the_kinds_of_the_whole_text() {
+        for (line, text) in RELEASES {
+            let whole = Schema::parse(line, text).unwrap_or_else(|e| panic!("{e}"));
+            let lazy = release(line).unwrap();
+            assert!(section_index(line).is_some(), "{line}: no build-time index");
+            assert_eq!(lazy.slots.len(), whole.kinds().count(), "{line}");
+            for k in whole.kinds() {
                 let alone = release_kind(line, &k.group, &k.kind).expect("kind found alone");
                 assert_eq!(alone.versions, k.versions, "{line} {}", k.kind);
                 assert_eq!(alone.root.count(), k.root.count(), "{line} {}", k.kind);
+                same_tree(&alone.root, &k.root, &format!("{line} {}", k.kind));
+                assert!(kind_in_any_release(&k.group, &k.kind));
             }
+            assert_eq!(lazy.node_count(), whole.node_count(), "{line}");
             assert!(release_kind(line, "example.com", "Nothing").is_none());
         }
+        assert!(!kind_in_any_release("apps", "Deployment"));
     }
 
     #[test]
     fn crd_rules_compile_in_meshlint_cel() {
         fn walk<'s>(n: &'s SNode, out: &mut Vec<&'s str>) {
-            out.extend(n.attrs.rules.iter().map(|r| r.rule.as_str()));
-            n.props.iter().for_each(|(_, c)| walk(c, out));
-            n.items
-                .iter()
-                .chain(n.values.iter())
+            out.extend(n.attrs().rules.iter().map(|r| r.rule.as_str()));
+            n.props().iter().for_each(|(_, c)| walk(c, out));
+            n.items()
+                .into_iter()
+                .chain(n.values())
                 .for_each(|c| walk(c, out));
         }
         let mut rules = Vec::new();
-        for k in &release(DEFAULT_RELEASE).unwrap().kinds {
+        for k in release(DEFAULT_RELEASE).unwrap().kinds() {
             walk(&k.root, &mut rules);
         }
         let refused: Vec<&str> = rules
@@ -1119,7 +1388,7 @@ mod tests {
                 "ProxyConfig",
             ] {
                 assert!(
-                    schema.kinds.iter().any(|k| k.kind == kind),
+                    schema.kinds().any(|k| k.kind == kind),
                     "{line}: {kind} has no schema"
                 );
             }

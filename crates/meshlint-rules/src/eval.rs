@@ -1,6 +1,6 @@
 //! Running compiled rules over the graph, in parallel, deterministically.
 
-use crate::file::{Compiled, Rule};
+use crate::file::{Compiled, Reporting, Rule};
 use crate::graph_fns::{mesh_value, read_ref, resource_value, GraphHost};
 use meshlint_cel::{EvalError, Host, Scope, Val};
 use meshlint_diag::{Finding, Related, Severity};
@@ -23,13 +23,15 @@ pub struct Evaluation {
     /// For each finding (same order as `findings`), the index of the resource whose
     /// evaluation produced it — what the language server re-evaluates after an edit.
     pub subjects: Vec<usize>,
+    /// For each finding, the index (in the rules evaluated) of the rule that produced it.
+    pub subject_rules: Vec<usize>,
     /// Work each rule did (graph-query steps and CEL steps, [`meshlint_diag::work`]),
     /// in rule order: the complexity test checks that it grows linearly with the input.
     pub rule_work: Vec<(String, u64)>,
 }
 
 enum Outcome {
-    Finding(usize, Box<Finding>),
+    Finding(usize, usize, Box<Finding>),
     RuleError(String, String),
 }
 
@@ -46,6 +48,19 @@ pub fn evaluate_resources(
     graph: Arc<MeshGraph>,
     only: Option<&[usize]>,
 ) -> Evaluation {
+    evaluate_selected(rules, graph, only, &|_, _| true)
+}
+
+/// Like [`evaluate_resources`], evaluating on a resource only the rules `wanted`
+/// (called with the resource's and the rule's index) accepts: the language server
+/// re-runs after an edit every rule on the edited file's resources and, elsewhere,
+/// only the rules whose dependencies the edit touched.
+pub fn evaluate_selected(
+    rules: &[Rule],
+    graph: Arc<MeshGraph>,
+    only: Option<&[usize]>,
+    wanted_rule: &(dyn Fn(usize, usize) -> bool + Sync),
+) -> Evaluation {
     let g: &MeshGraph = &graph;
     let wanted: Option<Vec<bool>> = only.map(|only| {
         let mut wanted = vec![false; g.resources.len()];
@@ -61,15 +76,20 @@ pub fn evaluate_resources(
     // the 2,000-namespace gen-mesh corpus, through the whole evaluation).
     let mut class_ids: HashMap<(&str, &str), usize> = HashMap::new();
     let mut classes: Vec<(&str, &str)> = Vec::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
     let class_of: Vec<usize> = g
         .resources
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(res, r)| {
             let key = (r.id.kind.as_str(), r.group.as_str());
-            *class_ids.entry(key).or_insert_with(|| {
+            let class = *class_ids.entry(key).or_insert_with(|| {
                 classes.push(key);
+                members.push(Vec::new());
                 classes.len() - 1
-            })
+            });
+            members[class].push(res);
+            class
         })
         .collect();
     let mut rules_of_class: Vec<Vec<usize>> = vec![Vec::new(); classes.len()];
@@ -82,7 +102,7 @@ pub fn evaluate_resources(
                 for slot in rules_of_class.iter_mut() {
                     slot.push(ri);
                 }
-                hit |= !g.resources.is_empty();
+                hit |= (0..g.resources.len()).any(|res| wanted_rule(res, ri));
                 continue;
             }
             // `group/Kind` names a kind of one API group (custom resources).
@@ -95,7 +115,7 @@ pub fn evaluate_resources(
                     continue;
                 }
                 rules_of_class[class].push(ri);
-                hit = true;
+                hit |= members[class].iter().any(|&res| wanted_rule(res, ri));
             }
         }
         if hit {
@@ -112,7 +132,7 @@ pub fn evaluate_resources(
     let nanos: Vec<AtomicU64> = (0..rules.len()).map(|_| AtomicU64::new(0)).collect();
     let work_done: Vec<AtomicU64> = (0..rules.len()).map(|_| AtomicU64::new(0)).collect();
     let work: Vec<usize> = (0..g.resources.len())
-        .filter(|&r| !rules_for(r).is_empty())
+        .filter(|&r| rules_for(r).iter().any(|&ri| wanted_rule(r, ri)))
         .filter(|&r| wanted.as_ref().is_none_or(|w| w[r]))
         .collect();
     let outcomes: Vec<Outcome> = work
@@ -132,10 +152,16 @@ pub fn evaluate_resources(
                 scope.push("resource", resource_value(g, res));
                 scope.push("namespaceObject", namespace);
                 let mut out = Vec::new();
-                for &ri in rules_for(res) {
+                for &ri in rules_for(res).iter().filter(|&&ri| wanted_rule(res, ri)) {
                     let started = profile.then(Instant::now);
                     let work_before = meshlint_diag::work::so_far();
+                    let before = out.len();
                     run_rule(&rules[ri], g, res, &mut scope, &*host, &mut out);
+                    for o in &mut out[before..] {
+                        if let Outcome::Finding(_, rule, _) = o {
+                            *rule = ri;
+                        }
+                    }
                     let spent = meshlint_diag::work::so_far().wrapping_sub(work_before);
                     work_done[ri].fetch_add(spent, Ordering::Relaxed);
                     if let Some(t) = started {
@@ -168,9 +194,10 @@ pub fn evaluate_resources(
     }
     for o in outcomes {
         match o {
-            Outcome::Finding(subject, f) => {
+            Outcome::Finding(subject, rule, f) => {
                 eval.findings.push(*f);
                 eval.subjects.push(subject);
+                eval.subject_rules.push(rule);
             }
             Outcome::RuleError(id, msg) => {
                 eval.rule_errors.entry(id).or_insert(msg);
@@ -215,7 +242,7 @@ fn run_rule<'a>(
     };
     let Some(program) = &c.for_each else {
         match check(c, scope, host) {
-            Ok(true) => out.push(produce(rule, c, g, res, scope, host)),
+            Ok(true) => out.push(produce(rule, g, res, scope, host)),
             Ok(false) | Err(EvalError::NoSuchKey(_)) => {}
             Err(e) => out.push(bug(&e)),
         }
@@ -242,7 +269,7 @@ fn run_rule<'a>(
         scope.push("index", Val::Int(i as i64));
         let result = check(c, scope, host);
         match result {
-            Ok(true) => out.push(produce(rule, c, g, res, scope, host)),
+            Ok(true) => out.push(produce(rule, g, res, scope, host)),
             Ok(false) | Err(EvalError::NoSuchKey(_)) => {}
             Err(e) => {
                 out.push(bug(&e));
@@ -274,13 +301,16 @@ fn check<'a>(
 
 fn produce<'a>(
     rule: &'a Rule,
-    c: &'a Compiled,
     g: &'a MeshGraph,
     res: usize,
     scope: &mut Scope<'a>,
     host: &dyn Host<'a>,
 ) -> Outcome {
     let r = &g.resources[res];
+    let c: &Reporting = match rule.reporting() {
+        Ok(c) => c,
+        Err(e) => return Outcome::RuleError(rule.id().to_string(), e.to_string()),
+    };
     let message = match c.message.render(scope, host) {
         Ok(m) => m,
         Err(e) => {
@@ -345,6 +375,7 @@ fn produce<'a>(
     let help = c.help.as_ref().and_then(|t| t.render(scope, host).ok());
     Outcome::Finding(
         res,
+        0,
         Box::new(Finding {
             rule: rule.id().into(),
             rule_name: Some(rule.name().into()),

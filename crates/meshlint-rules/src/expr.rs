@@ -57,6 +57,14 @@ impl Template {
         }
     }
 
+    /// The compiled expressions of the template's interpolations.
+    pub fn programs(&self) -> impl Iterator<Item = &Program> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Expr(e) => Some(e),
+            Part::Text(_) => None,
+        })
+    }
+
     pub fn render<'a>(
         &'a self,
         scope: &mut Scope<'a>,

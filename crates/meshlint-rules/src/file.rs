@@ -121,15 +121,45 @@ pub struct RuleFile {
     pub docs: Option<DocsSpec>,
 }
 
-/// The compiled expressions of a rule.
+/// The compiled expressions that decide whether a rule reports.
 pub(crate) struct Compiled {
     pub(crate) for_each: Option<meshlint_cel::Program>,
     pub(crate) when: Option<meshlint_cel::Program>,
+}
+
+/// The compiled expressions that shape a finding. Most reached rules find nothing on a
+/// given input, so a built-in rule compiles these on its first finding: they are most
+/// of a rule's expressions (two thirds of the compile time of one small file).
+pub(crate) struct Reporting {
     pub(crate) message: Template,
     pub(crate) at: Option<Template>,
     pub(crate) help: Option<Template>,
     pub(crate) severity_expression: Option<meshlint_cel::Program>,
     pub(crate) related: Vec<(meshlint_cel::Program, Template)>,
+}
+
+impl Compiled {
+    /// The condition's compiled expressions.
+    pub(crate) fn programs(&self) -> Vec<&meshlint_cel::Program> {
+        self.for_each.iter().chain(&self.when).collect()
+    }
+}
+
+impl Reporting {
+    /// The finding's compiled expressions, templates' interpolations included.
+    pub(crate) fn programs(&self) -> Vec<&meshlint_cel::Program> {
+        let mut out: Vec<&meshlint_cel::Program> = Vec::new();
+        out.extend(&self.severity_expression);
+        out.extend(self.message.programs());
+        for t in self.at.iter().chain(&self.help) {
+            out.extend(t.programs());
+        }
+        for (expr, template) in &self.related {
+            out.push(expr);
+            out.extend(template.programs());
+        }
+        out
+    }
 }
 
 /// A rule file that loaded. User rules are compiled (and so validated) at load;
@@ -145,6 +175,7 @@ pub struct Rule {
     /// A built-in rule's file text, for `root`.
     builtin_text: Option<&'static str>,
     compiled: OnceLock<Result<Compiled, RuleError>>,
+    reporting: OnceLock<Result<Reporting, RuleError>>,
     /// A built-in rule's `docs` section as JSON, deserialized on first use: it is most of
     /// each file, and a check needs it only for SARIF help or `explain`.
     deferred_docs: Option<&'static str>,
@@ -152,16 +183,38 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The compiled expressions (compiling them on first call).
+    fn compiler(&self) -> RuleCompiler<'_> {
+        RuleCompiler {
+            file: &self.file,
+            root: Box::new(|| self.root()),
+            origin: &self.origin,
+        }
+    }
+
+    /// The compiled condition (`for_each`, `when`), compiling it on first call.
     pub(crate) fn compiled(&self) -> Result<&Compiled, &RuleError> {
         self.compiled
-            .get_or_init(|| compile_rule(&self.file, &|| self.root(), &self.origin))
+            .get_or_init(|| self.compiler().condition())
             .as_ref()
     }
 
-    /// Compiles now, reporting any error with the rule file's position.
+    /// The compiled message, location, help, severity and related locations, compiling
+    /// them on first call (a rule's first finding).
+    pub(crate) fn reporting(&self) -> Result<&Reporting, &RuleError> {
+        self.reporting
+            .get_or_init(|| self.compiler().reporting())
+            .as_ref()
+    }
+
+    /// Compiles now, reporting the first error in the order of the file's keys.
     pub fn validate(&self) -> Result<(), RuleError> {
-        self.compiled().map(|_| ()).map_err(Clone::clone)
+        if self.compiled.get().is_none() || self.reporting.get().is_none() {
+            let (compiled, reporting) = self.compiler().everything()?;
+            let _ = self.compiled.set(Ok(compiled));
+            let _ = self.reporting.set(Ok(reporting));
+        }
+        self.compiled().map_err(Clone::clone)?;
+        self.reporting().map(|_| ()).map_err(Clone::clone)
     }
 
     pub fn id(&self) -> &str {
@@ -226,22 +279,24 @@ pub fn load_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
     Ok(rule)
 }
 
-/// Parses a built-in rule from its build-time digest (see `build.rs`); a digest that
-/// does not deserialize falls back to parsing the YAML, which reports where it is wrong.
+/// Builds a built-in rule with its build-time constructor (see `build.rs`); a file
+/// without one is parsed from its YAML, which reports where it is wrong.
 pub(crate) fn parse_builtin_rule(
     origin: &str,
     text: &'static str,
-    head: &'static str,
+    make: Option<fn() -> RuleFile>,
     docs: &'static str,
 ) -> Result<Rule, RuleError> {
-    let Ok(file) = serde_json::from_str::<RuleFile>(head) else {
+    let Some(make) = make else {
         return parse_rule(origin, text);
     };
+    let file = make();
     Ok(Rule {
         severity: file.severity.into(),
         root: OnceLock::new(),
         builtin_text: Some(text),
         compiled: OnceLock::new(),
+        reporting: OnceLock::new(),
         origin: origin.into(),
         file,
         deferred_docs: Some(docs),
@@ -275,6 +330,7 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
         root: OnceLock::from(root.clone()),
         builtin_text: None,
         compiled: OnceLock::new(),
+        reporting: OnceLock::new(),
         origin,
         file,
         deferred_docs: None,
@@ -282,124 +338,188 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
     })
 }
 
-fn compile_rule<'r>(
-    file: &RuleFile,
-    root: &dyn Fn() -> &'r Node,
-    origin: &Arc<str>,
-) -> Result<Compiled, RuleError> {
-    let at = |span: Span| Location {
-        file: origin.clone(),
-        span,
-    };
-    let field_span = |key: &str| {
-        root()
+/// Compiles a rule file's expressions, in parts; spans are looked up only for an error
+/// (a built-in rule's tree is parsed lazily).
+struct RuleCompiler<'r> {
+    file: &'r RuleFile,
+    root: Box<dyn Fn() -> &'r Node + 'r>,
+    origin: &'r Arc<str>,
+}
+
+impl<'r> RuleCompiler<'r> {
+    fn at(&self, span: Span) -> Location {
+        Location {
+            file: self.origin.clone(),
+            span,
+        }
+    }
+
+    fn field_span(&self, key: &str) -> Span {
+        (self.root)()
             .get_entry(key)
             .map(|(_, v)| v.span)
             .unwrap_or(Span::point(1, 1))
-    };
-    // Spans are looked up only for an error: a built-in rule's tree is parsed lazily.
-    let compile = |key: &str, source: &str, span: &dyn Fn() -> Span| {
+    }
+
+    fn expr(
+        &self,
+        key: &str,
+        source: &str,
+        span: &dyn Fn() -> Span,
+    ) -> Result<meshlint_cel::Program, RuleError> {
         expr::compile(source).map_err(|message| RuleError {
-            location: at(span()),
+            location: self.at(span()),
             message: format!("`{key}`: {message}"),
         })
-    };
-    let template = |key: &str, source: &str, span: &dyn Fn() -> Span| {
+    }
+
+    fn template(
+        &self,
+        key: &str,
+        source: &str,
+        span: &dyn Fn() -> Span,
+    ) -> Result<Template, RuleError> {
         Template::parse(source).map_err(|message| RuleError {
-            location: at(span()),
+            location: self.at(span()),
             message: format!("`{key}`: {message}"),
         })
-    };
-    if file.id.trim().is_empty() {
-        return Err(RuleError {
-            location: at(field_span("id")),
-            message: "`id` must not be empty".to_string(),
-        });
     }
-    if file.match_spec.kinds.is_empty() {
-        return Err(RuleError {
-            location: at(field_span("match")),
-            message: "`match.kinds` must name at least one kind".to_string(),
-        });
+
+    /// An optional expression under a top-level key.
+    fn optional_expr(
+        &self,
+        key: &str,
+        source: Option<&str>,
+    ) -> Result<Option<meshlint_cel::Program>, RuleError> {
+        source
+            .map(|s| self.expr(key, s, &|| self.field_span(key)))
+            .transpose()
     }
-    for (i, kind) in file.match_spec.kinds.iter().enumerate() {
-        if let Err(message) = crate::kinds::check_kind(kind) {
-            let span = root()
-                .span_of(&[
-                    PathSegment::Key("match".into()),
-                    PathSegment::Key("kinds".into()),
-                    PathSegment::Index(i),
-                ])
-                .unwrap_or_else(|| field_span("match"));
+
+    /// An optional template under a top-level key.
+    fn optional_template(
+        &self,
+        key: &str,
+        source: Option<&str>,
+    ) -> Result<Option<Template>, RuleError> {
+        source
+            .map(|s| self.template(key, s, &|| self.field_span(key)))
+            .transpose()
+    }
+
+    /// The id and the kinds matched.
+    fn header(&self) -> Result<(), RuleError> {
+        let file = self.file;
+        if file.id.trim().is_empty() {
             return Err(RuleError {
-                location: at(span),
-                message: format!("`match.kinds`: {message}"),
+                location: self.at(self.field_span("id")),
+                message: "`id` must not be empty".to_string(),
             });
         }
-    }
-    let message = match (&file.message, &file.message_expression) {
-        (Some(m), None) => template("message", m, &|| field_span("message"))?,
-        (None, Some(e)) => Template::expression(compile("messageExpression", e, &|| {
-            field_span("messageExpression")
-        })?),
-        (Some(_), Some(_)) => {
+        if file.match_spec.kinds.is_empty() {
             return Err(RuleError {
-                location: at(field_span("messageExpression")),
+                location: self.at(self.field_span("match")),
+                message: "`match.kinds` must name at least one kind".to_string(),
+            });
+        }
+        for (i, kind) in file.match_spec.kinds.iter().enumerate() {
+            if let Err(message) = crate::kinds::check_kind(kind) {
+                let span = (self.root)()
+                    .span_of(&[
+                        PathSegment::Key("match".into()),
+                        PathSegment::Key("kinds".into()),
+                        PathSegment::Index(i),
+                    ])
+                    .unwrap_or_else(|| self.field_span("match"));
+                return Err(RuleError {
+                    location: self.at(span),
+                    message: format!("`match.kinds`: {message}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn message(&self) -> Result<Template, RuleError> {
+        match (&self.file.message, &self.file.message_expression) {
+            (Some(m), None) => self.template("message", m, &|| self.field_span("message")),
+            (None, Some(e)) => Ok(Template::expression(self.expr(
+                "messageExpression",
+                e,
+                &|| self.field_span("messageExpression"),
+            )?)),
+            (Some(_), Some(_)) => Err(RuleError {
+                location: self.at(self.field_span("messageExpression")),
                 message: "give either `message` or `messageExpression`, not both".to_string(),
-            })
-        }
-        (None, None) => {
-            return Err(RuleError {
-                location: at(root().head_span()),
+            }),
+            (None, None) => Err(RuleError {
+                location: self.at((self.root)().head_span()),
                 message: "missing field `message` (or `messageExpression`)".to_string(),
-            })
+            }),
         }
-    };
-    let mut related = Vec::new();
-    for (i, r) in file.related.iter().enumerate() {
-        let span = || {
-            root()
-                .span_of(&[PathSegment::Key("related".into()), PathSegment::Index(i)])
-                .unwrap_or_else(|| field_span("related"))
-        };
-        related.push((
-            compile("related.expression", &r.expression, &span)?,
-            template("related.message", &r.message, &span)?,
-        ));
     }
-    Ok(Compiled {
-        for_each: file
-            .for_each
-            .as_deref()
-            .map(|s| compile("for_each", s, &|| field_span("for_each")))
-            .transpose()?,
-        when: file
-            .when
-            .as_deref()
-            .map(|s| compile("when", s, &|| field_span("when")))
-            .transpose()?,
-        message,
-        at: file
-            .at
-            .as_deref()
-            .map(|s| template("at", s, &|| field_span("at")))
-            .transpose()?,
-        help: file
-            .help
-            .as_deref()
-            .map(|s| template("help", s, &|| field_span("help")))
-            .transpose()?,
-        severity_expression: file
-            .severity_expression
-            .as_deref()
-            .map(|s| {
-                compile("severityExpression", s, &|| {
-                    field_span("severityExpression")
-                })
-            })
-            .transpose()?,
-        related,
-    })
+
+    fn related(&self) -> Result<Vec<(meshlint_cel::Program, Template)>, RuleError> {
+        let mut related = Vec::new();
+        for (i, r) in self.file.related.iter().enumerate() {
+            let span = || {
+                (self.root)()
+                    .span_of(&[PathSegment::Key("related".into()), PathSegment::Index(i)])
+                    .unwrap_or_else(|| self.field_span("related"))
+            };
+            related.push((
+                self.expr("related.expression", &r.expression, &span)?,
+                self.template("related.message", &r.message, &span)?,
+            ));
+        }
+        Ok(related)
+    }
+
+    /// What decides whether the rule reports.
+    fn condition(&self) -> Result<Compiled, RuleError> {
+        self.header()?;
+        Ok(Compiled {
+            for_each: self.optional_expr("for_each", self.file.for_each.as_deref())?,
+            when: self.optional_expr("when", self.file.when.as_deref())?,
+        })
+    }
+
+    /// What shapes a finding.
+    fn reporting(&self) -> Result<Reporting, RuleError> {
+        Ok(Reporting {
+            message: self.message()?,
+            related: self.related()?,
+            at: self.optional_template("at", self.file.at.as_deref())?,
+            help: self.optional_template("help", self.file.help.as_deref())?,
+            severity_expression: self.optional_expr(
+                "severityExpression",
+                self.file.severity_expression.as_deref(),
+            )?,
+        })
+    }
+
+    /// Both parts, checked in the order users have always seen errors in: id, kinds,
+    /// message, related, for_each, when, at, help, severityExpression.
+    fn everything(&self) -> Result<(Compiled, Reporting), RuleError> {
+        self.header()?;
+        let message = self.message()?;
+        let related = self.related()?;
+        let compiled = Compiled {
+            for_each: self.optional_expr("for_each", self.file.for_each.as_deref())?,
+            when: self.optional_expr("when", self.file.when.as_deref())?,
+        };
+        let reporting = Reporting {
+            message,
+            related,
+            at: self.optional_template("at", self.file.at.as_deref())?,
+            help: self.optional_template("help", self.file.help.as_deref())?,
+            severity_expression: self.optional_expr(
+                "severityExpression",
+                self.file.severity_expression.as_deref(),
+            )?,
+        };
+        Ok((compiled, reporting))
+    }
 }
 
 /// The JSON Schema of rule files, for editors.

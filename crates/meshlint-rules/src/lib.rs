@@ -9,6 +9,7 @@
 //! visits only the kinds a rule matches, and returns findings in a deterministic order.
 //! The CEL variables and graph functions are documented in `docs/rule-language.md`.
 
+mod dependencies;
 mod docs;
 mod eval;
 mod expr;
@@ -16,8 +17,12 @@ mod file;
 mod graph_fns;
 mod kinds;
 
+pub use dependencies::{rule_reads, KindSet, RuleReads};
+/// The configuration kinds whose readers the graph functions declare one by one (see
+/// [`rule_reads`]); every function reading the graph reads all other kinds.
+pub const TRACKED_KINDS: KindSet = graph_fns::dependencies::TRACKED;
 pub use docs::{render_index, render_rule_markdown};
-pub use eval::{evaluate, evaluate_resources, Evaluation};
+pub use eval::{evaluate, evaluate_resources, evaluate_selected, Evaluation};
 pub use file::{load_rule, parse_rule, rule_file_schema, Rule, RuleError, RuleFile, SeverityName};
 pub use graph_fns::GRAPH_FUNCTIONS;
 pub use kinds::{check_kind, KNOWN_KINDS};
@@ -31,6 +36,16 @@ use std::collections::HashMap;
 use std::path::Path;
 
 mod builtin {
+    use crate::file::{MatchSpec, RelatedSpec, RuleFile, SeverityName};
+    /// A built-in rule file: its path, its YAML text, the constructor of its rule
+    /// without `docs` (none when the build script could not write one) and its `docs`
+    /// section as JSON.
+    type BuiltinRule = (
+        &'static str,
+        &'static str,
+        Option<fn() -> RuleFile>,
+        &'static str,
+    );
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 }
 
@@ -43,14 +58,18 @@ pub struct RuleSet {
 impl RuleSet {
     /// The embedded rules.
     pub fn builtin() -> Result<RuleSet, RuleError> {
-        use rayon::prelude::*;
-        let parsed: Vec<Result<Rule, RuleError>> = builtin::BUILTIN_RULES
-            .par_iter()
-            .map(|(origin, text, head, docs)| file::parse_builtin_rule(origin, text, head, docs))
-            .collect();
-        let mut set = RuleSet::default();
-        for rule in parsed {
-            set.add(rule?)?;
+        let mut set = RuleSet {
+            rules: Vec::with_capacity(builtin::BUILTIN_RULES.len()),
+        };
+        // Ids seen so far, so that a duplicate is found without comparing every pair.
+        let mut ids = std::collections::HashSet::with_capacity(builtin::BUILTIN_RULES.len());
+        for (origin, text, make, docs) in builtin::BUILTIN_RULES {
+            let rule = file::parse_builtin_rule(origin, text, *make, docs)?;
+            if ids.insert(rule.id().to_string()) {
+                set.rules.push(rule);
+            } else {
+                set.add(rule)?;
+            }
         }
         Ok(set)
     }
@@ -193,4 +212,23 @@ pub fn help_uri(r: &Rule) -> Option<String> {
     r.origin
         .starts_with("rules/")
         .then(|| format!("{RULE_DOCS_BASE}{}.md", r.id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in rule starts from its generated constructor (none falls back to
+    /// parsing YAML at start-up), and the constructor builds what parsing the YAML does.
+    #[test]
+    fn builtin_constructors_build_what_the_yaml_says() {
+        for (origin, text, make, _) in builtin::BUILTIN_RULES {
+            let make = make.unwrap_or_else(|| panic!("{origin}: no build-time constructor"));
+            let mut parsed = parse_rule(origin, text)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .file;
+            parsed.docs = None;
+            assert_eq!(format!("{:?}", make()), format!("{parsed:?}"), "{origin}");
+        }
+    }
 }

@@ -65,6 +65,7 @@ impl<'g> Host<'g> for GraphHost<'g> {
 }
 
 mod ambient;
+pub(crate) mod dependencies;
 mod gateway_api;
 mod gateways;
 mod hosts;
