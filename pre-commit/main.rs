@@ -8,6 +8,7 @@
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+meshlint_cli::run_before_main!();
 
 fn main() -> std::process::ExitCode {
     meshlint_cli::cli::main()

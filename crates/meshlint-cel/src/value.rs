@@ -190,7 +190,7 @@ impl<'a> Val<'a> {
                 NodeValue::Map(entries) => entries
                     .iter()
                     .rev()
-                    .find(|(k, _)| k.scalar().is_some_and(|s| s.text == name))
+                    .find(|(k, _)| k.scalar().is_some_and(|s| s.text() == name))
                     .filter(|(_, v)| !v.is_null())
                     .map(|(_, v)| Val::from_node(v)),
                 _ => None,
@@ -249,9 +249,7 @@ impl<'a> Val<'a> {
                 NodeValue::Map(m) => Some(
                     m.iter()
                         .map(|(k, _)| {
-                            Val::Str(Str::Borrowed(
-                                k.scalar().map(|s| s.text.as_str()).unwrap_or(""),
-                            ))
+                            Val::Str(Str::Borrowed(k.scalar().map(|s| s.text()).unwrap_or("")))
                         })
                         .collect(),
                 ),
@@ -270,9 +268,7 @@ impl<'a> Val<'a> {
                     m.iter()
                         .map(|(k, v)| {
                             (
-                                Val::Str(Str::Borrowed(
-                                    k.scalar().map(|s| s.text.as_str()).unwrap_or(""),
-                                )),
+                                Val::Str(Str::Borrowed(k.scalar().map(|s| s.text()).unwrap_or(""))),
                                 Val::from_node(v),
                             )
                         })

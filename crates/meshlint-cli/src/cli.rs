@@ -338,6 +338,7 @@ fn load_rules(dirs: &[PathBuf]) -> Result<RuleSet, String> {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
+    crate::allocator::release_memory_promptly();
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(*args),

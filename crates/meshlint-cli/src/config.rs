@@ -230,7 +230,7 @@ pub fn parse(name: &str, text: &str) -> Result<(Config, Option<Node>), SpannedEr
     // `istio_version: 1.20` is a float to YAML; keep the text as written.
     if let Some(v) = root.get("istio_version").and_then(|v| v.scalar()) {
         if !v.is_null() {
-            json["istio_version"] = serde_json::Value::String(v.text.to_string());
+            json["istio_version"] = serde_json::Value::String(v.text().to_string());
         }
     }
     let config: Config = spanned::deserialize(&file, &root, json)?;

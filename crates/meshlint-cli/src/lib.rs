@@ -3,6 +3,7 @@
 //! the graph view and the other subcommands, so integration tests, the conformance suite
 //! and benchmarks drive exactly what users run.
 
+pub mod allocator;
 pub mod baseline;
 pub mod charts;
 pub mod cli;

@@ -2,9 +2,13 @@
 //! tests drive exactly what users run.
 
 /// The loader allocates one small node per YAML scalar; mimalloc makes that markedly
-/// cheaper than the system allocator (measured in docs/performance.md).
+/// cheaper than the system allocator (measured in docs/performance.md). The
+/// `system-allocator` feature leaves it out, so heaptrack (which watches malloc) sees
+/// every allocation: `cargo build --release -p meshlint-cli --features system-allocator`.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+meshlint_cli::run_before_main!();
 
 fn main() -> std::process::ExitCode {
     // Rule and CRD-rule evaluation recurse once per expression level (at most about a

@@ -435,9 +435,17 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
     let loaded = load_all(&all_inputs, &limits, release);
     let unreadable = loaded.iter().filter(|(_, _, bad)| *bad).count();
     let mut findings = Vec::new();
-    let mut resources = Vec::new();
+    // Sized exactly: the graph keeps this vector to the end of the run, and grown by
+    // doubling it could hold almost twice the resources it has.
+    let mut resources = Vec::with_capacity(
+        loaded
+            .iter()
+            .map(|(_, set, _)| set.resources.len())
+            .sum::<usize>()
+            + usize::from(opts.mesh_networks.is_some()),
+    );
     let mut skipped = Vec::new();
-    let mut sources = HashMap::new();
+    let mut sources = HashMap::with_capacity(loaded.len() + 1);
     for (file, set, _) in loaded {
         findings.extend(file.findings);
         findings.extend(set.findings);

@@ -191,8 +191,11 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
-        let mut line_starts = vec![0u32];
-        let mut ascii_lines = Vec::new();
+        // Sized exactly: every input's table lives to the end of the run.
+        let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+        let mut line_starts = Vec::with_capacity(lines);
+        line_starts.push(0u32);
+        let mut ascii_lines = Vec::with_capacity(lines);
         let mut ascii = true;
         for (i, b) in text.bytes().enumerate() {
             if b == b'\n' {

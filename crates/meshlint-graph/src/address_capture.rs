@@ -43,7 +43,7 @@ fn matched_by_host(protocol: &str) -> bool {
 
 /// A scalar as text (`true`, `80`, `TCP`), for fields that may be written unquoted.
 fn scalar_text(n: &Node) -> Option<&str> {
-    n.scalar().map(|s| s.text.as_str())
+    n.scalar().map(|s| s.text())
 }
 
 impl MeshGraph {

@@ -116,7 +116,7 @@ impl MeshGraph {
             let label = |k: &str| (n, format!("metadata.labels[\"{k}\"]"));
             let injection = ["istio-injection", "istio.io/rev"]
                 .into_iter()
-                .find(|k| labels.contains_key(*k))
+                .find(|k| labels.contains_key(k))
                 .map(label);
             return Some(AmbientOverride {
                 ambient_label: label(DATAPLANE_LABEL),
@@ -195,7 +195,7 @@ impl MeshGraph {
             .iter()
             .any(|k| {
                 w.labels
-                    .get(*k)
+                    .get(k)
                     .is_some_and(|v| CONTROL_PLANE_APPS.contains(&v.as_str()))
             })
             && r.namespace() == self.mesh.root_namespace

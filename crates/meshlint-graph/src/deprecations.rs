@@ -65,7 +65,7 @@ impl MeshGraph {
                     };
                     let positive = percent
                         .scalar()
-                        .filter(|s| s.plain)
+                        .filter(|s| s.plain())
                         .and_then(|s| s.as_f64())
                         .is_some_and(|p| p > 0.0);
                     if positive {

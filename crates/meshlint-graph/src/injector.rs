@@ -144,7 +144,7 @@ impl MeshGraph {
             .is_some_and(|v| v != "enabled");
         let counted = ["istio-injection", "istio.io/rev", "istio.io/dataplane-mode"]
             .into_iter()
-            .filter(|k| labels.contains_key(*k) && (*k == "istio-injection" || !opted_out))
+            .filter(|k| labels.contains_key(k) && (*k == "istio-injection" || !opted_out))
             .map(str::to_string)
             .collect();
         let revision = match labels.get("istio.io/rev") {

@@ -12,31 +12,85 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeValue {
     Scalar(Scalar),
-    Seq(Vec<Node>),
+    /// Boxed slices, not vectors: a tree is built once and never grows, and a `Vec`'s
+    /// capacity word would make every node 8 bytes larger.
+    Seq(Box<[Node]>),
     /// Entries in source order; keys keep their own spans so a field can be pointed at.
-    Map(Vec<(Node, Node)>),
+    Map(Box<[(Node, Node)]>),
 }
 
 /// A scalar as written. Plain (unquoted) scalars are resolved by the YAML 1.2 core
 /// schema on demand; quoted and block scalars are always strings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scalar {
-    /// Short scalars (most YAML keys and values) are stored inline, without a heap
-    /// allocation each: the tree is the bulk of meshlint's memory.
-    pub text: compact_str::CompactString,
-    pub plain: bool,
+///
+/// 24 bytes, so that a [`Node`] is 40 (the tree is the bulk of meshlint's memory): texts
+/// of up to [`Scalar::INLINE`] bytes (most YAML keys and values) are stored inline,
+/// without a heap allocation each, and the plain flag shares the representation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Scalar(ScalarRepr);
+
+#[derive(Clone, PartialEq, Eq)]
+enum ScalarRepr {
+    /// The unused tail of `bytes` is always zero, so equal texts compare equal.
+    Inline {
+        plain: bool,
+        len: u8,
+        bytes: [u8; Scalar::INLINE],
+    },
+    Heap {
+        plain: bool,
+        text: Box<str>,
+    },
 }
 
 impl Scalar {
+    /// Longest text stored without a heap allocation.
+    pub const INLINE: usize = 21;
+
+    pub fn new(text: &str, plain: bool) -> Scalar {
+        if text.len() <= Scalar::INLINE {
+            let mut bytes = [0u8; Scalar::INLINE];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            Scalar(ScalarRepr::Inline {
+                plain,
+                len: text.len() as u8,
+                bytes,
+            })
+        } else {
+            Scalar(ScalarRepr::Heap {
+                plain,
+                text: text.into(),
+            })
+        }
+    }
+
+    /// The text as written (after YAML's unescaping and folding).
+    pub fn text(&self) -> &str {
+        match &self.0 {
+            ScalarRepr::Inline { len, bytes, .. } => {
+                // SAFETY: `new` copied exactly `len` bytes of a `&str` here, and nothing
+                // else writes them: they are valid UTF-8.
+                unsafe { std::str::from_utf8_unchecked(&bytes[..*len as usize]) }
+            }
+            ScalarRepr::Heap { text, .. } => text,
+        }
+    }
+
+    /// Written without quotes (and not tagged `!!str`): resolved by the core schema.
+    pub fn plain(&self) -> bool {
+        match &self.0 {
+            ScalarRepr::Inline { plain, .. } | ScalarRepr::Heap { plain, .. } => *plain,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
-        self.plain && matches!(&*self.text, "" | "~" | "null" | "Null" | "NULL")
+        self.plain() && matches!(self.text(), "" | "~" | "null" | "Null" | "NULL")
     }
 
     pub fn as_bool(&self) -> Option<bool> {
-        if !self.plain {
+        if !self.plain() {
             return None;
         }
-        match &*self.text {
+        match self.text() {
             "true" | "True" | "TRUE" => Some(true),
             "false" | "False" | "FALSE" => Some(false),
             _ => None,
@@ -44,20 +98,20 @@ impl Scalar {
     }
 
     pub fn as_i64(&self) -> Option<i64> {
-        if !self.plain {
+        if !self.plain() {
             return None;
         }
-        parse_int(&self.text)
+        parse_int(self.text())
     }
 
     pub fn as_f64(&self) -> Option<f64> {
-        if !self.plain {
+        if !self.plain() {
             return None;
         }
-        if let Some(i) = parse_int(&self.text) {
+        if let Some(i) = parse_int(self.text()) {
             return Some(i as f64);
         }
-        match &*self.text {
+        match self.text() {
             ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Some(f64::INFINITY),
             "-.inf" | "-.Inf" | "-.INF" => Some(f64::NEG_INFINITY),
             ".nan" | ".NaN" | ".NAN" => Some(f64::NAN),
@@ -77,8 +131,8 @@ impl Scalar {
 
     /// What type a plain scalar resolves to, for messages and the CEL conversion.
     pub fn resolved(&self) -> Resolved<'_> {
-        if !self.plain {
-            return Resolved::Str(&self.text);
+        if !self.plain() {
+            return Resolved::Str(self.text());
         }
         if self.is_null() {
             Resolved::Null
@@ -89,9 +143,26 @@ impl Scalar {
         } else if let Some(f) = self.as_f64() {
             Resolved::Float(f)
         } else {
-            Resolved::Str(&self.text)
+            Resolved::Str(self.text())
         }
     }
+}
+
+impl std::fmt::Debug for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scalar")
+            .field("text", &self.text())
+            .field("plain", &self.plain())
+            .finish()
+    }
+}
+
+/// Keeps the items or entries of a node that `keep` accepts, in order (the model's
+/// cleaning drops invalid ones; trees are otherwise never changed after loading).
+pub fn retain<T>(slice: &mut Box<[T]>, keep: impl FnMut(&T) -> bool) {
+    let mut items = std::mem::take(slice).into_vec();
+    items.retain(keep);
+    *slice = items.into_boxed_slice();
 }
 
 /// A scalar after core-schema resolution.
@@ -188,14 +259,14 @@ impl Node {
     /// The text of a non-null scalar (numbers and booleans included, as written).
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
-            NodeValue::Scalar(s) if !s.is_null() => Some(&s.text),
+            NodeValue::Scalar(s) if !s.is_null() => Some(s.text()),
             _ => None,
         }
     }
 
     pub fn as_i64(&self) -> Option<i64> {
         let s = self.scalar()?;
-        s.as_i64().or_else(|| s.text.trim().parse().ok())
+        s.as_i64().or_else(|| s.text().trim().parse().ok())
     }
 
     pub fn as_bool(&self) -> Option<bool> {
@@ -361,11 +432,27 @@ mod tests {
     }
 
     #[test]
+    fn nodes_stay_small_and_scalars_keep_their_text() {
+        assert_eq!(std::mem::size_of::<Scalar>(), 24);
+        assert_eq!(std::mem::size_of::<Node>(), 40);
+        for text in [
+            "",
+            "a",
+            "exactly twenty-one by",
+            "twenty-two bytes long!",
+            "ünï",
+        ] {
+            for plain in [true, false] {
+                let s = Scalar::new(text, plain);
+                assert_eq!((s.text(), s.plain()), (text, plain));
+                assert_eq!(s, Scalar::new(text, plain));
+            }
+        }
+    }
+
+    #[test]
     fn plain_scalars_resolve_by_core_schema() {
-        let s = |t: &str, plain| Scalar {
-            text: t.into(),
-            plain,
-        };
+        let s = Scalar::new;
         assert_eq!(s("42", true).resolved(), Resolved::Int(42));
         assert_eq!(s("42", false).resolved(), Resolved::Str("42"));
         assert_eq!(s("true", true).resolved(), Resolved::Bool(true));

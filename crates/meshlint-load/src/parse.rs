@@ -798,10 +798,10 @@ impl<'a> TreeBuilder<'a> {
                     let span = quoted_scalar_span(span, style, &text);
                     let node = Node {
                         span,
-                        value: NodeValue::Scalar(Scalar {
-                            text: text.as_ref().into(),
-                            plain: style == ScalarStyle::Plain && !forced_str,
-                        }),
+                        value: NodeValue::Scalar(Scalar::new(
+                            &text,
+                            style == ScalarStyle::Plain && !forced_str,
+                        )),
                     };
                     self.complete(node, anchor)
                 }
@@ -856,12 +856,10 @@ impl<'a> TreeBuilder<'a> {
                 items,
             } => {
                 let end = items.last().map(|n| n.span.end).unwrap_or(end_span.end);
-                let mut items = items;
-                items.shrink_to_fit();
                 (
                     Node {
                         span: Span { start, end },
-                        value: NodeValue::Seq(items),
+                        value: NodeValue::Seq(items.into_boxed_slice()),
                     },
                     anchor,
                 )
@@ -876,12 +874,11 @@ impl<'a> TreeBuilder<'a> {
                     .last()
                     .map(|(_, v)| v.span.end)
                     .unwrap_or(end_span.end);
-                let mut entries = self.finish_mapping(entries);
-                entries.shrink_to_fit();
+                let entries = self.finish_mapping(entries);
                 (
                     Node {
                         span: Span { start, end },
-                        value: NodeValue::Map(entries),
+                        value: NodeValue::Map(entries.into_boxed_slice()),
                     },
                     anchor,
                 )
@@ -895,13 +892,14 @@ impl<'a> TreeBuilder<'a> {
     fn finish_mapping(&mut self, entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
         let has_merge = entries
             .iter()
-            .any(|(k, _)| matches!(k.scalar(), Some(s) if s.plain && &*s.text == "<<"));
+            .any(|(k, _)| matches!(k.scalar(), Some(s) if s.plain() && s.text() == "<<"));
         if !has_merge && !has_duplicate_keys(&entries) {
             return entries;
         }
         // Linear in the mapping: one hash lookup per key, whatever the number of
         // duplicates or merged entries.
-        let is_merge_key = |k: &Node| matches!(k.scalar(), Some(s) if s.plain && &*s.text == "<<");
+        let is_merge_key =
+            |k: &Node| matches!(k.scalar(), Some(s) if s.plain() && s.text() == "<<");
         let mut first: std::collections::HashMap<&str, Span> =
             std::collections::HashMap::with_capacity(entries.len());
         let mut duplicates: Vec<(String, Span, Span)> = Vec::new();
@@ -909,7 +907,7 @@ impl<'a> TreeBuilder<'a> {
             if is_merge_key(k) {
                 continue;
             }
-            if let Some(key) = k.scalar().map(|s| &*s.text) {
+            if let Some(key) = k.scalar().map(Scalar::text) {
                 match first.get(key) {
                     Some(&f) => duplicates.push((key.to_string(), k.span, f)),
                     None => {
@@ -946,11 +944,11 @@ impl<'a> TreeBuilder<'a> {
         for (k, v) in entries {
             if has_merge && is_merge_key(&k) {
                 match v.value {
-                    NodeValue::Map(m) => merged.extend(m),
+                    NodeValue::Map(m) => merged.extend(m.into_vec()),
                     NodeValue::Seq(items) => {
-                        for item in items {
+                        for item in items.into_vec() {
                             if let NodeValue::Map(m) = item.value {
-                                merged.extend(m);
+                                merged.extend(m.into_vec());
                             }
                         }
                     }

@@ -215,7 +215,7 @@ fn attrs(node: &Node) -> String {
         .map(|e| {
             e.items()
                 .iter()
-                .filter_map(|i| i.scalar().map(|s| &*s.text))
+                .filter_map(|i| i.scalar().map(|s| s.text()))
                 .collect()
         })
         .unwrap_or_default();
@@ -234,9 +234,9 @@ fn attrs(node: &Node) -> String {
         ("maxProperties", "maxProps"),
     ] {
         if let Some(v) = node.get(key).and_then(|v| v.scalar()) {
-            if v.text.parse::<f64>().is_ok() {
+            if v.text().parse::<f64>().is_ok() {
                 sep(&mut out, name);
-                out.push_str(&v.text);
+                out.push_str(v.text());
             }
         }
     }

@@ -41,7 +41,7 @@ fn child<'a>(n: &'a mut Node, key: &str) -> Option<&'a mut Node> {
 
 fn remove(n: &mut Node, key: &str) {
     if let NodeValue::Map(entries) = &mut n.value {
-        entries.retain(|(k, _)| k.as_str() != Some(key));
+        meshlint_load::retain(entries, |(k, _)| k.as_str() != Some(key));
     }
 }
 
@@ -51,8 +51,8 @@ fn describe(n: &Node) -> String {
         NodeValue::Seq(_) => "a list".into(),
         NodeValue::Scalar(s) if s.is_null() => "null".into(),
         NodeValue::Scalar(s) => match s.resolved() {
-            Resolved::Str(_) => format!("the string {:?}", truncate(&s.text)),
-            _ => format!("`{}`", truncate(&s.text)),
+            Resolved::Str(_) => format!("the string {:?}", truncate(s.text())),
+            _ => format!("`{}`", truncate(s.text())),
         },
     }
 }
@@ -68,7 +68,7 @@ fn truncate(s: &str) -> String {
 
 /// A port number as Kubernetes reads it: a plain integer (not a quoted string).
 fn port_value(n: &Node) -> Option<i64> {
-    n.scalar().filter(|s| s.plain).and_then(|s| s.as_i64())
+    n.scalar().filter(|s| s.plain()).and_then(|s| s.as_i64())
 }
 
 impl Cleaner {
@@ -112,7 +112,7 @@ impl Cleaner {
         };
         let mut bad = Vec::new();
         for (i, (k, v)) in entries.iter().enumerate() {
-            let ok = matches!(v.scalar(), Some(s) if !s.plain || matches!(s.resolved(), Resolved::Str(_)));
+            let ok = matches!(v.scalar(), Some(s) if !s.plain() || matches!(s.resolved(), Resolved::Str(_)));
             if !ok {
                 let name = k.as_str().unwrap_or("?").to_string();
                 bad.push((i, v.clone(), name));
@@ -128,7 +128,7 @@ impl Cleaner {
         }
         if let Some(NodeValue::Map(entries)) = child(parent, key).map(|m| &mut m.value) {
             let mut i = 0;
-            entries.retain(|_| {
+            meshlint_load::retain(entries, |_| {
                 let keep = !bad.iter().any(|(b, _, _)| *b == i);
                 i += 1;
                 keep
@@ -144,7 +144,7 @@ impl Cleaner {
         key: &str,
         what: &str,
         required: bool,
-    ) -> Option<&'a mut Vec<Node>> {
+    ) -> Option<&'a mut Box<[Node]>> {
         let head = parent.head_span();
         let Some(list) = child(parent, key) else {
             if required {
@@ -165,7 +165,7 @@ impl Cleaner {
         if !matches!(list.value, NodeValue::Seq(_)) {
             let bad = list.clone();
             self.type_error(&bad, what, "a list of mappings");
-            list.value = NodeValue::Seq(Vec::new());
+            list.value = NodeValue::Seq(Box::default());
         }
         let NodeValue::Seq(items) = &mut list.value else {
             return None;
@@ -180,7 +180,7 @@ impl Cleaner {
             self.type_error(n, &format!("{what}[{i}]"), "a mapping");
         }
         let mut i = 0;
-        items.retain(|_| {
+        meshlint_load::retain(items, |_| {
             let keep = !bad.iter().any(|(b, _)| *b == i);
             i += 1;
             keep
@@ -259,7 +259,7 @@ impl Cleaner {
         };
         let mut keep = Vec::with_capacity(items.len());
         let taken = std::mem::take(items);
-        for (i, mut item) in taken.into_iter().enumerate() {
+        for (i, mut item) in taken.into_vec().into_iter().enumerate() {
             let w = format!("{what}[{i}]");
             if !self.port_ok(&item, number_key, &w, true) {
                 continue;
@@ -277,7 +277,7 @@ impl Cleaner {
             NodeValue::Seq(items) => Some(items),
             _ => None,
         }) {
-            *items = keep;
+            *items = keep.into();
         }
     }
 
@@ -332,7 +332,7 @@ impl Cleaner {
                     // Paths keep the index as written.
                     self.no_null_items(item, &format!("{what}[{i}]"));
                 }
-                items.retain(|i| !i.is_null());
+                meshlint_load::retain(items, |i| !i.is_null());
             }
             NodeValue::Map(entries) => {
                 for (k, v) in entries.iter_mut() {

@@ -12,6 +12,7 @@
 pub mod crdgen;
 mod k8s;
 mod kinds;
+mod labels;
 mod mesh;
 mod resource;
 pub mod schema;

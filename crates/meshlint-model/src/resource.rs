@@ -5,7 +5,6 @@ use crate::typed::Typed;
 use crate::{codes, schema};
 use meshlint_diag::{Finding, Location, ResourceId, Severity, Span};
 use meshlint_load::{LoadedFile, Node, NodeValue, PathSegment};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// One Kubernetes object found in the inputs.
@@ -21,8 +20,8 @@ pub struct Resource {
     pub doc_index: usize,
     /// The object's tree. Secrets have `data`/`stringData` removed.
     pub node: Node,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
+    pub labels: crate::typed::Labels,
+    pub annotations: crate::typed::Labels,
     pub typed: Typed,
     /// The namespace a namespaced object without `metadata.namespace` is applied to:
     /// the `-n/--namespace` of the run, else [`UNSET_NAMESPACE`].
@@ -281,7 +280,9 @@ fn add_resource(
     // values (found by fuzz_loader, seed 123).
     if kind == Kind::Secret || kind_name == "Secret" {
         if let NodeValue::Map(entries) = &mut node.value {
-            entries.retain(|(k, _)| !matches!(k.as_str(), Some("data" | "stringData")));
+            meshlint_load::retain(entries, |(k, _)| {
+                !matches!(k.as_str(), Some("data" | "stringData"))
+            });
         }
     }
     let id = ResourceId {

@@ -669,7 +669,7 @@ fn type_fits(node: &Node, ty: Ty) -> bool {
         Ty::Array => node.as_seq().is_some(),
         Ty::IntOrString => node.scalar().is_some(),
         Ty::Str => node.scalar().is_some_and(|sc| {
-            !sc.plain || matches!(sc.resolved(), meshlint_load::Resolved::Str(_))
+            !sc.plain() || matches!(sc.resolved(), meshlint_load::Resolved::Str(_))
         }),
         Ty::Int => node.scalar().is_some_and(|sc| sc.as_i64().is_some()),
         Ty::Number => node.scalar().is_some_and(|sc| sc.as_f64().is_some()),
@@ -924,14 +924,14 @@ impl Validator<'_> {
             Ty::Any => {}
             Ty::Str => match node.scalar() {
                 Some(sc)
-                    if matches!(sc.resolved(), meshlint_load::Resolved::Str(_)) || !sc.plain =>
+                    if matches!(sc.resolved(), meshlint_load::Resolved::Str(_)) || !sc.plain() =>
                 {
-                    self.check_string(node, s, &sc.text, what)
+                    self.check_string(node, s, sc.text(), what)
                 }
                 Some(sc) if sc.as_f64().is_some() || sc.as_bool().is_some() => {
                     self.type_error(node, what, "a string (quote the value)")
                 }
-                Some(sc) => self.check_string(node, s, &sc.text, what),
+                Some(sc) => self.check_string(node, s, sc.text(), what),
                 None => self.type_error(node, what, "a string"),
             },
             Ty::Bool => {
@@ -942,7 +942,7 @@ impl Validator<'_> {
             Ty::Int => {
                 let v = node
                     .scalar()
-                    .and_then(|sc| sc.as_i64().or_else(|| sc.text.trim().parse().ok()));
+                    .and_then(|sc| sc.as_i64().or_else(|| sc.text().trim().parse().ok()));
                 match v {
                     Some(v) => self.check_number(node, s, v as f64, what),
                     None => self.type_error(node, what, "an integer"),
@@ -951,7 +951,7 @@ impl Validator<'_> {
             Ty::Number => {
                 match node
                     .scalar()
-                    .and_then(|sc| sc.as_f64().or_else(|| sc.text.trim().parse().ok()))
+                    .and_then(|sc| sc.as_f64().or_else(|| sc.text().trim().parse().ok()))
                 {
                     Some(v) => self.check_number(node, s, v, what),
                     None => self.type_error(node, what, "a number"),

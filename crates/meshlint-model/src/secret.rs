@@ -59,10 +59,7 @@ fn scrub(node: &mut Node, ranges: &[Span], uses: &[Span]) {
             .binary_search_by_key(&(node.span.start, node.span.end), |s| (s.start, s.end))
             .is_ok();
     if tainted {
-        node.value = NodeValue::Scalar(Scalar {
-            text: REDACTED.into(),
-            plain: false,
-        });
+        node.value = NodeValue::Scalar(Scalar::new(REDACTED, false));
         return;
     }
     let secret = is_secret(node);

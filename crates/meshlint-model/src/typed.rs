@@ -7,7 +7,7 @@ use meshlint_load::Node;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub type Labels = BTreeMap<String, String>;
+pub use crate::labels::Labels;
 
 /// The typed view of a resource, when its kind has one.
 #[derive(Debug, Clone, Serialize)]

@@ -20,7 +20,7 @@ use std::path::Path;
 
 fn contains_canary(n: &Node) -> bool {
     match &n.value {
-        NodeValue::Scalar(s) => s.text.contains("CANARY"),
+        NodeValue::Scalar(s) => s.text().contains("CANARY"),
         NodeValue::Seq(items) => items.iter().any(contains_canary),
         NodeValue::Map(entries) => entries
             .iter()

@@ -286,18 +286,15 @@ mod tests {
         let span = meshlint_diag::Span::point(1, 1);
         let scalar = |t: &str| Node {
             span,
-            value: NodeValue::Scalar(meshlint_load::Scalar {
-                text: t.into(),
-                plain: true,
-            }),
+            value: NodeValue::Scalar(meshlint_load::Scalar::new(t, true)),
         };
         let node = Node {
             span,
-            value: NodeValue::Map(vec![
+            value: NodeValue::Map(Box::new([
                 (scalar("a"), scalar("1")),
                 (scalar("b"), scalar("x")),
                 (scalar("a"), scalar("two")),
-            ]),
+            ])),
         };
         let v = owned_value(&node);
         assert_eq!(v.container_len(), Some(2));
