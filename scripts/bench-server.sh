@@ -19,4 +19,4 @@ CORPUS="$OUT/corpus-server-$NAMESPACES"
 if [ ! -d "$CORPUS" ]; then
   cargo run -q --release -p meshlint-corpus -- --namespaces "$NAMESPACES" --out "$CORPUS"
 fi
-MESHLINT_BENCH_CORPUS="$CORPUS" cargo bench -q -p meshlint-cli --bench server_latency
+MESHLINT_BENCH_CORPUS="$(realpath "$CORPUS")" cargo bench -q -p meshlint-cli --bench server_latency
