@@ -303,13 +303,11 @@ fn lazy_children(body: &'static str) -> Children {
     children
 }
 
-/// A kind's section of an embedded text (`kind <group> <Kind> <versions>` and its tree),
-/// its tree left to parse on first use.
-fn lazy_kind(section: &'static str) -> Option<KindSchema> {
-    let (header, tree) = section.split_once('\n').unwrap_or((section, ""));
-    let mut parts = header.strip_prefix("kind ")?.split(' ');
-    let group = parts.next()?.to_string();
-    let kind = parts.next()?.to_string();
+/// The header of a kind's section after `kind `: `<group> <Kind> <version,version…>`.
+fn kind_header(rest: &str) -> Result<(String, String, Vec<String>), &'static str> {
+    let mut parts = rest.split(' ');
+    let group = parts.next().ok_or("no group")?;
+    let kind = parts.next().ok_or("no kind")?;
     let versions = parts
         .next()
         .unwrap_or("")
@@ -317,6 +315,14 @@ fn lazy_kind(section: &'static str) -> Option<KindSchema> {
         .filter(|v| !v.is_empty())
         .map(str::to_string)
         .collect();
+    Ok((group.to_string(), kind.to_string(), versions))
+}
+
+/// A kind's section of an embedded text (`kind <group> <Kind> <versions>` and its tree),
+/// its tree left to parse on first use.
+fn lazy_kind(section: &'static str) -> Option<KindSchema> {
+    let (header, tree) = section.split_once('\n').unwrap_or((section, ""));
+    let (group, kind, versions) = kind_header(header.strip_prefix("kind ")?).ok()?;
     // The tree's first node is `self`, the whole object.
     let (_, root) = lazy_children(tree).props.into_iter().next()?;
     Some(KindSchema {
@@ -402,17 +408,7 @@ fn parse_kinds(line: &str, text: &str) -> Result<Vec<KindSchema>, String> {
         let err = |m: &str| format!("{line} schema line {}: {m}", no + 1);
         if let Some(rest) = l.strip_prefix("kind ") {
             finish(&mut stack, &mut kind)?;
-            let mut parts = rest.split(' ');
-            let group = parts.next().ok_or_else(|| err("no group"))?;
-            let k = parts.next().ok_or_else(|| err("no kind"))?;
-            let versions = parts
-                .next()
-                .unwrap_or("")
-                .split(',')
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-                .collect();
-            kind = Some((group.to_string(), k.to_string(), versions));
+            kind = Some(kind_header(rest).map_err(err)?);
             continue;
         }
         let depth = l.len() - l.trim_start_matches(' ').len();
