@@ -119,6 +119,9 @@ pub struct MeshGraph {
     /// Did-you-mean candidates over host and namespace names, and the answers given so
     /// far (see `name_index.rs`), built on first use.
     pub(crate) name_index: std::sync::OnceLock<crate::name_index::NameIndex>,
+    /// Tells this graph apart from every other built in the process (the language
+    /// server rebuilds its graph after each edit), for per-thread caches keyed by it.
+    pub(crate) generation: u64,
 }
 
 impl MeshGraph {
@@ -170,6 +173,10 @@ impl MeshGraph {
             workloads_by_label: Tally::default(),
             copies: Tally::default(),
             copy_self: Vec::new(),
+            generation: {
+                static BUILT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
             unset_in_play: false,
             name_index: std::sync::OnceLock::new(),
         };

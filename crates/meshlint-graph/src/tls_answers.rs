@@ -407,7 +407,7 @@ impl MeshGraph {
     /// they govern (blocks without any are left out).
     pub fn tls_conflicts(&self, dr: usize, kind: TlsConflict) -> Vec<TlsBlockConflict> {
         let mut out = Vec::new();
-        for s in self.tls_settings(dr) {
+        for s in self.tls_settings(dr).iter() {
             let mode = s.tls.mode.as_str();
             let wanted = match kind {
                 TlsConflict::PlaintextToStrict => mode == "DISABLE",
@@ -419,7 +419,7 @@ impl MeshGraph {
             if !wanted {
                 continue;
             }
-            let at = self.tls_block_at(dr, &s);
+            let at = self.tls_block_at(dr, s);
             let mut hits = Vec::new();
             for d in &s.destinations {
                 match kind {

@@ -164,8 +164,8 @@ fn tls_settings_leave_out_what_the_merge_overrides() {
     // `tls`'s subset v2 is shadowed by `subsets`' v2; its top level applies.
     let settings: Vec<(String, Option<String>)> = g
         .tls_settings(tls)
-        .into_iter()
-        .map(|s| (s.tls.mode, s.subset))
+        .iter()
+        .map(|s| (s.tls.mode.clone(), s.subset.clone()))
         .collect();
     assert_eq!(settings, [("DISABLE".to_string(), None)]);
 }
