@@ -536,6 +536,11 @@ fn helm_template_marker(text: &str) -> Option<Span> {
         "required ",
         "/*",
     ];
+    // Almost no manifest holds `{{` at all: one search of the whole text spares the
+    // line-by-line walk below (1–2 % of a large check's CPU time).
+    if !text.contains("{{") {
+        return None;
+    }
     // Indentation of the line that opened the block scalar being skipped.
     let mut block: Option<usize> = None;
     for (line_idx, line) in text.lines().enumerate() {
