@@ -156,6 +156,10 @@ fn load(args: &TraceArgs) -> Result<LoadedMesh, String> {
             .mesh_config
             .clone()
             .or_else(|| file.mesh_config.as_deref().map(resolve)),
+        // The configuration file's release and networks apply as they do to `check`: the
+        // trace walks the same graph `check` judges.
+        mesh_networks: file.mesh_networks.as_deref().map(resolve),
+        istio_version: file.istio_version.clone(),
         closed_world,
         namespace: args.namespace.clone(),
         skip_files: cfg.iter().map(|c| c.path.clone()).collect(),

@@ -1273,3 +1273,40 @@ fn ambient_bookinfo_goes_through_ztunnel_and_the_waypoint() {
     assert_failed(&t, "connection reset by peer (curl exit 56)");
     assert!(step(&t, "waypoint").contains("do not use waypoints"));
 }
+
+/// `trace` reads the configuration file's mesh networks file and Istio release as `check`
+/// does: a networks file that is missing, or a release meshlint does not know, is an
+/// error (exit 2) naming it, not silently ignored.
+#[test]
+fn configuration_file_networks_and_release_reach_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&scenario("000-mtls-503").join("fixed"), dir.path());
+    let trace_args = [
+        "trace",
+        ".",
+        "--from",
+        "default/weather-frontend",
+        "--to",
+        "weather-backend:5000",
+    ];
+    let r = run(dir.path(), &trace_args);
+    assert_eq!(r.code, 0, "without a configuration file: {}", r.stderr);
+
+    std::fs::write(
+        dir.path().join(".meshlint.yaml"),
+        "mesh_networks: networks/absent.yaml\n",
+    )
+    .unwrap();
+    let r = run(dir.path(), &trace_args);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("absent.yaml"), "{}", r.stderr);
+
+    std::fs::write(
+        dir.path().join(".meshlint.yaml"),
+        "istio_version: \"0.1\"\n",
+    )
+    .unwrap();
+    let r = run(dir.path(), &trace_args);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("0.1"), "{}", r.stderr);
+}
