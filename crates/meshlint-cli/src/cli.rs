@@ -537,11 +537,20 @@ fn write_docs(set: &RuleSet, dir: &PathBuf) -> std::io::Result<()> {
 
 /// The configuration of this run: `--config`, else discovered, unless `--no-config`.
 fn read_config(args: &ConfigArgs) -> Result<Option<LoadedConfig>, String> {
-    if args.no_config {
+    read_config_file(args.config.as_deref(), args.no_config)
+}
+
+/// The configuration `--config FILE`/`--no-config` choose: that file, none, or the
+/// `.meshlint.yaml` found upward from the working directory (`check`, `graph`, `trace`).
+pub(crate) fn read_config_file(
+    config: Option<&Path>,
+    no_config: bool,
+) -> Result<Option<LoadedConfig>, String> {
+    if no_config {
         return Ok(None);
     }
-    let path = match &args.config {
-        Some(p) => p.clone(),
+    let path = match config {
+        Some(p) => p.to_path_buf(),
         None => {
             let cwd = std::env::current_dir().map_err(|e| format!("working directory: {e}"))?;
             match config::discover(&cwd) {

@@ -1,7 +1,6 @@
 //! `meshlint trace`: the flags, loading (the same as `check`: configuration file, mesh
 //! config, `-n`, closed world) and exit codes; the walk itself is `meshlint-trace`.
 
-use crate::config;
 use crate::pipeline::{load_mesh, CheckOptions, LoadedMesh};
 use clap::{Args, ValueEnum};
 use meshlint_trace::{render, trace, trace_access_log, Source, Trace, TraceRequest};
@@ -120,20 +119,7 @@ fn header(s: &str) -> Result<(String, String), String> {
 
 /// Loads the inputs as `check` would.
 fn load(args: &TraceArgs) -> Result<LoadedMesh, String> {
-    let cfg = if args.no_config {
-        None
-    } else {
-        let path = match &args.config {
-            Some(p) => Some(p.clone()),
-            None => std::env::current_dir()
-                .ok()
-                .and_then(|cwd| config::discover(&cwd)),
-        };
-        match path {
-            Some(p) => Some(config::load(&p).map_err(|e| e.to_string())?),
-            None => None,
-        }
-    };
+    let cfg = crate::cli::read_config_file(args.config.as_deref(), args.no_config)?;
     let file = cfg.as_ref().map(|c| c.config.clone()).unwrap_or_default();
     let resolve = |p: &str| {
         cfg.as_ref()
