@@ -14,9 +14,6 @@ use meshlint_load::{load_source, LoadLimits, Node};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// The code of a required field the schema misses.
-const REQUIRED_FIELD: &str = "schema-required";
-
 /// The files the inputs' kustomizations name as patches (canonical paths).
 fn patch_files(inputs: &[Input]) -> HashSet<PathBuf> {
     let mut out = HashSet::new();
@@ -75,7 +72,10 @@ pub fn drop_required_fields_in_patches(findings: &mut Vec<Finding>, inputs: &[In
             _ => None,
         })
         .collect();
-    findings.retain(|f| !(&*f.rule == REQUIRED_FIELD && in_patch.contains(&*f.location.file)));
+    findings.retain(|f| {
+        !(&*f.rule == meshlint_model::codes::SCHEMA_REQUIRED
+            && in_patch.contains(&*f.location.file))
+    });
 }
 
 fn canonical(path: &Path) -> Option<PathBuf> {

@@ -472,8 +472,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         None => MeshConfig::discover(&resources).unwrap_or_default(),
     };
     if let Some(p) = &opts.mesh_networks {
-        let bytes = read_flag_file("--mesh-networks", p)?;
-        let (source, more, networks) = load_mesh_networks(p.to_string_lossy().into(), bytes);
+        let (source, more, networks) = read_mesh_networks(p)?;
         findings.extend(more);
         resources.extend(networks);
         sources.insert(source.name.clone(), source);

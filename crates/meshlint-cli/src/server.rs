@@ -266,11 +266,11 @@ impl Checker for PipelineChecker {
         // What discovery found unreadable stays so until it is a regular file.
         let known = self.unreadable.lock().ok().and_then(|mut u| {
             if path.is_file() {
-                u.remove(&path)
+                u.remove(&path);
+                None
             } else {
                 u.get(&path).cloned()
             }
-            .filter(|_| !path.is_file())
         });
         let input = match known {
             Some(reason) => Input::Unreadable {

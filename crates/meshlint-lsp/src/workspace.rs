@@ -335,13 +335,10 @@ fn changed_kinds(
     now: &[Resource],
     new_source: Option<&SourceFile>,
 ) -> KindSet {
-    let text = |r: &Resource, source: Option<&SourceFile>| -> Option<String> {
+    fn text<'a>(r: &Resource, source: Option<&'a SourceFile>) -> Option<&'a str> {
         let source = source?;
-        source
-            .text
-            .get(source.byte_range(r.node.span))
-            .map(str::to_string)
-    };
+        source.text.get(source.byte_range(r.node.span))
+    }
     let same = |a: &Resource, a_src, b: &Resource, b_src| {
         a.id == b.id
             && a.node.span == b.node.span
