@@ -257,6 +257,16 @@ impl Server {
         {
             return;
         }
+        // A buffer opened or saved unchanged needs no load: the stored text is what
+        // loading it would give (already normalised).
+        let stored = self.workspace.sources.get(name).map(|s| &*s.text);
+        if self
+            .open
+            .get(name)
+            .is_some_and(|t| stored == Some(t.as_str()))
+        {
+            return;
+        }
         let unit = match self.open.get(name) {
             Some(t) => Some(checker.load(name.clone(), t.clone().into_bytes())),
             // Read as a check reads it: bounded, an unreadable file is a finding.
