@@ -199,6 +199,7 @@ fn node_line(l: &str) -> Option<(usize, &str, Option<Ty>, Option<&str>)> {
 
 impl SNode {
     /// A node parsed whole.
+    #[cfg(test)]
     fn parsed(ty: Ty, attrs: Attrs) -> SNode {
         SNode {
             ty,
@@ -220,6 +221,7 @@ impl SNode {
         }
     }
 
+    #[cfg(test)]
     fn children_mut(&mut self) -> &mut Children {
         self.children.get_or_init(Children::default);
         self.children.get_mut().expect("just set")
@@ -364,6 +366,7 @@ pub struct Schema {
 }
 
 /// Parses a compact schema text (see `schema/README.md`) into its kinds.
+#[cfg(test)]
 fn parse_kinds(line: &str, text: &str) -> Result<Vec<KindSchema>, String> {
     let mut kinds = Vec::new();
     // The open nodes: (depth, name, node).
@@ -440,6 +443,7 @@ fn parse_kinds(line: &str, text: &str) -> Result<Vec<KindSchema>, String> {
 }
 
 impl Schema {
+    #[cfg(test)]
     /// Parses a compact schema text (see `schema/README.md`), every kind now.
     pub fn parse(line: &str, text: &str) -> Result<Schema, String> {
         let slots = parse_kinds(line, text)?
