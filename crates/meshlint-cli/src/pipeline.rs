@@ -239,6 +239,19 @@ pub fn load_bytes(
 /// Loads one input: its bytes read with the size bound, then [`load_bytes`]. One that
 /// cannot be read becomes an `unreadable-file` finding at its path (the flag is true);
 /// the language server reads files from disk this way too.
+/// The finding for a file that cannot be read (at its first line).
+pub(crate) fn unreadable_file(name: Arc<str>, reason: String) -> Finding {
+    Finding::new(
+        meshlint_load::codes::UNREADABLE_FILE,
+        meshlint_diag::Severity::Error,
+        reason,
+        meshlint_diag::Location {
+            file: name,
+            span: meshlint_diag::Span::point(1, 1),
+        },
+    )
+}
+
 pub(crate) fn load_input(
     input: &Input,
     limits: &LoadLimits,
@@ -252,19 +265,10 @@ pub(crate) fn load_input(
             (loaded, set, false)
         }
         Err(reason) => {
-            let finding = Finding::new(
-                meshlint_load::codes::UNREADABLE_FILE,
-                meshlint_diag::Severity::Error,
-                reason,
-                meshlint_diag::Location {
-                    file: name.clone(),
-                    span: meshlint_diag::Span::point(1, 1),
-                },
-            );
             let loaded = LoadedFile {
-                source: SourceFile::new(name, ""),
+                source: SourceFile::new(name.clone(), ""),
                 documents: Vec::new(),
-                findings: vec![finding],
+                findings: vec![unreadable_file(name, reason)],
             };
             (loaded, ResourceSet::default(), true)
         }

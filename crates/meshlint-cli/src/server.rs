@@ -257,7 +257,7 @@ impl Checker for PipelineChecker {
                 },
                 Err(e) => FileUnit {
                     source: SourceFile::new(name.clone(), ""),
-                    findings: vec![unreadable(name, e.0)],
+                    findings: vec![pipeline::unreadable_file(name, e.0)],
                     resources: Vec::new(),
                 },
             };
@@ -333,16 +333,4 @@ impl Checker for PipelineChecker {
             None => findings,
         }
     }
-}
-
-fn unreadable(name: Arc<str>, reason: String) -> Finding {
-    Finding::new(
-        meshlint_load::codes::UNREADABLE_FILE,
-        meshlint_diag::Severity::Error,
-        reason,
-        meshlint_diag::Location {
-            file: name,
-            span: meshlint_diag::Span::point(1, 1),
-        },
-    )
 }
