@@ -11,6 +11,7 @@
 //! It knows nothing about Kubernetes beyond recognising `List` wrappers when the model
 //! asks it to ([`Node::get`] and friends are generic).
 
+mod block_parse;
 mod node;
 mod parse;
 pub mod spanned;

@@ -1,5 +1,6 @@
 //! Bytes → spanned documents, with budgets and findings instead of failures.
 
+use crate::block_parse;
 use crate::node::{Node, NodeValue, Scalar};
 use crate::{codes, finding};
 use meshlint_diag::{Finding, Pos, Related, Severity, SourceFile, Span};
@@ -247,45 +248,23 @@ fn load_unclamped(
             ));
             continue;
         }
-        let mut builder = TreeBuilder::new(&name, chunk.line_offset, limits);
-        let nodes_before = file_nodes;
-        builder.file_nodes = file_nodes;
-        builder.run(chunk.text);
-        // Kubernetes' YAML library accepts a flow collection closed at its key's
-        // indentation (`args: [` … `]`); the YAML spec (and our parser) do not. Retry
-        // with such closing lines indented like the line before them.
-        let mut patched: Option<String> = None;
-        for _ in 0..MAX_FLOW_CLOSER_FIXES {
-            let Some((line, column, quoted)) = builder.findings.iter().find_map(|f| {
-                (&*f.rule == codes::PARSE_ERROR && f.message.contains("indentation")).then(|| {
-                    let at = f.location.span.start;
-                    (
-                        at.line - chunk.line_offset,
-                        at.column,
-                        f.message.contains("quoted scalar"),
-                    )
-                })
-            }) else {
-                break;
-            };
-            let current = patched.as_deref().unwrap_or(chunk.text);
-            let fixed = if quoted {
-                indent_quoted_continuation(current, line as usize, column as usize)
-            } else {
-                indent_flow_closer(current, line as usize)
-            };
-            let Some(fixed) = fixed else {
-                break;
-            };
-            let mut retry = TreeBuilder::new(&name, chunk.line_offset, limits);
-            retry.file_nodes = nodes_before;
-            retry.run(&fixed);
-            builder = retry;
-            patched = Some(fixed);
-        }
-        file_nodes = builder.file_nodes;
-        findings.append(&mut builder.findings);
-        let chunk_nodes: usize = builder.documents.iter().map(|(_, _, n)| n).sum();
+        // Most documents are plain block YAML, which the fast path reads; it leaves
+        // everything else (and every problem) to the general parser.
+        let fast = block_parse::parse_document(chunk.text, chunk.line_offset, limits)
+            .filter(|(_, nodes)| file_nodes + nodes <= limits.max_nodes_per_file);
+        let (built, file_full) = match fast {
+            Some((root, nodes)) => {
+                file_nodes += nodes;
+                (vec![(root, Vec::new(), nodes)], false)
+            }
+            None => {
+                let mut builder = parse_chunk(&name, &chunk, limits, file_nodes);
+                file_nodes = builder.file_nodes;
+                findings.append(&mut builder.findings);
+                (builder.documents, builder.file_full)
+            }
+        };
+        let chunk_nodes: usize = built.iter().map(|(_, _, n)| n).sum();
         if !run.take(chunk_nodes) {
             findings.push(finding(
                 &name,
@@ -299,19 +278,7 @@ fn load_unclamped(
             ));
             break;
         }
-        if builder.file_full {
-            for (root, aliases, _) in builder.documents {
-                if !root.is_null() {
-                    documents.push(LoadedDocument {
-                        index: documents.len(),
-                        root,
-                        aliases,
-                    });
-                }
-            }
-            break;
-        }
-        for (root, aliases, _) in builder.documents {
+        for (root, aliases, _) in built {
             if root.is_null() {
                 continue;
             }
@@ -321,12 +288,61 @@ fn load_unclamped(
                 aliases,
             });
         }
+        if file_full {
+            break;
+        }
     }
     LoadedFile {
         source,
         documents,
         findings,
     }
+}
+
+/// One document chunk through the general parser (saphyr's events into a
+/// [`TreeBuilder`]), with `file_nodes` nodes of the file already counted.
+pub(crate) fn parse_chunk<'a>(
+    name: &'a Arc<str>,
+    chunk: &Chunk<'_>,
+    limits: &'a LoadLimits,
+    file_nodes: usize,
+) -> TreeBuilder<'a> {
+    let mut builder = TreeBuilder::new(name, chunk.line_offset, limits);
+    builder.file_nodes = file_nodes;
+    builder.run(chunk.text);
+    // Kubernetes' YAML library accepts a flow collection closed at its key's
+    // indentation (`args: [` … `]`); the YAML spec (and our parser) do not. Retry
+    // with such closing lines indented like the line before them.
+    let mut patched: Option<String> = None;
+    for _ in 0..MAX_FLOW_CLOSER_FIXES {
+        let Some((line, column, quoted)) = builder.findings.iter().find_map(|f| {
+            (&*f.rule == codes::PARSE_ERROR && f.message.contains("indentation")).then(|| {
+                let at = f.location.span.start;
+                (
+                    at.line - chunk.line_offset,
+                    at.column,
+                    f.message.contains("quoted scalar"),
+                )
+            })
+        }) else {
+            break;
+        };
+        let current = patched.as_deref().unwrap_or(chunk.text);
+        let fixed = if quoted {
+            indent_quoted_continuation(current, line as usize, column as usize)
+        } else {
+            indent_flow_closer(current, line as usize)
+        };
+        let Some(fixed) = fixed else {
+            break;
+        };
+        let mut retry = TreeBuilder::new(name, chunk.line_offset, limits);
+        retry.file_nodes = file_nodes;
+        retry.run(&fixed);
+        builder = retry;
+        patched = Some(fixed);
+    }
+    builder
 }
 
 /// How many dedented flow-collection closers one document may have re-indented.
@@ -630,7 +646,7 @@ fn quoted_scalar_span(span: Span, style: ScalarStyle, text: &str) -> Span {
 }
 
 /// Fast duplicate check: small mappings (almost all of them) without allocating.
-fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
+pub(crate) fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
     if entries.len() <= 16 {
         for (i, (a, _)) in entries.iter().enumerate() {
             let Some(a) = a.as_str() else { continue };
@@ -647,15 +663,15 @@ fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
         .any(|k| !seen.insert(k))
 }
 
-struct Chunk<'a> {
-    text: &'a str,
-    line_offset: u32,
+pub(crate) struct Chunk<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) line_offset: u32,
 }
 
 /// Splits a stream at document markers so each document is parsed on its own: a syntax
 /// error then costs only its own document. Directives (`%YAML`) stay with the document
 /// they introduce.
-fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut chunk_start = 0usize;
     let mut chunk_line = 0u32;
@@ -710,7 +726,7 @@ enum Frame {
     },
 }
 
-struct TreeBuilder<'a> {
+pub(crate) struct TreeBuilder<'a> {
     file: &'a Arc<str>,
     line_offset: u32,
     limits: &'a LoadLimits,
@@ -723,8 +739,8 @@ struct TreeBuilder<'a> {
     file_full: bool,
     aliases: Vec<(Span, Span)>,
     /// Each document with its alias expansions and node count.
-    documents: Vec<BuiltDocument>,
-    findings: Vec<Finding>,
+    pub(crate) documents: Vec<BuiltDocument>,
+    pub(crate) findings: Vec<Finding>,
 }
 
 impl<'a> TreeBuilder<'a> {

@@ -1,0 +1,567 @@
+//! A fast path for the block-style YAML that nearly every manifest is written in.
+//!
+//! The general parser (saphyr's event parser feeding `parse::TreeBuilder`) was about a
+//! quarter of a large run's CPU. Most manifests use a small part of YAML: block mappings
+//! and sequences, one-line plain and quoted scalars, comments, and one-line flow
+//! collections such as `[]` or `["a", "b"]`. This module reads exactly that subset,
+//! line by line, straight into [`Node`]s, with the spans the general parser gives.
+//!
+//! Anything outside the subset makes it give up on the document (`None`), and the caller
+//! parses that document with the general parser, which also writes every finding: this
+//! path never reports a problem itself. Giving up is always safe; accepting is only
+//! allowed where the result is the general parser's tree, span for span. The
+//! `differential` tests hold it to that on every YAML file of the repository and on
+//! mutations of them. Outside the subset: anchors, aliases, tags, block scalars (`|`,
+//! `>`), scalars or flow collections over several lines, escapes in quoted text, complex
+//! keys, directives, tabs, carriage returns, duplicate and merge keys.
+
+use crate::node::{Node, NodeValue, Scalar};
+use crate::parse::{has_duplicate_keys, LoadLimits};
+use meshlint_diag::{Pos, Span};
+
+/// The tree of one document (a chunk of a stream holding at most one document marker,
+/// at its start) and its node count (keys included, as the general parser counts), or
+/// `None` when the document is not in the subset, is empty, or exceeds a budget.
+pub(crate) fn parse_document(
+    text: &str,
+    line_offset: u32,
+    limits: &LoadLimits,
+) -> Option<(Node, usize)> {
+    if text.bytes().any(|b| b == b'\t' || b == b'\r') {
+        return None;
+    }
+    let mut lines = Vec::new();
+    for (index, raw) in text.split('\n').enumerate() {
+        let indent = raw.len() - raw.trim_start_matches(' ').len();
+        let content = &raw[indent..];
+        if index == 0 && (raw == "---" || raw.starts_with("--- ")) {
+            let rest = raw[3..].trim_start_matches(' ');
+            if !rest.is_empty() && !rest.starts_with('#') {
+                return None;
+            }
+            continue;
+        }
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        if indent == 0 && (content.starts_with('%') || content.starts_with("...")) {
+            return None;
+        }
+        lines.push(Line {
+            number: line_offset + index as u32 + 1,
+            raw,
+            start: indent,
+            ascii: raw.is_ascii(),
+        });
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    let mut parser = BlockParser {
+        lines,
+        at: 0,
+        nodes: 0,
+        depth: 0,
+        max_nodes: limits.max_nodes_per_document,
+        // The general parser refuses a collection opened at this depth; leave such
+        // documents (and their finding) to it.
+        max_depth: limits.max_depth,
+    };
+    let root = parser.block(None)?;
+    (parser.at == parser.lines.len()).then_some((root, parser.nodes))
+}
+
+/// A line with content (blank and comment-only lines are skipped).
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    /// 1-based line number in the file.
+    number: u32,
+    raw: &'a str,
+    /// Where the unread content starts: the indentation at first, then past `- ` when a
+    /// sequence entry holds a node on its own line (`- name: x` is a mapping whose
+    /// indentation is that of `name`). Only spaces and dashes precede it, so it is also
+    /// the column (0-based) in characters.
+    start: usize,
+    ascii: bool,
+}
+
+impl Line<'_> {
+    fn content(&self) -> &str {
+        &self.raw[self.start..]
+    }
+
+    /// 1-based column, in characters, of byte `offset` of the line.
+    fn column(&self, offset: usize) -> u32 {
+        let chars = if self.ascii {
+            offset
+        } else {
+            self.raw[..offset].chars().count()
+        };
+        chars as u32 + 1
+    }
+
+    fn pos(&self, offset: usize) -> Pos {
+        Pos {
+            line: self.number,
+            column: self.column(offset),
+        }
+    }
+
+    /// The span of `text`, written at byte `offset` of the line.
+    fn span(&self, offset: usize, text: &str) -> Span {
+        let start = self.pos(offset);
+        let chars = if self.ascii {
+            text.len()
+        } else {
+            text.chars().count()
+        };
+        Span {
+            start,
+            end: Pos {
+                line: self.number,
+                column: start.column + chars as u32,
+            },
+        }
+    }
+}
+
+struct BlockParser<'a> {
+    lines: Vec<Line<'a>>,
+    /// The next unread line.
+    at: usize,
+    nodes: usize,
+    depth: usize,
+    max_nodes: usize,
+    max_depth: usize,
+}
+
+impl<'a> BlockParser<'a> {
+    fn node(&mut self, span: Span, value: NodeValue) -> Option<Node> {
+        self.nodes += 1;
+        (self.nodes <= self.max_nodes).then_some(Node { span, value })
+    }
+
+    fn scalar(&mut self, span: Span, text: &str, plain: bool) -> Option<Node> {
+        self.node(span, NodeValue::Scalar(Scalar::new(text, plain)))
+    }
+
+    fn indent(&self) -> Option<usize> {
+        self.lines.get(self.at).map(|l| l.start)
+    }
+
+    /// The node whose first line is the next line, nested in a collection whose
+    /// entries are indented `parent` (`None` at the top of the document).
+    fn block(&mut self, parent: Option<usize>) -> Option<Node> {
+        let line = self.lines[self.at];
+        if is_sequence_entry(line.content()) {
+            return self.sequence(line.start, false);
+        }
+        if mapping_key(&line).is_some() {
+            return self.mapping(line.start);
+        }
+        // A scalar or flow collection alone on its line: a following line indented
+        // more than the parent would continue it over several lines.
+        let node = self.inline_value(&line, line.start)?;
+        self.at += 1;
+        match (self.indent(), parent) {
+            (None, _) => Some(node),
+            (Some(next), Some(parent)) if next <= parent => Some(node),
+            _ => None,
+        }
+    }
+
+    fn open(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth < self.max_depth).then_some(())
+    }
+
+    /// A block sequence whose dashes are indented `indent`; `at_key_indent` when it is a
+    /// mapping value written at its key's indentation.
+    fn sequence(&mut self, indent: usize, at_key_indent: bool) -> Option<Node> {
+        self.open()?;
+        // The general parser starts a sequence written at its key's indentation after
+        // the first dash, not at it.
+        let mut start = self.lines[self.at].pos(indent);
+        let mut items = Vec::new();
+        while let Some(&line) = self.lines.get(self.at) {
+            if line.start < indent {
+                break;
+            }
+            if line.start > indent {
+                return None;
+            }
+            let content = line.content();
+            if !is_sequence_entry(content) {
+                break;
+            }
+            let after_dash = 1 + (content[1..].len() - content[1..].trim_start_matches(' ').len());
+            let rest = &content[after_dash..];
+            let empty = rest.is_empty() || rest.starts_with('#');
+            // Where the general parser's scanner is after the dash: at the item, or at
+            // the end of the line when the item starts on the next one.
+            let after_dash = if empty {
+                line.raw.len() - line.start
+            } else {
+                after_dash
+            };
+            if items.is_empty() && at_key_indent {
+                start = line.pos(line.start + after_dash);
+            }
+            let item = if empty {
+                // `-` with nothing after it: the item is on the next lines, or null at
+                // the end of this line.
+                let end_of_line = line.pos(line.raw.len());
+                self.at += 1;
+                match self.indent() {
+                    Some(next) if next > indent => self.block(Some(indent))?,
+                    _ => self.scalar(empty_at(end_of_line), "", true)?,
+                }
+            } else {
+                self.lines[self.at].start = indent + after_dash;
+                self.block(Some(indent))?
+            };
+            items.push(item);
+        }
+        self.depth -= 1;
+        let end = items.last()?.span.end;
+        self.node(
+            Span { start, end },
+            NodeValue::Seq(items.into_boxed_slice()),
+        )
+    }
+
+    fn mapping(&mut self, indent: usize) -> Option<Node> {
+        self.open()?;
+        let start = self.lines[self.at].pos(indent);
+        let mut entries: Vec<(Node, Node)> = Vec::new();
+        while let Some(&line) = self.lines.get(self.at) {
+            if line.start < indent {
+                break;
+            }
+            if line.start > indent {
+                return None;
+            }
+            let key = mapping_key(&line)?;
+            let (key_text, plain, colon) = (key.text, key.plain, key.colon);
+            let key_span = line.span(line.start, &line.raw[line.start..line.start + key.written]);
+            let colon_pos = line.pos(colon);
+            let value_offset = colon + 1;
+            let value_text = line.raw[value_offset..].trim_start_matches(' ');
+            let value_offset = line.raw.len() - value_text.len();
+            let key = self.scalar(key_span, key_text, plain)?;
+            let value = if value_text.is_empty() || value_text.starts_with('#') {
+                self.at += 1;
+                match self.lines.get(self.at) {
+                    Some(next) if next.start > indent => self.block(Some(indent))?,
+                    // A sequence may sit at its key's indentation.
+                    Some(next) if next.start == indent && is_sequence_entry(next.content()) => {
+                        self.sequence(indent, true)?
+                    }
+                    // The general parser puts an empty value at the `:`.
+                    _ => self.scalar(empty_at(colon_pos), "", true)?,
+                }
+            } else {
+                let value = self.inline_value(&line, value_offset)?;
+                self.at += 1;
+                if self.indent().is_some_and(|next| next > indent) {
+                    return None;
+                }
+                value
+            };
+            entries.push((key, value));
+        }
+        self.depth -= 1;
+        let merges = entries
+            .iter()
+            .any(|(k, _)| k.scalar().is_some_and(|s| s.plain() && s.text() == "<<"));
+        if merges || has_duplicate_keys(&entries) {
+            return None;
+        }
+        let end = entries.last()?.1.span.end;
+        self.node(
+            Span { start, end },
+            NodeValue::Map(entries.into_boxed_slice()),
+        )
+    }
+
+    /// A value written on one line from byte `offset`: a plain or quoted scalar or a
+    /// flow collection, followed by nothing but an optional comment.
+    fn inline_value(&mut self, line: &Line<'_>, offset: usize) -> Option<Node> {
+        let text = &line.raw[offset..];
+        let (node, used) = match text.as_bytes()[0] {
+            b'"' | b'\'' => {
+                let (value, used) = quoted(text)?;
+                (
+                    self.scalar(line.span(offset, &text[..used]), value, false)?,
+                    used,
+                )
+            }
+            b'[' | b'{' => self.flow(line, offset)?,
+            _ => {
+                let value = block_plain(text)?;
+                (
+                    self.scalar(line.span(offset, value), value, true)?,
+                    value.len(),
+                )
+            }
+        };
+        only_comment_after(&text[used..]).then_some(node)
+    }
+
+    /// A flow sequence or mapping closed on its line, holding only scalars. Returns the
+    /// node and the bytes it used.
+    fn flow(&mut self, line: &Line<'_>, offset: usize) -> Option<(Node, usize)> {
+        self.open()?;
+        let text = &line.raw[offset..];
+        let is_map = text.starts_with('{');
+        let close = if is_map { '}' } else { ']' };
+        let start = line.pos(offset);
+        let mut at = 1 + skip_spaces(&text[1..]);
+        let mut items = Vec::new();
+        let mut entries = Vec::new();
+        if !text[at..].starts_with(close) {
+            loop {
+                let (first, used) = self.flow_scalar(line, offset + at)?;
+                at += used;
+                at += skip_spaces(&text[at..]);
+                if is_map {
+                    // `key: value`; a key without a value is outside the subset.
+                    if !text[at..].starts_with(": ") {
+                        return None;
+                    }
+                    at += 1 + skip_spaces(&text[at + 1..]);
+                    let (value, used) = self.flow_scalar(line, offset + at)?;
+                    at += used;
+                    at += skip_spaces(&text[at..]);
+                    entries.push((first, value));
+                } else {
+                    items.push(first);
+                }
+                match text.as_bytes().get(at)? {
+                    b',' => {
+                        at += 1 + skip_spaces(&text[at + 1..]);
+                        // A trailing comma is outside the subset.
+                        if text[at..].starts_with(close) {
+                            return None;
+                        }
+                    }
+                    b if *b == close as u8 => break,
+                    _ => return None,
+                }
+            }
+        }
+        at += 1;
+        self.depth -= 1;
+        // An empty collection ends where the general parser's next token starts, which
+        // is past a comment on the same line: only take it at the end of its line.
+        if items.is_empty() && entries.is_empty() && offset + at != line.raw.len() {
+            return None;
+        }
+        let written_end = line.pos(offset + at);
+        let node = if is_map {
+            if has_duplicate_keys(&entries) {
+                return None;
+            }
+            let end = entries.last().map_or(written_end, |(_, v)| v.span.end);
+            self.node(
+                Span { start, end },
+                NodeValue::Map(entries.into_boxed_slice()),
+            )?
+        } else {
+            let end = items.last().map_or(written_end, |v: &Node| v.span.end);
+            self.node(
+                Span { start, end },
+                NodeValue::Seq(items.into_boxed_slice()),
+            )?
+        };
+        Some((node, at))
+    }
+
+    /// A scalar inside a flow collection, from byte `offset` of the line, and the bytes
+    /// it used.
+    fn flow_scalar(&mut self, line: &Line<'_>, offset: usize) -> Option<(Node, usize)> {
+        let text = &line.raw[offset..];
+        match *text.as_bytes().first()? {
+            b'"' | b'\'' => {
+                let (value, used) = quoted(text)?;
+                let node = self.scalar(line.span(offset, &text[..used]), value, false)?;
+                Some((node, used))
+            }
+            _ => {
+                let value = flow_plain(text)?;
+                let node = self.scalar(line.span(offset, value), value, true)?;
+                Some((node, value.len()))
+            }
+        }
+    }
+}
+
+/// The empty span the general parser gives a value that is not written.
+fn empty_at(at: Pos) -> Span {
+    Span { start: at, end: at }
+}
+
+fn is_sequence_entry(content: &str) -> bool {
+    content == "-" || content.starts_with("- ")
+}
+
+/// Characters that cannot start a plain scalar (YAML's indicators), except `-`, `?` and
+/// `:`, which can when a non-space follows.
+fn is_indicator(b: u8) -> bool {
+    matches!(
+        b,
+        b'[' | b']'
+            | b'{'
+            | b'}'
+            | b','
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
+}
+
+/// Whether `text` may start a plain scalar.
+fn starts_plain(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    match bytes.first() {
+        None => false,
+        Some(b'-' | b'?' | b':') => bytes.get(1).is_some_and(|b| *b != b' '),
+        Some(b) => !is_indicator(*b),
+    }
+}
+
+/// The key of a line that is a mapping entry (it starts where the line's content does).
+struct Key<'l> {
+    text: &'l str,
+    plain: bool,
+    /// Bytes written, quotes included.
+    written: usize,
+    /// Byte offset of the `:` in the line.
+    colon: usize,
+}
+
+fn mapping_key<'l>(line: &Line<'l>) -> Option<Key<'l>> {
+    let raw = line.raw;
+    let content = &raw[line.start..];
+    let first = *content.as_bytes().first()?;
+    if first == b'"' || first == b'\'' {
+        let (text, used) = quoted(content)?;
+        let after = &content[used..];
+        let spaces = skip_spaces(after);
+        let colon = line.start + used + spaces;
+        return is_separator(&raw[colon..]).then_some(Key {
+            text,
+            plain: false,
+            written: used,
+            colon,
+        });
+    }
+    if !starts_plain(content) {
+        return None;
+    }
+    let bytes = content.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'#' if bytes[i - 1] == b' ' => return None,
+            b':' if is_separator(&content[i..]) => {
+                let text = content[..i].trim_end_matches(' ');
+                return Some(Key {
+                    text,
+                    plain: true,
+                    written: text.len(),
+                    colon: line.start + i,
+                });
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `:` followed by a space or the end of the line.
+fn is_separator(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.first() == Some(&b':') && bytes.get(1).is_none_or(|b| *b == b' ')
+}
+
+/// A plain scalar in block context: up to a comment or the end of the line, without
+/// trailing spaces. `None` when it is not one (or would be a mapping on the same line).
+fn block_plain(text: &str) -> Option<&str> {
+    if !starts_plain(text) {
+        return None;
+    }
+    let end = text.find(" #").unwrap_or(text.len());
+    let value = text[..end].trim_end_matches(' ');
+    if value.contains(": ") || value.ends_with(':') {
+        return None;
+    }
+    Some(value)
+}
+
+/// A plain scalar in a flow collection: up to `,`, `]`, `}` or a comment, without
+/// trailing spaces.
+fn flow_plain(text: &str) -> Option<&str> {
+    if !starts_plain(text) {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b',' | b']' | b'}' | b'[' | b'{' => {
+                end = i;
+                break;
+            }
+            b'#' if i > 0 && bytes[i - 1] == b' ' => return None,
+            b':' if bytes
+                .get(i + 1)
+                .is_none_or(|n| matches!(n, b' ' | b',' | b']' | b'}')) =>
+            {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let value = text[..end].trim_end_matches(' ');
+    (!value.is_empty()).then_some(value)
+}
+
+/// A quoted scalar that closes on its line and holds nothing a quote would have to
+/// escape: its text and the bytes it used, quotes included. Escapes, doubled quotes and
+/// control characters are outside the subset (the general parser's span of such a
+/// scalar is not simply the written text).
+fn quoted(text: &str) -> Option<(&str, usize)> {
+    let quote = text.as_bytes()[0];
+    let body = &text[1..];
+    let close = body.find(quote as char)?;
+    let value = &body[..close];
+    let clean = !value
+        .chars()
+        .any(|c| matches!(c, '"' | '\\' | '\'') || c.is_control());
+    if !clean || body[close + 1..].starts_with(quote as char) {
+        return None;
+    }
+    Some((value, close + 2))
+}
+
+fn skip_spaces(text: &str) -> usize {
+    text.len() - text.trim_start_matches(' ').len()
+}
+
+/// Nothing, spaces, or spaces then a comment.
+fn only_comment_after(rest: &str) -> bool {
+    let trimmed = rest.trim_start_matches(' ');
+    trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len())
+}
+
+#[cfg(test)]
+mod differential;
