@@ -62,6 +62,8 @@ pub(crate) fn parse_document(
         at: 0,
         nodes: 0,
         depth: 0,
+        items: Vec::new(),
+        entries: Vec::new(),
         max_nodes: limits.max_nodes_per_document,
         // The general parser refuses a collection opened at this depth; leave such
         // documents (and their finding) to it.
@@ -131,6 +133,11 @@ struct BlockParser<'a> {
     at: usize,
     nodes: usize,
     depth: usize,
+    /// Items and entries of the collections being read, innermost last: each
+    /// collection is moved out into a slice of its exact size when it ends (one
+    /// allocation, where a growing vector of its own would take several).
+    items: Vec<Node>,
+    entries: Vec<(Node, Node)>,
     max_nodes: usize,
     max_depth: usize,
 }
@@ -182,7 +189,7 @@ impl<'a> BlockParser<'a> {
         // The general parser starts a sequence written at its key's indentation after
         // the first dash, not at it.
         let mut start = self.lines[self.at].pos(indent);
-        let mut items = Vec::new();
+        let first = self.items.len();
         while let Some(&line) = self.lines.get(self.at) {
             if line.start < indent {
                 break;
@@ -204,7 +211,7 @@ impl<'a> BlockParser<'a> {
             } else {
                 after_dash
             };
-            if items.is_empty() && at_key_indent {
+            if self.items.len() == first && at_key_indent {
                 start = line.pos(line.start + after_dash);
             }
             let item = if empty {
@@ -220,20 +227,18 @@ impl<'a> BlockParser<'a> {
                 self.lines[self.at].start = indent + after_dash;
                 self.block(Some(indent))?
             };
-            items.push(item);
+            self.items.push(item);
         }
         self.depth -= 1;
-        let end = items.last()?.span.end;
-        self.node(
-            Span { start, end },
-            NodeValue::Seq(items.into_boxed_slice()),
-        )
+        let end = self.items[first..].last()?.span.end;
+        let items = self.items.drain(first..).collect();
+        self.node(Span { start, end }, NodeValue::Seq(items))
     }
 
     fn mapping(&mut self, indent: usize) -> Option<Node> {
         self.open()?;
         let start = self.lines[self.at].pos(indent);
-        let mut entries: Vec<(Node, Node)> = Vec::new();
+        let first = self.entries.len();
         while let Some(&line) = self.lines.get(self.at) {
             if line.start < indent {
                 break;
@@ -268,20 +273,19 @@ impl<'a> BlockParser<'a> {
                 }
                 value
             };
-            entries.push((key, value));
+            self.entries.push((key, value));
         }
         self.depth -= 1;
+        let entries = &self.entries[first..];
         let merges = entries
             .iter()
             .any(|(k, _)| k.scalar().is_some_and(|s| s.plain() && s.text() == "<<"));
-        if merges || has_duplicate_keys(&entries) {
+        if merges || has_duplicate_keys(entries) {
             return None;
         }
         let end = entries.last()?.1.span.end;
-        self.node(
-            Span { start, end },
-            NodeValue::Map(entries.into_boxed_slice()),
-        )
+        let entries = self.entries.drain(first..).collect();
+        self.node(Span { start, end }, NodeValue::Map(entries))
     }
 
     /// A value written on one line from byte `offset`: a plain or quoted scalar or a
