@@ -27,8 +27,11 @@ fn patch_files(inputs: &[Input]) -> HashSet<PathBuf> {
                 "kustomization.yaml" | "kustomization.yml" | "Kustomization"
             )
         });
-        let (true, Some(dir), Ok(bytes)) = (is_kustomization, path.parent(), std::fs::read(path))
-        else {
+        // Only kustomizations are read (a tuple would evaluate the read for every file).
+        if !is_kustomization {
+            continue;
+        }
+        let (Some(dir), Ok(bytes)) = (path.parent(), std::fs::read(path)) else {
             continue;
         };
         let loaded = load_source(path.to_string_lossy().into(), bytes, &LoadLimits::default());
