@@ -310,34 +310,51 @@ impl Cleaner {
         }
     }
 
-    /// Null items in every list of an Istio resource's spec.
-    fn no_null_items(&mut self, n: &mut Node, what: &str) {
+    /// Null items in every list of an Istio resource's spec. `what` is the path of `n`,
+    /// grown and cut back in place as the walk goes (a path string per node was most of
+    /// this walk's cost, and only a null item needs one).
+    fn no_null_items(&mut self, n: &mut Node, what: &mut String) {
+        use std::fmt::Write;
         match &mut n.value {
             NodeValue::Scalar(_) => {}
             NodeValue::Seq(items) => {
-                let nulls: Vec<(usize, Span)> = items
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, i)| i.is_null())
-                    .map(|(i, n)| (i, n.head_span()))
-                    .collect();
-                for (i, span) in &nulls {
-                    self.report(
-                        codes::SCHEMA_TYPE,
-                        *span,
-                        format!("`{what}[{i}]` is null; Istio rejects a list with an empty item"),
-                    );
+                let mut nulls = false;
+                for (i, item) in items.iter().enumerate() {
+                    if item.is_null() {
+                        nulls = true;
+                        self.report(
+                            codes::SCHEMA_TYPE,
+                            item.head_span(),
+                            format!(
+                                "`{what}[{i}]` is null; Istio rejects a list with an empty item"
+                            ),
+                        );
+                    }
                 }
+                let len = what.len();
                 for (i, item) in items.iter_mut().enumerate() {
+                    if matches!(item.value, NodeValue::Scalar(_)) {
+                        continue;
+                    }
                     // Paths keep the index as written.
-                    self.no_null_items(item, &format!("{what}[{i}]"));
+                    let _ = write!(what, "[{i}]");
+                    self.no_null_items(item, what);
+                    what.truncate(len);
                 }
-                meshlint_load::retain(items, |i| !i.is_null());
+                if nulls {
+                    meshlint_load::retain(items, |i| !i.is_null());
+                }
             }
             NodeValue::Map(entries) => {
+                let len = what.len();
                 for (k, v) in entries.iter_mut() {
-                    let key = k.as_str().unwrap_or("?").to_string();
-                    self.no_null_items(v, &format!("{what}.{key}"));
+                    if matches!(v.value, NodeValue::Scalar(_)) {
+                        continue;
+                    }
+                    what.push('.');
+                    what.push_str(k.as_str().unwrap_or("?"));
+                    self.no_null_items(v, what);
+                    what.truncate(len);
                 }
             }
         }
@@ -363,7 +380,7 @@ pub(crate) fn validate_and_clean(r: &mut Resource) -> Vec<Finding> {
     let node = &mut r.node;
     if is_istio_group(&r.group) {
         if let Some(spec) = child(node, "spec") {
-            c.no_null_items(spec, "spec");
+            c.no_null_items(spec, &mut "spec".to_string());
         }
         return c.findings;
     }
