@@ -391,6 +391,30 @@ pub(crate) fn extend_known_codes(known: &mut HashSet<String>, findings: &[Findin
     );
 }
 
+/// What the repository's layout says about the loader's findings, as `check` and the
+/// language server both apply it: an unrendered Helm template found by walking a folder
+/// is information, not a warning (a chart's templates are expected there), and a
+/// kustomize patch file lacks required fields by design. `given` are the paths named on
+/// the command line. Only files with such a finding cost any work.
+pub fn adjust_for_repository_layout(
+    findings: &mut Vec<Finding>,
+    inputs: &[Input],
+    given: &[String],
+) {
+    if findings
+        .iter()
+        .any(|f| &*f.rule == meshlint_load::codes::HELM_TEMPLATE)
+    {
+        crate::charts::soften_walked_templates(findings, inputs, given);
+    }
+    if findings
+        .iter()
+        .any(|f| &*f.rule == meshlint_model::codes::SCHEMA_REQUIRED)
+    {
+        crate::kustomize::drop_required_fields_in_patches(findings, inputs);
+    }
+}
+
 /// Discovers, loads and models the inputs (and the `--context`) and builds the graph.
 pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
     let started = Instant::now();
@@ -458,8 +482,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         sources.insert(file.source.name.clone(), file.source);
     }
     apply_namespace(&mut resources, opts.namespace.as_deref());
-    crate::charts::soften_walked_templates(&mut findings, &all_inputs, &paths);
-    crate::kustomize::drop_required_fields_in_patches(&mut findings, &all_inputs);
+    adjust_for_repository_layout(&mut findings, &all_inputs, &paths);
     for chart in &charts {
         let (finding, source) = chart.finding();
         findings.push(finding);

@@ -230,3 +230,77 @@ fn files_are_read_with_the_size_bound_and_unreadable_ones_reported() {
         );
     }
 }
+
+#[test]
+fn kustomize_patches_and_walked_templates_are_judged_as_check_judges_them() {
+    // Changes the policy of a DestinationRule whose `host` its base sets.
+    let patch = "\
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: backend, namespace: shop}
+spec:
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+";
+    let base = "\
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: backend, namespace: shop}
+spec:
+  host: backend.shop.svc.cluster.local
+";
+    let (_dir, root) = workspace(&[
+        ("base/shop.yaml", SHOP),
+        ("base/dr.yaml", base),
+        (
+            "base/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [shop.yaml, dr.yaml]\npatches:\n- path: patch.yaml\n",
+        ),
+        ("base/patch.yaml", patch),
+        // The same document in a file no kustomization names is a broken manifest.
+        ("loose/dr.yaml", &patch.replace("backend", "other")),
+        ("loose/template.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n"),
+    ]);
+    let opts = options(&root);
+    let server = served(opts.clone(), &root);
+    assert_eq!(server, checked(&opts));
+    let required: Vec<_> = server
+        .iter()
+        .filter(|k| k.0 == "schema-required")
+        .map(|k| k.1.as_str())
+        .collect();
+    assert!(
+        !required.is_empty() && required.iter().all(|f| f.ends_with("loose/dr.yaml")),
+        "{server:#?}"
+    );
+}
+
+#[test]
+fn a_walked_helm_template_is_information_in_the_editor_too() {
+    let (_dir, root) = workspace(&[(
+        "template.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n",
+    )]);
+    let opts = options(&root);
+    let (checker, _) =
+        PipelineChecker::new(opts.clone(), RuleSet::builtin().unwrap(), root.clone());
+    let checker: Arc<dyn Checker> = Arc::new(checker);
+    let mut ws = Workspace::new(checker.clone());
+    ws.load(&checker.discover().unwrap(), &HashMap::new());
+    ws.changed_diagnostics();
+    let helm: Vec<_> = ws
+        .findings
+        .values()
+        .flatten()
+        .filter(|f| &*f.rule == "helm-template")
+        .map(|f| f.severity)
+        .collect();
+    let checked: Vec<_> = run_check(&opts, &RuleSet::builtin().unwrap())
+        .unwrap()
+        .findings
+        .iter()
+        .filter(|f| &*f.rule == "helm-template")
+        .map(|f| f.severity)
+        .collect();
+    assert_eq!(helm, checked);
+    assert_eq!(helm, vec![meshlint_diag::Severity::Info]);
+}
