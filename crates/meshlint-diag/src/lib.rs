@@ -191,22 +191,18 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
-        // Sized exactly: every input's table lives to the end of the run.
+        // Sized exactly: every input's table lives to the end of the run. Line by line
+        // (a vectorised search for each newline and an ASCII test per line) rather than
+        // byte by byte: this runs over every input's whole text.
         let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
         let mut line_starts = Vec::with_capacity(lines);
-        line_starts.push(0u32);
         let mut ascii_lines = Vec::with_capacity(lines);
-        let mut ascii = true;
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-                ascii_lines.push(ascii);
-                ascii = true;
-            } else if b >= 0x80 {
-                ascii = false;
-            }
+        let mut start = 0usize;
+        for line in text.split('\n') {
+            line_starts.push(start as u32);
+            ascii_lines.push(line.is_ascii());
+            start += line.len() + 1;
         }
-        ascii_lines.push(ascii);
         SourceFile {
             name: name.into(),
             text,
@@ -312,6 +308,10 @@ mod tests {
         // 'ç' is two bytes: column 2 starts after it.
         assert_eq!(f.offset(Pos { line: 2, column: 2 }), 5);
         assert_eq!(f.line_text(2), "çd: x");
+        // The text ends with a newline: an empty third line follows it.
+        assert_eq!(f.line_count(), 3);
+        assert_eq!(f.line_text(3), "");
+        assert_eq!(f.offset(Pos { line: 3, column: 1 }), 10);
         assert_eq!(f.byte_range(Span::point(1, 1)), 0..1);
     }
 
