@@ -19,18 +19,29 @@ use crate::node::{Node, NodeValue, Scalar};
 use crate::parse::{has_duplicate_keys, LoadLimits};
 use meshlint_diag::{Pos, Span};
 
+/// Buffers one file's documents reuse, one after the other (most files hold many small
+/// documents, and growing these afresh for each was a good part of the reading).
+#[derive(Default)]
+pub(crate) struct Scratch<'a> {
+    lines: Vec<Line<'a>>,
+    items: Vec<Node>,
+    entries: Vec<(Node, Node)>,
+}
+
 /// The tree of one document (a chunk of a stream holding at most one document marker,
 /// at its start) and its node count (keys included, as the general parser counts), or
 /// `None` when the document is not in the subset, is empty, or exceeds a budget.
-pub(crate) fn parse_document(
-    text: &str,
+pub(crate) fn parse_document<'a>(
+    text: &'a str,
     line_offset: u32,
     limits: &LoadLimits,
+    scratch: &mut Scratch<'a>,
 ) -> Option<(Node, usize)> {
     if text.bytes().any(|b| b == b'\t' || b == b'\r') {
         return None;
     }
-    let mut lines = Vec::new();
+    let lines = &mut scratch.lines;
+    lines.clear();
     for (index, raw) in text.split('\n').enumerate() {
         let indent = raw.len() - raw.trim_start_matches(' ').len();
         let content = &raw[indent..];
@@ -58,19 +69,26 @@ pub(crate) fn parse_document(
         return None;
     }
     let mut parser = BlockParser {
-        lines,
+        lines: std::mem::take(lines),
         at: 0,
         nodes: 0,
         depth: 0,
-        items: Vec::new(),
-        entries: Vec::new(),
+        items: std::mem::take(&mut scratch.items),
+        entries: std::mem::take(&mut scratch.entries),
         max_nodes: limits.max_nodes_per_document,
         // The general parser refuses a collection opened at this depth; leave such
         // documents (and their finding) to it.
         max_depth: limits.max_depth,
     };
-    let root = parser.block(None)?;
-    (parser.at == parser.lines.len()).then_some((root, parser.nodes))
+    let root = parser.block(None);
+    let done = parser.at == parser.lines.len();
+    // A declined document can leave items behind; the next one starts empty.
+    parser.items.clear();
+    parser.entries.clear();
+    scratch.lines = parser.lines;
+    scratch.items = parser.items;
+    scratch.entries = parser.entries;
+    root.filter(|_| done).map(|root| (root, parser.nodes))
 }
 
 /// A line with content (blank and comment-only lines are skipped).

@@ -237,6 +237,7 @@ fn load_unclamped(
     let mut documents = Vec::new();
     let text = source.text.clone();
     let mut file_nodes = 0usize;
+    let mut scratch = block_parse::Scratch::default();
     for chunk in split_documents(&text) {
         if let Some((line, message)) = unsupported_yaml_version(&chunk) {
             findings.push(finding(
@@ -250,7 +251,7 @@ fn load_unclamped(
         }
         // Most documents are plain block YAML, which the fast path reads; it leaves
         // everything else (and every problem) to the general parser.
-        let fast = block_parse::parse_document(chunk.text, chunk.line_offset, limits)
+        let fast = block_parse::parse_document(chunk.text, chunk.line_offset, limits, &mut scratch)
             .filter(|(_, nodes)| file_nodes + nodes <= limits.max_nodes_per_file);
         let (built, file_full) = match fast {
             Some((root, nodes)) => {

@@ -5,7 +5,7 @@
 //! of them (which reach the corners: stray indicators, indentation off by one, unclosed
 //! quotes), and on a directory named by `MESHLINT_DIFFERENTIAL_DIR` for corpus studies.
 
-use super::parse_document;
+use super::{parse_document, Scratch};
 use crate::node::{Node, NodeValue};
 use crate::parse::{parse_chunk, split_documents, LoadLimits};
 use std::path::{Path, PathBuf};
@@ -22,9 +22,14 @@ struct Tally {
 fn compare(label: &str, text: &str, tally: &mut Tally) -> Result<(), String> {
     let limits = LoadLimits::default();
     let name: Arc<str> = label.into();
+    // One scratch for the whole file, as the loader uses it: what a declined document
+    // leaves in it must not reach the next.
+    let mut scratch = Scratch::default();
     for chunk in split_documents(text) {
         tally.documents += 1;
-        let Some((fast, nodes)) = parse_document(chunk.text, chunk.line_offset, &limits) else {
+        let Some((fast, nodes)) =
+            parse_document(chunk.text, chunk.line_offset, &limits, &mut scratch)
+        else {
             continue;
         };
         tally.accepted += 1;
@@ -299,7 +304,12 @@ fn explore() {
         for (root, _, _) in &general.documents {
             eprintln!("{}", outline(root).join("\n"));
         }
-        let fast = parse_document(chunk.text, chunk.line_offset, &limits);
+        let fast = parse_document(
+            chunk.text,
+            chunk.line_offset,
+            &limits,
+            &mut Scratch::default(),
+        );
         eprintln!(
             "fast: {}",
             fast.map_or("declined".to_string(), |(n, _)| outline(&n).join("\n"))
