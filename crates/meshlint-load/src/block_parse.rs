@@ -520,12 +520,22 @@ fn block_plain(text: &str) -> Option<&str> {
     if !starts_plain(text) {
         return None;
     }
-    let end = text.find(" #").unwrap_or(text.len());
-    let value = text[..end].trim_end_matches(' ');
-    if value.contains(": ") || value.ends_with(':') {
-        return None;
+    // One pass over the bytes (a substring search per scalar cost more than the scan):
+    // the value ends at a comment, and a `: ` before it would start a mapping.
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    for (i, pair) in bytes.windows(2).enumerate() {
+        match pair {
+            [b' ', b'#'] => {
+                end = i;
+                break;
+            }
+            [b':', b' '] => return None,
+            _ => {}
+        }
     }
-    Some(value)
+    let value = text[..end].trim_end_matches(' ');
+    (!value.ends_with(':')).then_some(value)
 }
 
 /// A plain scalar in a flow collection: up to `,`, `]`, `}` or a comment, without
