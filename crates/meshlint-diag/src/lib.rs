@@ -191,24 +191,37 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
-        // Sized exactly: every input's table lives to the end of the run. Line by line
-        // (a vectorised search for each newline and an ASCII test per line) rather than
-        // byte by byte: this runs over every input's whole text.
-        let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+        // Sized exactly: every input's table lives to the end of the run. This runs
+        // over every input's whole text, so with one vectorised scan for the newlines
+        // (a search per line costs a call per line) and, for the usual all-ASCII file,
+        // one ASCII test.
+        let bytes = text.as_bytes();
+        let lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
         let mut line_starts = Vec::with_capacity(lines);
-        let mut ascii_lines = Vec::with_capacity(lines);
-        let mut start = 0usize;
-        for line in text.split('\n') {
-            line_starts.push(start as u32);
-            ascii_lines.push(line.is_ascii());
-            start += line.len() + 1;
-        }
+        line_starts.push(0u32);
+        line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i as u32 + 1));
+        let ascii_lines = if text.is_ascii() {
+            vec![true; lines]
+        } else {
+            let ends = line_starts[1..].iter().map(|&s| s as usize - 1);
+            let ends = ends.chain(std::iter::once(bytes.len()));
+            line_starts
+                .iter()
+                .zip(ends)
+                .map(|(&s, e)| bytes[s as usize..e].is_ascii())
+                .collect()
+        };
         SourceFile {
             name: name.into(),
             text,
             line_starts,
             ascii_lines,
         }
+    }
+
+    /// Byte offset of the start of each line (the first is 0).
+    pub fn line_starts(&self) -> &[u32] {
+        &self.line_starts
     }
 
     pub fn line_count(&self) -> usize {

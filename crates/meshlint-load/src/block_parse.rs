@@ -16,7 +16,7 @@
 //! keys, directives, tabs, carriage returns, duplicate and merge keys.
 
 use crate::node::{Node, NodeValue, Scalar};
-use crate::parse::{has_duplicate_keys, LoadLimits};
+use crate::parse::{has_duplicate_keys, Chunk, LoadLimits};
 use meshlint_diag::{Pos, Span};
 
 /// Buffers one file's documents reuse, one after the other (most files hold many small
@@ -32,17 +32,17 @@ pub(crate) struct Scratch<'a> {
 /// at its start) and its node count (keys included, as the general parser counts), or
 /// `None` when the document is not in the subset, is empty, or exceeds a budget.
 pub(crate) fn parse_document<'a>(
-    text: &'a str,
-    line_offset: u32,
+    chunk: &Chunk<'a>,
     limits: &LoadLimits,
     scratch: &mut Scratch<'a>,
 ) -> Option<(Node, usize)> {
-    if text.bytes().any(|b| b == b'\t' || b == b'\r') {
+    if chunk.text.bytes().any(|b| b == b'\t' || b == b'\r') {
         return None;
     }
+    let line_offset = chunk.line_offset;
     let lines = &mut scratch.lines;
     lines.clear();
-    for (index, raw) in text.split('\n').enumerate() {
+    for (index, raw) in chunk.lines().enumerate() {
         let indent = raw.len() - raw.trim_start_matches(' ').len();
         let content = &raw[indent..];
         if index == 0 && (raw == "---" || raw.starts_with("--- ")) {

@@ -166,7 +166,7 @@ fn load_unclamped(
         ));
         return refuse("", findings);
     }
-    if bytes.iter().take(8192).any(|&b| b == 0) {
+    if bytes[..bytes.len().min(8192)].contains(&0) {
         findings.push(finding(
             &name,
             codes::UNREADABLE_FILE,
@@ -238,7 +238,7 @@ fn load_unclamped(
     let text = source.text.clone();
     let mut file_nodes = 0usize;
     let mut scratch = block_parse::Scratch::default();
-    for chunk in split_documents(&text) {
+    for chunk in split_documents(&text, source.line_starts()) {
         if let Some((line, message)) = unsupported_yaml_version(&chunk) {
             findings.push(finding(
                 &name,
@@ -251,7 +251,7 @@ fn load_unclamped(
         }
         // Most documents are plain block YAML, which the fast path reads; it leaves
         // everything else (and every problem) to the general parser.
-        let fast = block_parse::parse_document(chunk.text, chunk.line_offset, limits, &mut scratch)
+        let fast = block_parse::parse_document(&chunk, limits, &mut scratch)
             .filter(|(_, nodes)| file_nodes + nodes <= limits.max_nodes_per_file);
         let (built, file_full) = match fast {
             Some((root, nodes)) => {
@@ -649,13 +649,16 @@ fn quoted_scalar_span(span: Span, style: ScalarStyle, text: &str) -> Span {
 /// Fast duplicate check: small mappings (almost all of them) without allocating.
 pub(crate) fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
     if entries.len() <= 16 {
-        for (i, (a, _)) in entries.iter().enumerate() {
-            let Some(a) = a.as_str() else { continue };
-            if entries[i + 1..].iter().any(|(b, _)| b.as_str() == Some(a)) {
-                return true;
-            }
+        // Each key's text is looked up once, not once per pair.
+        let mut keys: [Option<&str>; 16] = [None; 16];
+        for (slot, (k, _)) in keys.iter_mut().zip(entries) {
+            *slot = k.as_str();
         }
-        return false;
+        let keys = &keys[..entries.len()];
+        return keys
+            .iter()
+            .enumerate()
+            .any(|(i, a)| a.is_some_and(|a| keys[i + 1..].contains(&Some(a))));
     }
     let mut seen = HashSet::with_capacity(entries.len());
     entries
@@ -666,45 +669,72 @@ pub(crate) fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
 
 pub(crate) struct Chunk<'a> {
     pub(crate) text: &'a str,
+    /// Lines of the file before this chunk (0-based line number of its first line).
     pub(crate) line_offset: u32,
+    /// Byte offset of each of its lines in the file (from the file's line table).
+    pub(crate) starts: &'a [u32],
+    /// Byte offset of `text` in the file.
+    pub(crate) base: usize,
+}
+
+impl<'a> Chunk<'a> {
+    /// Its lines without their line breaks, found from the file's line table rather than
+    /// searched for again.
+    pub(crate) fn lines(&self) -> impl Iterator<Item = &'a str> + '_ {
+        let text = self.text;
+        self.starts.iter().enumerate().map(move |(i, &start)| {
+            let start = start as usize - self.base;
+            let end = self
+                .starts
+                .get(i + 1)
+                .map_or(text.len(), |&next| next as usize - self.base);
+            let line = &text[start..end];
+            line.strip_suffix('\n').unwrap_or(line)
+        })
+    }
 }
 
 /// Splits a stream at document markers so each document is parsed on its own: a syntax
 /// error then costs only its own document. Directives (`%YAML`) stay with the document
-/// they introduce.
-pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+/// they introduce. `line_starts` is the text's line table ([`SourceFile::line_starts`]).
+pub(crate) fn split_documents<'a>(text: &'a str, line_starts: &'a [u32]) -> Vec<Chunk<'a>> {
     let mut chunks = Vec::new();
     let mut chunk_start = 0usize;
-    let mut chunk_line = 0u32;
+    let mut chunk_line = 0usize;
     let mut in_directives = false;
-    let mut offset = 0usize;
-    for (line_no, line) in text.split_inclusive('\n').enumerate() {
-        let is_marker =
-            line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
-        let is_directive = line.starts_with('%');
+    let mut push = |from: usize, to: usize, first: usize, last: usize| {
+        chunks.push(Chunk {
+            text: &text[from..to],
+            line_offset: first as u32,
+            starts: &line_starts[first..last],
+            base: from,
+        })
+    };
+    for (line_no, &offset) in line_starts.iter().enumerate() {
+        let offset = offset as usize;
+        let line = &text.as_bytes()[offset..];
+        let is_marker = line.starts_with(b"---")
+            && text[offset + 3..]
+                .chars()
+                .next()
+                .is_none_or(char::is_whitespace);
+        let is_directive = line.starts_with(b"%");
         let starts_new = (is_directive || is_marker) && !in_directives;
         if starts_new && offset > chunk_start {
-            chunks.push(Chunk {
-                text: &text[chunk_start..offset],
-                line_offset: chunk_line,
-            });
+            push(chunk_start, offset, chunk_line, line_no);
             chunk_start = offset;
-            chunk_line = line_no as u32;
+            chunk_line = line_no;
         } else if starts_new {
-            chunk_line = line_no as u32;
+            chunk_line = line_no;
         }
         if is_directive {
             in_directives = true;
         } else if is_marker {
             in_directives = false;
         }
-        offset += line.len();
     }
     if chunk_start < text.len() {
-        chunks.push(Chunk {
-            text: &text[chunk_start..],
-            line_offset: chunk_line,
-        });
+        push(chunk_start, text.len(), chunk_line, line_starts.len());
     }
     chunks
 }

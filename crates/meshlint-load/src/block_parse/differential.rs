@@ -8,6 +8,7 @@
 use super::{parse_document, Scratch};
 use crate::node::{Node, NodeValue};
 use crate::parse::{parse_chunk, split_documents, LoadLimits};
+use meshlint_diag::SourceFile;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -25,11 +26,10 @@ fn compare(label: &str, text: &str, tally: &mut Tally) -> Result<(), String> {
     // One scratch for the whole file, as the loader uses it: what a declined document
     // leaves in it must not reach the next.
     let mut scratch = Scratch::default();
-    for chunk in split_documents(text) {
+    let source = SourceFile::new(label, text);
+    for chunk in split_documents(text, source.line_starts()) {
         tally.documents += 1;
-        let Some((fast, nodes)) =
-            parse_document(chunk.text, chunk.line_offset, &limits, &mut scratch)
-        else {
+        let Some((fast, nodes)) = parse_document(&chunk, &limits, &mut scratch) else {
             continue;
         };
         tally.accepted += 1;
@@ -299,17 +299,13 @@ fn explore() {
     let text = std::fs::read_to_string(path).unwrap();
     let name: Arc<str> = "x".into();
     let limits = LoadLimits::default();
-    for chunk in split_documents(&text) {
+    let source = SourceFile::new("explored", text.as_str());
+    for chunk in split_documents(&text, source.line_starts()) {
         let general = parse_chunk(&name, &chunk, &limits, 0);
         for (root, _, _) in &general.documents {
             eprintln!("{}", outline(root).join("\n"));
         }
-        let fast = parse_document(
-            chunk.text,
-            chunk.line_offset,
-            &limits,
-            &mut Scratch::default(),
-        );
+        let fast = parse_document(&chunk, &limits, &mut Scratch::default());
         eprintln!(
             "fast: {}",
             fast.map_or("declined".to_string(), |(n, _)| outline(&n).join("\n"))
