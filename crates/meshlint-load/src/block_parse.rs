@@ -19,6 +19,9 @@ use crate::node::{Node, NodeValue, Scalar};
 use crate::parse::{has_duplicate_keys, Chunk, LoadLimits};
 use meshlint_diag::{Pos, Span};
 
+/// Longest non-ASCII line the fast path reads (see `parse_document`).
+const MAX_NON_ASCII_LINE: usize = 2048;
+
 /// Buffers one file's documents reuse, one after the other (most files hold many small
 /// documents, and growing these afresh for each was a good part of the reading).
 #[derive(Default)]
@@ -58,11 +61,18 @@ pub(crate) fn parse_document<'a>(
         if indent == 0 && (content.starts_with('%') || content.starts_with("...")) {
             return None;
         }
+        let ascii = raw.is_ascii();
+        // A column on a non-ASCII line is counted in characters from the line's start:
+        // on a long one (a minified flow collection) that would grow with the square of
+        // its length. The general parser reads such lines in one pass.
+        if !ascii && raw.len() > MAX_NON_ASCII_LINE {
+            return None;
+        }
         lines.push(Line {
             number: line_offset + index as u32 + 1,
             raw,
             start: indent,
-            ascii: raw.is_ascii(),
+            ascii,
         });
     }
     if lines.is_empty() {
@@ -597,3 +607,57 @@ fn only_comment_after(rest: &str) -> bool {
 
 #[cfg(test)]
 mod differential;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::split_documents;
+    use meshlint_diag::SourceFile;
+
+    /// Whether the fast path takes the (single-document) text.
+    fn takes(text: &str) -> bool {
+        let source = SourceFile::new("t.yaml", text);
+        let chunks = split_documents(text, source.line_starts());
+        let mut scratch = Scratch::default();
+        parse_document(&chunks[0], &LoadLimits::default(), &mut scratch).is_some()
+    }
+
+    #[test]
+    fn takes_an_ordinary_manifest() {
+        assert!(takes(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web # the front\n  labels: {app: web}\nspec:\n  template:\n    spec:\n      containers:\n      - name: main\n        args: [\"--port\", '8080']\n        ports:\n        - containerPort: 8080\n"
+        ));
+    }
+
+    #[test]
+    fn leaves_what_is_outside_the_subset_to_the_general_parser() {
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a: |\n  text\n",
+            "a: >-\n  folded\n",
+            "a:\tb\n",
+            "a: one\n  two\n",
+            "a: \"esc\\n\"\n",
+            "a: [1,\n  2]\n",
+            "a: 1\na: 2\n",
+            "<<: {a: 1}\n",
+            "? complex\n: key\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "a: !!str 1\n",
+            "a: b: c\n",
+            "a: [b, ]\n",
+        ] {
+            assert!(!takes(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn declines_a_long_line_whose_columns_would_be_counted_over_and_over() {
+        let items: Vec<String> = (0..5000).map(|i| format!("é{i}")).collect();
+        let text = format!("a: [{}]\n", items.join(", "));
+        assert!(!takes(&text));
+        // The same line in ASCII: a column is a byte offset, and the line is taken.
+        let text = text.replace('é', "e");
+        assert!(takes(&text));
+    }
+}
