@@ -73,6 +73,18 @@ impl Resource {
 
     /// Whether a field path exists in this resource.
     pub fn has_path(&self, path: &str) -> bool {
+        // Graph queries ask this of fixed dotted paths (`spec.mtls.mode`) for every
+        // resource of a kind: those are walked without building a parsed path.
+        if !path.contains('[') {
+            let mut node = &self.node;
+            for key in path.split('.').filter(|k| !k.is_empty()) {
+                match node.get_entry(key) {
+                    Some((_, value)) => node = value,
+                    None => return false,
+                }
+            }
+            return true;
+        }
         PathSegment::parse_path(path).is_some_and(|p| self.node.lookup(&p).is_some())
     }
 
@@ -335,6 +347,21 @@ mod tests {
             &LoadLimits::default(),
         );
         build_resources(&f)
+    }
+
+    #[test]
+    fn has_path_walks_dotted_and_indexed_paths() {
+        let set = resources(
+            "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p, namespace: a}\nspec:\n  mtls: {mode: STRICT}\n  portLevelMtls: {8080: {mode: DISABLE}}\n",
+        );
+        let r = &set.resources[0];
+        assert!(r.has_path("spec.mtls.mode"));
+        assert!(r.has_path("spec.mtls"));
+        assert!(!r.has_path("spec.mtls.nothing"));
+        assert!(!r.has_path("spec.mtls.mode.deeper"));
+        assert!(r.has_path("spec.portLevelMtls.8080.mode"));
+        assert!(r.has_path("spec.portLevelMtls[\"8080\"].mode"));
+        assert!(!r.has_path("spec.portLevelMtls[0]"));
     }
 
     #[test]
