@@ -219,11 +219,6 @@ impl SourceFile {
         }
     }
 
-    /// Byte offset of the start of each line (the first is 0).
-    pub fn line_starts(&self) -> &[u32] {
-        &self.line_starts
-    }
-
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }

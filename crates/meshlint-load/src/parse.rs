@@ -238,7 +238,10 @@ fn load_unclamped(
     let text = source.text.clone();
     let mut file_nodes = 0usize;
     let mut scratch = block_parse::Scratch::default();
-    for chunk in split_documents(&text, source.line_starts()) {
+    // The loader's own line table, dropped with this function: the source file builds
+    // one only if a finding or a suppression comment needs it.
+    let starts = line_starts(&text);
+    for chunk in split_documents(&text, &starts) {
         if let Some((line, message)) = unsupported_yaml_version(&chunk) {
             findings.push(finding(
                 &name,
@@ -694,9 +697,18 @@ impl<'a> Chunk<'a> {
     }
 }
 
+/// The byte offset where each line of `text` starts (the first is 0), from one
+/// vectorised scan for newlines.
+pub(crate) fn line_starts(text: &str) -> Vec<u32> {
+    let newlines = memchr::memchr_iter(b'\n', text.as_bytes());
+    std::iter::once(0)
+        .chain(newlines.map(|i| i as u32 + 1))
+        .collect()
+}
+
 /// Splits a stream at document markers so each document is parsed on its own: a syntax
 /// error then costs only its own document. Directives (`%YAML`) stay with the document
-/// they introduce. `line_starts` is the text's line table ([`SourceFile::line_starts`]).
+/// they introduce. `line_starts` is the text's line table ([`line_starts`]).
 pub(crate) fn split_documents<'a>(text: &'a str, line_starts: &'a [u32]) -> Vec<Chunk<'a>> {
     let mut chunks = Vec::new();
     let mut chunk_start = 0usize;

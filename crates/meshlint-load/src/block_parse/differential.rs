@@ -7,8 +7,7 @@
 
 use super::{parse_document, Scratch};
 use crate::node::{Node, NodeValue};
-use crate::parse::{parse_chunk, split_documents, LoadLimits};
-use meshlint_diag::SourceFile;
+use crate::parse::{line_starts, parse_chunk, split_documents, LoadLimits};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,8 +25,8 @@ fn compare(label: &str, text: &str, tally: &mut Tally) -> Result<(), String> {
     // One scratch for the whole file, as the loader uses it: what a declined document
     // leaves in it must not reach the next.
     let mut scratch = Scratch::default();
-    let source = SourceFile::new(label, text);
-    for chunk in split_documents(text, source.line_starts()) {
+    let starts = line_starts(text);
+    for chunk in split_documents(text, &starts) {
         tally.documents += 1;
         let Some((fast, nodes)) = parse_document(&chunk, &limits, &mut scratch) else {
             continue;
@@ -299,8 +298,8 @@ fn explore() {
     let text = std::fs::read_to_string(path).unwrap();
     let name: Arc<str> = "x".into();
     let limits = LoadLimits::default();
-    let source = SourceFile::new("explored", text.as_str());
-    for chunk in split_documents(&text, source.line_starts()) {
+    let starts = line_starts(&text);
+    for chunk in split_documents(&text, &starts) {
         let general = parse_chunk(&name, &chunk, &limits, 0);
         for (root, _, _) in &general.documents {
             eprintln!("{}", outline(root).join("\n"));
