@@ -50,7 +50,7 @@ pub struct MeshGraph {
     /// each workload is selected by.
     pub(crate) selections: Selections,
     pub(crate) by_kind: Tally<HashMap<Kind, Vec<usize>>>,
-    pub(crate) by_ns_kind: Tally<HashMap<(String, Kind), Vec<usize>>>,
+    by_ns_kind: crate::resource_index::ByNamespaceKind,
     /// Namespace name → its Namespace resource, when the inputs contain one.
     pub(crate) namespace_resources: Tally<HashMap<String, usize>>,
     /// Every namespace that appears anywhere in the inputs.
@@ -66,8 +66,8 @@ pub struct MeshGraph {
     pub(crate) workloads_by_ns: Tally<HashMap<String, Vec<usize>>>,
     /// Gateways by (namespace, name).
     pub(crate) gateways: Tally<HashMap<(String, String), usize>>,
-    /// Resources by (kind, namespace, name).
-    pub(crate) by_identity: Tally<HashMap<(Kind, String, String), usize>>,
+    /// Resources by (kind, namespace, name): the first of each.
+    by_identity: crate::resource_index::ByIdentity,
     /// Indexes for istioctl-analyze relations, built on first use (see `istio.rs`).
     pub(crate) istio_index: std::sync::OnceLock<crate::istio::IstioIndex>,
     /// Proxied namespaces, sorted, and how many of them run sidecars (not only gateways).
@@ -149,7 +149,7 @@ impl MeshGraph {
             relations: std::sync::OnceLock::new(),
             selections: Selections::default(),
             by_kind: Tally::default(),
-            by_ns_kind: Tally::default(),
+            by_ns_kind: Default::default(),
             namespace_resources: Tally::default(),
             known_namespaces: Tally::default(),
             hosts: Tally::default(),
@@ -157,7 +157,7 @@ impl MeshGraph {
             wildcard_by_suffix: Tally::default(),
             workloads_by_ns: Tally::default(),
             gateways: Tally::default(),
-            by_identity: Tally::default(),
+            by_identity: Default::default(),
             istio_index: std::sync::OnceLock::new(),
             proxies_by_ns: std::sync::OnceLock::new(),
             scale_index: std::sync::OnceLock::new(),
@@ -214,16 +214,11 @@ impl MeshGraph {
         by_object.shrink_to_fit();
         self.copies = Tally::new(by_object);
         self.unset_in_play = self.resources.iter().any(|r| r.namespace_unset());
+        self.by_identity = crate::resource_index::ByIdentity::new(&self.resources);
+        self.by_ns_kind = crate::resource_index::ByNamespaceKind::new(&self.resources);
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
             let ns = r.namespace().to_string();
-            self.by_ns_kind
-                .entry((ns.clone(), r.kind))
-                .or_default()
-                .push(i);
-            self.by_identity
-                .entry((r.kind, ns.clone(), r.name().to_string()))
-                .or_insert(i);
             if r.id.kind == "Node" && r.group.is_empty() {
                 self.nodes.insert(r.name().to_string(), i);
             }
@@ -403,16 +398,15 @@ impl MeshGraph {
 
     /// Resources of a kind in a namespace.
     pub fn in_namespace(&self, ns: &str, kind: Kind) -> &[usize] {
-        self.by_ns_kind
-            .get(&(ns.to_string(), kind))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        let found = self.by_ns_kind.get(&self.resources, ns, kind);
+        // Charged as the list it hands out, like the other indexes (`Tally`).
+        meshlint_diag::work::add(found.len().max(1) as u64);
+        found
     }
 
     pub fn find(&self, kind: Kind, ns: &str, name: &str) -> Option<usize> {
-        self.by_identity
-            .get(&(kind, ns.to_string(), name.to_string()))
-            .copied()
+        meshlint_diag::work::add(1);
+        self.by_identity.get(&self.resources, kind, ns, name)
     }
 
     /// The Namespace resource of a namespace, when the inputs contain it.
