@@ -182,51 +182,81 @@ pub fn sort_findings(findings: &mut Vec<Finding>) {
 pub struct SourceFile {
     pub name: Arc<str>,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
-    /// Per line: whether it is all ASCII, so a column is a byte offset (O(1) lookups on
-    /// long lines such as minified JSON).
-    ascii_lines: Vec<bool>,
+    /// Built on first use: only files with findings or suppression comments need one,
+    /// and then after the rules have run (the run's peak memory is during them).
+    lines: std::sync::OnceLock<LineTable>,
+}
+
+/// Where each line starts, and which lines are all ASCII.
+#[derive(Debug, Clone)]
+struct LineTable {
+    starts: Box<[u32]>,
+    /// One bit per line: all ASCII, so a column is a byte offset (O(1) lookups on long
+    /// lines such as minified JSON).
+    ascii: Box<[u64]>,
+}
+
+impl LineTable {
+    fn new(text: &str) -> LineTable {
+        let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+        let mut starts = Vec::with_capacity(lines);
+        starts.push(0u32);
+        let mut ascii = vec![0u64; lines.div_ceil(64)];
+        let mut line = 0;
+        let mut all_ascii = true;
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                starts.push(i as u32 + 1);
+                ascii[line / 64] |= u64::from(all_ascii) << (line % 64);
+                line += 1;
+                all_ascii = true;
+            } else if b >= 0x80 {
+                all_ascii = false;
+            }
+        }
+        ascii[line / 64] |= u64::from(all_ascii) << (line % 64);
+        LineTable {
+            starts: starts.into_boxed_slice(),
+            ascii: ascii.into_boxed_slice(),
+        }
+    }
+
+    fn is_ascii(&self, idx: usize) -> bool {
+        self.ascii
+            .get(idx / 64)
+            .is_some_and(|w| w >> (idx % 64) & 1 == 1)
+    }
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
-        // Sized exactly: every input's table lives to the end of the run.
-        let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
-        let mut line_starts = Vec::with_capacity(lines);
-        line_starts.push(0u32);
-        let mut ascii_lines = Vec::with_capacity(lines);
-        let mut ascii = true;
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-                ascii_lines.push(ascii);
-                ascii = true;
-            } else if b >= 0x80 {
-                ascii = false;
-            }
-        }
-        ascii_lines.push(ascii);
         SourceFile {
             name: name.into(),
-            text,
-            line_starts,
-            ascii_lines,
+            text: text.into(),
+            lines: std::sync::OnceLock::new(),
         }
     }
 
+    fn lines(&self) -> &LineTable {
+        self.lines.get_or_init(|| LineTable::new(&self.text))
+    }
+
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        match self.lines.get() {
+            Some(table) => table.starts.len(),
+            // Counted without building the table: the loader asks every file.
+            None => self.text.bytes().filter(|&b| b == b'\n').count() + 1,
+        }
     }
 
     /// The text of a 1-based line, without its line terminator.
     pub fn line_text(&self, line: u32) -> &str {
         let idx = line.saturating_sub(1) as usize;
-        let Some(&start) = self.line_starts.get(idx) else {
+        let starts = &self.lines().starts;
+        let Some(&start) = starts.get(idx) else {
             return "";
         };
-        let end = self
-            .line_starts
+        let end = starts
             .get(idx + 1)
             .map(|&e| e as usize)
             .unwrap_or(self.text.len());
@@ -236,12 +266,12 @@ impl SourceFile {
     /// Byte offset of a position, clamped to the text.
     pub fn offset(&self, pos: Pos) -> usize {
         let idx = pos.line.saturating_sub(1) as usize;
-        let Some(&start) = self.line_starts.get(idx) else {
+        let Some(&start) = self.lines().starts.get(idx) else {
             return self.text.len();
         };
         let line = self.line_text(pos.line);
         let col = pos.column.saturating_sub(1) as usize;
-        let within = if self.ascii_lines.get(idx).copied().unwrap_or(false) {
+        let within = if self.lines().is_ascii(idx) {
             col.min(line.len())
         } else {
             line.char_indices()
@@ -313,6 +343,22 @@ mod tests {
         assert_eq!(f.offset(Pos { line: 2, column: 2 }), 5);
         assert_eq!(f.line_text(2), "çd: x");
         assert_eq!(f.byte_range(Span::point(1, 1)), 0..1);
+        assert_eq!(f.line_count(), 3);
+    }
+
+    #[test]
+    fn ascii_lines_are_told_apart_past_one_word_of_bits() {
+        let mut text = "a\n".repeat(70);
+        text.push_str("é\nb");
+        let f = SourceFile::new("a.yaml", text);
+        assert_eq!(f.line_count(), 72);
+        assert!(f.lines.get().is_none(), "counting lines builds no table");
+        assert!(f.lines().is_ascii(69));
+        assert_eq!(f.line_count(), 72);
+        assert!(!f.lines().is_ascii(70));
+        assert!(f.lines().is_ascii(71));
+        assert_eq!(f.offset(Pos { line: 71, column: 2 }), 142);
+        assert_eq!(f.offset(Pos { line: 72, column: 2 }), 144);
     }
 
     #[test]
