@@ -102,7 +102,7 @@ fn dot_escape(s: &str) -> String {
 
 fn resource_style(g: &MeshGraph, i: usize) -> &'static str {
     let r = &g.resources[i];
-    match r.group.as_str() {
+    match r.group() {
         "networking.istio.io" => "fillcolor=\"#dbeafe\"",
         "security.istio.io" => "fillcolor=\"#fde68a\"",
         "" if r.id.kind == "Service" => "fillcolor=\"#dcfce7\"",
@@ -133,7 +133,7 @@ pub fn render_dot(g: &MeshGraph, nodes: &[NodeIndex]) -> String {
             // Namespaces) only clutter the picture; Istio resources always show, since a
             // namespace-wide policy applies through its namespace alone.
             GraphNode::Resource(i)
-                if !g.resources[*i].group.ends_with("istio.io") && !related(n) =>
+                if !g.resources[*i].group().ends_with("istio.io") && !related(n) =>
             {
                 continue
             }

@@ -15,7 +15,7 @@ pub(crate) type ObjectKey = (String, String, String, String);
 
 pub(crate) fn object_key(r: &meshlint_model::Resource) -> ObjectKey {
     (
-        r.group.clone(),
+        r.group().to_string(),
         r.id.kind.clone(),
         r.namespace().to_string(),
         r.name().to_string(),

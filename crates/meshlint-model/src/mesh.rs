@@ -156,8 +156,6 @@ pub fn mesh_networks_resource(file: &LoadedFile) -> Option<Resource> {
             namespace: Some("istio-system".to_string()),
             name: "meshnetworks".to_string(),
         },
-        group: String::new(),
-        version: String::new(),
         kind: Kind::Other,
         file: file.source.name.clone(),
         doc_index: doc.index,

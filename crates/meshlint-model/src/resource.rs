@@ -12,8 +12,6 @@ use std::sync::Arc;
 pub struct Resource {
     /// Identity as written (namespace `None` when the YAML has none).
     pub id: ResourceId,
-    pub group: String,
-    pub version: String,
     pub kind: Kind,
     pub file: Arc<str>,
     /// 0-based document index within the file.
@@ -53,6 +51,20 @@ impl Resource {
 
     pub fn name(&self) -> &str {
         &self.id.name
+    }
+
+    /// The API group: `apiVersion` before its `/`, empty for the core group. Read from
+    /// the identity rather than kept beside it (two strings per resource).
+    pub fn group(&self) -> &str {
+        self.id.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    /// The API version: `apiVersion` after its `/`, or all of it for the core group.
+    pub fn version(&self) -> &str {
+        self.id
+            .api_version
+            .rsplit_once('/')
+            .map_or(&self.id.api_version, |(_, v)| v)
     }
 
     /// Location of a field path (`spec.http[0].route`), falling back to the name.
@@ -242,11 +254,8 @@ fn add_resource(
 ) {
     let api_version = node.str_at(&["apiVersion"]).unwrap_or("").to_string();
     let kind_name = node.str_at(&["kind"]).unwrap_or("").to_string();
-    let (group, version) = match api_version.rsplit_once('/') {
-        Some((g, v)) => (g.to_string(), v.to_string()),
-        None => (String::new(), api_version.clone()),
-    };
-    let kind = Kind::classify(&group, &kind_name);
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let kind = Kind::classify(group, &kind_name);
     let metadata = node.get("metadata");
     let name = metadata
         .and_then(|m| m.get("name"))
@@ -286,7 +295,7 @@ fn add_resource(
         }
     }
     let id = ResourceId {
-        api_version,
+        api_version: api_version.clone(),
         kind: kind_name,
         namespace,
         name: name.unwrap_or_default(),
@@ -295,8 +304,6 @@ fn add_resource(
     let annotations = crate::typed::labels(node.get("metadata").and_then(|m| m.get("annotations")));
     let mut resource = Resource {
         id,
-        group,
-        version,
         kind,
         file: file.clone(),
         doc_index,
