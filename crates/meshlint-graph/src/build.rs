@@ -280,6 +280,12 @@ impl MeshGraph {
                 _ => {}
             }
         }
+        crate::tally::shrink_lists(&mut self.by_kind);
+        crate::tally::shrink_lists(&mut self.hosts);
+        crate::tally::shrink_lists(&mut self.wildcard_by_suffix);
+        crate::tally::shrink_lists(&mut self.workloads_by_ns);
+        crate::tally::shrink_lists(&mut self.workloads_by_label);
+        crate::tally::shrink_lists(&mut self.host_blind_ports);
     }
 
     /// The resources a resource selects (`Selects` edges), in the order

@@ -300,6 +300,7 @@ impl MeshGraph {
             services.sort_unstable();
             services.dedup();
         }
+        crate::tally::shrink_lists(&mut by_workload);
         by_workload
     }
 }
