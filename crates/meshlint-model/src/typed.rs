@@ -258,9 +258,17 @@ fn strings(node: Option<&Node>) -> Vec<String> {
         n.items()
             .iter()
             .filter_map(|i| i.as_str().map(str::to_string))
-            .collect()
+            .collect::<Vec<_>>()
     })
+    .map(exact)
     .unwrap_or_default()
+}
+
+/// A list with no room to spare. Typed views live to the end of the run, and a list
+/// collected through a filter or built by pushing starts with room for four.
+fn exact<T>(mut list: Vec<T>) -> Vec<T> {
+    list.shrink_to_fit();
+    list
 }
 
 fn opt_strings(node: Option<&Node>) -> Option<Vec<String>> {
@@ -410,7 +418,8 @@ fn workload(r: &Resource) -> Workload {
                 port: port_number(p.get("containerPort"))?,
             })
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let ports = exact(ports);
     let has_proxy_container = containers
         .iter()
         .any(|c| c.str_at(&["name"]) == Some("istio-proxy"));
@@ -458,7 +467,8 @@ fn traffic_policy(node: Option<&Node>, path: &str) -> TrafficPolicy {
                 tls: client_tls(pls.get("tls"), format!("{path}.portLevelSettings[{i}].tls")),
             })
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let port_level = exact(port_level);
     TrafficPolicy {
         tls: client_tls(tp.get("tls"), format!("{path}.tls")),
         port_level,
@@ -547,9 +557,9 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
     }
     VirtualService {
         hosts: strings(spec.and_then(|s| s.get("hosts"))),
-        gateways,
+        gateways: exact(gateways),
         export_to: export_to(r),
-        destinations,
+        destinations: exact(destinations),
     }
 }
 
