@@ -77,7 +77,7 @@ pub struct MeshGraph {
     /// Workloads that are gateway proxies, built on first use (`is_gateway_workload`).
     pub(crate) gateway_workloads: std::sync::OnceLock<Tally<std::collections::HashSet<usize>>>,
     /// Every resource's data-plane decision, built on first use (`data_plane`).
-    pub(crate) data_planes: std::sync::OnceLock<Tally<Vec<crate::dataplane::DataPlaneDecision>>>,
+    pub(crate) data_planes: std::sync::OnceLock<crate::dataplane::DataPlanes>,
     /// Each workload's Services and ServiceEntries, built on first use (`services_for`).
     pub(crate) services_by_workload: std::sync::OnceLock<Tally<HashMap<usize, Vec<usize>>>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
