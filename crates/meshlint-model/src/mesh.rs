@@ -163,7 +163,7 @@ pub fn mesh_networks_resource(file: &LoadedFile) -> Option<Resource> {
         labels: Default::default(),
         annotations: Default::default(),
         typed: crate::typed::Typed::None,
-        implied_namespace: crate::resource::UNSET_NAMESPACE.into(),
+        implied_namespace: crate::resource::unset_namespace(),
     })
 }
 

@@ -31,6 +31,13 @@ pub struct Resource {
 /// applied together — but it is no real namespace: nothing is `default` by guess.
 pub const UNSET_NAMESPACE: &str = "<namespace>";
 
+/// [`UNSET_NAMESPACE`] as every resource holds it until `-n` says otherwise: one
+/// shared allocation, not one per resource.
+pub(crate) fn unset_namespace() -> Arc<str> {
+    static UNSET: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+    UNSET.get_or_init(|| UNSET_NAMESPACE.into()).clone()
+}
+
 impl Resource {
     /// The namespace the object lives in: as written, else the namespace it is applied
     /// to (`-n`), else [`UNSET_NAMESPACE`]; empty for cluster-scoped kinds.
@@ -311,7 +318,7 @@ fn add_resource(
         labels,
         annotations,
         typed: Typed::None,
-        implied_namespace: UNSET_NAMESPACE.into(),
+        implied_namespace: unset_namespace(),
     };
     set.findings
         .extend(schema::validate_with(schema, &resource));
