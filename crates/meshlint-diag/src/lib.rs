@@ -357,8 +357,20 @@ mod tests {
         assert_eq!(f.line_count(), 72);
         assert!(!f.lines().is_ascii(70));
         assert!(f.lines().is_ascii(71));
-        assert_eq!(f.offset(Pos { line: 71, column: 2 }), 142);
-        assert_eq!(f.offset(Pos { line: 72, column: 2 }), 144);
+        assert_eq!(
+            f.offset(Pos {
+                line: 71,
+                column: 2
+            }),
+            142
+        );
+        assert_eq!(
+            f.offset(Pos {
+                line: 72,
+                column: 2
+            }),
+            144
+        );
     }
 
     #[test]

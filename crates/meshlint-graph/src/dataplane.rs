@@ -14,9 +14,9 @@
 //!   infrastructure.
 
 use crate::build::MeshGraph;
-use std::collections::HashMap;
 use meshlint_model::typed::Typed;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The data plane a workload runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -119,7 +119,14 @@ impl ByIdentity {
         ns: &str,
         name: &str,
     ) -> Option<usize> {
-        Self::lookup(&self.0, resources, hash_of((kind, ns, name)), kind, ns, name)
+        Self::lookup(
+            &self.0,
+            resources,
+            hash_of((kind, ns, name)),
+            kind,
+            ns,
+            name,
+        )
     }
 }
 

@@ -344,7 +344,11 @@ mod tests {
     #[test]
     fn typed_views_cost_resources_without_one_little() {
         // The resource vector lives to the end of the run: one word or two for the view.
-        assert!(std::mem::size_of::<Typed>() <= 24, "{}", std::mem::size_of::<Typed>());
+        assert!(
+            std::mem::size_of::<Typed>() <= 24,
+            "{}",
+            std::mem::size_of::<Typed>()
+        );
     }
     use meshlint_load::{load_source, LoadLimits};
 

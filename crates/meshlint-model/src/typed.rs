@@ -320,7 +320,9 @@ impl Typed {
             Kind::Gateway => Typed::Gateway(Box::new(gateway(spec))),
             Kind::ServiceEntry => Typed::ServiceEntry(Box::new(service_entry(r, spec))),
             Kind::Sidecar => Typed::Sidecar(Box::new(sidecar(spec))),
-            Kind::PeerAuthentication => Typed::PeerAuthentication(Box::new(peer_authentication(spec))),
+            Kind::PeerAuthentication => {
+                Typed::PeerAuthentication(Box::new(peer_authentication(spec)))
+            }
             Kind::RequestAuthentication
             | Kind::AuthorizationPolicy
             | Kind::Telemetry
