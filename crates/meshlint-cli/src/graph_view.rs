@@ -105,7 +105,7 @@ fn resource_style(g: &MeshGraph, i: usize) -> &'static str {
     match r.group() {
         "networking.istio.io" => "fillcolor=\"#dbeafe\"",
         "security.istio.io" => "fillcolor=\"#fde68a\"",
-        "" if r.id.kind == "Service" => "fillcolor=\"#dcfce7\"",
+        "" if &*r.id.kind == "Service" => "fillcolor=\"#dcfce7\"",
         _ => "fillcolor=\"#f3f4f6\"",
     }
 }

@@ -85,8 +85,10 @@ pub struct Location {
 /// Who a finding is about: the identity of a Kubernetes resource as written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ResourceId {
-    pub api_version: String,
-    pub kind: String,
+    /// Shared between the resources that write the same (the model interns them: a run
+    /// has a handful of distinct API versions and kinds).
+    pub api_version: Arc<str>,
+    pub kind: Arc<str>,
     /// `None` when the YAML gives no namespace.
     pub namespace: Option<String>,
     pub name: String,

@@ -219,7 +219,7 @@ impl MeshGraph {
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
             let ns = r.namespace().to_string();
-            if r.id.kind == "Node" && r.group().is_empty() {
+            if &*r.id.kind == "Node" && r.group().is_empty() {
                 self.nodes.insert(r.name().to_string(), i);
             }
             if r.kind == Kind::Namespace {

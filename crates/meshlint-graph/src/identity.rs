@@ -16,7 +16,7 @@ pub(crate) type ObjectKey = (String, String, String, String);
 pub(crate) fn object_key(r: &meshlint_model::Resource) -> ObjectKey {
     (
         r.group().to_string(),
-        r.id.kind.clone(),
+        r.id.kind.to_string(),
         r.namespace().to_string(),
         r.name().to_string(),
     )

@@ -151,8 +151,8 @@ pub fn mesh_networks_resource(file: &LoadedFile) -> Option<Resource> {
     doc.root.as_map()?;
     Some(Resource {
         id: ResourceId {
-            api_version: String::new(),
-            kind: "MeshNetworks".to_string(),
+            api_version: "".into(),
+            kind: "MeshNetworks".into(),
             namespace: Some("istio-system".to_string()),
             name: "meshnetworks".to_string(),
         },

@@ -31,6 +31,28 @@ pub struct Resource {
 /// applied together — but it is no real namespace: nothing is `default` by guess.
 pub const UNSET_NAMESPACE: &str = "<namespace>";
 
+/// One shared copy of a string that many resources write alike (API versions, kinds),
+/// per loading thread: a handful of distinct values among thousands of resources.
+fn interned(text: &str) -> Arc<str> {
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashSet<Arc<str>>> =
+            std::cell::RefCell::new(std::collections::HashSet::new());
+    }
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some(known) = seen.get(text) {
+            return known.clone();
+        }
+        // Bounded: an input of only distinct kinds must not grow a table per thread
+        // beyond what it would have copied anyway.
+        let fresh: Arc<str> = text.into();
+        if seen.len() < 4096 {
+            seen.insert(fresh.clone());
+        }
+        fresh
+    })
+}
+
 /// [`UNSET_NAMESPACE`] as every resource holds it until `-n` says otherwise: one
 /// shared allocation, not one per resource.
 pub(crate) fn unset_namespace() -> Arc<str> {
@@ -302,8 +324,8 @@ fn add_resource(
         }
     }
     let id = ResourceId {
-        api_version: api_version.clone(),
-        kind: kind_name,
+        api_version: interned(&api_version),
+        kind: interned(&kind_name),
         namespace,
         name: name.unwrap_or_default(),
     };
