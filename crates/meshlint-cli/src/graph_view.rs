@@ -57,11 +57,11 @@ fn matches_host(n: &GraphNode, host: &str) -> bool {
 
 fn neighbourhood(g: &MeshGraph, pred: impl Fn(&GraphNode) -> bool) -> BTreeSet<NodeIndex> {
     let mut keep = BTreeSet::new();
-    for n in g.graph.node_indices() {
-        if pred(&g.graph[n]) {
+    for n in g.relations().node_indices() {
+        if pred(&g.relations()[n]) {
             keep.insert(n);
             for d in [Direction::Outgoing, Direction::Incoming] {
-                keep.extend(g.graph.neighbors_directed(n, d));
+                keep.extend(g.relations().neighbors_directed(n, d));
             }
         }
     }
@@ -70,7 +70,7 @@ fn neighbourhood(g: &MeshGraph, pred: impl Fn(&GraphNode) -> bool) -> BTreeSet<N
 
 /// The nodes to show, in graph order; an error names a filter that matched nothing.
 pub fn select_nodes(g: &MeshGraph, filter: &GraphFilter) -> Result<Vec<NodeIndex>, String> {
-    let mut keep: BTreeSet<NodeIndex> = g.graph.node_indices().collect();
+    let mut keep: BTreeSet<NodeIndex> = g.relations().node_indices().collect();
     if let Some(ns) = &filter.namespace {
         let near = neighbourhood(g, |n| matches_namespace(g, n, ns));
         if near.is_empty() {
@@ -102,10 +102,10 @@ fn dot_escape(s: &str) -> String {
 
 fn resource_style(g: &MeshGraph, i: usize) -> &'static str {
     let r = &g.resources[i];
-    match r.group.as_str() {
+    match r.group() {
         "networking.istio.io" => "fillcolor=\"#dbeafe\"",
         "security.istio.io" => "fillcolor=\"#fde68a\"",
-        "" if r.id.kind == "Service" => "fillcolor=\"#dcfce7\"",
+        "" if &*r.id.kind == "Service" => "fillcolor=\"#dcfce7\"",
         _ => "fillcolor=\"#f3f4f6\"",
     }
 }
@@ -118,9 +118,9 @@ pub fn render_dot(g: &MeshGraph, nodes: &[NodeIndex]) -> String {
     let mut loose = Vec::new();
     let kept: BTreeSet<NodeIndex> = nodes.iter().copied().collect();
     let related = |n: NodeIndex| {
-        g.graph
+        g.relations()
             .edges_directed(n, Direction::Outgoing)
-            .chain(g.graph.edges_directed(n, Direction::Incoming))
+            .chain(g.relations().edges_directed(n, Direction::Incoming))
             .any(|e| {
                 *e.weight() != Edge::InNamespace
                     && kept.contains(&e.source())
@@ -128,12 +128,12 @@ pub fn render_dot(g: &MeshGraph, nodes: &[NodeIndex]) -> String {
             })
     };
     for &n in nodes {
-        let ns = match &g.graph[n] {
+        let ns = match &g.relations()[n] {
             // Kubernetes objects that relate to nothing (ServiceAccounts, ConfigMaps,
             // Namespaces) only clutter the picture; Istio resources always show, since a
             // namespace-wide policy applies through its namespace alone.
             GraphNode::Resource(i)
-                if !g.resources[*i].group.ends_with("istio.io") && !related(n) =>
+                if !g.resources[*i].group().ends_with("istio.io") && !related(n) =>
             {
                 continue
             }
@@ -147,7 +147,7 @@ pub fn render_dot(g: &MeshGraph, nodes: &[NodeIndex]) -> String {
         }
     }
     let node_line = |n: NodeIndex| -> String {
-        match &g.graph[n] {
+        match &g.relations()[n] {
             GraphNode::Resource(i) => {
                 let r = &g.resources[*i];
                 format!(
@@ -191,7 +191,7 @@ pub fn render_dot(g: &MeshGraph, nodes: &[NodeIndex]) -> String {
     // drawn once, with a count.
     let mut edges: Vec<(usize, usize, Edge)> = Vec::new();
     let mut counts: BTreeMap<(usize, usize, &'static str), usize> = BTreeMap::new();
-    for e in g.graph.edge_references() {
+    for e in g.relations().edge_references() {
         if *e.weight() == Edge::InNamespace {
             continue;
         }
@@ -222,7 +222,7 @@ pub fn render_json(g: &MeshGraph, nodes: &[NodeIndex]) -> serde_json::Value {
     let id: BTreeMap<NodeIndex, usize> = nodes.iter().enumerate().map(|(k, n)| (*n, k)).collect();
     let json_nodes: Vec<serde_json::Value> = nodes
         .iter()
-        .map(|&n| match &g.graph[n] {
+        .map(|&n| match &g.relations()[n] {
             GraphNode::Resource(i) => {
                 let r = &g.resources[*i];
                 let ns = r.namespace();
@@ -244,7 +244,7 @@ pub fn render_json(g: &MeshGraph, nodes: &[NodeIndex]) -> serde_json::Value {
         })
         .collect();
     let edges: Vec<serde_json::Value> = g
-        .graph
+        .relations()
         .edge_references()
         .filter_map(|e| {
             let a = id.get(&e.source())?;

@@ -85,8 +85,10 @@ pub struct Location {
 /// Who a finding is about: the identity of a Kubernetes resource as written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ResourceId {
-    pub api_version: String,
-    pub kind: String,
+    /// Shared between the resources that write the same (the model interns them: a run
+    /// has a handful of distinct API versions and kinds).
+    pub api_version: Arc<str>,
+    pub kind: Arc<str>,
     /// `None` when the YAML gives no namespace.
     pub namespace: Option<String>,
     pub name: String,
@@ -182,55 +184,87 @@ pub fn sort_findings(findings: &mut Vec<Finding>) {
 pub struct SourceFile {
     pub name: Arc<str>,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
-    /// Per line: whether it is all ASCII, so a column is a byte offset (O(1) lookups on
-    /// long lines such as minified JSON).
-    ascii_lines: Vec<bool>,
+    /// Built on first use: only files with findings or suppression comments need one,
+    /// and then after the rules have run (the run's peak memory is during them).
+    lines: std::sync::OnceLock<LineTable>,
+}
+
+/// Where each line starts, and which lines are all ASCII.
+#[derive(Debug, Clone)]
+struct LineTable {
+    starts: Box<[u32]>,
+    /// One bit per line: all ASCII, so a column is a byte offset (O(1) lookups on long
+    /// lines such as minified JSON).
+    ascii: Box<[u64]>,
+}
+
+impl LineTable {
+    fn new(text: &str) -> LineTable {
+        // One vectorised scan for the newlines, and for the usual all-ASCII text one
+        // ASCII test (a byte-by-byte walk was 9 % of loading a large corpus when every
+        // file built its table).
+        let bytes = text.as_bytes();
+        let starts: Box<[u32]> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i as u32 + 1))
+            .collect();
+        let lines = starts.len();
+        let mut ascii = vec![0u64; lines.div_ceil(64)];
+        if text.is_ascii() {
+            for line in 0..lines {
+                ascii[line / 64] |= 1 << (line % 64);
+            }
+        } else {
+            for (line, &start) in starts.iter().enumerate() {
+                let end = starts
+                    .get(line + 1)
+                    .map_or(bytes.len(), |&e| e as usize - 1);
+                if bytes[start as usize..end].is_ascii() {
+                    ascii[line / 64] |= 1 << (line % 64);
+                }
+            }
+        }
+        LineTable {
+            starts,
+            ascii: ascii.into_boxed_slice(),
+        }
+    }
+
+    fn is_ascii(&self, idx: usize) -> bool {
+        self.ascii
+            .get(idx / 64)
+            .is_some_and(|w| w >> (idx % 64) & 1 == 1)
+    }
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
-        // Sized exactly: every input's table lives to the end of the run. This runs
-        // over every input's whole text, so with one vectorised scan for the newlines
-        // (a search per line costs a call per line) and, for the usual all-ASCII file,
-        // one ASCII test.
-        let bytes = text.as_bytes();
-        let lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
-        let mut line_starts = Vec::with_capacity(lines);
-        line_starts.push(0u32);
-        line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i as u32 + 1));
-        let ascii_lines = if text.is_ascii() {
-            vec![true; lines]
-        } else {
-            let ends = line_starts[1..].iter().map(|&s| s as usize - 1);
-            let ends = ends.chain(std::iter::once(bytes.len()));
-            line_starts
-                .iter()
-                .zip(ends)
-                .map(|(&s, e)| bytes[s as usize..e].is_ascii())
-                .collect()
-        };
         SourceFile {
             name: name.into(),
-            text,
-            line_starts,
-            ascii_lines,
+            text: text.into(),
+            lines: std::sync::OnceLock::new(),
         }
     }
 
+    fn lines(&self) -> &LineTable {
+        self.lines.get_or_init(|| LineTable::new(&self.text))
+    }
+
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        match self.lines.get() {
+            Some(table) => table.starts.len(),
+            // Counted without building the table: the loader asks every file.
+            None => memchr::memchr_iter(b'\n', self.text.as_bytes()).count() + 1,
+        }
     }
 
     /// The text of a 1-based line, without its line terminator.
     pub fn line_text(&self, line: u32) -> &str {
         let idx = line.saturating_sub(1) as usize;
-        let Some(&start) = self.line_starts.get(idx) else {
+        let starts = &self.lines().starts;
+        let Some(&start) = starts.get(idx) else {
             return "";
         };
-        let end = self
-            .line_starts
+        let end = starts
             .get(idx + 1)
             .map(|&e| e as usize)
             .unwrap_or(self.text.len());
@@ -240,12 +274,12 @@ impl SourceFile {
     /// Byte offset of a position, clamped to the text.
     pub fn offset(&self, pos: Pos) -> usize {
         let idx = pos.line.saturating_sub(1) as usize;
-        let Some(&start) = self.line_starts.get(idx) else {
+        let Some(&start) = self.lines().starts.get(idx) else {
             return self.text.len();
         };
         let line = self.line_text(pos.line);
         let col = pos.column.saturating_sub(1) as usize;
-        let within = if self.ascii_lines.get(idx).copied().unwrap_or(false) {
+        let within = if self.lines().is_ascii(idx) {
             col.min(line.len())
         } else {
             line.char_indices()
@@ -316,11 +350,35 @@ mod tests {
         // 'ç' is two bytes: column 2 starts after it.
         assert_eq!(f.offset(Pos { line: 2, column: 2 }), 5);
         assert_eq!(f.line_text(2), "çd: x");
-        // The text ends with a newline: an empty third line follows it.
-        assert_eq!(f.line_count(), 3);
-        assert_eq!(f.line_text(3), "");
-        assert_eq!(f.offset(Pos { line: 3, column: 1 }), 10);
         assert_eq!(f.byte_range(Span::point(1, 1)), 0..1);
+        assert_eq!(f.line_count(), 3);
+    }
+
+    #[test]
+    fn ascii_lines_are_told_apart_past_one_word_of_bits() {
+        let mut text = "a\n".repeat(70);
+        text.push_str("é\nb");
+        let f = SourceFile::new("a.yaml", text);
+        assert_eq!(f.line_count(), 72);
+        assert!(f.lines.get().is_none(), "counting lines builds no table");
+        assert!(f.lines().is_ascii(69));
+        assert_eq!(f.line_count(), 72);
+        assert!(!f.lines().is_ascii(70));
+        assert!(f.lines().is_ascii(71));
+        assert_eq!(
+            f.offset(Pos {
+                line: 71,
+                column: 2
+            }),
+            142
+        );
+        assert_eq!(
+            f.offset(Pos {
+                line: 72,
+                column: 2
+            }),
+            144
+        );
     }
 
     #[test]

@@ -42,10 +42,15 @@ pub struct MeshGraph {
     /// The time certificates are judged at, in seconds since the Unix epoch; `None`
     /// means the system clock. Tests set it so their results do not depend on the date.
     pub now: Option<i64>,
-    pub graph: DiGraph<GraphNode, Edge>,
-    pub(crate) node_of: Tally<HashMap<GraphNode, NodeIndex>>,
+    /// The relation graph (hosts, namespaces and every relation), built on first use:
+    /// only `meshlint graph` draws it, and it took 8 MB on the 2,000-namespace
+    /// gen-mesh corpus. Queries read the `Selects` relation from [`Selections`].
+    relations: std::sync::OnceLock<DiGraph<GraphNode, Edge>>,
+    /// The `Selects` edges, built with the graph: what each resource selects and what
+    /// each workload is selected by.
+    pub(crate) selections: Selections,
     pub(crate) by_kind: Tally<HashMap<Kind, Vec<usize>>>,
-    pub(crate) by_ns_kind: Tally<HashMap<(String, Kind), Vec<usize>>>,
+    by_ns_kind: crate::resource_index::ByNamespaceKind,
     /// Namespace name → its Namespace resource, when the inputs contain one.
     pub(crate) namespace_resources: Tally<HashMap<String, usize>>,
     /// Every namespace that appears anywhere in the inputs.
@@ -61,8 +66,8 @@ pub struct MeshGraph {
     pub(crate) workloads_by_ns: Tally<HashMap<String, Vec<usize>>>,
     /// Gateways by (namespace, name).
     pub(crate) gateways: Tally<HashMap<(String, String), usize>>,
-    /// Resources by (kind, namespace, name).
-    pub(crate) by_identity: Tally<HashMap<(Kind, String, String), usize>>,
+    /// Resources by (kind, namespace, name): the first of each.
+    by_identity: crate::resource_index::ByIdentity,
     /// Indexes for istioctl-analyze relations, built on first use (see `istio.rs`).
     pub(crate) istio_index: std::sync::OnceLock<crate::istio::IstioIndex>,
     /// Proxied namespaces, sorted, and how many of them run sidecars (not only gateways).
@@ -72,7 +77,7 @@ pub struct MeshGraph {
     /// Workloads that are gateway proxies, built on first use (`is_gateway_workload`).
     pub(crate) gateway_workloads: std::sync::OnceLock<Tally<std::collections::HashSet<usize>>>,
     /// Every resource's data-plane decision, built on first use (`data_plane`).
-    pub(crate) data_planes: std::sync::OnceLock<Tally<Vec<crate::dataplane::DataPlaneDecision>>>,
+    pub(crate) data_planes: std::sync::OnceLock<crate::dataplane::DataPlanes>,
     /// Each workload's Services and ServiceEntries, built on first use (`services_for`).
     pub(crate) services_by_workload: std::sync::OnceLock<Tally<HashMap<usize, Vec<usize>>>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
@@ -141,10 +146,10 @@ impl MeshGraph {
             mesh,
             closed_world,
             now: None,
-            graph: DiGraph::new(),
-            node_of: Tally::default(),
+            relations: std::sync::OnceLock::new(),
+            selections: Selections::default(),
             by_kind: Tally::default(),
-            by_ns_kind: Tally::default(),
+            by_ns_kind: Default::default(),
             namespace_resources: Tally::default(),
             known_namespaces: Tally::default(),
             hosts: Tally::default(),
@@ -152,7 +157,7 @@ impl MeshGraph {
             wildcard_by_suffix: Tally::default(),
             workloads_by_ns: Tally::default(),
             gateways: Tally::default(),
-            by_identity: Tally::default(),
+            by_identity: Default::default(),
             istio_index: std::sync::OnceLock::new(),
             proxies_by_ns: std::sync::OnceLock::new(),
             scale_index: std::sync::OnceLock::new(),
@@ -181,7 +186,7 @@ impl MeshGraph {
             name_index: std::sync::OnceLock::new(),
         };
         g.index();
-        g.relate();
+        g.selections = g.select();
         g.proxy_namespaces = g
             .workloads_by_ns
             .iter()
@@ -209,17 +214,12 @@ impl MeshGraph {
         by_object.shrink_to_fit();
         self.copies = Tally::new(by_object);
         self.unset_in_play = self.resources.iter().any(|r| r.namespace_unset());
+        self.by_identity = crate::resource_index::ByIdentity::new(&self.resources);
+        self.by_ns_kind = crate::resource_index::ByNamespaceKind::new(&self.resources);
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
             let ns = r.namespace().to_string();
-            self.by_ns_kind
-                .entry((ns.clone(), r.kind))
-                .or_default()
-                .push(i);
-            self.by_identity
-                .entry((r.kind, ns.clone(), r.name().to_string()))
-                .or_insert(i);
-            if r.id.kind == "Node" && r.group.is_empty() {
+            if &*r.id.kind == "Node" && r.group().is_empty() {
                 self.nodes.insert(r.name().to_string(), i);
             }
             if r.kind == Kind::Namespace {
@@ -280,99 +280,118 @@ impl MeshGraph {
                 _ => {}
             }
         }
+        crate::tally::shrink_lists(&mut self.by_kind);
+        crate::tally::shrink_lists(&mut self.hosts);
+        crate::tally::shrink_lists(&mut self.wildcard_by_suffix);
+        crate::tally::shrink_lists(&mut self.workloads_by_ns);
+        crate::tally::shrink_lists(&mut self.workloads_by_label);
+        crate::tally::shrink_lists(&mut self.host_blind_ports);
     }
 
-    fn node(&mut self, n: GraphNode) -> NodeIndex {
-        if let Some(&i) = self.node_of.get(&n) {
-            return i;
+    /// The resources a resource selects (`Selects` edges), in the order
+    /// [`MeshGraph::relations`] adds them.
+    fn selected_by_resource(&self, i: usize) -> Vec<usize> {
+        let r = &self.resources[i];
+        let ns = r.namespace();
+        match &r.typed {
+            Typed::Service(svc) => match svc.selector.as_ref().filter(|s| !s.is_empty()) {
+                Some(sel) => self.workloads_selected(ns, sel),
+                None => Vec::new(),
+            },
+            Typed::Gateway(gw) => self.gateway_workloads_for(&gw.selector, ns),
+            Typed::Sidecar(sc) => self.policy_targets(ns, sc.selector.as_ref()),
+            Typed::PeerAuthentication(pa) if pa.selector.is_some() => {
+                self.policy_targets(ns, pa.selector.as_ref())
+            }
+            Typed::Selecting(s) if s.selector.is_some() => {
+                self.policy_targets(ns, s.selector.as_ref())
+            }
+            _ => Vec::new(),
         }
-        let i = self.graph.add_node(n.clone());
-        self.node_of.insert(n, i);
-        i
     }
 
-    fn edge(&mut self, from: GraphNode, to: GraphNode, e: Edge) {
-        let a = self.node(from);
-        let b = self.node(to);
-        self.graph.add_edge(a, b, e);
+    fn select(&self) -> Selections {
+        let n = self.resources.len();
+        let mut edges: Vec<(u32, u32)> = Vec::new();
+        for i in 0..n {
+            for w in self.selected_by_resource(i) {
+                edges.push((i as u32, w as u32));
+            }
+        }
+        Selections::new(n, edges)
     }
 
-    fn relate(&mut self) {
-        let domain = self.mesh.dns_domain.clone();
+    /// The relation graph: resources, hosts and namespaces as vertices, and every
+    /// [`Edge`] between them. Built on first use (`meshlint graph`).
+    pub fn relations(&self) -> &DiGraph<GraphNode, Edge> {
+        self.relations.get_or_init(|| {
+            let mut b = RelationBuilder::default();
+            self.relate(&mut b);
+            b.graph
+        })
+    }
+
+    fn relate(&self, b: &mut RelationBuilder) {
+        let domain = &self.mesh.dns_domain;
         for i in 0..self.resources.len() {
-            let ns = self.resources[i].namespace().to_string();
+            let r = &self.resources[i];
+            let ns = r.namespace().to_string();
             let me = GraphNode::Resource(i);
             if !ns.is_empty() {
-                self.edge(
+                b.edge(
                     me.clone(),
                     GraphNode::Namespace(ns.clone()),
                     Edge::InNamespace,
                 );
             }
-            let typed = self.resources[i].typed.clone();
-            match typed {
-                Typed::Service(svc) => {
-                    let fqdn = format!("{}.{}.svc.{}", self.resources[i].name(), ns, domain);
-                    self.edge(me.clone(), GraphNode::Host(fqdn), Edge::Defines);
-                    if let Some(sel) = svc.selector.filter(|s| !s.is_empty()) {
-                        for w in self.workloads_selected(&ns, &sel) {
-                            self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                        }
-                    }
+            let selects = |b: &mut RelationBuilder| {
+                for w in self.selected_by_resource(i) {
+                    b.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
+                }
+            };
+            match &r.typed {
+                Typed::Service(_) => {
+                    let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
+                    b.edge(me.clone(), GraphNode::Host(fqdn), Edge::Defines);
+                    selects(b);
                 }
                 Typed::ServiceEntry(se) => {
                     for h in &se.hosts {
-                        let h = crate::queries::resolve_short(h, &ns, &domain);
-                        self.edge(me.clone(), GraphNode::Host(h), Edge::Defines);
+                        let h = crate::queries::resolve_short(h, &ns, domain);
+                        b.edge(me.clone(), GraphNode::Host(h), Edge::Defines);
                     }
                 }
                 Typed::DestinationRule(dr) => {
-                    let h = crate::queries::resolve_short(&dr.host, &ns, &domain);
-                    self.edge(me.clone(), GraphNode::Host(h), Edge::Configures);
+                    let h = crate::queries::resolve_short(&dr.host, &ns, domain);
+                    b.edge(me.clone(), GraphNode::Host(h), Edge::Configures);
                 }
                 Typed::VirtualService(vs) => {
                     for h in &vs.hosts {
-                        let h = crate::queries::resolve_short(h, &ns, &domain);
-                        self.edge(me.clone(), GraphNode::Host(h), Edge::Configures);
+                        let h = crate::queries::resolve_short(h, &ns, domain);
+                        b.edge(me.clone(), GraphNode::Host(h), Edge::Configures);
                     }
                     for d in &vs.destinations {
-                        let h = crate::queries::resolve_short(&d.host, &ns, &domain);
-                        self.edge(me.clone(), GraphNode::Host(h), Edge::RoutesTo);
+                        let h = crate::queries::resolve_short(&d.host, &ns, domain);
+                        b.edge(me.clone(), GraphNode::Host(h), Edge::RoutesTo);
                     }
                     for gw in &vs.gateways {
                         if let Some(g) = self.gateway_ref(&gw.name, &ns) {
-                            self.edge(me.clone(), GraphNode::Resource(g), Edge::Binds);
+                            b.edge(me.clone(), GraphNode::Resource(g), Edge::Binds);
                         }
                     }
                 }
-                Typed::Gateway(gw) => {
-                    for w in self.gateway_workloads_for(&gw.selector, &ns) {
-                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                    }
-                }
+                Typed::Gateway(_) => selects(b),
                 Typed::Sidecar(sc) => {
-                    for w in self.policy_targets(&ns, sc.selector.as_ref()) {
-                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                    }
+                    selects(b);
                     for e in &sc.egress {
-                        for (hns, host) in &e.hosts {
+                        for (_, host) in &e.hosts {
                             if !host.contains('*') {
-                                let _ = hns;
-                                self.edge(me.clone(), GraphNode::Host(host.clone()), Edge::Imports);
+                                b.edge(me.clone(), GraphNode::Host(host.clone()), Edge::Imports);
                             }
                         }
                     }
                 }
-                Typed::PeerAuthentication(pa) if pa.selector.is_some() => {
-                    for w in self.policy_targets(&ns, pa.selector.as_ref()) {
-                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                    }
-                }
-                Typed::Selecting(s) if s.selector.is_some() => {
-                    for w in self.policy_targets(&ns, s.selector.as_ref()) {
-                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                    }
-                }
+                Typed::PeerAuthentication(_) | Typed::Selecting(_) => selects(b),
                 _ => {}
             }
         }
@@ -385,16 +404,15 @@ impl MeshGraph {
 
     /// Resources of a kind in a namespace.
     pub fn in_namespace(&self, ns: &str, kind: Kind) -> &[usize] {
-        self.by_ns_kind
-            .get(&(ns.to_string(), kind))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        let found = self.by_ns_kind.get(&self.resources, ns, kind);
+        // Charged as the list it hands out, like the other indexes (`Tally`).
+        meshlint_diag::work::add(found.len().max(1) as u64);
+        found
     }
 
     pub fn find(&self, kind: Kind, ns: &str, name: &str) -> Option<usize> {
-        self.by_identity
-            .get(&(kind, ns.to_string(), name.to_string()))
-            .copied()
+        meshlint_diag::work::add(1);
+        self.by_identity.get(&self.resources, kind, ns, name)
     }
 
     /// The Namespace resource of a namespace, when the inputs contain it.
@@ -455,4 +473,91 @@ pub(crate) fn pod_revision(labels: &meshlint_model::typed::Labels) -> Option<&st
         .get("istio.io/rev")
         .map(String::as_str)
         .filter(|v| !v.is_empty())
+}
+
+/// The relation graph under construction: one vertex per resource, host and namespace.
+#[derive(Default)]
+struct RelationBuilder {
+    graph: DiGraph<GraphNode, Edge>,
+    node_of: HashMap<GraphNode, NodeIndex>,
+}
+
+impl RelationBuilder {
+    fn node(&mut self, n: GraphNode) -> NodeIndex {
+        if let Some(&i) = self.node_of.get(&n) {
+            return i;
+        }
+        let i = self.graph.add_node(n.clone());
+        self.node_of.insert(n, i);
+        i
+    }
+
+    fn edge(&mut self, from: GraphNode, to: GraphNode, e: Edge) {
+        let a = self.node(from);
+        let b = self.node(to);
+        self.graph.add_edge(a, b, e);
+    }
+}
+
+/// The `Selects` relation in both directions, as two compressed adjacency lists
+/// (offsets into one array of resource indices): a few bytes per edge, where the
+/// relation graph's vertices and edges took tens.
+#[derive(Debug, Default)]
+pub(crate) struct Selections {
+    /// `out_start[i]..out_start[i + 1]` indexes `out` with what resource `i` selects.
+    out_start: Vec<u32>,
+    out: Vec<u32>,
+    /// The same for the resources selecting workload `w`.
+    in_start: Vec<u32>,
+    incoming: Vec<u32>,
+}
+
+impl Selections {
+    /// `edges` are (selecting resource, selected workload) pairs, in any order.
+    fn new(resources: usize, mut edges: Vec<(u32, u32)>) -> Selections {
+        let adjacency = |edges: &[(u32, u32)]| {
+            let mut start = Vec::with_capacity(resources + 1);
+            let mut to = Vec::with_capacity(edges.len());
+            let mut next = 0;
+            for i in 0..resources as u32 {
+                start.push(to.len() as u32);
+                while next < edges.len() && edges[next].0 == i {
+                    to.push(edges[next].1);
+                    next += 1;
+                }
+            }
+            start.push(to.len() as u32);
+            (start, to)
+        };
+        edges.sort_unstable();
+        edges.dedup();
+        let (out_start, out) = adjacency(&edges);
+        for e in &mut edges {
+            *e = (e.1, e.0);
+        }
+        edges.sort_unstable();
+        let (in_start, incoming) = adjacency(&edges);
+        Selections {
+            out_start,
+            out,
+            in_start,
+            incoming,
+        }
+    }
+
+    /// What resource `r` selects, sorted.
+    pub(crate) fn selected(&self, r: usize) -> &[u32] {
+        match (self.out_start.get(r), self.out_start.get(r + 1)) {
+            (Some(&a), Some(&b)) => &self.out[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// The resources selecting workload `w`, sorted.
+    pub(crate) fn selecting(&self, w: usize) -> &[u32] {
+        match (self.in_start.get(w), self.in_start.get(w + 1)) {
+            (Some(&a), Some(&b)) => &self.incoming[a as usize..b as usize],
+            _ => &[],
+        }
+    }
 }

@@ -50,7 +50,7 @@ impl MeshGraph {
         let Some(spec) = r.node.get("spec") else {
             return Vec::new();
         };
-        let istio = r.group == "networking.istio.io";
+        let istio = r.group() == "networking.istio.io";
         let mut out = Vec::new();
         match r.kind {
             Kind::VirtualService if istio => {

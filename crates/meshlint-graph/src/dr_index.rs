@@ -65,6 +65,11 @@ impl DestinationRulesByHost {
                 }
             }
         }
+        crate::tally::shrink_lists(&mut ix.exact);
+        crate::tally::shrink_lists(&mut ix.wildcard);
+        crate::tally::shrink_lists(&mut ix.odd);
+        crate::tally::shrink_lists(&mut ix.exact_anywhere);
+        crate::tally::shrink_lists(&mut ix.wildcard_anywhere);
         ix
     }
 }

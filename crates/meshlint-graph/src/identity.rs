@@ -15,8 +15,8 @@ pub(crate) type ObjectKey = (String, String, String, String);
 
 pub(crate) fn object_key(r: &meshlint_model::Resource) -> ObjectKey {
     (
-        r.group.clone(),
-        r.id.kind.clone(),
+        r.group().to_string(),
+        r.id.kind.to_string(),
         r.namespace().to_string(),
         r.name().to_string(),
     )

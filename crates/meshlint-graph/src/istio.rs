@@ -11,7 +11,7 @@ use crate::tally::Tally;
 use meshlint_load::Node;
 use meshlint_model::typed::{Labels, Typed};
 use meshlint_model::Kind;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// A Gateway server's (port, host, bind).
 type ServerKey = (u32, String, String);
@@ -41,7 +41,8 @@ pub struct IstioIndex {
     /// Wildcard ServiceEntry hosts: (scope, suffix without `*`, entry).
     wildcard_destinations: Tally<Vec<(String, String, usize)>>,
     /// Normalised DestinationRule host (`ns/name` for cluster services) → subset names.
-    subsets_by_host: Tally<HashMap<String, BTreeSet<String>>>,
+    /// Sorted and deduplicated (a `BTreeSet` took a 300-byte node for one name).
+    subsets_by_host: Tally<HashMap<String, Vec<String>>>,
     /// Pod → (kind, policy) for Sidecars/Telemetries/… with a non-empty selector matching it.
     selected_by: Tally<HashMap<usize, Vec<(Kind, usize)>>>,
     /// (kind, name) → resources in any namespace.
@@ -110,6 +111,12 @@ impl<T> Default for HostIndex<T> {
 }
 
 impl<T> HostIndex<T> {
+    fn shrink(&mut self) {
+        crate::tally::shrink_lists(&mut self.exact);
+        crate::tally::shrink_lists(&mut self.wildcard);
+        self.all.shrink_to_fit();
+    }
+
     pub(crate) fn insert(&mut self, host: &str, value: T) {
         let bucket = match host.strip_prefix('*') {
             Some(suffix) => self.wildcard.entry(suffix.to_string()).or_default(),
@@ -284,9 +291,7 @@ impl MeshGraph {
                 Typed::DestinationRule(dr) => {
                     let key = self.service_identity(&dr.host, ns);
                     let e = ix.subsets_by_host.entry(key).or_default();
-                    for s in &dr.subsets {
-                        e.insert(s.name.clone());
-                    }
+                    e.extend(dr.subsets.iter().map(|s| s.name.clone()));
                 }
                 _ => {}
             }
@@ -316,6 +321,23 @@ impl MeshGraph {
                 ix.selected_by.entry(p).or_default().push((r.kind, i));
             }
         }
+        for names in ix.subsets_by_host.values_mut() {
+            names.sort_unstable();
+            names.dedup();
+        }
+        crate::tally::shrink_lists(&mut ix.pods_by_ns);
+        crate::tally::shrink_lists(&mut ix.gateway_servers);
+        crate::tally::shrink_lists(&mut ix.gateway_certs);
+        crate::tally::shrink_lists(&mut ix.certs_of_gateway);
+        crate::tally::shrink_lists(&mut ix.mesh_vs_hosts);
+        crate::tally::shrink_lists(&mut ix.destinations);
+        crate::tally::shrink_lists(&mut ix.subsets_by_host);
+        crate::tally::shrink_lists(&mut ix.selected_by);
+        crate::tally::shrink_lists(&mut ix.by_name);
+        crate::tally::shrink_lists(&mut ix.subset_routes_by_host);
+        crate::tally::shrink_lists(&mut ix.services_by_workload);
+        ix.mesh_vs_global.shrink();
+        ix.mesh_vs_scoped.shrink();
         ix
     }
 
@@ -619,7 +641,7 @@ impl MeshGraph {
         self.istio()
             .subsets_by_host
             .get(&self.service_identity(host, ns))
-            .is_some_and(|s| s.contains(subset))
+            .is_some_and(|s| s.binary_search_by(|x| x.as_str().cmp(subset)).is_ok())
     }
 
     /// Whether some namespace of the inputs (a Namespace resource, or the namespace of any

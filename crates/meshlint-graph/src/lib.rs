@@ -45,6 +45,7 @@ mod queries;
 mod reach;
 mod reference_answers;
 mod request;
+mod resource_index;
 mod route_checks;
 mod routing;
 mod scale;

@@ -87,6 +87,7 @@ impl MeshGraph {
                 });
             }
         }
+        crate::tally::shrink_lists(&mut out);
         out
     }
 }

@@ -156,6 +156,12 @@ impl MeshGraph {
                 }
             }
         }
+        crate::tally::shrink_lists(&mut ix.importers);
+        crate::tally::shrink_lists(&mut ix.host_importers);
+        crate::tally::shrink_lists(&mut ix.claims_by_address);
+        crate::tally::shrink_lists(&mut ix.range_claims);
+        crate::tally::shrink_lists(&mut ix.unaddressed_claims);
+        crate::tally::shrink_lists(&mut ix.unaddressed_by_scope);
         ix
     }
 }

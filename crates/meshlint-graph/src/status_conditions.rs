@@ -50,7 +50,7 @@ impl MeshGraph {
     /// `ResolvedRefs`; per parent for HTTPRoute and GRPCRoute): those with status `False`.
     pub fn failed_conditions(&self, resource: usize) -> Vec<FailedCondition> {
         let r = &self.resources[resource];
-        let types = watched_types(r.kind, &r.group);
+        let types = watched_types(r.kind, r.group());
         let Some(status) = r
             .node
             .get("status")

@@ -262,3 +262,13 @@ impl<T: FromIterator<A>, A> FromIterator<A> for Tally<T> {
         Tally(iter.into_iter().collect())
     }
 }
+
+/// Gives back the room an index's lists grew into: built by pushing, a list of one
+/// element holds four (a `Vec`'s first allocation), and the indexes live to the end of
+/// the run. With elements of a few hundred bytes (`RouteTo`) that was most of an index.
+pub(crate) fn shrink_lists<K: Hash + Eq, T>(map: &mut HashMap<K, Vec<T>>) {
+    for list in map.values_mut() {
+        list.shrink_to_fit();
+    }
+    map.shrink_to_fit();
+}

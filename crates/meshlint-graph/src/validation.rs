@@ -198,7 +198,7 @@ impl MeshGraph {
         let Some(spec) = spec(self, r) else {
             return Vec::new();
         };
-        let kind = self.resources[r].id.kind.as_str();
+        let kind: &str = &self.resources[r].id.kind;
         let ports: Vec<(String, &Node)> = if kind == "Gateway" {
             spec.items_at(&["servers"])
                 .iter()

@@ -197,24 +197,11 @@ impl MeshGraph {
     /// Resources of `kind` that select workload `w` (Sidecars, PeerAuthentications,
     /// AuthorizationPolicies, Services, Gateways, …), in input order.
     pub fn selected_by(&self, w: usize, kind: Kind) -> Vec<usize> {
-        let Some(&n) = self.node_of.get(&crate::build::GraphNode::Resource(w)) else {
-            return Vec::new();
-        };
-        // Every edge walked is counted: the graph is an index like the others.
-        let mut out: Vec<usize> = meshlint_diag::work::Counted(
-            self.graph.edges_directed(n, petgraph::Direction::Incoming),
-        )
-        .filter(|e| *e.weight() == crate::build::Edge::Selects)
-        .filter_map(
-            |e| match &self.graph[petgraph::visit::EdgeRef::source(&e)] {
-                crate::build::GraphNode::Resource(i) if self.resources[*i].kind == kind => Some(*i),
-                _ => None,
-            },
-        )
-        .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        // Every entry walked is counted: the relation is an index like the others.
+        meshlint_diag::work::Counted(self.selections.selecting(w).iter())
+            .map(|&i| i as usize)
+            .filter(|&i| self.resources[i].kind == kind)
+            .collect()
     }
 
     /// The locality labels Istio adds to a pod's endpoints from the Node it runs on
@@ -270,24 +257,10 @@ impl MeshGraph {
     /// Workloads a resource selects (its outgoing `Selects` edges, built once with the
     /// graph): a Gateway's proxies, a Service's endpoints, a policy's targets. Sorted.
     pub fn selected_workloads(&self, r: usize) -> Vec<usize> {
-        let Some(&n) = self.node_of.get(&crate::build::GraphNode::Resource(r)) else {
-            return Vec::new();
-        };
-        // Every edge walked is counted: the graph is an index like the others.
-        let mut out: Vec<usize> = meshlint_diag::work::Counted(
-            self.graph.edges_directed(n, petgraph::Direction::Outgoing),
-        )
-        .filter(|e| *e.weight() == crate::build::Edge::Selects)
-        .filter_map(
-            |e| match &self.graph[petgraph::visit::EdgeRef::target(&e)] {
-                crate::build::GraphNode::Resource(i) => Some(*i),
-                _ => None,
-            },
-        )
-        .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        // Every entry walked is counted: the relation is an index like the others.
+        meshlint_diag::work::Counted(self.selections.selected(r).iter())
+            .map(|&i| i as usize)
+            .collect()
     }
 
     /// Services and ServiceEntries (with a workload selector) that select a workload.
@@ -327,6 +300,7 @@ impl MeshGraph {
             services.sort_unstable();
             services.dedup();
         }
+        crate::tally::shrink_lists(&mut by_workload);
         by_workload
     }
 }

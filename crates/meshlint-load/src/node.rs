@@ -249,6 +249,13 @@ impl PathSegment {
 }
 
 impl Node {
+    /// A node of `value` written at `span`. New code should build nodes with this rather
+    /// than a struct literal, so that the representation can become more compact (a
+    /// smaller span or scalar) without touching every construction site.
+    pub fn new(span: Span, value: NodeValue) -> Node {
+        Node { span, value }
+    }
+
     pub fn scalar(&self) -> Option<&Scalar> {
         match &self.value {
             NodeValue::Scalar(s) => Some(s),

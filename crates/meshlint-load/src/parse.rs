@@ -106,6 +106,9 @@ pub fn load_source_in(
     let mut file = load_unclamped(name, bytes, limits, run);
     // The parser reports the end of input one line past the last one: every finding
     // is kept inside the text, so each has a line a reader (and a renderer) can find.
+    if file.findings.is_empty() {
+        return file;
+    }
     let lines = file.source.line_count() as u32;
     for f in &mut file.findings {
         for pos in [&mut f.location.span.start, &mut f.location.span.end] {

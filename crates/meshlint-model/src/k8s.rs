@@ -368,7 +368,7 @@ fn parent_name(what: &str) -> &str {
 /// Validates and cleans the fields described in the module docs; returns the findings.
 pub(crate) fn validate_and_clean(r: &mut Resource) -> Vec<Finding> {
     let handled = matches!(r.kind, Kind::Service | Kind::Namespace) || r.kind.is_workload();
-    if !handled && !is_istio_group(&r.group) {
+    if !handled && !is_istio_group(r.group()) {
         return Vec::new();
     }
     let mut c = Cleaner {
@@ -377,8 +377,9 @@ pub(crate) fn validate_and_clean(r: &mut Resource) -> Vec<Finding> {
         findings: Vec::new(),
     };
     let kind = r.kind;
+    let istio = is_istio_group(r.group());
     let node = &mut r.node;
-    if is_istio_group(&r.group) {
+    if istio {
         if let Some(spec) = child(node, "spec") {
             c.no_null_items(spec, &mut "spec".to_string());
         }

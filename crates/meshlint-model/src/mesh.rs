@@ -151,13 +151,11 @@ pub fn mesh_networks_resource(file: &LoadedFile) -> Option<Resource> {
     doc.root.as_map()?;
     Some(Resource {
         id: ResourceId {
-            api_version: String::new(),
-            kind: "MeshNetworks".to_string(),
+            api_version: "".into(),
+            kind: "MeshNetworks".into(),
             namespace: Some("istio-system".to_string()),
             name: "meshnetworks".to_string(),
         },
-        group: String::new(),
-        version: String::new(),
         kind: Kind::Other,
         file: file.source.name.clone(),
         doc_index: doc.index,
@@ -165,7 +163,7 @@ pub fn mesh_networks_resource(file: &LoadedFile) -> Option<Resource> {
         labels: Default::default(),
         annotations: Default::default(),
         typed: crate::typed::Typed::None,
-        implied_namespace: crate::resource::UNSET_NAMESPACE.into(),
+        implied_namespace: crate::resource::unset_namespace(),
     })
 }
 

@@ -12,8 +12,6 @@ use std::sync::Arc;
 pub struct Resource {
     /// Identity as written (namespace `None` when the YAML has none).
     pub id: ResourceId,
-    pub group: String,
-    pub version: String,
     pub kind: Kind,
     pub file: Arc<str>,
     /// 0-based document index within the file.
@@ -32,6 +30,35 @@ pub struct Resource {
 /// which namespace they are applied to (`-n`). All such objects share it — they are
 /// applied together — but it is no real namespace: nothing is `default` by guess.
 pub const UNSET_NAMESPACE: &str = "<namespace>";
+
+/// One shared copy of a string that many resources write alike (API versions, kinds),
+/// per loading thread: a handful of distinct values among thousands of resources.
+fn interned(text: &str) -> Arc<str> {
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashSet<Arc<str>>> =
+            std::cell::RefCell::new(std::collections::HashSet::new());
+    }
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some(known) = seen.get(text) {
+            return known.clone();
+        }
+        // Bounded: an input of only distinct kinds must not grow a table per thread
+        // beyond what it would have copied anyway.
+        let fresh: Arc<str> = text.into();
+        if seen.len() < 4096 {
+            seen.insert(fresh.clone());
+        }
+        fresh
+    })
+}
+
+/// [`UNSET_NAMESPACE`] as every resource holds it until `-n` says otherwise: one
+/// shared allocation, not one per resource.
+pub(crate) fn unset_namespace() -> Arc<str> {
+    static UNSET: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+    UNSET.get_or_init(|| UNSET_NAMESPACE.into()).clone()
+}
 
 impl Resource {
     /// The namespace the object lives in: as written, else the namespace it is applied
@@ -53,6 +80,20 @@ impl Resource {
 
     pub fn name(&self) -> &str {
         &self.id.name
+    }
+
+    /// The API group: `apiVersion` before its `/`, empty for the core group. Read from
+    /// the identity rather than kept beside it (two strings per resource).
+    pub fn group(&self) -> &str {
+        self.id.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    /// The API version: `apiVersion` after its `/`, or all of it for the core group.
+    pub fn version(&self) -> &str {
+        self.id
+            .api_version
+            .rsplit_once('/')
+            .map_or(&self.id.api_version, |(_, v)| v)
     }
 
     /// Location of a field path (`spec.http[0].route`), falling back to the name.
@@ -254,11 +295,8 @@ fn add_resource(
 ) {
     let api_version = node.str_at(&["apiVersion"]).unwrap_or("").to_string();
     let kind_name = node.str_at(&["kind"]).unwrap_or("").to_string();
-    let (group, version) = match api_version.rsplit_once('/') {
-        Some((g, v)) => (g.to_string(), v.to_string()),
-        None => (String::new(), api_version.clone()),
-    };
-    let kind = Kind::classify(&group, &kind_name);
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let kind = Kind::classify(group, &kind_name);
     let metadata = node.get("metadata");
     let name = metadata
         .and_then(|m| m.get("name"))
@@ -298,8 +336,8 @@ fn add_resource(
         }
     }
     let id = ResourceId {
-        api_version,
-        kind: kind_name,
+        api_version: interned(&api_version),
+        kind: interned(&kind_name),
         namespace,
         name: name.unwrap_or_default(),
     };
@@ -307,8 +345,6 @@ fn add_resource(
     let annotations = crate::typed::labels(node.get("metadata").and_then(|m| m.get("annotations")));
     let mut resource = Resource {
         id,
-        group,
-        version,
         kind,
         file: file.clone(),
         doc_index,
@@ -316,7 +352,7 @@ fn add_resource(
         labels,
         annotations,
         typed: Typed::None,
-        implied_namespace: UNSET_NAMESPACE.into(),
+        implied_namespace: unset_namespace(),
     };
     set.findings
         .extend(schema::validate_with(schema, &resource));
@@ -329,7 +365,7 @@ fn add_resource(
         set.findings.extend(cleaned);
     }
     resource.typed = match secret {
-        Some(facts) => Typed::Secret(facts),
+        Some(facts) => Typed::Secret(Box::new(facts)),
         None => Typed::extract(&resource),
     };
     set.resources.push(resource);
@@ -338,6 +374,16 @@ fn add_resource(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_views_cost_resources_without_one_little() {
+        // The resource vector lives to the end of the run: one word or two for the view.
+        assert!(
+            std::mem::size_of::<Typed>() <= 24,
+            "{}",
+            std::mem::size_of::<Typed>()
+        );
+    }
     use meshlint_load::{load_source, LoadLimits};
 
     pub(crate) fn resources(text: &str) -> ResourceSet {

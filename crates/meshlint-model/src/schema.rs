@@ -1129,7 +1129,7 @@ pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
         f.help = help;
         f
     };
-    let (group, kind_name) = (&resource.group, &resource.id.kind);
+    let (group, kind_name) = (resource.group(), &resource.id.kind);
     let Some(kind) = schema.kind(group, kind_name) else {
         let found = elsewhere(&schema.line, group, kind_name, |_| true);
         return match found {
@@ -1151,8 +1151,8 @@ pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
         resource,
         findings: Vec::new(),
     };
-    let version = &resource.version;
-    if !kind.versions.is_empty() && !kind.versions.contains(version) {
+    let version = resource.version();
+    if !kind.versions.is_empty() && !kind.versions.iter().any(|v| v == version) {
         let help = Some(format!(
             "use one of: {}",
             kind.versions
@@ -1162,7 +1162,7 @@ pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
                 .join(", ")
         ));
         let found = elsewhere(&schema.line, group, kind_name, |k| {
-            k.versions.contains(version)
+            k.versions.iter().any(|v| v == version)
         });
         let f = match found {
             Some(e) => finding(

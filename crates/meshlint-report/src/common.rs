@@ -50,7 +50,7 @@ pub fn stable_fingerprint(finding: &Finding, source: Option<&SourceFile>) -> Str
             name,
         }) => (
             api_group(api_version),
-            kind.as_str(),
+            &**kind,
             namespace.as_deref().unwrap_or(""),
             name.as_str(),
         ),

@@ -82,7 +82,7 @@ pub fn evaluate_selected(
         .iter()
         .enumerate()
         .map(|(res, r)| {
-            let key = (r.id.kind.as_str(), r.group.as_str());
+            let key = (&*r.id.kind, r.group());
             let class = *class_ids.entry(key).or_insert_with(|| {
                 classes.push(key);
                 members.push(Vec::new());

@@ -97,7 +97,7 @@ impl<'g> Ctx<'g> {
         let res = self.g.resource(r);
         let loc = res.location_of(field);
         DecidedBy {
-            kind: res.id.kind.clone(),
+            kind: res.id.kind.to_string(),
             namespace: res.namespace().to_string(),
             name: res.name().to_string(),
             field: field.to_string(),

@@ -213,8 +213,8 @@ pub fn resource_value(g: &MeshGraph, idx: usize) -> Val<'_> {
     Val::map(vec![
         ("kind", Val::borrowed(&r.id.kind)),
         ("apiVersion", Val::borrowed(&r.id.api_version)),
-        ("group", Val::borrowed(&r.group)),
-        ("version", Val::borrowed(&r.version)),
+        ("group", Val::borrowed(r.group())),
+        ("version", Val::borrowed(r.version())),
         ("namespace", Val::borrowed(r.namespace())),
         ("namespaceWritten", opt_borrowed(r.id.namespace.as_deref())),
         ("name", Val::borrowed(r.name())),
