@@ -4,6 +4,7 @@ use crate::tally::Tally;
 use meshlint_model::typed::{namespace_injection, Injection, Typed};
 use meshlint_model::{Kind, MeshConfig, Resource};
 use petgraph::graph::{DiGraph, NodeIndex};
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 
 /// A vertex of the relation graph.
@@ -194,39 +195,31 @@ impl MeshGraph {
     fn index(&mut self) {
         let domain = self.mesh.dns_domain.clone();
         self.copy_self = (0..self.resources.len()).collect();
-        let mut by_object: HashMap<crate::identity::ObjectKey, Vec<usize>> = HashMap::new();
-        for (i, r) in self.resources.iter().enumerate() {
-            if !r.name().is_empty() {
-                by_object
-                    .entry(crate::identity::object_key(r))
-                    .or_default()
-                    .push(i);
-            }
-        }
-        by_object.retain(|_, docs| docs.len() > 1);
-        // Most objects are written once: give back the table sized for all of them
-        // (8 MB on the 2,000-namespace gen-mesh corpus, kept to the end of the run).
-        by_object.shrink_to_fit();
-        self.copies = Tally::new(by_object);
+        self.copies = Tally::new(documents_of_one_object(&self.resources));
         self.unset_in_play = self.resources.iter().any(|r| r.namespace_unset());
+        // Sized up front: grown by doubling, these tables rehashed every key several
+        // times (a fifth of the graph stage on the 2,000-namespace gen-mesh corpus).
+        self.by_identity.reserve(self.resources.len());
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
-            let ns = r.namespace().to_string();
+            let ns = r.namespace();
             self.by_ns_kind
-                .entry((ns.clone(), r.kind))
+                .entry((ns.to_string(), r.kind))
                 .or_default()
                 .push(i);
             self.by_identity
-                .entry((r.kind, ns.clone(), r.name().to_string()))
+                .entry((r.kind, ns.to_string(), r.name().to_string()))
                 .or_insert(i);
             if r.id.kind == "Node" && r.group.is_empty() {
                 self.nodes.insert(r.name().to_string(), i);
             }
             if r.kind == Kind::Namespace {
                 self.namespace_resources.insert(r.name().to_string(), i);
-                self.known_namespaces.insert(r.name().to_string());
-            } else if !ns.is_empty() {
-                self.known_namespaces.insert(ns.clone());
+                if !self.known_namespaces.contains(r.name()) {
+                    self.known_namespaces.insert(r.name().to_string());
+                }
+            } else if !ns.is_empty() && !self.known_namespaces.contains(ns) {
+                self.known_namespaces.insert(ns.to_string());
             }
             match &r.typed {
                 Typed::Service(_) => {
@@ -235,7 +228,7 @@ impl MeshGraph {
                 }
                 Typed::ServiceEntry(se) => {
                     for h in &se.hosts {
-                        let h = crate::queries::resolve_short(h, &ns, &domain);
+                        let h = crate::queries::resolve_short(h, ns, &domain);
                         if let Some(suffix) = h.strip_prefix('*') {
                             self.wildcard_hosts.push((suffix.to_string(), i));
                             self.wildcard_by_suffix
@@ -258,7 +251,13 @@ impl MeshGraph {
                     }
                 }
                 Typed::Workload(_) | Typed::WorkloadEntry(_) => {
-                    self.workloads_by_ns.entry(ns.clone()).or_default().push(i);
+                    // Looked up before inserting: an entry would copy the name each time.
+                    match self.workloads_by_ns.get_mut(ns) {
+                        Some(list) => list.push(i),
+                        None => {
+                            self.workloads_by_ns.insert(ns.to_string(), vec![i]);
+                        }
+                    }
                     let labels = match &r.typed {
                         Typed::Workload(w) => &w.labels,
                         Typed::WorkloadEntry(w) => &w.labels,
@@ -272,10 +271,12 @@ impl MeshGraph {
                     }
                 }
                 Typed::Gateway(_) => {
-                    self.gateways.insert((ns.clone(), r.name().to_string()), i);
+                    self.gateways.insert((ns.to_string(), r.name().to_string()), i);
                 }
                 Typed::Sidecar(sc) if sc.selector.as_ref().is_none_or(|s| s.is_empty()) => {
-                    self.default_sidecar.entry(ns.clone()).or_insert(i);
+                    if !self.default_sidecar.contains_key(ns) {
+                        self.default_sidecar.insert(ns.to_string(), i);
+                    }
                 }
                 _ => {}
             }
@@ -283,12 +284,11 @@ impl MeshGraph {
     }
 
     fn node(&mut self, n: GraphNode) -> NodeIndex {
-        if let Some(&i) = self.node_of.get(&n) {
-            return i;
-        }
-        let i = self.graph.add_node(n.clone());
-        self.node_of.insert(n, i);
-        i
+        let graph = &mut self.graph;
+        *self
+            .node_of
+            .entry(n)
+            .or_insert_with_key(|n| graph.add_node(n.clone()))
     }
 
     fn edge(&mut self, from: GraphNode, to: GraphNode, e: Edge) {
@@ -298,84 +298,91 @@ impl MeshGraph {
     }
 
     fn relate(&mut self) {
-        let domain = self.mesh.dns_domain.clone();
-        for i in 0..self.resources.len() {
-            let ns = self.resources[i].namespace().to_string();
-            let me = GraphNode::Resource(i);
-            if !ns.is_empty() {
-                self.edge(
-                    me.clone(),
-                    GraphNode::Namespace(ns.clone()),
-                    Edge::InNamespace,
-                );
-            }
-            let typed = self.resources[i].typed.clone();
-            match typed {
-                Typed::Service(svc) => {
-                    let fqdn = format!("{}.{}.svc.{}", self.resources[i].name(), ns, domain);
-                    self.edge(me.clone(), GraphNode::Host(fqdn), Edge::Defines);
-                    if let Some(sel) = svc.selector.filter(|s| !s.is_empty()) {
-                        for w in self.workloads_selected(&ns, &sel) {
-                            self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                        }
-                    }
-                }
-                Typed::ServiceEntry(se) => {
-                    for h in &se.hosts {
-                        let h = crate::queries::resolve_short(h, &ns, &domain);
-                        self.edge(me.clone(), GraphNode::Host(h), Edge::Defines);
-                    }
-                }
-                Typed::DestinationRule(dr) => {
-                    let h = crate::queries::resolve_short(&dr.host, &ns, &domain);
-                    self.edge(me.clone(), GraphNode::Host(h), Edge::Configures);
-                }
-                Typed::VirtualService(vs) => {
-                    for h in &vs.hosts {
-                        let h = crate::queries::resolve_short(h, &ns, &domain);
-                        self.edge(me.clone(), GraphNode::Host(h), Edge::Configures);
-                    }
-                    for d in &vs.destinations {
-                        let h = crate::queries::resolve_short(&d.host, &ns, &domain);
-                        self.edge(me.clone(), GraphNode::Host(h), Edge::RoutesTo);
-                    }
-                    for gw in &vs.gateways {
-                        if let Some(g) = self.gateway_ref(&gw.name, &ns) {
-                            self.edge(me.clone(), GraphNode::Resource(g), Edge::Binds);
-                        }
-                    }
-                }
-                Typed::Gateway(gw) => {
-                    for w in self.gateway_workloads_for(&gw.selector, &ns) {
-                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                    }
-                }
-                Typed::Sidecar(sc) => {
-                    for w in self.policy_targets(&ns, sc.selector.as_ref()) {
-                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                    }
-                    for e in &sc.egress {
-                        for (hns, host) in &e.hosts {
-                            if !host.contains('*') {
-                                let _ = hns;
-                                self.edge(me.clone(), GraphNode::Host(host.clone()), Edge::Imports);
-                            }
-                        }
-                    }
-                }
-                Typed::PeerAuthentication(pa) if pa.selector.is_some() => {
-                    for w in self.policy_targets(&ns, pa.selector.as_ref()) {
-                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                    }
-                }
-                Typed::Selecting(s) if s.selector.is_some() => {
-                    for w in self.policy_targets(&ns, s.selector.as_ref()) {
-                        self.edge(me.clone(), GraphNode::Resource(w), Edge::Selects);
-                    }
-                }
-                _ => {}
-            }
+        // Each resource's relations are found in parallel (the queries only read the
+        // indexes), then added in input order: the graph, its node and edge indexes
+        // included, is the one a serial walk builds.
+        let g: &MeshGraph = self;
+        let edges: Vec<(usize, GraphNode, Edge)> = (0..g.resources.len())
+            .into_par_iter()
+            .flat_map_iter(|i| g.relations_of(i).into_iter().map(move |(to, e)| (i, to, e)))
+            .collect();
+        self.node_of.reserve(self.resources.len());
+        self.graph.reserve_nodes(self.resources.len());
+        self.graph.reserve_edges(edges.len());
+        for (i, to, e) in edges {
+            self.edge(GraphNode::Resource(i), to, e);
         }
+    }
+
+    /// The edges from resource `i`, in the order they are added.
+    fn relations_of(&self, i: usize) -> Vec<(GraphNode, Edge)> {
+        let domain = &self.mesh.dns_domain;
+        let r = &self.resources[i];
+        let ns = r.namespace();
+        let mut out = Vec::new();
+        if !ns.is_empty() {
+            out.push((GraphNode::Namespace(ns.to_string()), Edge::InNamespace));
+        }
+        let selects = |ws: Vec<usize>| {
+            ws.into_iter()
+                .map(|w| (GraphNode::Resource(w), Edge::Selects))
+                .collect::<Vec<_>>()
+        };
+        match &r.typed {
+            Typed::Service(svc) => {
+                let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
+                out.push((GraphNode::Host(fqdn), Edge::Defines));
+                if let Some(sel) = svc.selector.as_ref().filter(|s| !s.is_empty()) {
+                    out.extend(selects(self.workloads_selected(ns, sel)));
+                }
+            }
+            Typed::ServiceEntry(se) => {
+                for h in &se.hosts {
+                    let h = crate::queries::resolve_short(h, ns, domain);
+                    out.push((GraphNode::Host(h), Edge::Defines));
+                }
+            }
+            Typed::DestinationRule(dr) => {
+                let h = crate::queries::resolve_short(&dr.host, ns, domain);
+                out.push((GraphNode::Host(h), Edge::Configures));
+            }
+            Typed::VirtualService(vs) => {
+                for h in &vs.hosts {
+                    let h = crate::queries::resolve_short(h, ns, domain);
+                    out.push((GraphNode::Host(h), Edge::Configures));
+                }
+                for d in &vs.destinations {
+                    let h = crate::queries::resolve_short(&d.host, ns, domain);
+                    out.push((GraphNode::Host(h), Edge::RoutesTo));
+                }
+                for gw in &vs.gateways {
+                    if let Some(g) = self.gateway_ref(&gw.name, ns) {
+                        out.push((GraphNode::Resource(g), Edge::Binds));
+                    }
+                }
+            }
+            Typed::Gateway(gw) => {
+                out.extend(selects(self.gateway_workloads_for(&gw.selector, ns)));
+            }
+            Typed::Sidecar(sc) => {
+                out.extend(selects(self.policy_targets(ns, sc.selector.as_ref())));
+                for e in &sc.egress {
+                    for (_, host) in &e.hosts {
+                        if !host.contains('*') {
+                            out.push((GraphNode::Host(host.clone()), Edge::Imports));
+                        }
+                    }
+                }
+            }
+            Typed::PeerAuthentication(pa) if pa.selector.is_some() => {
+                out.extend(selects(self.policy_targets(ns, pa.selector.as_ref())));
+            }
+            Typed::Selecting(s) if s.selector.is_some() => {
+                out.extend(selects(self.policy_targets(ns, s.selector.as_ref())));
+            }
+            _ => {}
+        }
+        out
     }
 
     /// Resources of a kind, in input order.
@@ -447,6 +454,29 @@ impl MeshGraph {
             .map(|i| namespace_injection(&self.resources[i].labels))
             .unwrap_or(Injection::Unset)
     }
+}
+
+/// Objects written in more than one document → those documents, in input order. The
+/// keys are borrowed while counting (most objects are written once, and owned keys cost
+/// four strings per resource); only the repeated objects' keys are copied.
+fn documents_of_one_object(
+    resources: &[Resource],
+) -> HashMap<crate::identity::ObjectKey, Vec<usize>> {
+    let mut by_object: HashMap<(&str, &str, &str, &str), Vec<usize>> =
+        HashMap::with_capacity(resources.len());
+    for (i, r) in resources.iter().enumerate() {
+        if !r.name().is_empty() {
+            by_object
+                .entry((&r.group, &r.id.kind, r.namespace(), r.name()))
+                .or_default()
+                .push(i);
+        }
+    }
+    by_object
+        .into_iter()
+        .filter(|(_, docs)| docs.len() > 1)
+        .map(|(_, docs)| (crate::identity::object_key(&resources[docs[0]]), docs))
+        .collect()
 }
 
 /// The revision a pod asks to be injected by (`istio.io/rev` on the pod, not empty).
