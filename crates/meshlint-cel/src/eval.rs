@@ -181,18 +181,20 @@ fn eval_node<'a>(
         },
         Expr::Unbound(name) => error(format!("no such function `{name}`")),
         Expr::Select(operand, field) => {
-            // `net.IP`: a qualified type name, unless `net` is a variable.
-            if let Expr::Ident(ns) = &**operand {
-                if scope.lookup(ns).is_none() {
+            // Nearly every selection starts from a variable (`resource.ref`, `s.mode`):
+            // that is checked first, without the allocations the dotted names below need.
+            if !root_is_bound(operand, scope) {
+                // `net.IP`: a qualified type name, unless `net` is a variable.
+                if let Expr::Ident(ns) = &**operand {
                     if let Some(t) = type_ident(&format!("{ns}.{field}")) {
                         return Ok(Val::Type(t));
                     }
                 }
-            }
-            // `a.b.c` where the root is no variable: the longest dotted name bound
-            // (`a.b.c`, else `a.b` then `.c`).
-            if let Some(v) = qualified(e, scope)? {
-                return Ok(v);
+                // `a.b.c` where the root is no variable: the longest dotted name bound
+                // (`a.b.c`, else `a.b` then `.c`).
+                if let Some(v) = qualified(e, scope)? {
+                    return Ok(v);
+                }
             }
             let v = eval(operand, scope, host)?;
             match v {
@@ -553,6 +555,20 @@ fn comprehension<'a>(
         CompKind::ExistsOne => Ok(Val::Bool(count == 1)),
         CompKind::Filter | CompKind::Map => Ok(Val::list(out)),
         CompKind::TransformMap => Ok(Val::Map(std::rc::Rc::new(out_map))),
+    }
+}
+
+/// Whether a chain of selections (`a.b.c`) starts from a bound variable, or from
+/// anything other than an identifier (a call, a literal): then it is evaluated as
+/// written, without trying dotted variable names.
+fn root_is_bound(e: &Expr, scope: &Scope<'_>) -> bool {
+    let mut cur = e;
+    loop {
+        match cur {
+            Expr::Select(inner, _) => cur = inner,
+            Expr::Ident(root) => return scope.lookup(root).is_some(),
+            _ => return true,
+        }
     }
 }
 
