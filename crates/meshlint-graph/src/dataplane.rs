@@ -145,7 +145,7 @@ impl MeshGraph {
 
     /// Every resource's data-plane decision, decided once: many queries ask it for each
     /// workload they visit (mTLS enforcement, waypoints, policy attachment).
-    fn data_planes(&self) -> &crate::Tally<Vec<DataPlaneDecision>> {
+    pub(crate) fn data_planes(&self) -> &crate::Tally<Vec<DataPlaneDecision>> {
         self.data_planes.get_or_init(|| {
             (0..self.resources.len())
                 .map(|w| self.decide_data_plane(w))

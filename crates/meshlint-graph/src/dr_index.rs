@@ -70,7 +70,7 @@ impl DestinationRulesByHost {
 }
 
 impl MeshGraph {
-    fn dr_by_host(&self) -> &DestinationRulesByHost {
+    pub(crate) fn dr_by_host(&self) -> &DestinationRulesByHost {
         self.dr_by_host
             .get_or_init(|| DestinationRulesByHost::index_destination_rules(self))
     }

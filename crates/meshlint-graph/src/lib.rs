@@ -31,6 +31,7 @@ mod gateway_servers;
 mod hidden_hosts;
 mod hosts;
 mod identity;
+mod indexes;
 mod injection;
 mod injector;
 mod istio;

@@ -29,11 +29,16 @@ impl MeshGraph {
     /// VirtualService route destinations that send traffic to `fqdn`, with the gateways
     /// executing them.
     pub fn routes_to(&self, fqdn: &str) -> Vec<RouteTo> {
-        self.routes_index
-            .get_or_init(|| crate::Tally::new(self.build_routes_index()))
+        self.routes_index()
             .get(fqdn)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Route destinations by destination FQDN, built on first use.
+    pub(crate) fn routes_index(&self) -> &crate::Tally<HashMap<String, Vec<RouteTo>>> {
+        self.routes_index
+            .get_or_init(|| crate::Tally::new(self.build_routes_index()))
     }
 
     pub(crate) fn build_routes_index(&self) -> HashMap<String, Vec<RouteTo>> {

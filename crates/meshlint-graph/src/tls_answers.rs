@@ -139,7 +139,7 @@ pub struct BypassedPort {
 }
 
 impl MeshGraph {
-    fn tls_answers(&self) -> &TlsAnswersIndex {
+    pub(crate) fn tls_answers(&self) -> &TlsAnswersIndex {
         self.tls_answers_index
             .get_or_init(|| self.build_tls_answers_index())
     }
