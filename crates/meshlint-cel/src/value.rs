@@ -110,8 +110,10 @@ impl<'a> Val<'a> {
         Val::List(Rc::new(items))
     }
 
-    /// A map with string keys, as graph functions build them.
-    pub fn map(pairs: Vec<(&'static str, Val<'a>)>) -> Val<'a> {
+    /// A map with string keys, as graph functions build them. Takes an array as well
+    /// as a vector: graph functions build maps per answer, and an array spares them
+    /// the vector's allocation.
+    pub fn map(pairs: impl IntoIterator<Item = (&'static str, Val<'a>)>) -> Val<'a> {
         Val::Map(Rc::new(
             pairs
                 .into_iter()

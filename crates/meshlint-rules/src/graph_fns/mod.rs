@@ -210,7 +210,7 @@ mod tests {
         assert_eq!(resource_index(&g, &res), Some(0));
         assert_eq!(direct_index(&g, &res), None);
         assert_eq!(ref_index(&ref_value(&g, 0, "")), Some(0));
-        let stray = Val::map(vec![("_r", Val::Int(7))]);
+        let stray = Val::map([("_r", Val::Int(7))]);
         assert_eq!(resource_index(&g, &stray), None);
         assert_eq!(
             call(&h, "refAt", &[res.clone(), Val::str("spec")]),
@@ -237,10 +237,10 @@ mod tests {
             labels_from(&doc.field("matchLabels").unwrap()),
             Labels::from([("app".to_string(), "reviews".to_string())])
         );
-        let labels = Val::map(vec![("app", Val::str("reviews")), ("tier", Val::str("a"))]);
+        let labels = Val::map([("app", Val::str("reviews")), ("tier", Val::str("a"))]);
         let yes = call(&h, "labelSelectorMatches", &[doc.clone(), labels]).unwrap();
         assert_eq!(yes, Val::Bool(true));
-        let other = Val::map(vec![("app", Val::str("reviews")), ("tier", Val::str("c"))]);
+        let other = Val::map([("app", Val::str("reviews")), ("tier", Val::str("c"))]);
         let no = call(&h, "labelSelectorMatches", &[doc, other]).unwrap();
         assert_eq!(no, Val::Bool(false));
         assert!(label_selector_matches(&Val::Null, &Labels::new()));

@@ -40,7 +40,7 @@ pub(super) fn peer_mode<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         return Ok(Val::Null);
     };
     let d = g.peer_mode(idx, u32::try_from(port).ok().filter(|p| *p > 0));
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("mode", Val::str(&d.value)),
         ("ref", decision_ref(g, &d)),
     ]))
@@ -60,7 +60,7 @@ pub(super) fn peer_modes<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                 .map(|p| g.target_port(w, p))
                 .or(u32::try_from(port).ok().filter(|p| *p > 0));
             let d = g.peer_mode(w, container_port);
-            out.push(Val::map(vec![
+            out.push(Val::map([
                 ("workload", workload_value(g, w)),
                 ("mode", Val::str(&d.value)),
                 ("ref", decision_ref(g, &d)),
@@ -99,7 +99,7 @@ pub(super) fn client_tls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let (d, tls) = g.client_tls(ns, host, port, subset);
     let tls_bool =
         |f: fn(&meshlint_model::typed::ClientTls) -> bool| Val::Bool(tls.as_ref().is_some_and(f));
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("mode", Val::str(&d.value)),
         ("ref", decision_ref(g, &d)),
         ("hasCa", tls_bool(|t| t.has_ca)),
@@ -120,7 +120,7 @@ pub(super) fn destination_rule_for<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
     let d = merged.primary();
     let r = &g.resources[d];
     let subsets = merged.subsets.iter().map(|s| Val::str(&s.name)).collect();
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
         ("subsets", Val::list(subsets)),
@@ -178,7 +178,7 @@ pub(super) fn disable_toward_ambient<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<
                         names.push(n);
                     }
                 }
-                Val::map(vec![
+                Val::map([
                     ("at", Val::str(&at)),
                     (
                         "targets",
@@ -213,7 +213,7 @@ pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
                         let governed = |ws: &[meshlint_graph::GovernedWorkload]| {
                             ws.iter()
                                 .map(|w| {
-                                    Val::map(vec![
+                                    Val::map([
                                         ("workload", workload_brief(g, w.workload)),
                                         ("containerPort", int(w.container_port)),
                                         ("mode", Val::str(&w.peer.value)),
@@ -224,7 +224,7 @@ pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
                                 })
                                 .collect()
                         };
-                        Val::map(vec![
+                        Val::map([
                             ("host", Val::str(&d.host)),
                             ("target", target_brief(g, d.target, &d.host)),
                             ("port", port_info_value(g, d.target, &d.port)),
@@ -237,7 +237,7 @@ pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
                     .and_then(|p| res.node.lookup(&p).map(|(n, _)| n))
                     .map(Val::from_node)
                     .unwrap_or(Val::Null);
-                Val::map(vec![
+                Val::map([
                     ("mode", Val::str(&t.tls.mode)),
                     ("path", Val::str(&t.tls.path)),
                     ("at", Val::str(&at)),
@@ -267,7 +267,7 @@ pub(super) fn peer_targets<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.peer_targets(i)
             .iter()
             .map(|t| {
-                Val::map(vec![
+                Val::map([
                     ("host", Val::str(&t.host)),
                     ("port", port_info_value(g, t.target, &t.port)),
                     ("workload", workload_value(g, t.workload)),
@@ -300,7 +300,7 @@ pub(super) fn level_conflicts<'g>(
         query(g, i)
             .into_iter()
             .map(|c| {
-                Val::map(vec![
+                Val::map([
                     ("namespace", Val::str(&c.namespace)),
                     ("level", Val::borrowed(c.level)),
                     ("host", Val::str(&c.host)),
