@@ -146,12 +146,9 @@ pub(super) fn tls_settings<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(i) = resource_index(g, dr) else {
         return Ok(Val::list(Vec::new()));
     };
-    if let Some(v) = h.memo.borrow().get(&i) {
-        return Ok(v.clone());
-    }
-    let v = tls_settings_value(g, i);
-    h.memo.borrow_mut().insert(i, v.clone());
-    Ok(v)
+    // Several TLS rules ask this of one DestinationRule: `GraphHost::call` keeps the
+    // answer (`PER_RESOURCE`).
+    Ok(tls_settings_value(g, i))
 }
 
 pub(super) fn disable_toward_ambient<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
