@@ -193,6 +193,8 @@ pub(super) fn disable_toward_ambient<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<
 
 pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
     let res = &g.resources[i];
+    // A workload is governed once per port of its Service, and by several blocks.
+    let mut workloads = Workloads::new(workload_brief);
     Val::list(
         g.tls_settings(i)
             .iter()
@@ -207,11 +209,11 @@ pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
                     .destinations
                     .iter()
                     .map(|d| {
-                        let governed = |ws: &[meshlint_graph::GovernedWorkload]| {
+                        let mut governed = |ws: &[meshlint_graph::GovernedWorkload]| {
                             ws.iter()
                                 .map(|w| {
                                     Val::map([
-                                        ("workload", workload_brief(g, w.workload)),
+                                        ("workload", workloads.value(g, w.workload)),
                                         ("containerPort", int(w.container_port)),
                                         ("mode", Val::str(&w.peer.value)),
                                         ("ref", decision_ref(g, &w.peer)),
@@ -260,6 +262,8 @@ pub(super) fn peer_targets<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(i) = resource_index(g, pa) else {
         return Ok(Val::list(Vec::new()));
     };
+    // A workload is a target once per port of each Service selecting it.
+    let mut workloads = Workloads::new(workload_value);
     Ok(Val::list(
         g.peer_targets(i)
             .iter()
@@ -267,7 +271,7 @@ pub(super) fn peer_targets<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                 Val::map([
                     ("host", Val::str(&t.host)),
                     ("port", port_info_value(g, t.target, &t.port)),
-                    ("workload", workload_value(g, t.workload)),
+                    ("workload", workloads.value(g, t.workload)),
                     ("containerPort", int(t.container_port)),
                     ("mode", Val::str(&t.peer.value)),
                     ("ref", decision_ref(g, &t.peer)),

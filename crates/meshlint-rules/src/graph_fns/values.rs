@@ -290,6 +290,28 @@ pub(crate) fn workload_value(g: &MeshGraph, w: usize) -> Val<'_> {
     ])
 }
 
+/// Workload values built once per answer: an answer that names one workload in several
+/// entries (once per port, per TLS block) shares one value between them.
+pub(crate) struct Workloads<'g> {
+    build: fn(&'g MeshGraph, usize) -> Val<'g>,
+    built: std::collections::HashMap<usize, Val<'g>>,
+}
+
+impl<'g> Workloads<'g> {
+    /// Values built by `build` (`workload_value`, `workload_brief`).
+    pub(crate) fn new(build: fn(&'g MeshGraph, usize) -> Val<'g>) -> Self {
+        Workloads {
+            build,
+            built: std::collections::HashMap::new(),
+        }
+    }
+
+    pub(crate) fn value(&mut self, g: &'g MeshGraph, w: usize) -> Val<'g> {
+        let build = self.build;
+        self.built.entry(w).or_insert_with(|| build(g, w)).clone()
+    }
+}
+
 /// A workload's identity and sidecar facts (no labels or ports), for `tlsSettings`.
 pub(crate) fn workload_brief(g: &MeshGraph, w: usize) -> Val<'_> {
     let r = &g.resources[w];
