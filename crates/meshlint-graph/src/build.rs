@@ -5,7 +5,8 @@ use meshlint_model::typed::{namespace_injection, Injection, Typed};
 use meshlint_model::{Kind, MeshConfig, Resource};
 use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use crate::fast_map::HashMap;
 
 /// A vertex of the relation graph.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -463,7 +464,7 @@ fn documents_of_one_object(
     resources: &[Resource],
 ) -> HashMap<crate::identity::ObjectKey, Vec<usize>> {
     let mut by_object: HashMap<(&str, &str, &str, &str), Vec<usize>> =
-        HashMap::with_capacity(resources.len());
+        HashMap::with_capacity_and_hasher(resources.len(), Default::default());
     for (i, r) in resources.iter().enumerate() {
         if !r.name().is_empty() {
             by_object

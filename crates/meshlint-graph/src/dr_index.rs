@@ -6,7 +6,8 @@
 use crate::build::MeshGraph;
 use crate::tally::Tally;
 use meshlint_model::{Kind, Typed};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+use crate::fast_map::{HashMap, HashSet};
 
 /// DestinationRules without a workload selector and with a host, by (namespace, host);
 /// built on first use.

@@ -11,7 +11,8 @@ use crate::tally::Tally;
 use meshlint_load::Node;
 use meshlint_model::typed::{Labels, Typed};
 use meshlint_model::Kind;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+use crate::fast_map::{HashMap, HashSet};
 
 /// A Gateway server's (port, host, bind).
 type ServerKey = (u32, String, String);

@@ -25,6 +25,7 @@ mod destination_rules;
 mod dr_index;
 mod egress;
 mod envoy_filters;
+mod fast_map;
 mod gateway_api;
 mod gateway_refs;
 mod gateway_servers;

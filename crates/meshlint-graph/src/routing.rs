@@ -4,7 +4,7 @@ use crate::build::MeshGraph;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
-use std::collections::HashMap;
+use crate::fast_map::HashMap;
 
 /// A VirtualService route destination that sends traffic to a host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,7 +42,7 @@ impl MeshGraph {
     }
 
     pub(crate) fn build_routes_index(&self) -> HashMap<String, Vec<RouteTo>> {
-        let mut out: HashMap<String, Vec<RouteTo>> = HashMap::new();
+        let mut out: HashMap<String, Vec<RouteTo>> = HashMap::default();
         for &v in self.of_kind(Kind::VirtualService) {
             let r = &self.resources[v];
             let Typed::VirtualService(vs) = &r.typed else {

@@ -7,7 +7,8 @@
 use crate::build::MeshGraph;
 use crate::tally::Tally;
 use meshlint_model::Typed;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use crate::fast_map::HashMap;
 
 /// Protocol → ServiceEntries declaring one host and port with it.
 pub(crate) type ByProtocol = BTreeMap<String, Vec<usize>>;

@@ -15,7 +15,7 @@ use crate::tally::Tally;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
-use std::collections::HashMap;
+use crate::fast_map::HashMap;
 
 /// A service port whose workload only accepts mutual TLS there: the workload's sidecar
 /// intercepts the port and the PeerAuthentication field `policy` decides STRICT.

@@ -5,7 +5,7 @@
 
 use crate::build::MeshGraph;
 use crate::tally::Tally;
-use std::collections::HashMap;
+use crate::fast_map::HashMap;
 
 /// Hosts by every dot-suffix they end with; built on first use.
 #[derive(Default)]
