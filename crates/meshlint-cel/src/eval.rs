@@ -260,31 +260,34 @@ fn eval_node<'a>(
             other => error(format!("`optMap` is not defined for {}", other.type_name())),
         },
         Expr::Call(func, args) => {
-            let mut values = Vec::with_capacity(args.len());
-            for a in args {
-                values.push(eval(a, scope, host)?);
-            }
-            let result = match func {
-                Func::Std(i) => {
-                    // Refuse what would be built before building it.
-                    if stdlib::name(*i) == "lists.range" {
-                        if let Some(Val::Int(n)) = values.first() {
-                            scope.build((*n).max(0) as u64)?;
-                        }
-                    }
-                    stdlib::call(*i, &values).map_err(|e| match e {
-                        EvalError::Error(m) if !m.contains('`') => {
-                            EvalError::Error(format!("`{}`: {m}", stdlib::name(*i)))
-                        }
-                        other => other,
-                    })?
+            // Arguments go in an array on the stack when there are at most three (nearly
+            // every call): a vector cost an allocation per call.
+            match &args[..] {
+                [] => call(func, &[], scope, host),
+                [a] => {
+                    let values = [eval(a, scope, host)?];
+                    call(func, &values, scope, host)
                 }
-                Func::Host(i) => host.call(*i, &values)?,
-            };
-            if matches!(func, Func::Std(_)) {
-                scope.charge(&result)?;
+                [a, b] => {
+                    let values = [eval(a, scope, host)?, eval(b, scope, host)?];
+                    call(func, &values, scope, host)
+                }
+                [a, b, c] => {
+                    let values = [
+                        eval(a, scope, host)?,
+                        eval(b, scope, host)?,
+                        eval(c, scope, host)?,
+                    ];
+                    call(func, &values, scope, host)
+                }
+                _ => {
+                    let mut values = Vec::with_capacity(args.len());
+                    for a in args {
+                        values.push(eval(a, scope, host)?);
+                    }
+                    call(func, &values, scope, host)
+                }
             }
-            Ok(result)
         }
         Expr::List(items) => {
             scope.build(items.len() as u64)?;
@@ -422,14 +425,16 @@ fn eval_node<'a>(
             body,
         } => {
             let range = eval(range, scope, host)?;
-            let items: Option<Vec<(Val<'a>, Option<Val<'a>>)>> = match var2 {
-                None => range
+            let items: Option<Vec<(Val<'a>, Option<Val<'a>>)>> = match (var2, &range) {
+                // A built list is read in place, not copied first by `elements`.
+                (None, Val::List(l)) => Some(l.iter().map(|v| (v.clone(), None)).collect()),
+                (None, _) => range
                     .elements()
                     .map(|e| e.into_iter().map(|v| (v, None)).collect()),
-                Some(_) if range.is_map() => range
+                (Some(_), _) if range.is_map() => range
                     .entries()
                     .map(|e| e.into_iter().map(|(k, v)| (k, Some(v))).collect()),
-                Some(_) => range.elements().map(|e| {
+                (Some(_), _) => range.elements().map(|e| {
                     e.into_iter()
                         .enumerate()
                         .map(|(i, v)| (Val::Int(i as i64), Some(v)))
@@ -446,6 +451,36 @@ fn eval_node<'a>(
             comprehension(*kind, items, vars, filter.as_deref(), body, scope, host)
         }
     }
+}
+
+/// Calls a function with its evaluated arguments.
+fn call<'a>(
+    func: &Func,
+    values: &[Val<'a>],
+    scope: &mut Scope<'a>,
+    host: &dyn Host<'a>,
+) -> Result<Val<'a>, EvalError> {
+    let result = match func {
+        Func::Std(i) => {
+            // Refuse what would be built before building it.
+            if stdlib::name(*i) == "lists.range" {
+                if let Some(Val::Int(n)) = values.first() {
+                    scope.build((*n).max(0) as u64)?;
+                }
+            }
+            stdlib::call(*i, values).map_err(|e| match e {
+                EvalError::Error(m) if !m.contains('`') => {
+                    EvalError::Error(format!("`{}`: {m}", stdlib::name(*i)))
+                }
+                other => other,
+            })?
+        }
+        Func::Host(i) => host.call(*i, values)?,
+    };
+    if matches!(func, Func::Std(_)) {
+        scope.charge(&result)?;
+    }
+    Ok(result)
 }
 
 fn comprehension<'a>(
