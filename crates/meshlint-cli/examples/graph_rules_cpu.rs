@@ -42,11 +42,11 @@ fn main() {
     }
     let show = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        format!(
-            "min {:.1} median {:.1} ms",
-            v[0],
-            v[v.len() / 2]
-        )
+        format!("min {:.1} median {:.1} ms", v[0], v[v.len() / 2])
     };
-    println!("graph {}  rules {}", show(&mut graph_ms), show(&mut rules_ms));
+    println!(
+        "graph {}  rules {}",
+        show(&mut graph_ms),
+        show(&mut rules_ms)
+    );
 }

@@ -1,12 +1,12 @@
 //! Building the indexes and the petgraph relation graph.
 
+use crate::fast_map::HashMap;
 use crate::tally::Tally;
 use meshlint_model::typed::{namespace_injection, Injection, Typed};
 use meshlint_model::{Kind, MeshConfig, Resource};
 use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
-use crate::fast_map::HashMap;
 
 /// A vertex of the relation graph.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -272,12 +272,15 @@ impl MeshGraph {
                     }
                 }
                 Typed::Gateway(_) => {
-                    self.gateways.insert((ns.to_string(), r.name().to_string()), i);
+                    self.gateways
+                        .insert((ns.to_string(), r.name().to_string()), i);
                 }
-                Typed::Sidecar(sc) if sc.selector.as_ref().is_none_or(|s| s.is_empty()) => {
-                    if !self.default_sidecar.contains_key(ns) {
-                        self.default_sidecar.insert(ns.to_string(), i);
-                    }
+                // The first selector-less Sidecar of a namespace is its default.
+                Typed::Sidecar(sc)
+                    if sc.selector.as_ref().is_none_or(|s| s.is_empty())
+                        && !self.default_sidecar.contains_key(ns) =>
+                {
+                    self.default_sidecar.insert(ns.to_string(), i);
                 }
                 _ => {}
             }

@@ -4,10 +4,10 @@
 //! namespaces on its lookup path (issue 17: quadratic in a namespace holding many).
 
 use crate::build::MeshGraph;
+use crate::fast_map::{HashMap, HashSet};
 use crate::tally::Tally;
 use meshlint_model::{Kind, Typed};
 use std::collections::BTreeSet;
-use crate::fast_map::{HashMap, HashSet};
 
 /// DestinationRules without a workload selector and with a host, by (namespace, host);
 /// built on first use.

@@ -379,7 +379,9 @@ impl MeshGraph {
             .filter(|t| {
                 d.workload_selector.is_some()
                     || if t.host == fqdn {
-                        merged_here.as_ref().is_some_and(|m| m.members.contains(&dr))
+                        merged_here
+                            .as_ref()
+                            .is_some_and(|m| m.members.contains(&dr))
                     } else {
                         self.merged_destination_rule(ns, &t.host)
                             .is_some_and(|m| m.members.contains(&dr))

@@ -1,10 +1,10 @@
 //! Routing: which VirtualService routes send traffic to a host, through which gateways.
 
 use crate::build::MeshGraph;
+use crate::fast_map::HashMap;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
-use crate::fast_map::HashMap;
 
 /// A VirtualService route destination that sends traffic to a host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,10 +29,7 @@ impl MeshGraph {
     /// VirtualService route destinations that send traffic to `fqdn`, with the gateways
     /// executing them.
     pub fn routes_to(&self, fqdn: &str) -> Vec<RouteTo> {
-        self.routes_index()
-            .get(fqdn)
-            .cloned()
-            .unwrap_or_default()
+        self.routes_index().get(fqdn).cloned().unwrap_or_default()
     }
 
     /// Route destinations by destination FQDN, built on first use.

@@ -8,6 +8,7 @@
 //! sidecar still get Istio mTLS from auto mTLS.
 
 use crate::build::MeshGraph;
+use crate::fast_map::HashMap;
 use crate::mtls::{GovernedPort, GovernedWorkload, TlsSetting};
 use crate::queries::*;
 use crate::routing::RouteTo;
@@ -15,7 +16,6 @@ use crate::tally::Tally;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
-use crate::fast_map::HashMap;
 
 /// A service port whose workload only accepts mutual TLS there: the workload's sidecar
 /// intercepts the port and the PeerAuthentication field `policy` decides STRICT.

@@ -631,7 +631,10 @@ fn collect_durations(n: &Node, at: &mut String, out: &mut Vec<FieldIssue>) {
             let Some(key) = k.as_str() else { continue };
             at.push('.');
             at.push_str(key);
-            match v.as_str().filter(|_| DURATION_FIELDS.contains(&key) && v.scalar().is_some()) {
+            match v
+                .as_str()
+                .filter(|_| DURATION_FIELDS.contains(&key) && v.scalar().is_some())
+            {
                 Some(text) => {
                     if let Some(nanos) = go_duration_nanos(text) {
                         let code = if nanos < 0 || (nanos > 0 && nanos < 1_000_000) {

@@ -2,11 +2,11 @@
 //! a Service or a Gateway picks, their ports and labels.
 
 use crate::build::MeshGraph;
+use crate::fast_map::HashMap;
 use crate::queries::*;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
-use crate::fast_map::HashMap;
 
 impl MeshGraph {
     /// Workloads in `ns` whose labels the selector matches.

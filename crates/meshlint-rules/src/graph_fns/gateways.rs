@@ -120,12 +120,7 @@ pub(super) fn shared_certificates<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g>
     Ok(Val::list(
         g.gateways_sharing_certificate(i)
             .into_iter()
-            .map(|(server, o)| {
-                Val::map([
-                    ("server", usize_int(server)),
-                    ("gateway", entry(g, o)),
-                ])
-            })
+            .map(|(server, o)| Val::map([("server", usize_int(server)), ("gateway", entry(g, o))]))
             .collect(),
     ))
 }
@@ -139,12 +134,7 @@ pub(super) fn mesh_host_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g>
     Ok(Val::list(
         g.mesh_host_conflicts(i)
             .into_iter()
-            .map(|(host, o)| {
-                Val::map([
-                    ("host", Val::str(&host)),
-                    ("virtualService", entry(g, o)),
-                ])
-            })
+            .map(|(host, o)| Val::map([("host", Val::str(&host)), ("virtualService", entry(g, o))]))
             .collect(),
     ))
 }

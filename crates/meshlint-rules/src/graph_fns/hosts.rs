@@ -248,9 +248,7 @@ pub(super) fn wildcard_dns_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> 
     Ok(Val::list(
         g.wildcard_dns_hosts(i)
             .into_iter()
-            .map(|(path, host)| {
-                Val::map([("host", Val::str(&host)), ("path", Val::str(&path))])
-            })
+            .map(|(path, host)| Val::map([("host", Val::str(&host)), ("path", Val::str(&path))]))
             .collect(),
     ))
 }

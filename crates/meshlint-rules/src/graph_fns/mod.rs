@@ -223,7 +223,10 @@ mod tests {
     #[test]
     fn per_resource_functions_take_one_reference() {
         for name in PER_RESOURCE {
-            let arity = graph_table().iter().find(|(n, _, _)| n == name).map(|e| e.1);
+            let arity = graph_table()
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map(|e| e.1);
             assert_eq!(arity, Some(1), "{name}");
         }
     }

@@ -163,10 +163,7 @@ pub(super) fn target_port_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'
                         ])
                     })
                     .collect();
-                Val::map([
-                    ("target", Val::str(&c.target)),
-                    ("ports", Val::list(ports)),
-                ])
+                Val::map([("target", Val::str(&c.target)), ("ports", Val::list(ports))])
             })
             .collect(),
     ))
