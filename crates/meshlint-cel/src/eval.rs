@@ -2,7 +2,7 @@
 
 use crate::parse::{BinOp, CompKind, Expr, Func, Lit, Program};
 use crate::stdlib;
-use crate::value::{compare, error, EvalError, Str, Val};
+use crate::value::{compare, error, same_name, EvalError, Str, Val};
 use std::cmp::Ordering;
 
 /// Functions the embedding crate supplies (the graph functions of rule files), called
@@ -115,7 +115,7 @@ impl<'a> Scope<'a> {
         self.vars
             .iter()
             .rev()
-            .find(|(n, _)| *n == name)
+            .find(|(n, _)| same_name(n, name))
             .map(|(_, v)| v)
     }
 }
