@@ -2,7 +2,7 @@
 
 use crate::parse::{BinOp, CompKind, Expr, Func, Lit, Program};
 use crate::stdlib;
-use crate::value::{compare, error, EvalError, Str, Val};
+use crate::value::{compare, error, same_name, EvalError, Str, Val};
 use std::cmp::Ordering;
 
 /// Functions the embedding crate supplies (the graph functions of rule files), called
@@ -115,7 +115,7 @@ impl<'a> Scope<'a> {
         self.vars
             .iter()
             .rev()
-            .find(|(n, _)| *n == name)
+            .find(|(n, _)| same_name(n, name))
             .map(|(_, v)| v)
     }
 }
@@ -181,18 +181,20 @@ fn eval_node<'a>(
         },
         Expr::Unbound(name) => error(format!("no such function `{name}`")),
         Expr::Select(operand, field) => {
-            // `net.IP`: a qualified type name, unless `net` is a variable.
-            if let Expr::Ident(ns) = &**operand {
-                if scope.lookup(ns).is_none() {
+            // Nearly every selection starts from a variable (`resource.ref`, `s.mode`):
+            // that is checked first, without the allocations the dotted names below need.
+            if !root_is_bound(operand, scope) {
+                // `net.IP`: a qualified type name, unless `net` is a variable.
+                if let Expr::Ident(ns) = &**operand {
                     if let Some(t) = type_ident(&format!("{ns}.{field}")) {
                         return Ok(Val::Type(t));
                     }
                 }
-            }
-            // `a.b.c` where the root is no variable: the longest dotted name bound
-            // (`a.b.c`, else `a.b` then `.c`).
-            if let Some(v) = qualified(e, scope)? {
-                return Ok(v);
+                // `a.b.c` where the root is no variable: the longest dotted name bound
+                // (`a.b.c`, else `a.b` then `.c`).
+                if let Some(v) = qualified(e, scope)? {
+                    return Ok(v);
+                }
             }
             let v = eval(operand, scope, host)?;
             match v {
@@ -258,31 +260,34 @@ fn eval_node<'a>(
             other => error(format!("`optMap` is not defined for {}", other.type_name())),
         },
         Expr::Call(func, args) => {
-            let mut values = Vec::with_capacity(args.len());
-            for a in args {
-                values.push(eval(a, scope, host)?);
-            }
-            let result = match func {
-                Func::Std(i) => {
-                    // Refuse what would be built before building it.
-                    if stdlib::name(*i) == "lists.range" {
-                        if let Some(Val::Int(n)) = values.first() {
-                            scope.build((*n).max(0) as u64)?;
-                        }
-                    }
-                    stdlib::call(*i, &values).map_err(|e| match e {
-                        EvalError::Error(m) if !m.contains('`') => {
-                            EvalError::Error(format!("`{}`: {m}", stdlib::name(*i)))
-                        }
-                        other => other,
-                    })?
+            // Arguments go in an array on the stack when there are at most three (nearly
+            // every call): a vector cost an allocation per call.
+            match &args[..] {
+                [] => call(func, &[], scope, host),
+                [a] => {
+                    let values = [eval(a, scope, host)?];
+                    call(func, &values, scope, host)
                 }
-                Func::Host(i) => host.call(*i, &values)?,
-            };
-            if matches!(func, Func::Std(_)) {
-                scope.charge(&result)?;
+                [a, b] => {
+                    let values = [eval(a, scope, host)?, eval(b, scope, host)?];
+                    call(func, &values, scope, host)
+                }
+                [a, b, c] => {
+                    let values = [
+                        eval(a, scope, host)?,
+                        eval(b, scope, host)?,
+                        eval(c, scope, host)?,
+                    ];
+                    call(func, &values, scope, host)
+                }
+                _ => {
+                    let mut values = Vec::with_capacity(args.len());
+                    for a in args {
+                        values.push(eval(a, scope, host)?);
+                    }
+                    call(func, &values, scope, host)
+                }
             }
-            Ok(result)
         }
         Expr::List(items) => {
             scope.build(items.len() as u64)?;
@@ -420,14 +425,16 @@ fn eval_node<'a>(
             body,
         } => {
             let range = eval(range, scope, host)?;
-            let items: Option<Vec<(Val<'a>, Option<Val<'a>>)>> = match var2 {
-                None => range
+            let items: Option<Vec<(Val<'a>, Option<Val<'a>>)>> = match (var2, &range) {
+                // A built list is read in place, not copied first by `elements`.
+                (None, Val::List(l)) => Some(l.iter().map(|v| (v.clone(), None)).collect()),
+                (None, _) => range
                     .elements()
                     .map(|e| e.into_iter().map(|v| (v, None)).collect()),
-                Some(_) if range.is_map() => range
+                (Some(_), _) if range.is_map() => range
                     .entries()
                     .map(|e| e.into_iter().map(|(k, v)| (k, Some(v))).collect()),
-                Some(_) => range.elements().map(|e| {
+                (Some(_), _) => range.elements().map(|e| {
                     e.into_iter()
                         .enumerate()
                         .map(|(i, v)| (Val::Int(i as i64), Some(v)))
@@ -444,6 +451,36 @@ fn eval_node<'a>(
             comprehension(*kind, items, vars, filter.as_deref(), body, scope, host)
         }
     }
+}
+
+/// Calls a function with its evaluated arguments.
+fn call<'a>(
+    func: &Func,
+    values: &[Val<'a>],
+    scope: &mut Scope<'a>,
+    host: &dyn Host<'a>,
+) -> Result<Val<'a>, EvalError> {
+    let result = match func {
+        Func::Std(i) => {
+            // Refuse what would be built before building it.
+            if stdlib::name(*i) == "lists.range" {
+                if let Some(Val::Int(n)) = values.first() {
+                    scope.build((*n).max(0) as u64)?;
+                }
+            }
+            stdlib::call(*i, values).map_err(|e| match e {
+                EvalError::Error(m) if !m.contains('`') => {
+                    EvalError::Error(format!("`{}`: {m}", stdlib::name(*i)))
+                }
+                other => other,
+            })?
+        }
+        Func::Host(i) => host.call(*i, values)?,
+    };
+    if matches!(func, Func::Std(_)) {
+        scope.charge(&result)?;
+    }
+    Ok(result)
 }
 
 fn comprehension<'a>(
@@ -553,6 +590,20 @@ fn comprehension<'a>(
         CompKind::ExistsOne => Ok(Val::Bool(count == 1)),
         CompKind::Filter | CompKind::Map => Ok(Val::list(out)),
         CompKind::TransformMap => Ok(Val::Map(std::rc::Rc::new(out_map))),
+    }
+}
+
+/// Whether a chain of selections (`a.b.c`) starts from a bound variable, or from
+/// anything other than an identifier (a call, a literal): then it is evaluated as
+/// written, without trying dotted variable names.
+fn root_is_bound(e: &Expr, scope: &Scope<'_>) -> bool {
+    let mut cur = e;
+    loop {
+        match cur {
+            Expr::Select(inner, _) => cur = inner,
+            Expr::Ident(root) => return scope.lookup(root).is_some(),
+            _ => return true,
+        }
     }
 }
 

@@ -1,10 +1,12 @@
 //! Building the indexes and the petgraph relation graph.
 
+use crate::fast_map::HashMap;
 use crate::tally::Tally;
 use meshlint_model::typed::{namespace_injection, Injection, Typed};
 use meshlint_model::{Kind, MeshConfig, Resource};
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::{BTreeSet, HashMap};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
 
 /// A vertex of the relation graph.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -199,34 +201,23 @@ impl MeshGraph {
     fn index(&mut self) {
         let domain = self.mesh.dns_domain.clone();
         self.copy_self = (0..self.resources.len()).collect();
-        let mut by_object: HashMap<crate::identity::ObjectKey, Vec<usize>> = HashMap::new();
-        for (i, r) in self.resources.iter().enumerate() {
-            if !r.name().is_empty() {
-                by_object
-                    .entry(crate::identity::object_key(r))
-                    .or_default()
-                    .push(i);
-            }
-        }
-        by_object.retain(|_, docs| docs.len() > 1);
-        // Most objects are written once: give back the table sized for all of them
-        // (8 MB on the 2,000-namespace gen-mesh corpus, kept to the end of the run).
-        by_object.shrink_to_fit();
-        self.copies = Tally::new(by_object);
+        self.copies = Tally::new(documents_of_one_object(&self.resources));
         self.unset_in_play = self.resources.iter().any(|r| r.namespace_unset());
         self.by_identity = crate::resource_index::ByIdentity::new(&self.resources);
         self.by_ns_kind = crate::resource_index::ByNamespaceKind::new(&self.resources);
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
-            let ns = r.namespace().to_string();
+            let ns = r.namespace();
             if &*r.id.kind == "Node" && r.group().is_empty() {
                 self.nodes.insert(r.name().to_string(), i);
             }
             if r.kind == Kind::Namespace {
                 self.namespace_resources.insert(r.name().to_string(), i);
-                self.known_namespaces.insert(r.name().to_string());
-            } else if !ns.is_empty() {
-                self.known_namespaces.insert(ns.clone());
+                if !self.known_namespaces.contains(r.name()) {
+                    self.known_namespaces.insert(r.name().to_string());
+                }
+            } else if !ns.is_empty() && !self.known_namespaces.contains(ns) {
+                self.known_namespaces.insert(ns.to_string());
             }
             match &r.typed {
                 Typed::Service(_) => {
@@ -235,7 +226,7 @@ impl MeshGraph {
                 }
                 Typed::ServiceEntry(se) => {
                     for h in &se.hosts {
-                        let h = crate::queries::resolve_short(h, &ns, &domain);
+                        let h = crate::queries::resolve_short(h, ns, &domain);
                         if let Some(suffix) = h.strip_prefix('*') {
                             self.wildcard_hosts.push((suffix.to_string(), i));
                             self.wildcard_by_suffix
@@ -258,7 +249,13 @@ impl MeshGraph {
                     }
                 }
                 Typed::Workload(_) | Typed::WorkloadEntry(_) => {
-                    self.workloads_by_ns.entry(ns.clone()).or_default().push(i);
+                    // Looked up before inserting: an entry would copy the name each time.
+                    match self.workloads_by_ns.get_mut(ns) {
+                        Some(list) => list.push(i),
+                        None => {
+                            self.workloads_by_ns.insert(ns.to_string(), vec![i]);
+                        }
+                    }
                     let labels = match &r.typed {
                         Typed::Workload(w) => &w.labels,
                         Typed::WorkloadEntry(w) => &w.labels,
@@ -272,20 +269,25 @@ impl MeshGraph {
                     }
                 }
                 Typed::Gateway(_) => {
-                    self.gateways.insert((ns.clone(), r.name().to_string()), i);
+                    self.gateways
+                        .insert((ns.to_string(), r.name().to_string()), i);
                 }
-                Typed::Sidecar(sc) if sc.selector.as_ref().is_none_or(|s| s.is_empty()) => {
-                    self.default_sidecar.entry(ns.clone()).or_insert(i);
+                // The first selector-less Sidecar of a namespace is its default.
+                Typed::Sidecar(sc)
+                    if sc.selector.as_ref().is_none_or(|s| s.is_empty())
+                        && !self.default_sidecar.contains_key(ns) =>
+                {
+                    self.default_sidecar.insert(ns.to_string(), i);
                 }
                 _ => {}
             }
         }
-        crate::tally::shrink_lists(&mut self.by_kind);
-        crate::tally::shrink_lists(&mut self.hosts);
-        crate::tally::shrink_lists(&mut self.wildcard_by_suffix);
-        crate::tally::shrink_lists(&mut self.workloads_by_ns);
-        crate::tally::shrink_lists(&mut self.workloads_by_label);
-        crate::tally::shrink_lists(&mut self.host_blind_ports);
+        crate::tally::shrink_lists(&mut *self.by_kind);
+        crate::tally::shrink_lists(&mut *self.hosts);
+        crate::tally::shrink_lists(&mut *self.wildcard_by_suffix);
+        crate::tally::shrink_lists(&mut *self.workloads_by_ns);
+        crate::tally::shrink_lists(&mut *self.workloads_by_label);
+        crate::tally::shrink_lists(&mut *self.host_blind_ports);
     }
 
     /// The resources a resource selects (`Selects` edges), in the order
@@ -311,14 +313,17 @@ impl MeshGraph {
     }
 
     fn select(&self) -> Selections {
-        let n = self.resources.len();
-        let mut edges: Vec<(u32, u32)> = Vec::new();
-        for i in 0..n {
-            for w in self.selected_by_resource(i) {
-                edges.push((i as u32, w as u32));
-            }
-        }
-        Selections::new(n, edges)
+        // Each resource's selections are found in parallel (the queries only read the
+        // indexes) and collected in input order: the edges a serial walk finds.
+        let edges: Vec<(u32, u32)> = (0..self.resources.len())
+            .into_par_iter()
+            .flat_map_iter(|i| {
+                self.selected_by_resource(i)
+                    .into_iter()
+                    .map(move |w| (i as u32, w as u32))
+            })
+            .collect();
+        Selections::new(self.resources.len(), edges)
     }
 
     /// The relation graph: resources, hosts and namespaces as vertices, and every
@@ -465,6 +470,29 @@ impl MeshGraph {
             .map(|i| namespace_injection(&self.resources[i].labels))
             .unwrap_or(Injection::Unset)
     }
+}
+
+/// Objects written in more than one document → those documents, in input order. The
+/// keys are borrowed while counting (most objects are written once, and owned keys cost
+/// four strings per resource); only the repeated objects' keys are copied.
+fn documents_of_one_object(
+    resources: &[Resource],
+) -> HashMap<crate::identity::ObjectKey, Vec<usize>> {
+    let mut by_object: HashMap<(&str, &str, &str, &str), Vec<usize>> =
+        HashMap::with_capacity_and_hasher(resources.len(), Default::default());
+    for (i, r) in resources.iter().enumerate() {
+        if !r.name().is_empty() {
+            by_object
+                .entry((r.group(), &*r.id.kind, r.namespace(), r.name()))
+                .or_default()
+                .push(i);
+        }
+    }
+    by_object
+        .into_iter()
+        .filter(|(_, docs)| docs.len() > 1)
+        .map(|(_, docs)| (crate::identity::object_key(&resources[docs[0]]), docs))
+        .collect()
 }
 
 /// The revision a pod asks to be injected by (`istio.io/rev` on the pod, not empty).

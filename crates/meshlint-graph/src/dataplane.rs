@@ -146,7 +146,7 @@ impl MeshGraph {
 
     /// Every resource's data-plane decision, decided once: many queries ask it for each
     /// workload they visit (mTLS enforcement, waypoints, policy attachment).
-    fn data_planes(&self) -> &DataPlanes {
+    pub(crate) fn data_planes(&self) -> &DataPlanes {
         self.data_planes.get_or_init(|| {
             let mut planes = DataPlanes::default();
             let mut seen: HashMap<DataPlaneDecision, u32> = HashMap::new();

@@ -4,9 +4,10 @@
 //! namespaces on its lookup path (issue 17: quadratic in a namespace holding many).
 
 use crate::build::MeshGraph;
+use crate::fast_map::{HashMap, HashSet};
 use crate::tally::Tally;
 use meshlint_model::{Kind, Typed};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 /// DestinationRules without a workload selector and with a host, by (namespace, host);
 /// built on first use.
@@ -75,7 +76,7 @@ impl DestinationRulesByHost {
 }
 
 impl MeshGraph {
-    fn dr_by_host(&self) -> &DestinationRulesByHost {
+    pub(crate) fn dr_by_host(&self) -> &DestinationRulesByHost {
         self.dr_by_host
             .get_or_init(|| DestinationRulesByHost::index_destination_rules(self))
     }

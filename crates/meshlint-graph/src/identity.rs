@@ -8,19 +8,67 @@
 
 use crate::build::MeshGraph;
 use meshlint_model::UNSET_NAMESPACE;
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
 
 /// The identity Kubernetes keys an object by (the API version is not part of it: `v1`
 /// and `v1beta1` of one kind are the same stored object).
 pub(crate) type ObjectKey = (String, String, String, String);
 
 pub(crate) fn object_key(r: &meshlint_model::Resource) -> ObjectKey {
+    let (group, kind, ns, name) = key_of(r);
     (
-        r.group().to_string(),
-        r.id.kind.to_string(),
-        r.namespace().to_string(),
-        r.name().to_string(),
+        group.to_string(),
+        kind.to_string(),
+        ns.to_string(),
+        name.to_string(),
     )
 }
+
+/// An object's identity borrowed from its resource: group, kind, namespace, name.
+fn key_of(r: &meshlint_model::Resource) -> (&str, &str, &str, &str) {
+    (r.group(), &*r.id.kind, r.namespace(), r.name())
+}
+
+/// An [`ObjectKey`], owned or borrowed, so the copies table is searched without copying
+/// four strings per lookup (queries ask it for every workload and resource they judge).
+pub(crate) trait ObjectKeyView {
+    fn parts(&self) -> (&str, &str, &str, &str);
+}
+
+impl ObjectKeyView for ObjectKey {
+    fn parts(&self) -> (&str, &str, &str, &str) {
+        (&self.0, &self.1, &self.2, &self.3)
+    }
+}
+
+impl ObjectKeyView for (&str, &str, &str, &str) {
+    fn parts(&self) -> (&str, &str, &str, &str) {
+        *self
+    }
+}
+
+impl<'a> Borrow<dyn ObjectKeyView + 'a> for ObjectKey {
+    fn borrow(&self) -> &(dyn ObjectKeyView + 'a) {
+        self
+    }
+}
+
+// Hashed and compared by the strings: a tuple of `String`s hashes as the same tuple of
+// `&str`s, as `Borrow` requires.
+impl Hash for dyn ObjectKeyView + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn ObjectKeyView + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn ObjectKeyView + '_ {}
 
 impl MeshGraph {
     /// Every document describing the same object as `r` (itself included), in input
@@ -30,8 +78,9 @@ impl MeshGraph {
         if res.name().is_empty() {
             return std::slice::from_ref(&self.copy_self[r]);
         }
+        let key = key_of(res);
         self.copies
-            .get(&object_key(res))
+            .get(&key as &dyn ObjectKeyView)
             .map(Vec::as_slice)
             .unwrap_or(std::slice::from_ref(&self.copy_self[r]))
     }
@@ -47,7 +96,7 @@ impl MeshGraph {
 
     fn maybe_same_object(&self, a: usize, b: usize) -> bool {
         let (ra, rb) = (&self.resources[a], &self.resources[b]);
-        let (ka, kb) = (object_key(ra), object_key(rb));
+        let (ka, kb) = (key_of(ra), key_of(rb));
         !ra.name().is_empty()
             && (ka.0, ka.1, ka.3) == (kb.0, kb.1, kb.3)
             && (ka.2 == UNSET_NAMESPACE) != (kb.2 == UNSET_NAMESPACE)

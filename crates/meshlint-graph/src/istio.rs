@@ -6,12 +6,12 @@
 //! so rules never compare all pairs.
 
 use crate::build::MeshGraph;
+use crate::fast_map::{HashMap, HashSet};
 use crate::queries::{host_matches, selector_matches};
 use crate::tally::Tally;
 use meshlint_load::Node;
 use meshlint_model::typed::{Labels, Typed};
 use meshlint_model::Kind;
-use std::collections::{HashMap, HashSet};
 
 /// A Gateway server's (port, host, bind).
 type ServerKey = (u32, String, String);

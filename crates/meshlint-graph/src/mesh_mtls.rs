@@ -293,8 +293,8 @@ impl MeshGraph {
         // Asked for every DestinationRule: the conflicts of every PeerAuthentication are
         // computed once and kept by DestinationRule (issue 17).
         let by_dr = self.disabled_by_dr.get_or_init(|| {
-            let mut by_dr: std::collections::HashMap<usize, Vec<LevelConflict>> =
-                std::collections::HashMap::new();
+            let mut by_dr: crate::fast_map::HashMap<usize, Vec<LevelConflict>> =
+                crate::fast_map::HashMap::default();
             for &pa in self.of_kind(Kind::PeerAuthentication) {
                 for c in self.istio_mutual_to_disabled(pa) {
                     by_dr.entry(c.other.0).or_default().push(LevelConflict {

@@ -368,23 +368,30 @@ impl MeshGraph {
         };
         let ns = r.namespace();
         let fqdn = self.resolve_host(&d.host, ns);
+        // The merged rule for `fqdn` is worked out once: the targets usually serve
+        // `fqdn` itself, and it is needed below as well.
+        let merged_here = (d.workload_selector.is_none())
+            .then(|| self.merged_destination_rule(ns, &fqdn))
+            .flatten();
         let targets: Vec<HostTarget> = self
             .host_targets(&fqdn)
             .into_iter()
             .filter(|t| {
                 d.workload_selector.is_some()
-                    || self
-                        .merged_destination_rule(ns, &t.host)
-                        .is_some_and(|m| m.members.contains(&dr))
+                    || if t.host == fqdn {
+                        merged_here
+                            .as_ref()
+                            .is_some_and(|m| m.members.contains(&dr))
+                    } else {
+                        self.merged_destination_rule(ns, &t.host)
+                            .is_some_and(|m| m.members.contains(&dr))
+                    }
             })
             .collect();
         // Merged with other DestinationRules for the host, this document's top-level
         // policy applies only if it is the first with one, and its subsets only where no
         // earlier document defines the same name.
-        let merged = (d.workload_selector.is_none())
-            .then(|| self.merged_destination_rule(ns, &fqdn))
-            .flatten()
-            .filter(|m| m.members.contains(&dr));
+        let merged = merged_here.filter(|m| m.members.contains(&dr));
         let top_level_applies = merged
             .as_ref()
             .is_none_or(|m| m.members.len() == 1 || m.policy_from == Some(dr));

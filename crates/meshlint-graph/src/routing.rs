@@ -1,10 +1,10 @@
 //! Routing: which VirtualService routes send traffic to a host, through which gateways.
 
 use crate::build::MeshGraph;
+use crate::fast_map::HashMap;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// A VirtualService route destination that sends traffic to a host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,15 +29,17 @@ impl MeshGraph {
     /// VirtualService route destinations that send traffic to `fqdn`, with the gateways
     /// executing them.
     pub fn routes_to(&self, fqdn: &str) -> Vec<RouteTo> {
+        self.routes_index().get(fqdn).cloned().unwrap_or_default()
+    }
+
+    /// Route destinations by destination FQDN, built on first use.
+    pub(crate) fn routes_index(&self) -> &crate::Tally<HashMap<String, Vec<RouteTo>>> {
         self.routes_index
             .get_or_init(|| crate::Tally::new(self.build_routes_index()))
-            .get(fqdn)
-            .cloned()
-            .unwrap_or_default()
     }
 
     pub(crate) fn build_routes_index(&self) -> HashMap<String, Vec<RouteTo>> {
-        let mut out: HashMap<String, Vec<RouteTo>> = HashMap::new();
+        let mut out: HashMap<String, Vec<RouteTo>> = HashMap::default();
         for &v in self.of_kind(Kind::VirtualService) {
             let r = &self.resources[v];
             let Typed::VirtualService(vs) = &r.typed else {

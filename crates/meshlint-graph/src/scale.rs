@@ -5,9 +5,10 @@
 //! candidate, so an index can only make a query cheaper, never change its answer.
 
 use crate::build::MeshGraph;
+use crate::fast_map::HashMap;
 use crate::tally::Tally;
 use meshlint_model::Typed;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Protocol → ServiceEntries declaring one host and port with it.
 pub(crate) type ByProtocol = BTreeMap<String, Vec<usize>>;

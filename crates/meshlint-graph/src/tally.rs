@@ -8,7 +8,7 @@
 use meshlint_diag::work::{self, Counted};
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::ops::{Deref, DerefMut};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -144,7 +144,7 @@ impl<'a, T: Ord> IntoIterator for &'a Tally<BTreeSet<T>> {
     }
 }
 
-impl<T: Hash + Eq> Tally<HashSet<T>> {
+impl<T: Hash + Eq, S: BuildHasher> Tally<HashSet<T, S>> {
     pub fn iter(&self) -> Counted<std::collections::hash_set::Iter<'_, T>> {
         Counted(self.0.iter())
     }
@@ -158,7 +158,7 @@ impl<T: Hash + Eq> Tally<HashSet<T>> {
     }
 }
 
-impl<'a, T: Hash + Eq> IntoIterator for &'a Tally<HashSet<T>> {
+impl<'a, T: Hash + Eq, S: BuildHasher> IntoIterator for &'a Tally<HashSet<T, S>> {
     type Item = &'a T;
     type IntoIter = Counted<std::collections::hash_set::Iter<'a, T>>;
     fn into_iter(self) -> Self::IntoIter {
@@ -205,7 +205,7 @@ impl<'a, K: Ord, V: Weight> IntoIterator for &'a Tally<BTreeMap<K, V>> {
     }
 }
 
-impl<K: Hash + Eq, V: Weight> Tally<HashMap<K, V>> {
+impl<K: Hash + Eq, V: Weight, S: BuildHasher> Tally<HashMap<K, V, S>> {
     pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
@@ -236,7 +236,7 @@ impl<K: Hash + Eq, V: Weight> Tally<HashMap<K, V>> {
     }
 }
 
-impl<K: Hash + Eq, T> Tally<HashMap<K, Vec<T>>> {
+impl<K: Hash + Eq, T, S: BuildHasher> Tally<HashMap<K, Vec<T>, S>> {
     /// The list under `key`, charged one unit for the lookup and one per element the
     /// caller actually takes (for walks that stop at the first match, where [`Self::get`]
     /// would charge the whole list).
@@ -249,7 +249,7 @@ impl<K: Hash + Eq, T> Tally<HashMap<K, Vec<T>>> {
     }
 }
 
-impl<'a, K: Hash + Eq, V: Weight> IntoIterator for &'a Tally<HashMap<K, V>> {
+impl<'a, K: Hash + Eq, V: Weight, S: BuildHasher> IntoIterator for &'a Tally<HashMap<K, V, S>> {
     type Item = (&'a K, &'a V);
     type IntoIter = Counted<std::collections::hash_map::Iter<'a, K, V>>;
     fn into_iter(self) -> Self::IntoIter {
@@ -266,7 +266,7 @@ impl<T: FromIterator<A>, A> FromIterator<A> for Tally<T> {
 /// Gives back the room an index's lists grew into: built by pushing, a list of one
 /// element holds four (a `Vec`'s first allocation), and the indexes live to the end of
 /// the run. With elements of a few hundred bytes (`RouteTo`) that was most of an index.
-pub(crate) fn shrink_lists<K: Hash + Eq, T>(map: &mut HashMap<K, Vec<T>>) {
+pub(crate) fn shrink_lists<K: Hash + Eq, T, S: BuildHasher>(map: &mut HashMap<K, Vec<T>, S>) {
     for list in map.values_mut() {
         list.shrink_to_fit();
     }

@@ -8,6 +8,7 @@
 //! sidecar still get Istio mTLS from auto mTLS.
 
 use crate::build::MeshGraph;
+use crate::fast_map::HashMap;
 use crate::mtls::{GovernedPort, GovernedWorkload, TlsSetting};
 use crate::queries::*;
 use crate::routing::RouteTo;
@@ -15,7 +16,6 @@ use crate::tally::Tally;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// A service port whose workload only accepts mutual TLS there: the workload's sidecar
 /// intercepts the port and the PeerAuthentication field `policy` decides STRICT.
@@ -139,7 +139,7 @@ pub struct BypassedPort {
 }
 
 impl MeshGraph {
-    fn tls_answers(&self) -> &TlsAnswersIndex {
+    pub(crate) fn tls_answers(&self) -> &TlsAnswersIndex {
         self.tls_answers_index
             .get_or_init(|| self.build_tls_answers_index())
     }

@@ -353,7 +353,7 @@ impl MeshGraph {
             return Vec::new();
         };
         let mut out = Vec::new();
-        collect_regexes(spec, "spec", false, &mut out);
+        collect_regexes(spec, &mut "spec".to_string(), false, &mut out);
         out
     }
 
@@ -368,7 +368,7 @@ impl MeshGraph {
             return Vec::new();
         };
         let mut out = Vec::new();
-        collect_durations(spec, "spec", &mut out);
+        collect_durations(spec, &mut "spec".to_string(), &mut out);
         out
     }
 
@@ -490,7 +490,10 @@ impl MeshGraph {
     }
 }
 
-fn collect_regexes(n: &Node, at: &str, in_regex_rewrite: bool, out: &mut Vec<FieldIssue>) {
+fn collect_regexes(n: &Node, at: &mut String, in_regex_rewrite: bool, out: &mut Vec<FieldIssue>) {
+    // `at` is one buffer extended and cut back around each step down: a path is copied
+    // only for a problem found, not for every field walked.
+    let len = at.len();
     if let Some(entries) = n.as_map() {
         for (k, v) in entries {
             let Some(key) = k.as_str() else { continue };
@@ -498,25 +501,37 @@ fn collect_regexes(n: &Node, at: &str, in_regex_rewrite: bool, out: &mut Vec<Fie
             let plain = key
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            let path = if plain {
-                format!("{at}.{key}")
+            if plain {
+                at.push('.');
+                at.push_str(key);
             } else {
-                format!("{at}[\"{key}\"]")
-            };
+                at.push_str("[\"");
+                at.push_str(key);
+                at.push_str("\"]");
+            }
             if key == "regex" || (in_regex_rewrite && key == "match") {
                 if let Some(mut x) = v.as_str().and_then(re2_problem) {
-                    x.path = path;
+                    x.path = at.clone();
                     out.push(x);
                 }
-                continue;
+            } else {
+                collect_regexes(v, at, key == "uriRegexRewrite", out);
             }
-            collect_regexes(v, &path, key == "uriRegexRewrite", out);
+            at.truncate(len);
         }
     } else if let Some(items) = n.as_seq() {
         for (i, item) in items.iter().enumerate() {
-            collect_regexes(item, &format!("{at}[{i}]"), false, out);
+            push_index(at, i);
+            collect_regexes(item, at, false, out);
+            at.truncate(len);
         }
     }
+}
+
+/// Appends `[i]` to a field path.
+fn push_index(at: &mut String, i: usize) {
+    use std::fmt::Write;
+    let _ = write!(at, "[{i}]");
 }
 
 /// Why RE2 refuses a pattern, or None. Parsed with `regex-syntax`, whose syntax is RE2's
@@ -608,13 +623,19 @@ const DURATION_FIELDS: &[&str] = &[
     "fixedDelay",
 ];
 
-fn collect_durations(n: &Node, at: &str, out: &mut Vec<FieldIssue>) {
+fn collect_durations(n: &Node, at: &mut String, out: &mut Vec<FieldIssue>) {
+    // One path buffer, as in `collect_regexes`.
+    let len = at.len();
     if let Some(entries) = n.as_map() {
         for (k, v) in entries {
             let Some(key) = k.as_str() else { continue };
-            let path = format!("{at}.{key}");
-            if DURATION_FIELDS.contains(&key) {
-                if let Some(text) = v.as_str().filter(|_| v.scalar().is_some()) {
+            at.push('.');
+            at.push_str(key);
+            match v
+                .as_str()
+                .filter(|_| DURATION_FIELDS.contains(&key) && v.scalar().is_some())
+            {
+                Some(text) => {
                     if let Some(nanos) = go_duration_nanos(text) {
                         let code = if nanos < 0 || (nanos > 0 && nanos < 1_000_000) {
                             Some("below-1ms")
@@ -624,17 +645,19 @@ fn collect_durations(n: &Node, at: &str, out: &mut Vec<FieldIssue>) {
                             None
                         };
                         if let Some(code) = code {
-                            out.push(issue(path, code, text));
+                            out.push(issue(at.clone(), code, text));
                         }
                     }
-                    continue;
                 }
+                None => collect_durations(v, at, out),
             }
-            collect_durations(v, &path, out);
+            at.truncate(len);
         }
     } else if let Some(items) = n.as_seq() {
         for (i, item) in items.iter().enumerate() {
-            collect_durations(item, &format!("{at}[{i}]"), out);
+            push_index(at, i);
+            collect_durations(item, at, out);
+            at.truncate(len);
         }
     }
 }

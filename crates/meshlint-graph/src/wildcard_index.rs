@@ -4,8 +4,8 @@
 //! scan per wildcard DestinationRule was quadratic on meshes of wildcard entries).
 
 use crate::build::MeshGraph;
+use crate::fast_map::HashMap;
 use crate::tally::Tally;
-use std::collections::HashMap;
 
 /// Hosts by every dot-suffix they end with; built on first use.
 #[derive(Default)]

@@ -2,11 +2,11 @@
 //! a Service or a Gateway picks, their ports and labels.
 
 use crate::build::MeshGraph;
+use crate::fast_map::HashMap;
 use crate::queries::*;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
-use std::collections::HashMap;
 
 impl MeshGraph {
     /// Workloads in `ns` whose labels the selector matches.
@@ -281,7 +281,7 @@ impl MeshGraph {
     /// resource order: built once from every Service's selection, so asking for one
     /// workload's Services does not scan its namespace's Services each time.
     fn index_services_by_workload(&self) -> HashMap<usize, Vec<usize>> {
-        let mut by_workload: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut by_workload: HashMap<usize, Vec<usize>> = HashMap::default();
         for t in 0..self.resources.len() {
             if !matches!(
                 self.resources[t].typed,

@@ -36,7 +36,7 @@ pub(super) fn data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         return Ok(Val::Null);
     }
     let d = g.data_plane(w);
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("plane", Val::borrowed(d.plane.as_str())),
         ("by", Val::str(&d.by)),
         ("ref", opt_ref(g, &d.source)),
@@ -63,7 +63,7 @@ pub(super) fn namespace_data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
             .then_some("istio.io/rev"),
     };
     let label_ref = |k: &str| ref_value(g, n, &format!("metadata.labels[\"{k}\"]"));
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("mode", Val::borrowed(mode)),
         ("ambient", Val::Bool(g.namespace_ambient(ns))),
         (
@@ -93,7 +93,7 @@ pub(super) fn ambient_overridden<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> 
     let Some(o) = g.ambient_overridden(i) else {
         return Ok(Val::Null);
     };
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("ref", ref_value(g, o.ambient_label.0, &o.ambient_label.1)),
         ("injectionRef", opt_ref(g, &o.injection)),
         ("pod", Val::Bool(o.pod)),
@@ -113,7 +113,7 @@ pub(super) fn waypoint_binding<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         .gateway
         .and_then(|x| g.resources[x].node.str_at(&["spec", "gatewayClassName"]))
         .unwrap_or("");
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("name", Val::str(&b.name)),
         ("namespace", Val::str(&b.namespace)),
         ("source", Val::borrowed(b.source)),
@@ -177,7 +177,7 @@ pub(super) fn ztunnel_authz<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         None if g.resources[i].node.str_at(&["spec", "action"]).is_some() => "spec.action",
         None => "metadata.name",
     };
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("at", Val::str(at)),
         ("action", Val::str(&z.action)),
         ("outcome", Val::borrowed(z.outcome)),
@@ -186,7 +186,7 @@ pub(super) fn ztunnel_authz<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             Val::list(
                 z.l7.iter()
                     .map(|f| {
-                        Val::map(vec![
+                        Val::map([
                             ("field", Val::str(&f.field)),
                             ("rule", int(f.rule as u32)),
                             ("ref", ref_value(g, i, &f.path)),
@@ -220,7 +220,7 @@ pub(super) fn policy_target_refs<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> 
         g.policy_target_refs(i)
             .into_iter()
             .map(|t| {
-                Val::map(vec![
+                Val::map([
                     ("at", Val::str(&t.path)),
                     ("kind", Val::str(&t.kind)),
                     ("name", Val::str(&t.name)),
@@ -261,7 +261,7 @@ pub(super) fn waypoint_identity_refused<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) ->
         return Ok(Val::Null);
     };
     let refs = |v: &[usize]| Val::list(v.iter().map(|&r| name_ref(g, r)).collect());
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("waypoints", refs(&x.waypoints)),
         ("workloads", refs(&x.workloads)),
         ("principals", str_list(&x.principals)),
@@ -281,7 +281,7 @@ pub(super) fn policy_ambient_workloads<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> 
         g.policy_ambient_workloads(i)
             .into_iter()
             .map(|w| {
-                Val::map(vec![
+                Val::map([
                     ("ref", name_ref(g, w)),
                     ("name", Val::borrowed(g.resources[w].name())),
                     (
@@ -308,7 +308,7 @@ pub(super) fn waypoint_route_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'
         g.waypoint_route_issues(i)
             .into_iter()
             .map(|x| {
-                Val::map(vec![
+                Val::map([
                     ("at", Val::str(&x.path)),
                     ("issue", Val::borrowed(x.issue)),
                     ("service", name_ref(g, x.service)),
@@ -332,7 +332,7 @@ pub(super) fn ingress_waypoint_bypass<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R
         g.ingress_waypoint_bypass(i)
             .into_iter()
             .map(|x| {
-                Val::map(vec![
+                Val::map([
                     ("at", Val::str(&x.path)),
                     ("service", name_ref(g, x.service)),
                     ("waypoint", name_ref(g, x.waypoint)),
@@ -355,7 +355,7 @@ pub(super) fn waypoint_listener_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> 
         g.waypoint_listener_issues(i)
             .into_iter()
             .map(|x| {
-                Val::map(vec![
+                Val::map([
                     ("at", Val::str(&x.path)),
                     ("noHbone", Val::Bool(x.no_hbone)),
                 ])
@@ -379,7 +379,7 @@ pub(super) fn ambient_network_block<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'
                 .collect(),
         )
     };
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("workloads", names(&x.workloads)),
         ("hboneBlocked", Val::Bool(x.hbone_blocked)),
         ("probesBlocked", names(&x.probes_blocked)),

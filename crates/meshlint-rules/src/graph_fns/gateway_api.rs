@@ -33,7 +33,7 @@ fn parents_value<'g>(h: &GraphHost<'g>, parents: Vec<meshlint_graph::RouteParent
         parents
             .into_iter()
             .map(|p| {
-                Val::map(vec![
+                Val::map([
                     ("at", Val::str(&p.path)),
                     ("kind", Val::str(&p.kind)),
                     ("namespace", Val::str(&p.namespace)),
@@ -58,7 +58,7 @@ pub(super) fn route_backends<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         h.g.route_backends(i)
             .into_iter()
             .map(|b| {
-                Val::map(vec![
+                Val::map([
                     ("at", Val::str(&b.path)),
                     ("kind", Val::str(&b.kind)),
                     ("namespace", Val::str(&b.namespace)),

@@ -32,7 +32,7 @@ pub(super) fn gateway<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             .collect(),
         _ => Vec::new(),
     };
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
         ("object", Val::from_node(&r.node)),
@@ -47,7 +47,7 @@ pub(super) fn gateway_lookup<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let g = h.g;
     let l = g.gateway_lookup(reference, ns);
     let refs = |v: &[usize]| Val::list(v.iter().map(|&i| name_ref(g, i)).collect());
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("namespace", Val::str(&l.namespace)),
         ("name", Val::str(&l.name)),
         ("found", Val::Bool(l.found.is_some())),
@@ -95,7 +95,7 @@ pub(super) fn gateway_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.gateway_conflicts(i)
             .into_iter()
             .map(|(server, others)| {
-                Val::map(vec![
+                Val::map([
                     ("server", usize_int(server)),
                     (
                         "gateways",
@@ -120,12 +120,7 @@ pub(super) fn shared_certificates<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g>
     Ok(Val::list(
         g.gateways_sharing_certificate(i)
             .into_iter()
-            .map(|(server, o)| {
-                Val::map(vec![
-                    ("server", usize_int(server)),
-                    ("gateway", entry(g, o)),
-                ])
-            })
+            .map(|(server, o)| Val::map([("server", usize_int(server)), ("gateway", entry(g, o))]))
             .collect(),
     ))
 }
@@ -139,12 +134,7 @@ pub(super) fn mesh_host_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g>
     Ok(Val::list(
         g.mesh_host_conflicts(i)
             .into_iter()
-            .map(|(host, o)| {
-                Val::map(vec![
-                    ("host", Val::str(&host)),
-                    ("virtualService", entry(g, o)),
-                ])
-            })
+            .map(|(host, o)| Val::map([("host", Val::str(&host)), ("virtualService", entry(g, o))]))
             .collect(),
     ))
 }

@@ -67,7 +67,7 @@ pub(super) fn host_lookup_value<'g>(g: &'g MeshGraph, l: &HostLookup) -> Val<'g>
         HostState::Implicit => "implicit",
         HostState::Missing => "missing",
     };
-    Val::map(vec![
+    Val::map([
         ("state", Val::borrowed(state)),
         ("certain", Val::Bool(l.certain)),
         (
@@ -208,7 +208,7 @@ pub(super) fn outbound_policy<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     } else {
         "ALLOW_ANY"
     };
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("mode", Val::borrowed(mode)),
         ("ref", opt_ref(h.g, &d.decided_by)),
     ]))
@@ -228,7 +228,7 @@ pub(super) fn external_host_gap<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     };
     Ok(g.external_host_without_entry(i)
         .map(|x| {
-            Val::map(vec![
+            Val::map([
                 ("host", Val::str(&x.host)),
                 ("certain", Val::Bool(x.certain)),
                 ("registryOnly", Val::Bool(x.policy.registry_only)),
@@ -248,9 +248,7 @@ pub(super) fn wildcard_dns_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> 
     Ok(Val::list(
         g.wildcard_dns_hosts(i)
             .into_iter()
-            .map(|(path, host)| {
-                Val::map(vec![("host", Val::str(&host)), ("path", Val::str(&path))])
-            })
+            .map(|(path, host)| Val::map([("host", Val::str(&host)), ("path", Val::str(&path))]))
             .collect(),
     ))
 }

@@ -25,7 +25,7 @@ fn namespace_injection<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         return Ok(Val::Null);
     }
     let n = g.namespace_injection_labels(ns);
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("system", Val::Bool(n.system)),
         ("exempt", Val::Bool(n.exempt)),
         ("labels", str_list(&n.labels)),
@@ -60,7 +60,7 @@ fn stale_proxies<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                 }
                 refs.push(ref_value(g, p.pod, path));
             }
-            Val::map(vec![
+            Val::map([
                 ("name", Val::borrowed(g.resources[p.pod].name())),
                 ("imageType", Val::str(&p.image_type.value)),
                 ("imageTypeRef", decision_ref(g, &p.image_type)),
@@ -68,7 +68,7 @@ fn stale_proxies<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             ])
         })
         .collect();
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("configMap", ref_value(g, s.config_map, "data.values")),
         ("image", Val::str(&s.image)),
         ("pods", Val::list(pods)),
@@ -117,7 +117,7 @@ fn webhook_overlaps<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.webhook_overlaps(c)
             .iter()
             .map(|o| {
-                Val::map(vec![
+                Val::map([
                     ("index", usize_int(o.webhook)),
                     ("name", Val::str(&o.name)),
                     ("others", str_list(&o.others)),
@@ -148,7 +148,7 @@ fn missing_webhook_services<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     .and_then(|w| w.str_at(&["name"]))
                     .map(str::to_string)
                     .unwrap_or_else(|| m.webhook.to_string());
-                Val::map(vec![
+                Val::map([
                     ("index", usize_int(m.webhook)),
                     ("name", Val::str(&name)),
                     ("service", Val::str(&format!("{}/{}", m.namespace, m.name))),
@@ -178,7 +178,7 @@ fn uninjected_auto_images<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         .node
         .lookup(&meshlint_load::PathSegment::parse_path(&spec).unwrap_or_default())
         .and_then(|(s, _)| s.get("containers"));
-    Ok(Val::map(vec![
+    Ok(Val::map([
         (
             "containers",
             Val::list(
@@ -189,7 +189,7 @@ fn uninjected_auto_images<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                             .and_then(|c| c.items().get(i))
                             .and_then(|c| c.str_at(&["name"]))
                             .unwrap_or("");
-                        Val::map(vec![
+                        Val::map([
                             ("index", usize_int(i)),
                             ("name", Val::str(name)),
                             ("path", Val::str(&format!("{spec}.containers[{i}].image"))),

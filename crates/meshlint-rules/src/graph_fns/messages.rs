@@ -216,7 +216,7 @@ mod tests {
             "`a`, `b` and `c`"
         );
         let gw = |ns: &str| {
-            Val::map(vec![
+            Val::map([
                 ("kind", Val::str("Gateway")),
                 ("namespace", Val::str(ns)),
                 ("name", Val::str("public")),

@@ -21,7 +21,6 @@
 use meshlint_cel::{error, EvalError, Host, Val};
 use meshlint_graph::MeshGraph;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 type R<'g> = Result<Val<'g>, EvalError>;
@@ -32,10 +31,11 @@ pub(crate) type GraphFn = for<'g> fn(&GraphHost<'g>, &[Val<'g>]) -> Result<Val<'
 /// Answers graph-function calls of one evaluation (one thread's share of a rule run).
 pub struct GraphHost<'g> {
     pub g: &'g MeshGraph,
-    /// Several TLS rules ask for the same DestinationRule's settings while its rules are
-    /// evaluated together; remember them per `GraphHost` (values are `Rc`-shared, so a hit
-    /// copies nothing).
-    memo: RefCell<HashMap<usize, Val<'g>>>,
+    /// The last answers of [`PER_RESOURCE`] functions, by (function, resource): the
+    /// rules of one resource run one after the other, and several of them ask the same
+    /// question of it (values are `Rc`-shared, so a hit copies nothing). A few are kept,
+    /// not every answer of the evaluation.
+    recent: RefCell<Vec<(usize, usize, Val<'g>)>>,
     proxies: std::cell::OnceCell<Val<'g>>,
 }
 
@@ -43,10 +43,42 @@ impl<'g> GraphHost<'g> {
     pub fn new(g: &'g MeshGraph) -> Self {
         GraphHost {
             g,
-            memo: RefCell::new(HashMap::new()),
+            recent: RefCell::new(Vec::with_capacity(RECENT_ANSWERS)),
             proxies: std::cell::OnceCell::new(),
         }
     }
+}
+
+/// Graph functions whose answer depends only on the resource their one argument refers
+/// to, and which several rules ask of the resource under evaluation: five annotation
+/// rules ask `annotationIssues`, three ask `waypointBinding` or `namespaceInjection`,
+/// two ask `peerTargets` or `tlsSettings`.
+const PER_RESOURCE: &[&str] = &[
+    "annotationIssues",
+    "competingSidecars",
+    "copiesOf",
+    "namespaceInjection",
+    "peerTargets",
+    "protocolConflicts",
+    "shadowedMatches",
+    "tlsSettings",
+    "tlsWithoutCaCertificates",
+    "uninjectedAutoImages",
+    "waypointBinding",
+];
+
+/// How many answers a [`GraphHost`] keeps: enough for the questions of one resource.
+const RECENT_ANSWERS: usize = 8;
+
+/// For each graph function (by index), whether it is one of [`PER_RESOURCE`].
+fn per_resource() -> &'static [bool] {
+    static FLAGS: LazyLock<Vec<bool>> = LazyLock::new(|| {
+        graph_table()
+            .iter()
+            .map(|(name, _, _)| PER_RESOURCE.contains(name))
+            .collect()
+    });
+    &FLAGS
 }
 
 impl<'g> Host<'g> for GraphHost<'g> {
@@ -60,7 +92,30 @@ impl<'g> Host<'g> for GraphHost<'g> {
                 args.len()
             ));
         }
-        f(self, args)
+        // The resource a reference names directly (`resource.ref`): what the answer of
+        // a per-resource function depends on.
+        let resource = per_resource()[function]
+            .then(|| values::direct_index(self.g, &args[0]))
+            .flatten();
+        let Some(resource) = resource else {
+            return f(self, args);
+        };
+        let known = self
+            .recent
+            .borrow()
+            .iter()
+            .find(|(f, r, _)| (*f, *r) == (function, resource))
+            .map(|(_, _, v)| v.clone());
+        if let Some(v) = known {
+            return Ok(v);
+        }
+        let v = f(self, args)?;
+        let mut recent = self.recent.borrow_mut();
+        if recent.len() == RECENT_ANSWERS {
+            recent.remove(0);
+        }
+        recent.push((function, resource, v.clone()));
+        Ok(v)
     }
 }
 
@@ -166,6 +221,17 @@ mod tests {
     }
 
     #[test]
+    fn per_resource_functions_take_one_reference() {
+        for name in PER_RESOURCE {
+            let arity = graph_table()
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map(|e| e.1);
+            assert_eq!(arity, Some(1), "{name}");
+        }
+    }
+
+    #[test]
     fn arguments_are_checked() {
         let g = graph("");
         let h = GraphHost::new(&g);
@@ -210,7 +276,7 @@ mod tests {
         assert_eq!(resource_index(&g, &res), Some(0));
         assert_eq!(direct_index(&g, &res), None);
         assert_eq!(ref_index(&ref_value(&g, 0, "")), Some(0));
-        let stray = Val::map(vec![("_r", Val::Int(7))]);
+        let stray = Val::map([("_r", Val::Int(7))]);
         assert_eq!(resource_index(&g, &stray), None);
         assert_eq!(
             call(&h, "refAt", &[res.clone(), Val::str("spec")]),
@@ -237,10 +303,10 @@ mod tests {
             labels_from(&doc.field("matchLabels").unwrap()),
             Labels::from([("app".to_string(), "reviews".to_string())])
         );
-        let labels = Val::map(vec![("app", Val::str("reviews")), ("tier", Val::str("a"))]);
+        let labels = Val::map([("app", Val::str("reviews")), ("tier", Val::str("a"))]);
         let yes = call(&h, "labelSelectorMatches", &[doc.clone(), labels]).unwrap();
         assert_eq!(yes, Val::Bool(true));
-        let other = Val::map(vec![("app", Val::str("reviews")), ("tier", Val::str("c"))]);
+        let other = Val::map([("app", Val::str("reviews")), ("tier", Val::str("c"))]);
         let no = call(&h, "labelSelectorMatches", &[doc, other]).unwrap();
         assert_eq!(no, Val::Bool(false));
         assert!(label_selector_matches(&Val::Null, &Labels::new()));

@@ -40,7 +40,7 @@ pub(super) fn peer_mode<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         return Ok(Val::Null);
     };
     let d = g.peer_mode(idx, u32::try_from(port).ok().filter(|p| *p > 0));
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("mode", Val::str(&d.value)),
         ("ref", decision_ref(g, &d)),
     ]))
@@ -60,7 +60,7 @@ pub(super) fn peer_modes<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                 .map(|p| g.target_port(w, p))
                 .or(u32::try_from(port).ok().filter(|p| *p > 0));
             let d = g.peer_mode(w, container_port);
-            out.push(Val::map(vec![
+            out.push(Val::map([
                 ("workload", workload_value(g, w)),
                 ("mode", Val::str(&d.value)),
                 ("ref", decision_ref(g, &d)),
@@ -99,7 +99,7 @@ pub(super) fn client_tls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let (d, tls) = g.client_tls(ns, host, port, subset);
     let tls_bool =
         |f: fn(&meshlint_model::typed::ClientTls) -> bool| Val::Bool(tls.as_ref().is_some_and(f));
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("mode", Val::str(&d.value)),
         ("ref", decision_ref(g, &d)),
         ("hasCa", tls_bool(|t| t.has_ca)),
@@ -120,7 +120,7 @@ pub(super) fn destination_rule_for<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
     let d = merged.primary();
     let r = &g.resources[d];
     let subsets = merged.subsets.iter().map(|s| Val::str(&s.name)).collect();
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
         ("subsets", Val::list(subsets)),
@@ -146,12 +146,9 @@ pub(super) fn tls_settings<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(i) = resource_index(g, dr) else {
         return Ok(Val::list(Vec::new()));
     };
-    if let Some(v) = h.memo.borrow().get(&i) {
-        return Ok(v.clone());
-    }
-    let v = tls_settings_value(g, i);
-    h.memo.borrow_mut().insert(i, v.clone());
-    Ok(v)
+    // Several TLS rules ask this of one DestinationRule: `GraphHost::call` keeps the
+    // answer (`PER_RESOURCE`).
+    Ok(tls_settings_value(g, i))
 }
 
 pub(super) fn disable_toward_ambient<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
@@ -178,7 +175,7 @@ pub(super) fn disable_toward_ambient<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<
                         names.push(n);
                     }
                 }
-                Val::map(vec![
+                Val::map([
                     ("at", Val::str(&at)),
                     (
                         "targets",
@@ -196,6 +193,8 @@ pub(super) fn disable_toward_ambient<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<
 
 pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
     let res = &g.resources[i];
+    // A workload is governed once per port of its Service, and by several blocks.
+    let mut workloads = Workloads::new(workload_brief);
     Val::list(
         g.tls_settings(i)
             .iter()
@@ -210,11 +209,11 @@ pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
                     .destinations
                     .iter()
                     .map(|d| {
-                        let governed = |ws: &[meshlint_graph::GovernedWorkload]| {
+                        let mut governed = |ws: &[meshlint_graph::GovernedWorkload]| {
                             ws.iter()
                                 .map(|w| {
-                                    Val::map(vec![
-                                        ("workload", workload_brief(g, w.workload)),
+                                    Val::map([
+                                        ("workload", workloads.value(g, w.workload)),
                                         ("containerPort", int(w.container_port)),
                                         ("mode", Val::str(&w.peer.value)),
                                         ("ref", decision_ref(g, &w.peer)),
@@ -224,7 +223,7 @@ pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
                                 })
                                 .collect()
                         };
-                        Val::map(vec![
+                        Val::map([
                             ("host", Val::str(&d.host)),
                             ("target", target_brief(g, d.target, &d.host)),
                             ("port", port_info_value(g, d.target, &d.port)),
@@ -237,7 +236,7 @@ pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
                     .and_then(|p| res.node.lookup(&p).map(|(n, _)| n))
                     .map(Val::from_node)
                     .unwrap_or(Val::Null);
-                Val::map(vec![
+                Val::map([
                     ("mode", Val::str(&t.tls.mode)),
                     ("path", Val::str(&t.tls.path)),
                     ("at", Val::str(&at)),
@@ -263,14 +262,16 @@ pub(super) fn peer_targets<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(i) = resource_index(g, pa) else {
         return Ok(Val::list(Vec::new()));
     };
+    // A workload is a target once per port of each Service selecting it.
+    let mut workloads = Workloads::new(workload_value);
     Ok(Val::list(
         g.peer_targets(i)
             .iter()
             .map(|t| {
-                Val::map(vec![
+                Val::map([
                     ("host", Val::str(&t.host)),
                     ("port", port_info_value(g, t.target, &t.port)),
-                    ("workload", workload_value(g, t.workload)),
+                    ("workload", workloads.value(g, t.workload)),
                     ("containerPort", int(t.container_port)),
                     ("mode", Val::str(&t.peer.value)),
                     ("ref", decision_ref(g, &t.peer)),
@@ -300,7 +301,7 @@ pub(super) fn level_conflicts<'g>(
         query(g, i)
             .into_iter()
             .map(|c| {
-                Val::map(vec![
+                Val::map([
                     ("namespace", Val::str(&c.namespace)),
                     ("level", Val::borrowed(c.level)),
                     ("host", Val::str(&c.host)),

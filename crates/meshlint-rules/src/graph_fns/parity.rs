@@ -55,7 +55,7 @@ fn gateway_credentials<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.gateway_credentials(i)
             .into_iter()
             .map(|c| {
-                Val::map(vec![
+                Val::map([
                     ("server", usize_int(c.server)),
                     ("path", Val::str(&c.path)),
                     ("name", Val::str(&c.name)),
@@ -96,7 +96,7 @@ fn webhook_target_issues<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         h.g.webhook_target_issues(i)
             .into_iter()
             .map(|w| {
-                Val::map(vec![
+                Val::map([
                     ("path", Val::str(&w.path)),
                     ("code", Val::borrowed(w.code)),
                     ("webhook", Val::str(&w.webhook)),
@@ -121,7 +121,7 @@ fn unknown_registries<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         h.g.unknown_registries(i)
             .into_iter()
             .map(|u| {
-                Val::map(vec![
+                Val::map([
                     ("path", Val::str(&u.path)),
                     ("network", Val::str(&u.network)),
                     ("registry", Val::str(&u.registry)),
@@ -161,7 +161,7 @@ fn failed_conditions<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         h.g.failed_conditions(i)
             .into_iter()
             .map(|c| {
-                Val::map(vec![
+                Val::map([
                     ("path", Val::str(&c.path)),
                     ("type", Val::str(&c.condition_type)),
                     ("status", Val::str(c.status.as_deref().unwrap_or("unset"))),
@@ -203,7 +203,7 @@ fn gateway_mismatches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         h.g.gateway_mismatches(i)
             .into_iter()
             .map(|m| {
-                Val::map(vec![
+                Val::map([
                     ("path", Val::str(&m.path)),
                     ("namespace", Val::str(&m.namespace)),
                     ("name", Val::str(&m.name)),
@@ -280,7 +280,7 @@ fn server_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     })
                     .map(|&(o, _)| entry(g, o))
                     .collect();
-                Val::map(vec![
+                Val::map([
                     ("server", usize_int(server)),
                     ("path", Val::str(&format!("spec.servers[{server}]"))),
                     ("port", Val::borrowed(port)),
@@ -317,7 +317,7 @@ fn certificate_sharing<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                 let credential = server_node(g, i, server)
                     .and_then(|s| s.str_at(&["tls", "credentialName"]))
                     .unwrap_or("");
-                Val::map(vec![
+                Val::map([
                     ("server", usize_int(server)),
                     ("path", Val::str(&format!("spec.servers[{server}].tls"))),
                     ("credential", Val::borrowed(credential)),

@@ -49,7 +49,7 @@ pub(super) fn identity_without_mtls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'
                     Some((p, path)) => ref_value(g, *p, path),
                     None => Val::Null,
                 };
-                Val::map(vec![
+                Val::map([
                     ("path", Val::str(&x.path)),
                     ("field", Val::str(&x.field)),
                     ("code", Val::borrowed(x.code)),

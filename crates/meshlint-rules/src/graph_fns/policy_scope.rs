@@ -27,7 +27,7 @@ fn policy_reach<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(reach) = g.policy_reach(p) else {
         return Ok(Val::Null);
     };
-    Ok(Val::map(vec![
+    Ok(Val::map([
         (
             "workload",
             reach.workload.map(|w| name_ref(g, w)).unwrap_or(Val::Null),
@@ -46,7 +46,7 @@ fn unmatched_source_namespaces<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.unmatched_source_namespaces(p)
             .iter()
             .map(|s| {
-                Val::map(vec![
+                Val::map([
                     ("namespace", Val::str(&s.namespace)),
                     ("field", Val::str(&s.field)),
                     ("path", Val::str(&s.path)),
@@ -69,7 +69,7 @@ fn claim_routes_without_authn<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.claim_routes_without_authn(vs)
             .iter()
             .map(|c| {
-                Val::map(vec![
+                Val::map([
                     ("claim", Val::str(&c.claim)),
                     ("path", Val::str(&c.path)),
                     ("gateway", name_ref(g, c.gateway)),
@@ -88,7 +88,7 @@ fn telemetry_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     };
     let c = g.telemetry_conflicts(t);
     let refs = |l: &[usize]| Val::list(l.iter().map(|&i| name_ref(g, i)).collect());
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("namespaceWide", refs(&c.namespace_wide)),
         (
             "shared",
@@ -96,7 +96,7 @@ fn telemetry_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                 c.shared
                     .iter()
                     .map(|(w, others)| {
-                        Val::map(vec![
+                        Val::map([
                             ("workload", name_ref(g, *w)),
                             (
                                 "others",
@@ -128,14 +128,14 @@ fn port_protocol_clashes<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     .entries
                     .iter()
                     .map(|(s, protocol, path)| {
-                        Val::map(vec![
+                        Val::map([
                             ("service", Val::borrowed(g.resources[*s].name())),
                             ("protocol", Val::str(protocol)),
                             ("ref", ref_value(g, *s, path)),
                         ])
                     })
                     .collect();
-                Val::map(vec![("port", int(c.port)), ("entries", Val::list(entries))])
+                Val::map([("port", int(c.port)), ("entries", Val::list(entries))])
             })
             .collect(),
     ))
@@ -149,7 +149,7 @@ fn sni_hosts_outside_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     Ok(Val::list(
         g.sni_hosts_outside_hosts(vs)
             .iter()
-            .map(|(sni, path)| Val::map(vec![("sni", Val::str(sni)), ("path", Val::str(path))]))
+            .map(|(sni, path)| Val::map([("sni", Val::str(sni)), ("path", Val::str(path))]))
             .collect(),
     ))
 }
@@ -158,7 +158,7 @@ fn unmatched_selector<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let g = h.g;
     Ok(resource_index(g, arg("unmatchedSelector", a, 0)?)
         .and_then(|p| g.unmatched_selector(p))
-        .map(|s| Val::map(vec![("selector", str_list(&s))]))
+        .map(|s| Val::map([("selector", str_list(&s))]))
         .unwrap_or(Val::Null))
 }
 
@@ -181,7 +181,7 @@ fn subset_bypasses<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.subset_bypasses(vs)
             .into_iter()
             .map(|(path, host, other)| {
-                Val::map(vec![
+                Val::map([
                     ("path", Val::str(&path)),
                     ("host", Val::str(&host)),
                     ("virtualService", name_ref(g, other)),

@@ -25,7 +25,7 @@ fn undeclared_protocol_ports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             .into_iter()
             .map(|p| {
                 let field = if p.name.is_some() { "name" } else { "port" };
-                Val::map(vec![
+                Val::map([
                     ("index", usize_int(p.index)),
                     ("name", opt_str(p.name.as_deref())),
                     ("port", int(p.number)),
@@ -69,7 +69,7 @@ fn missing_gateways<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     .chain(&l.near_name)
                     .map(|&x| name_ref(g, x))
                     .collect();
-                Val::map(vec![
+                Val::map([
                     ("index", usize_int(m.index)),
                     ("namespace", Val::str(&l.namespace)),
                     ("name", Val::str(&l.name)),
@@ -95,7 +95,7 @@ fn empty_subsets<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         subsets
             .into_iter()
             .map(|s| {
-                Val::map(vec![
+                Val::map([
                     ("index", usize_int(s.index)),
                     ("name", Val::str(&s.name)),
                     ("routed", Val::Bool(s.routed)),

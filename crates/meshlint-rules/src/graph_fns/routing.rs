@@ -70,7 +70,7 @@ pub(super) fn destination_problems<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
                     }
                 }
                 let ports: Vec<Val> = numbers.iter().map(|n| Val::str(&n.to_string())).collect();
-                Val::map(vec![
+                Val::map([
                     ("at", Val::str(&at)),
                     ("namespaces", namespaces.clone()),
                     // A missing host's suggestion and certainty; `''` and true otherwise.
@@ -138,7 +138,7 @@ pub(super) fn destinations_of<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         vs.destinations
             .iter()
             .map(|d| {
-                Val::map(vec![
+                Val::map([
                     ("host", Val::borrowed(&d.host)),
                     ("fqdn", Val::str(&g.resolve_host(&d.host, res.namespace()))),
                     ("port", int(d.port.unwrap_or(0))),
@@ -163,7 +163,7 @@ pub(super) fn protocol_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> 
         g.protocol_conflicts(i)
             .into_iter()
             .map(|c| {
-                Val::map(vec![
+                Val::map([
                     ("host", Val::str(&c.host)),
                     ("port", int(c.port)),
                     ("protocol", Val::str(&c.protocol)),
@@ -184,7 +184,7 @@ pub(super) fn routes_to<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             .iter()
             .map(|r| {
                 let vs = &g.resources[r.virtual_service];
-                Val::map(vec![
+                Val::map([
                     ("namespace", Val::borrowed(vs.namespace())),
                     ("name", Val::borrowed(vs.name())),
                     ("port", int(r.port.unwrap_or(0))),
@@ -220,7 +220,7 @@ pub(super) fn destination_of<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     };
     let r = &g.resources[t];
     let ports = g.ports_of(t).into_iter().map(|p| int(p.number)).collect();
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("kind", Val::borrowed(&r.id.kind)),
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
@@ -305,7 +305,7 @@ pub(super) fn undefined_subsets<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     ),
                     None => (Val::Null, Vec::new()),
                 };
-                Val::map(vec![
+                Val::map([
                     ("path", Val::str(&u.path)),
                     ("fqdn", Val::str(&u.fqdn)),
                     ("subset", Val::str(&u.subset)),

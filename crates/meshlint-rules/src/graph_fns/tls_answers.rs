@@ -45,7 +45,7 @@ fn qualified(g: &MeshGraph, i: usize) -> String {
 
 fn route_value<'g>(g: &'g MeshGraph, r: &RouteTo) -> Val<'g> {
     let vs = &g.resources[r.virtual_service];
-    Val::map(vec![
+    Val::map([
         ("kind", Val::borrowed(&vs.id.kind)),
         ("namespace", Val::borrowed(vs.namespace())),
         ("name", Val::borrowed(vs.name())),
@@ -100,7 +100,7 @@ fn plaintext_callers<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             .iter()
             .map(|&w| g.resources[w].name().to_string()),
     );
-    Ok(Val::list(vec![Val::map(vec![
+    Ok(Val::list(vec![Val::map([
         ("workloads", str_list(&workloads)),
         (
             "targets",
@@ -134,7 +134,7 @@ fn clients_without_mtls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         .into_iter()
         .map(|d| ref_value(g, d, "metadata.namespace"))
         .collect();
-    Ok(Val::list(vec![Val::map(vec![
+    Ok(Val::list(vec![Val::map([
         ("at", Val::str(&first.port.policy.1)),
         (
             "clients",
@@ -159,7 +159,7 @@ fn hit_refs<'g>(g: &'g MeshGraph, hits: &[meshlint_graph::TlsConflictHit]) -> Va
         }
         seen.push(&x.at);
         let r = &g.resources[x.at.0];
-        out.push(Val::map(vec![
+        out.push(Val::map([
             ("_r", usize_int(x.at.0)),
             ("path", Val::str(&x.at.1)),
             ("kind", Val::borrowed(&r.id.kind)),
@@ -214,7 +214,7 @@ fn tls_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                             .workload
                             .map(|w| g.injection_decision(w).value)
                             .unwrap_or_default();
-                        Val::map(vec![
+                        Val::map([
                             ("host", Val::str(&x.host)),
                             ("target", Val::str(&format!("{}:{}", x.host, x.port.number))),
                             ("port", port_info_value(g, x.target, &x.port)),
@@ -246,7 +246,7 @@ fn tls_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                         .iter()
                         .filter_map(|x| x.workload.map(|w| g.resources[w].name().to_string())),
                 );
-                Val::map(vec![
+                Val::map([
                     ("mode", Val::str(&c.mode)),
                     ("at", Val::str(&c.at)),
                     ("subset", Val::str(c.subset.as_deref().unwrap_or(""))),
@@ -289,13 +289,13 @@ fn auto_mtls_to_bypassed_ports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let targets = ports
         .iter()
         .map(|p| {
-            Val::map(vec![
+            Val::map([
                 ("target", Val::str(&format!("{}:{}", p.host, p.port))),
                 ("clients", str_list(&p.clients)),
             ])
         })
         .collect();
-    Ok(Val::list(vec![Val::map(vec![
+    Ok(Val::list(vec![Val::map([
         ("host", Val::str(&first.host)),
         (
             "ports",
@@ -338,7 +338,7 @@ fn port_level_mtls_ignored<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.port_level_mtls_ignored(pa)
             .into_iter()
             .map(|issue| match issue {
-                PortLevelMtlsIssue::NoSelector { ports } => Val::map(vec![
+                PortLevelMtlsIssue::NoSelector { ports } => Val::map([
                     ("kind", Val::borrowed("no-selector")),
                     ("ports", str_list(&ports)),
                     ("at", Val::borrowed("spec.portLevelMtls")),
@@ -348,7 +348,7 @@ fn port_level_mtls_ignored<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     workloads,
                     container_ports,
                     service_ports,
-                } => Val::map(vec![
+                } => Val::map([
                     ("kind", Val::borrowed("no-port")),
                     ("at", Val::str(&format!("spec.portLevelMtls[\"{port}\"]"))),
                     ("port", Val::str(&port)),
@@ -365,7 +365,7 @@ fn port_level_mtls_ignored<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                             service_ports
                                 .iter()
                                 .map(|(svc, target)| {
-                                    Val::map(vec![
+                                    Val::map([
                                         ("service", Val::borrowed(g.resources[*svc].name())),
                                         ("targetPort", Val::str(target)),
                                     ])
@@ -402,7 +402,7 @@ fn external_servers<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                             }
                             _ => "",
                         };
-                        Val::map(vec![
+                        Val::map([
                             ("_r", usize_int(svc)),
                             ("path", Val::borrowed("metadata.name")),
                             ("kind", Val::borrowed(&r.id.kind)),
@@ -412,7 +412,7 @@ fn external_servers<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                         ])
                     })
                     .collect();
-                Val::map(vec![
+                Val::map([
                     ("index", usize_int(s.index)),
                     ("port", int(s.port)),
                     ("mode", Val::str(&s.mode)),
@@ -434,7 +434,7 @@ fn servers_without_certificate<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.servers_without_certificate(gw)
             .into_iter()
             .map(|s| {
-                Val::map(vec![
+                Val::map([
                     ("index", usize_int(s.index)),
                     ("port", Val::str(&s.port)),
                     ("mode", Val::str(&s.mode)),

@@ -45,7 +45,7 @@ pub(super) fn field_issues<'g>(
                     (None, true) => Val::Null,
                     (None, false) => ref_value(g, i, &x.first),
                 };
-                Val::map(vec![
+                Val::map([
                     ("ref", ref_value(g, i, &x.path)),
                     ("path", Val::str(&x.path)),
                     ("code", Val::borrowed(x.code)),

@@ -173,7 +173,7 @@ pub(crate) fn owned_value<'g>(n: &Node) -> Val<'g> {
 /// A reference with its path as a value (borrowed when the path lives long enough).
 pub(crate) fn ref_with<'g>(g: &'g MeshGraph, idx: usize, path: Val<'g>) -> Val<'g> {
     let r = &g.resources[idx];
-    Val::map(vec![
+    Val::map([
         ("_r", usize_int(idx)),
         ("path", path),
         ("kind", Val::borrowed(&r.id.kind)),
@@ -210,7 +210,7 @@ pub(crate) fn decision_ref<'g>(g: &'g MeshGraph, d: &Decision) -> Val<'g> {
 /// The `resource` variable: identity plus a reference to the resource itself.
 pub fn resource_value(g: &MeshGraph, idx: usize) -> Val<'_> {
     let r = &g.resources[idx];
-    Val::map(vec![
+    Val::map([
         ("kind", Val::borrowed(&r.id.kind)),
         ("apiVersion", Val::borrowed(&r.id.api_version)),
         ("group", Val::borrowed(r.group())),
@@ -228,7 +228,7 @@ pub fn resource_value(g: &MeshGraph, idx: usize) -> Val<'_> {
 /// The `mesh` variable.
 pub fn mesh_value(g: &MeshGraph) -> Val<'_> {
     let m = &g.mesh;
-    Val::map(vec![
+    Val::map([
         ("rootNamespace", Val::borrowed(&m.root_namespace)),
         ("enableAutoMtls", Val::Bool(m.enable_auto_mtls)),
         ("trustDomain", Val::borrowed(&m.trust_domain)),
@@ -267,7 +267,7 @@ pub(crate) fn workload_value(g: &MeshGraph, w: usize) -> Val<'_> {
     };
     let injection = g.injection_decision(w);
     let plane = g.data_plane(w);
-    Val::map(vec![
+    Val::map([
         ("kind", Val::borrowed(&r.id.kind)),
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
@@ -290,12 +290,34 @@ pub(crate) fn workload_value(g: &MeshGraph, w: usize) -> Val<'_> {
     ])
 }
 
+/// Workload values built once per answer: an answer that names one workload in several
+/// entries (once per port, per TLS block) shares one value between them.
+pub(crate) struct Workloads<'g> {
+    build: fn(&'g MeshGraph, usize) -> Val<'g>,
+    built: std::collections::HashMap<usize, Val<'g>>,
+}
+
+impl<'g> Workloads<'g> {
+    /// Values built by `build` (`workload_value`, `workload_brief`).
+    pub(crate) fn new(build: fn(&'g MeshGraph, usize) -> Val<'g>) -> Self {
+        Workloads {
+            build,
+            built: std::collections::HashMap::new(),
+        }
+    }
+
+    pub(crate) fn value(&mut self, g: &'g MeshGraph, w: usize) -> Val<'g> {
+        let build = self.build;
+        self.built.entry(w).or_insert_with(|| build(g, w)).clone()
+    }
+}
+
 /// A workload's identity and sidecar facts (no labels or ports), for `tlsSettings`.
 pub(crate) fn workload_brief(g: &MeshGraph, w: usize) -> Val<'_> {
     let r = &g.resources[w];
     let injection = g.injection_decision(w);
     let plane = g.data_plane(w);
-    Val::map(vec![
+    Val::map([
         ("kind", Val::borrowed(&r.id.kind)),
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
@@ -312,7 +334,7 @@ pub(crate) fn workload_brief(g: &MeshGraph, w: usize) -> Val<'_> {
 
 /// One port of a Service or ServiceEntry, as `portsOf` returns it.
 pub(crate) fn port_info_value<'g>(g: &'g MeshGraph, target: usize, p: &PortInfo) -> Val<'g> {
-    Val::map(vec![
+    Val::map([
         ("number", int(p.number)),
         ("name", Val::str(&p.name)),
         ("protocol", Val::str(&p.protocol)),
@@ -343,7 +365,7 @@ pub(crate) fn target_value<'g>(g: &'g MeshGraph, t: &HostTarget) -> Val<'g> {
         Typed::Service(svc) => svc.service_type.as_deref().unwrap_or("ClusterIP"),
         _ => "",
     };
-    Val::map(vec![
+    Val::map([
         ("kind", Val::borrowed(&r.id.kind)),
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
@@ -366,7 +388,7 @@ pub(crate) fn target_brief<'g>(g: &'g MeshGraph, target: usize, host: &str) -> V
         Typed::ServiceEntry(se) => se.location.as_str(),
         _ => "MESH_INTERNAL",
     };
-    Val::map(vec![
+    Val::map([
         ("kind", Val::borrowed(&r.id.kind)),
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
@@ -380,7 +402,7 @@ pub(crate) fn target_brief<'g>(g: &'g MeshGraph, target: usize, host: &str) -> V
 /// `istioctl analyze` parity functions list them.
 pub(crate) fn entry(g: &MeshGraph, i: usize) -> Val<'_> {
     let r = &g.resources[i];
-    Val::map(vec![
+    Val::map([
         ("kind", Val::borrowed(&r.id.kind)),
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
@@ -392,7 +414,7 @@ pub(crate) fn entry(g: &MeshGraph, i: usize) -> Val<'_> {
 
 pub(crate) fn pod_value(g: &MeshGraph, i: usize) -> Val<'_> {
     let r = &g.resources[i];
-    Val::map(vec![
+    Val::map([
         ("kind", Val::borrowed(&r.id.kind)),
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
@@ -415,7 +437,7 @@ pub(crate) fn secret_value(g: &MeshGraph, i: usize) -> Val<'_> {
         .certificate
         .as_ref()
         .map(|c| {
-            Val::map(vec![
+            Val::map([
                 ("key", Val::borrowed(&c.key)),
                 ("error", opt_borrowed(c.error.as_deref())),
                 ("notBefore", c.not_before.map(Val::Int).unwrap_or(Val::Null)),
@@ -428,7 +450,7 @@ pub(crate) fn secret_value(g: &MeshGraph, i: usize) -> Val<'_> {
             ])
         })
         .unwrap_or(Val::Null);
-    Val::map(vec![
+    Val::map([
         ("namespace", Val::borrowed(r.namespace())),
         ("name", Val::borrowed(r.name())),
         ("type", opt_borrowed(sec.secret_type.as_deref())),

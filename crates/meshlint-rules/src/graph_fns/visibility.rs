@@ -26,7 +26,7 @@ pub(super) fn host_visible<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let host = arg_str("hostVisible", a, 1)?;
     let g = h.g;
     let v = g.host_visible(ns, None, host);
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("visible", Val::Bool(v.visible)),
         ("reason", Val::str(&v.reason)),
         (
@@ -56,7 +56,7 @@ pub(super) fn empty_sidecar_imports<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'
         g.empty_sidecar_imports(i)
             .iter()
             .map(|e| {
-                Val::map(vec![
+                Val::map([
                     ("path", Val::str(&e.path)),
                     ("entry", Val::str(&e.entry)),
                     ("namespace", Val::str(&e.namespace)),
@@ -136,7 +136,7 @@ pub(super) fn hidden_from_clients<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g>
         g.hidden_from_all_clients(i, host)
             .into_iter()
             .map(|(ns, v)| {
-                Val::map(vec![
+                Val::map([
                     ("namespace", Val::str(&ns)),
                     ("reason", Val::str(&v.reason)),
                     (
@@ -164,7 +164,7 @@ pub(super) fn proxies_by_namespace<'g>(h: &GraphHost<'g>, _: &[Val<'g>]) -> R<'g
             h.g.proxies_by_namespace()
                 .iter()
                 .map(|p| {
-                    Val::map(vec![
+                    Val::map([
                         ("namespace", Val::borrowed(&p.namespace)),
                         ("sidecars", usize_int(p.sidecars)),
                         ("gateways", usize_int(p.gateways)),
@@ -195,7 +195,7 @@ pub(super) fn hidden_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     .hidden
                     .iter()
                     .map(|v| {
-                        Val::map(vec![
+                        Val::map([
                             ("namespace", Val::str(&v.namespace)),
                             ("gateway", Val::str(v.gateway.as_deref().unwrap_or(""))),
                             ("reason", Val::str(&v.reason)),
@@ -211,7 +211,7 @@ pub(super) fn hidden_hosts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                     }
                 }
                 let shown = hidden.iter().take(SHOWN_NAMESPACES).cloned().collect();
-                Val::map(vec![
+                Val::map([
                     ("host", Val::str(&x.host)),
                     ("fqdn", Val::str(&x.fqdn)),
                     ("path", Val::str(&x.path)),
@@ -255,7 +255,7 @@ pub(super) fn shared_workloads<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         g.shared_workloads(i)
             .iter()
             .map(|s| {
-                Val::map(vec![
+                Val::map([
                     ("workload", name_ref(g, s.workload)),
                     (
                         "others",
@@ -279,7 +279,7 @@ pub(super) fn sidecar_in_ambient<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> 
         return Ok(Val::Null);
     };
     Ok(match g.sidecar_in_ambient(i) {
-        Some(s) => Val::map(vec![
+        Some(s) => Val::map([
             ("selects", Val::Bool(s.selects)),
             ("path", Val::str(&s.path)),
         ]),
@@ -294,7 +294,7 @@ fn reach_value<'g>(
     i: usize,
     x: &meshlint_graph::ConfigReach,
 ) -> Val<'g> {
-    Val::map(vec![
+    Val::map([
         ("host", Val::str(&x.host)),
         ("hostNamespace", Val::str(&x.host_namespace)),
         ("path", Val::str(&x.path)),

@@ -92,7 +92,7 @@ pub(super) fn order_dependent_patches<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R
         )
     });
     let gated = p.version_gated.map(|index| patch(index, Vec::new()));
-    Ok(Val::map(vec![
+    Ok(Val::map([
         ("relative", Val::list(relative.into_iter().collect())),
         ("versionGated", Val::list(gated.into_iter().collect())),
     ]))
@@ -124,14 +124,14 @@ pub(super) fn selector_miss<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
                 .map(|(k, _)| format!("{k}={}", have.get(k).map(String::as_str).unwrap_or("")))
                 .collect::<Vec<_>>()
                 .join(", ");
-            Val::map(vec![
+            Val::map([
                 ("name", Val::borrowed(g.resources[w].name())),
                 ("labels", Val::str(&labels)),
                 ("ref", name_ref(g, w)),
             ])
         })
         .collect();
-    Ok(Val::list(vec![Val::map(vec![
+    Ok(Val::list(vec![Val::map([
         ("selector", Val::str(&selector)),
         ("key", Val::str(&m.key)),
         ("near", Val::list(near)),
@@ -156,17 +156,14 @@ pub(super) fn target_port_conflicts<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'
                     .ports
                     .iter()
                     .map(|(svc, port, path)| {
-                        Val::map(vec![
+                        Val::map([
                             ("service", Val::borrowed(g.resources[*svc].name())),
                             ("port", int(*port)),
                             ("ref", ref_value(g, *svc, path)),
                         ])
                     })
                     .collect();
-                Val::map(vec![
-                    ("target", Val::str(&c.target)),
-                    ("ports", Val::list(ports)),
-                ])
+                Val::map([("target", Val::str(&c.target)), ("ports", Val::list(ports))])
             })
             .collect(),
     ))
