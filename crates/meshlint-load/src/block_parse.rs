@@ -19,6 +19,9 @@ use crate::node::{Node, NodeValue, Scalar};
 use crate::parse::{has_duplicate_keys, Chunk, LoadLimits};
 use meshlint_diag::{Pos, Span};
 
+/// Longest implicit mapping key YAML allows, in characters up to its `:`.
+const MAX_IMPLICIT_KEY: usize = 1024;
+
 /// Longest non-ASCII line the fast path reads (see `parse_document`).
 const MAX_NON_ASCII_LINE: usize = 2048;
 
@@ -39,7 +42,14 @@ pub(crate) fn parse_document<'a>(
     limits: &LoadLimits,
     scratch: &mut Scratch<'a>,
 ) -> Option<(Node, usize)> {
-    if chunk.text.bytes().any(|b| b == b'\t' || b == b'\r') {
+    // Tabs, carriage returns, NUL (unprintable to YAML) and 0xEF, the first byte of a
+    // byte-order mark, which must not appear inside a document (and of a few other
+    // rare characters, declined with it): the general parser reports or handles them.
+    if chunk
+        .text
+        .bytes()
+        .any(|b| matches!(b, b'\t' | b'\r' | 0 | 0xEF))
+    {
         return None;
     }
     let line_offset = chunk.line_offset;
@@ -391,7 +401,10 @@ impl<'a> BlockParser<'a> {
         }
         let written_end = line.pos(offset + at);
         let node = if is_map {
-            if has_duplicate_keys(&entries) {
+            let merges = entries
+                .iter()
+                .any(|(k, _)| k.scalar().is_some_and(|s| s.plain() && s.text() == "<<"));
+            if merges || has_duplicate_keys(&entries) {
                 return None;
             }
             let end = entries.last().map_or(written_end, |(_, v)| v.span.end);
@@ -489,7 +502,8 @@ fn mapping_key<'l>(line: &Line<'l>) -> Option<Key<'l>> {
         let after = &content[used..];
         let spaces = skip_spaces(after);
         let colon = line.start + used + spaces;
-        return is_separator(&raw[colon..]).then_some(Key {
+        let short = used + spaces <= MAX_IMPLICIT_KEY;
+        return (short && is_separator(&raw[colon..])).then_some(Key {
             text,
             plain: false,
             written: used,
@@ -503,7 +517,8 @@ fn mapping_key<'l>(line: &Line<'l>) -> Option<Key<'l>> {
     for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'#' if bytes[i - 1] == b' ' => return None,
-            b':' if is_separator(&content[i..]) => {
+            // YAML limits an implicit key to 1,024 characters (bytes are never fewer).
+            b':' if is_separator(&content[i..]) && i <= MAX_IMPLICIT_KEY => {
                 let text = content[..i].trim_end_matches(' ');
                 return Some(Key {
                     text,
@@ -555,6 +570,7 @@ fn flow_plain(text: &str) -> Option<&str> {
         return None;
     }
     let bytes = text.as_bytes();
+    let is_flow_indicator = |b: Option<&u8>| matches!(b, Some(b',' | b'[' | b']' | b'{' | b'}'));
     let mut end = bytes.len();
     for (i, &b) in bytes.iter().enumerate() {
         match b {
@@ -570,6 +586,10 @@ fn flow_plain(text: &str) -> Option<&str> {
                 end = i;
                 break;
             }
+            // `-` or `?` before a flow indicator is an error to YAML where it would start
+            // a scalar (`[-]`, `[a -]`); anywhere in a scalar it is left to the general
+            // parser, which knows where a scalar may start.
+            b'-' | b'?' if is_flow_indicator(bytes.get(i + 1)) => return None,
             _ => {}
         }
     }
@@ -645,9 +665,26 @@ mod tests {
             "a: !!str 1\n",
             "a: b: c\n",
             "a: [b, ]\n",
+            // Found in review: each is an error or a merge to the general parser.
+            "x: y\n\u{feff}z: 1\n",
+            "a: b\0c\n",
+            "args: [cat, -]\n",
+            "a: {a: -}\n",
+            "a: {<<: b, c: d}\n",
         ] {
             assert!(!takes(text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn implicit_keys_longer_than_yaml_allows_are_declined() {
+        let key = "k".repeat(1024);
+        assert!(takes(&format!("{key}: v\n")));
+        assert!(takes(&format!("- {key}: v\n")));
+        let key = "k".repeat(1025);
+        assert!(!takes(&format!("{key}: v\n")));
+        assert!(!takes(&format!("\"{key}\": v\n")));
+        assert!(!takes(&format!("- {key}: v\n")));
     }
 
     #[test]

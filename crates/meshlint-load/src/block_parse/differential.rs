@@ -179,6 +179,8 @@ impl Lcg {
 const INSERTS: &[&str] = &[
     ":", ": ", "-", "- ", "#", " #", "'", "\"", "[", "]", "{", "}", ",", " ", "  ", "&a ", "*a",
     "!", "|", ">", "?", "%", "@", "`", "\\", "''", "é", "---", "...", "<<: ", "x: y",
+    // From review: each was taken by the fast path and refused or merged by saphyr.
+    "\u{feff}", "\0", "[-]", ", -", "{<<: x}",
 ];
 
 /// One mutation of one line of `text`.
