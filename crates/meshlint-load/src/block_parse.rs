@@ -215,6 +215,17 @@ impl<'a> BlockParser<'a> {
         }
     }
 
+    /// The next line when it continues a collection whose entries are indented
+    /// `indent`: `Some(None)` where the collection ends (no line, or one indented less),
+    /// `None` (decline) for a line indented more, which no entry here can hold.
+    fn entry_line(&self, indent: usize) -> Option<Option<Line<'a>>> {
+        match self.lines.get(self.at) {
+            Some(line) if line.start > indent => None,
+            Some(line) if line.start == indent => Some(Some(*line)),
+            _ => Some(None),
+        }
+    }
+
     fn open(&mut self) -> Option<()> {
         self.depth += 1;
         (self.depth < self.max_depth).then_some(())
@@ -228,13 +239,7 @@ impl<'a> BlockParser<'a> {
         // the first dash, not at it.
         let mut start = self.lines[self.at].pos(indent);
         let first = self.items.len();
-        while let Some(&line) = self.lines.get(self.at) {
-            if line.start < indent {
-                break;
-            }
-            if line.start > indent {
-                return None;
-            }
+        while let Some(line) = self.entry_line(indent)? {
             let content = line.content();
             if !is_sequence_entry(content) {
                 break;
@@ -277,13 +282,7 @@ impl<'a> BlockParser<'a> {
         self.open()?;
         let start = self.lines[self.at].pos(indent);
         let first = self.entries.len();
-        while let Some(&line) = self.lines.get(self.at) {
-            if line.start < indent {
-                break;
-            }
-            if line.start > indent {
-                return None;
-            }
+        while let Some(line) = self.entry_line(indent)? {
             let key = mapping_key(&line)?;
             let (key_text, plain, colon) = (key.text, key.plain, key.colon);
             let key_span = line.span(line.start, &line.raw[line.start..line.start + key.written]);
