@@ -183,7 +183,7 @@ struct BlockParser<'a> {
 impl<'a> BlockParser<'a> {
     fn node(&mut self, span: Span, value: NodeValue) -> Option<Node> {
         self.nodes += 1;
-        (self.nodes <= self.max_nodes).then_some(Node { span, value })
+        (self.nodes <= self.max_nodes).then(|| Node::new(span, value))
     }
 
     fn scalar(&mut self, span: Span, text: &str, plain: bool) -> Option<Node> {

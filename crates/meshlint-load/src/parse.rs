@@ -863,13 +863,13 @@ impl<'a> TreeBuilder<'a> {
                         .as_ref()
                         .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
                     let span = quoted_scalar_span(span, style, &text);
-                    let node = Node {
+                    let node = Node::new(
                         span,
-                        value: NodeValue::Scalar(Scalar::new(
+                        NodeValue::Scalar(Scalar::new(
                             &text,
                             style == ScalarStyle::Plain && !forced_str,
                         )),
-                    };
+                    );
                     self.complete(node, anchor)
                 }
                 Event::SequenceStart(anchor, _) => self.open(Frame::Seq {
@@ -924,10 +924,10 @@ impl<'a> TreeBuilder<'a> {
             } => {
                 let end = items.last().map(|n| n.span.end).unwrap_or(end_span.end);
                 (
-                    Node {
-                        span: Span { start, end },
-                        value: NodeValue::Seq(items.into_boxed_slice()),
-                    },
+                    Node::new(
+                        Span { start, end },
+                        NodeValue::Seq(items.into_boxed_slice()),
+                    ),
                     anchor,
                 )
             }
@@ -943,10 +943,10 @@ impl<'a> TreeBuilder<'a> {
                     .unwrap_or(end_span.end);
                 let entries = self.finish_mapping(entries);
                 (
-                    Node {
-                        span: Span { start, end },
-                        value: NodeValue::Map(entries.into_boxed_slice()),
-                    },
+                    Node::new(
+                        Span { start, end },
+                        NodeValue::Map(entries.into_boxed_slice()),
+                    ),
                     anchor,
                 )
             }
