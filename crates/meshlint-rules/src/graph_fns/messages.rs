@@ -59,14 +59,17 @@ fn quoted<'g>(_: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
 /// `names(list)`: "`a`", "`a` and `b`", "`a`, `b` and `c`" (strings, or maps by `name`).
 fn names<'g>(_: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let items = list("names", arg("names", a, 0)?)?;
-    let quoted: Vec<String> = items
-        .iter()
-        .map(|v| match v.field("name") {
-            Some(n) if v.is_map() => format!("`{}`", text(&n)),
-            _ => format!("`{}`", text(v)),
-        })
-        .collect();
+    let quoted: Vec<String> = items.iter().map(quoted_name).collect();
     Ok(Val::str(&sentence_list(&quoted)))
+}
+
+/// An item of `names`/`namesUpTo` in backquotes: a map by its `name`, anything else as
+/// its text.
+fn quoted_name(v: &Val<'_>) -> String {
+    match v.field("name") {
+        Some(n) if v.is_map() => format!("`{}`", text(&n)),
+        _ => format!("`{}`", text(v)),
+    }
 }
 
 /// `display(ref)`: a resource as messages name it, "Kind `namespace/name`" (the namespace
@@ -114,14 +117,7 @@ fn names_up_to<'g>(_: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(max) = a[1].as_int().and_then(|n| usize::try_from(n).ok()) else {
         return error("`namesUpTo` takes how many to name as its second argument");
     };
-    let mut shown: Vec<String> = items
-        .iter()
-        .take(max.max(1))
-        .map(|v| match v.field("name") {
-            Some(n) if v.is_map() => format!("`{}`", text(&n)),
-            _ => format!("`{}`", text(v)),
-        })
-        .collect();
+    let mut shown: Vec<String> = items.iter().take(max.max(1)).map(quoted_name).collect();
     if items.len() > shown.len() {
         shown.push(format!("{} more", items.len() - shown.len()));
     }
