@@ -16,6 +16,15 @@ pub struct Visibility {
     pub reason: String,
 }
 
+/// The `exportTo` of a resource that defines a host (a Service or ServiceEntry).
+fn host_definition_export(typed: &Typed) -> Option<&Vec<String>> {
+    match typed {
+        Typed::Service(s) => s.export_to.as_ref(),
+        Typed::ServiceEntry(se) => se.export_to.as_ref(),
+        _ => None,
+    }
+}
+
 /// The namespaces an `exportTo` list exports to (`None` = every namespace).
 pub(crate) fn export_scope(export_to: Option<&Vec<String>>, owner_ns: &str) -> Option<Vec<String>> {
     let scopes = crate::istio::export_scopes(export_to, owner_ns);
@@ -113,11 +122,7 @@ impl MeshGraph {
         let mut any_exported = targets.is_empty();
         for t in &targets {
             let r = &self.resources[t.resource];
-            let export = match &r.typed {
-                Typed::Service(s) => s.export_to.as_ref(),
-                Typed::ServiceEntry(se) => se.export_to.as_ref(),
-                _ => None,
-            };
+            let export = host_definition_export(&r.typed);
             if export_allows(export, r.namespace(), from_ns) {
                 any_exported = true;
                 host_ns.push(r.namespace());
@@ -388,11 +393,7 @@ impl MeshGraph {
         let mut everywhere: Vec<&'s str> = Vec::new();
         for t in &targets {
             let r = &self.resources[t.resource];
-            let export = match &r.typed {
-                Typed::Service(s) => s.export_to.as_ref(),
-                Typed::ServiceEntry(se) => se.export_to.as_ref(),
-                _ => None,
-            };
+            let export = host_definition_export(&r.typed);
             match export_scope(export, r.namespace()) {
                 Some(list) => listed.extend(list),
                 None => everywhere.push(r.namespace()),
