@@ -486,9 +486,21 @@ impl<'r> RuleCompiler<'r> {
 
     /// What shapes a finding.
     fn reporting(&self) -> Result<Reporting, RuleError> {
+        let message = self.message()?;
+        let related = self.related()?;
+        self.reporting_after(message, related)
+    }
+
+    /// A finding's shape from its message and related parts, compiling the rest (`at`,
+    /// `help`, `severityExpression`) in that order.
+    fn reporting_after(
+        &self,
+        message: Template,
+        related: Vec<(meshlint_cel::Program, Template)>,
+    ) -> Result<Reporting, RuleError> {
         Ok(Reporting {
-            message: self.message()?,
-            related: self.related()?,
+            message,
+            related,
             at: self.optional_template("at", self.file.at.as_deref())?,
             help: self.optional_template("help", self.file.help.as_deref())?,
             severity_expression: self.optional_expr(
@@ -508,17 +520,7 @@ impl<'r> RuleCompiler<'r> {
             for_each: self.optional_expr("for_each", self.file.for_each.as_deref())?,
             when: self.optional_expr("when", self.file.when.as_deref())?,
         };
-        let reporting = Reporting {
-            message,
-            related,
-            at: self.optional_template("at", self.file.at.as_deref())?,
-            help: self.optional_template("help", self.file.help.as_deref())?,
-            severity_expression: self.optional_expr(
-                "severityExpression",
-                self.file.severity_expression.as_deref(),
-            )?,
-        };
-        Ok((compiled, reporting))
+        Ok((compiled, self.reporting_after(message, related)?))
     }
 }
 
