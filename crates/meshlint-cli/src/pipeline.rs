@@ -395,23 +395,28 @@ pub(crate) fn extend_known_codes(known: &mut HashSet<String>, findings: &[Findin
 /// language server both apply it: an unrendered Helm template found by walking a folder
 /// is information, not a warning (a chart's templates are expected there), and a
 /// kustomize patch file lacks required fields by design. `given` are the paths named on
-/// the command line. Only files with such a finding cost any work.
-pub fn adjust_for_repository_layout(
+/// the command line; `inputs` is asked for only when a finding is of either kind (the
+/// language server builds its list on every edit otherwise).
+pub fn adjust_for_repository_layout<'a>(
     findings: &mut Vec<Finding>,
-    inputs: &[Input],
+    inputs: impl FnOnce() -> std::borrow::Cow<'a, [Input]>,
     given: &[String],
 ) {
-    if findings
+    let helm = findings
         .iter()
-        .any(|f| &*f.rule == meshlint_load::codes::HELM_TEMPLATE)
-    {
-        crate::charts::soften_walked_templates(findings, inputs, given);
+        .any(|f| &*f.rule == meshlint_load::codes::HELM_TEMPLATE);
+    let required = findings
+        .iter()
+        .any(|f| &*f.rule == meshlint_model::codes::SCHEMA_REQUIRED);
+    if !helm && !required {
+        return;
     }
-    if findings
-        .iter()
-        .any(|f| &*f.rule == meshlint_model::codes::SCHEMA_REQUIRED)
-    {
-        crate::kustomize::drop_required_fields_in_patches(findings, inputs);
+    let inputs = inputs();
+    if helm {
+        crate::charts::soften_walked_templates(findings, &inputs, given);
+    }
+    if required {
+        crate::kustomize::drop_required_fields_in_patches(findings, &inputs);
     }
 }
 
@@ -482,7 +487,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         sources.insert(file.source.name.clone(), file.source);
     }
     apply_namespace(&mut resources, opts.namespace.as_deref());
-    adjust_for_repository_layout(&mut findings, &all_inputs, &paths);
+    adjust_for_repository_layout(&mut findings, || (&all_inputs[..]).into(), &paths);
     for chart in &charts {
         let (finding, source) = chart.finding();
         findings.push(finding);

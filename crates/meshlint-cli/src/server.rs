@@ -320,14 +320,17 @@ impl Checker for PipelineChecker {
         }
         // As `load_mesh` does for a check: Helm templates found by the folder walk and
         // kustomize patch files.
-        let inputs: Vec<Input> = sources
-            .keys()
-            .map(|name| Input::File {
-                path: PathBuf::from(&**name),
-                display: name.to_string(),
-            })
-            .collect();
-        pipeline::adjust_for_repository_layout(&mut findings, &inputs, &self.opts.paths);
+        let inputs = || {
+            sources
+                .keys()
+                .map(|name| Input::File {
+                    path: PathBuf::from(&**name),
+                    display: name.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .into()
+        };
+        pipeline::adjust_for_repository_layout(&mut findings, inputs, &self.opts.paths);
         if !self.context.is_empty() {
             let reported: HashSet<Arc<str>> = sources
                 .keys()
