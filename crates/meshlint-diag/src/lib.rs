@@ -198,15 +198,23 @@ struct LineTable {
     ascii: Box<[u64]>,
 }
 
+/// The byte offset where each line of `text` starts (the first is 0), from one
+/// vectorised scan for newlines. The loader splits documents with it; a [`SourceFile`]
+/// keeps one only when a finding needs it.
+pub fn line_starts(text: &str) -> Box<[u32]> {
+    let newlines = memchr::memchr_iter(b'\n', text.as_bytes());
+    std::iter::once(0)
+        .chain(newlines.map(|i| i as u32 + 1))
+        .collect()
+}
+
 impl LineTable {
     fn new(text: &str) -> LineTable {
         // One vectorised scan for the newlines, and for the usual all-ASCII text one
         // ASCII test (a byte-by-byte walk was 9 % of loading a large corpus when every
         // file built its table).
         let bytes = text.as_bytes();
-        let starts: Box<[u32]> = std::iter::once(0)
-            .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i as u32 + 1))
-            .collect();
+        let starts = line_starts(text);
         let lines = starts.len();
         let mut ascii = vec![0u64; lines.div_ceil(64)];
         if text.is_ascii() {

@@ -16,7 +16,7 @@
 //! keys, directives, tabs, carriage returns, duplicate and merge keys.
 
 use crate::node::{Node, NodeValue, Scalar};
-use crate::parse::{has_duplicate_keys, Chunk, LoadLimits};
+use crate::parse::{needs_finishing, Chunk, LoadLimits};
 use meshlint_diag::{Pos, Span};
 
 /// Longest implicit mapping key YAML allows, in characters up to its `:`.
@@ -314,10 +314,7 @@ impl<'a> BlockParser<'a> {
         }
         self.depth -= 1;
         let entries = &self.entries[first..];
-        let merges = entries
-            .iter()
-            .any(|(k, _)| k.scalar().is_some_and(|s| s.plain() && s.text() == "<<"));
-        if merges || has_duplicate_keys(entries) {
+        if needs_finishing(entries) {
             return None;
         }
         let end = entries.last()?.1.span.end;
@@ -400,10 +397,7 @@ impl<'a> BlockParser<'a> {
         }
         let written_end = line.pos(offset + at);
         let node = if is_map {
-            let merges = entries
-                .iter()
-                .any(|(k, _)| k.scalar().is_some_and(|s| s.plain() && s.text() == "<<"));
-            if merges || has_duplicate_keys(&entries) {
+            if needs_finishing(&entries) {
                 return None;
             }
             let end = entries.last().map_or(written_end, |(_, v)| v.span.end);
@@ -630,7 +624,8 @@ mod differential;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{line_starts, split_documents};
+    use crate::parse::split_documents;
+    use meshlint_diag::line_starts;
 
     /// Whether the fast path takes the (single-document) text.
     fn takes(text: &str) -> bool {

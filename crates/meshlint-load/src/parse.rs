@@ -3,7 +3,7 @@
 use crate::block_parse;
 use crate::node::{Node, NodeValue, Scalar};
 use crate::{codes, finding};
-use meshlint_diag::{Finding, Pos, Related, Severity, SourceFile, Span};
+use meshlint_diag::{line_starts, Finding, Pos, Related, Severity, SourceFile, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -652,8 +652,19 @@ fn quoted_scalar_span(span: Span, style: ScalarStyle, text: &str) -> Span {
     }
 }
 
+/// A plain `<<` key: its value's entries are merged into the mapping.
+fn is_merge_key(k: &Node) -> bool {
+    matches!(k.scalar(), Some(s) if s.plain() && s.text() == "<<")
+}
+
+/// Whether a mapping needs more than its entries as written: a merge key to apply or a
+/// duplicate key to report (`TreeBuilder::finish_mapping`; the fast path declines it).
+pub(crate) fn needs_finishing(entries: &[(Node, Node)]) -> bool {
+    entries.iter().any(|(k, _)| is_merge_key(k)) || has_duplicate_keys(entries)
+}
+
 /// Fast duplicate check: small mappings (almost all of them) without allocating.
-pub(crate) fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
+fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
     if entries.len() <= 16 {
         // Each key's text is looked up once, not once per pair.
         let mut keys: [Option<&str>; 16] = [None; 16];
@@ -700,18 +711,9 @@ impl<'a> Chunk<'a> {
     }
 }
 
-/// The byte offset where each line of `text` starts (the first is 0), from one
-/// vectorised scan for newlines.
-pub(crate) fn line_starts(text: &str) -> Vec<u32> {
-    let newlines = memchr::memchr_iter(b'\n', text.as_bytes());
-    std::iter::once(0)
-        .chain(newlines.map(|i| i as u32 + 1))
-        .collect()
-}
-
 /// Splits a stream at document markers so each document is parsed on its own: a syntax
 /// error then costs only its own document. Directives (`%YAML`) stay with the document
-/// they introduce. `line_starts` is the text's line table ([`line_starts`]).
+/// they introduce. `line_starts` is the text's line table ([`meshlint_diag::line_starts`]).
 pub(crate) fn split_documents<'a>(text: &'a str, line_starts: &'a [u32]) -> Vec<Chunk<'a>> {
     let mut chunks = Vec::new();
     let mut chunk_start = 0usize;
@@ -957,16 +959,12 @@ impl<'a> TreeBuilder<'a> {
     /// Applies merge keys and reports duplicate keys (the last one wins, as in most
     /// YAML libraries, but kubectl refuses such manifests, hence an error).
     fn finish_mapping(&mut self, entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
-        let has_merge = entries
-            .iter()
-            .any(|(k, _)| matches!(k.scalar(), Some(s) if s.plain() && s.text() == "<<"));
-        if !has_merge && !has_duplicate_keys(&entries) {
+        if !needs_finishing(&entries) {
             return entries;
         }
+        let has_merge = entries.iter().any(|(k, _)| is_merge_key(k));
         // Linear in the mapping: one hash lookup per key, whatever the number of
         // duplicates or merged entries.
-        let is_merge_key =
-            |k: &Node| matches!(k.scalar(), Some(s) if s.plain() && s.text() == "<<");
         let mut first: std::collections::HashMap<&str, Span> =
             std::collections::HashMap::with_capacity(entries.len());
         let mut duplicates: Vec<(String, Span, Span)> = Vec::new();

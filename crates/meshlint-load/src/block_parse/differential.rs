@@ -7,7 +7,8 @@
 
 use super::{parse_document, Scratch};
 use crate::node::{Node, NodeValue};
-use crate::parse::{line_starts, parse_chunk, split_documents, LoadLimits};
+use crate::parse::{parse_chunk, split_documents, LoadLimits};
+use meshlint_diag::line_starts;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
