@@ -403,14 +403,11 @@ impl<'a> BlockParser<'a> {
             let end = entries.last().map_or(written_end, |(_, v)| v.span.end);
             self.node(
                 Span { start, end },
-                NodeValue::Map(entries.into_boxed_slice()),
+                NodeValue::Map(crate::List::new(entries)),
             )?
         } else {
             let end = items.last().map_or(written_end, |v: &Node| v.span.end);
-            self.node(
-                Span { start, end },
-                NodeValue::Seq(items.into_boxed_slice()),
-            )?
+            self.node(Span { start, end }, NodeValue::Seq(crate::List::new(items)))?
         };
         Some((node, at))
     }

@@ -12,10 +12,12 @@
 //! asks it to ([`Node::get`] and friends are generic).
 
 mod block_parse;
+mod list;
 mod node;
 mod parse;
 pub mod spanned;
 
+pub use list::List;
 pub use node::{retain, Node, NodeValue, PathSegment, Resolved, Scalar};
 pub use parse::{load_source, load_source_in, LoadLimits, LoadedDocument, LoadedFile, RunBudget};
 

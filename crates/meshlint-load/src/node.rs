@@ -1,5 +1,6 @@
 //! The spanned tree the loader produces.
 
+use crate::list::List;
 use meshlint_diag::Span;
 
 /// A YAML node and where it was written.
@@ -12,74 +13,138 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeValue {
     Scalar(Scalar),
-    /// Boxed slices, not vectors: a tree is built once and never grows, and a `Vec`'s
-    /// capacity word would make every node 8 bytes larger.
-    Seq(Box<[Node]>),
+    /// [`List`]s, not vectors or boxed slices: a tree is built once and never grows, and
+    /// a 12-byte list lets the enum's tag live in the scalar, so a value is 16 bytes.
+    Seq(List<Node>),
     /// Entries in source order; keys keep their own spans so a field can be pointed at.
-    Map(Box<[(Node, Node)]>),
+    Map(List<(Node, Node)>),
 }
 
 /// A scalar as written. Plain (unquoted) scalars are resolved by the YAML 1.2 core
 /// schema on demand; quoted and block scalars are always strings.
 ///
-/// 24 bytes, so that a [`Node`] is 40 (the tree is the bulk of meshlint's memory): texts
-/// of up to [`Scalar::INLINE`] bytes (most YAML keys and values) are stored inline,
-/// without a heap allocation each, and the plain flag shares the representation.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Scalar(ScalarRepr);
-
-#[derive(Clone, PartialEq, Eq)]
-enum ScalarRepr {
-    /// The unused tail of `bytes` is always zero, so equal texts compare equal.
-    Inline {
-        plain: bool,
-        len: u8,
-        bytes: [u8; Scalar::INLINE],
-    },
-    Heap {
-        plain: bool,
-        text: Box<str>,
-    },
+/// 16 bytes, so that a [`Node`] is 32 (the tree is the bulk of meshlint's memory): texts
+/// of up to [`Scalar::INLINE`] bytes (about 95 % of the keys and values of real
+/// manifests) are stored inline, longer ones in one heap allocation. The last byte says
+/// which, and its unused values hold [`NodeValue`]'s tag.
+#[repr(C)]
+pub struct Scalar {
+    payload: Payload,
+    plain: bool,
+    form: Form,
 }
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+union Payload {
+    /// `len` bytes of UTF-8 text, then zeros.
+    inline: [u8; Scalar::INLINE],
+    heap: HeapText,
+}
+
+/// A leaked `Box<str>`, rebuilt and freed by `Scalar`'s `Drop`.
+#[repr(C, packed)]
+#[derive(Clone, Copy)]
+struct HeapText {
+    ptr: *mut u8,
+    len: u32,
+}
+
+/// How the text is stored: inline with its length, or on the heap.
+#[repr(u8)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Inline0,
+    Inline1,
+    Inline2,
+    Inline3,
+    Inline4,
+    Inline5,
+    Inline6,
+    Inline7,
+    Inline8,
+    Inline9,
+    Inline10,
+    Inline11,
+    Inline12,
+    Inline13,
+    Inline14,
+    Heap,
+}
+
+const INLINE_FORMS: [Form; Scalar::INLINE + 1] = [
+    Form::Inline0,
+    Form::Inline1,
+    Form::Inline2,
+    Form::Inline3,
+    Form::Inline4,
+    Form::Inline5,
+    Form::Inline6,
+    Form::Inline7,
+    Form::Inline8,
+    Form::Inline9,
+    Form::Inline10,
+    Form::Inline11,
+    Form::Inline12,
+    Form::Inline13,
+    Form::Inline14,
+];
+
+// SAFETY: a `Scalar` owns its heap text uniquely (as a `Box<str>` would) and never
+// mutates it after construction.
+unsafe impl Send for Scalar {}
+// SAFETY: as above; shared access only reads.
+unsafe impl Sync for Scalar {}
 
 impl Scalar {
     /// Longest text stored without a heap allocation.
-    pub const INLINE: usize = 21;
+    pub const INLINE: usize = 14;
 
+    /// Panics only for a text of 4 GiB or more, which the loader's file-size limit
+    /// rules out.
     pub fn new(text: &str, plain: bool) -> Scalar {
         if text.len() <= Scalar::INLINE {
-            let mut bytes = [0u8; Scalar::INLINE];
-            bytes[..text.len()].copy_from_slice(text.as_bytes());
-            Scalar(ScalarRepr::Inline {
+            let mut inline = [0u8; Scalar::INLINE];
+            inline[..text.len()].copy_from_slice(text.as_bytes());
+            Scalar {
+                payload: Payload { inline },
                 plain,
-                len: text.len() as u8,
-                bytes,
-            })
+                form: INLINE_FORMS[text.len()],
+            }
         } else {
-            Scalar(ScalarRepr::Heap {
+            let len = u32::try_from(text.len()).expect("a scalar shorter than 4 GiB");
+            let boxed: Box<str> = text.into();
+            let ptr = Box::leak(boxed).as_mut_ptr();
+            Scalar {
+                payload: Payload {
+                    heap: HeapText { ptr, len },
+                },
                 plain,
-                text: text.into(),
-            })
+                form: Form::Heap,
+            }
         }
     }
 
     /// The text as written (after YAML's unescaping and folding).
     pub fn text(&self) -> &str {
-        match &self.0 {
-            ScalarRepr::Inline { len, bytes, .. } => {
-                // SAFETY: `new` copied exactly `len` bytes of a `&str` here, and nothing
-                // else writes them: they are valid UTF-8.
-                unsafe { std::str::from_utf8_unchecked(&bytes[..*len as usize]) }
+        if self.form == Form::Heap {
+            // SAFETY: `form` says `heap` is the initialised field; it holds the pointer
+            // and length of a leaked `Box<str>` owned by this scalar.
+            unsafe {
+                let HeapText { ptr, len } = self.payload.heap;
+                std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len as usize))
             }
-            ScalarRepr::Heap { text, .. } => text,
+        } else {
+            let len = self.form as usize;
+            // SAFETY: `new` copied exactly `len` bytes of a `&str` into `inline` (the
+            // initialised field for every inline form), and nothing else writes them.
+            unsafe { std::str::from_utf8_unchecked(&self.payload.inline[..len]) }
         }
     }
 
     /// Written without quotes (and not tagged `!!str`): resolved by the core schema.
     pub fn plain(&self) -> bool {
-        match &self.0 {
-            ScalarRepr::Inline { plain, .. } | ScalarRepr::Heap { plain, .. } => *plain,
-        }
+        self.plain
     }
 
     pub fn is_null(&self) -> bool {
@@ -148,6 +213,33 @@ impl Scalar {
     }
 }
 
+impl Drop for Scalar {
+    fn drop(&mut self) {
+        if self.form == Form::Heap {
+            // SAFETY: see `text`; the box is rebuilt once, here.
+            unsafe {
+                let HeapText { ptr, len } = self.payload.heap;
+                let text = std::ptr::slice_from_raw_parts_mut(ptr, len as usize) as *mut str;
+                drop(Box::from_raw(text));
+            }
+        }
+    }
+}
+
+impl Clone for Scalar {
+    fn clone(&self) -> Scalar {
+        Scalar::new(self.text(), self.plain)
+    }
+}
+
+impl PartialEq for Scalar {
+    fn eq(&self, other: &Scalar) -> bool {
+        self.plain == other.plain && self.text() == other.text()
+    }
+}
+
+impl Eq for Scalar {}
+
 impl std::fmt::Debug for Scalar {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scalar")
@@ -159,10 +251,10 @@ impl std::fmt::Debug for Scalar {
 
 /// Keeps the items or entries of a node that `keep` accepts, in order (the model's
 /// cleaning drops invalid ones; trees are otherwise never changed after loading).
-pub fn retain<T>(slice: &mut Box<[T]>, keep: impl FnMut(&T) -> bool) {
-    let mut items = std::mem::take(slice).into_vec();
+pub fn retain<T>(list: &mut List<T>, keep: impl FnMut(&T) -> bool) {
+    let mut items = std::mem::take(list).into_vec();
     items.retain(keep);
-    *slice = items.into_boxed_slice();
+    *list = List::new(items);
 }
 
 /// A scalar after core-schema resolution.
@@ -440,14 +532,16 @@ mod tests {
 
     #[test]
     fn nodes_stay_small_and_scalars_keep_their_text() {
-        assert_eq!(std::mem::size_of::<Scalar>(), 24);
-        assert_eq!(std::mem::size_of::<Node>(), 40);
+        assert_eq!(std::mem::size_of::<Scalar>(), 16);
+        assert_eq!(std::mem::size_of::<NodeValue>(), 16);
+        assert_eq!(std::mem::size_of::<Node>(), 32);
         for text in [
             "",
             "a",
-            "exactly twenty-one by",
-            "twenty-two bytes long!",
+            "fourteen bytes",
+            "fifteen bytes..",
             "ünï",
+            "a much longer text, stored on the heap: ünïcödé",
         ] {
             for plain in [true, false] {
                 let s = Scalar::new(text, plain);

@@ -926,10 +926,7 @@ impl<'a> TreeBuilder<'a> {
             } => {
                 let end = items.last().map(|n| n.span.end).unwrap_or(end_span.end);
                 (
-                    Node::new(
-                        Span { start, end },
-                        NodeValue::Seq(items.into_boxed_slice()),
-                    ),
+                    Node::new(Span { start, end }, NodeValue::Seq(crate::List::new(items))),
                     anchor,
                 )
             }
@@ -947,7 +944,7 @@ impl<'a> TreeBuilder<'a> {
                 (
                     Node::new(
                         Span { start, end },
-                        NodeValue::Map(entries.into_boxed_slice()),
+                        NodeValue::Map(crate::List::new(entries)),
                     ),
                     anchor,
                 )

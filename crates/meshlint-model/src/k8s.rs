@@ -144,7 +144,7 @@ impl Cleaner {
         key: &str,
         what: &str,
         required: bool,
-    ) -> Option<&'a mut Box<[Node]>> {
+    ) -> Option<&'a mut meshlint_load::List<Node>> {
         let head = parent.head_span();
         let Some(list) = child(parent, key) else {
             if required {
@@ -165,7 +165,7 @@ impl Cleaner {
         if !matches!(list.value, NodeValue::Seq(_)) {
             let bad = list.clone();
             self.type_error(&bad, what, "a list of mappings");
-            list.value = NodeValue::Seq(Box::default());
+            list.value = NodeValue::Seq(Default::default());
         }
         let NodeValue::Seq(items) = &mut list.value else {
             return None;

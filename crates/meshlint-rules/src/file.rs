@@ -246,7 +246,7 @@ impl Rule {
                 .flatten()
                 .unwrap_or_else(|| Node {
                     span: Span::point(1, 1),
-                    value: meshlint_load::NodeValue::Map(Box::default()),
+                    value: meshlint_load::NodeValue::Map(Default::default()),
                 })
         })
     }

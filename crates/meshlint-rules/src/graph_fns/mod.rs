@@ -356,7 +356,7 @@ mod tests {
         };
         let node = Node {
             span,
-            value: NodeValue::Map(Box::new([
+            value: NodeValue::Map(meshlint_load::List::new(vec![
                 (scalar("a"), scalar("1")),
                 (scalar("b"), scalar("x")),
                 (scalar("a"), scalar("two")),
