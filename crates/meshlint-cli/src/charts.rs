@@ -106,7 +106,7 @@ impl ChartFolder {
             .and_then(|d| d.root.get("name"));
         let name = name_node.and_then(|n| n.as_str()).unwrap_or("").to_string();
         let span = name_node
-            .map(|n| n.span)
+            .map(|n| n.span())
             .unwrap_or_else(|| Span::point(1, 1));
         let dir = self
             .chart_display

@@ -141,17 +141,17 @@ impl LoadedConfig {
             .and_then(|root| {
                 let (k, v) = root.get_entry(key)?;
                 match entry {
-                    None => Some(v.span),
+                    None => Some(v.span()),
                     Some(e) => v
                         .get_entry(e)
-                        .map(|(ek, _)| ek.span)
+                        .map(|(ek, _)| ek.span())
                         .or_else(|| {
                             v.items()
                                 .iter()
                                 .find(|i| i.as_str() == Some(e))
-                                .map(|i| i.span)
+                                .map(|i| i.span())
                         })
-                        .or(Some(k.span)),
+                        .or(Some(k.span())),
                 }
             })
             .unwrap_or(meshlint_diag::Span::point(1, 1));

@@ -229,7 +229,7 @@ pub fn load_bytes(
     let extents: Vec<(usize, u32, u32)> = loaded
         .documents
         .iter()
-        .map(|d| (d.index, d.root.span.start.line, d.root.span.end.line))
+        .map(|d| (d.index, d.root.span().start.line, d.root.span().end.line))
         .collect();
     let set = take_resources_for(&mut loaded, release);
     soften_findings_outside_objects(&mut loaded.findings, &extents, &set.skipped);

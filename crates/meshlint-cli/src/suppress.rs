@@ -191,7 +191,7 @@ fn annotation_entries(r: &Resource) -> Vec<Entry> {
             .get("metadata")
             .and_then(|m| m.get("annotations"))
             .and_then(|a| a.get_entry(key))
-            .map(|(_, v)| v.span)
+            .map(|(_, v)| v.span())
             .unwrap_or_else(|| r.name_span());
         let location = Location {
             file: r.file.clone(),

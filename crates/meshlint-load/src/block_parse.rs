@@ -273,7 +273,7 @@ impl<'a> BlockParser<'a> {
             self.items.push(item);
         }
         self.depth -= 1;
-        let end = self.items[first..].last()?.span.end;
+        let end = self.items[first..].last()?.span().end;
         let items = self.items.drain(first..).collect();
         self.node(Span { start, end }, NodeValue::Seq(items))
     }
@@ -317,7 +317,7 @@ impl<'a> BlockParser<'a> {
         if needs_finishing(entries) {
             return None;
         }
-        let end = entries.last()?.1.span.end;
+        let end = entries.last()?.1.span().end;
         let entries = self.entries.drain(first..).collect();
         self.node(Span { start, end }, NodeValue::Map(entries))
     }
@@ -400,13 +400,13 @@ impl<'a> BlockParser<'a> {
             if needs_finishing(&entries) {
                 return None;
             }
-            let end = entries.last().map_or(written_end, |(_, v)| v.span.end);
+            let end = entries.last().map_or(written_end, |(_, v)| v.span().end);
             self.node(
                 Span { start, end },
                 NodeValue::Map(crate::List::new(entries)),
             )?
         } else {
-            let end = items.last().map_or(written_end, |v: &Node| v.span.end);
+            let end = items.last().map_or(written_end, |v: &Node| v.span().end);
             self.node(Span { start, end }, NodeValue::Seq(crate::List::new(items)))?
         };
         Some((node, at))

@@ -1,13 +1,27 @@
 //! The spanned tree the loader produces.
 
 use crate::list::List;
-use meshlint_diag::Span;
+use meshlint_diag::{Pos, Span};
 
 /// A YAML node and where it was written.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// 24 bytes: the node keeps where it starts, and its value where it ends (a scalar as a
+/// width on the same line, a collection in its list's allocation), so that the span is
+/// stored once and read with [`Node::span`]. Replace a node's value with
+/// [`Node::set_value`], which keeps the span.
+#[derive(Clone, PartialEq)]
 pub struct Node {
-    pub span: Span,
+    start: Pos,
     pub value: NodeValue,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("span", &self.span())
+            .field("value", &self.value)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +29,7 @@ pub enum NodeValue {
     Scalar(Scalar),
     /// [`List`]s, not vectors or boxed slices: a tree is built once and never grows, and
     /// a 12-byte list lets the enum's tag live in the scalar, so a value is 16 bytes.
+    /// The list also holds where the collection ends.
     Seq(List<Node>),
     /// Entries in source order; keys keep their own spans so a field can be pointed at.
     Map(List<(Node, Node)>),
@@ -23,13 +38,17 @@ pub enum NodeValue {
 /// A scalar as written. Plain (unquoted) scalars are resolved by the YAML 1.2 core
 /// schema on demand; quoted and block scalars are always strings.
 ///
-/// 16 bytes, so that a [`Node`] is 32 (the tree is the bulk of meshlint's memory): texts
-/// of up to [`Scalar::INLINE`] bytes (about 95 % of the keys and values of real
-/// manifests) are stored inline, longer ones in one heap allocation. The last byte says
-/// which, and its unused values hold [`NodeValue`]'s tag.
+/// 16 bytes, so that a [`Node`] is 24 (the tree is the bulk of meshlint's memory): texts
+/// of up to [`Scalar::INLINE`] bytes (most keys and values of real manifests) are stored
+/// inline, longer ones in one heap allocation. A scalar in a node also keeps where it
+/// ends: as its width when it ends on the line it starts on, else (a block scalar, a
+/// folded one, a line longer than 65,535 characters) at the head of its heap text. The
+/// last byte says which form, and its unused values hold [`NodeValue`]'s tag.
 #[repr(C)]
 pub struct Scalar {
     payload: Payload,
+    /// Columns from the start to the end, when `form` is not [`Form::Wide`].
+    width: u16,
     plain: bool,
     form: Form,
 }
@@ -42,7 +61,9 @@ union Payload {
     heap: HeapText,
 }
 
-/// A leaked `Box<str>`, rebuilt and freed by `Scalar`'s `Drop`.
+/// A heap text: for [`Form::Heap`] a leaked `Box<str>`; for [`Form::Wide`] an allocation
+/// of [`WIDE_LAYOUT`]'s kind holding the end position, then the text. `Scalar`'s `Drop`
+/// frees either.
 #[repr(C, packed)]
 #[derive(Clone, Copy)]
 struct HeapText {
@@ -50,7 +71,8 @@ struct HeapText {
     len: u32,
 }
 
-/// How the text is stored: inline with its length, or on the heap.
+/// How the text is stored: inline with its length, on the heap, or on the heap after
+/// the end position.
 #[repr(u8)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Form {
@@ -67,9 +89,8 @@ enum Form {
     Inline10,
     Inline11,
     Inline12,
-    Inline13,
-    Inline14,
     Heap,
+    Wide,
 }
 
 const INLINE_FORMS: [Form; Scalar::INLINE + 1] = [
@@ -86,19 +107,27 @@ const INLINE_FORMS: [Form; Scalar::INLINE + 1] = [
     Form::Inline10,
     Form::Inline11,
     Form::Inline12,
-    Form::Inline13,
-    Form::Inline14,
 ];
 
-// SAFETY: a `Scalar` owns its heap text uniquely (as a `Box<str>` would) and never
-// mutates it after construction.
+/// The allocation of a [`Form::Wide`] text of `len` bytes: the end position, then the text.
+fn wide_layout(len: usize) -> Layout {
+    let size = len
+        .checked_add(std::mem::size_of::<Pos>())
+        .expect("a scalar's size fits in memory");
+    Layout::from_size_align(size, std::mem::align_of::<Pos>()).expect("a scalar's size fits")
+}
+
+use std::alloc::Layout;
+
+// SAFETY: a `Scalar` owns its heap text uniquely (as a `Box<str>` would) and writes it
+// only through `&mut self`.
 unsafe impl Send for Scalar {}
 // SAFETY: as above; shared access only reads.
 unsafe impl Sync for Scalar {}
 
 impl Scalar {
     /// Longest text stored without a heap allocation.
-    pub const INLINE: usize = 14;
+    pub const INLINE: usize = 12;
 
     /// Panics only for a text of 4 GiB or more, which the loader's file-size limit
     /// rules out.
@@ -108,6 +137,7 @@ impl Scalar {
             inline[..text.len()].copy_from_slice(text.as_bytes());
             Scalar {
                 payload: Payload { inline },
+                width: 0,
                 plain,
                 form: INLINE_FORMS[text.len()],
             }
@@ -119,6 +149,7 @@ impl Scalar {
                 payload: Payload {
                     heap: HeapText { ptr, len },
                 },
+                width: 0,
                 plain,
                 form: Form::Heap,
             }
@@ -127,18 +158,86 @@ impl Scalar {
 
     /// The text as written (after YAML's unescaping and folding).
     pub fn text(&self) -> &str {
-        if self.form == Form::Heap {
-            // SAFETY: `form` says `heap` is the initialised field; it holds the pointer
-            // and length of a leaked `Box<str>` owned by this scalar.
-            unsafe {
-                let HeapText { ptr, len } = self.payload.heap;
-                std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len as usize))
+        match self.form {
+            Form::Heap | Form::Wide => {
+                let at = if self.form == Form::Wide {
+                    std::mem::size_of::<Pos>()
+                } else {
+                    0
+                };
+                // SAFETY: `form` says `heap` is the initialised field; it points at an
+                // allocation owned by this scalar holding `len` bytes of UTF-8 at `at`.
+                unsafe {
+                    let HeapText { ptr, len } = self.payload.heap;
+                    let bytes = std::slice::from_raw_parts(ptr.add(at), len as usize);
+                    std::str::from_utf8_unchecked(bytes)
+                }
             }
+            inline => {
+                let len = inline as usize;
+                // SAFETY: `new` copied exactly `len` bytes of a `&str` into `inline` (the
+                // initialised field for every inline form), and nothing else writes them.
+                unsafe { std::str::from_utf8_unchecked(&self.payload.inline[..len]) }
+            }
+        }
+    }
+
+    /// Where a scalar starting at `start` ends.
+    fn end(&self, start: Pos) -> Pos {
+        if self.form == Form::Wide {
+            // SAFETY: a wide text's allocation starts with an initialised, aligned `Pos`.
+            unsafe { self.payload.heap.ptr.cast::<Pos>().read() }
         } else {
-            let len = self.form as usize;
-            // SAFETY: `new` copied exactly `len` bytes of a `&str` into `inline` (the
-            // initialised field for every inline form), and nothing else writes them.
-            unsafe { std::str::from_utf8_unchecked(&self.payload.inline[..len]) }
+            Pos {
+                line: start.line,
+                column: start.column + u32::from(self.width),
+            }
+        }
+    }
+
+    /// Records where a scalar starting at `start` ends, moving its text to (or from) the
+    /// wide form when the end does not fit in a width.
+    fn set_end(&mut self, start: Pos, end: Pos) {
+        let width = (end.line == start.line)
+            .then(|| end.column.checked_sub(start.column))
+            .flatten()
+            .and_then(|w| u16::try_from(w).ok());
+        match (width, self.form) {
+            (Some(width), Form::Wide) => {
+                *self = Scalar::new(self.text(), self.plain);
+                self.width = width;
+            }
+            (Some(width), _) => self.width = width,
+            (None, Form::Wide) => {
+                // SAFETY: as in `end`; `&mut self` makes the write unique.
+                unsafe { self.payload.heap.ptr.cast::<Pos>().write(end) }
+            }
+            (None, _) => *self = Scalar::wide(self.text(), self.plain, end),
+        }
+    }
+
+    fn wide(text: &str, plain: bool, end: Pos) -> Scalar {
+        let len = u32::try_from(text.len()).expect("a scalar shorter than 4 GiB");
+        let layout = wide_layout(text.len());
+        // SAFETY: the layout is never zero-sized (it holds a `Pos`); the allocation is
+        // aligned for `Pos` and has room for it and the text after it.
+        let ptr = unsafe {
+            let ptr = std::alloc::alloc(layout);
+            if ptr.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            ptr.cast::<Pos>().write(end);
+            let text_at = ptr.add(std::mem::size_of::<Pos>());
+            std::ptr::copy_nonoverlapping(text.as_ptr(), text_at, text.len());
+            ptr
+        };
+        Scalar {
+            payload: Payload {
+                heap: HeapText { ptr, len },
+            },
+            width: 0,
+            plain,
+            form: Form::Wide,
         }
     }
 
@@ -215,12 +314,16 @@ impl Scalar {
 
 impl Drop for Scalar {
     fn drop(&mut self) {
-        if self.form == Form::Heap {
-            // SAFETY: see `text`; the box is rebuilt once, here.
-            unsafe {
-                let HeapText { ptr, len } = self.payload.heap;
-                let text = std::ptr::slice_from_raw_parts_mut(ptr, len as usize) as *mut str;
-                drop(Box::from_raw(text));
+        // SAFETY: see `text`; each allocation is freed once, here, with its layout.
+        unsafe {
+            let HeapText { ptr, len } = self.payload.heap;
+            match self.form {
+                Form::Heap => {
+                    let text = std::ptr::slice_from_raw_parts_mut(ptr, len as usize) as *mut str;
+                    drop(Box::from_raw(text));
+                }
+                Form::Wide => std::alloc::dealloc(ptr, wide_layout(len as usize)),
+                _ => {}
             }
         }
     }
@@ -228,13 +331,27 @@ impl Drop for Scalar {
 
 impl Clone for Scalar {
     fn clone(&self) -> Scalar {
-        Scalar::new(self.text(), self.plain)
+        match self.form {
+            Form::Wide => Scalar::wide(self.text(), self.plain, self.end(Pos::default())),
+            _ => {
+                // Not `..Scalar::new(..)`: the temporary's `Drop` would free the text
+                // the copied payload points at.
+                let mut copy = Scalar::new(self.text(), self.plain);
+                copy.width = self.width;
+                copy
+            }
+        }
     }
 }
 
+/// Equal text, quoting and end (for scalars in nodes that start at the same place, the
+/// same span).
 impl PartialEq for Scalar {
     fn eq(&self, other: &Scalar) -> bool {
-        self.plain == other.plain && self.text() == other.text()
+        self.plain == other.plain
+            && self.text() == other.text()
+            && (self.form == Form::Wide) == (other.form == Form::Wide)
+            && self.end(Pos::default()) == other.end(Pos::default())
     }
 }
 
@@ -252,9 +369,7 @@ impl std::fmt::Debug for Scalar {
 /// Keeps the items or entries of a node that `keep` accepts, in order (the model's
 /// cleaning drops invalid ones; trees are otherwise never changed after loading).
 pub fn retain<T>(list: &mut List<T>, keep: impl FnMut(&T) -> bool) {
-    let mut items = std::mem::take(list).into_vec();
-    items.retain(keep);
-    *list = List::new(items);
+    list.retain(keep);
 }
 
 /// A scalar after core-schema resolution.
@@ -340,12 +455,49 @@ impl PathSegment {
     }
 }
 
+impl NodeValue {
+    fn set_end(&mut self, start: Pos, end: Pos) {
+        match self {
+            NodeValue::Scalar(s) => s.set_end(start, end),
+            NodeValue::Seq(items) => items.set_end(end),
+            NodeValue::Map(entries) => entries.set_end(end),
+        }
+    }
+}
+
 impl Node {
-    /// A node of `value` written at `span`. New code should build nodes with this rather
-    /// than a struct literal, so that the representation can become more compact (a
-    /// smaller span or scalar) without touching every construction site.
-    pub fn new(span: Span, value: NodeValue) -> Node {
-        Node { span, value }
+    /// A node of `value` written at `span`.
+    pub fn new(span: Span, mut value: NodeValue) -> Node {
+        value.set_end(span.start, span.end);
+        Node {
+            start: span.start,
+            value,
+        }
+    }
+
+    /// Where the node was written.
+    pub fn span(&self) -> Span {
+        Span {
+            start: self.start,
+            end: match &self.value {
+                NodeValue::Scalar(s) => s.end(self.start),
+                NodeValue::Seq(items) => items.end(),
+                NodeValue::Map(entries) => entries.end(),
+            },
+        }
+    }
+
+    /// Moves the node (an alias's copy of its anchor is where the alias is written).
+    pub fn set_span(&mut self, span: Span) {
+        self.start = span.start;
+        self.value.set_end(span.start, span.end);
+    }
+
+    /// Replaces the value, keeping the span (assigning `value` would lose where the node
+    /// ends).
+    pub fn set_value(&mut self, value: NodeValue) {
+        let span = self.span();
+        *self = Node::new(span, value);
     }
 
     pub fn scalar(&self) -> Option<&Scalar> {
@@ -458,25 +610,25 @@ impl Node {
     /// first line, so a report does not reprint a whole block.
     pub fn head_span(&self) -> Span {
         match &self.value {
-            NodeValue::Scalar(_) => self.span,
+            NodeValue::Scalar(_) => self.span(),
             NodeValue::Map(entries) => match entries.first() {
-                Some((k, v)) if v.span.start.line == k.span.start.line => Span {
-                    start: k.span.start,
+                Some((k, v)) if v.span().start.line == k.span().start.line => Span {
+                    start: k.span().start,
                     end: if v.scalar().is_some() {
-                        v.span.end
+                        v.span().end
                     } else {
-                        k.span.end
+                        k.span().end
                     },
                 },
-                Some((k, _)) => k.span,
-                None => self.span,
+                Some((k, _)) => k.span(),
+                None => self.span(),
             },
             NodeValue::Seq(items) => match items.first() {
-                Some(first) if first.span.start.line == self.span.start.line => {
-                    let mut s = self.span;
+                Some(first) if first.span().start.line == self.span().start.line => {
+                    let mut s = self.span();
                     s.end = first.head_span().end;
                     if matches!(first.value, NodeValue::Scalar(_)) && items.len() > 1 {
-                        s.end = self.span.end;
+                        s.end = self.span().end;
                     }
                     if s.end.line != s.start.line {
                         s.end = first.head_span().end;
@@ -484,7 +636,7 @@ impl Node {
                     s
                 }
                 Some(first) => first.head_span(),
-                None => self.span,
+                None => self.span(),
             },
         }
     }
@@ -493,9 +645,9 @@ impl Node {
     pub fn span_of(&self, path: &[PathSegment]) -> Option<Span> {
         let (node, key) = self.lookup(path)?;
         Some(match (&node.value, key) {
-            (NodeValue::Scalar(s), Some(k)) if s.is_null() => k.span,
-            (NodeValue::Scalar(_), _) => node.span,
-            (_, Some(k)) => k.span,
+            (NodeValue::Scalar(s), Some(k)) if s.is_null() => k.span(),
+            (NodeValue::Scalar(_), _) => node.span(),
+            (_, Some(k)) => k.span(),
             (_, None) => node.head_span(),
         })
     }
@@ -534,12 +686,12 @@ mod tests {
     fn nodes_stay_small_and_scalars_keep_their_text() {
         assert_eq!(std::mem::size_of::<Scalar>(), 16);
         assert_eq!(std::mem::size_of::<NodeValue>(), 16);
-        assert_eq!(std::mem::size_of::<Node>(), 32);
+        assert_eq!(std::mem::size_of::<Node>(), 24);
         for text in [
             "",
             "a",
-            "fourteen bytes",
-            "fifteen bytes..",
+            "twelve bytes",
+            "thirteen byte",
             "ünï",
             "a much longer text, stored on the heap: ünïcödé",
         ] {
@@ -547,8 +699,62 @@ mod tests {
                 let s = Scalar::new(text, plain);
                 assert_eq!((s.text(), s.plain()), (text, plain));
                 assert_eq!(s, Scalar::new(text, plain));
+                assert_eq!(s.clone(), s);
             }
         }
+    }
+
+    fn span(a: (u32, u32), b: (u32, u32)) -> Span {
+        let pos = |(line, column)| Pos { line, column };
+        Span {
+            start: pos(a),
+            end: pos(b),
+        }
+    }
+
+    #[test]
+    fn nodes_keep_every_span_they_are_given() {
+        let spans = [
+            span((3, 5), (3, 9)),
+            span((3, 5), (3, 5)),
+            span((1, 1), (1, 65_536)),
+            span((1, 70_000), (1, 70_004)),
+            span((2, 7), (5, 1)),
+            span((u32::MAX, 1), (u32::MAX, 2)),
+        ];
+        for text in ["x", "a much longer text, stored on the heap"] {
+            for sp in spans {
+                let node = Node::new(sp, NodeValue::Scalar(Scalar::new(text, true)));
+                assert_eq!((node.span(), node.as_str()), (sp, Some(text)), "{sp:?}");
+                let copy = node.clone();
+                assert_eq!((copy.span(), &copy), (sp, &node));
+                for moved in spans {
+                    let mut n = node.clone();
+                    n.set_span(moved);
+                    assert_eq!((n.span(), n.as_str()), (moved, Some(text)));
+                }
+            }
+        }
+        let item = |sp| Node::new(sp, NodeValue::Scalar(Scalar::new("i", true)));
+        let seq = NodeValue::Seq(List::new(vec![item(spans[0]), item(spans[1])]));
+        let mut node = Node::new(spans[4], seq);
+        assert_eq!(node.span(), spans[4]);
+        assert_eq!(node.items().len(), 2);
+        assert_eq!(node.items()[1].span(), spans[1]);
+        node.set_value(NodeValue::Scalar(Scalar::new("redacted", false)));
+        assert_eq!((node.span(), node.as_str()), (spans[4], Some("redacted")));
+        node.set_value(NodeValue::Map(List::default()));
+        assert_eq!((node.span(), node.entries().len()), (spans[4], 0));
+    }
+
+    #[test]
+    fn nodes_differing_only_in_where_they_end_differ() {
+        let scalar = |sp| Node::new(sp, NodeValue::Scalar(Scalar::new("x", true)));
+        assert_ne!(scalar(span((1, 1), (1, 2))), scalar(span((1, 1), (1, 3))));
+        assert_ne!(scalar(span((1, 1), (1, 2))), scalar(span((1, 1), (2, 2))));
+        let map = |sp| Node::new(sp, NodeValue::Map(List::default()));
+        assert_ne!(map(span((1, 1), (2, 1))), map(span((1, 1), (3, 1))));
+        assert_eq!(map(span((1, 1), (2, 1))), map(span((1, 1), (2, 1))));
     }
 
     #[test]

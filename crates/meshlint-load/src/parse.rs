@@ -924,7 +924,7 @@ impl<'a> TreeBuilder<'a> {
                 anchor,
                 items,
             } => {
-                let end = items.last().map(|n| n.span.end).unwrap_or(end_span.end);
+                let end = items.last().map(|n| n.span().end).unwrap_or(end_span.end);
                 (
                     Node::new(Span { start, end }, NodeValue::Seq(crate::List::new(items))),
                     anchor,
@@ -938,7 +938,7 @@ impl<'a> TreeBuilder<'a> {
             } => {
                 let end = entries
                     .last()
-                    .map(|(_, v)| v.span.end)
+                    .map(|(_, v)| v.span().end)
                     .unwrap_or(end_span.end);
                 let entries = self.finish_mapping(entries);
                 (
@@ -971,9 +971,9 @@ impl<'a> TreeBuilder<'a> {
             }
             if let Some(key) = k.scalar().map(Scalar::text) {
                 match first.get(key) {
-                    Some(&f) => duplicates.push((key.to_string(), k.span, f)),
+                    Some(&f) => duplicates.push((key.to_string(), k.span(), f)),
                     None => {
-                        first.insert(key, k.span);
+                        first.insert(key, k.span());
                     }
                 }
             }
@@ -1065,8 +1065,8 @@ impl<'a> TreeBuilder<'a> {
         if !self.charge(size - 1, span) {
             return false;
         }
-        self.aliases.push((span, node.span));
-        node.span = span;
+        self.aliases.push((span, node.span()));
+        node.set_span(span);
         self.complete(node, 0)
     }
 
@@ -1101,12 +1101,12 @@ impl<'a> TreeBuilder<'a> {
     }
 
     fn complete(&mut self, node: Node, anchor: usize) -> bool {
-        if !self.charge(1, node.span) {
+        if !self.charge(1, node.span()) {
             return false;
         }
         if anchor > 0 {
             // The stored copy costs as much memory as the node: it counts.
-            if !self.charge(node.count(), node.span) {
+            if !self.charge(node.count(), node.span()) {
                 return false;
             }
             if self.anchors.len() <= anchor {
@@ -1161,9 +1161,9 @@ mod tests {
         assert_eq!(f.documents.len(), 2);
         let doc = &f.documents[1].root;
         let mode = doc.get("spec").unwrap().get("mode").unwrap();
-        assert_eq!(mode.span.start, Pos { line: 5, column: 9 });
+        assert_eq!(mode.span().start, Pos { line: 5, column: 9 });
         assert_eq!(
-            mode.span.end,
+            mode.span().end,
             Pos {
                 line: 5,
                 column: 15
@@ -1185,9 +1185,9 @@ mod tests {
     fn quoted_scalars_end_at_their_closing_quote() {
         let f = load("a: \"STRICT\" # a comment\nb: 'x' # c\n");
         let a = f.documents[0].root.get("a").unwrap();
-        assert_eq!((a.span.start.column, a.span.end.column), (4, 12));
+        assert_eq!((a.span().start.column, a.span().end.column), (4, 12));
         let b = f.documents[0].root.get("b").unwrap();
-        assert_eq!((b.span.start.column, b.span.end.column), (4, 7));
+        assert_eq!((b.span().start.column, b.span().end.column), (4, 7));
     }
 
     #[test]
@@ -1259,7 +1259,7 @@ mod tests {
         let f = load("\u{feff}a: 1\r\nb: 2\r\n");
         assert!(f.findings.is_empty());
         assert_eq!(
-            f.documents[0].root.get("b").unwrap().span.start,
+            f.documents[0].root.get("b").unwrap().span().start,
             Pos { line: 2, column: 4 }
         );
         let f = load_source("b".into(), vec![0, 1, 2, 3], &LoadLimits::default());
@@ -1289,19 +1289,19 @@ mod tests {
             .get("spec")
             .and_then(|s| s.get("env"))
             .unwrap();
-        assert_eq!(env.span.start.line, 5);
+        assert_eq!(env.span().start.line, 5);
         // A quoted scalar whose continuation lines sit at the key's indentation.
         let f = load("data:\n  dash.json: '{\n  \"title\": \"x\"\n  }'\n  other: 1\n");
         assert!(f.findings.is_empty(), "{:?}", f.findings);
         let data = f.documents[0].root.get("data").unwrap();
         assert_eq!(data.str_at(&["dash.json"]), Some("{ \"title\": \"x\" }"));
-        assert_eq!(data.get("other").unwrap().span.start.line, 5);
+        assert_eq!(data.get("other").unwrap().span().start.line, 5);
         // Entries of a flow sequence at the indentation of the item holding it.
         let f = load("rules:\n  - apiGroups: [\n    \"a\",\n    \"b\"]\n    resources: [\"*\"]\n");
         assert!(f.findings.is_empty(), "{:?}", f.findings);
         let rule = &f.documents[0].root.get("rules").unwrap().items()[0];
         assert_eq!(rule.get("apiGroups").unwrap().items().len(), 2);
-        assert_eq!(rule.get("resources").unwrap().span.start.line, 5);
+        assert_eq!(rule.get("resources").unwrap().span().start.line, 5);
         // A real indentation error is still one.
         let f = load("a:\n  b: 1\n c: 2\n");
         assert_eq!(rules(&f).len(), 1);

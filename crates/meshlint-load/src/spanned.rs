@@ -86,7 +86,7 @@ pub fn deserialize<T: DeserializeOwned>(
                 root.lookup(&segs).map(|(n, _)| n)
             };
             if let Some((k, _)) = parent.and_then(|p| p.get_entry(key)) {
-                span = k.span;
+                span = k.span();
             }
         } else if segs.is_empty() {
             span = root.head_span();

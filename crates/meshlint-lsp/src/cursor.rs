@@ -49,7 +49,7 @@ pub fn resource_at(graph: &MeshGraph, file: &str, pos: Pos) -> Option<usize> {
     graph
         .resources
         .iter()
-        .position(|r| &*r.file == file && contains(r.node.span, pos))
+        .position(|r| &*r.file == file && contains(r.node.span(), pos))
 }
 
 /// The scalar of `file` under `pos`, if it lies in a resource.
@@ -67,9 +67,9 @@ pub fn target_at<'g>(graph: &'g MeshGraph, file: &str, pos: Pos) -> Option<Targe
 
 fn descend<'g>(node: &'g Node, pos: Pos, path: &mut Vec<PathSegment>) -> Option<(&'g Node, bool)> {
     match &node.value {
-        NodeValue::Scalar(_) => contains(node.span, pos).then_some((node, false)),
+        NodeValue::Scalar(_) => contains(node.span(), pos).then_some((node, false)),
         NodeValue::Seq(items) => items.iter().enumerate().find_map(|(i, item)| {
-            if !contains(item.span, pos) {
+            if !contains(item.span(), pos) {
                 return None;
             }
             path.push(PathSegment::Index(i));
@@ -77,11 +77,11 @@ fn descend<'g>(node: &'g Node, pos: Pos, path: &mut Vec<PathSegment>) -> Option<
         }),
         NodeValue::Map(entries) => entries.iter().find_map(|(k, v)| {
             let key = k.as_str().unwrap_or("").to_string();
-            if contains(k.span, pos) {
+            if contains(k.span(), pos) {
                 path.push(PathSegment::Key(key));
                 return Some((k, true));
             }
-            if !contains(v.span, pos) {
+            if !contains(v.span(), pos) {
                 return None;
             }
             path.push(PathSegment::Key(key));

@@ -218,7 +218,7 @@ pub fn references(graph: &MeshGraph, named: &Named) -> Vec<Location> {
                 if classify(graph, &t).as_ref() == Some(named) {
                     out.push(Location {
                         file: r.file.clone(),
-                        span: node.span,
+                        span: node.span(),
                     });
                 }
             }

@@ -481,7 +481,7 @@ impl Server {
                 kind: MarkupKind::Markdown,
                 value: text,
             }),
-            range: target.map(|t| convert::range(Some(source), t.node.span)),
+            range: target.map(|t| convert::range(Some(source), t.node.span())),
         })
     }
 

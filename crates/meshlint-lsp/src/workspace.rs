@@ -337,11 +337,11 @@ fn changed_kinds(
 ) -> KindSet {
     fn text<'a>(r: &Resource, source: Option<&'a SourceFile>) -> Option<&'a str> {
         let source = source?;
-        source.text.get(source.byte_range(r.node.span))
+        source.text.get(source.byte_range(r.node.span()))
     }
     let same = |a: &Resource, a_src, b: &Resource, b_src| {
         a.id == b.id
-            && a.node.span == b.node.span
+            && a.node.span() == b.node.span()
             && a.implied_namespace == b.implied_namespace
             && text(a, a_src) == text(b, b_src)
             && same_tree(&a.node, &b.node)
@@ -435,7 +435,7 @@ pub fn affected(
         let Some(source) = sources.get(&r.file) else {
             continue;
         };
-        let range = source.byte_range(r.node.span);
+        let range = source.byte_range(r.node.span());
         let text = source.text.get(range).unwrap_or("");
         if tokens.iter().any(|t| text.contains(t.as_str())) {
             out.push(i);

@@ -165,7 +165,7 @@ impl Cleaner {
         if !matches!(list.value, NodeValue::Seq(_)) {
             let bad = list.clone();
             self.type_error(&bad, what, "a list of mappings");
-            list.value = NodeValue::Seq(Default::default());
+            list.set_value(NodeValue::Seq(Default::default()));
         }
         let NodeValue::Seq(items) = &mut list.value else {
             return None;

@@ -133,7 +133,7 @@ impl Resource {
         self.node
             .get("metadata")
             .and_then(|m| m.get("name"))
-            .map(|n| n.span)
+            .map(|n| n.span())
             .unwrap_or_else(|| self.node.head_span())
     }
 

@@ -844,7 +844,7 @@ impl Validator<'_> {
             return self.report(
                 codes::SCHEMA_RELEASE,
                 Severity::Error,
-                node.span,
+                node.span(),
                 format!("{message}: the API server of the target rejects it"),
                 Some(format!("valid values: {}", values.join(", "))),
             );
@@ -858,7 +858,7 @@ impl Validator<'_> {
         self.report(
             codes::SCHEMA_ENUM,
             Severity::Error,
-            node.span,
+            node.span(),
             message,
             Some(format!("valid values: {}", values.join(", "))),
         );
@@ -906,7 +906,7 @@ impl Validator<'_> {
                 let span = if node.as_map().is_some() || node.as_seq().is_some() {
                     node.head_span()
                 } else {
-                    node.span
+                    node.span()
                 };
                 self.report(
                     codes::SCHEMA_VALIDATION,
@@ -1009,7 +1009,7 @@ impl Validator<'_> {
                 self.report(
                     codes::SCHEMA_RELEASE,
                     Severity::Warning,
-                    k.span,
+                    k.span(),
                     format!("{message}: its API server drops or refuses the field"),
                     None,
                 );
@@ -1023,7 +1023,7 @@ impl Validator<'_> {
                 self.report(
                     codes::SCHEMA_UNKNOWN_FIELD,
                     Severity::Warning,
-                    k.span,
+                    k.span(),
                     message,
                     None,
                 );
@@ -1112,7 +1112,7 @@ pub fn validate_with(schema: &Schema, resource: &Resource) -> Vec<Finding> {
         resource
             .node
             .get("apiVersion")
-            .map(|n| n.span)
+            .map(|n| n.span())
             .unwrap_or_else(|| resource.name_span())
     };
     let finding = |severity, code, message: String, help: Option<String>| {

@@ -17,7 +17,7 @@ fn secret_value_spans(root: &Node, out: &mut Vec<Span>) {
     if is_secret(root) {
         for key in ["data", "stringData"] {
             if let Some(v) = root.get(key) {
-                out.push(v.span);
+                out.push(v.span());
             }
         }
     }
@@ -54,12 +54,12 @@ pub fn scrub_secret_copies(root: &mut Node, aliases: &[(Span, Span)]) {
 }
 
 fn scrub(node: &mut Node, ranges: &[Span], uses: &[Span]) {
-    let tainted = ranges.iter().any(|r| within(node.span, *r))
+    let tainted = ranges.iter().any(|r| within(node.span(), *r))
         || uses
-            .binary_search_by_key(&(node.span.start, node.span.end), |s| (s.start, s.end))
+            .binary_search_by_key(&(node.span().start, node.span().end), |s| (s.start, s.end))
             .is_ok();
     if tainted {
-        node.value = NodeValue::Scalar(Scalar::new(REDACTED, false));
+        node.set_value(NodeValue::Scalar(Scalar::new(REDACTED, false)));
         return;
     }
     let secret = is_secret(node);

@@ -244,9 +244,9 @@ impl Rule {
             self.builtin_text
                 .and_then(|t| spanned::parse(&self.origin, t.as_bytes().to_vec()).ok())
                 .flatten()
-                .unwrap_or_else(|| Node {
-                    span: Span::point(1, 1),
-                    value: meshlint_load::NodeValue::Map(Default::default()),
+                .unwrap_or_else(|| {
+                    let empty = meshlint_load::NodeValue::Map(Default::default());
+                    Node::new(Span::point(1, 1), empty)
                 })
         })
     }
@@ -357,7 +357,7 @@ impl<'r> RuleCompiler<'r> {
     fn field_span(&self, key: &str) -> Span {
         (self.root)()
             .get_entry(key)
-            .map(|(_, v)| v.span)
+            .map(|(_, v)| v.span())
             .unwrap_or(Span::point(1, 1))
     }
 

@@ -71,7 +71,7 @@ fn compare(label: &str, text: &str, tally: &mut Tally) -> Result<(), String> {
 /// One line per node: kind, text, plainness and span, indented by depth.
 fn outline(root: &Node) -> Vec<String> {
     fn walk(node: &Node, depth: usize, out: &mut Vec<String>) {
-        let s = node.span;
+        let s = node.span();
         let span = format!(
             "{}:{}-{}:{}",
             s.start.line, s.start.column, s.end.line, s.end.column

@@ -350,18 +350,16 @@ mod tests {
     #[test]
     fn owned_value_keeps_the_last_of_repeated_keys() {
         let span = meshlint_diag::Span::point(1, 1);
-        let scalar = |t: &str| Node {
+        let scalar =
+            |t: &str| Node::new(span, NodeValue::Scalar(meshlint_load::Scalar::new(t, true)));
+        let node = Node::new(
             span,
-            value: NodeValue::Scalar(meshlint_load::Scalar::new(t, true)),
-        };
-        let node = Node {
-            span,
-            value: NodeValue::Map(meshlint_load::List::new(vec![
+            NodeValue::Map(meshlint_load::List::new(vec![
                 (scalar("a"), scalar("1")),
                 (scalar("b"), scalar("x")),
                 (scalar("a"), scalar("two")),
             ])),
-        };
+        );
         let v = owned_value(&node);
         assert_eq!(v.container_len(), Some(2));
         assert_eq!(v.field("a"), Some(Val::str("two")));
