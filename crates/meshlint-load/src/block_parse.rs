@@ -274,7 +274,7 @@ impl<'a> BlockParser<'a> {
         }
         self.depth -= 1;
         let end = self.items[first..].last()?.span().end;
-        let items = self.items.drain(first..).collect();
+        let items = crate::List::from_drain(self.items.drain(first..));
         self.node(Span { start, end }, NodeValue::Seq(items))
     }
 
@@ -318,7 +318,7 @@ impl<'a> BlockParser<'a> {
             return None;
         }
         let end = entries.last()?.1.span().end;
-        let entries = self.entries.drain(first..).collect();
+        let entries = crate::List::from_drain(self.entries.drain(first..));
         self.node(Span { start, end }, NodeValue::Map(entries))
     }
 

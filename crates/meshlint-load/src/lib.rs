@@ -17,7 +17,7 @@ mod node;
 mod parse;
 pub mod spanned;
 
-pub use list::List;
+pub use list::{Ends, List};
 pub use node::{retain, Node, NodeValue, PathSegment, Resolved, Scalar};
 pub use parse::{load_source, load_source_in, LoadLimits, LoadedDocument, LoadedFile, RunBudget};
 

@@ -1,6 +1,6 @@
 //! The spanned tree the loader produces.
 
-use crate::list::List;
+use crate::list::{Ends, List};
 use meshlint_diag::{Pos, Span};
 
 /// A YAML node and where it was written.
@@ -368,7 +368,7 @@ impl std::fmt::Debug for Scalar {
 
 /// Keeps the items or entries of a node that `keep` accepts, in order (the model's
 /// cleaning drops invalid ones; trees are otherwise never changed after loading).
-pub fn retain<T>(list: &mut List<T>, keep: impl FnMut(&T) -> bool) {
+pub fn retain<T: Ends>(list: &mut List<T>, keep: impl FnMut(&T) -> bool) {
     list.retain(keep);
 }
 
@@ -455,6 +455,22 @@ impl PathSegment {
     }
 }
 
+impl Ends for Node {
+    fn end(&self) -> Pos {
+        match &self.value {
+            NodeValue::Scalar(s) => s.end(self.start),
+            NodeValue::Seq(items) => items.end(),
+            NodeValue::Map(entries) => entries.end(),
+        }
+    }
+}
+
+impl Ends for (Node, Node) {
+    fn end(&self) -> Pos {
+        self.1.end()
+    }
+}
+
 impl NodeValue {
     fn set_end(&mut self, start: Pos, end: Pos) {
         match self {
@@ -479,11 +495,7 @@ impl Node {
     pub fn span(&self) -> Span {
         Span {
             start: self.start,
-            end: match &self.value {
-                NodeValue::Scalar(s) => s.end(self.start),
-                NodeValue::Seq(items) => items.end(),
-                NodeValue::Map(entries) => entries.end(),
-            },
+            end: Ends::end(self),
         }
     }
 
