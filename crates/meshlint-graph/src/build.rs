@@ -83,8 +83,7 @@ pub struct MeshGraph {
     /// Each workload's Services and ServiceEntries, built on first use (`services_for`).
     pub(crate) services_by_workload: std::sync::OnceLock<Tally<HashMap<usize, Vec<usize>>>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
-    pub(crate) routes_index:
-        std::sync::OnceLock<Tally<HashMap<String, Vec<crate::routing::RouteTo>>>>,
+    pub(crate) routes_index: std::sync::OnceLock<crate::routing::RoutesIndex>,
     /// STRICT service ports by deciding PeerAuthentication, built on first use
     /// (`tls_answers.rs`).
     pub(crate) tls_answers_index: std::sync::OnceLock<crate::tls_answers::TlsAnswersIndex>,
