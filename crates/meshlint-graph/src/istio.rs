@@ -46,7 +46,7 @@ pub struct IstioIndex {
     /// Pod → (kind, policy) for Sidecars/Telemetries/… with a non-empty selector matching it.
     selected_by: Tally<HashMap<usize, Vec<(Kind, usize)>>>,
     /// (kind, name) → resources in any namespace.
-    by_name: Tally<HashMap<(Kind, String), Vec<usize>>>,
+    by_name: crate::resource_index::ByKindName,
     /// Destination host (as written) → VirtualServices with an HTTP route to it with a
     /// subset, where the host is also one of the VirtualService's own hosts.
     subset_routes_by_host: Tally<HashMap<String, Vec<usize>>>,
@@ -173,11 +173,8 @@ impl MeshGraph {
     fn build_istio_index(&self) -> IstioIndex {
         let mut ix = IstioIndex::default();
         let domain = self.mesh.dns_domain.clone();
+        ix.by_name = crate::resource_index::ByKindName::new(&self.resources);
         for (i, r) in self.resources.iter().enumerate() {
-            ix.by_name
-                .entry((r.kind, r.name().to_string()))
-                .or_default()
-                .push(i);
             let ns = r.namespace();
             match &r.typed {
                 Typed::Workload(w) if r.kind == Kind::Pod => {
@@ -333,7 +330,6 @@ impl MeshGraph {
         crate::tally::shrink_lists(&mut ix.destinations);
         crate::tally::shrink_lists(&mut ix.subsets_by_host);
         crate::tally::shrink_lists(&mut ix.selected_by);
-        crate::tally::shrink_lists(&mut ix.by_name);
         crate::tally::shrink_lists(&mut ix.subset_routes_by_host);
         crate::tally::shrink_lists(&mut ix.services_by_workload);
         ix.mesh_vs_global.shrink();
@@ -417,11 +413,10 @@ impl MeshGraph {
 
     /// Resources of a kind with a name, in any namespace.
     pub fn named(&self, kind: Kind, name: &str) -> Vec<usize> {
-        self.istio()
-            .by_name
-            .get(&(kind, name.to_string()))
-            .cloned()
-            .unwrap_or_default()
+        let found = self.istio().by_name.get(&self.resources, kind, name);
+        // Charged as the list it hands out, like the other indexes (`Tally`).
+        meshlint_diag::work::add(found.len().max(1) as u64);
+        found.to_vec()
     }
 
     /// For each server of an Istio Gateway that conflicts with another Gateway (same
