@@ -8,10 +8,11 @@ use crate::build::MeshGraph;
 use crate::fast_map::HashMap;
 use crate::tally::Tally;
 use meshlint_model::Typed;
-use std::collections::BTreeMap;
 
-/// Protocol → ServiceEntries declaring one host and port with it.
-pub(crate) type ByProtocol = BTreeMap<String, Vec<usize>>;
+/// Protocol → ServiceEntries declaring one host and port with it, sorted by protocol.
+/// A list, not a `BTreeMap`: nearly every host and port has one protocol, and a map's
+/// first node took 540 bytes for it (1.1 MB on the 2,000-namespace gen-mesh corpus).
+pub(crate) type ByProtocol = Vec<(String, Vec<usize>)>;
 
 #[derive(Debug, Default)]
 pub(crate) struct ScaleIndex {
@@ -117,12 +118,19 @@ impl MeshGraph {
                     continue;
                 };
                 for p in &se.ports {
-                    let list = ix
+                    let by = ix
                         .se_port_protocols
                         .entry((fqdn.clone(), p.number))
-                        .or_default()
-                        .entry(crate::service_entries::se_port_protocol(p))
                         .or_default();
+                    let protocol = crate::service_entries::se_port_protocol(p);
+                    let at = match by.binary_search_by(|(x, _)| x.as_str().cmp(&protocol)) {
+                        Ok(at) => at,
+                        Err(at) => {
+                            by.insert(at, (protocol, Vec::new()));
+                            at
+                        }
+                    };
+                    let list = &mut by[at].1;
                     if list.last() != Some(&i) {
                         list.push(i);
                     }
@@ -157,6 +165,13 @@ impl MeshGraph {
                 }
             }
         }
+        for by in ix.se_port_protocols.values_mut() {
+            by.shrink_to_fit();
+            for (_, list) in by.iter_mut() {
+                list.shrink_to_fit();
+            }
+        }
+        ix.se_port_protocols.shrink_to_fit();
         crate::tally::shrink_lists(&mut ix.importers);
         crate::tally::shrink_lists(&mut ix.host_importers);
         crate::tally::shrink_lists(&mut ix.claims_by_address);
