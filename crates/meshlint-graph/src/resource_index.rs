@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 /// An open-addressing table of `u32` values (linear probing, at most half full). What
 /// a value means and how it compares with a key is the caller's business.
 #[derive(Debug, Default)]
-struct Slots {
+pub(crate) struct Slots {
     slots: Box<[u32]>,
     /// `64 - log2(slots.len())`: a hash's top bits pick the first slot.
     shift: u32,
@@ -19,7 +19,7 @@ struct Slots {
 const EMPTY: u32 = u32::MAX;
 
 impl Slots {
-    fn with_room_for(n: usize) -> Slots {
+    pub(crate) fn with_room_for(n: usize) -> Slots {
         let len = (n.max(1) * 2).next_power_of_two();
         Slots {
             slots: vec![EMPTY; len].into_boxed_slice(),
@@ -28,7 +28,11 @@ impl Slots {
     }
 
     /// The value whose key `is_key` accepts, among those stored under `hash`.
-    fn find(&self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub(crate) fn find(&self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
@@ -44,7 +48,7 @@ impl Slots {
     }
 
     /// Stores `value` under `hash`; the caller has checked that its key is not stored.
-    fn insert(&mut self, hash: u64, value: u32) {
+    pub(crate) fn insert(&mut self, hash: u64, value: u32) {
         let mask = self.slots.len() - 1;
         let mut at = (hash >> self.shift) as usize;
         while self.slots[at] != EMPTY {
@@ -73,7 +77,7 @@ impl Hasher for Fx {
     }
 }
 
-fn hash_of(key: impl Hash) -> u64 {
+pub(crate) fn hash_of(key: impl Hash) -> u64 {
     let mut h = Fx(0);
     key.hash(&mut h);
     h.finish()

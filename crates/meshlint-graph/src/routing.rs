@@ -1,7 +1,6 @@
 //! Routing: which VirtualService routes send traffic to a host, through which gateways.
 
 use crate::build::MeshGraph;
-use crate::fast_map::HashMap;
 use meshlint_model::typed::*;
 use meshlint_model::Kind;
 use serde::Serialize;
@@ -49,7 +48,7 @@ struct GatewaySet {
 /// Route destinations by destination FQDN.
 #[derive(Debug, Default)]
 pub(crate) struct RoutesIndex {
-    by_host: crate::Tally<HashMap<String, Vec<RouteEntry>>>,
+    by_host: crate::Tally<crate::flat_map::FlatMap<String, Vec<RouteEntry>>>,
     /// The gateway sets of the VirtualServices; the first is `mesh` alone, which most
     /// VirtualServices share.
     gateway_sets: Vec<GatewaySet>,
@@ -160,16 +159,12 @@ impl MeshGraph {
                     destination: di as u32,
                     gateways: gateways as u32,
                 };
-                let fqdn = self.resolve_host(&d.host, ns);
-                match ix.by_host.get_mut(&fqdn) {
-                    Some(list) => list.push(entry),
-                    None => {
-                        ix.by_host.insert(fqdn, vec![entry]);
-                    }
-                }
+                ix.by_host
+                    .entry_or_default(self.resolve_host(&d.host, ns))
+                    .push(entry);
             }
         }
-        crate::tally::shrink_lists(&mut ix.by_host);
+        ix.by_host.shrink_lists();
         ix.gateway_sets.shrink_to_fit();
         ix
     }
