@@ -183,6 +183,13 @@ impl Groups {
             total += c;
         }
         starts.push(total);
+        // The table was sized for one group per resource while grouping; a table sized
+        // for the groups found holds the same answers (a namespace's 16 resources of
+        // eight kinds took four times the room).
+        let mut groups = Slots::with_room_for(first.len());
+        for (g, &i) in first.iter().enumerate() {
+            groups.insert(hash(&resources[i]), g as u32);
+        }
         let mut next: Vec<u32> = starts[..counts.len()].to_vec();
         let mut order = vec![0usize; total as usize];
         for (i, g) in group_of.into_iter().enumerate() {
