@@ -6,28 +6,32 @@
 
 use crate::build::MeshGraph;
 use crate::fast_map::HashMap;
+use crate::flat_map::FlatMap;
 use crate::tally::Tally;
 use meshlint_model::Typed;
+use std::sync::Arc;
 
 /// Protocol → ServiceEntries declaring one host and port with it, sorted by protocol.
 /// A list, not a `BTreeMap`: nearly every host and port has one protocol, and a map's
 /// first node took 540 bytes for it (1.1 MB on the 2,000-namespace gen-mesh corpus).
 pub(crate) type ByProtocol = Vec<(String, Vec<usize>)>;
 
+/// The indexes' lists name proxy namespaces, each as one shared `Arc<str>` rather than
+/// a `String` copy per list it is in (a namespace importing `istio-system/*` is in four).
 #[derive(Debug, Default)]
 pub(crate) struct ScaleIndex {
     /// Proxy namespaces whose namespace-wide Sidecar does not restrict egress.
-    pub open_namespaces: Tally<Vec<String>>,
+    pub open_namespaces: Tally<Vec<Arc<str>>>,
     /// Namespace named by a Sidecar egress host (`ns/…`, `.` resolved, `*` kept) →
     /// proxy namespaces whose namespace-wide Sidecar names it.
-    pub importers: Tally<HashMap<String, Vec<String>>>,
+    pub importers: Tally<FlatMap<String, Vec<Arc<str>>>>,
     /// The same imports by (namespace named, host as written): `*`, an exact host, or
     /// a `*.suffix` wildcard, so a concrete host finds the namespaces importing it by
     /// looking up itself, `*` and its dot-suffixes (see `sidecar_importers_of`).
-    pub host_importers: Tally<HashMap<(String, String), Vec<String>>>,
+    pub host_importers: Tally<FlatMap<(String, String), Vec<Arc<str>>>>,
     /// Imports with another wildcard (`*ample.com`: not at a dot), matched by scanning:
     /// (namespace named, host as written, importing namespace).
-    pub odd_importers: Tally<Vec<(String, String, String)>>,
+    pub odd_importers: Tally<Vec<(String, String, Arc<str>)>>,
     /// (FQDN, port) → protocol → ServiceEntries declaring that host and port.
     pub se_port_protocols: Tally<HashMap<(String, u32), ByProtocol>>,
     /// (port, address as written) → address-matched ServiceEntry claims.
@@ -66,6 +70,7 @@ impl MeshGraph {
     fn build_scale_index(&self) -> ScaleIndex {
         let mut ix = ScaleIndex::default();
         for n in &self.proxy_namespaces {
+            let name: Arc<str> = n.as_str().into();
             let sidecar = self.sidecar_for(n, None).and_then(|s| {
                 let ns = self.resources[s].namespace();
                 match &self.resources[s].typed {
@@ -74,7 +79,7 @@ impl MeshGraph {
                 }
             });
             let Some((sc, sidecar_ns)) = sidecar else {
-                ix.open_namespaces.push(n.clone());
+                ix.open_namespaces.push(name);
                 continue;
             };
             let own = if sidecar_ns == self.mesh.root_namespace {
@@ -89,24 +94,23 @@ impl MeshGraph {
                         "." => own,
                         other => other,
                     };
-                    let list = ix.importers.entry(key.to_string()).or_default();
-                    if list.last() != Some(n) {
-                        list.push(n.clone());
+                    let list = ix.importers.entry_or_default(key.to_string());
+                    if list.last() != Some(&name) {
+                        list.push(name.clone());
                     }
                     let odd = host_part.len() > 1
                         && host_part.starts_with('*')
                         && !host_part.starts_with("*.");
                     if odd {
                         ix.odd_importers
-                            .push((key.to_string(), host_part.clone(), n.clone()));
+                            .push((key.to_string(), host_part.clone(), name.clone()));
                         continue;
                     }
                     let list = ix
                         .host_importers
-                        .entry((key.to_string(), host_part.clone()))
-                        .or_default();
-                    if list.last() != Some(n) {
-                        list.push(n.clone());
+                        .entry_or_default((key.to_string(), host_part.clone()));
+                    if list.last() != Some(&name) {
+                        list.push(name.clone());
                     }
                 }
             }
@@ -172,8 +176,8 @@ impl MeshGraph {
             }
         }
         ix.se_port_protocols.shrink_to_fit();
-        crate::tally::shrink_lists(&mut ix.importers);
-        crate::tally::shrink_lists(&mut ix.host_importers);
+        ix.importers.shrink_lists();
+        ix.host_importers.shrink_lists();
         crate::tally::shrink_lists(&mut ix.claims_by_address);
         crate::tally::shrink_lists(&mut ix.range_claims);
         crate::tally::shrink_lists(&mut ix.unaddressed_claims);
