@@ -16,19 +16,22 @@ use std::sync::Arc;
 /// first node took 540 bytes for it (1.1 MB on the 2,000-namespace gen-mesh corpus).
 pub(crate) type ByProtocol = Vec<(String, Vec<usize>)>;
 
+/// Proxy namespaces, each shared by the lists naming it.
+pub(crate) type Namespaces = Vec<Arc<str>>;
+
 /// The indexes' lists name proxy namespaces, each as one shared `Arc<str>` rather than
 /// a `String` copy per list it is in (a namespace importing `istio-system/*` is in four).
 #[derive(Debug, Default)]
 pub(crate) struct ScaleIndex {
     /// Proxy namespaces whose namespace-wide Sidecar does not restrict egress.
-    pub open_namespaces: Tally<Vec<Arc<str>>>,
+    pub open_namespaces: Tally<Namespaces>,
     /// Namespace named by a Sidecar egress host (`ns/…`, `.` resolved, `*` kept) →
     /// proxy namespaces whose namespace-wide Sidecar names it.
-    pub importers: Tally<FlatMap<String, Vec<Arc<str>>>>,
+    pub importers: Tally<FlatMap<String, Namespaces>>,
     /// The same imports by (namespace named, host as written): `*`, an exact host, or
     /// a `*.suffix` wildcard, so a concrete host finds the namespaces importing it by
     /// looking up itself, `*` and its dot-suffixes (see `sidecar_importers_of`).
-    pub host_importers: Tally<FlatMap<(String, String), Vec<Arc<str>>>>,
+    pub host_importers: Tally<FlatMap<(String, String), Namespaces>>,
     /// Imports with another wildcard (`*ample.com`: not at a dot), matched by scanning:
     /// (namespace named, host as written, importing namespace).
     pub odd_importers: Tally<Vec<(String, String, Arc<str>)>>,
