@@ -58,7 +58,7 @@ pub struct MeshGraph {
     /// Every namespace that appears anywhere in the inputs.
     pub(crate) known_namespaces: Tally<BTreeSet<String>>,
     /// Exact FQDN → Services and ServiceEntries defining it.
-    pub(crate) hosts: Tally<HashMap<String, Vec<usize>>>,
+    pub(crate) hosts: Tally<crate::flat_map::FlatMap<String, Vec<usize>>>,
     /// ServiceEntry wildcard hosts (`*.example.com`) → entries.
     pub(crate) wildcard_hosts: Tally<Vec<(String, usize)>>,
     /// The same entries keyed by suffix (`.example.com`), so a concrete host finds the
@@ -83,8 +83,7 @@ pub struct MeshGraph {
     /// Each workload's Services and ServiceEntries, built on first use (`services_for`).
     pub(crate) services_by_workload: std::sync::OnceLock<Tally<HashMap<usize, Vec<usize>>>>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
-    pub(crate) routes_index:
-        std::sync::OnceLock<Tally<HashMap<String, Vec<crate::routing::RouteTo>>>>,
+    pub(crate) routes_index: std::sync::OnceLock<crate::routing::RoutesIndex>,
     /// STRICT service ports by deciding PeerAuthentication, built on first use
     /// (`tls_answers.rs`).
     pub(crate) tls_answers_index: std::sync::OnceLock<crate::tls_answers::TlsAnswersIndex>,
@@ -222,7 +221,7 @@ impl MeshGraph {
             match &r.typed {
                 Typed::Service(_) => {
                     let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
-                    self.hosts.entry(fqdn).or_default().push(i);
+                    self.hosts.entry_or_default(fqdn).push(i);
                 }
                 Typed::ServiceEntry(se) => {
                     for h in &se.hosts {
@@ -234,7 +233,7 @@ impl MeshGraph {
                                 .or_default()
                                 .push(i);
                         } else {
-                            self.hosts.entry(h).or_default().push(i);
+                            self.hosts.entry_or_default(h).push(i);
                         }
                     }
                     for p in &se.ports {
@@ -283,7 +282,7 @@ impl MeshGraph {
             }
         }
         crate::tally::shrink_lists(&mut *self.by_kind);
-        crate::tally::shrink_lists(&mut *self.hosts);
+        self.hosts.shrink_lists();
         crate::tally::shrink_lists(&mut *self.wildcard_by_suffix);
         crate::tally::shrink_lists(&mut *self.workloads_by_ns);
         crate::tally::shrink_lists(&mut *self.workloads_by_label);

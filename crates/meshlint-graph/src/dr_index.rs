@@ -5,6 +5,7 @@
 
 use crate::build::MeshGraph;
 use crate::fast_map::{HashMap, HashSet};
+use crate::flat_map::FlatMap;
 use crate::tally::Tally;
 use meshlint_model::{Kind, Typed};
 use std::collections::BTreeSet;
@@ -14,14 +15,14 @@ use std::collections::BTreeSet;
 #[derive(Default)]
 pub(crate) struct DestinationRulesByHost {
     /// (namespace, resolved concrete host) → rules, in input order.
-    exact: Tally<HashMap<(String, String), Vec<usize>>>,
+    exact: Tally<FlatMap<(String, String), Vec<usize>>>,
     /// (namespace, what follows `*` when it starts at a dot, or is empty for `*`) →
     /// rules, in input order.
     wildcard: Tally<HashMap<(String, String), Vec<usize>>>,
     /// Namespace → rules whose host is another wildcard (`*x.com`), matched by scanning.
     odd: Tally<HashMap<String, Vec<usize>>>,
     /// The same three without the namespace: every namespace's rules for a host.
-    exact_anywhere: Tally<HashMap<String, Vec<usize>>>,
+    exact_anywhere: Tally<FlatMap<String, Vec<usize>>>,
     wildcard_anywhere: Tally<HashMap<String, Vec<usize>>>,
     odd_anywhere: Tally<Vec<usize>>,
     /// What follows `*` in the host of every DestinationRule (workload selector or not)
@@ -50,8 +51,8 @@ impl DestinationRulesByHost {
             let host = g.resolve_host(&dr.host, &ns);
             match host.strip_prefix('*') {
                 None => {
-                    ix.exact_anywhere.entry(host.clone()).or_default().push(d);
-                    ix.exact.entry((ns, host)).or_default().push(d);
+                    ix.exact_anywhere.entry_or_default(host.clone()).push(d);
+                    ix.exact.entry_or_default((ns, host)).push(d);
                 }
                 Some(s) if s.is_empty() || s.starts_with('.') => {
                     ix.wildcard_anywhere
@@ -66,10 +67,10 @@ impl DestinationRulesByHost {
                 }
             }
         }
-        crate::tally::shrink_lists(&mut ix.exact);
+        ix.exact.shrink_lists();
         crate::tally::shrink_lists(&mut ix.wildcard);
         crate::tally::shrink_lists(&mut ix.odd);
-        crate::tally::shrink_lists(&mut ix.exact_anywhere);
+        ix.exact_anywhere.shrink_lists();
         crate::tally::shrink_lists(&mut ix.wildcard_anywhere);
         ix
     }

@@ -7,6 +7,7 @@
 
 use crate::build::MeshGraph;
 use crate::fast_map::{HashMap, HashSet};
+use crate::flat_map::FlatMap;
 use crate::queries::{host_matches, selector_matches};
 use crate::tally::Tally;
 use meshlint_load::Node;
@@ -31,13 +32,13 @@ pub struct IstioIndex {
     /// Gateway → the keys of `gateway_certs` its servers use (each once).
     certs_of_gateway: Tally<HashMap<usize, Vec<String>>>,
     /// (scope, FQDN) → mesh-bound VirtualServices declaring it.
-    mesh_vs_hosts: Tally<HashMap<(String, String), Vec<usize>>>,
+    mesh_vs_hosts: Tally<FlatMap<(String, String), Vec<usize>>>,
     /// Mesh-bound VirtualServices exported everywhere, by host, for overlap queries.
     mesh_vs_global: HostIndex<usize>,
     /// Mesh-bound VirtualServices exported to one namespace: (host, VirtualService).
     mesh_vs_scoped: HostIndex<(String, usize)>,
     /// (scope, FQDN) → Services and ServiceEntries, as Istio's destination lookup sees them.
-    destinations: Tally<HashMap<(String, String), Vec<usize>>>,
+    destinations: Tally<FlatMap<(String, String), Vec<usize>>>,
     /// Wildcard ServiceEntry hosts: (scope, suffix without `*`, entry).
     wildcard_destinations: Tally<Vec<(String, String, usize)>>,
     /// Normalised DestinationRule host (`ns/name` for cluster services) → subset names.
@@ -46,7 +47,7 @@ pub struct IstioIndex {
     /// Pod → (kind, policy) for Sidecars/Telemetries/… with a non-empty selector matching it.
     selected_by: Tally<HashMap<usize, Vec<(Kind, usize)>>>,
     /// (kind, name) → resources in any namespace.
-    by_name: Tally<HashMap<(Kind, String), Vec<usize>>>,
+    by_name: crate::resource_index::ByKindName,
     /// Destination host (as written) → VirtualServices with an HTTP route to it with a
     /// subset, where the host is also one of the VirtualService's own hosts.
     subset_routes_by_host: Tally<HashMap<String, Vec<usize>>>,
@@ -94,7 +95,7 @@ pub fn hosts_overlap(a: &str, b: &str) -> bool {
 /// wildcard hosts are rare.
 #[derive(Debug)]
 pub(crate) struct HostIndex<T> {
-    exact: Tally<HashMap<String, Vec<T>>>,
+    exact: Tally<FlatMap<String, Vec<T>>>,
     /// Wildcard entries by the part after `*` (`*.example.com` → `.example.com`).
     wildcard: Tally<HashMap<String, Vec<T>>>,
     all: Tally<Vec<(String, usize)>>,
@@ -112,7 +113,7 @@ impl<T> Default for HostIndex<T> {
 
 impl<T> HostIndex<T> {
     fn shrink(&mut self) {
-        crate::tally::shrink_lists(&mut self.exact);
+        self.exact.shrink_lists();
         crate::tally::shrink_lists(&mut self.wildcard);
         self.all.shrink_to_fit();
     }
@@ -120,7 +121,7 @@ impl<T> HostIndex<T> {
     pub(crate) fn insert(&mut self, host: &str, value: T) {
         let bucket = match host.strip_prefix('*') {
             Some(suffix) => self.wildcard.entry(suffix.to_string()).or_default(),
-            None => self.exact.entry(host.to_string()).or_default(),
+            None => self.exact.entry_or_default(host.to_string()),
         };
         self.all.push((host.to_string(), bucket.len()));
         bucket.push(value);
@@ -173,11 +174,8 @@ impl MeshGraph {
     fn build_istio_index(&self) -> IstioIndex {
         let mut ix = IstioIndex::default();
         let domain = self.mesh.dns_domain.clone();
+        ix.by_name = crate::resource_index::ByKindName::new(&self.resources);
         for (i, r) in self.resources.iter().enumerate() {
-            ix.by_name
-                .entry((r.kind, r.name().to_string()))
-                .or_default()
-                .push(i);
             let ns = r.namespace();
             match &r.typed {
                 Typed::Workload(w) if r.kind == Kind::Pod => {
@@ -245,10 +243,8 @@ impl MeshGraph {
                         for h in &vs.hosts {
                             let fqdn = crate::queries::resolve_short(h, ns, &domain);
                             for s in &scopes {
-                                let list = ix
-                                    .mesh_vs_hosts
-                                    .entry((s.clone(), fqdn.clone()))
-                                    .or_default();
+                                let list =
+                                    ix.mesh_vs_hosts.entry_or_default((s.clone(), fqdn.clone()));
                                 if list.last() != Some(&i) {
                                     list.push(i);
                                 }
@@ -265,10 +261,7 @@ impl MeshGraph {
                 Typed::Service(svc) => {
                     let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
                     for s in export_scopes(svc.export_to.as_ref(), ns) {
-                        ix.destinations
-                            .entry((s, fqdn.clone()))
-                            .or_default()
-                            .push(i);
+                        ix.destinations.entry_or_default((s, fqdn.clone())).push(i);
                     }
                 }
                 Typed::ServiceEntry(se) => {
@@ -281,8 +274,7 @@ impl MeshGraph {
                                     .push((s.clone(), suffix.to_string(), i));
                             } else {
                                 ix.destinations
-                                    .entry((s.clone(), h.clone()))
-                                    .or_default()
+                                    .entry_or_default((s.clone(), h.clone()))
                                     .push(i);
                             }
                         }
@@ -329,11 +321,10 @@ impl MeshGraph {
         crate::tally::shrink_lists(&mut ix.gateway_servers);
         crate::tally::shrink_lists(&mut ix.gateway_certs);
         crate::tally::shrink_lists(&mut ix.certs_of_gateway);
-        crate::tally::shrink_lists(&mut ix.mesh_vs_hosts);
-        crate::tally::shrink_lists(&mut ix.destinations);
+        ix.mesh_vs_hosts.shrink_lists();
+        ix.destinations.shrink_lists();
         crate::tally::shrink_lists(&mut ix.subsets_by_host);
         crate::tally::shrink_lists(&mut ix.selected_by);
-        crate::tally::shrink_lists(&mut ix.by_name);
         crate::tally::shrink_lists(&mut ix.subset_routes_by_host);
         crate::tally::shrink_lists(&mut ix.services_by_workload);
         ix.mesh_vs_global.shrink();
@@ -417,11 +408,10 @@ impl MeshGraph {
 
     /// Resources of a kind with a name, in any namespace.
     pub fn named(&self, kind: Kind, name: &str) -> Vec<usize> {
-        self.istio()
-            .by_name
-            .get(&(kind, name.to_string()))
-            .cloned()
-            .unwrap_or_default()
+        let found = self.istio().by_name.get(&self.resources, kind, name);
+        // Charged as the list it hands out, like the other indexes (`Tally`).
+        meshlint_diag::work::add(found.len().max(1) as u64);
+        found.to_vec()
     }
 
     /// For each server of an Istio Gateway that conflicts with another Gateway (same

@@ -26,6 +26,7 @@ mod dr_index;
 mod egress;
 mod envoy_filters;
 mod fast_map;
+mod flat_map;
 mod gateway_api;
 mod gateway_refs;
 mod gateway_servers;

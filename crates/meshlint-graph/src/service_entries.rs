@@ -256,7 +256,7 @@ impl MeshGraph {
                 })
                 .flat_map(|(mine, by)| {
                     by.iter()
-                        .filter(move |(proto, _)| **proto != mine)
+                        .filter(move |(proto, _)| *proto != mine)
                         .flat_map(|(_, l)| l.iter().copied())
                 })
                 .collect();

@@ -384,7 +384,7 @@ impl MeshGraph {
                             .into_iter()
                             .flat_map(|h| ix.importers.walk(h)),
                     )
-                    .map(String::as_str),
+                    .map(|n| &**n),
             );
         }
         // Namespaces the host is exported to by list, and those of definitions exported
@@ -407,7 +407,7 @@ impl MeshGraph {
             Box::new(
                 ix.open_namespaces
                     .iter()
-                    .map(String::as_str)
+                    .map(|n| &**n)
                     .chain(self.sidecar_importers_of(fqdn, everywhere)),
             )
         } else {
@@ -454,11 +454,11 @@ impl MeshGraph {
             .odd_importers
             .iter()
             .filter(move |(k, p, _)| keys.contains(&k.as_str()) && host_matches(p, fqdn))
-            .map(|(_, _, n)| n.as_str());
+            .map(|(_, _, n)| &**n);
         lookups
             .into_iter()
             .flat_map(|key| ix.host_importers.walk(&key))
-            .map(String::as_str)
+            .map(|n| &**n)
             .chain(odd)
     }
 }

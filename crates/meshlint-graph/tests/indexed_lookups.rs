@@ -395,7 +395,7 @@ fn clients_without_mtls_match_asking_every_client() {
         let mut expected: Vec<(String, String)> = Vec::new();
         for p in g.strict_ports(pa) {
             for x in g.proxies_by_namespace().iter() {
-                let tls = g.client_tls(&x.namespace, &p.host, Some(p.port.number), None);
+                let tls = g.client_tls(&x.namespace, &p.host, Some(p.port), None);
                 if tls.0.value == "UNSET" {
                     expected.push((x.namespace.clone(), p.address()));
                 }

@@ -54,7 +54,7 @@ fn strict_ports_come_from_the_deciding_policy() {
     assert!(g
         .strict_ports(p)
         .iter()
-        .all(|s| s.policy == (p, "spec.mtls.mode".to_string())));
+        .all(|s| s.policy == (p, "spec.mtls.mode".into())));
 }
 
 #[test]

@@ -112,7 +112,12 @@ fn plaintext_callers<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         ),
         (
             "refs",
-            distinct_refs(g, c.strict.iter().map(|p| p.policy.clone())),
+            distinct_refs(
+                g,
+                c.strict
+                    .iter()
+                    .map(|p| (p.policy.0, p.policy.1.to_string())),
+            ),
         ),
     ])]))
 }
@@ -128,7 +133,7 @@ fn clients_without_mtls<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let Some(first) = pairs.first() else {
         return Ok(Val::list(Vec::new()));
     };
-    let hosts: Vec<&str> = pairs.iter().map(|p| p.port.host.as_str()).collect();
+    let hosts: Vec<&str> = pairs.iter().map(|p| &*p.port.host).collect();
     let misplaced = g
         .misplaced_istio_mutual(&hosts)
         .into_iter()
