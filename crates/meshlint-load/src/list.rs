@@ -233,11 +233,18 @@ impl<T: Ends> List<T> {
         }
     }
 
-    /// Keeps the items `keep` accepts, in order; the collection still ends where it did.
-    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+    /// Keeps the items `keep` accepts (asked once per item, in order); the collection
+    /// still ends where it did. Keeping every item (the usual case: the model's cleaning
+    /// calls this on every map it checks) changes nothing and allocates nothing.
+    pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        let kept: Vec<bool> = self.iter().map(&mut keep).collect();
+        if kept.iter().all(|k| *k) {
+            return;
+        }
         let end = self.end();
+        let mut verdicts = kept.into_iter();
         let mut items = std::mem::take(self).into_vec();
-        items.retain(keep);
+        items.retain(|_| verdicts.next().unwrap_or(true));
         *self = List::new(items);
         self.set_end(end);
     }
@@ -383,8 +390,15 @@ mod tests {
             format!("{:?}", copy.iter().map(|i| i.0).collect::<Vec<_>>()),
             r#"["a", "b!", "c"]"#
         );
-        // Dropping the last item keeps the collection's end.
+        // Dropping the last item keeps the collection's end; `keep` is asked once per
+        // item, in order.
         let mut derived = List::new(vec![Item("a", 1), Item("b", 2)]);
+        let mut asked = Vec::new();
+        derived.retain(|i| {
+            asked.push(i.0);
+            true
+        });
+        assert_eq!((asked, derived.stored_end()), (vec!["a", "b"], None));
         derived.retain(|i| i.0 == "a");
         assert_eq!((derived.len(), derived.end()), (1, at(2)));
         assert_ne!(derived, List::new(vec![Item("a", 1)]));
