@@ -397,7 +397,7 @@ pub(crate) fn skipped_files(opts: &CheckOptions) -> HashSet<PathBuf> {
 /// `-n/--namespace`: the namespace of resources that do not name one.
 pub(crate) fn apply_namespace(resources: &mut [meshlint_model::Resource], namespace: Option<&str>) {
     if let Some(ns) = namespace {
-        let ns: Arc<str> = ns.into();
+        let ns = Arc::new(ns.to_string());
         for r in resources.iter_mut().filter(|r| r.id.namespace.is_none()) {
             r.implied_namespace = ns.clone();
         }
