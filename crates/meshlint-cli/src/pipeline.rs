@@ -309,7 +309,7 @@ fn load_all(inputs: &[Input], limits: &LoadLimits, release: &schema::Schema) -> 
             let (name, bytes) = read_input(input, limits.max_file_bytes);
             let read = match (input, &bytes) {
                 (Input::File { path, .. }, Ok(bytes)) => {
-                    Some(texts::ReadBytes::of(path.clone(), bytes))
+                    Some(texts::ReadBytes::of(path, &name, bytes))
                 }
                 _ => None,
             };
@@ -510,17 +510,16 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
     );
     let mut skipped = Vec::new();
     let mut sources = HashMap::with_capacity(loaded.len() + 1);
-    let mut released = ReleasedTexts::default();
+    let mut reads = Vec::with_capacity(loaded.len());
     for (file, set, _, read) in loaded {
         findings.extend(file.findings);
         findings.extend(set.findings);
         resources.extend(set.resources);
         skipped.extend(set.skipped);
-        if let Some(read) = read {
-            released.insert(file.source.name.clone(), read);
-        }
+        reads.push((file.source.name.clone(), read));
         sources.insert(file.source.name.clone(), file.source);
     }
+    let released = ReleasedTexts::new(reads);
     apply_namespace(&mut resources, opts.namespace.as_deref());
     adjust_for_repository_layout(&mut findings, || (&all_inputs[..]).into(), &paths);
     for chart in &charts {
