@@ -795,6 +795,12 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     let not_evaluated = !result.rule_errors.is_empty();
+    for name in &result.changed_files {
+        eprintln!(
+            "meshlint: {} changed while it was checked; its findings are shown without its lines",
+            safe(&**name)
+        );
+    }
     if let Some(path) = &args.write_baseline {
         let b = baseline::build(&result.findings, &result.sources);
         if let Err(e) = baseline::write(path, &b) {

@@ -15,6 +15,7 @@ pub mod rendered;
 pub mod server;
 pub use meshlint_load::spanned;
 pub mod suppress;
+pub mod texts;
 pub mod trace;
 
 pub use pipeline::{load_mesh, run_check, CheckOptions, CheckResult, LoadedMesh, StageTimings};

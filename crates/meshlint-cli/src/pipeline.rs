@@ -2,6 +2,7 @@
 
 use crate::baseline::{self, StaleScope};
 use crate::suppress::{self, SuppressOptions};
+use crate::texts::{self, ReleasedTexts};
 use meshlint_diag::{sort_findings, Finding, SourceFile, Summary};
 use meshlint_discover::{discover, DiscoverOptions, Input};
 use meshlint_graph::MeshGraph;
@@ -88,6 +89,9 @@ pub struct CheckResult {
     pub suppressed: usize,
     /// Findings matched by the baseline.
     pub baselined: usize,
+    /// Inputs that changed on disk during the run: their findings are rendered without
+    /// source lines (see [`texts`]).
+    pub changed_files: Vec<Arc<str>>,
 }
 
 impl CheckResult {
@@ -124,7 +128,11 @@ pub struct LoadedMesh {
     pub inputs: Vec<Input>,
     /// Loader and model findings of every input, context included.
     pub findings: Vec<Finding>,
+    /// Every input's source; the texts of those in `released` are empty until restored.
     pub sources: HashMap<Arc<str>, SourceFile>,
+    /// The inputs whose text was set aside while the rules run (see [`texts`]):
+    /// restore them before rendering locations in them.
+    pub released: ReleasedTexts,
     pub skipped: Vec<Skipped>,
     pub graph: Arc<MeshGraph>,
     pub resource_count: usize,
@@ -259,6 +267,17 @@ pub(crate) fn load_input(
     release: &schema::Schema,
 ) -> (LoadedFile, ResourceSet, bool) {
     let (name, bytes) = read_input(input, limits.max_file_bytes);
+    load_read(name, bytes, limits, budget, release)
+}
+
+/// [`load_input`] after the reading.
+fn load_read(
+    name: Arc<str>,
+    bytes: Result<Vec<u8>, String>,
+    limits: &LoadLimits,
+    budget: &meshlint_load::RunBudget,
+    release: &schema::Schema,
+) -> (LoadedFile, ResourceSet, bool) {
     match bytes {
         Ok(bytes) => {
             let (loaded, set) = load_bytes(name, bytes, limits, budget, release);
@@ -275,17 +294,29 @@ pub(crate) fn load_input(
     }
 }
 
-/// Loads every input (see [`load_input`]); the others go on past one that fails.
-fn load_all(
-    inputs: &[Input],
-    limits: &LoadLimits,
-    release: &schema::Schema,
-) -> Vec<(LoadedFile, ResourceSet, bool)> {
+/// One input loaded by [`load_all`]: the file, its resources, whether it could not be
+/// read, and how to read its text back when it was released.
+type Loaded = (LoadedFile, ResourceSet, bool, Option<texts::ReadBytes>);
+
+/// Loads every input (see [`load_input`]); the others go on past one that fails. The
+/// text of a file read from disk is released once it is loaded (see [`texts`]).
+fn load_all(inputs: &[Input], limits: &LoadLimits, release: &schema::Schema) -> Vec<Loaded> {
     // One node budget for the whole run, on top of each file's own.
     let budget = meshlint_load::RunBudget::default();
     inputs
         .par_iter()
-        .map(|input| load_input(input, limits, &budget, release))
+        .map(|input| {
+            let (name, bytes) = read_input(input, limits.max_file_bytes);
+            let read = match (input, &bytes) {
+                (Input::File { path, .. }, Ok(bytes)) => {
+                    Some(texts::ReadBytes::of(path, &name, bytes))
+                }
+                _ => None,
+            };
+            let (mut file, set, bad) = load_read(name, bytes, limits, &budget, release);
+            let released = read.and_then(|read| texts::release(&mut file.source, read));
+            (file, set, bad, released)
+        })
         .collect()
 }
 
@@ -366,7 +397,7 @@ pub(crate) fn skipped_files(opts: &CheckOptions) -> HashSet<PathBuf> {
 /// `-n/--namespace`: the namespace of resources that do not name one.
 pub(crate) fn apply_namespace(resources: &mut [meshlint_model::Resource], namespace: Option<&str>) {
     if let Some(ns) = namespace {
-        let ns: Arc<str> = ns.into();
+        let ns = Arc::new(ns.to_string());
         for r in resources.iter_mut().filter(|r| r.id.namespace.is_none()) {
             r.implied_namespace = ns.clone();
         }
@@ -466,26 +497,29 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         .map(|line| schema::release(line).unwrap_or_else(schema::embedded))
         .map_err(UsageError)?;
     let loaded = load_all(&all_inputs, &limits, release);
-    let unreadable = loaded.iter().filter(|(_, _, bad)| *bad).count();
+    let unreadable = loaded.iter().filter(|(_, _, bad, _)| *bad).count();
     let mut findings = Vec::new();
     // Sized exactly: the graph keeps this vector to the end of the run, and grown by
     // doubling it could hold almost twice the resources it has.
     let mut resources = Vec::with_capacity(
         loaded
             .iter()
-            .map(|(_, set, _)| set.resources.len())
+            .map(|(_, set, _, _)| set.resources.len())
             .sum::<usize>()
             + usize::from(opts.mesh_networks.is_some()),
     );
     let mut skipped = Vec::new();
     let mut sources = HashMap::with_capacity(loaded.len() + 1);
-    for (file, set, _) in loaded {
+    let mut reads = Vec::with_capacity(loaded.len());
+    for (file, set, _, read) in loaded {
         findings.extend(file.findings);
         findings.extend(set.findings);
         resources.extend(set.resources);
         skipped.extend(set.skipped);
+        reads.push((file.source.name.clone(), read));
         sources.insert(file.source.name.clone(), file.source);
     }
+    let released = ReleasedTexts::new(reads);
     apply_namespace(&mut resources, opts.namespace.as_deref());
     adjust_for_repository_layout(&mut findings, || (&all_inputs[..]).into(), &paths);
     for chart in &charts {
@@ -518,6 +552,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<LoadedMesh, UsageError> {
         inputs,
         findings,
         sources,
+        released,
         skipped,
         graph,
         resource_count,
@@ -629,6 +664,7 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
         inputs,
         mut findings,
         mut sources,
+        mut released,
         skipped,
         graph,
         resource_count,
@@ -648,6 +684,14 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
         findings = one_finding_per_cause(findings, rules);
     }
     let t_rules = started.elapsed();
+    // From here on only the files findings name need their text (the passes below and
+    // the renderers); suppression comments and Helm markers kept theirs.
+    let changed_files = released.restore(
+        &mut sources,
+        findings.iter().flat_map(|f| {
+            std::iter::once(&f.location.file).chain(f.related.iter().map(|r| &r.location.file))
+        }),
+    );
 
     let reported: HashSet<Arc<str>> = inputs.iter().map(|i| Arc::from(i.display())).collect();
     let disabled: HashSet<String> = opts.disabled_rules.iter().cloned().collect();
@@ -703,5 +747,6 @@ pub fn run_check(opts: &CheckOptions, rules: &RuleSet) -> Result<CheckResult, Us
         resource_count,
         suppressed,
         baselined,
+        changed_files,
     })
 }

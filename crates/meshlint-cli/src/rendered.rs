@@ -14,6 +14,10 @@ use meshlint_diag::{Location, SourceFile};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+/// The comment `helm template` writes before each document: a file holding it is read
+/// for the template paths after the rules ran (its text is kept for that).
+pub const SOURCE_COMMENT: &str = "# Source:";
+
 /// Renames one input everywhere it appears (findings, related locations, sources).
 pub fn rename_file(result: &mut CheckResult, from: &str, to: &str) {
     let Some(src) = result.sources.remove(from) else {
@@ -120,7 +124,7 @@ pub fn map_helm_sources(result: &mut CheckResult) {
     // Streams whose every document moved to a template: nothing is left to show there.
     let mut emptied = Vec::new();
     for (name, src) in &result.sources {
-        if !src.text.contains("# Source:") {
+        if !src.text.contains(SOURCE_COMMENT) {
             continue;
         }
         let (docs, texts, all) = split(&src.text);

@@ -202,7 +202,7 @@ pub fn run_trace(args: &TraceArgs, loaded: &LoadedMesh) -> Result<Trace, String>
 
 /// Runs `meshlint trace`; 0 delivered, 1 otherwise, 2 when no trace can be made.
 pub fn run(args: TraceArgs) -> ExitCode {
-    let loaded = match load(&args) {
+    let mut loaded = match load(&args) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
@@ -220,7 +220,11 @@ pub fn run(args: TraceArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    let mut sources = loaded.sources.clone();
+    let mut sources = std::mem::take(&mut loaded.sources);
+    if args.format == TraceFormat::Human {
+        // The trace may point anywhere in the inputs: every text it could show comes back.
+        loaded.released.restore_all(&mut sources);
+    }
     if let Some(path) = &args.mesh_config {
         if let Ok(text) = std::fs::read_to_string(path) {
             locate_mesh_config(&mut t, path, &text);

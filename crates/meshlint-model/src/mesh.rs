@@ -158,7 +158,7 @@ pub fn mesh_networks_resource(file: &LoadedFile) -> Option<Resource> {
         },
         kind: Kind::Other,
         file: file.source.name.clone(),
-        doc_index: doc.index,
+        doc_index: u32::try_from(doc.index).unwrap_or(u32::MAX),
         node: doc.root.clone(),
         labels: Default::default(),
         annotations: Default::default(),

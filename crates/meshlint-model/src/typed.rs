@@ -25,8 +25,9 @@ pub enum Typed {
     Sidecar(Box<Sidecar>),
     PeerAuthentication(Box<PeerAuthentication>),
     /// RequestAuthentication, AuthorizationPolicy, Telemetry, WasmPlugin, EnvoyFilter:
-    /// what matters to the graph is which workloads they select.
-    Selecting(Selecting),
+    /// what matters to the graph is which workloads they select. Boxed like the other
+    /// views: inline it made every resource's view 24 bytes instead of 16.
+    Selecting(Box<Selecting>),
     WorkloadEntry(Box<WorkloadEntry>),
     /// Key names and certificate facts; never values.
     Secret(Box<crate::secret::Secret>),
@@ -327,11 +328,11 @@ impl Typed {
             | Kind::AuthorizationPolicy
             | Kind::Telemetry
             | Kind::WasmPlugin
-            | Kind::EnvoyFilter => Typed::Selecting(Selecting {
+            | Kind::EnvoyFilter => Typed::Selecting(Box::new(Selecting {
                 selector: selector(spec, "selector").or_else(|| selector(spec, "workloadSelector")),
                 has_target_ref: spec
                     .is_some_and(|s| s.get("targetRef").is_some() || s.get("targetRefs").is_some()),
-            }),
+            })),
             Kind::WorkloadEntry => Typed::WorkloadEntry(Box::new(workload_entry(spec))),
             _ => Typed::None,
         }
