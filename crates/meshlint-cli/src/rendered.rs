@@ -120,38 +120,56 @@ fn split(text: &str) -> (Vec<Doc>, BTreeMap<Arc<str>, String>, bool) {
 /// Moves findings in `helm template` output to the templates their documents name.
 pub fn map_helm_sources(result: &mut CheckResult) {
     let mut maps: HashMap<Arc<str>, Vec<Doc>> = HashMap::new();
-    let mut new_sources = Vec::new();
+    // Each template's text, from every stream that names it: two renderings of one chart
+    // (an almost-full and a full install, say) both land in it, one after the other.
+    let mut templates: BTreeMap<Arc<str>, String> = BTreeMap::new();
     // Streams whose every document moved to a template: nothing is left to show there.
     let mut emptied = Vec::new();
-    for (name, src) in &result.sources {
-        if !src.text.contains(SOURCE_COMMENT) {
-            continue;
-        }
+    // In name order, so that the templates' texts (and every finding's place in them)
+    // are the same on every run, whatever order the sources map iterates in.
+    let mut streams: Vec<&SourceFile> = result
+        .sources
+        .values()
+        .filter(|src| src.text.contains(SOURCE_COMMENT))
+        .collect();
+    streams.sort_by(|a, b| a.name.cmp(&b.name));
+    for src in streams {
         let (docs, texts, all) = split(&src.text);
         // A template path that is also an input in its own right keeps its own text.
         let count = docs.len();
-        let docs: Vec<Doc> = docs
+        let mut docs: Vec<Doc> = docs
             .into_iter()
             .filter(|d| !result.sources.contains_key(&d.template))
             .collect();
         if all && docs.len() == count {
-            emptied.push(name.clone());
+            emptied.push(src.name.clone());
         }
         if docs.is_empty() {
             continue;
         }
         for (template, text) in texts {
-            if docs.iter().any(|d| d.template == template) {
-                new_sources.push(SourceFile::new(template, text));
+            if !docs.iter().any(|d| d.template == template) {
+                continue;
+            }
+            let body = templates.entry(template.clone()).or_default();
+            if !body.is_empty() {
+                body.push_str("---\n");
+            }
+            let lines_before = body.lines().count() as u32;
+            body.push_str(&text);
+            for d in docs.iter_mut().filter(|d| d.template == template) {
+                d.offset += lines_before;
             }
         }
-        maps.insert(name.clone(), docs);
+        maps.insert(src.name.clone(), docs);
     }
     if maps.is_empty() {
         return;
     }
-    for s in new_sources {
-        result.sources.insert(s.name.clone(), s);
+    for (template, text) in templates {
+        result
+            .sources
+            .insert(template.clone(), SourceFile::new(template, text));
     }
     let fix = |loc: &mut Location| {
         let Some(docs) = maps.get(&loc.file) else {

@@ -450,3 +450,55 @@ spec:
         r.stdout
     );
 }
+
+/// Two renderings of one chart (an almost-full and a full install) both name the same
+/// template: each finding must show its own rendering's lines, the same on every run
+/// (the template's text was the last rendering the sources map happened to visit).
+#[test]
+fn two_renderings_of_one_template_keep_their_own_lines() {
+    let dr = |extra: &str| {
+        format!(
+            "---\n# Source: shop/templates/dr.yaml\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: details-{extra}\n  namespace: shop\n{}spec:\n  host: details\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTAL_{extra}\n",
+            if extra == "full" { "  labels: {tier: full}\n" } else { "" }
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("almost-full.yaml"), dr("almost")).unwrap();
+    std::fs::write(dir.path().join("full.yaml"), dr("full")).unwrap();
+    let json = run(
+        dir.path(),
+        &["check", "--no-config", "--format", "json", "."],
+    );
+    let enums: Vec<_> = json
+        .findings()
+        .into_iter()
+        .filter(|f| f.0 == "schema-enum")
+        .collect();
+    // almost-full.yaml comes first: its `mode:` is line 11 of the template's text; the
+    // full rendering follows after a `---` (line 12), one line longer, so line 24.
+    assert_eq!(
+        enums,
+        [
+            ("schema-enum".into(), "shop/templates/dr.yaml".into(), 11),
+            ("schema-enum".into(), "shop/templates/dr.yaml".into(), 24),
+        ],
+        "{}",
+        json.stdout
+    );
+    let human = || {
+        run(
+            dir.path(),
+            &["check", "--no-config", "--color", "never", "."],
+        )
+        .stdout
+    };
+    let first = human();
+    assert!(
+        first.contains(" 11 |       mode: ISTIO_MUTAL_almost")
+            && first.contains(" 24 |       mode: ISTIO_MUTAL_full"),
+        "{first}"
+    );
+    for _ in 0..4 {
+        assert_eq!(human(), first);
+    }
+}
