@@ -186,6 +186,12 @@ impl<'a> BlockParser<'a> {
         (self.nodes <= self.max_nodes).then(|| Node::new(span, value))
     }
 
+    /// A non-empty collection, which ends where its last item ends.
+    fn collection(&mut self, start: Pos, value: NodeValue) -> Option<Node> {
+        self.nodes += 1;
+        (self.nodes <= self.max_nodes).then(|| Node::ending_with_last_item(start, value))
+    }
+
     fn scalar(&mut self, span: Span, text: &str, plain: bool) -> Option<Node> {
         self.node(span, NodeValue::Scalar(Scalar::new(text, plain)))
     }
@@ -273,9 +279,11 @@ impl<'a> BlockParser<'a> {
             self.items.push(item);
         }
         self.depth -= 1;
-        let end = self.items[first..].last()?.span().end;
+        if self.items.len() == first {
+            return None;
+        }
         let items = crate::List::from_drain(self.items.drain(first..));
-        self.node(Span { start, end }, NodeValue::Seq(items))
+        self.collection(start, NodeValue::Seq(items))
     }
 
     fn mapping(&mut self, indent: usize) -> Option<Node> {
@@ -317,9 +325,11 @@ impl<'a> BlockParser<'a> {
         if needs_finishing(entries) {
             return None;
         }
-        let end = entries.last()?.1.span().end;
+        if entries.is_empty() {
+            return None;
+        }
         let entries = crate::List::from_drain(self.entries.drain(first..));
-        self.node(Span { start, end }, NodeValue::Map(entries))
+        self.collection(start, NodeValue::Map(entries))
     }
 
     /// A value written on one line from byte `offset`: a plain or quoted scalar or a

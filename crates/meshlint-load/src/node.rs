@@ -247,7 +247,13 @@ impl Scalar {
     }
 
     pub fn is_null(&self) -> bool {
-        self.plain() && matches!(self.text(), "" | "~" | "null" | "Null" | "NULL")
+        // On bytes: the compiler then tests lengths and words instead of calling memcmp
+        // (this is asked of most scalars the model and the rules read).
+        self.plain()
+            && matches!(
+                self.text().as_bytes(),
+                b"" | b"~" | b"null" | b"Null" | b"NULL"
+            )
     }
 
     pub fn as_bool(&self) -> Option<bool> {
@@ -489,6 +495,21 @@ impl Node {
             start: span.start,
             value,
         }
+    }
+
+    /// A non-empty collection that ends where its last item ends, as parsers build them:
+    /// nothing to compare or store. (An empty one would have no end: it gets its start.)
+    pub fn ending_with_last_item(start: Pos, value: NodeValue) -> Node {
+        let mut node = Node { start, value };
+        let empty = match &node.value {
+            NodeValue::Scalar(_) => true,
+            NodeValue::Seq(items) => items.is_empty(),
+            NodeValue::Map(entries) => entries.is_empty(),
+        };
+        if empty {
+            node.value.set_end(start, start);
+        }
+        node
     }
 
     /// Where the node was written.
