@@ -53,6 +53,40 @@ impl<K: Hash + Eq, V> FlatMap<K, V> {
         self.position(key).is_some()
     }
 
+    /// The value whose key `is_key` accepts, among those hashed as `hash` (the
+    /// [`hash_of`] of a borrowed form of the key, such as `(&str, &str)` for a pair of
+    /// `String`s): a lookup that builds no owned key.
+    pub(crate) fn get_hashed(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<&V> {
+        self.slots
+            .find(hash, |i| is_key(&self.entries[i as usize].0))
+            .map(|i| &self.entries[i as usize].1)
+    }
+
+    /// The value whose key `is_key` accepts, among those hashed as `hash`, inserted
+    /// under `make_key()` as `V::default()` when absent: the key is built only then.
+    pub(crate) fn entry_hashed(
+        &mut self,
+        hash: u64,
+        is_key: impl Fn(&K) -> bool,
+        make_key: impl FnOnce() -> K,
+    ) -> &mut V
+    where
+        V: Default,
+    {
+        let found = self
+            .slots
+            .find(hash, |i| is_key(&self.entries[i as usize].0));
+        let i = match found {
+            Some(i) => i as usize,
+            None => {
+                let key = make_key();
+                debug_assert_eq!(hash_of(&key), hash);
+                self.push(key, V::default())
+            }
+        };
+        &mut self.entries[i].1
+    }
+
     /// The value under `key`, inserted as `V::default()` when absent.
     pub(crate) fn entry_or_default(&mut self, key: K) -> &mut V
     where
@@ -108,6 +142,13 @@ impl<K: Hash + Eq, V: Weight> Tally<FlatMap<K, V>> {
         K: Borrow<Q>,
     {
         let found = (**self).get(key);
+        work::add(found.map_or(1, Weight::weight));
+        found
+    }
+
+    /// [`FlatMap::get_hashed`], counted as [`Tally::get`](Self::get).
+    pub fn get_hashed(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<&V> {
+        let found = (**self).get_hashed(hash, is_key);
         work::add(found.map_or(1, Weight::weight));
         found
     }

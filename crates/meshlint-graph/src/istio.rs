@@ -353,7 +353,7 @@ impl MeshGraph {
             .iter()
             .map(|(k, v)| {
                 self.workloads_by_label
-                    .get(&(k.clone(), v.clone()))
+                    .get_hashed(crate::build::label_hash(k, v), crate::build::is_label(k, v))
                     .map_or(0, Vec::len)
             })
             .min()
