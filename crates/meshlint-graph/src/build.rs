@@ -223,7 +223,7 @@ impl MeshGraph {
             match &r.typed {
                 Typed::Service(_) => {
                     let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
-                    self.hosts.entry_or_default(fqdn).push(i);
+                    self.hosts.list(fqdn).push(i);
                 }
                 Typed::ServiceEntry(se) => {
                     for h in &se.hosts {
@@ -232,17 +232,20 @@ impl MeshGraph {
                             self.wildcard_hosts.push((suffix.to_string(), i));
                             self.wildcard_by_suffix
                                 .entry(suffix.to_string())
-                                .or_default()
+                                .or_insert_with(crate::tally::new_list)
                                 .push(i);
                         } else {
-                            self.hosts.entry_or_default(h).push(i);
+                            self.hosts.list(h).push(i);
                         }
                     }
                     for p in &se.ports {
                         if crate::service_entries::matches_by_address(
                             &crate::service_entries::se_port_protocol(p),
                         ) {
-                            let claims = self.host_blind_ports.entry(p.number).or_default();
+                            let claims = self
+                                .host_blind_ports
+                                .entry(p.number)
+                                .or_insert_with(crate::tally::new_list);
                             if claims.last() != Some(&i) {
                                 claims.push(i);
                             }
@@ -265,7 +268,7 @@ impl MeshGraph {
                     for (k, v) in labels {
                         self.workloads_by_label
                             .entry_hashed(label_hash(k, v), is_label(k, v), || {
-                                (k.clone(), v.clone())
+                                ((k.clone(), v.clone()), crate::tally::new_list())
                             })
                             .push(i);
                     }

@@ -51,19 +51,25 @@ impl DestinationRulesByHost {
             let host = g.resolve_host(&dr.host, &ns);
             match host.strip_prefix('*') {
                 None => {
-                    ix.exact_anywhere.entry_or_default(host.clone()).push(d);
-                    ix.exact.entry_or_default((ns, host)).push(d);
+                    ix.exact_anywhere.list(host.clone()).push(d);
+                    ix.exact.list((ns, host)).push(d);
                 }
                 Some(s) if s.is_empty() || s.starts_with('.') => {
                     ix.wildcard_anywhere
                         .entry(s.to_string())
-                        .or_default()
+                        .or_insert_with(crate::tally::new_list)
                         .push(d);
-                    ix.wildcard.entry((ns, s.to_string())).or_default().push(d);
+                    ix.wildcard
+                        .entry((ns, s.to_string()))
+                        .or_insert_with(crate::tally::new_list)
+                        .push(d);
                 }
                 Some(_) => {
                     ix.odd_anywhere.push(d);
-                    ix.odd.entry(ns).or_default().push(d);
+                    ix.odd
+                        .entry(ns)
+                        .or_insert_with(crate::tally::new_list)
+                        .push(d);
                 }
             }
         }

@@ -62,39 +62,24 @@ impl<K: Hash + Eq, V> FlatMap<K, V> {
             .map(|i| &self.entries[i as usize].1)
     }
 
-    /// The value whose key `is_key` accepts, among those hashed as `hash`, inserted
-    /// under `make_key()` as `V::default()` when absent: the key is built only then.
+    /// The value whose key `is_key` accepts, among those hashed as `hash`, inserted as
+    /// `make()` when absent: the key is built only then.
     pub(crate) fn entry_hashed(
         &mut self,
         hash: u64,
         is_key: impl Fn(&K) -> bool,
-        make_key: impl FnOnce() -> K,
-    ) -> &mut V
-    where
-        V: Default,
-    {
+        make: impl FnOnce() -> (K, V),
+    ) -> &mut V {
         let found = self
             .slots
             .find(hash, |i| is_key(&self.entries[i as usize].0));
         let i = match found {
             Some(i) => i as usize,
             None => {
-                let key = make_key();
+                let (key, value) = make();
                 debug_assert_eq!(hash_of(&key), hash);
-                self.push(key, V::default())
+                self.push(key, value)
             }
-        };
-        &mut self.entries[i].1
-    }
-
-    /// The value under `key`, inserted as `V::default()` when absent.
-    pub(crate) fn entry_or_default(&mut self, key: K) -> &mut V
-    where
-        V: Default,
-    {
-        let i = match self.position(&key) {
-            Some(i) => i,
-            None => self.push(key, V::default()),
         };
         &mut self.entries[i].1
     }
@@ -124,6 +109,15 @@ impl<K: Hash + Eq, V> FlatMap<K, V> {
 }
 
 impl<K: Hash + Eq, T> FlatMap<K, Vec<T>> {
+    /// The list under `key`, inserted as a [`crate::tally::new_list`] when absent.
+    pub(crate) fn list(&mut self, key: K) -> &mut Vec<T> {
+        let i = match self.position(&key) {
+            Some(i) => i,
+            None => self.push(key, crate::tally::new_list()),
+        };
+        &mut self.entries[i].1
+    }
+
     /// Gives back the room the entries and their lists grew into (see
     /// [`crate::tally::shrink_lists`]).
     pub(crate) fn shrink_lists(&mut self) {

@@ -159,9 +159,7 @@ impl MeshGraph {
                     destination: di as u32,
                     gateways: gateways as u32,
                 };
-                ix.by_host
-                    .entry_or_default(self.resolve_host(&d.host, ns))
-                    .push(entry);
+                ix.by_host.list(self.resolve_host(&d.host, ns)).push(entry);
             }
         }
         ix.by_host.shrink_lists();

@@ -292,7 +292,10 @@ impl MeshGraph {
             let ns = self.resources[t].namespace();
             for w in self.workloads_of(t) {
                 if self.resources[w].namespace() == ns {
-                    by_workload.entry(w).or_default().push(t);
+                    by_workload
+                        .entry(w)
+                        .or_insert_with(crate::tally::new_list)
+                        .push(t);
                 }
             }
         }
