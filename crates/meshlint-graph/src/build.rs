@@ -206,6 +206,17 @@ impl MeshGraph {
         self.unset_in_play = self.resources.iter().any(|r| r.namespace_unset());
         self.by_identity = crate::resource_index::ByIdentity::new(&self.resources);
         self.by_ns_kind = crate::resource_index::ByNamespaceKind::new(&self.resources);
+        // Every host a Service or ServiceEntry defines, an upper bound of the hosts.
+        let defined_hosts = self
+            .resources
+            .iter()
+            .map(|r| match &r.typed {
+                Typed::Service(_) => 1,
+                Typed::ServiceEntry(se) => se.hosts.len(),
+                _ => 0,
+            })
+            .sum();
+        self.hosts = Tally::new(crate::flat_map::FlatMap::with_capacity(defined_hosts));
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
             let ns = r.namespace();

@@ -33,7 +33,13 @@ pub(crate) struct DestinationRulesByHost {
 
 impl DestinationRulesByHost {
     fn index_destination_rules(g: &MeshGraph) -> DestinationRulesByHost {
-        let mut ix = DestinationRulesByHost::default();
+        // One host per DestinationRule: a bound of the exact hosts.
+        let rules = g.of_kind(Kind::DestinationRule).len();
+        let mut ix = DestinationRulesByHost {
+            exact: Tally::new(FlatMap::with_capacity(rules)),
+            exact_anywhere: Tally::new(FlatMap::with_capacity(rules)),
+            ..DestinationRulesByHost::default()
+        };
         for &d in g.of_kind(Kind::DestinationRule) {
             let r = &g.resources[d];
             let Typed::DestinationRule(dr) = &r.typed else {
