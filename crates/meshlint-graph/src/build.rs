@@ -113,7 +113,9 @@ pub struct MeshGraph {
     pub(crate) nodes: Tally<HashMap<String, usize>>,
     /// Workloads by one of their labels `(key, value)`, to answer cross-namespace
     /// selectors (Gateways) without scanning every workload.
-    pub(crate) workloads_by_label: Tally<HashMap<(String, String), Vec<usize>>>,
+    /// Looked up by borrowed `(&str, &str)` pairs (see [`label_hash`]), so neither
+    /// building nor asking copies the label.
+    pub(crate) workloads_by_label: Tally<crate::flat_map::FlatMap<(String, String), Vec<usize>>>,
     /// Objects written in more than one document → those documents, in input order
     /// (see `identity.rs`). Objects written once are not in it.
     pub(crate) copies: Tally<HashMap<crate::identity::ObjectKey, Vec<usize>>>,
@@ -204,6 +206,17 @@ impl MeshGraph {
         self.unset_in_play = self.resources.iter().any(|r| r.namespace_unset());
         self.by_identity = crate::resource_index::ByIdentity::new(&self.resources);
         self.by_ns_kind = crate::resource_index::ByNamespaceKind::new(&self.resources);
+        // Every host a Service or ServiceEntry defines, an upper bound of the hosts.
+        let defined_hosts = self
+            .resources
+            .iter()
+            .map(|r| match &r.typed {
+                Typed::Service(_) => 1,
+                Typed::ServiceEntry(se) => se.hosts.len(),
+                _ => 0,
+            })
+            .sum();
+        self.hosts = Tally::new(crate::flat_map::FlatMap::with_capacity(defined_hosts));
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
             let ns = r.namespace();
@@ -221,7 +234,7 @@ impl MeshGraph {
             match &r.typed {
                 Typed::Service(_) => {
                     let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
-                    self.hosts.entry_or_default(fqdn).push(i);
+                    self.hosts.list(fqdn).push(i);
                 }
                 Typed::ServiceEntry(se) => {
                     for h in &se.hosts {
@@ -230,17 +243,20 @@ impl MeshGraph {
                             self.wildcard_hosts.push((suffix.to_string(), i));
                             self.wildcard_by_suffix
                                 .entry(suffix.to_string())
-                                .or_default()
+                                .or_insert_with(crate::tally::new_list)
                                 .push(i);
                         } else {
-                            self.hosts.entry_or_default(h).push(i);
+                            self.hosts.list(h).push(i);
                         }
                     }
                     for p in &se.ports {
                         if crate::service_entries::matches_by_address(
                             &crate::service_entries::se_port_protocol(p),
                         ) {
-                            let claims = self.host_blind_ports.entry(p.number).or_default();
+                            let claims = self
+                                .host_blind_ports
+                                .entry(p.number)
+                                .or_insert_with(crate::tally::new_list);
                             if claims.last() != Some(&i) {
                                 claims.push(i);
                             }
@@ -262,8 +278,9 @@ impl MeshGraph {
                     };
                     for (k, v) in labels {
                         self.workloads_by_label
-                            .entry((k.clone(), v.clone()))
-                            .or_default()
+                            .entry_hashed(label_hash(k, v), is_label(k, v), || {
+                                ((k.clone(), v.clone()), crate::tally::new_list())
+                            })
                             .push(i);
                     }
                 }
@@ -285,7 +302,7 @@ impl MeshGraph {
         self.hosts.shrink_lists();
         crate::tally::shrink_lists(&mut *self.wildcard_by_suffix);
         crate::tally::shrink_lists(&mut *self.workloads_by_ns);
-        crate::tally::shrink_lists(&mut *self.workloads_by_label);
+        self.workloads_by_label.shrink_lists();
         crate::tally::shrink_lists(&mut *self.host_blind_ports);
     }
 
@@ -471,27 +488,54 @@ impl MeshGraph {
     }
 }
 
-/// Objects written in more than one document → those documents, in input order. The
-/// keys are borrowed while counting (most objects are written once, and owned keys cost
-/// four strings per resource); only the repeated objects' keys are copied.
+/// Objects written in more than one document → those documents, in input order.
+/// Found with a table of `u32` positions of each object's first document, hashed by its
+/// borrowed key: most objects are written once, and a map from keys to lists took a
+/// list per resource and a 5.8 MB table (32,000 resources of the 2,000-namespace
+/// gen-mesh corpus) for the run's peak to keep. Only repeated objects get a list.
 fn documents_of_one_object(
     resources: &[Resource],
 ) -> HashMap<crate::identity::ObjectKey, Vec<usize>> {
-    let mut by_object: HashMap<(&str, &str, &str, &str), Vec<usize>> =
-        HashMap::with_capacity_and_hasher(resources.len(), Default::default());
+    use crate::resource_index::{hash_of, Slots};
+    fn key(r: &Resource) -> (&str, &str, &str, &str) {
+        (r.group(), &*r.id.kind, r.namespace(), r.name())
+    }
+    let mut first = Slots::with_room_for(resources.len());
+    // (first document, a later document of the same object), in input order.
+    let mut repeats: Vec<(u32, u32)> = Vec::new();
     for (i, r) in resources.iter().enumerate() {
-        if !r.name().is_empty() {
-            by_object
-                .entry((r.group(), &*r.id.kind, r.namespace(), r.name()))
-                .or_default()
-                .push(i);
+        if r.name().is_empty() {
+            continue;
+        }
+        let hash = hash_of(key(r));
+        match first.find(hash, |f| key(&resources[f as usize]) == key(r)) {
+            Some(f) => repeats.push((f, i as u32)),
+            None => first.insert(hash, i as u32),
         }
     }
-    by_object
-        .into_iter()
-        .filter(|(_, docs)| docs.len() > 1)
-        .map(|(_, docs)| (crate::identity::object_key(&resources[docs[0]]), docs))
-        .collect()
+    drop(first);
+    let mut copies: HashMap<crate::identity::ObjectKey, Vec<usize>> = HashMap::default();
+    for (f, i) in repeats {
+        let docs = copies
+            .entry(crate::identity::object_key(&resources[f as usize]))
+            .or_insert_with(|| vec![f as usize]);
+        docs.push(i as usize);
+    }
+    copies
+}
+
+/// The hash a `(String, String)` label key of [`MeshGraph::workloads_by_label`] has,
+/// computed from borrowed parts.
+pub(crate) fn label_hash(key: &str, value: &str) -> u64 {
+    crate::resource_index::hash_of((key, value))
+}
+
+/// Whether a key of [`MeshGraph::workloads_by_label`] is the label `key: value`.
+pub(crate) fn is_label<'a>(
+    key: &'a str,
+    value: &'a str,
+) -> impl Fn(&(String, String)) -> bool + 'a {
+    move |(k, v)| k == key && v == value
 }
 
 /// The revision a pod asks to be injected by (`istio.io/rev` on the pod, not empty).

@@ -33,7 +33,13 @@ pub(crate) struct DestinationRulesByHost {
 
 impl DestinationRulesByHost {
     fn index_destination_rules(g: &MeshGraph) -> DestinationRulesByHost {
-        let mut ix = DestinationRulesByHost::default();
+        // One host per DestinationRule: a bound of the exact hosts.
+        let rules = g.of_kind(Kind::DestinationRule).len();
+        let mut ix = DestinationRulesByHost {
+            exact: Tally::new(FlatMap::with_capacity(rules)),
+            exact_anywhere: Tally::new(FlatMap::with_capacity(rules)),
+            ..DestinationRulesByHost::default()
+        };
         for &d in g.of_kind(Kind::DestinationRule) {
             let r = &g.resources[d];
             let Typed::DestinationRule(dr) = &r.typed else {
@@ -51,19 +57,25 @@ impl DestinationRulesByHost {
             let host = g.resolve_host(&dr.host, &ns);
             match host.strip_prefix('*') {
                 None => {
-                    ix.exact_anywhere.entry_or_default(host.clone()).push(d);
-                    ix.exact.entry_or_default((ns, host)).push(d);
+                    ix.exact_anywhere.list(host.clone()).push(d);
+                    ix.exact.list((ns, host)).push(d);
                 }
                 Some(s) if s.is_empty() || s.starts_with('.') => {
                     ix.wildcard_anywhere
                         .entry(s.to_string())
-                        .or_default()
+                        .or_insert_with(crate::tally::new_list)
                         .push(d);
-                    ix.wildcard.entry((ns, s.to_string())).or_default().push(d);
+                    ix.wildcard
+                        .entry((ns, s.to_string()))
+                        .or_insert_with(crate::tally::new_list)
+                        .push(d);
                 }
                 Some(_) => {
                     ix.odd_anywhere.push(d);
-                    ix.odd.entry(ns).or_default().push(d);
+                    ix.odd
+                        .entry(ns)
+                        .or_insert_with(crate::tally::new_list)
+                        .push(d);
                 }
             }
         }

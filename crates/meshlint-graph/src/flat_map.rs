@@ -30,6 +30,17 @@ impl<K, V> Default for FlatMap<K, V> {
 }
 
 impl<K: Hash + Eq, V> FlatMap<K, V> {
+    /// An empty map with room for `n` entries, for an index whose number of keys has a
+    /// known bound: grown by doubling, an index of 8,000 hosts left a trail of freed
+    /// entry vectors and tables behind it, about as large as itself. The room it does
+    /// not use is never touched, so it takes address space, not memory.
+    pub(crate) fn with_capacity(n: usize) -> FlatMap<K, V> {
+        FlatMap {
+            entries: Vec::with_capacity(n),
+            slots: Slots::with_room_for(n),
+        }
+    }
+
     fn position<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<usize>
     where
         K: Borrow<Q>,
@@ -53,14 +64,33 @@ impl<K: Hash + Eq, V> FlatMap<K, V> {
         self.position(key).is_some()
     }
 
-    /// The value under `key`, inserted as `V::default()` when absent.
-    pub(crate) fn entry_or_default(&mut self, key: K) -> &mut V
-    where
-        V: Default,
-    {
-        let i = match self.position(&key) {
-            Some(i) => i,
-            None => self.push(key, V::default()),
+    /// The value whose key `is_key` accepts, among those hashed as `hash` (the
+    /// [`hash_of`] of a borrowed form of the key, such as `(&str, &str)` for a pair of
+    /// `String`s): a lookup that builds no owned key.
+    pub(crate) fn get_hashed(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<&V> {
+        self.slots
+            .find(hash, |i| is_key(&self.entries[i as usize].0))
+            .map(|i| &self.entries[i as usize].1)
+    }
+
+    /// The value whose key `is_key` accepts, among those hashed as `hash`, inserted as
+    /// `make()` when absent: the key is built only then.
+    pub(crate) fn entry_hashed(
+        &mut self,
+        hash: u64,
+        is_key: impl Fn(&K) -> bool,
+        make: impl FnOnce() -> (K, V),
+    ) -> &mut V {
+        let found = self
+            .slots
+            .find(hash, |i| is_key(&self.entries[i as usize].0));
+        let i = match found {
+            Some(i) => i as usize,
+            None => {
+                let (key, value) = make();
+                debug_assert_eq!(hash_of(&key), hash);
+                self.push(key, value)
+            }
         };
         &mut self.entries[i].1
     }
@@ -90,6 +120,15 @@ impl<K: Hash + Eq, V> FlatMap<K, V> {
 }
 
 impl<K: Hash + Eq, T> FlatMap<K, Vec<T>> {
+    /// The list under `key`, inserted as a [`crate::tally::new_list`] when absent.
+    pub(crate) fn list(&mut self, key: K) -> &mut Vec<T> {
+        let i = match self.position(&key) {
+            Some(i) => i,
+            None => self.push(key, crate::tally::new_list()),
+        };
+        &mut self.entries[i].1
+    }
+
     /// Gives back the room the entries and their lists grew into (see
     /// [`crate::tally::shrink_lists`]).
     pub(crate) fn shrink_lists(&mut self) {
@@ -97,7 +136,10 @@ impl<K: Hash + Eq, T> FlatMap<K, Vec<T>> {
             list.shrink_to_fit();
         }
         self.entries.shrink_to_fit();
-        self.rehash(self.entries.len());
+        // A table sized for fewer entries is smaller only across a power of two.
+        if Slots::len_for(self.entries.len()) != self.slots.len() {
+            self.rehash(self.entries.len());
+        }
     }
 }
 
@@ -108,6 +150,13 @@ impl<K: Hash + Eq, V: Weight> Tally<FlatMap<K, V>> {
         K: Borrow<Q>,
     {
         let found = (**self).get(key);
+        work::add(found.map_or(1, Weight::weight));
+        found
+    }
+
+    /// [`FlatMap::get_hashed`], counted as [`Tally::get`](Self::get).
+    pub fn get_hashed(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<&V> {
+        let found = (**self).get_hashed(hash, is_key);
         work::add(found.map_or(1, Weight::weight));
         found
     }

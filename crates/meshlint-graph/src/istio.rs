@@ -120,8 +120,11 @@ impl<T> HostIndex<T> {
 
     pub(crate) fn insert(&mut self, host: &str, value: T) {
         let bucket = match host.strip_prefix('*') {
-            Some(suffix) => self.wildcard.entry(suffix.to_string()).or_default(),
-            None => self.exact.entry_or_default(host.to_string()),
+            Some(suffix) => self
+                .wildcard
+                .entry(suffix.to_string())
+                .or_insert_with(crate::tally::new_list),
+            None => self.exact.list(host.to_string()),
         };
         self.all.push((host.to_string(), bucket.len()));
         bucket.push(value);
@@ -180,7 +183,10 @@ impl MeshGraph {
             match &r.typed {
                 Typed::Workload(w) if r.kind == Kind::Pod => {
                     ix.pods.push(i);
-                    ix.pods_by_ns.entry(ns.to_string()).or_default().push(i);
+                    ix.pods_by_ns
+                        .entry(ns.to_string())
+                        .or_insert_with(crate::tally::new_list)
+                        .push(i);
                 }
                 Typed::Gateway(gw) => {
                     let servers = r
@@ -197,7 +203,7 @@ impl MeshGraph {
                         for h in &s.hosts {
                             ix.gateway_servers
                                 .entry((s.port, h.clone(), bind.clone()))
-                                .or_default()
+                                .or_insert_with(crate::tally::new_list)
                                 .push((i, si));
                         }
                         if let Some(tls) = servers.get(si).and_then(|n| n.get("tls")) {
@@ -215,11 +221,17 @@ impl MeshGraph {
                                     },
                                 };
                             if let Some(key) = key {
-                                let mine = ix.certs_of_gateway.entry(i).or_default();
+                                let mine = ix
+                                    .certs_of_gateway
+                                    .entry(i)
+                                    .or_insert_with(crate::tally::new_list);
                                 if !mine.contains(&key) {
                                     mine.push(key.clone());
                                 }
-                                ix.gateway_certs.entry(key).or_default().push((i, si));
+                                ix.gateway_certs
+                                    .entry(key)
+                                    .or_insert_with(crate::tally::new_list)
+                                    .push((i, si));
                             }
                         }
                     }
@@ -230,7 +242,10 @@ impl MeshGraph {
                             && d.subset.as_deref().is_some_and(|x| !x.is_empty())
                             && vs.hosts.contains(&d.host)
                         {
-                            let l = ix.subset_routes_by_host.entry(d.host.clone()).or_default();
+                            let l = ix
+                                .subset_routes_by_host
+                                .entry(d.host.clone())
+                                .or_insert_with(crate::tally::new_list);
                             if l.last() != Some(&i) {
                                 l.push(i);
                             }
@@ -243,8 +258,7 @@ impl MeshGraph {
                         for h in &vs.hosts {
                             let fqdn = crate::queries::resolve_short(h, ns, &domain);
                             for s in &scopes {
-                                let list =
-                                    ix.mesh_vs_hosts.entry_or_default((s.clone(), fqdn.clone()));
+                                let list = ix.mesh_vs_hosts.list((s.clone(), fqdn.clone()));
                                 if list.last() != Some(&i) {
                                     list.push(i);
                                 }
@@ -261,7 +275,7 @@ impl MeshGraph {
                 Typed::Service(svc) => {
                     let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
                     for s in export_scopes(svc.export_to.as_ref(), ns) {
-                        ix.destinations.entry_or_default((s, fqdn.clone())).push(i);
+                        ix.destinations.list((s, fqdn.clone())).push(i);
                     }
                 }
                 Typed::ServiceEntry(se) => {
@@ -273,9 +287,7 @@ impl MeshGraph {
                                 ix.wildcard_destinations
                                     .push((s.clone(), suffix.to_string(), i));
                             } else {
-                                ix.destinations
-                                    .entry_or_default((s.clone(), h.clone()))
-                                    .push(i);
+                                ix.destinations.list((s.clone(), h.clone())).push(i);
                             }
                         }
                     }
@@ -296,7 +308,10 @@ impl MeshGraph {
         ix.namespaces_lower = self.known_namespaces().map(str::to_lowercase).collect();
         for &svc in self.of_kind(Kind::Service) {
             for w in self.selected_workloads(svc) {
-                ix.services_by_workload.entry(w).or_default().push(svc);
+                ix.services_by_workload
+                    .entry(w)
+                    .or_insert_with(crate::tally::new_list)
+                    .push(svc);
             }
         }
         // Policies with a non-empty selector → the pods of their namespace they select.
@@ -310,7 +325,10 @@ impl MeshGraph {
                 continue;
             };
             for p in self.pods_in_index(&ix, r.namespace(), &sel) {
-                ix.selected_by.entry(p).or_default().push((r.kind, i));
+                ix.selected_by
+                    .entry(p)
+                    .or_insert_with(crate::tally::new_list)
+                    .push((r.kind, i));
             }
         }
         for names in ix.subsets_by_host.values_mut() {
@@ -353,7 +371,7 @@ impl MeshGraph {
             .iter()
             .map(|(k, v)| {
                 self.workloads_by_label
-                    .get(&(k.clone(), v.clone()))
+                    .get_hashed(crate::build::label_hash(k, v), crate::build::is_label(k, v))
                     .map_or(0, Vec::len)
             })
             .min()

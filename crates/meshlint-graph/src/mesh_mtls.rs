@@ -297,10 +297,13 @@ impl MeshGraph {
                 crate::fast_map::HashMap::default();
             for &pa in self.of_kind(Kind::PeerAuthentication) {
                 for c in self.istio_mutual_to_disabled(pa) {
-                    by_dr.entry(c.other.0).or_default().push(LevelConflict {
-                        other: (pa, self.pa_mode_path(pa)),
-                        ..c
-                    });
+                    by_dr
+                        .entry(c.other.0)
+                        .or_insert_with(crate::tally::new_list)
+                        .push(LevelConflict {
+                            other: (pa, self.pa_mode_path(pa)),
+                            ..c
+                        });
                 }
             }
             crate::Tally::new(by_dr)

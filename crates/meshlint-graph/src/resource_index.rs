@@ -20,7 +20,7 @@ const EMPTY: u32 = u32::MAX;
 
 impl Slots {
     pub(crate) fn with_room_for(n: usize) -> Slots {
-        let len = (n.max(1) * 2).next_power_of_two();
+        let len = Slots::len_for(n);
         Slots {
             slots: vec![EMPTY; len].into_boxed_slice(),
             shift: 64 - len.trailing_zeros(),
@@ -28,6 +28,11 @@ impl Slots {
     }
 
     /// The value whose key `is_key` accepts, among those stored under `hash`.
+    /// The number of slots [`Slots::with_room_for`] gives `n` values.
+    pub(crate) fn len_for(n: usize) -> usize {
+        (n.max(1) * 2).next_power_of_two()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.slots.len()
     }

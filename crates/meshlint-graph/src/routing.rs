@@ -133,8 +133,17 @@ impl MeshGraph {
             gateways: vec!["mesh".to_string()],
             ..GatewaySet::default()
         };
+        // Each destination names one host: a bound of the hosts.
+        let destinations = self
+            .of_kind(Kind::VirtualService)
+            .iter()
+            .map(|&v| match &self.resources[v].typed {
+                Typed::VirtualService(vs) => vs.destinations.len(),
+                _ => 0,
+            })
+            .sum();
         let mut ix = RoutesIndex {
-            by_host: Default::default(),
+            by_host: crate::Tally::new(crate::flat_map::FlatMap::with_capacity(destinations)),
             gateway_sets: vec![mesh_only],
         };
         for &v in self.of_kind(Kind::VirtualService) {
@@ -159,9 +168,7 @@ impl MeshGraph {
                     destination: di as u32,
                     gateways: gateways as u32,
                 };
-                ix.by_host
-                    .entry_or_default(self.resolve_host(&d.host, ns))
-                    .push(entry);
+                ix.by_host.list(self.resolve_host(&d.host, ns)).push(entry);
             }
         }
         ix.by_host.shrink_lists();

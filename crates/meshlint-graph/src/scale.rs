@@ -97,7 +97,7 @@ impl MeshGraph {
                         "." => own,
                         other => other,
                     };
-                    let list = ix.importers.entry_or_default(key.to_string());
+                    let list = ix.importers.list(key.to_string());
                     if list.last() != Some(&name) {
                         list.push(name.clone());
                     }
@@ -109,9 +109,7 @@ impl MeshGraph {
                             .push((key.to_string(), host_part.clone(), name.clone()));
                         continue;
                     }
-                    let list = ix
-                        .host_importers
-                        .entry_or_default((key.to_string(), host_part.clone()));
+                    let list = ix.host_importers.list((key.to_string(), host_part.clone()));
                     if list.last() != Some(&name) {
                         list.push(name.clone());
                     }
@@ -128,7 +126,7 @@ impl MeshGraph {
                     let by = ix
                         .se_port_protocols
                         .entry((fqdn.clone(), p.number))
-                        .or_default();
+                        .or_insert_with(crate::tally::new_list);
                     let protocol = crate::service_entries::se_port_protocol(p);
                     let at = match by.binary_search_by(|(x, _)| x.as_str().cmp(&protocol)) {
                         Ok(at) => at,
@@ -148,24 +146,33 @@ impl MeshGraph {
             for &se in claims {
                 let addresses = self.service_entry_addresses(se);
                 if addresses.is_empty() {
-                    ix.unaddressed_claims.entry(port).or_default().push(se);
+                    ix.unaddressed_claims
+                        .entry(port)
+                        .or_insert_with(crate::tally::new_list)
+                        .push(se);
                     let scope = self.export_scope_of(se);
                     let keys = scope.unwrap_or_else(|| vec!["*".to_string()]);
                     for k in keys {
-                        let list = ix.unaddressed_by_scope.entry((port, k)).or_default();
+                        let list = ix
+                            .unaddressed_by_scope
+                            .entry((port, k))
+                            .or_insert_with(crate::tally::new_list);
                         if list.last() != Some(&se) {
                             list.push(se);
                         }
                     }
                 }
                 if addresses.iter().any(|a| is_range(a)) {
-                    ix.range_claims.entry(port).or_default().push(se);
+                    ix.range_claims
+                        .entry(port)
+                        .or_insert_with(crate::tally::new_list)
+                        .push(se);
                 }
                 for a in addresses.iter().filter(|a| !is_range(a)) {
                     let list = ix
                         .claims_by_address
                         .entry((port, address_key(a)))
-                        .or_default();
+                        .or_insert_with(crate::tally::new_list);
                     if list.last() != Some(&se) {
                         list.push(se);
                     }

@@ -197,14 +197,17 @@ impl MeshGraph {
                         .entry(policy)
                         .or_insert_with_key(|(_, path)| path.as_str().into())
                         .clone();
-                    ix.strict_by_policy.entry(pa).or_default().push(StrictPort {
-                        host: host.clone(),
-                        target: t,
-                        port: port.number,
-                        workload: w,
-                        container_port: cp,
-                        policy: (pa, path),
-                    });
+                    ix.strict_by_policy
+                        .entry(pa)
+                        .or_insert_with(crate::tally::new_list)
+                        .push(StrictPort {
+                            host: host.clone(),
+                            target: t,
+                            port: port.number,
+                            workload: w,
+                            container_port: cp,
+                            policy: (pa, path),
+                        });
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! Workloads and selection: which pods, pod templates and WorkloadEntries a selector,
 //! a Service or a Gateway picks, their ports and labels.
 
-use crate::build::MeshGraph;
+use crate::build::{is_label, label_hash, MeshGraph};
 use crate::fast_map::HashMap;
 use crate::queries::*;
 use meshlint_model::typed::*;
@@ -24,7 +24,7 @@ impl MeshGraph {
             .map(|(k, v)| {
                 meshlint_diag::work::add(1);
                 (*self.workloads_by_label)
-                    .get(&(k.clone(), v.clone()))
+                    .get_hashed(label_hash(k, v), is_label(k, v))
                     .map_or(0, Vec::len)
             })
             .min();
@@ -51,7 +51,7 @@ impl MeshGraph {
             .iter()
             .map(|(k, v)| {
                 self.workloads_by_label
-                    .get(&(k.clone(), v.clone()))
+                    .get_hashed(label_hash(k, v), is_label(k, v))
                     .map(Vec::as_slice)
                     .unwrap_or(&[])
             })
@@ -292,7 +292,10 @@ impl MeshGraph {
             let ns = self.resources[t].namespace();
             for w in self.workloads_of(t) {
                 if self.resources[w].namespace() == ns {
-                    by_workload.entry(w).or_default().push(t);
+                    by_workload
+                        .entry(w)
+                        .or_insert_with(crate::tally::new_list)
+                        .push(t);
                 }
             }
         }
