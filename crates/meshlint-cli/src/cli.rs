@@ -345,7 +345,10 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules(args),
         Command::Graph(args) => graph(args),
         Command::Trace(args) => crate::trace::run(*args),
-        Command::Server(args) => server(args),
+        Command::Server(args) => {
+            crate::allocator::keep_freed_pages_for_reuse();
+            server(args)
+        }
         Command::Explain { rule, rule_dirs } => {
             let set = match load_rules(&rule_dirs) {
                 Ok(s) => s,
