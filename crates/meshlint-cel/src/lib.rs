@@ -11,6 +11,7 @@
 //! commutative over errors, equality is false across types (numbers compare across
 //! int/uint/double), a missing field is [`EvalError::NoSuchKey`] (the rule engine treats
 //! it as "condition not met"), anything else is a rule bug.
+#![forbid(unsafe_code)]
 
 mod eval;
 mod k8s;

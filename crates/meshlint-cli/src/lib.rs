@@ -2,7 +2,10 @@
 //! model → graph → rules → suppressions → baseline → findings), the configuration file,
 //! the graph view and the other subcommands, so integration tests, the conformance suite
 //! and benchmarks drive exactly what users run.
+// Memory-unsafe code is confined to the modules allowed it below (docs/hardening.md).
+#![deny(unsafe_code)]
 
+#[allow(unsafe_code)]
 pub mod allocator;
 pub mod baseline;
 pub mod charts;

@@ -3,6 +3,7 @@
 //! severities and [`Finding`]s. It owns no behaviour beyond converting positions and
 //! the one spelling-suggestion rule every "did you mean" message uses ([`did_you_mean`]);
 //! the loader produces spans, the rule engine produces findings, the reporter renders them.
+#![forbid(unsafe_code)]
 
 pub mod work;
 

@@ -6,6 +6,7 @@
 //! exclude globs filter what the walk finds, and with `force_exclude` explicitly named
 //! files as well. The result is sorted and deduplicated, so
 //! the order never depends on the file system or the thread count.
+#![forbid(unsafe_code)]
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};

@@ -11,6 +11,7 @@
 //! it (what `meshlint trace` asks). Every answer
 //! carries the resource and field path that decided it, so findings can point there.
 //! Lookups go through indexes (by kind, namespace and host); nothing is all-pairs.
+#![forbid(unsafe_code)]
 
 mod address_capture;
 mod ambient;

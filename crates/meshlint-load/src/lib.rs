@@ -10,9 +10,13 @@
 //!
 //! It knows nothing about Kubernetes beyond recognising `List` wrappers when the model
 //! asks it to ([`Node::get`] and friends are generic).
+// Memory-unsafe code is confined to the modules allowed it below (docs/hardening.md).
+#![deny(unsafe_code)]
 
 mod block_parse;
+#[allow(unsafe_code)]
 mod list;
+#[allow(unsafe_code)]
 mod node;
 mod parse;
 pub mod spanned;

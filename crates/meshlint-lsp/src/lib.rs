@@ -7,6 +7,7 @@
 //! pipeline — discovery, `.meshlint.yaml`, loading, rules, suppressions — comes from
 //! `meshlint-cli` through the [`Checker`] trait, so the editor shows what
 //! `meshlint check` reports. JSON-RPC framing is `lsp-server`'s (rust-analyzer's).
+#![forbid(unsafe_code)]
 
 pub mod actions;
 pub mod checker;

@@ -8,6 +8,7 @@
 //! reads the mesh configuration (MeshConfig or the `istio` ConfigMap). Kinds it does not
 //! know are carried as generic resources and never fail a run. Secrets keep only their
 //! name and type: their data is never stored.
+#![forbid(unsafe_code)]
 
 pub mod crdgen;
 mod k8s;

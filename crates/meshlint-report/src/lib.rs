@@ -52,6 +52,7 @@
 //!   passing with the finding in `<system-out>`.
 //! - **Code Quality.** `location.lines.begin/end`; related locations go to
 //!   `other_locations`; `categories` is `["Bug Risk"]`.
+#![forbid(unsafe_code)]
 
 use meshlint_diag::{Finding, RuleInfo, Severity, SourceFile, Summary};
 use std::collections::HashMap;

@@ -8,6 +8,7 @@
 //! Evaluation compiles each expression once, builds each resource's CEL value once,
 //! visits only the kinds a rule matches, and returns findings in a deterministic order.
 //! The CEL variables and graph functions are documented in `docs/rule-language.md`.
+#![forbid(unsafe_code)]
 
 mod dependencies;
 mod docs;

@@ -8,6 +8,7 @@
 //! Envoy access-log parsing ([`access_log`]) and the human and JSON renderings
 //! ([`render`]). It asks the graph's typed queries every question (the same answers the
 //! rules use) and adds no Istio semantics of its own beyond combining them.
+#![forbid(unsafe_code)]
 
 pub mod access_log;
 mod engine;
