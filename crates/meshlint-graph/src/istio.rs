@@ -7,9 +7,8 @@
 
 use crate::build::MeshGraph;
 use crate::fast_map::{HashMap, HashSet};
-use crate::flat_map::FlatMap;
+use crate::flat_map::{FlatMap, NameNumbers, NumberedHost};
 use crate::queries::{host_matches, selector_matches};
-use crate::resource_index::hash_of;
 use crate::tally::Tally;
 use meshlint_load::Node;
 use meshlint_model::typed::{Labels, Typed};
@@ -17,11 +16,6 @@ use meshlint_model::Kind;
 
 /// A Gateway server's (port, host, bind).
 type ServerKey = (u32, String, String);
-
-/// An FQDN in one export scope: the scope as its position in [`IstioIndex::scopes`].
-/// Nearly every key is in scope `*`; a `String` for it was a separate allocation per
-/// key, larger than the entry's list.
-type ScopedHost = (u32, Box<str>);
 
 /// The lazily built indexes of this module.
 #[derive(Default)]
@@ -38,16 +32,16 @@ pub struct IstioIndex {
     /// Gateway → the keys of `gateway_certs` its servers use (each once).
     certs_of_gateway: Tally<HashMap<usize, Vec<String>>>,
     /// (scope, FQDN) → mesh-bound VirtualServices declaring it.
-    mesh_vs_hosts: Tally<FlatMap<ScopedHost, Vec<usize>>>,
+    mesh_vs_hosts: Tally<FlatMap<NumberedHost, Vec<usize>>>,
     /// Mesh-bound VirtualServices exported everywhere, by host, for overlap queries.
     mesh_vs_global: HostIndex<usize>,
     /// Mesh-bound VirtualServices exported to one namespace: (host, VirtualService).
     mesh_vs_scoped: HostIndex<(String, usize)>,
     /// (scope, FQDN) → Services and ServiceEntries, as Istio's destination lookup sees them.
-    destinations: Tally<FlatMap<ScopedHost, Vec<usize>>>,
+    destinations: Tally<FlatMap<NumberedHost, Vec<usize>>>,
     /// Export scope (`*` or a namespace) → its number in the keys of `mesh_vs_hosts`
     /// and `destinations`.
-    scopes: HashMap<String, u32>,
+    scopes: NameNumbers,
     /// Wildcard ServiceEntry hosts: (scope, suffix without `*`, entry).
     wildcard_destinations: Tally<Vec<(String, String, usize)>>,
     /// Normalised DestinationRule host (`ns/name` for cluster services) → subset names.
@@ -166,48 +160,6 @@ impl<T> HostIndex<T> {
     }
 }
 
-impl IstioIndex {
-    /// The number of export scope `scope`, given one if it has none yet.
-    fn scope_number(&mut self, scope: &str) -> u32 {
-        if let Some(&n) = self.scopes.get(scope) {
-            return n;
-        }
-        let n = self.scopes.len() as u32;
-        self.scopes.insert(scope.to_string(), n);
-        n
-    }
-}
-
-/// The list of `map` under (`scope`, `fqdn`), inserted empty when absent.
-fn scoped_list<'m>(
-    map: &'m mut FlatMap<ScopedHost, Vec<usize>>,
-    scope: u32,
-    fqdn: &str,
-) -> &'m mut Vec<usize> {
-    map.entry_hashed(
-        hash_of(&(scope, fqdn)),
-        |(s, h)| *s == scope && &**h == fqdn,
-        || ((scope, fqdn.into()), crate::tally::new_list()),
-    )
-}
-
-/// The list of `map` under (`scope`, `fqdn`), counted as a [`Tally`] read.
-fn scoped_get<'m>(
-    ix: &IstioIndex,
-    map: &'m Tally<FlatMap<ScopedHost, Vec<usize>>>,
-    scope: &str,
-    fqdn: &str,
-) -> Option<&'m Vec<usize>> {
-    let Some(&scope) = ix.scopes.get(scope) else {
-        // A scope no key is in: a miss, counted as one.
-        meshlint_diag::work::add(1);
-        return None;
-    };
-    map.get_hashed(hash_of(&(scope, fqdn)), |(s, h)| {
-        *s == scope && &**h == fqdn
-    })
-}
-
 /// `k1=v1,k2=v2` with keys sorted.
 fn canonical_selector(s: &Labels) -> String {
     s.iter()
@@ -309,8 +261,8 @@ impl MeshGraph {
                         for h in &vs.hosts {
                             let fqdn = crate::queries::resolve_short(h, ns, &domain);
                             for s in &scopes {
-                                let s = ix.scope_number(s);
-                                let list = scoped_list(&mut ix.mesh_vs_hosts, s, &fqdn);
+                                let s = ix.scopes.number(s);
+                                let list = ix.mesh_vs_hosts.host_list(s, &fqdn);
                                 if list.last() != Some(&i) {
                                     list.push(i);
                                 }
@@ -327,8 +279,8 @@ impl MeshGraph {
                 Typed::Service(svc) => {
                     let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
                     for s in export_scopes(svc.export_to.as_ref(), ns) {
-                        let s = ix.scope_number(&s);
-                        scoped_list(&mut ix.destinations, s, &fqdn).push(i);
+                        let s = ix.scopes.number(&s);
+                        ix.destinations.host_list(s, &fqdn).push(i);
                     }
                 }
                 Typed::ServiceEntry(se) => {
@@ -340,8 +292,8 @@ impl MeshGraph {
                                 ix.wildcard_destinations
                                     .push((s.clone(), suffix.to_string(), i));
                             } else {
-                                let s = ix.scope_number(s);
-                                scoped_list(&mut ix.destinations, s, &h).push(i);
+                                let s = ix.scopes.number(s);
+                                ix.destinations.host_list(s, &h).push(i);
                             }
                         }
                     }
@@ -599,7 +551,9 @@ impl MeshGraph {
         for h in &v.hosts {
             let fqdn = self.resolve_host(h, ns);
             for s in &scopes {
-                let mut group: Vec<usize> = scoped_get(ix, &ix.mesh_vs_hosts, s, &fqdn)
+                let mut group: Vec<usize> = ix
+                    .mesh_vs_hosts
+                    .get_host(&ix.scopes, s, &fqdn)
                     .cloned()
                     .unwrap_or_default();
                 if s != "*" {
@@ -666,7 +620,11 @@ impl MeshGraph {
             }
         }
         for s in &scopes {
-            if let Some(t) = scoped_get(ix, &ix.destinations, s, &fqdn).and_then(|l| l.first()) {
+            if let Some(t) = ix
+                .destinations
+                .get_host(&ix.scopes, s, &fqdn)
+                .and_then(|l| l.first())
+            {
                 return Some(*t);
             }
         }
