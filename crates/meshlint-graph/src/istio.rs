@@ -94,14 +94,13 @@ pub fn hosts_overlap(a: &str, b: &str) -> bool {
 
 /// Values keyed by host (possibly a `*.suffix` wildcard), answering "which entries
 /// overlap this host" without scanning them all: an exact host is looked up as itself and
-/// as every wildcard suffix that could cover it; only a wildcard query scans, and
-/// wildcard hosts are rare.
+/// as every wildcard suffix that could cover it; only a wildcard query scans the hosts,
+/// and wildcard hosts are rare. Each host is held once, as a key.
 #[derive(Debug)]
 pub(crate) struct HostIndex<T> {
     exact: Tally<FlatMap<String, Vec<T>>>,
     /// Wildcard entries by the part after `*` (`*.example.com` → `.example.com`).
     wildcard: Tally<HashMap<String, Vec<T>>>,
-    all: Tally<Vec<(String, usize)>>,
 }
 
 impl<T> Default for HostIndex<T> {
@@ -109,7 +108,6 @@ impl<T> Default for HostIndex<T> {
         HostIndex {
             exact: Tally::default(),
             wildcard: Tally::default(),
-            all: Tally::default(),
         }
     }
 }
@@ -118,7 +116,6 @@ impl<T> HostIndex<T> {
     fn shrink(&mut self) {
         self.exact.shrink_lists();
         crate::tally::shrink_lists(&mut self.wildcard);
-        self.all.shrink_to_fit();
     }
 
     pub(crate) fn insert(&mut self, host: &str, value: T) {
@@ -129,25 +126,27 @@ impl<T> HostIndex<T> {
                 .or_insert_with(crate::tally::new_list),
             None => self.exact.list(host.to_string()),
         };
-        self.all.push((host.to_string(), bucket.len()));
         bucket.push(value);
     }
 
     /// Entries whose host overlaps `host` in the sense of [`hosts_overlap`].
     pub(crate) fn overlapping<'s>(&'s self, host: &'s str) -> Box<dyn Iterator<Item = &'s T> + 's> {
-        if host.starts_with('*') {
-            return Box::new(
-                self.all
-                    .iter()
-                    .filter(move |(h, _)| hosts_overlap(h, host))
-                    .filter_map(move |(h, pos)| {
-                        let bucket = match h.strip_prefix('*') {
-                            Some(suffix) => self.wildcard.get(suffix),
-                            None => self.exact.get(h.as_str()),
-                        };
-                        bucket.and_then(|b| b.get(*pos))
-                    }),
-            );
+        if let Some(query_suffix) = host.strip_prefix('*') {
+            let exact = self
+                .exact
+                .iter()
+                .filter(move |(h, _)| hosts_overlap(h, host))
+                .flat_map(|(_, bucket)| bucket);
+            // Two wildcards overlap when one's suffix ends the other's (`*` has the
+            // empty suffix), as `hosts_overlap` decides.
+            let wildcard = self
+                .wildcard
+                .iter()
+                .filter(move |(suffix, _)| {
+                    query_suffix.ends_with(suffix.as_str()) || suffix.ends_with(query_suffix)
+                })
+                .flat_map(|(_, bucket)| bucket);
+            return Box::new(exact.chain(wildcard));
         }
         let exact = self.exact.get(host).into_iter().flatten();
         let covering = host
