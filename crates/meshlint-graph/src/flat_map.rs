@@ -234,7 +234,7 @@ impl<T> FlatMap<NumberedHost, Vec<T>> {
     /// The list under (`name`, `host`), inserted empty when absent.
     pub(crate) fn host_list(&mut self, name: u32, host: &str) -> &mut Vec<T> {
         self.entry_hashed(
-            hash_of(&(name, host)),
+            hash_of((name, host)),
             |(n, h)| *n == name && &**h == host,
             || ((name, host.into()), crate::tally::new_list()),
         )
@@ -249,8 +249,7 @@ impl<T> Tally<FlatMap<NumberedHost, Vec<T>>> {
             work::add(1);
             return None;
         };
-        let found =
-            (**self).get_hashed(hash_of(&(name, host)), |(n, h)| *n == name && &**h == host);
+        let found = (**self).get_hashed(hash_of((name, host)), |(n, h)| *n == name && &**h == host);
         work::add(found.map_or(1, Weight::weight));
         found
     }
