@@ -7,6 +7,7 @@
 //! half of it empty slots. Here the empty slots cost 4 bytes each and the entries no
 //! slack once shrunk. Entries iterate in insertion order.
 
+use crate::fast_map::HashMap;
 use crate::resource_index::{hash_of, Slots};
 use crate::tally::{Tally, Weight};
 use meshlint_diag::work::{self, Counted};
@@ -199,5 +200,57 @@ impl<'a, K: Hash + Eq, V: Weight> IntoIterator for &'a Tally<FlatMap<K, V>> {
         Counted<std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>>;
     fn into_iter(self) -> Self::IntoIter {
         Counted(self.entries.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// Names (export scopes, namespaces) numbered in order of first use, so that the keys of
+/// an index pairing one with a host hold a `u32`, not a copy of the name: nearly every
+/// such key repeats one of a few names, and a `String` of it was a separate allocation
+/// per key, larger than the key's list.
+#[derive(Debug, Default)]
+pub(crate) struct NameNumbers(HashMap<String, u32>);
+
+impl NameNumbers {
+    /// The number of `name`, given one if it has none yet.
+    pub(crate) fn number(&mut self, name: &str) -> u32 {
+        if let Some(&n) = self.0.get(name) {
+            return n;
+        }
+        let n = self.0.len() as u32;
+        self.0.insert(name.to_string(), n);
+        n
+    }
+
+    /// The number of `name`, if some key has it.
+    pub(crate) fn find(&self, name: &str) -> Option<u32> {
+        self.0.get(name).copied()
+    }
+}
+
+/// A host paired with a name numbered by [`NameNumbers`].
+pub(crate) type NumberedHost = (u32, Box<str>);
+
+impl<T> FlatMap<NumberedHost, Vec<T>> {
+    /// The list under (`name`, `host`), inserted empty when absent.
+    pub(crate) fn host_list(&mut self, name: u32, host: &str) -> &mut Vec<T> {
+        self.entry_hashed(
+            hash_of((name, host)),
+            |(n, h)| *n == name && &**h == host,
+            || ((name, host.into()), crate::tally::new_list()),
+        )
+    }
+}
+
+impl<T> Tally<FlatMap<NumberedHost, Vec<T>>> {
+    /// The list under (`name`, `host`), numbers from `names`; counted as
+    /// [`Tally::get`](Self::get), a name no key has as a miss.
+    pub(crate) fn get_host(&self, names: &NameNumbers, name: &str, host: &str) -> Option<&Vec<T>> {
+        let Some(name) = names.find(name) else {
+            work::add(1);
+            return None;
+        };
+        let found = (**self).get_hashed(hash_of((name, host)), |(n, h)| *n == name && &**h == host);
+        work::add(found.map_or(1, Weight::weight));
+        found
     }
 }

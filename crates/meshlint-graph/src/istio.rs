@@ -7,7 +7,7 @@
 
 use crate::build::MeshGraph;
 use crate::fast_map::{HashMap, HashSet};
-use crate::flat_map::FlatMap;
+use crate::flat_map::{FlatMap, NameNumbers, NumberedHost};
 use crate::queries::{host_matches, selector_matches};
 use crate::tally::Tally;
 use meshlint_load::Node;
@@ -32,13 +32,16 @@ pub struct IstioIndex {
     /// Gateway → the keys of `gateway_certs` its servers use (each once).
     certs_of_gateway: Tally<HashMap<usize, Vec<String>>>,
     /// (scope, FQDN) → mesh-bound VirtualServices declaring it.
-    mesh_vs_hosts: Tally<FlatMap<(String, String), Vec<usize>>>,
+    mesh_vs_hosts: Tally<FlatMap<NumberedHost, Vec<usize>>>,
     /// Mesh-bound VirtualServices exported everywhere, by host, for overlap queries.
     mesh_vs_global: HostIndex<usize>,
     /// Mesh-bound VirtualServices exported to one namespace: (host, VirtualService).
     mesh_vs_scoped: HostIndex<(String, usize)>,
     /// (scope, FQDN) → Services and ServiceEntries, as Istio's destination lookup sees them.
-    destinations: Tally<FlatMap<(String, String), Vec<usize>>>,
+    destinations: Tally<FlatMap<NumberedHost, Vec<usize>>>,
+    /// Export scope (`*` or a namespace) → its number in the keys of `mesh_vs_hosts`
+    /// and `destinations`.
+    scopes: NameNumbers,
     /// Wildcard ServiceEntry hosts: (scope, suffix without `*`, entry).
     wildcard_destinations: Tally<Vec<(String, String, usize)>>,
     /// Normalised DestinationRule host (`ns/name` for cluster services) → subset names.
@@ -91,14 +94,13 @@ pub fn hosts_overlap(a: &str, b: &str) -> bool {
 
 /// Values keyed by host (possibly a `*.suffix` wildcard), answering "which entries
 /// overlap this host" without scanning them all: an exact host is looked up as itself and
-/// as every wildcard suffix that could cover it; only a wildcard query scans, and
-/// wildcard hosts are rare.
+/// as every wildcard suffix that could cover it; only a wildcard query scans the hosts,
+/// and wildcard hosts are rare. Each host is held once, as a key.
 #[derive(Debug)]
 pub(crate) struct HostIndex<T> {
     exact: Tally<FlatMap<String, Vec<T>>>,
     /// Wildcard entries by the part after `*` (`*.example.com` → `.example.com`).
     wildcard: Tally<HashMap<String, Vec<T>>>,
-    all: Tally<Vec<(String, usize)>>,
 }
 
 impl<T> Default for HostIndex<T> {
@@ -106,7 +108,6 @@ impl<T> Default for HostIndex<T> {
         HostIndex {
             exact: Tally::default(),
             wildcard: Tally::default(),
-            all: Tally::default(),
         }
     }
 }
@@ -115,7 +116,6 @@ impl<T> HostIndex<T> {
     fn shrink(&mut self) {
         self.exact.shrink_lists();
         crate::tally::shrink_lists(&mut self.wildcard);
-        self.all.shrink_to_fit();
     }
 
     pub(crate) fn insert(&mut self, host: &str, value: T) {
@@ -126,25 +126,27 @@ impl<T> HostIndex<T> {
                 .or_insert_with(crate::tally::new_list),
             None => self.exact.list(host.to_string()),
         };
-        self.all.push((host.to_string(), bucket.len()));
         bucket.push(value);
     }
 
     /// Entries whose host overlaps `host` in the sense of [`hosts_overlap`].
     pub(crate) fn overlapping<'s>(&'s self, host: &'s str) -> Box<dyn Iterator<Item = &'s T> + 's> {
-        if host.starts_with('*') {
-            return Box::new(
-                self.all
-                    .iter()
-                    .filter(move |(h, _)| hosts_overlap(h, host))
-                    .filter_map(move |(h, pos)| {
-                        let bucket = match h.strip_prefix('*') {
-                            Some(suffix) => self.wildcard.get(suffix),
-                            None => self.exact.get(h.as_str()),
-                        };
-                        bucket.and_then(|b| b.get(*pos))
-                    }),
-            );
+        if let Some(query_suffix) = host.strip_prefix('*') {
+            let exact = self
+                .exact
+                .iter()
+                .filter(move |(h, _)| hosts_overlap(h, host))
+                .flat_map(|(_, bucket)| bucket);
+            // Two wildcards overlap when one's suffix ends the other's (`*` has the
+            // empty suffix), as `hosts_overlap` decides.
+            let wildcard = self
+                .wildcard
+                .iter()
+                .filter(move |(suffix, _)| {
+                    query_suffix.ends_with(suffix.as_str()) || suffix.ends_with(query_suffix)
+                })
+                .flat_map(|(_, bucket)| bucket);
+            return Box::new(exact.chain(wildcard));
         }
         let exact = self.exact.get(host).into_iter().flatten();
         let covering = host
@@ -258,7 +260,8 @@ impl MeshGraph {
                         for h in &vs.hosts {
                             let fqdn = crate::queries::resolve_short(h, ns, &domain);
                             for s in &scopes {
-                                let list = ix.mesh_vs_hosts.list((s.clone(), fqdn.clone()));
+                                let s = ix.scopes.number(s);
+                                let list = ix.mesh_vs_hosts.host_list(s, &fqdn);
                                 if list.last() != Some(&i) {
                                     list.push(i);
                                 }
@@ -275,7 +278,8 @@ impl MeshGraph {
                 Typed::Service(svc) => {
                     let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
                     for s in export_scopes(svc.export_to.as_ref(), ns) {
-                        ix.destinations.list((s, fqdn.clone())).push(i);
+                        let s = ix.scopes.number(&s);
+                        ix.destinations.host_list(s, &fqdn).push(i);
                     }
                 }
                 Typed::ServiceEntry(se) => {
@@ -287,7 +291,8 @@ impl MeshGraph {
                                 ix.wildcard_destinations
                                     .push((s.clone(), suffix.to_string(), i));
                             } else {
-                                ix.destinations.list((s.clone(), h.clone())).push(i);
+                                let s = ix.scopes.number(s);
+                                ix.destinations.host_list(s, &h).push(i);
                             }
                         }
                     }
@@ -547,7 +552,7 @@ impl MeshGraph {
             for s in &scopes {
                 let mut group: Vec<usize> = ix
                     .mesh_vs_hosts
-                    .get(&(s.clone(), fqdn.clone()))
+                    .get_host(&ix.scopes, s, &fqdn)
                     .cloned()
                     .unwrap_or_default();
                 if s != "*" {
@@ -616,7 +621,7 @@ impl MeshGraph {
         for s in &scopes {
             if let Some(t) = ix
                 .destinations
-                .get(&(s.clone(), fqdn.clone()))
+                .get_host(&ix.scopes, s, &fqdn)
                 .and_then(|l| l.first())
             {
                 return Some(*t);
