@@ -158,29 +158,12 @@ impl ReleasedTexts {
     }
 }
 
-/// The file's text again, when its bytes are still those that were loaded. Read as
-/// inputs are (a regular file, opened without blocking), into a buffer of the size it
-/// had plus one byte — a file that grew is told apart without reading all of it, and
-/// the buffer never doubles.
+/// The file's text again, when its bytes are still those that were loaded: read as
+/// every input is ([`meshlint_load::read_bounded`]: a regular file, opened without
+/// blocking, at most one byte more than it had, into a buffer of that size).
 fn read_again(name: &str, read: &ReadBytes) -> Option<String> {
-    use std::io::Read;
     let path = read.path.as_deref().unwrap_or(Path::new(name));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = opts.open(path).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() != read.len as u64 {
-        return None;
-    }
-    let mut bytes = Vec::with_capacity(read.len + 1);
-    file.take(read.len as u64 + 1)
-        .read_to_end(&mut bytes)
-        .ok()?;
+    let bytes = meshlint_load::read_bounded(path, read.len).ok()?;
     if bytes.len() != read.len || digest(&bytes) != read.digest {
         return None;
     }

@@ -34,6 +34,8 @@ use std::sync::Arc;
 /// a device or a socket is refused, and opening never blocks on one), and never more
 /// than `max + 1` bytes, so an input larger than the limit is recognised as such
 /// without reading it whole. Symbolic links are followed (the target must be regular).
+/// The buffer is sized from the file's length (plus the byte that tells a file that grew
+/// meanwhile), not grown by doubling.
 pub fn read_bounded(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
@@ -51,12 +53,16 @@ pub fn read_bounded(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
             format!("not a regular file ({})", meshlint_diag::file_kind(&meta)),
         ));
     }
-    read_at_most(file, max)
+    let expected = usize::try_from(meta.len()).unwrap_or(usize::MAX).min(max);
+    read_into(file, max, Vec::with_capacity(expected + 1))
 }
 
 /// Reads at most `max + 1` bytes of `reader` (standard input, say).
 pub fn read_at_most(reader: impl Read, max: usize) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
+    read_into(reader, max, Vec::new())
+}
+
+fn read_into(reader: impl Read, max: usize, mut buf: Vec<u8>) -> std::io::Result<Vec<u8>> {
     reader.take(max as u64 + 1).read_to_end(&mut buf)?;
     Ok(buf)
 }
