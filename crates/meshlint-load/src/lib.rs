@@ -22,7 +22,7 @@ mod parse;
 pub mod spanned;
 
 pub use list::{Ends, List};
-pub use node::{retain, Node, NodeValue, PathSegment, Resolved, Scalar};
+pub use node::{Node, NodeValue, PathSegment, Resolved, Scalar};
 pub use parse::{load_source, load_source_in, LoadLimits, LoadedDocument, LoadedFile, RunBudget};
 
 use meshlint_diag::{Finding, Location, Severity, Span};

@@ -372,12 +372,6 @@ impl std::fmt::Debug for Scalar {
     }
 }
 
-/// Keeps the items or entries of a node that `keep` accepts, in order (the model's
-/// cleaning drops invalid ones; trees are otherwise never changed after loading).
-pub fn retain<T: Ends>(list: &mut List<T>, keep: impl FnMut(&T) -> bool) {
-    list.retain(keep);
-}
-
 /// A scalar after core-schema resolution.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Resolved<'a> {

@@ -41,7 +41,7 @@ fn child<'a>(n: &'a mut Node, key: &str) -> Option<&'a mut Node> {
 
 fn remove(n: &mut Node, key: &str) {
     if let NodeValue::Map(entries) = &mut n.value {
-        meshlint_load::retain(entries, |(k, _)| k.as_str() != Some(key));
+        entries.retain(|(k, _)| k.as_str() != Some(key));
     }
 }
 
@@ -128,7 +128,7 @@ impl Cleaner {
         }
         if let Some(NodeValue::Map(entries)) = child(parent, key).map(|m| &mut m.value) {
             let mut i = 0;
-            meshlint_load::retain(entries, |_| {
+            entries.retain(|_| {
                 let keep = !bad.iter().any(|(b, _, _)| *b == i);
                 i += 1;
                 keep
@@ -180,7 +180,7 @@ impl Cleaner {
             self.type_error(n, &format!("{what}[{i}]"), "a mapping");
         }
         let mut i = 0;
-        meshlint_load::retain(items, |_| {
+        items.retain(|_| {
             let keep = !bad.iter().any(|(b, _)| *b == i);
             i += 1;
             keep
@@ -342,7 +342,7 @@ impl Cleaner {
                     what.truncate(len);
                 }
                 if nulls {
-                    meshlint_load::retain(items, |i| !i.is_null());
+                    items.retain(|i| !i.is_null());
                 }
             }
             NodeValue::Map(entries) => {

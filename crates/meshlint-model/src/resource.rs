@@ -335,9 +335,7 @@ fn add_resource(
     // values (found by fuzz_loader, seed 123).
     if kind == Kind::Secret || kind_name == "Secret" {
         if let NodeValue::Map(entries) = &mut node.value {
-            meshlint_load::retain(entries, |(k, _)| {
-                !matches!(k.as_str(), Some("data" | "stringData"))
-            });
+            entries.retain(|(k, _)| !matches!(k.as_str(), Some("data" | "stringData")));
         }
     }
     let id = ResourceId {
