@@ -182,14 +182,18 @@ struct BlockParser<'a> {
 
 impl<'a> BlockParser<'a> {
     fn node(&mut self, span: Span, value: NodeValue) -> Option<Node> {
-        self.nodes += 1;
-        (self.nodes <= self.max_nodes).then(|| Node::new(span, value))
+        self.counted(|| Node::new(span, value))
     }
 
     /// A non-empty collection, which ends where its last item ends.
     fn collection(&mut self, start: Pos, value: NodeValue) -> Option<Node> {
+        self.counted(|| Node::ending_with_last_item(start, value))
+    }
+
+    /// One more node against the document's budget.
+    fn counted(&mut self, make: impl FnOnce() -> Node) -> Option<Node> {
         self.nodes += 1;
-        (self.nodes <= self.max_nodes).then(|| Node::ending_with_last_item(start, value))
+        (self.nodes <= self.max_nodes).then(make)
     }
 
     fn scalar(&mut self, span: Span, text: &str, plain: bool) -> Option<Node> {

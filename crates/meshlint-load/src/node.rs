@@ -184,15 +184,16 @@ impl Scalar {
 
     /// Where a scalar starting at `start` ends.
     fn end(&self, start: Pos) -> Pos {
-        if self.form == Form::Wide {
-            // SAFETY: a wide text's allocation starts with an initialised, aligned `Pos`.
-            unsafe { self.payload.heap.ptr.cast::<Pos>().read() }
-        } else {
-            Pos {
-                line: start.line,
-                column: start.column + u32::from(self.width),
-            }
-        }
+        self.stored_end().unwrap_or(Pos {
+            line: start.line,
+            column: start.column + u32::from(self.width),
+        })
+    }
+
+    /// The end a wide scalar keeps before its text (others keep a width).
+    fn stored_end(&self) -> Option<Pos> {
+        // SAFETY: a wide text's allocation starts with an initialised, aligned `Pos`.
+        (self.form == Form::Wide).then(|| unsafe { self.payload.heap.ptr.cast::<Pos>().read() })
     }
 
     /// Records where a scalar starting at `start` ends, moving its text to (or from) the
@@ -337,9 +338,9 @@ impl Drop for Scalar {
 
 impl Clone for Scalar {
     fn clone(&self) -> Scalar {
-        match self.form {
-            Form::Wide => Scalar::wide(self.text(), self.plain, self.end(Pos::default())),
-            _ => {
+        match self.stored_end() {
+            Some(end) => Scalar::wide(self.text(), self.plain, end),
+            None => {
                 // Not `..Scalar::new(..)`: the temporary's `Drop` would free the text
                 // the copied payload points at.
                 let mut copy = Scalar::new(self.text(), self.plain);
@@ -356,8 +357,8 @@ impl PartialEq for Scalar {
     fn eq(&self, other: &Scalar) -> bool {
         self.plain == other.plain
             && self.text() == other.text()
-            && (self.form == Form::Wide) == (other.form == Form::Wide)
-            && self.end(Pos::default()) == other.end(Pos::default())
+            && self.width == other.width
+            && self.stored_end() == other.stored_end()
     }
 }
 
