@@ -237,14 +237,23 @@ impl<T: Ends> List<T> {
     /// still ends where it did. Keeping every item (the usual case: the model's cleaning
     /// calls this on every map it checks) changes nothing and allocates nothing.
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
-        let kept: Vec<bool> = self.iter().map(&mut keep).collect();
-        if kept.iter().all(|k| *k) {
+        let mut verdicts = self.iter().map(&mut keep);
+        let Some(first_dropped) = verdicts.position(|kept| !kept) else {
             return;
-        }
+        };
+        let later: Vec<bool> = verdicts.collect();
         let end = self.end();
-        let mut verdicts = kept.into_iter();
         let mut items = std::mem::take(self).into_vec();
-        items.retain(|_| verdicts.next().unwrap_or(true));
+        let mut i = 0;
+        items.retain(|_| {
+            let kept = match i.cmp(&first_dropped) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Equal => false,
+                std::cmp::Ordering::Greater => later[i - first_dropped - 1],
+            };
+            i += 1;
+            kept
+        });
         *self = List::new(items);
         self.set_end(end);
     }
@@ -402,6 +411,17 @@ mod tests {
         derived.retain(|i| i.0 == "a");
         assert_eq!((derived.len(), derived.end()), (1, at(2)));
         assert_ne!(derived, List::new(vec![Item("a", 1)]));
+        // Items after the first dropped one keep or go as `keep` said, in order.
+        let mut mixed = List::new(vec![Item("a", 1), Item("b", 2), Item("c", 3), Item("d", 4)]);
+        let mut asked = 0;
+        mixed.retain(|i| {
+            asked += 1;
+            i.0 != "b" && i.0 != "d"
+        });
+        assert_eq!(
+            (asked, &*mixed, mixed.end()),
+            (4, &[Item("a", 1), Item("c", 3)][..], at(4))
+        );
         assert_eq!(list.into_vec(), [Item("a", 1), Item("b!", 2), Item("c", 3)]);
     }
 
