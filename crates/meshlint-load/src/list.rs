@@ -10,9 +10,11 @@
 //! A node keeps where it starts; a collection ends where its last item ends, as both
 //! parsers build them, so a list stores an end only when that is not so: an empty list
 //! keeps it in place of the pointer (and allocates nothing), and a list whose items were
-//! filtered or whose node was moved keeps it at the head of its allocation.
+//! filtered or whose node was moved keeps it at the head of its allocation. A node whose
+//! start does not fit in its four bytes (see [`crate::Node`]) has its list keep the whole
+//! span at the head of the allocation, also when the list is empty.
 //!
-//! A collection of more than 2^31 items would be 48 GiB of nodes; the loader's node
+//! A collection of more than 2^30 items would be 20 GiB of nodes; the loader's node
 //! budgets stop far below that.
 
 use meshlint_diag::Pos;
@@ -31,8 +33,10 @@ pub trait Ends {
 #[repr(C, packed(4))]
 pub struct List<T> {
     raw: Raw,
-    /// The number of items, and [`List::STORED_END`] when a non-empty list's allocation
-    /// starts with its end.
+    /// The number of items, with [`List::STORED_END`] when the allocation starts with the
+    /// list's end, or with [`List::STORED_END`] and [`List::STORED_START`] when it starts
+    /// with the node's start and then the end. 0 for an empty list that stores its end in
+    /// place of the pointer.
     meta: u32,
     owns: PhantomData<T>,
 }
@@ -40,7 +44,8 @@ pub struct List<T> {
 #[repr(C)]
 #[derive(Clone, Copy)]
 union Raw {
-    /// A non-empty list's allocation: its end if stored, then (aligned for `T`) the items.
+    /// The allocation of a list that is not empty or keeps a span: the start and end it
+    /// stores, if any, then (aligned for `T`) the items.
     ptr: *mut u8,
     /// An empty list's end.
     end: Pos,
@@ -51,45 +56,80 @@ unsafe impl<T: Send> Send for List<T> {}
 // SAFETY: as above; shared access only hands out `&[T]` and copies of the end.
 unsafe impl<T: Sync> Sync for List<T> {}
 
+/// What an allocation holds before the items.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Head {
+    Nothing,
+    End,
+    /// The node's start, then the end.
+    Span,
+}
+
+impl Head {
+    fn flags(self) -> u32 {
+        match self {
+            Head::Nothing => 0,
+            Head::End => STORED_END,
+            Head::Span => STORED_END | STORED_START,
+        }
+    }
+
+    fn positions(self) -> usize {
+        match self {
+            Head::Nothing => 0,
+            Head::End => 1,
+            Head::Span => 2,
+        }
+    }
+}
+
+const STORED_END: u32 = 1 << 31;
+const STORED_START: u32 = 1 << 30;
+const LENGTH: u32 = !(STORED_END | STORED_START);
+const POS_BYTES: usize = std::mem::size_of::<Pos>();
+
 impl<T> List<T> {
-    const STORED_END: u32 = 1 << 31;
-
-    /// Where the items start in an allocation that holds an end first.
-    const ITEMS_AFTER_END: usize = {
+    /// Where the items start after `head`: its positions, rounded up to `T`'s alignment.
+    fn items_offset(head: Head) -> usize {
         let align = std::mem::align_of::<T>();
-        std::mem::size_of::<Pos>().div_ceil(align) * align
-    };
+        (head.positions() * POS_BYTES).div_ceil(align) * align
+    }
 
-    fn layout(len: usize, stored_end: bool) -> Layout {
-        let (head, head_align) = if stored_end {
-            (Self::ITEMS_AFTER_END, std::mem::align_of::<Pos>())
-        } else {
-            (0, 1)
+    fn layout(len: usize, head: Head) -> Layout {
+        let head_align = match head {
+            Head::Nothing => 1,
+            _ => std::mem::align_of::<Pos>(),
         };
         let size = std::mem::size_of::<T>()
             .checked_mul(len)
-            .and_then(|items| items.checked_add(head))
+            .and_then(|items| items.checked_add(Self::items_offset(head)))
             .expect("a list's size fits in memory");
         let align = std::mem::align_of::<T>().max(head_align);
         Layout::from_size_align(size, align).expect("a list's size fits in memory")
     }
 
-    fn stores_end(&self) -> bool {
-        self.meta & Self::STORED_END != 0
+    fn head(&self) -> Head {
+        if self.meta & STORED_START != 0 {
+            Head::Span
+        } else if self.meta & STORED_END != 0 {
+            Head::End
+        } else {
+            Head::Nothing
+        }
     }
 
     fn items_ptr(&self) -> *mut T {
         if self.meta == 0 {
             return std::ptr::NonNull::dangling().as_ptr();
         }
-        let at = if self.stores_end() {
-            Self::ITEMS_AFTER_END
-        } else {
-            0
-        };
-        // SAFETY: a non-empty list's `ptr` is its allocation, which holds the items at
-        // `at`.
-        unsafe { self.raw.ptr.add(at).cast::<T>() }
+        // SAFETY: a list whose `meta` is not 0 has an allocation in `ptr`, which holds
+        // the items (possibly none, after a span) at this offset.
+        unsafe {
+            self.raw
+                .ptr
+                .add(Self::items_offset(self.head()))
+                .cast::<T>()
+        }
     }
 
     /// An empty list ending at the default position.
@@ -110,7 +150,31 @@ impl<T> List<T> {
 
     /// Takes the items of `items`, storing `end` if there is one.
     fn with_end(items: Vec<T>, end: Option<Pos>) -> List<T> {
-        let mut list = Self::allocate(items.len(), end.is_some());
+        let head = if end.is_some() {
+            Head::End
+        } else {
+            Head::Nothing
+        };
+        let mut list = Self::filled(items, head);
+        if let Some(end) = end {
+            list.write_stored_end(end);
+        }
+        list
+    }
+
+    /// Takes the items of `items`, storing the node's start and the list's end.
+    fn with_span(items: Vec<T>, start: Pos, end: Pos) -> List<T> {
+        let mut list = Self::filled(items, Head::Span);
+        list.write_stored_end(end);
+        // SAFETY: a list allocated with `Head::Span` starts with room for an aligned
+        // `Pos`; the list is not shared yet.
+        unsafe { list.raw.ptr.cast::<Pos>().write(start) };
+        list
+    }
+
+    /// A list of `items` allocated with `head` (its positions the default one).
+    fn filled(items: Vec<T>, head: Head) -> List<T> {
+        let list = Self::allocate(items.len(), head);
         let mut items = std::mem::ManuallyDrop::new(items);
         // SAFETY: the list has room for exactly `items.len()` items, moved out of the
         // vector, whose length is then set to 0 so that dropping it frees only its buffer.
@@ -119,10 +183,12 @@ impl<T> List<T> {
             items.set_len(0);
             std::mem::ManuallyDrop::drop(&mut items);
         }
-        if let Some(end) = end {
-            list.write_stored_end(end);
-        }
         list
+    }
+
+    /// Where in the allocation the stored end is (after the start, for a span).
+    fn end_offset(&self) -> usize {
+        (self.head().positions() - 1) * POS_BYTES
     }
 
     /// Writes the end of an empty list, or of one allocated to store its end.
@@ -130,17 +196,20 @@ impl<T> List<T> {
         if self.meta == 0 {
             self.raw = Raw { end };
         } else {
-            assert!(self.stores_end(), "the list was allocated to store its end");
-            // SAFETY: such an allocation starts with room for an aligned `Pos`; `&mut self`
-            // makes the write unique.
-            unsafe { self.raw.ptr.cast::<Pos>().write(end) }
+            assert!(
+                self.head() != Head::Nothing,
+                "the list was allocated to store its end"
+            );
+            // SAFETY: such an allocation starts with room for one or two aligned `Pos`
+            // (start, then end); `&mut self` makes the write unique.
+            unsafe { self.raw.ptr.add(self.end_offset()).cast::<Pos>().write(end) }
         }
     }
 
     /// Moves the drained items straight into a list (a parser's stack of finished
     /// items), without the vector `collect` would build first and free.
     pub fn from_drain(mut items: std::vec::Drain<'_, T>) -> List<T> {
-        let list = Self::allocate(items.len(), false);
+        let list = Self::allocate(items.len(), Head::Nothing);
         let to = list.items_ptr();
         for i in 0..list.len() {
             // A `Drain` yields exactly `len()` items; it cannot panic.
@@ -152,62 +221,70 @@ impl<T> List<T> {
     }
 
     /// A list of `len` items whose items the caller must write before it is used or
-    /// dropped; with `stored_end`, its end is the default position.
-    fn allocate(len: usize, stored_end: bool) -> List<T> {
-        if len == 0 {
+    /// dropped; the positions of its `head` are the default one. An empty list
+    /// allocates only to keep a span.
+    fn allocate(len: usize, head: Head) -> List<T> {
+        if len == 0 && head != Head::Span {
             return List::empty();
         }
         let len32 = u32::try_from(len)
             .ok()
-            .filter(|n| n & Self::STORED_END == 0)
-            .expect("a YAML collection holds fewer than 2^31 items (the node budget)");
-        let layout = Self::layout(len, stored_end);
-        // SAFETY: the layout is not zero-sized (it holds at least one item; items of
-        // zero size are not stored in lists).
+            .filter(|n| n & !LENGTH == 0)
+            .expect("a YAML collection holds fewer than 2^30 items (the node budget)");
+        let layout = Self::layout(len, head);
+        // SAFETY: the layout is not zero-sized (it holds at least one item, and items of
+        // zero size are not stored in lists, or a span).
         let ptr = unsafe { alloc(layout) };
         if ptr.is_null() {
             handle_alloc_error(layout)
         }
-        if stored_end {
-            // SAFETY: the allocation is aligned for `Pos` and starts with room for one.
-            unsafe { ptr.cast::<Pos>().write(Pos::default()) };
+        for i in 0..head.positions() {
+            // SAFETY: the allocation is aligned for `Pos` and starts with room for
+            // `head.positions()` of them.
+            unsafe { ptr.cast::<Pos>().add(i).write(Pos::default()) };
         }
-        let flag = if stored_end { Self::STORED_END } else { 0 };
         List {
             raw: Raw { ptr },
-            meta: len32 | flag,
+            meta: len32 | head.flags(),
             owns: PhantomData,
         }
     }
 
     /// The end this list stores: always for an empty list, else only when it is not the
-    /// last item's.
+    /// last item's or the list keeps a span.
     fn stored_end(&self) -> Option<Pos> {
         if self.meta == 0 {
             // SAFETY: an empty list's `raw` is its end.
             Some(unsafe { self.raw.end })
-        } else if self.stores_end() {
-            // SAFETY: the allocation starts with an initialised, aligned `Pos`.
-            Some(unsafe { self.raw.ptr.cast::<Pos>().read() })
+        } else if self.head() != Head::Nothing {
+            // SAFETY: the allocation starts with initialised, aligned positions, the
+            // end last.
+            Some(unsafe { self.raw.ptr.add(self.end_offset()).cast::<Pos>().read() })
         } else {
             None
         }
     }
 
+    /// The start of the node this list is the value of, when the node could not keep it.
+    pub(crate) fn stored_start(&self) -> Option<Pos> {
+        // SAFETY: a span's allocation starts with the initialised, aligned start.
+        (self.head() == Head::Span).then(|| unsafe { self.raw.ptr.cast::<Pos>().read() })
+    }
+
     /// The items back as a vector (the stored end is dropped).
     pub fn into_vec(self) -> Vec<T> {
         let this = std::mem::ManuallyDrop::new(self);
-        let len = this.len();
-        if len == 0 {
+        if this.meta == 0 {
             return Vec::new();
         }
+        let len = this.len();
         let mut items = Vec::with_capacity(len);
         // SAFETY: the items are moved into the vector and the allocation freed without
         // dropping them; `ManuallyDrop` keeps `Drop` from running on `this`.
         unsafe {
             std::ptr::copy_nonoverlapping(this.items_ptr(), items.as_mut_ptr(), len);
             items.set_len(len);
-            dealloc(this.raw.ptr, Self::layout(len, this.stores_end()));
+            dealloc(this.raw.ptr, Self::layout(len, this.head()));
         }
         items
     }
@@ -223,9 +300,12 @@ impl<T: Ends> List<T> {
     }
 
     /// Records where the collection ends, storing it only when the last item does not
-    /// end there.
+    /// end there. A span the list kept is dropped: its node keeps its start again.
     pub fn set_end(&mut self, end: Pos) {
-        if self.meta == 0 || self.stores_end() {
+        if self.head() == Head::Span {
+            *self = List::new(std::mem::take(self).into_vec());
+        }
+        if self.meta == 0 || self.head() == Head::End {
             self.write_stored_end(end);
         } else if self.last().map(Ends::end) != Some(end) {
             let items = std::mem::take(self).into_vec();
@@ -242,7 +322,7 @@ impl<T: Ends> List<T> {
             return;
         };
         let later: Vec<bool> = verdicts.collect();
-        let end = self.end();
+        let (start, end) = (self.stored_start(), self.end());
         let mut items = std::mem::take(self).into_vec();
         let mut i = 0;
         items.retain(|_| {
@@ -254,22 +334,40 @@ impl<T: Ends> List<T> {
             i += 1;
             kept
         });
-        *self = List::new(items);
-        self.set_end(end);
+        *self = match start {
+            Some(start) => List::with_span(items, start, end),
+            None => {
+                let mut list = List::new(items);
+                list.set_end(end);
+                list
+            }
+        };
+    }
+
+    /// Keeps the node's start and the collection's end (for a node whose start does not
+    /// fit in it).
+    pub(crate) fn store_span(&mut self, start: Pos, end: Pos) {
+        if self.head() == Head::Span {
+            self.write_stored_end(end);
+            // SAFETY: as in `with_span`; `&mut self` makes the write unique.
+            unsafe { self.raw.ptr.cast::<Pos>().write(start) };
+        } else {
+            *self = List::with_span(std::mem::take(self).into_vec(), start, end);
+        }
     }
 }
 
 impl<T> Drop for List<T> {
     fn drop(&mut self) {
-        let len = self.len();
-        if len == 0 {
+        if self.meta == 0 {
             return;
         }
+        let len = self.len();
         // SAFETY: the items are initialised and owned by this list; they and the
         // allocation are freed once, here, with the layout they were allocated with.
         unsafe {
             std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.items_ptr(), len));
-            dealloc(self.raw.ptr, Self::layout(len, self.stores_end()));
+            dealloc(self.raw.ptr, Self::layout(len, self.head()));
         }
     }
 }
@@ -278,7 +376,7 @@ impl<T> Deref for List<T> {
     type Target = [T];
 
     fn deref(&self) -> &[T] {
-        let len = (self.meta & !Self::STORED_END) as usize;
+        let len = (self.meta & LENGTH) as usize;
         // SAFETY: `items_ptr` points at `len` initialised items owned by this list (for
         // an empty list, a dangling but aligned pointer).
         unsafe { std::slice::from_raw_parts(self.items_ptr(), len) }
@@ -287,7 +385,7 @@ impl<T> Deref for List<T> {
 
 impl<T> DerefMut for List<T> {
     fn deref_mut(&mut self) -> &mut [T] {
-        let len = (self.meta & !Self::STORED_END) as usize;
+        let len = (self.meta & LENGTH) as usize;
         // SAFETY: as in `deref`, and `&mut self` makes this access unique.
         unsafe { std::slice::from_raw_parts_mut(self.items_ptr(), len) }
     }
@@ -313,14 +411,20 @@ impl<T> FromIterator<T> for List<T> {
 
 impl<T: Clone> Clone for List<T> {
     fn clone(&self) -> List<T> {
-        List::with_end(self.to_vec(), self.stored_end())
+        match (self.stored_start(), self.stored_end()) {
+            (Some(start), Some(end)) => List::with_span(self.to_vec(), start, end),
+            (_, end) => List::with_end(self.to_vec(), end),
+        }
     }
 }
 
-/// Equal items and end (a stored end equal to the last item's equals a derived one).
+/// Equal items, end and stored start (a stored end equal to the last item's equals a
+/// derived one).
 impl<T: PartialEq + Ends> PartialEq for List<T> {
     fn eq(&self, other: &List<T>) -> bool {
-        self.end() == other.end() && **self == **other
+        self.end() == other.end()
+            && self.stored_start() == other.stored_start()
+            && **self == **other
     }
 }
 
@@ -477,5 +581,50 @@ mod tests {
         assert_eq!(list.as_ptr() as usize % std::mem::align_of::<u128>(), 0);
         let copy = list.clone();
         assert_eq!(copy, list);
+        // A kept span (start, then end) keeps them aligned too, and moves with the items.
+        list.store_span(at(2), at(6));
+        assert_eq!(
+            (list.stored_start(), list.end(), list[0].0),
+            (Some(at(2)), at(6), 7)
+        );
+        assert_eq!(list.as_ptr() as usize % std::mem::align_of::<u128>(), 0);
+        assert_ne!(list, copy);
+        list.set_end(at(5));
+        assert_eq!((list.stored_start(), &list), (None, &copy));
+    }
+
+    impl Ends for std::rc::Rc<()> {
+        fn end(&self) -> Pos {
+            at(1)
+        }
+    }
+
+    #[test]
+    fn a_kept_span_is_freed_once_and_survives_copies_and_filtering() {
+        let counted = std::rc::Rc::new(());
+        let mut empty: List<std::rc::Rc<()>> = List::default();
+        empty.store_span(at(3), at(3));
+        let copy = empty.clone();
+        assert_eq!(
+            (copy.stored_start(), copy.stored_end()),
+            (Some(at(3)), Some(at(3)))
+        );
+        assert_eq!((empty.len(), empty.into_vec().len()), (0, 0));
+        let mut list = List::new(vec![counted.clone(), counted.clone(), counted.clone()]);
+        list.store_span(at(1), at(8));
+        let mut seen = 0;
+        list.retain(|_| {
+            seen += 1;
+            seen != 2
+        });
+        assert_eq!(std::rc::Rc::strong_count(&counted), 3);
+        assert_eq!(
+            (list.len(), list.stored_start(), list.stored_end()),
+            (2, Some(at(1)), Some(at(8)))
+        );
+        let copy = list.clone();
+        assert_eq!(std::rc::Rc::strong_count(&counted), 5);
+        drop((list, copy));
+        assert_eq!(std::rc::Rc::strong_count(&counted), 1);
     }
 }

@@ -5,14 +5,44 @@ use meshlint_diag::{Pos, Span};
 
 /// A YAML node and where it was written.
 ///
-/// 24 bytes: the node keeps where it starts, and its value where it ends (a scalar as a
-/// width on the same line, a collection in its list's allocation), so that the span is
-/// stored once and read with [`Node::span`]. Replace a node's value with
-/// [`Node::set_value`], which keeps the span.
+/// 20 bytes: the node keeps where it starts, in four bytes, and its value where it ends
+/// (a scalar as a width on the same line, a collection in its list's allocation), so
+/// that the span is stored once and read with [`Node::span`]. A start beyond what four
+/// bytes hold (line 2^20 or column 2^12 and later) is kept, with the end, at the head of
+/// the value's allocation. Replace a node's value with [`Node::set_value`], which keeps
+/// the span.
 #[derive(Clone, PartialEq)]
 pub struct Node {
-    start: Pos,
+    start: Start,
     pub value: NodeValue,
+}
+
+/// Where a node starts: line and column packed in one `u32` when they fit, else a mark
+/// that the node's value keeps the start.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Start(u32);
+
+impl Start {
+    const COLUMN_BITS: u32 = 12;
+    const KEPT_BY_VALUE: Start = Start(u32::MAX);
+
+    fn of(pos: Pos) -> Start {
+        let fits =
+            pos.line < 1 << (32 - Start::COLUMN_BITS) && pos.column < 1 << Start::COLUMN_BITS;
+        let packed = pos.line << Start::COLUMN_BITS | pos.column;
+        if fits && packed != Start::KEPT_BY_VALUE.0 {
+            Start(packed)
+        } else {
+            Start::KEPT_BY_VALUE
+        }
+    }
+
+    fn pos(self) -> Option<Pos> {
+        (self != Start::KEPT_BY_VALUE).then_some(Pos {
+            line: self.0 >> Start::COLUMN_BITS,
+            column: self.0 & ((1 << Start::COLUMN_BITS) - 1),
+        })
+    }
 }
 
 impl std::fmt::Debug for Node {
@@ -38,16 +68,18 @@ pub enum NodeValue {
 /// A scalar as written. Plain (unquoted) scalars are resolved by the YAML 1.2 core
 /// schema on demand; quoted and block scalars are always strings.
 ///
-/// 16 bytes, so that a [`Node`] is 24 (the tree is the bulk of meshlint's memory): texts
+/// 16 bytes, so that a [`Node`] is 20 (the tree is the bulk of meshlint's memory): texts
 /// of up to [`Scalar::INLINE`] bytes (most keys and values of real manifests) are stored
 /// inline, longer ones in one heap allocation. A scalar in a node also keeps where it
 /// ends: as its width when it ends on the line it starts on, else (a block scalar, a
-/// folded one, a line longer than 65,535 characters) at the head of its heap text. The
-/// last byte says which form, and its unused values hold [`NodeValue`]'s tag.
+/// folded one, a line longer than 65,535 characters) at the head of its heap text; a
+/// scalar whose node cannot keep its start keeps start and end there. The last byte says
+/// which form, and its unused values hold [`NodeValue`]'s tag.
 #[repr(C)]
 pub struct Scalar {
     payload: Payload,
-    /// Columns from the start to the end, when `form` is not [`Form::Wide`].
+    /// Columns from the start to the end, when `form` is not [`Form::Wide`] or
+    /// [`Form::Far`].
     width: u16,
     plain: bool,
     form: Form,
@@ -61,9 +93,9 @@ union Payload {
     heap: HeapText,
 }
 
-/// A heap text: for [`Form::Heap`] a leaked `Box<str>`; for [`Form::Wide`] an allocation
-/// of [`WIDE_LAYOUT`]'s kind holding the end position, then the text. `Scalar`'s `Drop`
-/// frees either.
+/// A heap text: for [`Form::Heap`] a leaked `Box<str>`; for [`Form::Wide`] and
+/// [`Form::Far`] an allocation of [`headed_layout`]'s kind holding the end position (far:
+/// the start, then the end), then the text. `Scalar`'s `Drop` frees each.
 #[repr(C, packed)]
 #[derive(Clone, Copy)]
 struct HeapText {
@@ -72,7 +104,7 @@ struct HeapText {
 }
 
 /// How the text is stored: inline with its length, on the heap, or on the heap after
-/// the end position.
+/// the end position (wide) or the start and end positions (far).
 #[repr(u8)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Form {
@@ -91,6 +123,18 @@ enum Form {
     Inline12,
     Heap,
     Wide,
+    Far,
+}
+
+impl Form {
+    /// The positions kept before the text.
+    fn positions(self) -> usize {
+        match self {
+            Form::Wide => 1,
+            Form::Far => 2,
+            _ => 0,
+        }
+    }
 }
 
 const INLINE_FORMS: [Form; Scalar::INLINE + 1] = [
@@ -109,10 +153,12 @@ const INLINE_FORMS: [Form; Scalar::INLINE + 1] = [
     Form::Inline12,
 ];
 
-/// The allocation of a [`Form::Wide`] text of `len` bytes: the end position, then the text.
-fn wide_layout(len: usize) -> Layout {
+const POS_BYTES: usize = std::mem::size_of::<Pos>();
+
+/// The allocation of a text of `len` bytes after `positions` positions.
+fn headed_layout(positions: usize, len: usize) -> Layout {
     let size = len
-        .checked_add(std::mem::size_of::<Pos>())
+        .checked_add(positions * POS_BYTES)
         .expect("a scalar's size fits in memory");
     Layout::from_size_align(size, std::mem::align_of::<Pos>()).expect("a scalar's size fits")
 }
@@ -159,12 +205,8 @@ impl Scalar {
     /// The text as written (after YAML's unescaping and folding).
     pub fn text(&self) -> &str {
         match self.form {
-            Form::Heap | Form::Wide => {
-                let at = if self.form == Form::Wide {
-                    std::mem::size_of::<Pos>()
-                } else {
-                    0
-                };
+            Form::Heap | Form::Wide | Form::Far => {
+                let at = self.form.positions() * POS_BYTES;
                 // SAFETY: `form` says `heap` is the initialised field; it points at an
                 // allocation owned by this scalar holding `len` bytes of UTF-8 at `at`.
                 unsafe {
@@ -190,15 +232,41 @@ impl Scalar {
         })
     }
 
-    /// The end a wide scalar keeps before its text (others keep a width).
+    /// The end a wide or far scalar keeps before its text (others keep a width).
     fn stored_end(&self) -> Option<Pos> {
-        // SAFETY: a wide text's allocation starts with an initialised, aligned `Pos`.
-        (self.form == Form::Wide).then(|| unsafe { self.payload.heap.ptr.cast::<Pos>().read() })
+        let at = self.form.positions().checked_sub(1)?;
+        // SAFETY: a wide or far text's allocation starts with initialised, aligned
+        // positions, the end last.
+        Some(unsafe { self.payload.heap.ptr.cast::<Pos>().add(at).read() })
+    }
+
+    /// The start a far scalar keeps before its end.
+    fn stored_start(&self) -> Option<Pos> {
+        // SAFETY: a far text's allocation starts with the initialised, aligned start.
+        (self.form == Form::Far).then(|| unsafe { self.payload.heap.ptr.cast::<Pos>().read() })
+    }
+
+    /// Keeps the start and end of a node that cannot keep its start.
+    fn store_span(&mut self, start: Pos, end: Pos) {
+        if self.form == Form::Far {
+            // SAFETY: as in `stored_start`; `&mut self` makes the writes unique.
+            unsafe {
+                let at = self.payload.heap.ptr.cast::<Pos>();
+                at.write(start);
+                at.add(1).write(end);
+            }
+        } else {
+            *self = Scalar::headed(self.text(), self.plain, Form::Far, &[start, end]);
+        }
     }
 
     /// Records where a scalar starting at `start` ends, moving its text to (or from) the
-    /// wide form when the end does not fit in a width.
+    /// wide form when the end does not fit in a width. A far scalar becomes a near one:
+    /// its node keeps its start again.
     fn set_end(&mut self, start: Pos, end: Pos) {
+        if self.form == Form::Far {
+            *self = Scalar::new(self.text(), self.plain);
+        }
         let width = (end.line == start.line)
             .then(|| end.column.checked_sub(start.column))
             .flatten()
@@ -213,22 +281,31 @@ impl Scalar {
                 // SAFETY: as in `end`; `&mut self` makes the write unique.
                 unsafe { self.payload.heap.ptr.cast::<Pos>().write(end) }
             }
-            (None, _) => *self = Scalar::wide(self.text(), self.plain, end),
+            (None, _) => *self = Scalar::headed(self.text(), self.plain, Form::Wide, &[end]),
         }
     }
 
-    fn wide(text: &str, plain: bool, end: Pos) -> Scalar {
+    /// A wide (`[end]`) or far (`[start, end]`) scalar.
+    fn headed(text: &str, plain: bool, form: Form, positions: &[Pos]) -> Scalar {
+        assert_eq!(
+            positions.len(),
+            form.positions(),
+            "a headed form's positions"
+        );
         let len = u32::try_from(text.len()).expect("a scalar shorter than 4 GiB");
-        let layout = wide_layout(text.len());
-        // SAFETY: the layout is never zero-sized (it holds a `Pos`); the allocation is
-        // aligned for `Pos` and has room for it and the text after it.
+        let layout = headed_layout(positions.len(), text.len());
+        // SAFETY: the layout is never zero-sized (it holds at least one `Pos`); the
+        // allocation is aligned for `Pos` and has room for the positions and the text
+        // after them.
         let ptr = unsafe {
             let ptr = std::alloc::alloc(layout);
             if ptr.is_null() {
                 std::alloc::handle_alloc_error(layout);
             }
-            ptr.cast::<Pos>().write(end);
-            let text_at = ptr.add(std::mem::size_of::<Pos>());
+            for (i, pos) in positions.iter().enumerate() {
+                ptr.cast::<Pos>().add(i).write(*pos);
+            }
+            let text_at = ptr.add(positions.len() * POS_BYTES);
             std::ptr::copy_nonoverlapping(text.as_ptr(), text_at, text.len());
             ptr
         };
@@ -238,7 +315,7 @@ impl Scalar {
             },
             width: 0,
             plain,
-            form: Form::Wide,
+            form,
         }
     }
 
@@ -329,7 +406,9 @@ impl Drop for Scalar {
                     let text = std::ptr::slice_from_raw_parts_mut(ptr, len as usize) as *mut str;
                     drop(Box::from_raw(text));
                 }
-                Form::Wide => std::alloc::dealloc(ptr, wide_layout(len as usize)),
+                Form::Wide | Form::Far => {
+                    std::alloc::dealloc(ptr, headed_layout(self.form.positions(), len as usize))
+                }
                 _ => {}
             }
         }
@@ -338,9 +417,12 @@ impl Drop for Scalar {
 
 impl Clone for Scalar {
     fn clone(&self) -> Scalar {
-        match self.stored_end() {
-            Some(end) => Scalar::wide(self.text(), self.plain, end),
-            None => {
+        match (self.stored_start(), self.stored_end()) {
+            (Some(start), Some(end)) => {
+                Scalar::headed(self.text(), self.plain, Form::Far, &[start, end])
+            }
+            (None, Some(end)) => Scalar::headed(self.text(), self.plain, Form::Wide, &[end]),
+            (_, None) => {
                 // Not `..Scalar::new(..)`: the temporary's `Drop` would free the text
                 // the copied payload points at.
                 let mut copy = Scalar::new(self.text(), self.plain);
@@ -359,6 +441,7 @@ impl PartialEq for Scalar {
             && self.text() == other.text()
             && self.width == other.width
             && self.stored_end() == other.stored_end()
+            && self.stored_start() == other.stored_start()
     }
 }
 
@@ -459,7 +542,7 @@ impl PathSegment {
 impl Ends for Node {
     fn end(&self) -> Pos {
         match &self.value {
-            NodeValue::Scalar(s) => s.end(self.start),
+            NodeValue::Scalar(s) => s.end(self.start()),
             NodeValue::Seq(items) => items.end(),
             NodeValue::Map(entries) => entries.end(),
         }
@@ -473,6 +556,7 @@ impl Ends for (Node, Node) {
 }
 
 impl NodeValue {
+    /// Records the end of a node that keeps its start (dropping a span the value kept).
     fn set_end(&mut self, start: Pos, end: Pos) {
         match self {
             NodeValue::Scalar(s) => s.set_end(start, end),
@@ -480,45 +564,76 @@ impl NodeValue {
             NodeValue::Map(entries) => entries.set_end(end),
         }
     }
+
+    /// Keeps the start and end of a node that cannot keep its start.
+    fn store_span(&mut self, span: Span) {
+        match self {
+            NodeValue::Scalar(s) => s.store_span(span.start, span.end),
+            NodeValue::Seq(items) => items.store_span(span.start, span.end),
+            NodeValue::Map(entries) => entries.store_span(span.start, span.end),
+        }
+    }
+
+    fn stored_start(&self) -> Option<Pos> {
+        match self {
+            NodeValue::Scalar(s) => s.stored_start(),
+            NodeValue::Seq(items) => items.stored_start(),
+            NodeValue::Map(entries) => entries.stored_start(),
+        }
+    }
 }
 
 impl Node {
     /// A node of `value` written at `span`.
     pub fn new(span: Span, mut value: NodeValue) -> Node {
-        value.set_end(span.start, span.end);
-        Node {
-            start: span.start,
-            value,
+        let start = Start::of(span.start);
+        if start == Start::KEPT_BY_VALUE {
+            value.store_span(span);
+        } else {
+            value.set_end(span.start, span.end);
         }
+        Node { start, value }
     }
 
     /// A non-empty collection that ends where its last item ends, as parsers build them:
     /// nothing to compare or store. (An empty one would have no end: it gets its start.)
     pub fn ending_with_last_item(start: Pos, value: NodeValue) -> Node {
-        let mut node = Node { start, value };
+        let node = Node {
+            start: Start::of(start),
+            value,
+        };
         let empty = match &node.value {
             NodeValue::Scalar(_) => true,
             NodeValue::Seq(items) => items.is_empty(),
             NodeValue::Map(entries) => entries.is_empty(),
         };
-        if empty {
-            node.value.set_end(start, start);
+        if !empty && node.start != Start::KEPT_BY_VALUE {
+            return node;
         }
-        node
+        let end = if empty { start } else { Ends::end(&node) };
+        Node::new(Span { start, end }, node.value)
+    }
+
+    /// Where the node starts: kept in the node, or by its value when it did not fit.
+    fn start(&self) -> Pos {
+        self.start
+            .pos()
+            .or_else(|| self.value.stored_start())
+            .unwrap_or_default()
     }
 
     /// Where the node was written.
     pub fn span(&self) -> Span {
         Span {
-            start: self.start,
+            start: self.start(),
             end: Ends::end(self),
         }
     }
 
     /// Moves the node (an alias's copy of its anchor is where the alias is written).
     pub fn set_span(&mut self, span: Span) {
-        self.start = span.start;
-        self.value.set_end(span.start, span.end);
+        let value = std::mem::replace(&mut self.value, NodeValue::Seq(List::empty()));
+        *self = Node::new(span, value);
     }
 
     /// Replaces the value, keeping the span (assigning `value` would lose where the node
@@ -714,7 +829,7 @@ mod tests {
     fn nodes_stay_small_and_scalars_keep_their_text() {
         assert_eq!(std::mem::size_of::<Scalar>(), 16);
         assert_eq!(std::mem::size_of::<NodeValue>(), 16);
-        assert_eq!(std::mem::size_of::<Node>(), 24);
+        assert_eq!(std::mem::size_of::<Node>(), 20);
         for text in [
             "",
             "a",
@@ -773,6 +888,67 @@ mod tests {
         assert_eq!((node.span(), node.as_str()), (spans[4], Some("redacted")));
         node.set_value(NodeValue::Map(List::default()));
         assert_eq!((node.span(), node.entries().len()), (spans[4], 0));
+    }
+
+    #[test]
+    fn starts_pack_below_line_two_to_the_twenty_and_column_4096() {
+        let pos = |line, column| Pos { line, column };
+        for near in [pos(0, 0), pos(1, 1), pos(1_048_575, 4_094), pos(7, 4_095)] {
+            assert_eq!(Start::of(near).pos(), Some(near), "{near:?}");
+        }
+        for far in [
+            pos(1_048_575, 4_095),
+            pos(1_048_576, 1),
+            pos(3, 4_096),
+            pos(u32::MAX, 0),
+        ] {
+            assert_eq!(Start::of(far), Start::KEPT_BY_VALUE, "{far:?}");
+        }
+    }
+
+    #[test]
+    fn collections_keep_starts_their_node_cannot() {
+        let far = span((2_000_000, 3), (2_000_001, 9));
+        let also_far = span((5, 5_000), (5, 5_010));
+        let near = span((4, 2), (6, 1));
+        let item = |sp| Node::new(sp, NodeValue::Scalar(Scalar::new("i", true)));
+        let empty_map = || NodeValue::Map(List::default());
+        let seq = || NodeValue::Seq(List::new(vec![item(span((4, 4), (4, 5)))]));
+        for value in [empty_map(), seq()] {
+            let mut node = Node::new(far, value.clone());
+            assert_eq!(node.span(), far);
+            let copy = node.clone();
+            assert_eq!((copy.span(), &copy), (far, &node));
+            assert_ne!(node, Node::new(also_far, value.clone()));
+            node.set_span(also_far);
+            assert_eq!(node.span(), also_far);
+            node.set_span(near);
+            assert_eq!(
+                (node.span(), &node),
+                (near, &Node::new(near, value.clone()))
+            );
+            node.set_span(far);
+            assert_eq!(node.span(), far);
+            // A value moved to a near node leaves the start behind.
+            let moved = Node::new(near, node.value.clone());
+            assert_eq!((moved.span(), &moved), (near, &Node::new(near, value)));
+        }
+        // Dropping an item keeps the span; a parser's collection far down a file keeps it too.
+        let mut map = Node::new(
+            far,
+            NodeValue::Map(List::new(vec![
+                (item(span((9, 1), (9, 2))), item(span((9, 4), (9, 5)))),
+                (item(span((10, 1), (10, 2))), item(span((10, 4), (10, 5)))),
+            ])),
+        );
+        if let NodeValue::Map(entries) = &mut map.value {
+            entries.retain(|(k, _)| k.span().start.line == 9);
+        }
+        assert_eq!((map.span(), map.entries().len()), (far, 1));
+        let parsed = Node::ending_with_last_item(far.start, seq());
+        assert_eq!(parsed.span(), span((2_000_000, 3), (4, 5)));
+        let parsed_empty = Node::ending_with_last_item(also_far.start, empty_map());
+        assert_eq!(parsed_empty.span(), span((5, 5_000), (5, 5_000)));
     }
 
     #[test]
