@@ -192,7 +192,7 @@ impl<'a> Val<'a> {
                 NodeValue::Map(entries) => entries
                     .iter()
                     .rev()
-                    .find(|(k, _)| k.scalar().is_some_and(|s| same_name(s.text(), name)))
+                    .find(|(k, _)| k.scalar_text().is_some_and(|s| same_name(s, name)))
                     .filter(|(_, v)| !v.is_null())
                     .map(|(_, v)| Val::from_node(v)),
                 _ => None,
@@ -250,9 +250,7 @@ impl<'a> Val<'a> {
                 NodeValue::Seq(s) => Some(s.iter().map(Val::from_node).collect()),
                 NodeValue::Map(m) => Some(
                     m.iter()
-                        .map(|(k, _)| {
-                            Val::Str(Str::Borrowed(k.scalar().map(|s| s.text()).unwrap_or("")))
-                        })
+                        .map(|(k, _)| Val::Str(Str::Borrowed(k.scalar_text().unwrap_or(""))))
                         .collect(),
                 ),
                 NodeValue::Scalar(_) => None,
@@ -270,7 +268,7 @@ impl<'a> Val<'a> {
                     m.iter()
                         .map(|(k, v)| {
                             (
-                                Val::Str(Str::Borrowed(k.scalar().map(|s| s.text()).unwrap_or(""))),
+                                Val::Str(Str::Borrowed(k.scalar_text().unwrap_or(""))),
                                 Val::from_node(v),
                             )
                         })

@@ -96,7 +96,7 @@ fn selector(gateway: &Node) -> Labels {
         .map(Node::entries)
         .unwrap_or(&[])
         .iter()
-        .filter_map(|(k, v)| Some((as_string(k)?, as_string(v)?)))
+        .filter_map(|(k, v)| Some((as_string(&k.to_node())?, as_string(v)?)))
         .collect()
 }
 

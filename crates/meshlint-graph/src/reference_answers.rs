@@ -135,7 +135,7 @@ impl MeshGraph {
             return (workloads, Vec::new());
         }
         let topology: Vec<Labels> = workloads.iter().map(|&w| self.topology_labels(w)).collect();
-        let selects = |labels: &[(meshlint_load::Node, meshlint_load::Node)]| {
+        let selects = |labels: &[(meshlint_load::Key, meshlint_load::Node)]| {
             workloads.iter().zip(&topology).any(|(&w, topo)| {
                 let own = self.workload_labels(w);
                 labels.iter().all(|(k, v)| {

@@ -31,7 +31,7 @@ const MAX_NON_ASCII_LINE: usize = 2048;
 pub(crate) struct Scratch<'a> {
     lines: Vec<Line<'a>>,
     items: Vec<Node>,
-    entries: Vec<(Node, Node)>,
+    entries: Vec<(crate::Key, Node)>,
 }
 
 /// The tree of one document (a chunk of a stream holding at most one document marker,
@@ -175,7 +175,7 @@ struct BlockParser<'a> {
     /// collection is moved out into a slice of its exact size when it ends (one
     /// allocation, where a growing vector of its own would take several).
     items: Vec<Node>,
-    entries: Vec<(Node, Node)>,
+    entries: Vec<(crate::Key, Node)>,
     max_nodes: usize,
     max_depth: usize,
 }
@@ -194,6 +194,11 @@ impl<'a> BlockParser<'a> {
     fn counted(&mut self, make: impl FnOnce() -> Node) -> Option<Node> {
         self.nodes += 1;
         (self.nodes <= self.max_nodes).then(make)
+    }
+
+    fn key(&mut self, span: Span, text: &str, plain: bool) -> Option<crate::Key> {
+        self.nodes += 1;
+        (self.nodes <= self.max_nodes).then(|| crate::Key::new(span, text, plain))
     }
 
     fn scalar(&mut self, span: Span, text: &str, plain: bool) -> Option<Node> {
@@ -302,7 +307,7 @@ impl<'a> BlockParser<'a> {
             let value_offset = colon + 1;
             let value_text = line.raw[value_offset..].trim_start_matches(' ');
             let value_offset = line.raw.len() - value_text.len();
-            let key = self.scalar(key_span, key_text, plain)?;
+            let key = self.key(key_span, key_text, plain)?;
             let value = if value_text.is_empty() || value_text.starts_with('#') {
                 self.at += 1;
                 match self.lines.get(self.at) {
@@ -385,7 +390,7 @@ impl<'a> BlockParser<'a> {
                     let (value, used) = self.flow_scalar(line, offset + at)?;
                     at += used;
                     at += skip_spaces(&text[at..]);
-                    entries.push((first, value));
+                    entries.push((crate::Key::from_node(&first), value));
                 } else {
                     items.push(first);
                 }

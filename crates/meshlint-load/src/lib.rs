@@ -15,12 +15,15 @@
 
 mod block_parse;
 #[allow(unsafe_code)]
+mod key;
+#[allow(unsafe_code)]
 mod list;
 #[allow(unsafe_code)]
 mod node;
 mod parse;
 pub mod spanned;
 
+pub use key::Key;
 pub use list::{Ends, List};
 pub use node::{Node, NodeValue, PathSegment, Resolved, Scalar};
 pub use parse::{load_source, load_source_in, LoadLimits, LoadedDocument, LoadedFile, RunBudget};

@@ -1,5 +1,6 @@
 //! The spanned tree the loader produces.
 
+use crate::key::Key;
 use crate::list::{Ends, List};
 use meshlint_diag::{Pos, Span};
 
@@ -20,13 +21,13 @@ pub struct Node {
 /// Where a node starts: line and column packed in one `u32` when they fit, else a mark
 /// that the node's value keeps the start.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-struct Start(u32);
+pub(crate) struct Start(u32);
 
 impl Start {
     const COLUMN_BITS: u32 = 12;
-    const KEPT_BY_VALUE: Start = Start(u32::MAX);
+    pub(crate) const KEPT_BY_VALUE: Start = Start(u32::MAX);
 
-    fn of(pos: Pos) -> Start {
+    pub(crate) fn of(pos: Pos) -> Start {
         let fits =
             pos.line < 1 << (32 - Start::COLUMN_BITS) && pos.column < 1 << Start::COLUMN_BITS;
         let packed = pos.line << Start::COLUMN_BITS | pos.column;
@@ -37,7 +38,7 @@ impl Start {
         }
     }
 
-    fn pos(self) -> Option<Pos> {
+    pub(crate) fn pos(self) -> Option<Pos> {
         (self != Start::KEPT_BY_VALUE).then_some(Pos {
             line: self.0 >> Start::COLUMN_BITS,
             column: self.0 & ((1 << Start::COLUMN_BITS) - 1),
@@ -62,7 +63,7 @@ pub enum NodeValue {
     /// The list also holds where the collection ends.
     Seq(List<Node>),
     /// Entries in source order; keys keep their own spans so a field can be pointed at.
-    Map(List<(Node, Node)>),
+    Map(List<(Key, Node)>),
 }
 
 /// A scalar as written. Plain (unquoted) scalars are resolved by the YAML 1.2 core
@@ -549,7 +550,7 @@ impl Ends for Node {
     }
 }
 
-impl Ends for (Node, Node) {
+impl Ends for (Key, Node) {
     fn end(&self) -> Pos {
         self.1.end()
     }
@@ -671,7 +672,7 @@ impl Node {
         matches!(&self.value, NodeValue::Scalar(s) if s.is_null())
     }
 
-    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
         match &self.value {
             NodeValue::Map(m) => Some(m),
             _ => None,
@@ -704,7 +705,7 @@ impl Node {
     }
 
     /// Entries of a mapping; an absent or non-mapping node yields nothing.
-    pub fn entries(&self) -> &[(Node, Node)] {
+    pub fn entries(&self) -> &[(Key, Node)] {
         self.as_map().unwrap_or(&[])
     }
 
@@ -712,7 +713,7 @@ impl Node {
         self.get_entry(key).map(|(_, v)| v)
     }
 
-    pub fn get_entry(&self, key: &str) -> Option<&(Node, Node)> {
+    pub fn get_entry(&self, key: &str) -> Option<&(Key, Node)> {
         self.as_map()?
             .iter()
             .rev()
@@ -730,7 +731,7 @@ impl Node {
 
     /// Follows a parsed path. Returns the node and, when the last step was a mapping
     /// key, that key's node too (so collections can be pointed at by their key).
-    pub fn lookup<'a>(&'a self, path: &[PathSegment]) -> Option<(&'a Node, Option<&'a Node>)> {
+    pub fn lookup<'a>(&'a self, path: &[PathSegment]) -> Option<(&'a Node, Option<&'a Key>)> {
         let mut node = self;
         let mut key = None;
         for seg in path {
@@ -800,7 +801,7 @@ impl Node {
         1 + match &self.value {
             NodeValue::Scalar(_) => 0,
             NodeValue::Seq(items) => items.iter().map(Node::count).sum(),
-            NodeValue::Map(entries) => entries.iter().map(|(k, v)| k.count() + v.count()).sum(),
+            NodeValue::Map(entries) => entries.iter().map(|(_, v)| 1 + v.count()).sum(),
         }
     }
 }
@@ -912,6 +913,7 @@ mod tests {
         let also_far = span((5, 5_000), (5, 5_010));
         let near = span((4, 2), (6, 1));
         let item = |sp| Node::new(sp, NodeValue::Scalar(Scalar::new("i", true)));
+        let key = |sp| Key::new(sp, "k", true);
         let empty_map = || NodeValue::Map(List::default());
         let seq = || NodeValue::Seq(List::new(vec![item(span((4, 4), (4, 5)))]));
         for value in [empty_map(), seq()] {
@@ -937,8 +939,8 @@ mod tests {
         let mut map = Node::new(
             far,
             NodeValue::Map(List::new(vec![
-                (item(span((9, 1), (9, 2))), item(span((9, 4), (9, 5)))),
-                (item(span((10, 1), (10, 2))), item(span((10, 4), (10, 5)))),
+                (key(span((9, 1), (9, 2))), item(span((9, 4), (9, 5)))),
+                (key(span((10, 1), (10, 2))), item(span((10, 4), (10, 5)))),
             ])),
         );
         if let NodeValue::Map(entries) = &mut map.value {

@@ -1,6 +1,7 @@
 //! Bytes → spanned documents, with budgets and findings instead of failures.
 
 use crate::block_parse;
+use crate::key::Key;
 use crate::node::{Node, NodeValue, Scalar};
 use crate::{codes, finding};
 use meshlint_diag::{line_starts, Finding, Pos, Related, Severity, SourceFile, Span};
@@ -653,18 +654,18 @@ fn quoted_scalar_span(span: Span, style: ScalarStyle, text: &str) -> Span {
 }
 
 /// A plain `<<` key: its value's entries are merged into the mapping.
-fn is_merge_key(k: &Node) -> bool {
-    matches!(k.scalar(), Some(s) if s.plain() && s.text() == "<<")
+fn is_merge_key(k: &Key) -> bool {
+    !k.is_collection() && k.plain() && k.text() == "<<"
 }
 
 /// Whether a mapping needs more than its entries as written: a merge key to apply or a
 /// duplicate key to report (`TreeBuilder::finish_mapping`; the fast path declines it).
-pub(crate) fn needs_finishing(entries: &[(Node, Node)]) -> bool {
+pub(crate) fn needs_finishing(entries: &[(Key, Node)]) -> bool {
     entries.iter().any(|(k, _)| is_merge_key(k)) || has_duplicate_keys(entries)
 }
 
 /// Fast duplicate check: small mappings (almost all of them) without allocating.
-fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
+fn has_duplicate_keys(entries: &[(Key, Node)]) -> bool {
     if entries.len() <= 16 {
         // Each key's text is looked up once, not once per pair.
         let mut keys: [Option<&str>; 16] = [None; 16];
@@ -769,7 +770,7 @@ enum Frame {
     Map {
         start: Pos,
         anchor: usize,
-        entries: Vec<(Node, Node)>,
+        entries: Vec<(Key, Node)>,
         key: Option<Node>,
     },
 }
@@ -955,7 +956,7 @@ impl<'a> TreeBuilder<'a> {
 
     /// Applies merge keys and reports duplicate keys (the last one wins, as in most
     /// YAML libraries, but kubectl refuses such manifests, hence an error).
-    fn finish_mapping(&mut self, entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
+    fn finish_mapping(&mut self, entries: Vec<(Key, Node)>) -> Vec<(Key, Node)> {
         if !needs_finishing(&entries) {
             return entries;
         }
@@ -969,7 +970,7 @@ impl<'a> TreeBuilder<'a> {
             if is_merge_key(k) {
                 continue;
             }
-            if let Some(key) = k.scalar().map(Scalar::text) {
+            if let Some(key) = k.scalar_text() {
                 match first.get(key) {
                     Some(&f) => duplicates.push((key.to_string(), k.span(), f)),
                     None => {
@@ -999,10 +1000,10 @@ impl<'a> TreeBuilder<'a> {
             });
             self.findings.push(f);
         }
-        let mut own: Vec<Option<(Node, Node)>> = Vec::with_capacity(entries.len());
+        let mut own: Vec<Option<(Key, Node)>> = Vec::with_capacity(entries.len());
         let mut index: std::collections::HashMap<String, usize> =
             std::collections::HashMap::with_capacity(entries.len());
-        let mut merged: Vec<(Node, Node)> = Vec::new();
+        let mut merged: Vec<(Key, Node)> = Vec::new();
         for (k, v) in entries {
             if has_merge && is_merge_key(&k) {
                 match v.value {
@@ -1123,7 +1124,7 @@ impl<'a> TreeBuilder<'a> {
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map { entries, key, .. }) => match key.take() {
                 None => *key = Some(node),
-                Some(k) => entries.push((k, node)),
+                Some(k) => entries.push((Key::from_node(&k), node)),
             },
         }
         true

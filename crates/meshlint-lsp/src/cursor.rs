@@ -10,7 +10,8 @@ use meshlint_load::{Node, NodeValue, PathSegment};
 pub struct Target<'g> {
     pub resource: usize,
     pub path: Vec<PathSegment>,
-    pub node: &'g Node,
+    /// The scalar under the cursor (a key as a node of its text).
+    pub node: std::borrow::Cow<'g, Node>,
     /// The cursor is on a mapping key, not a value.
     pub is_key: bool,
 }
@@ -65,9 +66,15 @@ pub fn target_at<'g>(graph: &'g MeshGraph, file: &str, pos: Pos) -> Option<Targe
     })
 }
 
-fn descend<'g>(node: &'g Node, pos: Pos, path: &mut Vec<PathSegment>) -> Option<(&'g Node, bool)> {
+fn descend<'g>(
+    node: &'g Node,
+    pos: Pos,
+    path: &mut Vec<PathSegment>,
+) -> Option<(std::borrow::Cow<'g, Node>, bool)> {
     match &node.value {
-        NodeValue::Scalar(_) => contains(node.span(), pos).then_some((node, false)),
+        NodeValue::Scalar(_) => {
+            contains(node.span(), pos).then_some((std::borrow::Cow::Borrowed(node), false))
+        }
         NodeValue::Seq(items) => items.iter().enumerate().find_map(|(i, item)| {
             if !contains(item.span(), pos) {
                 return None;
@@ -79,7 +86,7 @@ fn descend<'g>(node: &'g Node, pos: Pos, path: &mut Vec<PathSegment>) -> Option<
             let key = k.as_str().unwrap_or("").to_string();
             if contains(k.span(), pos) {
                 path.push(PathSegment::Key(key));
-                return Some((k, true));
+                return Some((std::borrow::Cow::Owned(k.to_node()), true));
             }
             if !contains(v.span(), pos) {
                 return None;

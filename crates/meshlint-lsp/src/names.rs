@@ -212,7 +212,7 @@ pub fn references(graph: &MeshGraph, named: &Named) -> Vec<Location> {
                 let t = Target {
                     resource: i,
                     path,
-                    node,
+                    node: std::borrow::Cow::Borrowed(node),
                     is_key: false,
                 };
                 if classify(graph, &t).as_ref() == Some(named) {

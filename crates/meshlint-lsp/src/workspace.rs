@@ -446,6 +446,11 @@ pub fn affected(
     Scope::Some(out)
 }
 
+/// Whether two keys are spelled alike.
+fn same_key(a: &meshlint_load::Key, b: &meshlint_load::Key) -> bool {
+    a.scalar_text() == b.scalar_text() && a.plain() == b.plain()
+}
+
 /// Whether two trees are equal but for where they are written.
 fn same_tree(a: &Node, b: &Node) -> bool {
     match (&a.value, &b.value) {
@@ -457,7 +462,7 @@ fn same_tree(a: &Node, b: &Node) -> bool {
             x.len() == y.len()
                 && x.iter()
                     .zip(y)
-                    .all(|((ka, va), (kb, vb))| same_tree(ka, kb) && same_tree(va, vb))
+                    .all(|((ka, va), (kb, vb))| same_key(ka, kb) && same_tree(va, vb))
         }
         _ => false,
     }

@@ -24,7 +24,7 @@ fn contains_canary(n: &Node) -> bool {
         NodeValue::Seq(items) => items.iter().any(contains_canary),
         NodeValue::Map(entries) => entries
             .iter()
-            .any(|(k, v)| contains_canary(k) || contains_canary(v)),
+            .any(|(k, v)| k.text().contains("CANARY") || contains_canary(v)),
     }
 }
 

@@ -88,7 +88,7 @@ fn outline(root: &Node) -> Vec<String> {
             NodeValue::Map(entries) => {
                 out.push(format!("{pad}map {span}"));
                 for (k, v) in entries.iter() {
-                    walk(k, depth + 1, out);
+                    walk(&k.to_node(), depth + 1, out);
                     walk(v, depth + 2, out);
                 }
             }

@@ -352,12 +352,13 @@ mod tests {
         let span = meshlint_diag::Span::point(1, 1);
         let scalar =
             |t: &str| Node::new(span, NodeValue::Scalar(meshlint_load::Scalar::new(t, true)));
+        let key = |t: &str| meshlint_load::Key::new(span, t, true);
         let node = Node::new(
             span,
             NodeValue::Map(meshlint_load::List::new(vec![
-                (scalar("a"), scalar("1")),
-                (scalar("b"), scalar("x")),
-                (scalar("a"), scalar("two")),
+                (key("a"), scalar("1")),
+                (key("b"), scalar("x")),
+                (key("a"), scalar("two")),
             ])),
         );
         let v = owned_value(&node);

@@ -1,0 +1,346 @@
+//! Mapping keys: 12 bytes each, their spelling shared.
+//!
+//! Keys are about half of a tree's nodes, and manifests write the same few dozen keys
+//! (`name`, `spec`, `matchLabels`) over and over. A [`Key`] keeps where it starts, packed
+//! in four bytes as a node's start is, and a pointer to its spelling: the text, whether it
+//! was quoted, and where it ends relative to where it starts. Spellings are interned once
+//! per process, so a mapping entry takes 32 bytes instead of 40.
+//!
+//! A key whose start does not pack (line 2^20, column 2^12 and later), and any key once
+//! the table of shared spellings is full (a long-running language server sees every
+//! partial key typed), owns its spelling, start included, and frees it when dropped.
+
+use crate::node::{Node, NodeValue, Scalar, Start};
+use meshlint_diag::{Pos, Span};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ptr::NonNull;
+use std::sync::Mutex;
+
+/// A mapping key and where it was written.
+#[repr(C, packed(4))]
+pub struct Key {
+    start: Start,
+    /// A spelling in the shared table (never freed), or one this key owns
+    /// (`Spelling::owned`), allocated as a `Box`.
+    spelling: NonNull<Spelling>,
+}
+
+// SAFETY: a key's spelling is immutable; a shared one lives for the whole process, an
+// owned one is owned by exactly this key (as a `Box` would be).
+unsafe impl Send for Key {}
+// SAFETY: as above; shared access only reads.
+unsafe impl Sync for Key {}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Spelling {
+    text: Box<str>,
+    plain: bool,
+    /// A mapping or sequence written as a key (`? [a, b]`): it has no text, and no lookup
+    /// by name finds it.
+    collection: bool,
+    reach: Reach,
+    /// The start of a key whose start does not pack into [`Start`].
+    far_start: Option<Pos>,
+    owned: bool,
+}
+
+/// Where a key ends, relative to where it starts.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Reach {
+    /// Columns to the right on the same line.
+    SameLine(u32),
+    /// On a later line, at a column.
+    Below { lines: u32, column: u32 },
+}
+
+impl Reach {
+    fn between(start: Pos, end: Pos) -> Reach {
+        if end.line == start.line {
+            Reach::SameLine(end.column.saturating_sub(start.column))
+        } else {
+            Reach::Below {
+                lines: end.line.saturating_sub(start.line),
+                column: end.column,
+            }
+        }
+    }
+
+    fn end_from(self, start: Pos) -> Pos {
+        match self {
+            Reach::SameLine(columns) => Pos {
+                line: start.line,
+                column: start.column.saturating_add(columns),
+            },
+            Reach::Below { lines, column } => Pos {
+                line: start.line.saturating_add(lines),
+                column,
+            },
+        }
+    }
+}
+
+/// Most spellings shared; later ones are owned by their keys.
+const SHARED_LIMIT: usize = 1 << 16;
+
+/// Spellings shared by every thread, found by their content.
+static SHARED: Mutex<Option<HashMap<Spelling, SharedSpelling>>> = Mutex::new(None);
+
+/// A pointer into the shared table, which is never freed.
+#[derive(Clone, Copy)]
+struct SharedSpelling(&'static Spelling);
+
+thread_local! {
+    /// The shared spellings this thread has used, by text: most keys are found here,
+    /// without the lock.
+    static SEEN: RefCell<HashMap<Box<str>, Vec<SharedSpelling>>> = RefCell::new(HashMap::new());
+}
+
+fn shared(wanted: &Spelling) -> Option<SharedSpelling> {
+    let matches = |s: &SharedSpelling| {
+        s.0.plain == wanted.plain
+            && s.0.collection == wanted.collection
+            && s.0.reach == wanted.reach
+    };
+    let seen = SEEN.with(|seen| {
+        seen.borrow()
+            .get(&*wanted.text)
+            .and_then(|list| list.iter().copied().find(matches))
+    });
+    if seen.is_some() {
+        return seen;
+    }
+    let found = {
+        let mut table = SHARED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let table = table.get_or_insert_with(HashMap::new);
+        match table.get(wanted) {
+            Some(found) => *found,
+            None if table.len() >= SHARED_LIMIT => return None,
+            None => {
+                let leaked = SharedSpelling(Box::leak(Box::new(wanted.clone())));
+                table.insert(wanted.clone(), leaked);
+                leaked
+            }
+        }
+    };
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() < SHARED_LIMIT {
+            seen.entry(wanted.text.clone()).or_default().push(found);
+        }
+    });
+    Some(found)
+}
+
+impl Key {
+    /// A key with `text` written at `span`.
+    pub fn new(span: Span, text: &str, plain: bool) -> Key {
+        Key::spelled(span, text, plain, false)
+    }
+
+    /// A key written as a node: a scalar's text, or a collection (which no lookup finds).
+    pub fn from_node(node: &Node) -> Key {
+        match &node.value {
+            NodeValue::Scalar(s) => Key::spelled(node.span(), s.text(), s.plain(), false),
+            NodeValue::Seq(_) | NodeValue::Map(_) => Key::spelled(node.span(), "", false, true),
+        }
+    }
+
+    fn spelled(span: Span, text: &str, plain: bool, collection: bool) -> Key {
+        let start = Start::of(span.start);
+        let far = start == Start::KEPT_BY_VALUE;
+        let mut spelling = Spelling {
+            text: text.into(),
+            plain,
+            collection,
+            reach: Reach::between(span.start, span.end),
+            far_start: far.then_some(span.start),
+            owned: true,
+        };
+        if !far {
+            spelling.owned = false;
+            if let Some(SharedSpelling(found)) = shared(&spelling) {
+                return Key {
+                    start,
+                    spelling: NonNull::from(found),
+                };
+            }
+            spelling.owned = true;
+        }
+        Key {
+            start,
+            spelling: NonNull::from(Box::leak(Box::new(spelling))),
+        }
+    }
+
+    fn spelling(&self) -> &Spelling {
+        let spelling = self.spelling;
+        // SAFETY: the pointer is a shared spelling (never freed) or one this key owns
+        // (freed only when the key is dropped); either outlives `&self`.
+        unsafe { spelling.as_ref() }
+    }
+
+    /// The text as written (after YAML's unescaping); empty for a collection.
+    pub fn text(&self) -> &str {
+        &self.spelling().text
+    }
+
+    /// Written without quotes: resolved by the core schema (`~` is a null key).
+    pub fn plain(&self) -> bool {
+        self.spelling().plain
+    }
+
+    /// A mapping or sequence written as a key.
+    pub fn is_collection(&self) -> bool {
+        self.spelling().collection
+    }
+
+    pub fn is_null(&self) -> bool {
+        let s = self.spelling();
+        !s.collection
+            && s.plain
+            && matches!(s.text.as_bytes(), b"" | b"~" | b"null" | b"Null" | b"NULL")
+    }
+
+    /// The text of a scalar key, null ones included (`None` for a collection).
+    pub fn scalar_text(&self) -> Option<&str> {
+        (!self.is_collection()).then(|| self.text())
+    }
+
+    /// The key's text, unless it is null or a collection.
+    pub fn as_str(&self) -> Option<&str> {
+        (!self.is_collection() && !self.is_null()).then(|| self.text())
+    }
+
+    /// Where the key was written.
+    pub fn span(&self) -> Span {
+        let spelling = self.spelling();
+        let start = self.start.pos().or(spelling.far_start).unwrap_or_default();
+        Span {
+            start,
+            end: spelling.reach.end_from(start),
+        }
+    }
+
+    /// The key as a node: a scalar of its text (an empty mapping for a collection key).
+    pub fn to_node(&self) -> Node {
+        let value = if self.is_collection() {
+            NodeValue::Map(crate::List::default())
+        } else {
+            NodeValue::Scalar(Scalar::new(self.text(), self.plain()))
+        };
+        Node::new(self.span(), value)
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        if self.spelling().owned {
+            // SAFETY: an owned spelling was leaked from a `Box` for this key alone.
+            drop(unsafe { Box::from_raw(self.spelling.as_ptr()) });
+        }
+    }
+}
+
+impl Clone for Key {
+    fn clone(&self) -> Key {
+        let spelling = if self.spelling().owned {
+            NonNull::from(Box::leak(Box::new(self.spelling().clone())))
+        } else {
+            self.spelling
+        };
+        Key {
+            start: self.start,
+            spelling,
+        }
+    }
+}
+
+/// Equal text, quoting and span.
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        let (a, b) = (self.spelling(), other.spelling());
+        self.span() == other.span()
+            && a.text == b.text
+            && a.plain == b.plain
+            && a.collection == b.collection
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Key")
+            .field("span", &self.span())
+            .field("text", &self.text())
+            .field("plain", &self.plain())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(a: (u32, u32), b: (u32, u32)) -> Span {
+        let pos = |(line, column)| Pos { line, column };
+        Span {
+            start: pos(a),
+            end: pos(b),
+        }
+    }
+
+    #[test]
+    fn keys_are_twelve_bytes_and_keep_text_quoting_and_span() {
+        assert_eq!(std::mem::size_of::<Key>(), 12);
+        assert_eq!(std::mem::size_of::<(Key, Node)>(), 32);
+        let spans = [
+            span((3, 5), (3, 9)),
+            span((3, 5), (4, 2)),
+            span((1_048_575, 4_095), (1_048_575, 4_099)),
+            span((2_000_000, 3), (2_000_000, 7)),
+            span((8, 5_000), (8, 5_010)),
+        ];
+        for sp in spans {
+            for (text, plain) in [("name", true), ("a longer key with: spaces", false)] {
+                let key = Key::new(sp, text, plain);
+                assert_eq!((key.span(), key.text(), key.plain()), (sp, text, plain));
+                assert_eq!(key.as_str(), Some(text));
+                let copy = key.clone();
+                assert_eq!(copy, key);
+                drop(key);
+                assert_eq!((copy.span(), copy.text()), (sp, text));
+            }
+        }
+        // Keys written alike share a spelling; where they start is their own.
+        let a = Key::new(span((1, 1), (1, 5)), "spec", true);
+        let b = Key::new(span((9, 1), (9, 5)), "spec", true);
+        let (a_spelling, b_spelling) = (a.spelling, b.spelling);
+        assert_eq!(a_spelling, b_spelling);
+        assert_ne!(a, b);
+        assert_ne!(a, Key::new(span((1, 1), (1, 5)), "spec", false));
+    }
+
+    #[test]
+    fn null_and_collection_keys_have_no_name() {
+        assert_eq!(Key::new(span((1, 1), (1, 2)), "~", true).as_str(), None);
+        assert_eq!(
+            Key::new(span((1, 1), (1, 4)), "~", false).as_str(),
+            Some("~")
+        );
+        let seq = Node::new(span((2, 3), (2, 9)), NodeValue::Seq(crate::List::default()));
+        let key = Key::from_node(&seq);
+        assert!(key.is_collection());
+        assert_eq!((key.as_str(), key.span()), (None, seq.span()));
+        let scalar = Node::new(
+            span((4, 1), (4, 3)),
+            NodeValue::Scalar(Scalar::new("x", false)),
+        );
+        let key = Key::from_node(&scalar);
+        assert_eq!(
+            (key.as_str(), key.plain(), key.to_node()),
+            (Some("x"), false, scalar)
+        );
+    }
+}
