@@ -13,9 +13,13 @@
 use crate::node::{Node, NodeValue, Scalar, Start};
 use meshlint_diag::{Pos, Span};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ptr::NonNull;
 use std::sync::Mutex;
+
+/// Keys are short texts looked up once per key written: the standard library's SipHash
+/// was most of the cost of interning them. foldhash is several times faster on such
+/// texts and still seeded per process.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// A mapping key and where it was written.
 #[repr(C, packed(4))]
@@ -93,28 +97,36 @@ struct SharedSpelling(&'static Spelling);
 thread_local! {
     /// The shared spellings this thread has used, by text: most keys are found here,
     /// without the lock.
-    static SEEN: RefCell<HashMap<Box<str>, Vec<SharedSpelling>>> = RefCell::new(HashMap::new());
+    static SEEN: RefCell<HashMap<Box<str>, Vec<SharedSpelling>>> = RefCell::new(HashMap::default());
 }
 
-fn shared(wanted: &Spelling) -> Option<SharedSpelling> {
+/// The shared spelling of `text` with these properties (`None` once the table is
+/// full). Allocates only for a spelling this thread has not used yet.
+fn shared(text: &str, plain: bool, collection: bool, reach: Reach) -> Option<SharedSpelling> {
     let matches = |s: &SharedSpelling| {
-        s.0.plain == wanted.plain
-            && s.0.collection == wanted.collection
-            && s.0.reach == wanted.reach
+        s.0.plain == plain && s.0.collection == collection && s.0.reach == reach
     };
     let seen = SEEN.with(|seen| {
         seen.borrow()
-            .get(&*wanted.text)
+            .get(text)
             .and_then(|list| list.iter().copied().find(matches))
     });
     if seen.is_some() {
         return seen;
     }
+    let wanted = &Spelling {
+        text: text.into(),
+        plain,
+        collection,
+        reach,
+        far_start: None,
+        owned: false,
+    };
     let found = {
         let mut table = SHARED
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let table = table.get_or_insert_with(HashMap::new);
+        let table = table.get_or_insert_with(HashMap::default);
         match table.get(wanted) {
             Some(found) => *found,
             None if table.len() >= SHARED_LIMIT => return None,
@@ -151,27 +163,26 @@ impl Key {
     fn spelled(span: Span, text: &str, plain: bool, collection: bool) -> Key {
         let start = Start::of(span.start);
         let far = start == Start::KEPT_BY_VALUE;
-        let mut spelling = Spelling {
-            text: text.into(),
-            plain,
-            collection,
-            reach: Reach::between(span.start, span.end),
-            far_start: far.then_some(span.start),
-            owned: true,
-        };
+        let reach = Reach::between(span.start, span.end);
         if !far {
-            spelling.owned = false;
-            if let Some(SharedSpelling(found)) = shared(&spelling) {
+            if let Some(SharedSpelling(found)) = shared(text, plain, collection, reach) {
                 return Key {
                     start,
                     spelling: NonNull::from(found),
                 };
             }
-            spelling.owned = true;
         }
+        let owned = Spelling {
+            text: text.into(),
+            plain,
+            collection,
+            reach,
+            far_start: far.then_some(span.start),
+            owned: true,
+        };
         Key {
             start,
-            spelling: NonNull::from(Box::leak(Box::new(spelling))),
+            spelling: NonNull::from(Box::leak(Box::new(owned))),
         }
     }
 
