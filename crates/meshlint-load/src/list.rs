@@ -3,9 +3,9 @@
 //!
 //! A `Box<[T]>` is 16 bytes aligned to 8, so a [`crate::NodeValue`] holding one could not
 //! be smaller than 24 bytes. A [`List`] is 12 bytes aligned to 4 (a pointer and a `u32`
-//! length), which leaves room for the enum's tag in the scalar variant, so a
-//! [`crate::Node`] is 24 bytes (a tree has about one node for each 8 bytes of YAML, and
-//! trees are most of a run's memory).
+//! length), which leaves room for the enum's tag in the scalar variant, so a value is 16
+//! bytes aligned to 4 and a [`crate::Node`] 20 (a tree has about one node for each 8
+//! bytes of YAML, and trees are most of a run's memory).
 //!
 //! A node keeps where it starts; a collection ends where its last item ends, as both
 //! parsers build them, so a list stores an end only when that is not so: an empty list
