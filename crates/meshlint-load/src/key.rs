@@ -12,7 +12,7 @@
 
 use crate::node::{Node, NodeValue, Scalar, Start};
 use meshlint_diag::{Pos, Span};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 use std::sync::Mutex;
 
@@ -45,9 +45,27 @@ struct Spelling {
     /// by name finds it.
     collection: bool,
     reach: Reach,
+    /// Neither null nor a collection: lookups by name find it. Computed once per
+    /// spelling, as lookups ask it of every key they pass.
+    named: bool,
     /// The start of a key whose start does not pack into [`Start`].
     far_start: Option<Pos>,
     owned: bool,
+}
+
+impl Spelling {
+    fn new(text: &str, plain: bool, collection: bool, reach: Reach) -> Spelling {
+        let null = plain && matches!(text.as_bytes(), b"" | b"~" | b"null" | b"Null" | b"NULL");
+        Spelling {
+            text: text.into(),
+            plain,
+            collection,
+            reach,
+            named: !collection && !null,
+            far_start: None,
+            owned: false,
+        }
+    }
 }
 
 /// Where a key ends, relative to where it starts.
@@ -124,6 +142,24 @@ thread_local! {
     /// The shared spellings this thread has used, by text (borrowed from the shared
     /// spelling): most keys are found here, without the lock.
     static SEEN: RefCell<HashMap<&'static str, SeenSpellings>> = RefCell::new(HashMap::default());
+    /// The spelling last used in each of a few slots chosen without hashing the whole
+    /// text: the same few dozen keys repeat, and a hit skips `SEEN`'s hash.
+    static RECENT: [Cell<Option<SharedSpelling>>; RECENT_SLOTS] =
+        const { [const { Cell::new(None) }; RECENT_SLOTS] };
+}
+
+const RECENT_SLOTS: usize = 64;
+
+/// A slot of `RECENT` from the length, first and last bytes and quoting.
+fn recent_slot(text: &str, plain: bool) -> usize {
+    let bytes = text.as_bytes();
+    let first = u32::from(bytes.first().copied().unwrap_or(0));
+    let last = u32::from(bytes.last().copied().unwrap_or(0));
+    let mixed = (bytes.len() as u32).wrapping_mul(0x9E37_79B9)
+        ^ first.wrapping_mul(0x85EB_CA6B)
+        ^ last.wrapping_mul(0xC2B2_AE35)
+        ^ u32::from(plain).wrapping_mul(0x27D4_EB2F);
+    (mixed >> (32 - RECENT_SLOTS.trailing_zeros())) as usize
 }
 
 /// The shared spelling of `text` with these properties (`None` once the table is
@@ -132,22 +168,21 @@ fn shared(text: &str, plain: bool, collection: bool, reach: Reach) -> Option<Sha
     let matches = |s: &SharedSpelling| {
         s.0.plain == plain && s.0.collection == collection && s.0.reach == reach
     };
+    let slot = recent_slot(text, plain);
+    let recent = RECENT.with(|recent| recent[slot].get());
+    if let Some(hit) = recent.filter(|s| matches(s) && *s.0.text == *text) {
+        return Some(hit);
+    }
     let seen = SEEN.with(|seen| {
         seen.borrow()
             .get(text)
             .and_then(|list| list.iter().flatten().copied().find(matches))
     });
     if seen.is_some() {
+        RECENT.with(|recent| recent[slot].set(seen));
         return seen;
     }
-    let wanted = Spelling {
-        text: text.into(),
-        plain,
-        collection,
-        reach,
-        far_start: None,
-        owned: false,
-    };
+    let wanted = Spelling::new(text, plain, collection, reach);
     let found = {
         let mut table = SHARED
             .lock()
@@ -172,6 +207,7 @@ fn shared(text: &str, plain: bool, collection: bool, reach: Reach) -> Option<Sha
             }
         }
     });
+    RECENT.with(|recent| recent[slot].set(Some(found)));
     Some(found)
 }
 
@@ -202,12 +238,9 @@ impl Key {
             }
         }
         let owned = Spelling {
-            text: text.into(),
-            plain,
-            collection,
-            reach,
             far_start: far.then_some(span.start),
             owned: true,
+            ..Spelling::new(text, plain, collection, reach)
         };
         Key {
             start,
@@ -239,9 +272,7 @@ impl Key {
 
     pub fn is_null(&self) -> bool {
         let s = self.spelling();
-        !s.collection
-            && s.plain
-            && matches!(s.text.as_bytes(), b"" | b"~" | b"null" | b"Null" | b"NULL")
+        !s.collection && !s.named
     }
 
     /// The text of a scalar key, null ones included (`None` for a collection).
@@ -251,7 +282,8 @@ impl Key {
 
     /// The key's text, unless it is null or a collection.
     pub fn as_str(&self) -> Option<&str> {
-        (!self.is_collection() && !self.is_null()).then(|| self.text())
+        let s = self.spelling();
+        s.named.then_some(&*s.text)
     }
 
     /// Where the key was written.
