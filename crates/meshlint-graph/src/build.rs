@@ -81,7 +81,7 @@ pub struct MeshGraph {
     /// Every resource's data-plane decision, built on first use (`data_plane`).
     pub(crate) data_planes: std::sync::OnceLock<crate::dataplane::DataPlanes>,
     /// Each workload's Services and ServiceEntries, built on first use (`services_for`).
-    pub(crate) services_by_workload: std::sync::OnceLock<Tally<HashMap<usize, Vec<usize>>>>,
+    pub(crate) services_by_workload: std::sync::OnceLock<crate::workloads::ServicesByWorkload>,
     /// Route destinations by destination FQDN, built on first use (`routes_to`).
     pub(crate) routes_index: std::sync::OnceLock<crate::routing::RoutesIndex>,
     /// STRICT service ports by deciding PeerAuthentication, built on first use
@@ -429,6 +429,12 @@ impl MeshGraph {
         // Charged as the list it hands out, like the other indexes (`Tally`).
         meshlint_diag::work::add(found.len().max(1) as u64);
         found
+    }
+
+    /// The first resource of a kind in a namespace, uncounted: its number stands for
+    /// the namespace in the keys of an index of that kind's resources (`dr_index.rs`).
+    pub(crate) fn first_in_namespace(&self, ns: &str, kind: Kind) -> Option<usize> {
+        self.by_ns_kind.get(&self.resources, ns, kind).first().copied()
     }
 
     pub fn find(&self, kind: Kind, ns: &str, name: &str) -> Option<usize> {

@@ -58,6 +58,16 @@ impl<K: Hash + Eq, V> FlatMap<K, V> {
         self.position(key).map(|i| &self.entries[i].1)
     }
 
+    /// The position of `key` among the entries (they keep the order they were added
+    /// in, so a position names the key for as long as the map lives): another index
+    /// keyed by these keys can hold the `u32` rather than a copy of the key.
+    pub(crate) fn position_of<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<u32>
+    where
+        K: Borrow<Q>,
+    {
+        self.position(key).map(|i| i as u32)
+    }
+
     pub(crate) fn contains_key<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
@@ -117,6 +127,20 @@ impl<K: Hash + Eq, V> FlatMap<K, V> {
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The value at a position [`Self::position_of`] gave.
+    pub(crate) fn at_mut(&mut self, position: u32) -> &mut V {
+        &mut self.entries[position as usize].1
+    }
+
+    /// The values, to change in place (their keys stay as they are).
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.entries.iter_mut().map(|(_, v)| v)
     }
 }
 

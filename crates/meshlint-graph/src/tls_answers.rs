@@ -180,7 +180,7 @@ impl MeshGraph {
         // The deciding fields met so far, so ports decided by one field share its path.
         let mut fields: HashMap<(usize, String), Arc<str>> = HashMap::default();
         for w in workloads {
-            for &t in services.get(&w).map(Vec::as_slice).unwrap_or(&[]) {
+            for &t in services.of(w) {
                 let Some(host) = self.served_host(t) else {
                     continue;
                 };
