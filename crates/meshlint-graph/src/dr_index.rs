@@ -25,7 +25,8 @@ pub(crate) struct DestinationRulesByHost {
     /// Namespace → rules whose host is another wildcard (`*x.com`), matched by scanning.
     odd: Tally<HashMap<String, Vec<usize>>>,
     /// The same three without the namespace: every namespace's rules for a host.
-    exact_anywhere: Tally<FlatMap<Box<str>, Vec<usize>>>,
+    /// Keyed by the graph's copy of each host it defines (`MeshGraph::shared_host`).
+    exact_anywhere: Tally<FlatMap<std::sync::Arc<str>, Vec<usize>>>,
     wildcard_anywhere: Tally<HashMap<String, Vec<usize>>>,
     odd_anywhere: Tally<Vec<usize>>,
     /// What follows `*` in the host of every DestinationRule (workload selector or not)
@@ -63,7 +64,7 @@ impl DestinationRulesByHost {
                     let at = match ix.exact_anywhere.position_of(host.as_str()) {
                         Some(at) => at,
                         None => {
-                            ix.exact_anywhere.list(host.as_str().into());
+                            ix.exact_anywhere.list(g.shared_host(&host));
                             ix.exact_anywhere.len() as u32 - 1
                         }
                     };

@@ -133,6 +133,11 @@ impl<K: Hash + Eq, V> FlatMap<K, V> {
         self.entries.len()
     }
 
+    /// The key at a position [`Self::position_of`] gave.
+    pub(crate) fn key_at(&self, position: u32) -> &K {
+        &self.entries[position as usize].0
+    }
+
     /// The value at a position [`Self::position_of`] gave.
     pub(crate) fn at_mut(&mut self, position: u32) -> &mut V {
         &mut self.entries[position as usize].1
@@ -252,15 +257,21 @@ impl NameNumbers {
 }
 
 /// A host paired with a name numbered by [`NameNumbers`].
-pub(crate) type NumberedHost = (u32, Box<str>);
+pub(crate) type NumberedHost = (u32, std::sync::Arc<str>);
 
 impl<T> FlatMap<NumberedHost, Vec<T>> {
     /// The list under (`name`, `host`), inserted empty when absent.
-    pub(crate) fn host_list(&mut self, name: u32, host: &str) -> &mut Vec<T> {
+    /// The host of a new key is `share(host)` (the graph's copy, where it has one).
+    pub(crate) fn host_list(
+        &mut self,
+        name: u32,
+        host: &str,
+        share: impl FnOnce(&str) -> std::sync::Arc<str>,
+    ) -> &mut Vec<T> {
         self.entry_hashed(
             hash_of((name, host)),
             |(n, h)| *n == name && &**h == host,
-            || ((name, host.into()), crate::tally::new_list()),
+            || ((name, share(host)), crate::tally::new_list()),
         )
     }
 }

@@ -247,7 +247,7 @@ impl MeshGraph {
                 if host_matches(fqdn, h) {
                     out.extend(rs.iter().map(|&r| HostTarget {
                         resource: r,
-                        host: h.clone(),
+                        host: h.to_string(),
                     }));
                 }
             }

@@ -296,7 +296,7 @@ impl MeshGraph {
                             let fqdn = crate::queries::resolve_short(h, ns, &domain);
                             for s in &scopes {
                                 let s = ix.scopes.number(s);
-                                let list = ix.mesh_vs_hosts.host_list(s, &fqdn);
+                                let list = ix.mesh_vs_hosts.host_list(s, &fqdn, |h| self.shared_host(h));
                                 if list.last() != Some(&i) {
                                     list.push(i);
                                 }

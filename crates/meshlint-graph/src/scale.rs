@@ -35,8 +35,9 @@ pub(crate) struct ScaleIndex {
     /// Imports with another wildcard (`*ample.com`: not at a dot), matched by scanning:
     /// (namespace named, host as written, importing namespace).
     pub odd_importers: Tally<Vec<(String, String, Arc<str>)>>,
-    /// (FQDN, port) → protocol → ServiceEntries declaring that host and port.
-    pub se_port_protocols: Tally<HashMap<(String, u32), ByProtocol>>,
+    /// (FQDN, port) → protocol → ServiceEntries declaring that host and port. The FQDN
+    /// is its position among the graph's hosts (`MeshGraph::hosts`), not a copy.
+    pub se_port_protocols: Tally<HashMap<(u32, u32), ByProtocol>>,
     /// (port, address as written) → address-matched ServiceEntry claims.
     pub claims_by_address: Tally<HashMap<(u32, String), Vec<usize>>>,
     /// Per port: claims with a CIDR range wider than one address (compared by overlap).
@@ -117,7 +118,7 @@ impl MeshGraph {
             }
         }
         // From the host index (exact FQDNs; wildcards are matched, not merged, by Istio).
-        for (fqdn, defining) in &self.hosts {
+        for (at, (_, defining)) in self.hosts.iter().enumerate() {
             for &i in defining {
                 let Typed::ServiceEntry(se) = &self.resources[i].typed else {
                     continue;
@@ -125,7 +126,7 @@ impl MeshGraph {
                 for p in &se.ports {
                     let by = ix
                         .se_port_protocols
-                        .entry((fqdn.clone(), p.number))
+                        .entry((at as u32, p.number))
                         .or_insert_with(crate::tally::new_list);
                     let protocol = crate::service_entries::se_port_protocol(p);
                     let at = match by.binary_search_by(|(x, _)| x.as_str().cmp(&protocol)) {

@@ -184,7 +184,7 @@ impl MeshGraph {
                 let Some(host) = self.served_host(t) else {
                     continue;
                 };
-                let host: Arc<str> = host.into();
+                let host: Arc<str> = self.shared_host(&host);
                 for port in self.ports_of(t) {
                     let cp = self.target_port(w, &port);
                     let d = self.peer_mode(w, Some(cp));
