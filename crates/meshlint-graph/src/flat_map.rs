@@ -108,7 +108,7 @@ impl<K: Hash + Eq, V> FlatMap<K, V> {
 
     /// Adds an entry whose key is not in the map yet; its position in `entries`.
     fn push(&mut self, key: K, value: V) -> usize {
-        if (self.entries.len() + 1) * 2 > self.slots.len() {
+        if self.entries.len() + 1 > self.slots.room() {
             self.rehash(self.entries.len() + 1);
         }
         let i = self.entries.len();
