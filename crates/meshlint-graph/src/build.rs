@@ -59,7 +59,7 @@ pub struct MeshGraph {
     pub(crate) known_namespaces: Tally<BTreeSet<String>>,
     /// Exact FQDN → Services and ServiceEntries defining it. Each host is an `Arc<str>`
     /// that the indexes keyed by host share (see [`MeshGraph::shared_host`]).
-    pub(crate) hosts: Tally<crate::flat_map::FlatMap<std::sync::Arc<str>, Vec<usize>>>,
+    pub(crate) hosts: Tally<crate::flat_map::FlatMap<std::sync::Arc<str>, crate::flat_map::Frozen>>,
     /// ServiceEntry wildcard hosts (`*.example.com`) → entries.
     pub(crate) wildcard_hosts: Tally<Vec<(String, usize)>>,
     /// The same entries keyed by suffix (`.example.com`), so a concrete host finds the
@@ -217,7 +217,7 @@ impl MeshGraph {
                 _ => 0,
             })
             .sum();
-        self.hosts = Tally::new(crate::flat_map::FlatMap::with_capacity(defined_hosts));
+        let mut hosts = crate::flat_map::FlatMap::with_capacity(defined_hosts);
         for (i, r) in self.resources.iter().enumerate() {
             self.by_kind.entry(r.kind).or_default().push(i);
             let ns = r.namespace();
@@ -235,7 +235,7 @@ impl MeshGraph {
             match &r.typed {
                 Typed::Service(_) => {
                     let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
-                    self.hosts.list(fqdn.into()).push(i);
+                    hosts.list(fqdn.into()).push(i);
                 }
                 Typed::ServiceEntry(se) => {
                     for h in &se.hosts {
@@ -247,7 +247,7 @@ impl MeshGraph {
                                 .or_insert_with(crate::tally::new_list)
                                 .push(i);
                         } else {
-                            self.hosts.list(h.into()).push(i);
+                            hosts.list(h.into()).push(i);
                         }
                     }
                     for p in &se.ports {
@@ -300,7 +300,7 @@ impl MeshGraph {
             }
         }
         crate::tally::shrink_lists(&mut *self.by_kind);
-        self.hosts.shrink_lists();
+        self.hosts = Tally::new(hosts.freeze());
         crate::tally::shrink_lists(&mut *self.wildcard_by_suffix);
         crate::tally::shrink_lists(&mut *self.workloads_by_ns);
         self.workloads_by_label.shrink_lists();

@@ -7,7 +7,7 @@
 
 use crate::build::MeshGraph;
 use crate::fast_map::{HashMap, HashSet};
-use crate::flat_map::{FlatMap, NameNumbers, NumberedHost};
+use crate::flat_map::{FlatMap, Frozen, NameNumbers, NumberedHost};
 use crate::queries::{host_matches, selector_matches};
 use crate::tally::Tally;
 use meshlint_load::Node;
@@ -32,7 +32,7 @@ pub struct IstioIndex {
     /// Gateway → the keys of `gateway_certs` its servers use (each once).
     certs_of_gateway: Tally<HashMap<usize, Vec<String>>>,
     /// (scope, FQDN) → mesh-bound VirtualServices declaring it.
-    mesh_vs_hosts: Tally<FlatMap<NumberedHost, Vec<usize>>>,
+    mesh_vs_hosts: Tally<FlatMap<NumberedHost, Frozen>>,
     /// Mesh-bound VirtualServices exported everywhere with a wildcard host, for overlap
     /// queries. Those with an exact host are the `*` scope's keys of `mesh_vs_hosts`
     /// (see [`IstioIndex::global_overlapping`]): a second index of them by host took
@@ -44,7 +44,7 @@ pub struct IstioIndex {
     /// The host is its position among the graph's hosts (`MeshGraph::hosts`, which has
     /// every host a Service or ServiceEntry defines): a copy of it per key took 5 MB
     /// on the 20,000-namespace gen-mesh corpus.
-    destinations: Tally<FlatMap<(u32, u32), Vec<usize>>>,
+    destinations: Tally<FlatMap<(u32, u32), Frozen>>,
     /// Export scope (`*` or a namespace) → its number in the keys of `mesh_vs_hosts`
     /// and `destinations`.
     scopes: NameNumbers,
@@ -215,6 +215,9 @@ impl MeshGraph {
         let mut ix = IstioIndex::default();
         let domain = self.mesh.dns_domain.clone();
         ix.by_name = crate::resource_index::ByKindName::new(&self.resources);
+        // Built with growing lists, kept with frozen ones.
+        let mut mesh_vs_hosts: FlatMap<NumberedHost, Vec<usize>> = FlatMap::default();
+        let mut destinations: FlatMap<(u32, u32), Vec<usize>> = FlatMap::default();
         for (i, r) in self.resources.iter().enumerate() {
             let ns = r.namespace();
             match &r.typed {
@@ -296,7 +299,7 @@ impl MeshGraph {
                             let fqdn = crate::queries::resolve_short(h, ns, &domain);
                             for s in &scopes {
                                 let s = ix.scopes.number(s);
-                                let list = ix.mesh_vs_hosts.host_list(s, &fqdn, |h| self.shared_host(h));
+                                let list = mesh_vs_hosts.host_list(s, &fqdn, |h| self.shared_host(h));
                                 if list.last() != Some(&i) {
                                     list.push(i);
                                 }
@@ -315,7 +318,7 @@ impl MeshGraph {
                     for s in export_scopes(svc.export_to.as_ref(), ns) {
                         let s = ix.scopes.number(&s);
                         if let Some(h) = self.hosts.position_of(fqdn.as_str()) {
-                            ix.destinations.list((s, h)).push(i);
+                            destinations.list((s, h)).push(i);
                         }
                     }
                 }
@@ -330,7 +333,7 @@ impl MeshGraph {
                             } else {
                                 let s = ix.scopes.number(s);
                                 if let Some(h) = self.hosts.position_of(h.as_str()) {
-                                    ix.destinations.list((s, h)).push(i);
+                                    destinations.list((s, h)).push(i);
                                 }
                             }
                         }
@@ -375,8 +378,8 @@ impl MeshGraph {
         crate::tally::shrink_lists(&mut ix.gateway_servers);
         crate::tally::shrink_lists(&mut ix.gateway_certs);
         crate::tally::shrink_lists(&mut ix.certs_of_gateway);
-        ix.mesh_vs_hosts.shrink_lists();
-        ix.destinations.shrink_lists();
+        ix.mesh_vs_hosts = Tally::new(mesh_vs_hosts.freeze());
+        ix.destinations = Tally::new(destinations.freeze());
         ix.subsets_by_host.shrink_lists();
         crate::tally::shrink_lists(&mut ix.selected_by);
         crate::tally::shrink_lists(&mut ix.subset_routes_by_host);
@@ -589,7 +592,7 @@ impl MeshGraph {
                 let mut group: Vec<usize> = ix
                     .mesh_vs_hosts
                     .get_host(&ix.scopes, s, &fqdn)
-                    .cloned()
+                    .map(|l| l.to_vec())
                     .unwrap_or_default();
                 if s != "*" {
                     group.extend(ix.global_overlapping(&fqdn));
