@@ -129,6 +129,25 @@ impl<K: Hash + Eq, V> FlatMap<K, V> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
+    /// The position of `key`, added (with `V::default()`) when absent: numbers keys in
+    /// the order they first came.
+    pub(crate) fn number(&mut self, key: K) -> u32
+    where
+        V: Default,
+    {
+        match self.position(&key) {
+            Some(i) => i as u32,
+            None => self.push(key, V::default()) as u32,
+        }
+    }
+
+    /// The keys in the order they were added (see [`Self::number`]).
+    pub(crate) fn into_keys(self) -> Vec<K> {
+        let mut keys: Vec<K> = self.entries.into_iter().map(|(k, _)| k).collect();
+        keys.shrink_to_fit();
+        keys
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
