@@ -445,7 +445,10 @@ impl MeshGraph {
     /// The first resource of a kind in a namespace, uncounted: its number stands for
     /// the namespace in the keys of an index of that kind's resources (`dr_index.rs`).
     pub(crate) fn first_in_namespace(&self, ns: &str, kind: Kind) -> Option<usize> {
-        self.by_ns_kind.get(&self.resources, ns, kind).first().copied()
+        self.by_ns_kind
+            .get(&self.resources, ns, kind)
+            .first()
+            .copied()
     }
 
     pub fn find(&self, kind: Kind, ns: &str, name: &str) -> Option<usize> {

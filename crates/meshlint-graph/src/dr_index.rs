@@ -70,7 +70,9 @@ impl DestinationRulesByHost {
                     };
                     exact_anywhere.at_mut(at).push(d);
                     // Every rule of the namespace is of the kind, so it has a first.
-                    let first = g.first_in_namespace(&ns, Kind::DestinationRule).unwrap_or(d);
+                    let first = g
+                        .first_in_namespace(&ns, Kind::DestinationRule)
+                        .unwrap_or(d);
                     exact.list((at, first as u32)).push(d);
                 }
                 Some(s) if s.is_empty() || s.starts_with('.') => {
@@ -165,9 +167,10 @@ impl MeshGraph {
         };
         // Charged as `Tally::walk` charges a list: one for the lookup, one per element.
         meshlint_diag::work::add(1);
-        let mut out: Vec<usize> = meshlint_diag::work::Counted(exact.map_or(&[][..], |l| &**l).iter())
-            .copied()
-            .collect();
+        let mut out: Vec<usize> =
+            meshlint_diag::work::Counted(exact.map_or(&[][..], |l| &**l).iter())
+                .copied()
+                .collect();
         for s in suffixes {
             out.extend(ix.wildcard.walk(&key(s)).copied());
         }

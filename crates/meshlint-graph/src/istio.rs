@@ -302,7 +302,8 @@ impl MeshGraph {
                             let fqdn = crate::queries::resolve_short(h, ns, &domain);
                             for s in &scopes {
                                 let s = ix.scopes.number(s);
-                                let list = mesh_vs_hosts.host_list(s, &fqdn, |h| self.shared_host(h));
+                                let list =
+                                    mesh_vs_hosts.host_list(s, &fqdn, |h| self.shared_host(h));
                                 if list.last() != Some(&i) {
                                     list.push(i);
                                 }
