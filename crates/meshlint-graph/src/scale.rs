@@ -17,6 +17,9 @@ use std::sync::Arc;
 /// first node took 540 bytes for it (1.1 MB on the 2,000-namespace gen-mesh corpus).
 pub(crate) type ByProtocol = Vec<(String, Vec<usize>)>;
 
+/// A key of two shared names: (namespace named, host part as written).
+pub(crate) type SharedPair = (Arc<str>, Arc<str>);
+
 /// Proxy namespaces, each shared by the lists naming it.
 pub(crate) type Namespaces = Vec<Arc<str>>;
 
@@ -35,7 +38,7 @@ pub(crate) struct ScaleIndex {
     /// Keys share their names: a namespace named by `.` with the proxy namespace's
     /// `Arc`, a host part with the other keys' (`*` in nearly all): a `String` pair per
     /// key took 1.5 MB on the 20,000-namespace gen-mesh corpus.
-    pub host_importers: Tally<FlatMap<(Arc<str>, Arc<str>), Namespaces>>,
+    pub host_importers: Tally<FlatMap<SharedPair, Namespaces>>,
     /// Imports with another wildcard (`*ample.com`: not at a dot), matched by scanning:
     /// (namespace named, host as written, importing namespace).
     pub odd_importers: Tally<Vec<(String, String, Arc<str>)>>,
