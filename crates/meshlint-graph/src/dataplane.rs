@@ -16,7 +16,6 @@
 use crate::build::MeshGraph;
 use meshlint_model::typed::Typed;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// The data plane a workload runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -148,19 +147,16 @@ impl MeshGraph {
     /// workload they visit (mTLS enforcement, waypoints, policy attachment).
     pub(crate) fn data_planes(&self) -> &DataPlanes {
         self.data_planes.get_or_init(|| {
-            let mut planes = DataPlanes::default();
-            let mut seen: HashMap<DataPlaneDecision, u32> = HashMap::new();
-            planes.of = (0..self.resources.len())
-                .map(|w| {
-                    let d = self.decide_data_plane(w);
-                    *seen.entry(d).or_insert_with_key(|d| {
-                        planes.decisions.push(d.clone());
-                        planes.decisions.len() as u32 - 1
-                    })
-                })
+            // Each distinct decision numbered by a table of positions, so it is held
+            // once while deciding (a hash map held a second copy of every one).
+            let mut seen: crate::flat_map::FlatMap<DataPlaneDecision, ()> = Default::default();
+            let of = (0..self.resources.len())
+                .map(|w| seen.number(self.decide_data_plane(w)))
                 .collect();
-            planes.decisions.shrink_to_fit();
-            planes
+            DataPlanes {
+                of,
+                decisions: seen.into_keys(),
+            }
         })
     }
 

@@ -236,7 +236,7 @@ impl MeshGraph {
         let covered = self.covered_by_wildcard(fqdn);
         if let Some((hosts, _)) = &covered {
             for &h in hosts {
-                let rs = self.hosts.get(h).map(Vec::as_slice).unwrap_or(&[]);
+                let rs = self.hosts.get(h).map_or(&[][..], |l| &**l);
                 out.extend(rs.iter().map(|&r| HostTarget {
                     resource: r,
                     host: h.to_string(),
@@ -247,7 +247,7 @@ impl MeshGraph {
                 if host_matches(fqdn, h) {
                     out.extend(rs.iter().map(|&r| HostTarget {
                         resource: r,
-                        host: h.clone(),
+                        host: h.to_string(),
                     }));
                 }
             }

@@ -7,7 +7,7 @@
 
 use crate::build::MeshGraph;
 use crate::fast_map::{HashMap, HashSet};
-use crate::flat_map::{FlatMap, NameNumbers, NumberedHost};
+use crate::flat_map::{FlatMap, Frozen, NameNumbers, NumberedHost};
 use crate::queries::{host_matches, selector_matches};
 use crate::tally::Tally;
 use meshlint_load::Node;
@@ -32,21 +32,29 @@ pub struct IstioIndex {
     /// Gateway → the keys of `gateway_certs` its servers use (each once).
     certs_of_gateway: Tally<HashMap<usize, Vec<String>>>,
     /// (scope, FQDN) → mesh-bound VirtualServices declaring it.
-    mesh_vs_hosts: Tally<FlatMap<NumberedHost, Vec<usize>>>,
-    /// Mesh-bound VirtualServices exported everywhere, by host, for overlap queries.
+    mesh_vs_hosts: Tally<FlatMap<NumberedHost, Frozen>>,
+    /// Mesh-bound VirtualServices exported everywhere with a wildcard host, for overlap
+    /// queries. Those with an exact host are the `*` scope's keys of `mesh_vs_hosts`
+    /// (see [`IstioIndex::global_overlapping`]): a second index of them by host took
+    /// 5.8 MB on the 20,000-namespace gen-mesh corpus.
     mesh_vs_global: HostIndex<usize>,
     /// Mesh-bound VirtualServices exported to one namespace: (host, VirtualService).
     mesh_vs_scoped: HostIndex<(String, usize)>,
     /// (scope, FQDN) → Services and ServiceEntries, as Istio's destination lookup sees them.
-    destinations: Tally<FlatMap<NumberedHost, Vec<usize>>>,
+    /// The host is its position among the graph's hosts (`MeshGraph::hosts`, which has
+    /// every host a Service or ServiceEntry defines): a copy of it per key took 5 MB
+    /// on the 20,000-namespace gen-mesh corpus.
+    destinations: Tally<FlatMap<(u32, u32), Frozen>>,
     /// Export scope (`*` or a namespace) → its number in the keys of `mesh_vs_hosts`
     /// and `destinations`.
     scopes: NameNumbers,
     /// Wildcard ServiceEntry hosts: (scope, suffix without `*`, entry).
     wildcard_destinations: Tally<Vec<(String, String, usize)>>,
     /// Normalised DestinationRule host (`ns/name` for cluster services) → subset names.
-    /// Sorted and deduplicated (a `BTreeSet` took a 300-byte node for one name).
-    subsets_by_host: Tally<HashMap<String, Vec<String>>>,
+    /// Sorted and deduplicated (a `BTreeSet` took a 300-byte node for one name). A
+    /// [`FlatMap`]: a hash map's table, twice the hosts, was 6 MB on the 20,000-namespace
+    /// gen-mesh corpus.
+    subsets_by_host: Tally<FlatMap<Box<str>, Vec<Box<str>>>>,
     /// Pod → (kind, policy) for Sidecars/Telemetries/… with a non-empty selector matching it.
     selected_by: Tally<HashMap<usize, Vec<(Kind, usize)>>>,
     /// (kind, name) → resources in any namespace.
@@ -56,12 +64,11 @@ pub struct IstioIndex {
     subset_routes_by_host: Tally<HashMap<String, Vec<usize>>>,
     /// Every namespace of the inputs spelled backwards, sorted, for `*suffix` patterns.
     namespaces_reversed: Tally<Vec<String>>,
-    /// Every namespace of the inputs in lower case, for case-insensitive equality.
+    /// The namespaces of the inputs that are not in lower case, in lower case, for
+    /// case-insensitive equality (the others are `MeshGraph::known_namespaces` as they
+    /// are: Kubernetes names are lower case, and a copy of all 20,000 namespaces of the
+    /// gen-mesh corpus took 1.5 MB).
     namespaces_lower: Tally<HashSet<String>>,
-    /// Workload → the Services selecting it, sorted: read from each Service's outgoing
-    /// `Selects` edges once, so asking per workload does not walk every policy that
-    /// selects it (a namespace with many selector-less policies made that quadratic).
-    services_by_workload: Tally<HashMap<usize, Vec<usize>>>,
 }
 
 /// Export scopes of a resource: `*`, or each namespace of `exportTo` (`.` = its own).
@@ -159,6 +166,37 @@ impl<T> HostIndex<T> {
     }
 }
 
+impl IstioIndex {
+    /// Mesh-bound VirtualServices exported everywhere whose host overlaps `host` in the
+    /// sense of [`hosts_overlap`], each at least once: the `*` scope's exact hosts of
+    /// `mesh_vs_hosts` and the wildcard hosts of `mesh_vs_global`.
+    fn global_overlapping<'s>(&'s self, host: &'s str) -> Box<dyn Iterator<Item = usize> + 's> {
+        let wildcards = self.mesh_vs_global.overlapping(host).copied();
+        let Some(everywhere) = self.scopes.find("*") else {
+            return Box::new(wildcards);
+        };
+        if !host.starts_with('*') {
+            let exact = self
+                .mesh_vs_hosts
+                .get_host(&self.scopes, "*", host)
+                .into_iter()
+                .flatten()
+                .copied();
+            return Box::new(exact.chain(wildcards));
+        }
+        // A wildcard query scans the exact hosts (wildcard hosts are rare), as
+        // [`HostIndex::overlapping`] does.
+        let exact = self
+            .mesh_vs_hosts
+            .iter()
+            .filter(move |((scope, h), _)| {
+                *scope == everywhere && !h.starts_with('*') && hosts_overlap(h, host)
+            })
+            .flat_map(|(_, list)| list.iter().copied());
+        Box::new(exact.chain(wildcards))
+    }
+}
+
 /// `k1=v1,k2=v2` with keys sorted.
 fn canonical_selector(s: &Labels) -> String {
     s.iter()
@@ -180,6 +218,9 @@ impl MeshGraph {
         let mut ix = IstioIndex::default();
         let domain = self.mesh.dns_domain.clone();
         ix.by_name = crate::resource_index::ByKindName::new(&self.resources);
+        // Built with growing lists, kept with frozen ones.
+        let mut mesh_vs_hosts: FlatMap<NumberedHost, Vec<usize>> = FlatMap::default();
+        let mut destinations: FlatMap<(u32, u32), Vec<usize>> = FlatMap::default();
         for (i, r) in self.resources.iter().enumerate() {
             let ns = r.namespace();
             match &r.typed {
@@ -261,12 +302,13 @@ impl MeshGraph {
                             let fqdn = crate::queries::resolve_short(h, ns, &domain);
                             for s in &scopes {
                                 let s = ix.scopes.number(s);
-                                let list = ix.mesh_vs_hosts.host_list(s, &fqdn);
+                                let list =
+                                    mesh_vs_hosts.host_list(s, &fqdn, |h| self.shared_host(h));
                                 if list.last() != Some(&i) {
                                     list.push(i);
                                 }
                             }
-                            if scopes.iter().any(|s| s == "*") {
+                            if fqdn.starts_with('*') && scopes.iter().any(|s| s == "*") {
                                 ix.mesh_vs_global.insert(&fqdn, i);
                             }
                             if scopes.iter().any(|s| s != "*") {
@@ -279,7 +321,9 @@ impl MeshGraph {
                     let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
                     for s in export_scopes(svc.export_to.as_ref(), ns) {
                         let s = ix.scopes.number(&s);
-                        ix.destinations.host_list(s, &fqdn).push(i);
+                        if let Some(h) = self.hosts.position_of(fqdn.as_str()) {
+                            destinations.list((s, h)).push(i);
+                        }
                     }
                 }
                 Typed::ServiceEntry(se) => {
@@ -292,15 +336,17 @@ impl MeshGraph {
                                     .push((s.clone(), suffix.to_string(), i));
                             } else {
                                 let s = ix.scopes.number(s);
-                                ix.destinations.host_list(s, &h).push(i);
+                                if let Some(h) = self.hosts.position_of(h.as_str()) {
+                                    destinations.list((s, h)).push(i);
+                                }
                             }
                         }
                     }
                 }
                 Typed::DestinationRule(dr) => {
                     let key = self.service_identity(&dr.host, ns);
-                    let e = ix.subsets_by_host.entry(key).or_default();
-                    e.extend(dr.subsets.iter().map(|s| s.name.clone()));
+                    let e = ix.subsets_by_host.list(key.into());
+                    e.extend(dr.subsets.iter().map(|s| s.name.as_str().into()));
                 }
                 _ => {}
             }
@@ -310,15 +356,12 @@ impl MeshGraph {
             .map(|n| n.chars().rev().collect())
             .collect();
         ix.namespaces_reversed.sort();
-        ix.namespaces_lower = self.known_namespaces().map(str::to_lowercase).collect();
-        for &svc in self.of_kind(Kind::Service) {
-            for w in self.selected_workloads(svc) {
-                ix.services_by_workload
-                    .entry(w)
-                    .or_insert_with(crate::tally::new_list)
-                    .push(svc);
-            }
-        }
+        ix.namespaces_lower = self
+            .known_namespaces()
+            .map(|n| (n, n.to_lowercase()))
+            .filter(|(n, lower)| n != lower)
+            .map(|(_, lower)| lower)
+            .collect();
         // Policies with a non-empty selector → the pods of their namespace they select.
         for (i, r) in self.resources.iter().enumerate() {
             let sel = match &r.typed {
@@ -344,12 +387,11 @@ impl MeshGraph {
         crate::tally::shrink_lists(&mut ix.gateway_servers);
         crate::tally::shrink_lists(&mut ix.gateway_certs);
         crate::tally::shrink_lists(&mut ix.certs_of_gateway);
-        ix.mesh_vs_hosts.shrink_lists();
-        ix.destinations.shrink_lists();
-        crate::tally::shrink_lists(&mut ix.subsets_by_host);
+        ix.mesh_vs_hosts = Tally::new(mesh_vs_hosts.freeze());
+        ix.destinations = Tally::new(destinations.freeze());
+        ix.subsets_by_host.shrink_lists();
         crate::tally::shrink_lists(&mut ix.selected_by);
         crate::tally::shrink_lists(&mut ix.subset_routes_by_host);
-        crate::tally::shrink_lists(&mut ix.services_by_workload);
         ix.mesh_vs_global.shrink();
         ix.mesh_vs_scoped.shrink();
         ix
@@ -405,13 +447,19 @@ impl MeshGraph {
         self.pods_in_index(self.istio(), ns, selector)
     }
 
-    /// Services of the workload's namespace whose (non-empty) selector matches it, sorted.
+    /// Services of the workload's namespace whose (non-empty) selector matches it, sorted:
+    /// the Services among those [`Self::services_for`] finds (the index of a workload's
+    /// Services and ServiceEntries), rather than an index of its own.
     pub fn services_selecting(&self, workload: usize) -> Vec<usize> {
-        self.istio()
-            .services_by_workload
-            .get(&workload)
-            .cloned()
-            .unwrap_or_default()
+        self.services_by_workload()
+            .of(workload)
+            .iter()
+            .copied()
+            .filter(|&s| {
+                let r = &self.resources[s];
+                r.kind == Kind::Service && matches!(r.typed, Typed::Service(_))
+            })
+            .collect()
     }
 
     /// Policies of a kind (Sidecar, Telemetry, AuthorizationPolicy, …) whose non-empty
@@ -553,10 +601,10 @@ impl MeshGraph {
                 let mut group: Vec<usize> = ix
                     .mesh_vs_hosts
                     .get_host(&ix.scopes, s, &fqdn)
-                    .cloned()
+                    .map(|l| l.to_vec())
                     .unwrap_or_default();
                 if s != "*" {
-                    group.extend(ix.mesh_vs_global.overlapping(&fqdn).copied());
+                    group.extend(ix.global_overlapping(&fqdn));
                 }
                 group.sort_unstable();
                 group.dedup();
@@ -618,12 +666,17 @@ impl MeshGraph {
                 )
             }
         }
+        // A host no Service or ServiceEntry defines has no key (as a scope no key has).
+        let host = self.hosts.position_of(fqdn.as_str());
         for s in &scopes {
-            if let Some(t) = ix
-                .destinations
-                .get_host(&ix.scopes, s, &fqdn)
-                .and_then(|l| l.first())
-            {
+            let found = match (ix.scopes.find(s), host) {
+                (Some(s), Some(h)) => ix.destinations.get(&(s, h)),
+                _ => {
+                    meshlint_diag::work::add(1);
+                    None
+                }
+            };
+            if let Some(t) = found.and_then(|l| l.first()) {
                 return Some(*t);
             }
         }
@@ -653,8 +706,8 @@ impl MeshGraph {
     pub fn subset_defined(&self, host: &str, ns: &str, subset: &str) -> bool {
         self.istio()
             .subsets_by_host
-            .get(&self.service_identity(host, ns))
-            .is_some_and(|s| s.binary_search_by(|x| x.as_str().cmp(subset)).is_ok())
+            .get(self.service_identity(host, ns).as_str())
+            .is_some_and(|s| s.binary_search_by(|x| (**x).cmp(subset)).is_ok())
     }
 
     /// Whether some namespace of the inputs (a Namespace resource, or the namespace of any
@@ -678,9 +731,8 @@ impl MeshGraph {
                 .next()
                 .is_some_and(|n| n.starts_with(prefix));
         }
-        self.istio()
-            .namespaces_lower
-            .contains(&pattern.to_lowercase())
+        let lower = pattern.to_lowercase();
+        self.known_namespaces.contains(&lower) || self.istio().namespaces_lower.contains(&lower)
     }
 
     /// Whether a pod runs in the mesh as Istio's analyzers judge it: an `istio-proxy`

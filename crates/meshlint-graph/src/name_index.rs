@@ -47,7 +47,7 @@ fn first_label(host: &str) -> &str {
 
 impl NameIndex {
     fn build(g: &MeshGraph) -> NameIndex {
-        let mut hosts: Vec<String> = g.hosts.keys().cloned().collect();
+        let mut hosts: Vec<String> = g.hosts.keys().map(|h| h.to_string()).collect();
         hosts.sort();
         let cluster = format!(".svc.{}", g.mesh.dns_domain);
         let mut by_short_name: HashMap<String, Vec<usize>> = HashMap::new();

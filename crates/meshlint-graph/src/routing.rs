@@ -48,7 +48,8 @@ struct GatewaySet {
 /// Route destinations by destination FQDN.
 #[derive(Debug, Default)]
 pub(crate) struct RoutesIndex {
-    by_host: crate::Tally<crate::flat_map::FlatMap<String, Vec<RouteEntry>>>,
+    /// Keyed by the graph's copy of each host it defines (`MeshGraph::shared_host`).
+    by_host: crate::Tally<crate::flat_map::FlatMap<std::sync::Arc<str>, Vec<RouteEntry>>>,
     /// The gateway sets of the VirtualServices; the first is `mesh` alone, which most
     /// VirtualServices share.
     gateway_sets: Vec<GatewaySet>,
@@ -168,7 +169,12 @@ impl MeshGraph {
                     destination: di as u32,
                     gateways: gateways as u32,
                 };
-                ix.by_host.list(self.resolve_host(&d.host, ns)).push(entry);
+                let host = self.resolve_host(&d.host, ns);
+                let list = match ix.by_host.position_of(host.as_str()) {
+                    Some(at) => ix.by_host.at_mut(at),
+                    None => ix.by_host.list(self.shared_host(&host)),
+                };
+                list.push(entry);
             }
         }
         ix.by_host.shrink_lists();

@@ -7,6 +7,7 @@
 use crate::build::MeshGraph;
 use crate::fast_map::HashMap;
 use crate::flat_map::FlatMap;
+use crate::resource_index::hash_of;
 use crate::tally::Tally;
 use meshlint_model::Typed;
 use std::sync::Arc;
@@ -15,6 +16,9 @@ use std::sync::Arc;
 /// A list, not a `BTreeMap`: nearly every host and port has one protocol, and a map's
 /// first node took 540 bytes for it (1.1 MB on the 2,000-namespace gen-mesh corpus).
 pub(crate) type ByProtocol = Vec<(String, Vec<usize>)>;
+
+/// A key of two shared names: (namespace named, host part as written).
+pub(crate) type SharedPair = (Arc<str>, Arc<str>);
 
 /// Proxy namespaces, each shared by the lists naming it.
 pub(crate) type Namespaces = Vec<Arc<str>>;
@@ -27,16 +31,20 @@ pub(crate) struct ScaleIndex {
     pub open_namespaces: Tally<Namespaces>,
     /// Namespace named by a Sidecar egress host (`ns/…`, `.` resolved, `*` kept) →
     /// proxy namespaces whose namespace-wide Sidecar names it.
-    pub importers: Tally<FlatMap<String, Namespaces>>,
+    pub importers: Tally<FlatMap<Arc<str>, Namespaces>>,
     /// The same imports by (namespace named, host as written): `*`, an exact host, or
     /// a `*.suffix` wildcard, so a concrete host finds the namespaces importing it by
     /// looking up itself, `*` and its dot-suffixes (see `sidecar_importers_of`).
-    pub host_importers: Tally<FlatMap<(String, String), Namespaces>>,
+    /// Keys share their names: a namespace named by `.` with the proxy namespace's
+    /// `Arc`, a host part with the other keys' (`*` in nearly all): a `String` pair per
+    /// key took 1.5 MB on the 20,000-namespace gen-mesh corpus.
+    pub host_importers: Tally<FlatMap<SharedPair, Namespaces>>,
     /// Imports with another wildcard (`*ample.com`: not at a dot), matched by scanning:
     /// (namespace named, host as written, importing namespace).
     pub odd_importers: Tally<Vec<(String, String, Arc<str>)>>,
-    /// (FQDN, port) → protocol → ServiceEntries declaring that host and port.
-    pub se_port_protocols: Tally<HashMap<(String, u32), ByProtocol>>,
+    /// (FQDN, port) → protocol → ServiceEntries declaring that host and port. The FQDN
+    /// is its position among the graph's hosts (`MeshGraph::hosts`), not a copy.
+    pub se_port_protocols: Tally<HashMap<(u32, u32), ByProtocol>>,
     /// (port, address as written) → address-matched ServiceEntry claims.
     pub claims_by_address: Tally<HashMap<(u32, String), Vec<usize>>>,
     /// Per port: claims with a CIDR range wider than one address (compared by overlap).
@@ -72,6 +80,8 @@ impl MeshGraph {
 
     fn build_scale_index(&self) -> ScaleIndex {
         let mut ix = ScaleIndex::default();
+        // One `Arc` per distinct host part of the egress lists.
+        let mut host_parts: HashMap<&str, Arc<str>> = HashMap::default();
         for n in &self.proxy_namespaces {
             let name: Arc<str> = n.as_str().into();
             let sidecar = self.sidecar_for(n, None).and_then(|s| {
@@ -97,7 +107,19 @@ impl MeshGraph {
                         "." => own,
                         other => other,
                     };
-                    let list = ix.importers.list(key.to_string());
+                    // The key as an `Arc`, the proxy namespace's when it is the same.
+                    let shared = || -> Arc<str> {
+                        if key == &*name {
+                            name.clone()
+                        } else {
+                            key.into()
+                        }
+                    };
+                    let list = ix.importers.entry_hashed(
+                        hash_of(key),
+                        |k| &**k == key,
+                        || (shared(), crate::tally::new_list()),
+                    );
                     if list.last() != Some(&name) {
                         list.push(name.clone());
                     }
@@ -109,7 +131,17 @@ impl MeshGraph {
                             .push((key.to_string(), host_part.clone(), name.clone()));
                         continue;
                     }
-                    let list = ix.host_importers.list((key.to_string(), host_part.clone()));
+                    let list = ix.host_importers.entry_hashed(
+                        hash_of((key, host_part.as_str())),
+                        |(k, h)| &**k == key && **h == **host_part,
+                        || {
+                            let host = host_parts
+                                .entry(host_part.as_str())
+                                .or_insert_with(|| host_part.as_str().into())
+                                .clone();
+                            ((shared(), host), crate::tally::new_list())
+                        },
+                    );
                     if list.last() != Some(&name) {
                         list.push(name.clone());
                     }
@@ -117,7 +149,7 @@ impl MeshGraph {
             }
         }
         // From the host index (exact FQDNs; wildcards are matched, not merged, by Istio).
-        for (fqdn, defining) in &self.hosts {
+        for (at, (_, defining)) in self.hosts.iter().enumerate() {
             for &i in defining {
                 let Typed::ServiceEntry(se) = &self.resources[i].typed else {
                     continue;
@@ -125,7 +157,7 @@ impl MeshGraph {
                 for p in &se.ports {
                     let by = ix
                         .se_port_protocols
-                        .entry((fqdn.clone(), p.number))
+                        .entry((at as u32, p.number))
                         .or_insert_with(crate::tally::new_list);
                     let protocol = crate::service_entries::se_port_protocol(p);
                     let at = match by.binary_search_by(|(x, _)| x.as_str().cmp(&protocol)) {

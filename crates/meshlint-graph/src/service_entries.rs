@@ -250,8 +250,13 @@ impl MeshGraph {
                 .iter()
                 .filter_map(|p| {
                     let mine = se_port_protocol(p);
+                    // A host the graph does not define has no entry (as a missing key).
+                    let Some(at) = self.hosts.position_of(fqdn.as_str()) else {
+                        meshlint_diag::work::add(1);
+                        return None;
+                    };
                     ix.se_port_protocols
-                        .get(&(fqdn.clone(), p.number))
+                        .get(&(at, p.number))
                         .map(move |by| (mine, by))
                 })
                 .flat_map(|(mine, by)| {

@@ -180,11 +180,11 @@ impl MeshGraph {
         // The deciding fields met so far, so ports decided by one field share its path.
         let mut fields: HashMap<(usize, String), Arc<str>> = HashMap::default();
         for w in workloads {
-            for &t in services.get(&w).map(Vec::as_slice).unwrap_or(&[]) {
+            for &t in services.of(w) {
                 let Some(host) = self.served_host(t) else {
                     continue;
                 };
-                let host: Arc<str> = host.into();
+                let host: Arc<str> = self.shared_host(&host);
                 for port in self.ports_of(t) {
                     let cp = self.target_port(w, &port);
                     let d = self.peer_mode(w, Some(cp));

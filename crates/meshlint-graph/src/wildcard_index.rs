@@ -11,7 +11,7 @@ use crate::tally::Tally;
 #[derive(Default)]
 pub(crate) struct WildcardPatterns {
     /// Concrete hosts (keys of `MeshGraph::hosts`).
-    hosts: Tally<Vec<String>>,
+    hosts: Tally<Vec<std::sync::Arc<str>>>,
     /// `.b.c` → the concrete hosts ending with it (`a.b.c`), as indexes into `hosts`.
     hosts_by_suffix: Tally<HashMap<String, Vec<u32>>>,
     /// `.b.c` → the wildcard entries (indexes into `MeshGraph::wildcard_hosts`) whose
@@ -67,7 +67,7 @@ impl MeshGraph {
             .get_or_init(|| WildcardPatterns::build(self));
         let hosts = index.hosts_by_suffix.get(suffix).into_iter().flatten();
         let wildcards = index.wildcards_by_suffix.get(suffix).into_iter().flatten();
-        let hosts: Vec<&str> = hosts.map(|&i| index.hosts[i as usize].as_str()).collect();
+        let hosts: Vec<&str> = hosts.map(|&i| &*index.hosts[i as usize]).collect();
         let wildcards: Vec<usize> = wildcards.map(|&i| i as usize).collect();
         Some((hosts, wildcards))
     }
