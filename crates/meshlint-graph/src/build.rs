@@ -407,7 +407,11 @@ impl MeshGraph {
                     for e in &sc.egress {
                         for (_, host) in &e.hosts {
                             if !host.contains('*') {
-                                b.edge(me.clone(), GraphNode::Host(host.clone()), Edge::Imports);
+                                b.edge(
+                                    me.clone(),
+                                    GraphNode::Host(host.to_string()),
+                                    Edge::Imports,
+                                );
                             }
                         }
                     }

@@ -139,7 +139,7 @@ impl MeshGraph {
             for (index, s) in dr.subsets.iter().enumerate() {
                 if !subsets.iter().any(|x| x.name == s.name) {
                     subsets.push(MergedSubset {
-                        name: s.name.clone(),
+                        name: s.name.to_string(),
                         member: m,
                         index,
                     });
@@ -244,7 +244,7 @@ impl MeshGraph {
         match from_subset.or_else(from_top) {
             Some((m, tls)) => (
                 crate::Decision {
-                    value: tls.mode.clone(),
+                    value: tls.mode.to_string(),
                     source: Some((m, format!("{}.mode", tls.path))),
                 },
                 Some(tls),

@@ -300,7 +300,7 @@ impl MeshGraph {
                 Typed::DestinationRule(dr) => {
                     let key = self.service_identity(&dr.host, ns);
                     let e = ix.subsets_by_host.entry(key).or_default();
-                    e.extend(dr.subsets.iter().map(|s| s.name.clone()));
+                    e.extend(dr.subsets.iter().map(|s| s.name.to_string()));
                 }
                 _ => {}
             }

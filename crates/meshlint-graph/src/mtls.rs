@@ -124,8 +124,8 @@ impl MeshGraph {
                 {
                     if pm.mode != "UNSET" {
                         return Decision {
-                            value: pm.mode.clone(),
-                            source: Some((p, pm.path.clone())),
+                            value: pm.mode.to_string(),
+                            source: Some((p, pm.path.to_string())),
                         };
                     }
                 }
@@ -137,7 +137,7 @@ impl MeshGraph {
                     "spec"
                 };
                 return Decision {
-                    value: pa.mode.clone(),
+                    value: pa.mode.to_string(),
                     source: Some((p, path.to_string())),
                 };
             }
@@ -321,7 +321,7 @@ impl MeshGraph {
                     }
                 }
                 (!targets.is_empty()).then_some(DisableTowardAmbient {
-                    path: t.tls.path.clone(),
+                    path: t.tls.path.to_string(),
                     targets,
                     workloads,
                 })
@@ -452,7 +452,7 @@ impl MeshGraph {
             out.push(TlsSetting {
                 tls,
                 port,
-                subset: subset.map(|s| s.name.clone()),
+                subset: subset.map(|s| s.name.to_string()),
                 destinations,
             });
         }

@@ -476,7 +476,7 @@ impl MeshGraph {
                 }
                 for d in &vs.destinations {
                     if let Some(svc) = self.service_of_fqdn(&self.resolve_host(&d.host, ns)) {
-                        services.push((d.path.clone(), svc));
+                        services.push((d.path.to_string(), svc));
                     }
                 }
             }

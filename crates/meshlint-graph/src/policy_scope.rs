@@ -376,7 +376,7 @@ impl MeshGraph {
                         && self.resources[*x].name() == other.name()
                 });
                 if !same && !seen {
-                    out.push((d.path.clone(), d.host.clone(), o));
+                    out.push((d.path.to_string(), d.host.clone(), o));
                 }
             }
         }

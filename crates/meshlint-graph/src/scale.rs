@@ -105,11 +105,16 @@ impl MeshGraph {
                         && host_part.starts_with('*')
                         && !host_part.starts_with("*.");
                     if odd {
-                        ix.odd_importers
-                            .push((key.to_string(), host_part.clone(), name.clone()));
+                        ix.odd_importers.push((
+                            key.to_string(),
+                            host_part.to_string(),
+                            name.clone(),
+                        ));
                         continue;
                     }
-                    let list = ix.host_importers.list((key.to_string(), host_part.clone()));
+                    let list = ix
+                        .host_importers
+                        .list((key.to_string(), host_part.to_string()));
                     if list.last() != Some(&name) {
                         list.push(name.clone());
                     }

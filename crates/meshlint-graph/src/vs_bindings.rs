@@ -140,7 +140,7 @@ impl MeshGraph {
                 continue;
             }
             seen.insert(d.host.as_str());
-            let mut x = FieldIssue::at(d.path.clone(), "port-required");
+            let mut x = FieldIssue::at(d.path.to_string(), "port-required");
             x.value = d.host.clone();
             x.numbers = ports.iter().map(|p| i64::from(p.number)).collect();
             out.push(x);

@@ -116,14 +116,14 @@ impl MeshGraph {
                 .iter()
                 .map(|p| PortInfo {
                     number: p.port,
-                    name: p.name.clone().unwrap_or_default(),
+                    name: p.name.as_deref().unwrap_or_default().to_string(),
                     protocol: infer_protocol(
                         p.app_protocol.as_deref(),
                         p.name.as_deref(),
                         p.protocol.as_deref(),
                     ),
-                    target_port: p.target_port.clone(),
-                    path: p.path.clone(),
+                    target_port: p.target_port.as_deref().map(str::to_string),
+                    path: p.path.to_string(),
                 })
                 .collect(),
             Typed::ServiceEntry(se) => se
@@ -131,14 +131,14 @@ impl MeshGraph {
                 .iter()
                 .map(|p| PortInfo {
                     number: p.number,
-                    name: p.name.clone().unwrap_or_default(),
+                    name: p.name.as_deref().unwrap_or_default().to_string(),
                     protocol: p
                         .protocol
                         .clone()
                         .map(|x| normalise_protocol(&x))
                         .unwrap_or_else(|| "UNKNOWN".to_string()),
                     target_port: p.target_port.map(|t| t.to_string()),
-                    path: p.path.clone(),
+                    path: p.path.to_string(),
                 })
                 .collect(),
             _ => Vec::new(),

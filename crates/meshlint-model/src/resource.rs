@@ -36,7 +36,7 @@ pub const UNSET_NAMESPACE: &str = "<namespace>";
 
 /// One shared copy of a string that many resources write alike (API versions, kinds),
 /// per loading thread: a handful of distinct values among thousands of resources.
-fn interned(text: &str) -> Arc<str> {
+pub(crate) fn interned(text: &str) -> Arc<str> {
     thread_local! {
         static SEEN: std::cell::RefCell<std::collections::HashSet<Arc<str>>> =
             std::cell::RefCell::new(std::collections::HashSet::new());

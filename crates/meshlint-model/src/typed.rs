@@ -8,6 +8,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use crate::labels::Labels;
+pub use crate::text::Text;
 
 /// The typed view of a resource, when its kind has one. Views of more than a few words
 /// are boxed, so that each resource carries its own view's size rather than the
@@ -48,12 +49,12 @@ pub enum Injection {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServicePort {
-    pub path: String,
-    pub name: Option<String>,
+    pub path: Text,
+    pub name: Option<Text>,
     pub port: u32,
-    pub target_port: Option<String>,
-    pub protocol: Option<String>,
-    pub app_protocol: Option<String>,
+    pub target_port: Option<Text>,
+    pub protocol: Option<Text>,
+    pub app_protocol: Option<Text>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,12 +62,12 @@ pub struct Service {
     pub selector: Option<Labels>,
     pub ports: Vec<ServicePort>,
     pub export_to: Option<Vec<String>>,
-    pub service_type: Option<String>,
+    pub service_type: Option<Text>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ContainerPort {
-    pub name: Option<String>,
+    pub name: Option<Text>,
     pub port: u32,
 }
 
@@ -82,18 +83,18 @@ pub struct Workload {
     pub inject: Injection,
     pub service_account: Option<String>,
     /// Path to the pod spec within the resource (`spec.template.spec`, …).
-    pub pod_spec_path: String,
+    pub pod_spec_path: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientTls {
-    pub mode: String,
+    pub mode: Text,
     /// Path of the `tls` block.
-    pub path: String,
+    pub path: Text,
     pub has_ca: bool,
     pub has_client_cert: bool,
     pub credential_name: bool,
-    pub sni: Option<String>,
+    pub sni: Option<Text>,
     pub insecure_skip_verify: bool,
 }
 
@@ -111,8 +112,8 @@ pub struct TrafficPolicy {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Subset {
-    pub name: String,
-    pub path: String,
+    pub name: Text,
+    pub path: Text,
     pub labels: Labels,
     pub traffic_policy: TrafficPolicy,
 }
@@ -130,17 +131,17 @@ pub struct DestinationRule {
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteDestination {
     /// Path of the `destination` block.
-    pub path: String,
+    pub path: Text,
     pub host: String,
     pub port: Option<u32>,
-    pub subset: Option<String>,
+    pub subset: Option<Text>,
     /// `http`, `tcp` or `tls`.
     pub protocol: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GatewayRef {
-    pub path: String,
+    pub path: Text,
     pub name: String,
 }
 
@@ -154,11 +155,11 @@ pub struct VirtualService {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GatewayServer {
-    pub path: String,
+    pub path: Text,
     pub port: u32,
-    pub protocol: String,
+    pub protocol: Text,
     pub hosts: Vec<String>,
-    pub tls_mode: Option<String>,
+    pub tls_mode: Option<Text>,
     pub credential_name: Option<String>,
     pub has_cert_files: bool,
 }
@@ -171,10 +172,10 @@ pub struct Gateway {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SePort {
-    pub path: String,
+    pub path: Text,
     pub number: u32,
-    pub protocol: Option<String>,
-    pub name: Option<String>,
+    pub protocol: Option<Text>,
+    pub name: Option<Text>,
     pub target_port: Option<u32>,
 }
 
@@ -183,8 +184,8 @@ pub struct ServiceEntry {
     pub hosts: Vec<String>,
     pub addresses: Vec<String>,
     pub ports: Vec<SePort>,
-    pub location: String,
-    pub resolution: String,
+    pub location: Text,
+    pub resolution: Text,
     pub export_to: Option<Vec<String>>,
     pub has_endpoints: bool,
     pub workload_selector: Option<Labels>,
@@ -192,9 +193,9 @@ pub struct ServiceEntry {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SidecarEgress {
-    pub path: String,
+    pub path: Text,
     pub port: Option<u32>,
-    pub hosts: Vec<(String, String)>,
+    pub hosts: Vec<(Text, Text)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -206,15 +207,15 @@ pub struct Sidecar {
 #[derive(Debug, Clone, Serialize)]
 pub struct PortMode {
     pub port: u32,
-    pub mode: String,
-    pub path: String,
+    pub mode: Text,
+    pub path: Text,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PeerAuthentication {
     pub selector: Option<Labels>,
     /// `UNSET` when absent.
-    pub mode: String,
+    pub mode: Text,
     pub port_level: Vec<PortMode>,
 }
 
@@ -281,6 +282,19 @@ fn opt_strings(node: Option<&Node>) -> Option<Vec<String>> {
 
 fn string(node: Option<&Node>) -> Option<String> {
     node.and_then(Node::as_str).map(str::to_string)
+}
+
+/// A string many resources write alike (a name, a mode, a protocol): shared.
+fn text(node: Option<&Node>) -> Option<Text> {
+    node.and_then(Node::as_str).map(Text::new)
+}
+
+/// A field path, formatted once per distinct spelling and shared.
+fn path(args: std::fmt::Arguments<'_>) -> Text {
+    match args.as_str() {
+        Some(literal) => Text::new(literal),
+        None => Text::new(&args.to_string()),
+    }
 }
 
 fn port_number(node: Option<&Node>) -> Option<u32> {
@@ -357,12 +371,12 @@ fn service(r: &Resource, spec: Option<&Node>) -> Service {
         .iter()
         .enumerate()
         .map(|(i, p)| ServicePort {
-            path: format!("spec.ports[{i}]"),
-            name: string(p.get("name")),
+            path: path(format_args!("spec.ports[{i}]")),
+            name: text(p.get("name")),
             port: port_number(p.get("port")).unwrap_or(0),
-            target_port: string(p.get("targetPort")),
-            protocol: string(p.get("protocol")),
-            app_protocol: string(p.get("appProtocol")),
+            target_port: text(p.get("targetPort")),
+            protocol: text(p.get("protocol")),
+            app_protocol: text(p.get("appProtocol")),
         })
         .collect();
     Service {
@@ -371,14 +385,14 @@ fn service(r: &Resource, spec: Option<&Node>) -> Service {
             .map(|s| labels(Some(s))),
         ports,
         export_to: export_to(r),
-        service_type: string(spec.and_then(|s| s.get("type"))),
+        service_type: text(spec.and_then(|s| s.get("type"))),
     }
 }
 
-fn pod_template(r: &Resource) -> (Option<&Node>, Option<&Node>, String) {
+fn pod_template(r: &Resource) -> (Option<&Node>, Option<&Node>, &'static str) {
     let spec = r.spec();
     match r.kind {
-        Kind::Pod => (r.node.get("metadata"), spec, "spec".to_string()),
+        Kind::Pod => (r.node.get("metadata"), spec, "spec"),
         Kind::CronJob => {
             let t = spec
                 .and_then(|s| s.get("jobTemplate"))
@@ -387,7 +401,7 @@ fn pod_template(r: &Resource) -> (Option<&Node>, Option<&Node>, String) {
             (
                 t.and_then(|t| t.get("metadata")),
                 t.and_then(|t| t.get("spec")),
-                "spec.jobTemplate.spec.template.spec".to_string(),
+                "spec.jobTemplate.spec.template.spec",
             )
         }
         _ => {
@@ -395,7 +409,7 @@ fn pod_template(r: &Resource) -> (Option<&Node>, Option<&Node>, String) {
             (
                 t.and_then(|t| t.get("metadata")),
                 t.and_then(|t| t.get("spec")),
-                "spec.template.spec".to_string(),
+                "spec.template.spec",
             )
         }
     }
@@ -419,7 +433,7 @@ fn workload(r: &Resource) -> Workload {
         .flat_map(|c| items(Some(c), "ports"))
         .filter_map(|p| {
             Some(ContainerPort {
-                name: string(p.get("name")),
+                name: text(p.get("name")),
                 port: port_number(p.get("containerPort"))?,
             })
         })
@@ -444,21 +458,21 @@ fn workload(r: &Resource) -> Workload {
     }
 }
 
-fn client_tls(node: Option<&Node>, path: String) -> Option<ClientTls> {
+fn client_tls(node: Option<&Node>, path: Text) -> Option<ClientTls> {
     let tls = node?;
     tls.as_map()?;
     Some(ClientTls {
-        mode: string(tls.get("mode")).unwrap_or_else(|| "DISABLE".to_string()),
+        mode: text(tls.get("mode")).unwrap_or_else(|| Text::new("DISABLE")),
         path,
         has_ca: tls.get("caCertificates").is_some_and(|n| !n.is_null()),
         has_client_cert: tls.get("clientCertificate").is_some() || tls.get("privateKey").is_some(),
         credential_name: tls.get("credentialName").is_some_and(|n| !n.is_null()),
-        sni: string(tls.get("sni")),
+        sni: text(tls.get("sni")),
         insecure_skip_verify: tls.get("insecureSkipVerify").and_then(Node::as_bool) == Some(true),
     })
 }
 
-fn traffic_policy(node: Option<&Node>, path: &str) -> TrafficPolicy {
+fn traffic_policy(node: Option<&Node>, at: &str) -> TrafficPolicy {
     let Some(tp) = node else {
         return TrafficPolicy::default();
     };
@@ -469,13 +483,16 @@ fn traffic_policy(node: Option<&Node>, path: &str) -> TrafficPolicy {
             let port = port_number(pls.get("port").and_then(|p| p.get("number")))?;
             Some(PortTls {
                 port,
-                tls: client_tls(pls.get("tls"), format!("{path}.portLevelSettings[{i}].tls")),
+                tls: client_tls(
+                    pls.get("tls"),
+                    path(format_args!("{at}.portLevelSettings[{i}].tls")),
+                ),
             })
         })
         .collect::<Vec<_>>();
     let port_level = exact(port_level);
     TrafficPolicy {
-        tls: client_tls(tp.get("tls"), format!("{path}.tls")),
+        tls: client_tls(tp.get("tls"), path(format_args!("{at}.tls"))),
         port_level,
     }
 }
@@ -485,8 +502,8 @@ fn destination_rule(r: &Resource, spec: Option<&Node>) -> DestinationRule {
         .iter()
         .enumerate()
         .map(|(i, s)| Subset {
-            name: string(s.get("name")).unwrap_or_default(),
-            path: format!("spec.subsets[{i}]"),
+            name: text(s.get("name")).unwrap_or_else(|| Text::new("")),
+            path: path(format_args!("spec.subsets[{i}]")),
             labels: labels(s.get("labels")),
             traffic_policy: traffic_policy(
                 s.get("trafficPolicy"),
@@ -513,7 +530,7 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
         .enumerate()
         .filter_map(|(i, g)| {
             Some(GatewayRef {
-                path: format!("spec.gateways[{i}]"),
+                path: path(format_args!("spec.gateways[{i}]")),
                 name: g.as_str()?.to_string(),
             })
         })
@@ -525,13 +542,15 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
                 for (gi, g) in items(Some(m), "gateways").iter().enumerate() {
                     if let Some(name) = g.as_str() {
                         gateways.push(GatewayRef {
-                            path: format!("spec.{protocol}[{ri}].match[{mi}].gateways[{gi}]"),
+                            path: path(format_args!(
+                                "spec.{protocol}[{ri}].match[{mi}].gateways[{gi}]"
+                            )),
                             name: name.to_string(),
                         });
                     }
                 }
             }
-            let mut push = |dest: Option<&Node>, path: String| {
+            let mut push = |dest: Option<&Node>, path: Text| {
                 // A destination without a host is the schema's finding (a required
                 // field); no rule may resolve the empty string as a host.
                 let host = dest.and_then(|d| string(d.get("host")).filter(|h| !h.is_empty()));
@@ -540,7 +559,7 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
                         path,
                         host,
                         port: port_number(d.get("port").and_then(|p| p.get("number"))),
-                        subset: string(d.get("subset")),
+                        subset: text(d.get("subset")),
                         protocol,
                     });
                 }
@@ -548,14 +567,21 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
             for (di, rd) in items(Some(route), "route").iter().enumerate() {
                 push(
                     rd.get("destination"),
-                    format!("spec.{protocol}[{ri}].route[{di}].destination"),
+                    path(format_args!(
+                        "spec.{protocol}[{ri}].route[{di}].destination"
+                    )),
                 );
             }
-            push(route.get("mirror"), format!("spec.{protocol}[{ri}].mirror"));
+            push(
+                route.get("mirror"),
+                path(format_args!("spec.{protocol}[{ri}].mirror")),
+            );
             for (mi, m) in items(Some(route), "mirrors").iter().enumerate() {
                 push(
                     m.get("destination"),
-                    format!("spec.{protocol}[{ri}].mirrors[{mi}].destination"),
+                    path(format_args!(
+                        "spec.{protocol}[{ri}].mirrors[{mi}].destination"
+                    )),
                 );
             }
         }
@@ -575,14 +601,16 @@ fn gateway(spec: Option<&Node>) -> Gateway {
         .map(|(i, s)| {
             let tls = s.get("tls");
             GatewayServer {
-                path: format!("spec.servers[{i}]"),
+                path: path(format_args!("spec.servers[{i}]")),
                 port: port_number(s.get("port").and_then(|p| p.get("number"))).unwrap_or(0),
-                protocol: string(s.get("port").and_then(|p| p.get("protocol")))
-                    .unwrap_or_default()
-                    .to_ascii_uppercase(),
+                protocol: Text::new(
+                    &string(s.get("port").and_then(|p| p.get("protocol")))
+                        .unwrap_or_default()
+                        .to_ascii_uppercase(),
+                ),
                 hosts: strings(s.get("hosts")),
                 tls_mode: tls
-                    .map(|t| string(t.get("mode")).unwrap_or_else(|| "PASSTHROUGH".into())),
+                    .map(|t| text(t.get("mode")).unwrap_or_else(|| Text::new("PASSTHROUGH"))),
                 credential_name: string(tls.and_then(|t| t.get("credentialName"))),
                 has_cert_files: tls.is_some_and(|t| {
                     t.get("serverCertificate").is_some() || t.get("privateKey").is_some()
@@ -601,10 +629,10 @@ fn service_entry(r: &Resource, spec: Option<&Node>) -> ServiceEntry {
         .iter()
         .enumerate()
         .map(|(i, p)| SePort {
-            path: format!("spec.ports[{i}]"),
+            path: path(format_args!("spec.ports[{i}]")),
             number: port_number(p.get("number")).unwrap_or(0),
-            protocol: string(p.get("protocol")).map(|s| s.to_ascii_uppercase()),
-            name: string(p.get("name")),
+            protocol: string(p.get("protocol")).map(|s| Text::new(&s.to_ascii_uppercase())),
+            name: text(p.get("name")),
             target_port: port_number(p.get("targetPort")),
         })
         .collect();
@@ -612,10 +640,10 @@ fn service_entry(r: &Resource, spec: Option<&Node>) -> ServiceEntry {
         hosts: strings(spec.and_then(|s| s.get("hosts"))),
         addresses: strings(spec.and_then(|s| s.get("addresses"))),
         ports,
-        location: string(spec.and_then(|s| s.get("location")))
-            .unwrap_or_else(|| "MESH_EXTERNAL".to_string()),
-        resolution: string(spec.and_then(|s| s.get("resolution")))
-            .unwrap_or_else(|| "NONE".to_string()),
+        location: text(spec.and_then(|s| s.get("location")))
+            .unwrap_or_else(|| Text::new("MESH_EXTERNAL")),
+        resolution: text(spec.and_then(|s| s.get("resolution")))
+            .unwrap_or_else(|| Text::new("NONE")),
         export_to: export_to(r),
         has_endpoints: spec
             .and_then(|s| s.get("endpoints"))
@@ -629,13 +657,13 @@ fn sidecar(spec: Option<&Node>) -> Sidecar {
         .iter()
         .enumerate()
         .map(|(i, e)| SidecarEgress {
-            path: format!("spec.egress[{i}]"),
+            path: path(format_args!("spec.egress[{i}]")),
             port: port_number(e.get("port").and_then(|p| p.get("number"))),
             hosts: strings(e.get("hosts"))
                 .into_iter()
                 .map(|h| match h.split_once('/') {
-                    Some((ns, host)) => (ns.to_string(), host.to_string()),
-                    None => ("*".to_string(), h),
+                    Some((ns, host)) => (Text::new(ns), Text::new(host)),
+                    None => (Text::new("*"), Text::new(&h)),
                 })
                 .collect(),
         })
@@ -647,8 +675,8 @@ fn sidecar(spec: Option<&Node>) -> Sidecar {
 }
 
 fn peer_authentication(spec: Option<&Node>) -> PeerAuthentication {
-    let mode = string(spec.and_then(|s| s.get("mtls")).and_then(|m| m.get("mode")))
-        .unwrap_or_else(|| "UNSET".to_string());
+    let mode = text(spec.and_then(|s| s.get("mtls")).and_then(|m| m.get("mode")))
+        .unwrap_or_else(|| Text::new("UNSET"));
     let port_level = spec
         .and_then(|s| s.get("portLevelMtls"))
         .map(|p| p.entries())
@@ -658,8 +686,8 @@ fn peer_authentication(spec: Option<&Node>) -> PeerAuthentication {
             let port: u32 = k.as_str()?.parse().ok()?;
             Some(PortMode {
                 port,
-                mode: string(v.get("mode")).unwrap_or_else(|| "UNSET".to_string()),
-                path: format!("spec.portLevelMtls[\"{port}\"]"),
+                mode: text(v.get("mode")).unwrap_or_else(|| Text::new("UNSET")),
+                path: path(format_args!("spec.portLevelMtls[\"{port}\"]")),
             })
         })
         .collect();
