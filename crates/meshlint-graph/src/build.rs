@@ -279,7 +279,7 @@ impl MeshGraph {
                     for (k, v) in labels {
                         self.workloads_by_label
                             .entry_hashed(label_hash(k, v), is_label(k, v), || {
-                                ((k.clone(), v.clone()), crate::tally::new_list())
+                                ((k.to_string(), v.to_string()), crate::tally::new_list())
                             })
                             .push(i);
                     }
@@ -544,10 +544,7 @@ pub(crate) fn is_label<'a>(
 
 /// The revision a pod asks to be injected by (`istio.io/rev` on the pod, not empty).
 pub(crate) fn pod_revision(labels: &meshlint_model::typed::Labels) -> Option<&str> {
-    labels
-        .get("istio.io/rev")
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
+    labels.get("istio.io/rev").filter(|v| !v.is_empty())
 }
 
 /// The relation graph under construction: one vertex per resource, host and namespace.

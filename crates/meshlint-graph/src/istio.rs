@@ -709,13 +709,8 @@ impl MeshGraph {
         if let Some(v) = inject {
             return v == "true";
         }
-        self.namespace_resource(r.namespace()).is_some_and(|n| {
-            self.resources[n]
-                .labels
-                .get("istio-injection")
-                .map(String::as_str)
-                == Some("enabled")
-        })
+        self.namespace_resource(r.namespace())
+            .is_some_and(|n| self.resources[n].labels.get("istio-injection") == Some("enabled"))
     }
 }
 

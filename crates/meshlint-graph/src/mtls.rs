@@ -77,7 +77,7 @@ pub struct PeerTarget {
     pub enforced_by: &'static str,
 }
 
-pub(crate) fn port_list(v: Option<&String>) -> Option<Vec<String>> {
+pub(crate) fn port_list(v: Option<&str>) -> Option<Vec<String>> {
     v.map(|s| {
         s.split(',')
             .map(|p| p.trim().to_string())

@@ -498,13 +498,7 @@ impl MeshGraph {
                 }
             }
         }
-        let asked = |i: usize| {
-            self.resources[i]
-                .labels
-                .get(INGRESS_USE_WAYPOINT)
-                .map(String::as_str)
-                == Some("true")
-        };
+        let asked = |i: usize| self.resources[i].labels.get(INGRESS_USE_WAYPOINT) == Some("true");
         let mut out: Vec<IngressBypass> = Vec::new();
         for (path, svc) in services {
             let Some(wp) = self.service_waypoint(svc) else {

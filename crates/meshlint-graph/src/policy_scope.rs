@@ -337,8 +337,8 @@ impl MeshGraph {
                 .workload_labels(p)
                 .get("gateway.networking.k8s.io/gateway-name")
             {
-                if !out.contains(name) {
-                    out.push(name.clone());
+                if !out.iter().any(|o| o == name) {
+                    out.push(name.to_string());
                 }
             }
         }

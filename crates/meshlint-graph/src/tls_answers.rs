@@ -791,8 +791,8 @@ impl MeshGraph {
             .collect();
         let ingress_selector = match &r.typed {
             Typed::Gateway(g) => {
-                g.selector.get("istio").map(String::as_str) == Some("ingressgateway")
-                    || g.selector.get("app").map(String::as_str) == Some("istio-ingressgateway")
+                g.selector.get("istio") == Some("ingressgateway")
+                    || g.selector.get("app") == Some("istio-ingressgateway")
             }
             _ => false,
         };

@@ -231,7 +231,7 @@ impl MeshGraph {
                 .get(key)
                 .filter(|v| !v.is_empty())
             {
-                out.insert(key.to_string(), v.clone());
+                out.insert(key.to_string(), v.to_string());
             }
         }
         out.insert("kubernetes.io/hostname".to_string(), node_name.to_string());
@@ -406,7 +406,7 @@ impl MeshGraph {
         let everyone = self.workloads_maybe_selected(ns, &Labels::new());
         let mut sorted: Vec<(String, String)> = selector
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         sorted.sort();
         let key = sorted
@@ -425,9 +425,7 @@ impl MeshGraph {
                 let have = self.workload_labels(w);
                 sorted.iter().all(|(k, v)| {
                     have.get(k).is_some_and(|h| {
-                        h.starts_with(v.as_str())
-                            || v.starts_with(h.as_str())
-                            || h.eq_ignore_ascii_case(v)
+                        h.starts_with(v.as_str()) || v.starts_with(h) || h.eq_ignore_ascii_case(v)
                     })
                 })
             })

@@ -239,12 +239,7 @@ pub(crate) fn labels(node: Option<&Node>) -> Labels {
     node.map(|n| {
         n.entries()
             .iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.as_str()?.to_string(),
-                    v.as_str().unwrap_or("").to_string(),
-                ))
-            })
+            .filter_map(|(k, v)| Some((k.as_str()?, v.as_str().unwrap_or(""))))
             .collect()
     })
     .unwrap_or_default()
@@ -355,7 +350,7 @@ impl Typed {
 
 /// Injection as the namespace labels request it. `istio.io/rev` counts as enabled.
 pub fn namespace_injection(labels: &Labels) -> Injection {
-    match labels.get("istio-injection").map(String::as_str) {
+    match labels.get("istio-injection") {
         Some("enabled") => return Injection::Enabled,
         Some("disabled") => return Injection::Disabled,
         _ => {}
@@ -415,8 +410,8 @@ fn pod_template(r: &Resource) -> (Option<&Node>, Option<&Node>, &'static str) {
     }
 }
 
-fn injection_value(v: Option<&String>) -> Injection {
-    match v.map(String::as_str) {
+fn injection_value(v: Option<&str>) -> Injection {
+    match v {
         Some("true" | "enabled") => Injection::Enabled,
         Some("false" | "disabled") => Injection::Disabled,
         _ => Injection::Unset,
