@@ -44,11 +44,7 @@ impl MergedDestinationRule {
 }
 
 /// Whether `export_to` (of a resource in `owner_ns`) exports it to `from_ns`.
-pub(crate) fn export_allows(
-    export_to: Option<&Vec<String>>,
-    owner_ns: &str,
-    from_ns: &str,
-) -> bool {
+pub(crate) fn export_allows(export_to: Option<&[String]>, owner_ns: &str, from_ns: &str) -> bool {
     match export_to.filter(|l| !l.is_empty()) {
         None => true,
         Some(list) => list
@@ -98,7 +94,7 @@ impl MeshGraph {
                 if dr.host.is_empty() || dr.workload_selector.is_some() {
                     continue;
                 }
-                if !export_allows(dr.export_to.as_ref(), ns, client_ns) {
+                if !export_allows(dr.export_to.as_deref(), ns, client_ns) {
                     continue;
                 }
                 let host = self.resolve_host(&dr.host, ns);

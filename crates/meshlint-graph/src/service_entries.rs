@@ -125,7 +125,7 @@ impl MeshGraph {
             return Vec::new();
         };
         if !entry.addresses.is_empty() {
-            return entry.addresses.clone();
+            return entry.addresses.to_vec();
         }
         r.node
             .get("status")

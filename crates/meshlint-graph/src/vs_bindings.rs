@@ -131,7 +131,7 @@ impl MeshGraph {
             if d.port.unwrap_or(0) != 0 || d.host.is_empty() || seen.contains(d.host.as_str()) {
                 continue;
             }
-            let Some(t) = self.destination_target(&d.host, r.namespace(), export_to.as_ref())
+            let Some(t) = self.destination_target(&d.host, r.namespace(), export_to.as_deref())
             else {
                 continue;
             };

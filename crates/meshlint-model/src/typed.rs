@@ -60,8 +60,8 @@ pub struct ServicePort {
 #[derive(Debug, Clone, Serialize)]
 pub struct Service {
     pub selector: Option<Labels>,
-    pub ports: Vec<ServicePort>,
-    pub export_to: Option<Vec<String>>,
+    pub ports: Box<[ServicePort]>,
+    pub export_to: Option<Box<[String]>>,
     pub service_type: Option<Text>,
 }
 
@@ -76,7 +76,7 @@ pub struct Workload {
     /// Labels of the pods (the template's for controllers).
     pub labels: Labels,
     pub annotations: Labels,
-    pub ports: Vec<ContainerPort>,
+    pub ports: Box<[ContainerPort]>,
     /// The pod spec says it has a sidecar (an `istio-proxy` container, as in rendered pods).
     pub has_proxy_container: bool,
     /// `sidecar.istio.io/inject` on the pod (annotation or label).
@@ -107,7 +107,7 @@ pub struct PortTls {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TrafficPolicy {
     pub tls: Option<ClientTls>,
-    pub port_level: Vec<PortTls>,
+    pub port_level: Box<[PortTls]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,10 +121,10 @@ pub struct Subset {
 #[derive(Debug, Clone, Serialize)]
 pub struct DestinationRule {
     pub host: String,
-    pub export_to: Option<Vec<String>>,
+    pub export_to: Option<Box<[String]>>,
     pub workload_selector: Option<Labels>,
     pub traffic_policy: TrafficPolicy,
-    pub subsets: Vec<Subset>,
+    pub subsets: Box<[Subset]>,
 }
 
 /// One route destination of a VirtualService.
@@ -147,10 +147,10 @@ pub struct GatewayRef {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VirtualService {
-    pub hosts: Vec<String>,
-    pub gateways: Vec<GatewayRef>,
-    pub export_to: Option<Vec<String>>,
-    pub destinations: Vec<RouteDestination>,
+    pub hosts: Box<[String]>,
+    pub gateways: Box<[GatewayRef]>,
+    pub export_to: Option<Box<[String]>>,
+    pub destinations: Box<[RouteDestination]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -158,7 +158,7 @@ pub struct GatewayServer {
     pub path: Text,
     pub port: u32,
     pub protocol: Text,
-    pub hosts: Vec<String>,
+    pub hosts: Box<[String]>,
     pub tls_mode: Option<Text>,
     pub credential_name: Option<String>,
     pub has_cert_files: bool,
@@ -167,7 +167,7 @@ pub struct GatewayServer {
 #[derive(Debug, Clone, Serialize)]
 pub struct Gateway {
     pub selector: Labels,
-    pub servers: Vec<GatewayServer>,
+    pub servers: Box<[GatewayServer]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -181,12 +181,12 @@ pub struct SePort {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceEntry {
-    pub hosts: Vec<String>,
-    pub addresses: Vec<String>,
-    pub ports: Vec<SePort>,
+    pub hosts: Box<[String]>,
+    pub addresses: Box<[String]>,
+    pub ports: Box<[SePort]>,
     pub location: Text,
     pub resolution: Text,
-    pub export_to: Option<Vec<String>>,
+    pub export_to: Option<Box<[String]>>,
     pub has_endpoints: bool,
     pub workload_selector: Option<Labels>,
 }
@@ -195,13 +195,13 @@ pub struct ServiceEntry {
 pub struct SidecarEgress {
     pub path: Text,
     pub port: Option<u32>,
-    pub hosts: Vec<(Text, Text)>,
+    pub hosts: Box<[(Text, Text)]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Sidecar {
     pub selector: Option<Labels>,
-    pub egress: Vec<SidecarEgress>,
+    pub egress: Box<[SidecarEgress]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -216,7 +216,7 @@ pub struct PeerAuthentication {
     pub selector: Option<Labels>,
     /// `UNSET` when absent.
     pub mode: Text,
-    pub port_level: Vec<PortMode>,
+    pub port_level: Box<[PortMode]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -252,7 +252,7 @@ fn items<'a>(node: Option<&'a Node>, key: &str) -> &'a [Node] {
         .unwrap_or(&[])
 }
 
-fn strings(node: Option<&Node>) -> Vec<String> {
+fn strings(node: Option<&Node>) -> Box<[String]> {
     node.map(|n| {
         n.items()
             .iter()
@@ -263,14 +263,14 @@ fn strings(node: Option<&Node>) -> Vec<String> {
     .unwrap_or_default()
 }
 
-/// A list with no room to spare. Typed views live to the end of the run, and a list
-/// collected through a filter or built by pushing starts with room for four.
-fn exact<T>(mut list: Vec<T>) -> Vec<T> {
-    list.shrink_to_fit();
-    list
+/// A list with no room to spare (nor a capacity word). Typed views live to the end of
+/// the run, and a list collected through a filter or built by pushing starts with room
+/// for four.
+fn exact<T>(list: Vec<T>) -> Box<[T]> {
+    list.into_boxed_slice()
 }
 
-fn opt_strings(node: Option<&Node>) -> Option<Vec<String>> {
+fn opt_strings(node: Option<&Node>) -> Option<Box<[String]>> {
     node.filter(|n| n.as_seq().is_some())
         .map(|n| strings(Some(n)))
 }
@@ -304,7 +304,7 @@ fn selector(spec: Option<&Node>, key: &str) -> Option<Labels> {
 }
 
 /// Reads an `exportTo` list from a field or the `networking.istio.io/exportTo` annotation.
-fn export_to(r: &Resource) -> Option<Vec<String>> {
+fn export_to(r: &Resource) -> Option<Box<[String]>> {
     if let Some(list) = opt_strings(r.spec().and_then(|s| s.get("exportTo"))) {
         return Some(list);
     }
