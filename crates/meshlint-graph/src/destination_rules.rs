@@ -228,7 +228,7 @@ impl MeshGraph {
         let from_subset = subset.and_then(|name| {
             let s = merged.subset(name)?;
             let def = self.merged_subset(&merged, name)?;
-            pick(&def.traffic_policy).map(|tls| (s.member, tls))
+            pick(def.traffic_policy()).map(|tls| (s.member, tls))
         });
         let from_top = || {
             let m = merged.policy_from?;

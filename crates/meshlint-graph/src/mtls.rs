@@ -420,10 +420,10 @@ impl MeshGraph {
             }
         }
         for s in d.subsets.iter().filter(|s| subset_applies(&s.name)) {
-            if let Some(t) = &s.traffic_policy.tls {
+            if let Some(t) = &s.traffic_policy().tls {
                 blocks.push((t.clone(), None, Some(s)));
             }
-            for p in &s.traffic_policy.port_level {
+            for p in &s.traffic_policy().port_level {
                 if let Some(t) = &p.tls {
                     blocks.push((t.clone(), Some(p.port), Some(s)));
                 }
@@ -436,7 +436,7 @@ impl MeshGraph {
                     let applies = match (port, subset) {
                         (Some(n), _) => p.number == n,
                         (None, None) => !port_tls(&d.traffic_policy, p.number),
-                        (None, Some(s)) => !port_tls(&s.traffic_policy, p.number),
+                        (None, Some(s)) => !port_tls(s.traffic_policy(), p.number),
                     };
                     if applies {
                         destinations.push(self.governed(
