@@ -220,7 +220,7 @@ impl MeshGraph {
             }
         }
         let key = "proxy.istio.io/config";
-        if let Some(doc) = r.annotations.get(key).and_then(|a| parse_embedded(a)) {
+        if let Some(doc) = r.annotations.get(key).and_then(parse_embedded) {
             consider(
                 image_type(&doc),
                 Some((pod, format!("metadata.annotations[\"{key}\"]"))),

@@ -269,9 +269,9 @@ impl MeshGraph {
         let Typed::Workload(w) = &self.resources[workload].typed else {
             return None;
         };
-        let spec = self.resources[workload].node.lookup(
-            &meshlint_load::PathSegment::parse_path(&w.pod_spec_path).unwrap_or_default(),
-        )?;
+        let spec = self.resources[workload]
+            .node
+            .lookup(&meshlint_load::PathSegment::parse_path(w.pod_spec_path).unwrap_or_default())?;
         let containers: Vec<usize> = spec
             .0
             .items_at(&["containers"])

@@ -425,10 +425,7 @@ mod tests {
         assert_eq!(set.resources[1].kind, Kind::Other);
         assert_eq!(set.resources[1].namespace(), UNSET_NAMESPACE);
         assert_eq!(set.resources[1].id.namespace, None);
-        assert_eq!(
-            set.resources[1].labels.get("team").map(String::as_str),
-            Some("a")
-        );
+        assert_eq!(set.resources[1].labels.get("team"), Some("a"));
         assert!(set.findings.is_empty(), "{:?}", set.findings);
     }
 

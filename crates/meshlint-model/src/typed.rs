@@ -666,11 +666,12 @@ fn sidecar(spec: Option<&Node>) -> Sidecar {
         .map(|(i, e)| SidecarEgress {
             path: path(format_args!("spec.egress[{i}]")),
             port: port_number(e.get("port").and_then(|p| p.get("number"))),
-            hosts: strings(e.get("hosts"))
-                .into_iter()
+            hosts: items(Some(e), "hosts")
+                .iter()
+                .filter_map(Node::as_str)
                 .map(|h| match h.split_once('/') {
                     Some((ns, host)) => (Text::new(ns), Text::new(host)),
-                    None => (Text::new("*"), Text::new(&h)),
+                    None => (Text::new("*"), Text::new(h)),
                 })
                 .collect(),
         })
