@@ -87,7 +87,7 @@ impl MeshGraph {
                 }
                 let path = match written {
                     Some(_) => format!("{}.protocol", p.path),
-                    None => p.path.clone(),
+                    None => p.path.to_string(),
                 };
                 Some(AddressPort {
                     index,

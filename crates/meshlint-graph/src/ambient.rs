@@ -243,7 +243,7 @@ impl MeshGraph {
         } else {
             return None;
         };
-        let name = labels[USE_WAYPOINT].clone();
+        let name = labels[USE_WAYPOINT].to_string();
         let own_ns = if self.resources[holder].kind == Kind::Namespace {
             self.resources[holder].name().to_string()
         } else {
@@ -252,7 +252,7 @@ impl MeshGraph {
         let namespace = labels
             .get(USE_WAYPOINT_NAMESPACE)
             .filter(|v| !v.is_empty())
-            .cloned()
+            .map(str::to_string)
             .unwrap_or(own_ns);
         let namespace_label = labels
             .contains_key(USE_WAYPOINT_NAMESPACE)
@@ -285,8 +285,7 @@ impl MeshGraph {
                 // fetchWaypointForService: service traffic, whether the label is the
                 // object's or its namespace's; the waypoint's own Service never binds.
                 let service = matches!(r.kind, Kind::Service | Kind::ServiceEntry)
-                    && r.labels.get("gateway.istio.io/managed").map(String::as_str)
-                        != Some("istio.io-mesh-controller");
+                    && r.labels.get("gateway.istio.io/managed") != Some("istio.io-mesh-controller");
                 // Workloads: only their own label is refused; one inherited from the
                 // namespace is silently not applied.
                 let workload = (matches!(r.typed, Typed::Workload(_))
@@ -389,14 +388,17 @@ impl MeshGraph {
         let g = &self.resources[gateway];
         if let Some(v) = g.labels.get(FOR) {
             return (
-                v.clone(),
+                v.to_string(),
                 Some((gateway, format!("metadata.labels[\"{FOR}\"]"))),
             );
         }
         let class = g.node.str_at(&["spec", "gatewayClassName"]).unwrap_or("");
         match self.find(Kind::K8sGatewayClass, "", class) {
             Some(c) => match self.resources[c].labels.get(FOR) {
-                Some(v) => (v.clone(), Some((c, format!("metadata.labels[\"{FOR}\"]")))),
+                Some(v) => (
+                    v.to_string(),
+                    Some((c, format!("metadata.labels[\"{FOR}\"]"))),
+                ),
                 None => ("service".to_string(), None),
             },
             None if class == WAYPOINT_CLASS => ("service".to_string(), None),
@@ -455,10 +457,7 @@ impl MeshGraph {
                     .and_then(Node::as_map)
                     .unwrap_or(&[])
                     .iter()
-                    .all(|(k, v)| {
-                        k.as_str()
-                            .is_some_and(|k| labels.get(k).map(String::as_str) == v.as_str())
-                    });
+                    .all(|(k, v)| k.as_str().is_some_and(|k| labels.get(k) == v.as_str()));
                 Some((ok, at))
             }
             _ => None,

@@ -280,7 +280,7 @@ impl MeshGraph {
                     for (k, v) in labels {
                         self.workloads_by_label
                             .entry_hashed(label_hash(k, v), is_label(k, v), || {
-                                ((k.clone(), v.clone()), crate::tally::new_list())
+                                ((k.to_string(), v.to_string()), crate::tally::new_list())
                             })
                             .push(i);
                     }
@@ -408,7 +408,11 @@ impl MeshGraph {
                     for e in &sc.egress {
                         for (_, host) in &e.hosts {
                             if !host.contains('*') {
-                                b.edge(me.clone(), GraphNode::Host(host.clone()), Edge::Imports);
+                                b.edge(
+                                    me.clone(),
+                                    GraphNode::Host(host.to_string()),
+                                    Edge::Imports,
+                                );
                             }
                         }
                     }
@@ -560,10 +564,7 @@ pub(crate) fn is_label<'a>(
 
 /// The revision a pod asks to be injected by (`istio.io/rev` on the pod, not empty).
 pub(crate) fn pod_revision(labels: &meshlint_model::typed::Labels) -> Option<&str> {
-    labels
-        .get("istio.io/rev")
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
+    labels.get("istio.io/rev").filter(|v| !v.is_empty())
 }
 
 /// The relation graph under construction: one vertex per resource, host and namespace.

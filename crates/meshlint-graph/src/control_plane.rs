@@ -120,7 +120,7 @@ impl MeshGraph {
     /// `jwksUri` istiod would fetch from anywhere. None otherwise.
     pub fn unrestricted_jwks_fetch(&self, deployment: usize) -> Option<usize> {
         let r = &self.resources[deployment];
-        if r.labels.get("app").map(String::as_str) != Some("istiod") {
+        if r.labels.get("app") != Some("istiod") {
             return None;
         }
         let containers = r
@@ -152,7 +152,7 @@ impl MeshGraph {
         let mut known: HashSet<&str> = BUILT_IN_REGISTRIES.iter().copied().collect();
         for &s in self.of_kind(Kind::Secret) {
             let r = &self.resources[s];
-            if r.labels.get("istio/multiCluster").map(String::as_str) != Some("true") {
+            if r.labels.get("istio/multiCluster") != Some("true") {
                 continue;
             }
             if let meshlint_model::Typed::Secret(sec) = &r.typed {

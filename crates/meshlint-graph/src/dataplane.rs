@@ -89,7 +89,7 @@ impl MeshGraph {
         self.resources[n]
             .labels
             .get(DATAPLANE_LABEL)
-            .map(|v| (n, v.as_str()))
+            .map(|v| (n, v))
     }
 
     /// Whether a namespace enrolls its pods in ambient mode (label `ambient`) and does
@@ -108,7 +108,7 @@ impl MeshGraph {
         if r.kind == meshlint_model::Kind::Namespace {
             let n = self.namespace_resource(r.name())?;
             let labels = &self.resources[n].labels;
-            if labels.get(DATAPLANE_LABEL).map(String::as_str) != Some("ambient")
+            if labels.get(DATAPLANE_LABEL) != Some("ambient")
                 || self.namespace_injection(r.name()) != meshlint_model::typed::Injection::Enabled
             {
                 return None;
@@ -179,9 +179,8 @@ impl MeshGraph {
         let meta = self.pod_metadata_path(workload);
         let label_path = |k: &str| format!("{meta}.labels[\"{k}\"]");
         // Infrastructure first: gateways (also when injected), waypoints, control plane.
-        if w.labels.get("gateway.istio.io/managed").map(String::as_str)
-            == Some("istio.io-mesh-controller")
-            || w.labels.get("istio.io/gateway-class").map(String::as_str) == Some("istio-waypoint")
+        if w.labels.get("gateway.istio.io/managed") == Some("istio.io-mesh-controller")
+            || w.labels.get("istio.io/gateway-class") == Some("istio-waypoint")
         {
             return decided(
                 DataPlane::Infrastructure,
@@ -203,7 +202,7 @@ impl MeshGraph {
             .any(|k| {
                 w.labels
                     .get(k)
-                    .is_some_and(|v| CONTROL_PLANE_APPS.contains(&v.as_str()))
+                    .is_some_and(|v| CONTROL_PLANE_APPS.contains(&v))
             })
             && r.namespace() == self.mesh.root_namespace
         {
@@ -214,7 +213,7 @@ impl MeshGraph {
                 true,
             );
         }
-        let pod_label = w.labels.get(DATAPLANE_LABEL).map(String::as_str);
+        let pod_label = w.labels.get(DATAPLANE_LABEL);
         let ns_label = self.namespace_dataplane_label(r.namespace());
         let ambient_asked = match pod_label {
             Some("ambient") => Some((workload, label_path(DATAPLANE_LABEL))),
@@ -244,11 +243,7 @@ impl MeshGraph {
                 true,
             );
         }
-        if w.annotations
-            .get("ambient.istio.io/redirection")
-            .map(String::as_str)
-            == Some("enabled")
-        {
+        if w.annotations.get("ambient.istio.io/redirection") == Some("enabled") {
             let path = format!("{meta}.annotations[\"ambient.istio.io/redirection\"]");
             return decided(
                 DataPlane::Ambient,

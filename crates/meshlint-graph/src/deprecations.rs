@@ -126,7 +126,7 @@ impl MeshGraph {
                     format!("metadata.annotations[\"{BUNDLE_VERSION}\"]"),
                     "old-bundle",
                 );
-                x.value = written.clone();
+                x.value = written.to_string();
                 x.numbers = min.to_vec();
                 vec![x]
             }

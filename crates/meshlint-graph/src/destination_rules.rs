@@ -44,11 +44,7 @@ impl MergedDestinationRule {
 }
 
 /// Whether `export_to` (of a resource in `owner_ns`) exports it to `from_ns`.
-pub(crate) fn export_allows(
-    export_to: Option<&Vec<String>>,
-    owner_ns: &str,
-    from_ns: &str,
-) -> bool {
+pub(crate) fn export_allows(export_to: Option<&[String]>, owner_ns: &str, from_ns: &str) -> bool {
     match export_to.filter(|l| !l.is_empty()) {
         None => true,
         Some(list) => list
@@ -98,7 +94,7 @@ impl MeshGraph {
                 if dr.host.is_empty() || dr.workload_selector.is_some() {
                     continue;
                 }
-                if !export_allows(dr.export_to.as_ref(), ns, client_ns) {
+                if !export_allows(dr.export_to.as_deref(), ns, client_ns) {
                     continue;
                 }
                 let host = self.resolve_host(&dr.host, ns);
@@ -139,7 +135,7 @@ impl MeshGraph {
             for (index, s) in dr.subsets.iter().enumerate() {
                 if !subsets.iter().any(|x| x.name == s.name) {
                     subsets.push(MergedSubset {
-                        name: s.name.clone(),
+                        name: s.name.to_string(),
                         member: m,
                         index,
                     });
@@ -232,7 +228,7 @@ impl MeshGraph {
         let from_subset = subset.and_then(|name| {
             let s = merged.subset(name)?;
             let def = self.merged_subset(&merged, name)?;
-            pick(&def.traffic_policy).map(|tls| (s.member, tls))
+            pick(def.traffic_policy()).map(|tls| (s.member, tls))
         });
         let from_top = || {
             let m = merged.policy_from?;
@@ -244,7 +240,7 @@ impl MeshGraph {
         match from_subset.or_else(from_top) {
             Some((m, tls)) => (
                 crate::Decision {
-                    value: tls.mode.clone(),
+                    value: tls.mode.to_string(),
                     source: Some((m, format!("{}.mode", tls.path))),
                 },
                 Some(tls),

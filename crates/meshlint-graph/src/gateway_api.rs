@@ -157,7 +157,7 @@ impl MeshGraph {
                 Some(ns)
             } else {
                 match labels {
-                    Some(l) => l.get(k).map(String::as_str),
+                    Some(l) => l.get(k),
                     None => return None,
                 }
             };

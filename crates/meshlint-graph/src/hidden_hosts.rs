@@ -177,7 +177,7 @@ impl MeshGraph {
                 out.push(HiddenHost {
                     host: d.host.clone(),
                     fqdn,
-                    path: d.path.clone(),
+                    path: d.path.to_string(),
                     hidden,
                 });
             }

@@ -159,9 +159,7 @@ impl MeshGraph {
         ];
         !self.closed_world
             && !selector.is_empty()
-            && selector
-                .iter()
-                .all(|(k, v)| INSTALLED.contains(&(k.as_str(), v.as_str())))
+            && selector.iter().all(|(k, v)| INSTALLED.contains(&(k, v)))
     }
 
     /// Looks a host up from the namespaces a resource's proxies resolve it in

@@ -148,10 +148,8 @@ impl MeshGraph {
             .map(str::to_string)
             .collect();
         let revision = match labels.get("istio.io/rev") {
-            Some(rev) => Some(rev.clone()).filter(|r| !r.is_empty()),
-            None if labels.get("istio-injection").map(String::as_str) == Some("enabled") => {
-                Some("default".to_string())
-            }
+            Some(rev) => Some(rev.to_string()).filter(|r| !r.is_empty()),
+            None if labels.get("istio-injection") == Some("enabled") => Some("default".to_string()),
             None => None,
         };
         let system = SYSTEM_NAMESPACES.contains(&r.name());
@@ -161,7 +159,7 @@ impl MeshGraph {
             labels: counted,
             unlabelled: !labels.contains_key("istio-injection")
                 && !labels.contains_key("istio.io/rev")
-                && labels.get("istio.io/dataplane-mode").map(String::as_str) != Some("ambient"),
+                && labels.get("istio.io/dataplane-mode") != Some("ambient"),
             revision,
             by_default: self
                 .injector_values("default")
@@ -222,7 +220,7 @@ impl MeshGraph {
             }
         }
         let key = "proxy.istio.io/config";
-        if let Some(doc) = r.annotations.get(key).and_then(|a| parse_embedded(a)) {
+        if let Some(doc) = r.annotations.get(key).and_then(parse_embedded) {
             consider(
                 image_type(&doc),
                 Some((pod, format!("metadata.annotations[\"{key}\"]"))),
@@ -325,11 +323,7 @@ impl MeshGraph {
         }
         let ns = r.namespace();
         let ns_res = self.namespace_resource(ns)?;
-        if self.resources[ns_res]
-            .labels
-            .get("istio-injection")
-            .map(String::as_str)
-            != Some("enabled")
+        if self.resources[ns_res].labels.get("istio-injection") != Some("enabled")
             || SYSTEM_NAMESPACES.contains(&ns)
         {
             return None;

@@ -72,7 +72,7 @@ pub struct IstioIndex {
 }
 
 /// Export scopes of a resource: `*`, or each namespace of `exportTo` (`.` = its own).
-pub fn export_scopes(export_to: Option<&Vec<String>>, own_ns: &str) -> Vec<String> {
+pub fn export_scopes(export_to: Option<&[String]>, own_ns: &str) -> Vec<String> {
     match export_to {
         None => vec!["*".to_string()],
         Some(list) if list.is_empty() || list.iter().any(|e| e == "*") => vec!["*".to_string()],
@@ -297,7 +297,7 @@ impl MeshGraph {
                     let mesh_bound =
                         vs.gateways.is_empty() || vs.gateways.iter().any(|g| g.name == "mesh");
                     if mesh_bound {
-                        let scopes = export_scopes(vs.export_to.as_ref(), ns);
+                        let scopes = export_scopes(vs.export_to.as_deref(), ns);
                         for h in &vs.hosts {
                             let fqdn = crate::queries::resolve_short(h, ns, &domain);
                             for s in &scopes {
@@ -319,7 +319,7 @@ impl MeshGraph {
                 }
                 Typed::Service(svc) => {
                     let fqdn = format!("{}.{}.svc.{}", r.name(), ns, domain);
-                    for s in export_scopes(svc.export_to.as_ref(), ns) {
+                    for s in export_scopes(svc.export_to.as_deref(), ns) {
                         let s = ix.scopes.number(&s);
                         if let Some(h) = self.hosts.position_of(fqdn.as_str()) {
                             destinations.list((s, h)).push(i);
@@ -327,7 +327,7 @@ impl MeshGraph {
                     }
                 }
                 Typed::ServiceEntry(se) => {
-                    let scopes = export_scopes(se.export_to.as_ref(), ns);
+                    let scopes = export_scopes(se.export_to.as_deref(), ns);
                     for h in &se.hosts {
                         let h = crate::queries::resolve_short(h, ns, &domain);
                         for s in &scopes {
@@ -346,7 +346,7 @@ impl MeshGraph {
                 Typed::DestinationRule(dr) => {
                     let key = self.service_identity(&dr.host, ns);
                     let e = ix.subsets_by_host.list(key.into());
-                    e.extend(dr.subsets.iter().map(|s| s.name.as_str().into()));
+                    e.extend(dr.subsets.iter().map(|s| Box::<str>::from(&*s.name)));
                 }
                 _ => {}
             }
@@ -593,7 +593,7 @@ impl MeshGraph {
         }
         let ix = self.istio();
         let ns = self.resources[vs].namespace();
-        let scopes = export_scopes(v.export_to.as_ref(), ns);
+        let scopes = export_scopes(v.export_to.as_deref(), ns);
         let mut out: Vec<(String, usize)> = Vec::new();
         for h in &v.hosts {
             let fqdn = self.resolve_host(h, ns);
@@ -652,7 +652,7 @@ impl MeshGraph {
         &self,
         host: &str,
         ns: &str,
-        export_to: Option<&Vec<String>>,
+        export_to: Option<&[String]>,
     ) -> Option<usize> {
         let ix = self.istio();
         let fqdn = self.resolve_host(host, ns);
@@ -761,13 +761,8 @@ impl MeshGraph {
         if let Some(v) = inject {
             return v == "true";
         }
-        self.namespace_resource(r.namespace()).is_some_and(|n| {
-            self.resources[n]
-                .labels
-                .get("istio-injection")
-                .map(String::as_str)
-                == Some("enabled")
-        })
+        self.namespace_resource(r.namespace())
+            .is_some_and(|n| self.resources[n].labels.get("istio-injection") == Some("enabled"))
     }
 }
 

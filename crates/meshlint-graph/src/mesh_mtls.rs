@@ -58,7 +58,7 @@ impl MeshGraph {
             .flatten()
             .find_map(|(p, level)| match &self.resources[p].typed {
                 Typed::PeerAuthentication(pa) if pa.mode != "UNSET" => {
-                    Some((pa.mode.clone(), p, level))
+                    Some((pa.mode.to_string(), p, level))
                 }
                 _ => None,
             })
@@ -93,7 +93,10 @@ impl MeshGraph {
             return None;
         };
         let tls = d.traffic_policy.tls.as_ref()?;
-        Some((tls.mode.clone(), self.resolve_host(&d.host, r.namespace())))
+        Some((
+            tls.mode.to_string(),
+            self.resolve_host(&d.host, r.namespace()),
+        ))
     }
 
     fn pa_mode_path(&self, pa: usize) -> String {

@@ -77,7 +77,7 @@ pub struct PeerTarget {
     pub enforced_by: &'static str,
 }
 
-pub(crate) fn port_list(v: Option<&String>) -> Option<Vec<String>> {
+pub(crate) fn port_list(v: Option<&str>) -> Option<Vec<String>> {
     v.map(|s| {
         s.split(',')
             .map(|p| p.trim().to_string())
@@ -124,8 +124,8 @@ impl MeshGraph {
                 {
                     if pm.mode != "UNSET" {
                         return Decision {
-                            value: pm.mode.clone(),
-                            source: Some((p, pm.path.clone())),
+                            value: pm.mode.to_string(),
+                            source: Some((p, pm.path.to_string())),
                         };
                     }
                 }
@@ -137,7 +137,7 @@ impl MeshGraph {
                     "spec"
                 };
                 return Decision {
-                    value: pa.mode.clone(),
+                    value: pa.mode.to_string(),
                     source: Some((p, path.to_string())),
                 };
             }
@@ -321,7 +321,7 @@ impl MeshGraph {
                     }
                 }
                 (!targets.is_empty()).then_some(DisableTowardAmbient {
-                    path: t.tls.path.clone(),
+                    path: t.tls.path.to_string(),
                     targets,
                     workloads,
                 })
@@ -420,10 +420,10 @@ impl MeshGraph {
             }
         }
         for s in d.subsets.iter().filter(|s| subset_applies(&s.name)) {
-            if let Some(t) = &s.traffic_policy.tls {
+            if let Some(t) = &s.traffic_policy().tls {
                 blocks.push((t.clone(), None, Some(s)));
             }
-            for p in &s.traffic_policy.port_level {
+            for p in &s.traffic_policy().port_level {
                 if let Some(t) = &p.tls {
                     blocks.push((t.clone(), Some(p.port), Some(s)));
                 }
@@ -436,7 +436,7 @@ impl MeshGraph {
                     let applies = match (port, subset) {
                         (Some(n), _) => p.number == n,
                         (None, None) => !port_tls(&d.traffic_policy, p.number),
-                        (None, Some(s)) => !port_tls(&s.traffic_policy, p.number),
+                        (None, Some(s)) => !port_tls(s.traffic_policy(), p.number),
                     };
                     if applies {
                         destinations.push(self.governed(
@@ -452,7 +452,7 @@ impl MeshGraph {
             out.push(TlsSetting {
                 tls,
                 port,
-                subset: subset.map(|s| s.name.clone()),
+                subset: subset.map(|s| s.name.to_string()),
                 destinations,
             });
         }

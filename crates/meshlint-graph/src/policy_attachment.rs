@@ -476,7 +476,7 @@ impl MeshGraph {
                 }
                 for d in &vs.destinations {
                     if let Some(svc) = self.service_of_fqdn(&self.resolve_host(&d.host, ns)) {
-                        services.push((d.path.clone(), svc));
+                        services.push((d.path.to_string(), svc));
                     }
                 }
             }
@@ -498,13 +498,7 @@ impl MeshGraph {
                 }
             }
         }
-        let asked = |i: usize| {
-            self.resources[i]
-                .labels
-                .get(INGRESS_USE_WAYPOINT)
-                .map(String::as_str)
-                == Some("true")
-        };
+        let asked = |i: usize| self.resources[i].labels.get(INGRESS_USE_WAYPOINT) == Some("true");
         let mut out: Vec<IngressBypass> = Vec::new();
         for (path, svc) in services {
             let Some(wp) = self.service_waypoint(svc) else {

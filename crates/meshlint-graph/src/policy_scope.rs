@@ -337,8 +337,8 @@ impl MeshGraph {
                 .workload_labels(p)
                 .get("gateway.networking.k8s.io/gateway-name")
             {
-                if !out.contains(name) {
-                    out.push(name.clone());
+                if !out.iter().any(|o| o == name) {
+                    out.push(name.to_string());
                 }
             }
         }
@@ -376,7 +376,7 @@ impl MeshGraph {
                         && self.resources[*x].name() == other.name()
                 });
                 if !same && !seen {
-                    out.push((d.path.clone(), d.host.clone(), o));
+                    out.push((d.path.to_string(), d.host.clone(), o));
                 }
             }
         }

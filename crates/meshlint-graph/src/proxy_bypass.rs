@@ -48,7 +48,7 @@ const PROTOCOL_PREFIXES: &[&str] = &[
 /// Whether a resource is part of an Istio installation (label `istio`, or the
 /// `release: istio` of Istio's Helm charts).
 pub(crate) fn part_of_istio(labels: &Labels) -> bool {
-    labels.contains_key("istio") || labels.get("release").map(String::as_str) == Some("istio")
+    labels.contains_key("istio") || labels.get("release") == Some("istio")
 }
 
 /// Whether a Service is one Istio never proxies as an application's: in a system
@@ -58,7 +58,7 @@ pub(crate) fn istio_own_or_system_service(r: &meshlint_model::Resource) -> bool 
         || part_of_istio(&r.labels)
         || r.labels
             .get("gateway.istio.io/managed")
-            .is_some_and(|m| ISTIO_MANAGED.contains(&m.as_str()))
+            .is_some_and(|m| ISTIO_MANAGED.contains(&m))
 }
 
 /// Whether a port name or `appProtocol` lets Istio route by host name: a recognised

@@ -45,7 +45,7 @@ impl MeshGraph {
             return None;
         };
         let ns = r.namespace();
-        let exported = export_scopes(Some(dr.export_to.as_ref()?), ns);
+        let exported = export_scopes(Some(dr.export_to.as_deref()?), ns);
         if dr.workload_selector.is_some() || exported.iter().all(|s| s == ns) {
             return None;
         }
@@ -69,7 +69,7 @@ impl MeshGraph {
         };
         let mesh_bound = vs.gateways.is_empty() || vs.gateways.iter().any(|g| g.name == "mesh");
         let ns = r.namespace();
-        let Some(export_to) = vs.export_to.as_ref().filter(|_| mesh_bound) else {
+        let Some(export_to) = vs.export_to.as_deref().filter(|_| mesh_bound) else {
             return Vec::new();
         };
         let scopes = export_scopes(Some(export_to), ns);

@@ -143,8 +143,7 @@ impl MeshGraph {
                         return false;
                     };
                     let locality = k.starts_with("topology.") || k == "kubernetes.io/hostname";
-                    own.get(k).map(String::as_str) == Some(v)
-                        || (locality && topo.get(k).map(String::as_str) == Some(v))
+                    own.get(k) == Some(v) || (locality && topo.get(k) == Some(v))
                 })
             })
         };

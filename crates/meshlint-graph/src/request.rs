@@ -291,7 +291,7 @@ impl MeshGraph {
                 return false;
             };
             for (k, v) in sel {
-                if labels.get(k.as_str().unwrap_or("")).map(String::as_str) != v.as_str() {
+                if labels.get(k.as_str().unwrap_or("")) != v.as_str() {
                     return false;
                 }
             }

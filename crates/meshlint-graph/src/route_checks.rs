@@ -83,7 +83,7 @@ impl MeshGraph {
             }
             out.push(DestinationProblem {
                 kind,
-                path: d.path.clone(),
+                path: d.path.to_string(),
                 host: d.host.clone(),
                 fqdn,
                 port,

@@ -74,9 +74,9 @@ impl MeshGraph {
                 let set = &ix.gateway_sets[e.gateways as usize];
                 Some(RouteTo {
                     virtual_service: v,
-                    path: d.path.clone(),
+                    path: d.path.to_string(),
                     port: d.port,
-                    subset: d.subset.clone(),
+                    subset: d.subset.as_deref().map(str::to_string),
                     protocol: d.protocol.to_string(),
                     gateways: set.gateways.clone(),
                     gateway_resources: set.gateway_resources.clone(),

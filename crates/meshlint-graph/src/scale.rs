@@ -127,17 +127,20 @@ impl MeshGraph {
                         && host_part.starts_with('*')
                         && !host_part.starts_with("*.");
                     if odd {
-                        ix.odd_importers
-                            .push((key.to_string(), host_part.clone(), name.clone()));
+                        ix.odd_importers.push((
+                            key.to_string(),
+                            host_part.to_string(),
+                            name.clone(),
+                        ));
                         continue;
                     }
                     let list = ix.host_importers.entry_hashed(
-                        hash_of((key, host_part.as_str())),
+                        hash_of((key, &**host_part)),
                         |(k, h)| &**k == key && **h == **host_part,
                         || {
                             let host = host_parts
-                                .entry(host_part.as_str())
-                                .or_insert_with(|| host_part.as_str().into())
+                                .entry(&**host_part)
+                                .or_insert_with(|| (&**host_part).into())
                                 .clone();
                             ((shared(), host), crate::tally::new_list())
                         },

@@ -48,7 +48,7 @@ pub(crate) fn se_port_protocol(p: &meshlint_model::typed::SePort) -> String {
 pub(crate) fn protocol_path(p: &meshlint_model::typed::SePort) -> String {
     match p.protocol {
         Some(_) => format!("{}.protocol", p.path),
-        None => p.path.clone(),
+        None => p.path.to_string(),
     }
 }
 
@@ -125,7 +125,7 @@ impl MeshGraph {
             return Vec::new();
         };
         if !entry.addresses.is_empty() {
-            return entry.addresses.clone();
+            return entry.addresses.to_vec();
         }
         r.node
             .get("status")
@@ -221,7 +221,7 @@ impl MeshGraph {
                     .ports
                     .iter()
                     .find(|p| p.number == port)
-                    .map(|p| p.path.clone())
+                    .map(|p| p.path.to_string())
                     .unwrap_or_else(|| "spec.ports".to_string()),
                 _ => "spec.ports".to_string(),
             };

@@ -73,7 +73,7 @@ impl MeshGraph {
         for &s in &services {
             if let Typed::Service(svc) = &self.resources[s].typed {
                 for p in &svc.ports {
-                    let protocol = p.protocol.clone().unwrap_or_else(|| "TCP".to_string());
+                    let protocol = p.protocol.as_deref().unwrap_or("TCP").to_string();
                     let i = *slot.entry(p.port).or_insert_with(|| {
                         clashes.push(PortProtocolClash {
                             port: p.port,
@@ -81,7 +81,7 @@ impl MeshGraph {
                         });
                         clashes.len() - 1
                     });
-                    clashes[i].entries.push((s, protocol, p.path.clone()));
+                    clashes[i].entries.push((s, protocol, p.path.to_string()));
                 }
             }
         }

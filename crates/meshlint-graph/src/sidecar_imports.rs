@@ -56,7 +56,7 @@ impl MeshGraph {
                 let namespace = if ns == "." {
                     own.to_string()
                 } else {
-                    ns.clone()
+                    ns.to_string()
                 };
                 let resolve_in = if ns == "*" { own } else { namespace.as_str() };
                 let fqdn = self.resolve_host(host, resolve_in);

@@ -382,7 +382,7 @@ impl MeshGraph {
         if self.resources[dr].has_path(&mode_path) {
             mode_path
         } else {
-            setting.tls.path.clone()
+            setting.tls.path.to_string()
         }
     }
 
@@ -484,7 +484,7 @@ impl MeshGraph {
                 continue;
             }
             out.push(TlsBlockConflict {
-                mode: s.tls.mode.clone(),
+                mode: s.tls.mode.to_string(),
                 at,
                 subset: s.subset.clone(),
                 hits,
@@ -791,8 +791,8 @@ impl MeshGraph {
             .collect();
         let ingress_selector = match &r.typed {
             Typed::Gateway(g) => {
-                g.selector.get("istio").map(String::as_str) == Some("ingressgateway")
-                    || g.selector.get("app").map(String::as_str) == Some("istio-ingressgateway")
+                g.selector.get("istio") == Some("ingressgateway")
+                    || g.selector.get("app") == Some("istio-ingressgateway")
             }
             _ => false,
         };
@@ -811,7 +811,11 @@ impl MeshGraph {
                 let external =
                     matches!(k.service_type.as_deref(), Some("LoadBalancer" | "NodePort"));
                 let reaches = k.ports.iter().any(|p| {
-                    p.target_port.clone().unwrap_or_else(|| p.port.to_string()) == port.to_string()
+                    p.target_port
+                        .as_deref()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| p.port.to_string())
+                        == port.to_string()
                         || i64::from(p.port) == port
                 });
                 if external && reaches && !exposed_by.contains(&svc) {

@@ -50,7 +50,7 @@ impl MeshGraph {
                 continue;
             }
             out.push(UndefinedSubset {
-                path: d.path.clone(),
+                path: d.path.to_string(),
                 fqdn,
                 subset: subset.to_string(),
                 rule,

@@ -17,16 +17,16 @@ pub struct Visibility {
 }
 
 /// The `exportTo` of a resource that defines a host (a Service or ServiceEntry).
-fn host_definition_export(typed: &Typed) -> Option<&Vec<String>> {
+fn host_definition_export(typed: &Typed) -> Option<&[String]> {
     match typed {
-        Typed::Service(s) => s.export_to.as_ref(),
-        Typed::ServiceEntry(se) => se.export_to.as_ref(),
+        Typed::Service(s) => s.export_to.as_deref(),
+        Typed::ServiceEntry(se) => se.export_to.as_deref(),
         _ => None,
     }
 }
 
 /// The namespaces an `exportTo` list exports to (`None` = every namespace).
-pub(crate) fn export_scope(export_to: Option<&Vec<String>>, owner_ns: &str) -> Option<Vec<String>> {
+pub(crate) fn export_scope(export_to: Option<&[String]>, owner_ns: &str) -> Option<Vec<String>> {
     let scopes = crate::istio::export_scopes(export_to, owner_ns);
     // `~` (exported nowhere) adds no namespace.
     (scopes != ["*"]).then(|| scopes.into_iter().filter(|e| e != "~").collect())
@@ -204,10 +204,10 @@ impl MeshGraph {
     pub fn export_scope_of(&self, r: usize) -> Option<Vec<String>> {
         let res = &self.resources[r];
         let export = match &res.typed {
-            Typed::Service(s) => s.export_to.as_ref(),
-            Typed::ServiceEntry(se) => se.export_to.as_ref(),
-            Typed::VirtualService(vs) => vs.export_to.as_ref(),
-            Typed::DestinationRule(dr) => dr.export_to.as_ref(),
+            Typed::Service(s) => s.export_to.as_deref(),
+            Typed::ServiceEntry(se) => se.export_to.as_deref(),
+            Typed::VirtualService(vs) => vs.export_to.as_deref(),
+            Typed::DestinationRule(dr) => dr.export_to.as_deref(),
             _ => return Some(vec![res.namespace().to_string()]),
         };
         export_scope(export, res.namespace())

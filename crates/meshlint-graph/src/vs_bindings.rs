@@ -131,7 +131,7 @@ impl MeshGraph {
             if d.port.unwrap_or(0) != 0 || d.host.is_empty() || seen.contains(d.host.as_str()) {
                 continue;
             }
-            let Some(t) = self.destination_target(&d.host, r.namespace(), export_to.as_ref())
+            let Some(t) = self.destination_target(&d.host, r.namespace(), export_to.as_deref())
             else {
                 continue;
             };
@@ -140,7 +140,7 @@ impl MeshGraph {
                 continue;
             }
             seen.insert(d.host.as_str());
-            let mut x = FieldIssue::at(d.path.clone(), "port-required");
+            let mut x = FieldIssue::at(d.path.to_string(), "port-required");
             x.value = d.host.clone();
             x.numbers = ports.iter().map(|p| i64::from(p.number)).collect();
             out.push(x);

@@ -53,7 +53,7 @@ impl MeshGraph {
         let mut out: Vec<String> = self.resources[config]
             .labels
             .get("istio.io/rev")
-            .cloned()
+            .map(str::to_string)
             .into_iter()
             .collect();
         for w in self.webhooks_of(config) {
@@ -269,9 +269,9 @@ impl MeshGraph {
         let Typed::Workload(w) = &self.resources[workload].typed else {
             return None;
         };
-        let spec = self.resources[workload].node.lookup(
-            &meshlint_load::PathSegment::parse_path(&w.pod_spec_path).unwrap_or_default(),
-        )?;
+        let spec = self.resources[workload]
+            .node
+            .lookup(&meshlint_load::PathSegment::parse_path(w.pod_spec_path).unwrap_or_default())?;
         let containers: Vec<usize> = spec
             .0
             .items_at(&["containers"])
@@ -317,7 +317,7 @@ pub fn selector_node_matches(selector: Option<&Node>, labels: &Labels) -> bool {
             .iter()
             .filter_map(as_string)
             .collect();
-        let have = labels.get(key).map(String::as_str);
+        let have = labels.get(key);
         match e.get("operator").and_then(as_string).unwrap_or("") {
             "In" => have.is_some_and(|v| values.contains(&v)),
             "NotIn" => have.is_none_or(|v| !values.contains(&v)),

@@ -115,14 +115,14 @@ impl MeshGraph {
                 .iter()
                 .map(|p| PortInfo {
                     number: p.port,
-                    name: p.name.clone().unwrap_or_default(),
+                    name: p.name.as_deref().unwrap_or_default().to_string(),
                     protocol: infer_protocol(
                         p.app_protocol.as_deref(),
                         p.name.as_deref(),
                         p.protocol.as_deref(),
                     ),
-                    target_port: p.target_port.clone(),
-                    path: p.path.clone(),
+                    target_port: p.target_port.as_deref().map(str::to_string),
+                    path: p.path.to_string(),
                 })
                 .collect(),
             Typed::ServiceEntry(se) => se
@@ -130,14 +130,14 @@ impl MeshGraph {
                 .iter()
                 .map(|p| PortInfo {
                     number: p.number,
-                    name: p.name.clone().unwrap_or_default(),
+                    name: p.name.as_deref().unwrap_or_default().to_string(),
                     protocol: p
                         .protocol
                         .clone()
                         .map(|x| normalise_protocol(&x))
                         .unwrap_or_else(|| "UNKNOWN".to_string()),
                     target_port: p.target_port.map(|t| t.to_string()),
-                    path: p.path.clone(),
+                    path: p.path.to_string(),
                 })
                 .collect(),
             _ => Vec::new(),
@@ -230,7 +230,7 @@ impl MeshGraph {
                 .get(key)
                 .filter(|v| !v.is_empty())
             {
-                out.insert(key.to_string(), v.clone());
+                out.insert(key.to_string(), v.to_string());
             }
         }
         out.insert("kubernetes.io/hostname".to_string(), node_name.to_string());
@@ -431,7 +431,7 @@ impl MeshGraph {
         let everyone = self.workloads_maybe_selected(ns, &Labels::new());
         let mut sorted: Vec<(String, String)> = selector
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         sorted.sort();
         let key = sorted
@@ -450,9 +450,7 @@ impl MeshGraph {
                 let have = self.workload_labels(w);
                 sorted.iter().all(|(k, v)| {
                     have.get(k).is_some_and(|h| {
-                        h.starts_with(v.as_str())
-                            || v.starts_with(h.as_str())
-                            || h.eq_ignore_ascii_case(v)
+                        h.starts_with(v.as_str()) || v.starts_with(h) || h.eq_ignore_ascii_case(v)
                     })
                 })
             })

@@ -200,12 +200,7 @@ fn a_catch_all_webhook_overlaps_with_the_others() {
     // The first combination both match: a pod asking for injection, in an unlabelled
     // namespace.
     assert!(o[0].namespace_labels.is_empty());
-    assert_eq!(
-        o[0].pod_labels
-            .get("sidecar.istio.io/inject")
-            .map(String::as_str),
-        Some("true")
-    );
+    assert_eq!(o[0].pod_labels.get("sidecar.istio.io/inject"), Some("true"));
 }
 
 #[test]

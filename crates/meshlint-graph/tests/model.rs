@@ -165,7 +165,7 @@ fn tls_settings_leave_out_what_the_merge_overrides() {
     let settings: Vec<(String, Option<String>)> = g
         .tls_settings(tls)
         .iter()
-        .map(|s| (s.tls.mode.clone(), s.subset.clone()))
+        .map(|s| (s.tls.mode.to_string(), s.subset.clone()))
         .collect();
     assert_eq!(settings, [("DISABLE".to_string(), None)]);
 }

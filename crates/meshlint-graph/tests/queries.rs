@@ -792,7 +792,7 @@ fn tls_settings_apply_subset_and_port_precedence() {
         .iter()
         .map(|t| {
             (
-                t.tls.mode.clone(),
+                t.tls.mode.to_string(),
                 t.port,
                 t.subset.clone(),
                 t.destinations.iter().map(|d| d.port.number).collect(),
@@ -898,14 +898,8 @@ metadata:
     );
     let web = idx(&g, Kind::Pod, "default", "web");
     let t = g.topology_labels(web);
-    assert_eq!(
-        t.get("topology.kubernetes.io/region").map(String::as_str),
-        Some("us-west-1")
-    );
-    assert_eq!(
-        t.get("kubernetes.io/hostname").map(String::as_str),
-        Some("node-1")
-    );
+    assert_eq!(t.get("topology.kubernetes.io/region"), Some("us-west-1"));
+    assert_eq!(t.get("kubernetes.io/hostname"), Some("node-1"));
     assert!(!t.contains_key("topology.kubernetes.io/zone"));
     let other = idx(&g, Kind::Pod, "default", "unscheduled");
     assert!(g.topology_labels(other).is_empty());

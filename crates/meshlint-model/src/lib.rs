@@ -18,6 +18,7 @@ mod mesh;
 mod resource;
 pub mod schema;
 pub mod secret;
+mod text;
 pub mod typed;
 
 pub use kinds::Kind;
@@ -26,6 +27,7 @@ pub use resource::{
     build_resources, build_resources_for, take_resources, take_resources_for, Resource,
     ResourceSet, Skipped, UNSET_NAMESPACE,
 };
+pub use text::Text;
 pub use typed::Typed;
 
 /// Rule ids of the findings the model produces.

@@ -36,7 +36,7 @@ pub const UNSET_NAMESPACE: &str = "<namespace>";
 
 /// One shared copy of a string that many resources write alike (API versions, kinds),
 /// per loading thread: a handful of distinct values among thousands of resources.
-fn interned(text: &str) -> Arc<str> {
+pub(crate) fn interned(text: &str) -> Arc<str> {
     thread_local! {
         static SEEN: std::cell::RefCell<std::collections::HashSet<Arc<str>>> =
             std::cell::RefCell::new(std::collections::HashSet::new());
@@ -425,10 +425,7 @@ mod tests {
         assert_eq!(set.resources[1].kind, Kind::Other);
         assert_eq!(set.resources[1].namespace(), UNSET_NAMESPACE);
         assert_eq!(set.resources[1].id.namespace, None);
-        assert_eq!(
-            set.resources[1].labels.get("team").map(String::as_str),
-            Some("a")
-        );
+        assert_eq!(set.resources[1].labels.get("team"), Some("a"));
         assert!(set.findings.is_empty(), "{:?}", set.findings);
     }
 

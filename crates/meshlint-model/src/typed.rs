@@ -8,6 +8,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use crate::labels::Labels;
+pub use crate::text::Text;
 
 /// The typed view of a resource, when its kind has one. Views of more than a few words
 /// are boxed, so that each resource carries its own view's size rather than the
@@ -48,25 +49,25 @@ pub enum Injection {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServicePort {
-    pub path: String,
-    pub name: Option<String>,
+    pub path: Text,
+    pub name: Option<Text>,
     pub port: u32,
-    pub target_port: Option<String>,
-    pub protocol: Option<String>,
-    pub app_protocol: Option<String>,
+    pub target_port: Option<Text>,
+    pub protocol: Option<Text>,
+    pub app_protocol: Option<Text>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Service {
     pub selector: Option<Labels>,
-    pub ports: Vec<ServicePort>,
-    pub export_to: Option<Vec<String>>,
-    pub service_type: Option<String>,
+    pub ports: Box<[ServicePort]>,
+    pub export_to: Option<Box<[String]>>,
+    pub service_type: Option<Text>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ContainerPort {
-    pub name: Option<String>,
+    pub name: Option<Text>,
     pub port: u32,
 }
 
@@ -75,25 +76,25 @@ pub struct Workload {
     /// Labels of the pods (the template's for controllers).
     pub labels: Labels,
     pub annotations: Labels,
-    pub ports: Vec<ContainerPort>,
+    pub ports: Box<[ContainerPort]>,
     /// The pod spec says it has a sidecar (an `istio-proxy` container, as in rendered pods).
     pub has_proxy_container: bool,
     /// `sidecar.istio.io/inject` on the pod (annotation or label).
     pub inject: Injection,
     pub service_account: Option<String>,
     /// Path to the pod spec within the resource (`spec.template.spec`, …).
-    pub pod_spec_path: String,
+    pub pod_spec_path: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientTls {
-    pub mode: String,
+    pub mode: Text,
     /// Path of the `tls` block.
-    pub path: String,
+    pub path: Text,
     pub has_ca: bool,
     pub has_client_cert: bool,
     pub credential_name: bool,
-    pub sni: Option<String>,
+    pub sni: Option<Text>,
     pub insecure_skip_verify: bool,
 }
 
@@ -106,59 +107,71 @@ pub struct PortTls {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TrafficPolicy {
     pub tls: Option<ClientTls>,
-    pub port_level: Vec<PortTls>,
+    pub port_level: Box<[PortTls]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Subset {
-    pub name: String,
-    pub path: String,
+    pub name: Text,
+    pub path: Text,
     pub labels: Labels,
-    pub traffic_policy: TrafficPolicy,
+    /// `None` when the subset sets no TLS (most subsets only select pods): a policy
+    /// inline took 80 bytes in every subset. Read it through [`Subset::traffic_policy`].
+    pub own_traffic_policy: Option<Box<TrafficPolicy>>,
+}
+
+impl Subset {
+    /// The subset's traffic policy (empty when it has none).
+    pub fn traffic_policy(&self) -> &TrafficPolicy {
+        static NONE: std::sync::OnceLock<TrafficPolicy> = std::sync::OnceLock::new();
+        self.own_traffic_policy
+            .as_deref()
+            .unwrap_or_else(|| NONE.get_or_init(TrafficPolicy::default))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DestinationRule {
     pub host: String,
-    pub export_to: Option<Vec<String>>,
+    pub export_to: Option<Box<[String]>>,
     pub workload_selector: Option<Labels>,
     pub traffic_policy: TrafficPolicy,
-    pub subsets: Vec<Subset>,
+    pub subsets: Box<[Subset]>,
 }
 
 /// One route destination of a VirtualService.
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteDestination {
     /// Path of the `destination` block.
-    pub path: String,
+    pub path: Text,
     pub host: String,
     pub port: Option<u32>,
-    pub subset: Option<String>,
+    pub subset: Option<Text>,
     /// `http`, `tcp` or `tls`.
     pub protocol: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GatewayRef {
-    pub path: String,
+    pub path: Text,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VirtualService {
-    pub hosts: Vec<String>,
-    pub gateways: Vec<GatewayRef>,
-    pub export_to: Option<Vec<String>>,
-    pub destinations: Vec<RouteDestination>,
+    pub hosts: Box<[String]>,
+    pub gateways: Box<[GatewayRef]>,
+    pub export_to: Option<Box<[String]>>,
+    pub destinations: Box<[RouteDestination]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GatewayServer {
-    pub path: String,
+    pub path: Text,
     pub port: u32,
-    pub protocol: String,
-    pub hosts: Vec<String>,
-    pub tls_mode: Option<String>,
+    pub protocol: Text,
+    pub hosts: Box<[String]>,
+    pub tls_mode: Option<Text>,
     pub credential_name: Option<String>,
     pub has_cert_files: bool,
 }
@@ -166,56 +179,56 @@ pub struct GatewayServer {
 #[derive(Debug, Clone, Serialize)]
 pub struct Gateway {
     pub selector: Labels,
-    pub servers: Vec<GatewayServer>,
+    pub servers: Box<[GatewayServer]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SePort {
-    pub path: String,
+    pub path: Text,
     pub number: u32,
-    pub protocol: Option<String>,
-    pub name: Option<String>,
+    pub protocol: Option<Text>,
+    pub name: Option<Text>,
     pub target_port: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceEntry {
-    pub hosts: Vec<String>,
-    pub addresses: Vec<String>,
-    pub ports: Vec<SePort>,
-    pub location: String,
-    pub resolution: String,
-    pub export_to: Option<Vec<String>>,
+    pub hosts: Box<[String]>,
+    pub addresses: Box<[String]>,
+    pub ports: Box<[SePort]>,
+    pub location: Text,
+    pub resolution: Text,
+    pub export_to: Option<Box<[String]>>,
     pub has_endpoints: bool,
     pub workload_selector: Option<Labels>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SidecarEgress {
-    pub path: String,
+    pub path: Text,
     pub port: Option<u32>,
-    pub hosts: Vec<(String, String)>,
+    pub hosts: Box<[(Text, Text)]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Sidecar {
     pub selector: Option<Labels>,
-    pub egress: Vec<SidecarEgress>,
+    pub egress: Box<[SidecarEgress]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PortMode {
     pub port: u32,
-    pub mode: String,
-    pub path: String,
+    pub mode: Text,
+    pub path: Text,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PeerAuthentication {
     pub selector: Option<Labels>,
     /// `UNSET` when absent.
-    pub mode: String,
-    pub port_level: Vec<PortMode>,
+    pub mode: Text,
+    pub port_level: Box<[PortMode]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -238,12 +251,7 @@ pub(crate) fn labels(node: Option<&Node>) -> Labels {
     node.map(|n| {
         n.entries()
             .iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.as_str()?.to_string(),
-                    v.as_str().unwrap_or("").to_string(),
-                ))
-            })
+            .filter_map(|(k, v)| Some((k.as_str()?, v.as_str().unwrap_or(""))))
             .collect()
     })
     .unwrap_or_default()
@@ -256,7 +264,7 @@ fn items<'a>(node: Option<&'a Node>, key: &str) -> &'a [Node] {
         .unwrap_or(&[])
 }
 
-fn strings(node: Option<&Node>) -> Vec<String> {
+fn strings(node: Option<&Node>) -> Box<[String]> {
     node.map(|n| {
         n.items()
             .iter()
@@ -267,20 +275,33 @@ fn strings(node: Option<&Node>) -> Vec<String> {
     .unwrap_or_default()
 }
 
-/// A list with no room to spare. Typed views live to the end of the run, and a list
-/// collected through a filter or built by pushing starts with room for four.
-fn exact<T>(mut list: Vec<T>) -> Vec<T> {
-    list.shrink_to_fit();
-    list
+/// A list with no room to spare (nor a capacity word). Typed views live to the end of
+/// the run, and a list collected through a filter or built by pushing starts with room
+/// for four.
+fn exact<T>(list: Vec<T>) -> Box<[T]> {
+    list.into_boxed_slice()
 }
 
-fn opt_strings(node: Option<&Node>) -> Option<Vec<String>> {
+fn opt_strings(node: Option<&Node>) -> Option<Box<[String]>> {
     node.filter(|n| n.as_seq().is_some())
         .map(|n| strings(Some(n)))
 }
 
 fn string(node: Option<&Node>) -> Option<String> {
     node.and_then(Node::as_str).map(str::to_string)
+}
+
+/// A string many resources write alike (a name, a mode, a protocol): shared.
+fn text(node: Option<&Node>) -> Option<Text> {
+    node.and_then(Node::as_str).map(Text::new)
+}
+
+/// A field path, formatted once per distinct spelling and shared.
+fn path(args: std::fmt::Arguments<'_>) -> Text {
+    match args.as_str() {
+        Some(literal) => Text::new(literal),
+        None => Text::new(&args.to_string()),
+    }
 }
 
 fn port_number(node: Option<&Node>) -> Option<u32> {
@@ -295,7 +316,7 @@ fn selector(spec: Option<&Node>, key: &str) -> Option<Labels> {
 }
 
 /// Reads an `exportTo` list from a field or the `networking.istio.io/exportTo` annotation.
-fn export_to(r: &Resource) -> Option<Vec<String>> {
+fn export_to(r: &Resource) -> Option<Box<[String]>> {
     if let Some(list) = opt_strings(r.spec().and_then(|s| s.get("exportTo"))) {
         return Some(list);
     }
@@ -341,7 +362,7 @@ impl Typed {
 
 /// Injection as the namespace labels request it. `istio.io/rev` counts as enabled.
 pub fn namespace_injection(labels: &Labels) -> Injection {
-    match labels.get("istio-injection").map(String::as_str) {
+    match labels.get("istio-injection") {
         Some("enabled") => return Injection::Enabled,
         Some("disabled") => return Injection::Disabled,
         _ => {}
@@ -357,12 +378,12 @@ fn service(r: &Resource, spec: Option<&Node>) -> Service {
         .iter()
         .enumerate()
         .map(|(i, p)| ServicePort {
-            path: format!("spec.ports[{i}]"),
-            name: string(p.get("name")),
+            path: path(format_args!("spec.ports[{i}]")),
+            name: text(p.get("name")),
             port: port_number(p.get("port")).unwrap_or(0),
-            target_port: string(p.get("targetPort")),
-            protocol: string(p.get("protocol")),
-            app_protocol: string(p.get("appProtocol")),
+            target_port: text(p.get("targetPort")),
+            protocol: text(p.get("protocol")),
+            app_protocol: text(p.get("appProtocol")),
         })
         .collect();
     Service {
@@ -371,14 +392,14 @@ fn service(r: &Resource, spec: Option<&Node>) -> Service {
             .map(|s| labels(Some(s))),
         ports,
         export_to: export_to(r),
-        service_type: string(spec.and_then(|s| s.get("type"))),
+        service_type: text(spec.and_then(|s| s.get("type"))),
     }
 }
 
-fn pod_template(r: &Resource) -> (Option<&Node>, Option<&Node>, String) {
+fn pod_template(r: &Resource) -> (Option<&Node>, Option<&Node>, &'static str) {
     let spec = r.spec();
     match r.kind {
-        Kind::Pod => (r.node.get("metadata"), spec, "spec".to_string()),
+        Kind::Pod => (r.node.get("metadata"), spec, "spec"),
         Kind::CronJob => {
             let t = spec
                 .and_then(|s| s.get("jobTemplate"))
@@ -387,7 +408,7 @@ fn pod_template(r: &Resource) -> (Option<&Node>, Option<&Node>, String) {
             (
                 t.and_then(|t| t.get("metadata")),
                 t.and_then(|t| t.get("spec")),
-                "spec.jobTemplate.spec.template.spec".to_string(),
+                "spec.jobTemplate.spec.template.spec",
             )
         }
         _ => {
@@ -395,14 +416,14 @@ fn pod_template(r: &Resource) -> (Option<&Node>, Option<&Node>, String) {
             (
                 t.and_then(|t| t.get("metadata")),
                 t.and_then(|t| t.get("spec")),
-                "spec.template.spec".to_string(),
+                "spec.template.spec",
             )
         }
     }
 }
 
-fn injection_value(v: Option<&String>) -> Injection {
-    match v.map(String::as_str) {
+fn injection_value(v: Option<&str>) -> Injection {
+    match v {
         Some("true" | "enabled") => Injection::Enabled,
         Some("false" | "disabled") => Injection::Disabled,
         _ => Injection::Unset,
@@ -419,7 +440,7 @@ fn workload(r: &Resource) -> Workload {
         .flat_map(|c| items(Some(c), "ports"))
         .filter_map(|p| {
             Some(ContainerPort {
-                name: string(p.get("name")),
+                name: text(p.get("name")),
                 port: port_number(p.get("containerPort"))?,
             })
         })
@@ -444,21 +465,21 @@ fn workload(r: &Resource) -> Workload {
     }
 }
 
-fn client_tls(node: Option<&Node>, path: String) -> Option<ClientTls> {
+fn client_tls(node: Option<&Node>, path: Text) -> Option<ClientTls> {
     let tls = node?;
     tls.as_map()?;
     Some(ClientTls {
-        mode: string(tls.get("mode")).unwrap_or_else(|| "DISABLE".to_string()),
+        mode: text(tls.get("mode")).unwrap_or_else(|| Text::new("DISABLE")),
         path,
         has_ca: tls.get("caCertificates").is_some_and(|n| !n.is_null()),
         has_client_cert: tls.get("clientCertificate").is_some() || tls.get("privateKey").is_some(),
         credential_name: tls.get("credentialName").is_some_and(|n| !n.is_null()),
-        sni: string(tls.get("sni")),
+        sni: text(tls.get("sni")),
         insecure_skip_verify: tls.get("insecureSkipVerify").and_then(Node::as_bool) == Some(true),
     })
 }
 
-fn traffic_policy(node: Option<&Node>, path: &str) -> TrafficPolicy {
+fn traffic_policy(node: Option<&Node>, at: &str) -> TrafficPolicy {
     let Some(tp) = node else {
         return TrafficPolicy::default();
     };
@@ -469,13 +490,16 @@ fn traffic_policy(node: Option<&Node>, path: &str) -> TrafficPolicy {
             let port = port_number(pls.get("port").and_then(|p| p.get("number")))?;
             Some(PortTls {
                 port,
-                tls: client_tls(pls.get("tls"), format!("{path}.portLevelSettings[{i}].tls")),
+                tls: client_tls(
+                    pls.get("tls"),
+                    path(format_args!("{at}.portLevelSettings[{i}].tls")),
+                ),
             })
         })
         .collect::<Vec<_>>();
     let port_level = exact(port_level);
     TrafficPolicy {
-        tls: client_tls(tp.get("tls"), format!("{path}.tls")),
+        tls: client_tls(tp.get("tls"), path(format_args!("{at}.tls"))),
         port_level,
     }
 }
@@ -485,13 +509,13 @@ fn destination_rule(r: &Resource, spec: Option<&Node>) -> DestinationRule {
         .iter()
         .enumerate()
         .map(|(i, s)| Subset {
-            name: string(s.get("name")).unwrap_or_default(),
-            path: format!("spec.subsets[{i}]"),
+            name: text(s.get("name")).unwrap_or_else(|| Text::new("")),
+            path: path(format_args!("spec.subsets[{i}]")),
             labels: labels(s.get("labels")),
-            traffic_policy: traffic_policy(
-                s.get("trafficPolicy"),
-                &format!("spec.subsets[{i}].trafficPolicy"),
-            ),
+            own_traffic_policy: s.get("trafficPolicy").and_then(|tp| {
+                let policy = traffic_policy(Some(tp), &format!("spec.subsets[{i}].trafficPolicy"));
+                (policy.tls.is_some() || !policy.port_level.is_empty()).then(|| Box::new(policy))
+            }),
         })
         .collect();
     DestinationRule {
@@ -513,7 +537,7 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
         .enumerate()
         .filter_map(|(i, g)| {
             Some(GatewayRef {
-                path: format!("spec.gateways[{i}]"),
+                path: path(format_args!("spec.gateways[{i}]")),
                 name: g.as_str()?.to_string(),
             })
         })
@@ -525,13 +549,15 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
                 for (gi, g) in items(Some(m), "gateways").iter().enumerate() {
                     if let Some(name) = g.as_str() {
                         gateways.push(GatewayRef {
-                            path: format!("spec.{protocol}[{ri}].match[{mi}].gateways[{gi}]"),
+                            path: path(format_args!(
+                                "spec.{protocol}[{ri}].match[{mi}].gateways[{gi}]"
+                            )),
                             name: name.to_string(),
                         });
                     }
                 }
             }
-            let mut push = |dest: Option<&Node>, path: String| {
+            let mut push = |dest: Option<&Node>, path: Text| {
                 // A destination without a host is the schema's finding (a required
                 // field); no rule may resolve the empty string as a host.
                 let host = dest.and_then(|d| string(d.get("host")).filter(|h| !h.is_empty()));
@@ -540,7 +566,7 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
                         path,
                         host,
                         port: port_number(d.get("port").and_then(|p| p.get("number"))),
-                        subset: string(d.get("subset")),
+                        subset: text(d.get("subset")),
                         protocol,
                     });
                 }
@@ -548,14 +574,21 @@ fn virtual_service(r: &Resource, spec: Option<&Node>) -> VirtualService {
             for (di, rd) in items(Some(route), "route").iter().enumerate() {
                 push(
                     rd.get("destination"),
-                    format!("spec.{protocol}[{ri}].route[{di}].destination"),
+                    path(format_args!(
+                        "spec.{protocol}[{ri}].route[{di}].destination"
+                    )),
                 );
             }
-            push(route.get("mirror"), format!("spec.{protocol}[{ri}].mirror"));
+            push(
+                route.get("mirror"),
+                path(format_args!("spec.{protocol}[{ri}].mirror")),
+            );
             for (mi, m) in items(Some(route), "mirrors").iter().enumerate() {
                 push(
                     m.get("destination"),
-                    format!("spec.{protocol}[{ri}].mirrors[{mi}].destination"),
+                    path(format_args!(
+                        "spec.{protocol}[{ri}].mirrors[{mi}].destination"
+                    )),
                 );
             }
         }
@@ -575,14 +608,16 @@ fn gateway(spec: Option<&Node>) -> Gateway {
         .map(|(i, s)| {
             let tls = s.get("tls");
             GatewayServer {
-                path: format!("spec.servers[{i}]"),
+                path: path(format_args!("spec.servers[{i}]")),
                 port: port_number(s.get("port").and_then(|p| p.get("number"))).unwrap_or(0),
-                protocol: string(s.get("port").and_then(|p| p.get("protocol")))
-                    .unwrap_or_default()
-                    .to_ascii_uppercase(),
+                protocol: Text::new(
+                    &string(s.get("port").and_then(|p| p.get("protocol")))
+                        .unwrap_or_default()
+                        .to_ascii_uppercase(),
+                ),
                 hosts: strings(s.get("hosts")),
                 tls_mode: tls
-                    .map(|t| string(t.get("mode")).unwrap_or_else(|| "PASSTHROUGH".into())),
+                    .map(|t| text(t.get("mode")).unwrap_or_else(|| Text::new("PASSTHROUGH"))),
                 credential_name: string(tls.and_then(|t| t.get("credentialName"))),
                 has_cert_files: tls.is_some_and(|t| {
                     t.get("serverCertificate").is_some() || t.get("privateKey").is_some()
@@ -601,10 +636,10 @@ fn service_entry(r: &Resource, spec: Option<&Node>) -> ServiceEntry {
         .iter()
         .enumerate()
         .map(|(i, p)| SePort {
-            path: format!("spec.ports[{i}]"),
+            path: path(format_args!("spec.ports[{i}]")),
             number: port_number(p.get("number")).unwrap_or(0),
-            protocol: string(p.get("protocol")).map(|s| s.to_ascii_uppercase()),
-            name: string(p.get("name")),
+            protocol: string(p.get("protocol")).map(|s| Text::new(&s.to_ascii_uppercase())),
+            name: text(p.get("name")),
             target_port: port_number(p.get("targetPort")),
         })
         .collect();
@@ -612,10 +647,10 @@ fn service_entry(r: &Resource, spec: Option<&Node>) -> ServiceEntry {
         hosts: strings(spec.and_then(|s| s.get("hosts"))),
         addresses: strings(spec.and_then(|s| s.get("addresses"))),
         ports,
-        location: string(spec.and_then(|s| s.get("location")))
-            .unwrap_or_else(|| "MESH_EXTERNAL".to_string()),
-        resolution: string(spec.and_then(|s| s.get("resolution")))
-            .unwrap_or_else(|| "NONE".to_string()),
+        location: text(spec.and_then(|s| s.get("location")))
+            .unwrap_or_else(|| Text::new("MESH_EXTERNAL")),
+        resolution: text(spec.and_then(|s| s.get("resolution")))
+            .unwrap_or_else(|| Text::new("NONE")),
         export_to: export_to(r),
         has_endpoints: spec
             .and_then(|s| s.get("endpoints"))
@@ -629,13 +664,14 @@ fn sidecar(spec: Option<&Node>) -> Sidecar {
         .iter()
         .enumerate()
         .map(|(i, e)| SidecarEgress {
-            path: format!("spec.egress[{i}]"),
+            path: path(format_args!("spec.egress[{i}]")),
             port: port_number(e.get("port").and_then(|p| p.get("number"))),
-            hosts: strings(e.get("hosts"))
-                .into_iter()
+            hosts: items(Some(e), "hosts")
+                .iter()
+                .filter_map(Node::as_str)
                 .map(|h| match h.split_once('/') {
-                    Some((ns, host)) => (ns.to_string(), host.to_string()),
-                    None => ("*".to_string(), h),
+                    Some((ns, host)) => (Text::new(ns), Text::new(host)),
+                    None => (Text::new("*"), Text::new(h)),
                 })
                 .collect(),
         })
@@ -647,8 +683,8 @@ fn sidecar(spec: Option<&Node>) -> Sidecar {
 }
 
 fn peer_authentication(spec: Option<&Node>) -> PeerAuthentication {
-    let mode = string(spec.and_then(|s| s.get("mtls")).and_then(|m| m.get("mode")))
-        .unwrap_or_else(|| "UNSET".to_string());
+    let mode = text(spec.and_then(|s| s.get("mtls")).and_then(|m| m.get("mode")))
+        .unwrap_or_else(|| Text::new("UNSET"));
     let port_level = spec
         .and_then(|s| s.get("portLevelMtls"))
         .map(|p| p.entries())
@@ -658,8 +694,8 @@ fn peer_authentication(spec: Option<&Node>) -> PeerAuthentication {
             let port: u32 = k.as_str()?.parse().ok()?;
             Some(PortMode {
                 port,
-                mode: string(v.get("mode")).unwrap_or_else(|| "UNSET".to_string()),
-                path: format!("spec.portLevelMtls[\"{port}\"]"),
+                mode: text(v.get("mode")).unwrap_or_else(|| Text::new("UNSET")),
+                path: path(format_args!("spec.portLevelMtls[\"{port}\"]")),
             })
         })
         .collect();

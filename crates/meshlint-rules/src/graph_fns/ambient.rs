@@ -52,11 +52,8 @@ pub(super) fn namespace_data_plane<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g
         return Ok(Val::Null);
     };
     let labels = &g.resources[n].labels;
-    let mode = labels
-        .get(meshlint_graph::DATAPLANE_LABEL)
-        .map(String::as_str)
-        .unwrap_or("");
-    let injection_label = match labels.get("istio-injection").map(String::as_str) {
+    let mode = labels.get(meshlint_graph::DATAPLANE_LABEL).unwrap_or("");
+    let injection_label = match labels.get("istio-injection") {
         Some(_) => Some("istio-injection"),
         None => labels
             .contains_key("istio.io/rev")

@@ -171,7 +171,7 @@ fn uninjected_auto_images<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
         return Ok(Val::Null);
     };
     let spec = match &g.resources[w].typed {
-        meshlint_model::Typed::Workload(wl) => wl.pod_spec_path.clone(),
+        meshlint_model::Typed::Workload(wl) => wl.pod_spec_path.to_string(),
         _ => "spec".to_string(),
     };
     let containers = g.resources[w]

@@ -203,7 +203,7 @@ pub(super) fn tls_settings_value(g: &MeshGraph, i: usize) -> Val<'_> {
                 let at = if res.has_path(&mode_path) {
                     mode_path
                 } else {
-                    t.tls.path.clone()
+                    t.tls.path.to_string()
                 };
                 let destinations = t
                     .destinations

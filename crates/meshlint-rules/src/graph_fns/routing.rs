@@ -215,7 +215,7 @@ pub(super) fn destination_of<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
     let g = h.g;
     // Not a list (null): the destination's own export scope applies.
     let export = export_to.is_list().then(|| strings_from(export_to));
-    let Some(t) = g.destination_target(host, ns, export.as_ref()) else {
+    let Some(t) = g.destination_target(host, ns, export.as_deref()) else {
         return Ok(Val::Null);
     };
     let r = &g.resources[t];

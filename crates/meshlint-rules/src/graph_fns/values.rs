@@ -491,8 +491,8 @@ pub(crate) fn label_selector_matches(sel: &Val, labels: &Labels) -> bool {
         };
         let have = labels.get(&key);
         match op.as_str() {
-            "In" => have.is_some_and(|v| values.contains(v)),
-            "NotIn" => have.is_none_or(|v| !values.contains(v)),
+            "In" => have.is_some_and(|v| values.iter().any(|x| x == v)),
+            "NotIn" => have.is_none_or(|v| !values.iter().any(|x| x == v)),
             "Exists" => have.is_some(),
             "DoesNotExist" => have.is_none(),
             _ => false,

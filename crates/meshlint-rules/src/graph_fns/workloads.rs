@@ -121,7 +121,7 @@ pub(super) fn selector_miss<'g>(h: &GraphHost<'g>, a: &[Val<'g>]) -> R<'g> {
             let labels = m
                 .labels
                 .iter()
-                .map(|(k, _)| format!("{k}={}", have.get(k).map(String::as_str).unwrap_or("")))
+                .map(|(k, _)| format!("{k}={}", have.get(k).unwrap_or("")))
                 .collect::<Vec<_>>()
                 .join(", ");
             Val::map([
