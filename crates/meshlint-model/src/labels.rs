@@ -12,14 +12,20 @@ use std::fmt;
 
 /// A string-to-string mapping sorted by key, with at most one entry per key.
 ///
-/// The buffer: the entry count (`u32`, little-endian), then for each entry the end
-/// offsets of its key and of its value (`u32` each, counted from the start of the
-/// texts), then the texts (key, value, key, value, …). Empty: no buffer at all. The
-/// encoding is canonical, so equal mappings have equal buffers.
+/// The buffer: the entry count, then for each entry the end offsets of its key and of
+/// its value (counted from the start of the texts), then the texts (key, value, key,
+/// value, …). Numbers take four bytes of seven bits each (little-endian), so the whole
+/// buffer is ASCII but for the texts: it is a `str`, and a text is read by slicing it,
+/// where bytes would need their UTF-8 checked on every lookup. Empty: no buffer at all.
+/// The encoding is canonical, so equal mappings have equal buffers.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct Labels(Box<[u8]>);
+pub struct Labels(Box<str>);
 
 const WORD: usize = 4;
+
+/// Largest number a word holds: a mapping's texts come from one input file, which the
+/// loader limits to 64 MiB.
+const WORD_MAX: usize = (1 << (7 * WORD)) - 1;
 
 impl Labels {
     /// An empty mapping (no allocation).
@@ -36,25 +42,29 @@ impl Labels {
             .iter()
             .map(|(k, v)| k.as_ref().len() + v.as_ref().len())
             .sum();
-        let mut buf = Vec::with_capacity(WORD * (1 + 2 * entries.len()) + texts);
-        buf.extend_from_slice(&word(entries.len()).to_le_bytes());
+        assert!(texts <= WORD_MAX, "labels of more than 256 MiB");
+        let mut buf = String::with_capacity(WORD * (1 + 2 * entries.len()) + texts);
+        push_word(&mut buf, entries.len());
         let mut end = 0;
         for (k, v) in entries {
             end += k.as_ref().len();
-            buf.extend_from_slice(&word(end).to_le_bytes());
+            push_word(&mut buf, end);
             end += v.as_ref().len();
-            buf.extend_from_slice(&word(end).to_le_bytes());
+            push_word(&mut buf, end);
         }
         for (k, v) in entries {
-            buf.extend_from_slice(k.as_ref().as_bytes());
-            buf.extend_from_slice(v.as_ref().as_bytes());
+            buf.push_str(k.as_ref());
+            buf.push_str(v.as_ref());
         }
-        Labels(buf.into_boxed_slice())
+        Labels(buf.into_boxed_str())
     }
 
     fn read(&self, at: usize) -> usize {
-        let bytes: [u8; WORD] = self.0[at..at + WORD].try_into().unwrap_or([0; WORD]);
-        u32::from_le_bytes(bytes) as usize
+        let bytes = self.0.as_bytes().get(at..at + WORD).unwrap_or(&[0; WORD]);
+        bytes
+            .iter()
+            .rev()
+            .fold(0, |n, b| (n << 7) | usize::from(*b))
     }
 
     /// Text `j` (key of entry `j / 2` when even, its value when odd).
@@ -62,8 +72,8 @@ impl Labels {
         let base = WORD * (1 + 2 * self.len());
         let start = if j == 0 { 0 } else { self.read(WORD * j) };
         let end = self.read(WORD * (j + 1));
-        // Always valid: the buffer was packed from `str`s cut at their own boundaries.
-        std::str::from_utf8(&self.0[base + start..base + end]).unwrap_or("")
+        // Always at character boundaries: the texts were packed whole.
+        self.0.get(base + start..base + end).unwrap_or("")
     }
 
     fn entry(&self, i: usize) -> (&str, &str) {
@@ -139,8 +149,11 @@ impl Labels {
     }
 }
 
-fn word(n: usize) -> u32 {
-    u32::try_from(n).expect("labels of more than 4 GiB")
+/// Appends `n` (at most [`WORD_MAX`]) as four ASCII bytes of seven bits each.
+fn push_word(buf: &mut String, n: usize) {
+    for i in 0..WORD {
+        buf.push(char::from(((n >> (7 * i)) & 0x7f) as u8));
+    }
 }
 
 impl PartialOrd for Labels {
@@ -304,6 +317,18 @@ mod tests {
         assert_eq!(l, labels(&[("a", "2"), ("z", "3")]));
         assert_eq!(format!("{l:?}"), r#"{"a": "2", "z": "3"}"#);
         assert_eq!(serde_json::to_string(&l).unwrap(), r#"{"a":"2","z":"3"}"#);
+    }
+
+    #[test]
+    fn long_texts_take_offsets_of_several_seven_bit_bytes() {
+        let long = "é".repeat(70_000);
+        let medium = "m".repeat(300);
+        let l = labels(&[("z", long.as_str()), ("a", medium.as_str()), ("ü", "v")]);
+        assert_eq!(l.get("z"), Some(long.as_str()));
+        assert_eq!(l.get("a"), Some(medium.as_str()));
+        assert_eq!(l.get("ü"), Some("v"));
+        assert_eq!(l.len(), 3);
+        assert!(l.0.is_char_boundary(l.0.len()));
     }
 
     #[test]
