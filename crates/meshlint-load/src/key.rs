@@ -354,14 +354,7 @@ impl std::fmt::Debug for Key {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn span(a: (u32, u32), b: (u32, u32)) -> Span {
-        let pos = |(line, column)| Pos { line, column };
-        Span {
-            start: pos(a),
-            end: pos(b),
-        }
-    }
+    use crate::node::tests::span;
 
     #[test]
     fn keys_are_twelve_bytes_and_keep_text_quoting_and_span() {

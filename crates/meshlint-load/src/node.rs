@@ -807,7 +807,7 @@ impl Node {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -848,7 +848,8 @@ mod tests {
         }
     }
 
-    fn span(a: (u32, u32), b: (u32, u32)) -> Span {
+    /// A span from (line, column) pairs.
+    pub(crate) fn span(a: (u32, u32), b: (u32, u32)) -> Span {
         let pos = |(line, column)| Pos { line, column };
         Span {
             start: pos(a),
