@@ -161,16 +161,14 @@ impl MeshGraph {
         let suffixes = std::iter::once("").chain(fqdn.match_indices('.').map(|(i, _)| &fqdn[i..]));
         let at = ix.exact_anywhere.position_of(fqdn);
         let first = self.first_in_namespace(ns, Kind::DestinationRule);
-        let exact = match (at, first) {
-            (Some(at), Some(first)) => (*ix.exact).get(&(at, first as u32)),
-            _ => None,
+        let mut out: Vec<usize> = match at.zip(first) {
+            Some((at, first)) => ix.exact.walk(&(at, first as u32)).copied().collect(),
+            // No key has this host or namespace: a lookup that finds nothing.
+            None => {
+                meshlint_diag::work::add(1);
+                Vec::new()
+            }
         };
-        // Charged as `Tally::walk` charges a list: one for the lookup, one per element.
-        meshlint_diag::work::add(1);
-        let mut out: Vec<usize> =
-            meshlint_diag::work::Counted(exact.map_or(&[][..], |l| &**l).iter())
-                .copied()
-                .collect();
         for s in suffixes {
             out.extend(ix.wildcard.walk(&key(s)).copied());
         }

@@ -231,14 +231,31 @@ impl<K: Hash + Eq, V: Weight> Tally<FlatMap<K, V>> {
     }
 }
 
-impl<K: Hash + Eq, T> Tally<FlatMap<K, Vec<T>>> {
-    /// The list under `key`, charged as [`Tally::walk`] charges a `HashMap`'s.
+/// Lists (a `Vec` while an index is built, [`Frozen`] once it is kept) read item by item.
+impl<K: Hash + Eq, T, L: std::ops::Deref<Target = [T]>> Tally<FlatMap<K, L>> {
+    /// The list under `key`, charged as [`Tally::walk`] charges a `HashMap`'s: one for
+    /// the lookup, one per item taken.
     pub fn walk<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Counted<std::slice::Iter<'_, T>>
     where
         K: Borrow<Q>,
     {
         work::add(1);
-        Counted((**self).get(key).map(Vec::as_slice).unwrap_or(&[]).iter())
+        Counted((**self).get(key).map_or(&[][..], |l| &**l).iter())
+    }
+
+    /// [`Self::walk`] for a key found by hash ([`FlatMap::get_hashed`]).
+    pub fn walk_hashed(
+        &self,
+        hash: u64,
+        is_key: impl Fn(&K) -> bool,
+    ) -> Counted<std::slice::Iter<'_, T>> {
+        work::add(1);
+        Counted(
+            (**self)
+                .get_hashed(hash, is_key)
+                .map_or(&[][..], |l| &**l)
+                .iter(),
+        )
     }
 }
 
@@ -372,16 +389,5 @@ impl<K: Hash + Eq> FlatMap<K, Vec<usize>> {
             map.rehash(map.entries.len());
         }
         map
-    }
-}
-
-impl<K: Hash + Eq> Tally<FlatMap<K, Frozen>> {
-    /// The list under `key`, charged as [`Tally::walk`] charges a `HashMap`'s.
-    pub fn walk<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Counted<std::slice::Iter<'_, usize>>
-    where
-        K: Borrow<Q>,
-    {
-        work::add(1);
-        Counted((**self).get(key).map_or(&[][..], |l| &**l).iter())
     }
 }

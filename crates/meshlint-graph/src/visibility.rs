@@ -458,14 +458,10 @@ impl MeshGraph {
         lookups
             .into_iter()
             .flat_map(|(k, p)| {
-                // Charged as `Tally::walk` charges a list: one for the lookup, one per
-                // namespace taken.
-                meshlint_diag::work::add(1);
-                let found = (*ix.host_importers).get_hashed(
+                ix.host_importers.walk_hashed(
                     crate::resource_index::hash_of((k.as_str(), p.as_str())),
                     |(a, b)| **a == *k && **b == *p,
-                );
-                meshlint_diag::work::Counted(found.map_or(&[][..], Vec::as_slice).iter())
+                )
             })
             .map(|n| &**n)
             .chain(odd)
