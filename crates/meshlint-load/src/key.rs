@@ -10,7 +10,7 @@
 //! the table of shared spellings is full (a long-running language server sees every
 //! partial key typed), owns its spelling, start included, and frees it when dropped.
 
-use crate::node::{Node, NodeValue, Scalar, Start};
+use crate::node::{is_null_text, Node, NodeValue, Scalar, Start};
 use meshlint_diag::{Pos, Span};
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
@@ -55,7 +55,7 @@ struct Spelling {
 
 impl Spelling {
     fn new(text: &str, plain: bool, collection: bool, reach: Reach) -> Spelling {
-        let null = plain && matches!(text.as_bytes(), b"" | b"~" | b"null" | b"Null" | b"NULL");
+        let null = plain && is_null_text(text);
         Spelling {
             text: text.into(),
             plain,

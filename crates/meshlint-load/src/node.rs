@@ -326,13 +326,7 @@ impl Scalar {
     }
 
     pub fn is_null(&self) -> bool {
-        // On bytes: the compiler then tests lengths and words instead of calling memcmp
-        // (this is asked of most scalars the model and the rules read).
-        self.plain()
-            && matches!(
-                self.text().as_bytes(),
-                b"" | b"~" | b"null" | b"Null" | b"NULL"
-            )
+        self.plain() && is_null_text(self.text())
     }
 
     pub fn as_bool(&self) -> Option<bool> {
@@ -455,6 +449,13 @@ impl std::fmt::Debug for Scalar {
             .field("plain", &self.plain())
             .finish()
     }
+}
+
+/// Whether a plain scalar (or key) of this text is null in YAML's core schema. On bytes:
+/// the compiler then tests lengths and words instead of calling memcmp (this is asked of
+/// most scalars the model and the rules read).
+pub(crate) fn is_null_text(text: &str) -> bool {
+    matches!(text.as_bytes(), b"" | b"~" | b"null" | b"Null" | b"NULL")
 }
 
 /// A scalar after core-schema resolution.
