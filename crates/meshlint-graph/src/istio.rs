@@ -53,8 +53,8 @@ pub struct IstioIndex {
     /// Normalised DestinationRule host (`ns/name` for cluster services) → subset names.
     /// Sorted and deduplicated (a `BTreeSet` took a 300-byte node for one name). A
     /// [`FlatMap`]: a hash map's table, twice the hosts, was 6 MB on the 20,000-namespace
-    /// gen-mesh corpus.
-    subsets_by_host: Tally<FlatMap<Box<str>, Vec<Box<str>>>>,
+    /// gen-mesh corpus. The names are the views' shared `Text`s, not copies.
+    subsets_by_host: Tally<FlatMap<Box<str>, Vec<meshlint_model::Text>>>,
     /// Pod → (kind, policy) for Sidecars/Telemetries/… with a non-empty selector matching it.
     selected_by: Tally<HashMap<usize, Vec<(Kind, usize)>>>,
     /// (kind, name) → resources in any namespace.
@@ -346,7 +346,7 @@ impl MeshGraph {
                 Typed::DestinationRule(dr) => {
                     let key = self.service_identity(&dr.host, ns);
                     let e = ix.subsets_by_host.list(key.into());
-                    e.extend(dr.subsets.iter().map(|s| Box::<str>::from(&*s.name)));
+                    e.extend(dr.subsets.iter().map(|s| s.name.clone()));
                 }
                 _ => {}
             }

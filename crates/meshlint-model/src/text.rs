@@ -24,6 +24,12 @@ impl Text {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The shared copy itself, for an index that keys or labels by this text without
+    /// copying it.
+    pub fn shared(&self) -> Arc<str> {
+        self.0.clone()
+    }
 }
 
 impl Deref for Text {
