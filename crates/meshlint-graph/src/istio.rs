@@ -455,10 +455,7 @@ impl MeshGraph {
             .of(workload)
             .iter()
             .copied()
-            .filter(|&s| {
-                let r = &self.resources[s];
-                r.kind == Kind::Service && matches!(r.typed, Typed::Service(_))
-            })
+            .filter(|&s| matches!(self.resources[s].typed, Typed::Service(_)))
             .collect()
     }
 
