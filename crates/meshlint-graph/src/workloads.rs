@@ -207,7 +207,6 @@ impl MeshGraph {
     /// (`spec.nodeName`, when that Node is in the inputs): region, zone and subzone when
     /// present and non-empty, and `kubernetes.io/hostname` = the node name.
     pub fn topology_labels(&self, w: usize) -> Labels {
-        let mut out = Labels::new();
         let r = &self.resources[w];
         let Some(node_name) = r
             .node
@@ -215,26 +214,23 @@ impl MeshGraph {
             .and_then(|s| s.get("nodeName"))
             .and_then(|n| n.as_str())
         else {
-            return out;
+            return Labels::new();
         };
         let Some(&node) = self.nodes.get(node_name) else {
-            return out;
+            return Labels::new();
         };
-        for key in [
+        // Collected at once: `Labels` packs its entries into one buffer, which each
+        // `insert` would pack again.
+        let node_labels = &self.resources[node].labels;
+        [
             "topology.kubernetes.io/region",
             "topology.kubernetes.io/zone",
             "topology.istio.io/subzone",
-        ] {
-            if let Some(v) = self.resources[node]
-                .labels
-                .get(key)
-                .filter(|v| !v.is_empty())
-            {
-                out.insert(key.to_string(), v.to_string());
-            }
-        }
-        out.insert("kubernetes.io/hostname".to_string(), node_name.to_string());
-        out
+        ]
+        .into_iter()
+        .filter_map(|key| Some((key, node_labels.get(key).filter(|v| !v.is_empty())?)))
+        .chain([("kubernetes.io/hostname", node_name)])
+        .collect()
     }
 
     /// Namespaces of the proxies that run a Gateway's servers: those of the workloads
