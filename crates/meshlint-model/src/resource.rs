@@ -34,12 +34,14 @@ pub struct Resource {
 /// applied together — but it is no real namespace: nothing is `default` by guess.
 pub const UNSET_NAMESPACE: &str = "<namespace>";
 
-/// One shared copy of a string that many resources write alike (API versions, kinds),
-/// per loading thread: a handful of distinct values among thousands of resources.
+/// One shared copy of a string that many resources write alike (API versions, kinds,
+/// and the typed views' [`crate::Text`]s: paths, names, modes), per loading thread: a
+/// few thousand distinct values among hundreds of thousands. Hashed with foldhash, as a
+/// dozen short texts of every resource pass here.
 pub(crate) fn interned(text: &str) -> Arc<str> {
+    type Seen = std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>;
     thread_local! {
-        static SEEN: std::cell::RefCell<std::collections::HashSet<Arc<str>>> =
-            std::cell::RefCell::new(std::collections::HashSet::new());
+        static SEEN: std::cell::RefCell<Seen> = std::cell::RefCell::new(Seen::default());
     }
     SEEN.with(|seen| {
         let mut seen = seen.borrow_mut();
